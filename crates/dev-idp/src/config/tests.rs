@@ -1,0 +1,63 @@
+use super::*;
+
+#[test]
+fn demo_passwords_verify_against_the_shipped_hashes_and_nothing_else() {
+    let config = Config::default();
+    let alice = config.user_by_login("alice").expect("alice");
+    let bob = config.user_by_login("BOB@example.com").expect("bob by login, any case");
+    assert!(verify_password(DEMO_ALICE_PASSWORD, &alice.password_hash));
+    assert!(verify_password(DEMO_BOB_PASSWORD, &bob.password_hash));
+    assert!(!verify_password(DEMO_BOB_PASSWORD, &alice.password_hash));
+    assert!(!verify_password("", &alice.password_hash));
+    assert!(!verify_password(DEMO_ALICE_PASSWORD, "not a hash"));
+}
+
+#[test]
+fn the_default_configuration_is_valid() {
+    Config::default().validate().expect("defaults validate");
+}
+
+#[test]
+fn a_file_changes_only_what_it_states() {
+    let config = Config::from_toml_str("port = 0\n[refresh_token_rotation]\nenabled = false\n").expect("parses");
+    assert_eq!(config.port, 0);
+    assert!(!config.refresh_token_rotation.enabled);
+    assert_eq!(config.refresh_token_rotation.grace_period_secs, 30);
+    assert_eq!(config.clients.len(), 2);
+}
+
+#[test]
+fn bad_files_are_refused_with_a_reason() {
+    let unknown = Config::from_toml_str("prot = 1").unwrap_err();
+    assert!(matches!(unknown, ConfigError::Parse { .. }), "{unknown}");
+    let hash = Config::from_toml_str(
+        r#"[[users]]
+id = "u1"
+login = "carol@example.com"
+password_hash = "plaintext"
+name = "C"
+given_name = "C"
+family_name = "C"
+email = "carol@example.com"
+"#,
+    )
+    .unwrap_err();
+    assert!(hash.to_string().contains("argon2"), "{hash}");
+    let uri = Config::from_toml_str(
+        r#"[[clients]]
+client_id = "x"
+name = "X"
+redirect_uris = ["http://127.0.0.1/cb#frag"]
+"#,
+    )
+    .unwrap_err();
+    assert!(uri.to_string().contains("fragment"), "{uri}");
+}
+
+#[test]
+fn secrets_never_print() {
+    let secret = ClientSecret::new("hunter2");
+    assert!(!format!("{secret:?}").contains("hunter2"));
+    assert!(secret.matches("hunter2"));
+    assert!(!secret.matches("hunter"));
+}

@@ -1,0 +1,160 @@
+//! The provider: configuration, keys, state and clock behind one handle, and
+//! the router that serves it.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Request, header};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::{KeyError, KeySet};
+use crate::state::State;
+use crate::{authorize, device, endpoints, token};
+
+/// Requests larger than this are refused before they are parsed.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The provider's shared parts. Cheap to clone.
+#[derive(Clone)]
+pub struct Provider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    issuer: String,
+    keys: RwLock<KeySet>,
+    state: Mutex<State>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider").field("issuer", &self.inner.issuer).finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    /// Makes a provider for `issuer` (which must end in
+    /// `/oauth2/{authorization_server_id}`), generating its first signing key.
+    ///
+    /// # Errors
+    /// When the signing key cannot be generated.
+    pub fn new(config: Config, issuer: String, clock: Arc<dyn Clock>) -> Result<Self, KeyError> {
+        let keys = KeySet::generate(config.keys.published_keys)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                issuer: issuer.trim_end_matches('/').to_owned(),
+                keys: RwLock::new(keys),
+                state: Mutex::new(State::default()),
+                clock,
+            }),
+        })
+    }
+
+    /// The issuer identifier, e.g. `http://127.0.0.1:18080/oauth2/default`.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Publishes a new signing key and signs with it from now on; the previous
+    /// key stays in the JWKS (see `keys.published_keys`). Returns the new `kid`.
+    ///
+    /// # Errors
+    /// When the key cannot be generated.
+    pub fn rotate_keys(&self) -> Result<String, KeyError> {
+        // Generate outside the lock: it takes a while.
+        let mut fresh = KeySet::generate(1)?;
+        let mut keys = self.inner.keys.write().unwrap_or_else(PoisonError::into_inner);
+        let kid = keys.adopt(&mut fresh);
+        tracing::info!(kid = %kid, "rotated signing keys");
+        Ok(kid)
+    }
+
+    /// The `kid` of the key that signs new tokens.
+    #[must_use]
+    pub fn active_kid(&self) -> String {
+        self.keys().active_kid().to_owned()
+    }
+
+    pub(crate) fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn keys(&self) -> RwLockReadGuard<'_, KeySet> {
+        self.inner.keys.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `{issuer}/v1/{path}`.
+    pub(crate) fn endpoint(&self, path: &str) -> String {
+        format!("{}/v1/{path}", self.inner.issuer)
+    }
+
+    /// `{issuer}/{path}`: the provider's own pages (sign-in form, consent).
+    pub(crate) fn page(&self, path: &str) -> String {
+        format!("{}/{path}", self.inner.issuer)
+    }
+
+    /// The origin's device verification page (`/activate`, as on Okta).
+    pub(crate) fn verification_uri(&self) -> String {
+        let issuer = &self.inner.issuer;
+        let base = issuer.find("/oauth2/").map_or(issuer.as_str(), |at| &issuer[..at]);
+        format!("{base}/activate")
+    }
+
+    pub(crate) fn lifetime(secs: u64) -> Duration {
+        Duration::from_secs(secs)
+    }
+}
+
+/// Everything the provider serves: the authorization server under
+/// `/oauth2/{id}/`, the device verification page at `/activate` and the
+/// admin call `POST /admin/rotate-keys`.
+pub fn router(provider: Provider) -> Router {
+    let base = format!("/oauth2/{}", provider.config().authorization_server_id);
+    let at = |path: &str| format!("{base}{path}");
+    Router::new()
+        .route(&at("/.well-known/openid-configuration"), get(endpoints::discovery))
+        .route(&at("/.well-known/oauth-authorization-server"), get(endpoints::discovery))
+        .route(&at("/v1/authorize"), get(authorize::authorize_get).post(authorize::authorize_post))
+        .route(&at("/sign-in"), post(authorize::sign_in))
+        .route(&at("/consent"), post(authorize::consent))
+        .route(&at("/v1/token"), post(token::token))
+        .route(&at("/v1/keys"), get(endpoints::keys))
+        .route(&at("/v1/userinfo"), get(endpoints::userinfo).post(endpoints::userinfo))
+        .route(&at("/v1/introspect"), post(endpoints::introspect))
+        .route(&at("/v1/revoke"), post(endpoints::revoke))
+        .route(&at("/v1/logout"), get(endpoints::logout_get).post(endpoints::logout_post))
+        .route(&at("/v1/device/authorize"), post(device::device_authorization))
+        .route("/activate", get(device::activate_page).post(device::activate_submit))
+        .route("/admin/rotate-keys", post(endpoints::rotate_keys))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Log method and path only: query strings carry ID tokens (logout) and
+        // other values that do not belong in logs.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
+        .with_state(provider)
+}
