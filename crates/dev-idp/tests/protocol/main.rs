@@ -1,0 +1,14 @@
+//! Protocol tests: a dev-idp on 127.0.0.1 port 0, driven over real HTTP by a
+//! test browser and by back-channel requests, as a client would.
+
+mod support;
+
+mod authorize;
+mod device;
+mod discovery;
+mod interop;
+mod introspection;
+mod keys;
+mod logout;
+mod refresh;
+mod token;
