@@ -100,10 +100,7 @@ fn authorize(provider: &Provider, jar: &CookieJar, params: &Params) -> Response 
         return bad("The request has no redirect_uri.");
     };
     let Some(redirect_uri) = redirect::find_match(&client.redirect_uris, redirect_raw) else {
-        return bad(&format!(
-            "The redirect_uri {redirect_raw:?} is not registered for {}.",
-            client.client_id
-        ));
+        return bad(&format!("The redirect_uri {redirect_raw:?} is not registered for {}.", client.client_id));
     };
     let reply = Reply::new(redirect_uri.clone(), params.get("state"), provider.issuer());
     match validate(provider, client, redirect_uri, params) {
@@ -187,21 +184,21 @@ fn validate(
         }
         (Some(challenge), Some(_)) => {
             // An S256 challenge is 32 bytes in unpadded base64url (RFC 7636 §4.2).
-            let valid = challenge.len() == 43
-                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            let valid =
+                challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !valid {
                 return fail(InvalidRequest, "code_challenge is not an S256 challenge (43 base64url characters).");
             }
             Some(challenge.to_owned())
         }
     };
-    let prompt = parse_prompt(params.get("prompt"))
-        .map_err(|text| (InvalidRequest, text.to_owned()))?;
+    let prompt = parse_prompt(params.get("prompt")).map_err(|text| (InvalidRequest, text.to_owned()))?;
     let max_age = match params.get("max_age") {
         None => None,
-        Some(text) => Some(text.parse::<u64>().map_err(|_| {
-            (InvalidRequest, "max_age must be a non-negative number of seconds.".to_owned())
-        })?),
+        Some(text) => Some(
+            text.parse::<u64>()
+                .map_err(|_| (InvalidRequest, "max_age must be a non-negative number of seconds.".to_owned()))?,
+        ),
     };
     Ok(AuthRequest {
         client_id: client.client_id.clone(),
@@ -250,9 +247,9 @@ fn advance(provider: &Provider, state: &mut State, id: &str, session_id: Option<
         .filter(|s| s.expires_at > now && provider.config().user(&s.user_id).is_some())
         .cloned();
     let too_old = |session: &Session| {
-        request.max_age.is_some_and(|max_age| {
-            now.duration_since(session.auth_time).unwrap_or_default().as_secs() > max_age
-        })
+        request
+            .max_age
+            .is_some_and(|max_age| now.duration_since(session.auth_time).unwrap_or_default().as_secs() > max_age)
     };
     let session = match session {
         Some(session) if interaction.signed_in_here || !(request.prompt.login || too_old(&session)) => session,
@@ -312,6 +309,7 @@ fn advance(provider: &Provider, state: &mut State, id: &str, session_id: Option<
     reply.send(&[("code", &code)])
 }
 
+#[allow(clippy::result_large_err)] // the page is the error; it is built once and returned
 fn form_or_page(headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
     Params::from_form(headers, body).map_err(|message| pages::error(StatusCode::BAD_REQUEST, message))
 }
@@ -350,10 +348,7 @@ pub(crate) async fn sign_in(
         return reply.error(ErrorCode::AccessDenied, "The person cancelled the sign-in.");
     }
     let Some(user) = user else {
-        let client_name = provider
-            .config()
-            .client(&interaction.request.client_id)
-            .map_or("", |c| c.name.as_str());
+        let client_name = provider.config().client(&interaction.request.client_id).map_or("", |c| c.name.as_str());
         return pages::SignIn {
             action: &provider.page("sign-in"),
             interaction: &id,
@@ -369,10 +364,9 @@ pub(crate) async fn sign_in(
     }
     let sid = state::random_token();
     let session_ttl = Provider::lifetime(provider.config().lifetimes.session_secs);
-    state.sessions.insert(
-        sid.clone(),
-        Session { user_id: user.id.clone(), auth_time: now, expires_at: now + session_ttl },
-    );
+    state
+        .sessions
+        .insert(sid.clone(), Session { user_id: user.id.clone(), auth_time: now, expires_at: now + session_ttl });
     if let Some(stored) = state.interactions.get_mut(&id) {
         stored.signed_in_here = true;
         if stored.user_id.as_deref() != Some(user.id.as_str()) {
@@ -380,11 +374,7 @@ pub(crate) async fn sign_in(
         }
     }
     let response = advance(&provider, &mut state, &id, Some(&sid));
-    let cookie = Cookie::build((SESSION_COOKIE, sid))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .build();
+    let cookie = Cookie::build((SESSION_COOKIE, sid)).path("/").http_only(true).same_site(SameSite::Lax).build();
     (jar.add(cookie), response).into_response()
 }
 

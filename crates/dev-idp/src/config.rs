@@ -238,10 +238,8 @@ pub mod grant {
 
 impl Default for Config {
     fn default() -> Self {
-        let scope = |name: &str, description: &str| ScopeConfig {
-            name: name.to_owned(),
-            description: description.to_owned(),
-        };
+        let scope =
+            |name: &str, description: &str| ScopeConfig { name: name.to_owned(), description: description.to_owned() };
         let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         Self {
             port: DEMO_PORT,
@@ -271,11 +269,7 @@ impl Default for Config {
                         "http://[::1]/signed-out",
                         "com.example.tessera:/signed-out",
                     ]),
-                    grant_types: strings(&[
-                        grant::AUTHORIZATION_CODE,
-                        grant::REFRESH_TOKEN,
-                        grant::DEVICE_CODE,
-                    ]),
+                    grant_types: strings(&[grant::AUTHORIZATION_CODE, grant::REFRESH_TOKEN, grant::DEVICE_CODE]),
                     allowed_scopes: Some(strings(&[
                         "openid",
                         "profile",
@@ -375,8 +369,7 @@ impl Config {
     /// When the file cannot be read or parsed, or fails [`Config::validate`].
     pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
         Self::from_toml_str(&text).map_err(|error| match error {
             ConfigError::Parse { source, .. } => ConfigError::Parse { path: shown, source },
             other => other,
@@ -388,10 +381,8 @@ impl Config {
     /// # Errors
     /// When the text cannot be parsed, or fails [`Config::validate`].
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|source| ConfigError::Parse {
-            path: "<text>".to_owned(),
-            source: Box::new(source),
-        })?;
+        let config: Self = toml::from_str(text)
+            .map_err(|source| ConfigError::Parse { path: "<text>".to_owned(), source: Box::new(source) })?;
         config.validate()?;
         Ok(config)
     }
@@ -403,10 +394,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: String| Err(ConfigError::Invalid(message));
         if self.authorization_server_id.is_empty()
-            || !self
-                .authorization_server_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !self.authorization_server_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return invalid("authorization_server_id must be letters, digits, '-' or '_'".into());
         }
@@ -427,27 +415,14 @@ impl Config {
                 }
             }
             for grant_type in &client.grant_types {
-                if ![
-                    grant::AUTHORIZATION_CODE,
-                    grant::REFRESH_TOKEN,
-                    grant::CLIENT_CREDENTIALS,
-                    grant::DEVICE_CODE,
-                ]
-                .contains(&grant_type.as_str())
+                if ![grant::AUTHORIZATION_CODE, grant::REFRESH_TOKEN, grant::CLIENT_CREDENTIALS, grant::DEVICE_CODE]
+                    .contains(&grant_type.as_str())
                 {
-                    return invalid(format!(
-                        "client {}: unknown grant type {grant_type}",
-                        client.client_id
-                    ));
+                    return invalid(format!("client {}: unknown grant type {grant_type}", client.client_id));
                 }
             }
-            if client.client_secret.is_none()
-                && client.grant_types.iter().any(|g| g == grant::CLIENT_CREDENTIALS)
-            {
-                return invalid(format!(
-                    "client {}: client_credentials needs a client_secret",
-                    client.client_id
-                ));
+            if client.client_secret.is_none() && client.grant_types.iter().any(|g| g == grant::CLIENT_CREDENTIALS) {
+                return invalid(format!("client {}: client_credentials needs a client_secret", client.client_id));
             }
         }
         let mut user_ids = HashSet::new();
@@ -486,8 +461,7 @@ impl Config {
     pub fn user_by_login(&self, name: &str) -> Option<&UserConfig> {
         let name = name.trim();
         self.users.iter().find(|u| {
-            u.login.eq_ignore_ascii_case(name)
-                || u.username.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name))
+            u.login.eq_ignore_ascii_case(name) || u.username.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name))
         })
     }
 
@@ -549,9 +523,8 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
 #[must_use]
 pub fn verify_password(password: &str, phc: &str) -> bool {
     use argon2::PasswordVerifier;
-    argon2::PasswordHash::new(phc).is_ok_and(|hash| {
-        argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok()
-    })
+    argon2::PasswordHash::new(phc)
+        .is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 #[cfg(test)]

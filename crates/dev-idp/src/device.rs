@@ -52,9 +52,8 @@ pub(crate) async fn device_authorization(
         if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "The client may not use the device grant."));
         }
-        let scope = params
-            .get("scope")
-            .ok_or_else(|| OAuthError::invalid_request("The scope parameter is required."))?;
+        let scope =
+            params.get("scope").ok_or_else(|| OAuthError::invalid_request("The scope parameter is required."))?;
         let scopes = split_scope(scope);
         for scope in &scopes {
             if !provider.config().knows_scope(scope) || !client.allows_scope(scope) {
@@ -136,13 +135,15 @@ fn enter_code_page(error: Option<&str>) -> Response {
     pages::page(if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST }, "Activate a device", &body)
 }
 
-fn approve_page(provider: &Provider, device: &DeviceAuthorization, user: Option<&UserConfig>, error: Option<&str>) -> Response {
+fn approve_page(
+    provider: &Provider,
+    device: &DeviceAuthorization,
+    user: Option<&UserConfig>,
+    error: Option<&str>,
+) -> Response {
     let client_name = provider.config().client(&device.client_id).map_or("", |c| c.name.as_str());
-    let scopes: Vec<_> = device
-        .scopes
-        .iter()
-        .filter_map(|name| provider.config().scopes.iter().find(|s| &s.name == name))
-        .collect();
+    let scopes: Vec<_> =
+        device.scopes.iter().filter_map(|name| provider.config().scopes.iter().find(|s| &s.name == name)).collect();
     let who = match user {
         Some(user) => format!("<p>Signed in as <strong>{}</strong>.</p>", escape(&user.name)),
         None => "<label for=\"username\">Username</label>\
@@ -226,10 +227,7 @@ pub(crate) async fn activate_submit(
                 );
                 now
             }
-            None => jar
-                .get(SESSION_COOKIE)
-                .and_then(|c| state.sessions.get(c.value()))
-                .map_or(now, |s| s.auth_time),
+            None => jar.get(SESSION_COOKIE).and_then(|c| state.sessions.get(c.value())).map_or(now, |s| s.auth_time),
         };
         match state.devices.get_mut(&hash) {
             Some(stored) if stored.status == DeviceStatus::Pending => {
@@ -241,7 +239,8 @@ pub(crate) async fn activate_submit(
     let page = pages::message("Device connected", "Your device is now signed in. You can close this window.");
     match new_session {
         Some(sid) => {
-            let cookie = Cookie::build((SESSION_COOKIE, sid)).path("/").http_only(true).same_site(SameSite::Lax).build();
+            let cookie =
+                Cookie::build((SESSION_COOKIE, sid)).path("/").http_only(true).same_site(SameSite::Lax).build();
             (jar.add(cookie), page).into_response()
         }
         None => page,

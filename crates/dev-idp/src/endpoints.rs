@@ -10,8 +10,8 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use serde_json::{Value, json};
 
 use crate::authorize::SESSION_COOKIE;
-use crate::clock::unix_seconds;
 use crate::client_auth;
+use crate::clock::unix_seconds;
 use crate::config::grant;
 use crate::error::{BearerError, ErrorCode, OAuthError};
 use crate::issue::IdClaims;
@@ -148,9 +148,8 @@ pub(crate) async fn introspect(AxumState(provider): AxumState<Provider>, headers
     let result = (|| {
         let params = back_channel_params(&headers, &body)?;
         let client = client_auth::authenticate(&provider, &headers, &params)?;
-        let token = params
-            .get("token")
-            .ok_or_else(|| OAuthError::invalid_request("The token parameter is required."))?;
+        let token =
+            params.get("token").ok_or_else(|| OAuthError::invalid_request("The token parameter is required."))?;
         Ok::<_, OAuthError>(introspection(&provider, &client.client_id, token))
     })();
     match result {
@@ -214,15 +213,14 @@ pub(crate) async fn revoke(AxumState(provider): AxumState<Provider>, headers: He
     let result = (|| {
         let params = back_channel_params(&headers, &body)?;
         let client = client_auth::authenticate(&provider, &headers, &params)?;
-        let token = params
-            .get("token")
-            .ok_or_else(|| OAuthError::invalid_request("The token parameter is required."))?;
+        let token =
+            params.get("token").ok_or_else(|| OAuthError::invalid_request("The token parameter is required."))?;
         if let Some(claims) = provider.verify_access_token(token) {
             let mut state = provider.state();
-            if claims.cid == client.client_id {
-                if let Some(record) = state.access_tokens.get_mut(&claims.jti) {
-                    record.revoked = true;
-                }
+            if claims.cid == client.client_id
+                && let Some(record) = state.access_tokens.get_mut(&claims.jti)
+            {
+                record.revoked = true;
             }
             return Ok(());
         }

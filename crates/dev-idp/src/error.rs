@@ -92,10 +92,7 @@ impl IntoResponse for OAuthError {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if self.basic_challenge {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Basic realm="dev-idp""#),
-            );
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Basic realm="dev-idp""#));
         }
         response
     }

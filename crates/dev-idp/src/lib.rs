@@ -40,9 +40,9 @@ mod provider;
 mod redirect;
 mod server;
 mod state;
-mod token;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod token;
 
 #[cfg(feature = "testing")]
 pub use clock::ManualClock;

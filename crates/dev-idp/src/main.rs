@@ -89,8 +89,19 @@ fn serve(config_path: Option<PathBuf>, port: Option<u16>) -> Result<(), BoxError
         writeln!(out, "  issuer:    {}", idp.issuer())?;
         writeln!(out, "  discovery: {}/.well-known/openid-configuration", idp.issuer())?;
         if demo {
-            writeln!(out, "  people:    alice / {}   bob / {}", dev_idp::config::DEMO_ALICE_PASSWORD, dev_idp::config::DEMO_BOB_PASSWORD)?;
-            writeln!(out, "  clients:   {} (public, PKCE)   {} (secret {})", dev_idp::config::DESKTOP_CLIENT_ID, dev_idp::config::ITEMS_API_CLIENT_ID, dev_idp::config::ITEMS_API_DEMO_SECRET)?;
+            writeln!(
+                out,
+                "  people:    alice / {}   bob / {}",
+                dev_idp::config::DEMO_ALICE_PASSWORD,
+                dev_idp::config::DEMO_BOB_PASSWORD
+            )?;
+            writeln!(
+                out,
+                "  clients:   {} (public, PKCE)   {} (secret {})",
+                dev_idp::config::DESKTOP_CLIENT_ID,
+                dev_idp::config::ITEMS_API_CLIENT_ID,
+                dev_idp::config::ITEMS_API_DEMO_SECRET
+            )?;
         } else {
             writeln!(out, "  people:    {}", users.join(", "))?;
         }

@@ -16,10 +16,7 @@ impl Params {
 
     /// Reads a form body, refusing other content types.
     pub(crate) fn from_form(headers: &HeaderMap, body: &[u8]) -> Result<Self, &'static str> {
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let essence = content_type.split(';').next().unwrap_or_default().trim();
         if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err("the request body must be application/x-www-form-urlencoded");
@@ -41,11 +38,7 @@ impl Params {
 
     /// The value of `name`; empty counts as absent.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
 
     /// Whether `name` is present with a value.

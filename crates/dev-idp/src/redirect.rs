@@ -61,11 +61,7 @@ fn is_loopback_ip(url: &Url) -> bool {
 /// Finds the registered URI that `presented` matches.
 pub(crate) fn find_match(registered: &[String], presented: &str) -> Option<Url> {
     let url = Url::parse(presented).ok()?;
-    registered
-        .iter()
-        .filter_map(|uri| RegisteredUri::parse(uri).ok())
-        .any(|r| r.matches(&url))
-        .then_some(url)
+    registered.iter().filter_map(|uri| RegisteredUri::parse(uri).ok()).any(|r| r.matches(&url)).then_some(url)
 }
 
 #[cfg(test)]

@@ -57,9 +57,8 @@ pub async fn spawn(config: Config) -> Result<DevIdp, SpawnError> {
 pub async fn spawn_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<DevIdp, SpawnError> {
     config.validate()?;
     let port = config.port;
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-        .await
-        .map_err(|source| SpawnError::Bind { port, source })?;
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await.map_err(|source| SpawnError::Bind { port, source })?;
     let addr = listener.local_addr().map_err(|source| SpawnError::Bind { port, source })?;
     let issuer = format!("http://{addr}/oauth2/{}", config.authorization_server_id);
     // RSA key generation blocks for a while: keep it off the async workers.

@@ -178,10 +178,7 @@ impl State {
     }
 
     pub(crate) fn record_consent(&mut self, user_id: &str, client_id: &str, scopes: &[String]) {
-        self.consents
-            .entry((user_id.to_owned(), client_id.to_owned()))
-            .or_default()
-            .extend(scopes.iter().cloned());
+        self.consents.entry((user_id.to_owned(), client_id.to_owned())).or_default().extend(scopes.iter().cloned());
     }
 
     /// Drops what has expired, when tables grow large.

@@ -254,9 +254,7 @@ fn parse_form(base: &Url, html: &str) -> Option<Form> {
     let end = html[start..].find("</form>").map_or(html.len(), |i| start + i);
     let inner = &html[start..end];
     let form_attrs = attributes(&inner[5..]);
-    let attr = |attrs: &[(String, String)], name: &str| {
-        attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
-    };
+    let attr = |attrs: &[(String, String)], name: &str| attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let action = base.join(&attr(&form_attrs, "action").unwrap_or_default()).ok()?;
     let method = if attr(&form_attrs, "method").is_some_and(|m| m.eq_ignore_ascii_case("post")) {
         Method::POST
@@ -272,10 +270,8 @@ fn parse_form(base: &Url, html: &str) -> Option<Form> {
                     fields.push((name, attr(&attrs, "value").unwrap_or_default()));
                 }
             }
-            "button" => {
-                if attr(&attrs, "name").as_deref() == Some("action") {
-                    buttons.push(attr(&attrs, "value").unwrap_or_default());
-                }
+            "button" if attr(&attrs, "name").as_deref() == Some("action") => {
+                buttons.push(attr(&attrs, "value").unwrap_or_default());
             }
             _ => {}
         }
@@ -353,11 +349,7 @@ fn attributes(text: &str) -> Vec<(String, String)> {
 }
 
 fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 #[cfg(test)]

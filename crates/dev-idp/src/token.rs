@@ -43,12 +43,14 @@ fn handle(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<Token
         return Err(OAuthError::invalid_request(format!("The parameter {name} appears more than once.")));
     }
     let client = client_auth::authenticate(provider, headers, &params)?;
-    let grant_type = params
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::invalid_request("The grant_type parameter is required."))?;
+    let grant_type =
+        params.get("grant_type").ok_or_else(|| OAuthError::invalid_request("The grant_type parameter is required."))?;
     let known = [grant::AUTHORIZATION_CODE, grant::REFRESH_TOKEN, grant::CLIENT_CREDENTIALS, grant::DEVICE_CODE];
     if !known.contains(&grant_type) {
-        return Err(OAuthError::new(ErrorCode::UnsupportedGrantType, format!("The grant type {grant_type:?} is not supported.")));
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("The grant type {grant_type:?} is not supported."),
+        ));
     }
     if !client.allows_grant(grant_type) {
         return Err(OAuthError::new(
@@ -89,7 +91,11 @@ fn wants_refresh(client: &ClientConfig, scopes: &[String]) -> Refresh {
     }
 }
 
-fn authorization_code(provider: &Provider, client: &ClientConfig, params: &Params) -> Result<TokenResponse, OAuthError> {
+fn authorization_code(
+    provider: &Provider,
+    client: &ClientConfig,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let code = params.get("code").ok_or_else(|| OAuthError::invalid_request("The code parameter is required."))?;
     let redirect_uri = params
         .get("redirect_uri")
@@ -138,7 +144,9 @@ fn authorization_code(provider: &Provider, client: &ClientConfig, params: &Param
             return Err(OAuthError::invalid_grant("PKCE verification failed: the code_verifier does not match."));
         }
         (None, Some(_)) => {
-            return Err(OAuthError::invalid_grant("A code_verifier was sent but the authorization request had no code_challenge."));
+            return Err(OAuthError::invalid_grant(
+                "A code_verifier was sent but the authorization request had no code_challenge.",
+            ));
         }
         _ => {}
     }
@@ -190,14 +198,14 @@ fn refresh_token(provider: &Provider, client: &ClientConfig, params: &Params) ->
         return Err(invalid());
     }
     let rotation = &provider.config().refresh_token_rotation;
-    if let Some(rotated_at) = record.rotated_at {
-        if now >= rotated_at + Provider::lifetime(rotation.grace_period_secs) {
-            tracing::warn!(client = %client.client_id, "rotated refresh token reused: revoking its family");
-            state.revoke_grant(&record.grant_id);
-            return Err(OAuthError::invalid_grant(
-                "The refresh token was already used; every token of this sign-in is revoked.",
-            ));
-        }
+    if let Some(rotated_at) = record.rotated_at
+        && now >= rotated_at + Provider::lifetime(rotation.grace_period_secs)
+    {
+        tracing::warn!(client = %client.client_id, "rotated refresh token reused: revoking its family");
+        state.revoke_grant(&record.grant_id);
+        return Err(OAuthError::invalid_grant(
+            "The refresh token was already used; every token of this sign-in is revoked.",
+        ));
     }
     let scopes = match requested {
         Some(requested) if requested.iter().all(|s| grant.scopes.contains(s)) => requested,
@@ -229,7 +237,11 @@ fn refresh_token(provider: &Provider, client: &ClientConfig, params: &Params) ->
     )
 }
 
-fn client_credentials(provider: &Provider, client: &ClientConfig, params: &Params) -> Result<TokenResponse, OAuthError> {
+fn client_credentials(
+    provider: &Provider,
+    client: &ClientConfig,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
     if client.is_public() {
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "Public clients cannot use client credentials."));
     }
@@ -257,7 +269,13 @@ fn client_credentials(provider: &Provider, client: &ClientConfig, params: &Param
     let mut state = provider.state();
     let grant_id = new_grant(
         &mut state,
-        Grant { client_id: client.client_id.clone(), user_id: None, scopes: scopes.clone(), auth_time: None, revoked: false },
+        Grant {
+            client_id: client.client_id.clone(),
+            user_id: None,
+            scopes: scopes.clone(),
+            auth_time: None,
+            revoked: false,
+        },
     );
     provider.issue(
         &mut state,

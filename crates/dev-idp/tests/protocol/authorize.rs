@@ -113,7 +113,9 @@ async fn cancel_on_the_sign_in_form_and_deny_on_consent_answer_access_denied() {
 
     let request = idp.request("openid", &[]);
     let Page::SignIn(form) = browser.open(&request.url).await.unwrap() else { panic!() };
-    let Page::Consent(consent) = browser.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "sign-in").await.unwrap() else {
+    let Page::Consent(consent) =
+        browser.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "sign-in").await.unwrap()
+    else {
         panic!()
     };
     let page = browser.submit(&consent, &[], "deny").await.unwrap();
@@ -127,14 +129,20 @@ async fn a_wrong_password_shows_the_form_again_and_the_sign_in_can_still_finish(
     let request = idp.request("openid", &[]);
     let Page::SignIn(form) = browser.open(&request.url).await.unwrap() else { panic!() };
     for (user, password) in [(ALICE.0, "wrong"), ("mallory", "x"), (ALICE.0, "")] {
-        let Page::SignIn(again) = browser.submit(&form, &[("username", user), ("password", password)], "sign-in").await.unwrap() else {
+        let Page::SignIn(again) =
+            browser.submit(&form, &[("username", user), ("password", password)], "sign-in").await.unwrap()
+        else {
             panic!("form again for {user}")
         };
         assert_eq!(again.error.as_deref(), Some("Wrong username or password."));
         assert_eq!(again.field("interaction"), form.field("interaction"));
     }
     let url = {
-        let Page::Consent(c) = browser.submit(&form, &[("username", "ALICE@example.com"), ("password", ALICE.1)], "sign-in").await.unwrap() else {
+        let Page::Consent(c) = browser
+            .submit(&form, &[("username", "ALICE@example.com"), ("password", ALICE.1)], "sign-in")
+            .await
+            .unwrap()
+        else {
             panic!()
         };
         let Page::Redirect(url) = browser.submit(&c, &[], "allow").await.unwrap() else { panic!() };
@@ -173,7 +181,9 @@ async fn the_session_is_reused_until_prompt_or_max_age_says_otherwise() {
     let request = idp.request("openid", &[("prompt", "login consent"), ("login_hint", "bob")]);
     let Page::SignIn(form) = browser.open(&request.url).await.unwrap() else { panic!("form again") };
     assert_eq!(form.field("username"), Some("bob"), "login_hint prefills");
-    let Page::Consent(consent) = browser.submit(&form, &[("password", BOB.1)], "sign-in").await.unwrap() else { panic!() };
+    let Page::Consent(consent) = browser.submit(&form, &[("password", BOB.1)], "sign-in").await.unwrap() else {
+        panic!()
+    };
     let Page::Redirect(url) = browser.submit(&consent, &[], "allow").await.unwrap() else { panic!() };
     let tokens = idp.exchange(&request, &url).await.json;
     let id = crate::support::claims(tokens["id_token"].as_str().unwrap());

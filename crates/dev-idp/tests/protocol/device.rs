@@ -60,7 +60,9 @@ async fn a_denied_device_gets_access_denied_and_an_old_one_expired_token() {
     let idp = start_with(|c| c.device.poll_interval_secs = 0).await;
     let device = authorize(&idp, "openid").await;
     let browser = Browser::new();
-    let Page::Device(form) = browser.open(device["verification_uri_complete"].as_str().unwrap()).await.unwrap() else { panic!() };
+    let Page::Device(form) = browser.open(device["verification_uri_complete"].as_str().unwrap()).await.unwrap() else {
+        panic!()
+    };
     let page = browser.submit(&form, &[], "deny").await.unwrap();
     assert!(matches!(page, Page::Other { .. }), "{page:?}");
     assert_eq!(poll(&idp, device["device_code"].as_str().unwrap()).await.error(), "access_denied");
@@ -79,7 +81,9 @@ async fn a_signed_in_browser_approves_without_a_password() {
     let browser = Browser::new();
     idp.sign_in(&browser, ALICE, "openid").await;
     let device = authorize(&idp, "openid").await;
-    let Page::Device(form) = browser.open(device["verification_uri_complete"].as_str().unwrap()).await.unwrap() else { panic!() };
+    let Page::Device(form) = browser.open(device["verification_uri_complete"].as_str().unwrap()).await.unwrap() else {
+        panic!()
+    };
     assert!(form.field("password").is_none(), "already signed in");
     browser.submit(&form, &[], "approve").await.unwrap();
     assert_eq!(poll(&idp, device["device_code"].as_str().unwrap()).await.status, StatusCode::OK);
@@ -95,7 +99,11 @@ async fn device_authorization_checks_client_and_scopes() {
     let answer = idp.post("device/authorize", &[("client_id", "nobody"), ("scope", "openid")], None).await;
     assert_eq!(answer.error(), "invalid_client");
     let answer = idp
-        .post("device/authorize", &[("scope", "items:read")], Some(("items-api", dev_idp::config::ITEMS_API_DEMO_SECRET)))
+        .post(
+            "device/authorize",
+            &[("scope", "items:read")],
+            Some(("items-api", dev_idp::config::ITEMS_API_DEMO_SECRET)),
+        )
         .await;
     assert_eq!(answer.error(), "unauthorized_client");
     assert_eq!(poll(&idp, "unknown").await.error(), "invalid_grant");

@@ -38,7 +38,8 @@ async fn discovery_describes_an_okta_style_custom_authorization_server() {
 async fn unknown_authorization_servers_and_paths_are_not_found() {
     let idp = start().await;
     let origin = idp.issuer().trim_end_matches("/oauth2/default").to_owned();
-    let response = idp.http.get(format!("{origin}/oauth2/other/.well-known/openid-configuration")).send().await.unwrap();
+    let response =
+        idp.http.get(format!("{origin}/oauth2/other/.well-known/openid-configuration")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 

@@ -48,8 +48,12 @@ async fn openidconnect_core_client_signs_in_refreshes_and_reads_userinfo() {
     let claims = id_token.claims(&verifier, &nonce).expect("ID token verifies");
     assert_eq!(claims.subject().as_str(), "00u1alice0000000001");
     let expected_hash = claims.access_token_hash().expect("at_hash");
-    let actual = AccessTokenHash::from_token(tokens.access_token(), id_token.signing_alg().unwrap(), id_token.signing_key(&verifier).unwrap())
-        .unwrap();
+    let actual = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
     assert_eq!(&actual, expected_hash);
 
     let refreshed = client

@@ -110,7 +110,9 @@ async fn userinfo_takes_the_bearer_token_in_the_header_only() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(headers["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
 
-    let machine = idp.post("token", &[("grant_type", "client_credentials")], Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET))).await;
+    let machine = idp
+        .post("token", &[("grant_type", "client_credentials")], Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET)))
+        .await;
     let (status, headers, _) = idp.userinfo(machine.json["access_token"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(headers["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));

@@ -18,7 +18,8 @@ async fn rotation_publishes_a_new_key_keeps_the_previous_one_and_then_drops_it()
     let old_kid = header(&old_access)["kid"].as_str().unwrap().to_owned();
 
     let origin = idp.issuer().trim_end_matches("/oauth2/default").to_owned();
-    let rotated: Value = idp.http.post(format!("{origin}/admin/rotate-keys")).send().await.unwrap().json().await.unwrap();
+    let rotated: Value =
+        idp.http.post(format!("{origin}/admin/rotate-keys")).send().await.unwrap().json().await.unwrap();
     let new_kid = rotated["kid"].as_str().unwrap().to_owned();
     assert_ne!(new_kid, old_kid);
     assert_eq!(kids(&idp).await, [new_kid.clone(), old_kid.clone()]);

@@ -18,7 +18,11 @@ async fn logout_ends_the_session_and_returns_to_a_registered_uri_with_state() {
     let id_token = tokens["id_token"].as_str().unwrap();
     let url = logout_url(
         idp.issuer(),
-        &[("id_token_hint", id_token), ("post_logout_redirect_uri", "http://127.0.0.1:4321/signed-out"), ("state", "s-1")],
+        &[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", "http://127.0.0.1:4321/signed-out"),
+            ("state", "s-1"),
+        ],
     );
     let Page::Redirect(back) = browser.open(&url).await.unwrap() else { panic!("redirect back") };
     assert_eq!(back.path(), "/signed-out");
@@ -37,7 +41,10 @@ async fn logout_without_a_redirect_shows_a_page_even_for_an_expired_hint() {
     let browser = Browser::new();
     let tokens = idp.sign_in(&browser, ALICE, "openid").await;
     idp.advance(7200);
-    let page = browser.open(&logout_url(idp.issuer(), &[("id_token_hint", tokens["id_token"].as_str().unwrap())])).await.unwrap();
+    let page = browser
+        .open(&logout_url(idp.issuer(), &[("id_token_hint", tokens["id_token"].as_str().unwrap())]))
+        .await
+        .unwrap();
     let Page::Other { status, message } = page else { panic!("{page:?}") };
     assert_eq!(status, StatusCode::OK);
     assert!(message.unwrap().contains("signed out"));

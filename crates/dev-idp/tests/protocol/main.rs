@@ -1,5 +1,6 @@
 //! Protocol tests: a dev-idp on 127.0.0.1 port 0, driven over real HTTP by a
 //! test browser and by back-channel requests, as a client would.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -60,14 +60,32 @@ async fn scopes_may_narrow_on_refresh_but_never_widen() {
     let tokens = idp.sign_in(&browser, ALICE, "openid offline_access items:read").await;
     let token = tokens["refresh_token"].as_str().unwrap();
     let narrow = idp
-        .post("token", &[("grant_type", "refresh_token"), ("client_id", DESKTOP), ("refresh_token", token), ("scope", "items:read")], None)
+        .post(
+            "token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", DESKTOP),
+                ("refresh_token", token),
+                ("scope", "items:read"),
+            ],
+            None,
+        )
         .await;
     assert_eq!(narrow.status, StatusCode::OK, "{}", narrow.json);
     assert_eq!(narrow.json["scope"], "items:read");
     assert!(narrow.json.get("id_token").is_none(), "no openid, no ID token");
     let next = narrow.json["refresh_token"].as_str().unwrap();
     let wide = idp
-        .post("token", &[("grant_type", "refresh_token"), ("client_id", DESKTOP), ("refresh_token", next), ("scope", "items:read items:write")], None)
+        .post(
+            "token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", DESKTOP),
+                ("refresh_token", next),
+                ("scope", "items:read items:write"),
+            ],
+            None,
+        )
         .await;
     assert_eq!(wide.error(), "invalid_scope");
 }
@@ -94,7 +112,9 @@ async fn revoked_expired_and_foreign_refresh_tokens_are_invalid_grant() {
     assert_eq!(foreign.error(), "invalid_grant");
 
     // Revoked through /revoke.
-    let revoked = idp.post("revoke", &[("client_id", DESKTOP), ("token", token), ("token_type_hint", "refresh_token")], None).await;
+    let revoked = idp
+        .post("revoke", &[("client_id", DESKTOP), ("token", token), ("token_type_hint", "refresh_token")], None)
+        .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert_eq!(idp.refresh(token).await.error(), "invalid_grant");
 

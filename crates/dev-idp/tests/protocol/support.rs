@@ -38,10 +38,7 @@ pub async fn start_with(change: impl FnOnce(&mut Config)) -> Idp {
     change(&mut config);
     let clock = Arc::new(ManualClock::starting_now());
     let idp = dev_idp::spawn_with_clock(config, clock.clone()).await.expect("dev-idp starts");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     Idp { idp, clock, http }
 }
 
@@ -150,7 +147,8 @@ impl Idp {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let json =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         Answer { status, headers, json }
     }
 
@@ -182,18 +180,25 @@ impl Idp {
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Answer {
-        self.post("token", &[("grant_type", "refresh_token"), ("client_id", DESKTOP), ("refresh_token", refresh_token)], None)
-            .await
+        self.post(
+            "token",
+            &[("grant_type", "refresh_token"), ("client_id", DESKTOP), ("refresh_token", refresh_token)],
+            None,
+        )
+        .await
     }
 
     pub async fn introspect(&self, token: &str) -> Value {
-        let answer = self.post("introspect", &[("token", token)], Some(("items-api", dev_idp::config::ITEMS_API_DEMO_SECRET))).await;
+        let answer = self
+            .post("introspect", &[("token", token)], Some(("items-api", dev_idp::config::ITEMS_API_DEMO_SECRET)))
+            .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
         answer.json
     }
 
     pub async fn userinfo(&self, access_token: &str) -> (StatusCode, HeaderMap, Value) {
-        let response = self.http.get(self.endpoint("userinfo")).bearer_auth(access_token).send().await.expect("userinfo");
+        let response =
+            self.http.get(self.endpoint("userinfo")).bearer_auth(access_token).send().await.expect("userinfo");
         let status = response.status();
         let headers = response.headers().clone();
         let json = response.json().await.unwrap_or(Value::Null);

@@ -146,7 +146,12 @@ async fn the_redirect_uri_and_client_must_match_the_authorization_request() {
     let answer = idp
         .post(
             "token",
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", LOOPBACK), ("code_verifier", &request.pkce.verifier)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", LOOPBACK),
+                ("code_verifier", &request.pkce.verifier),
+            ],
             Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET)),
         )
         .await;
@@ -162,13 +167,24 @@ async fn malformed_token_requests_get_the_rfc_error_codes() {
         (vec![("client_id", DESKTOP), ("grant_type", "password")], "unsupported_grant_type"),
         (vec![("client_id", DESKTOP), ("grant_type", "client_credentials")], "unauthorized_client"),
         (vec![("client_id", DESKTOP), ("grant_type", "authorization_code")], "invalid_request"),
-        (vec![("client_id", DESKTOP), ("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", LOOPBACK)], "invalid_grant"),
+        (
+            vec![
+                ("client_id", DESKTOP),
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("redirect_uri", LOOPBACK),
+            ],
+            "invalid_grant",
+        ),
         (vec![("client_id", DESKTOP), ("grant_type", "refresh_token")], "invalid_request"),
         (vec![("client_id", DESKTOP), ("grant_type", "refresh_token"), ("refresh_token", "nope")], "invalid_grant"),
         (vec![("grant_type", "authorization_code")], "invalid_client"),
         (vec![("client_id", "nobody"), ("grant_type", "authorization_code")], "invalid_client"),
         (vec![("client_id", DESKTOP), ("client_secret", "x"), ("grant_type", "authorization_code")], "invalid_client"),
-        (vec![("client_id", DESKTOP), ("grant_type", "refresh_token"), ("grant_type", "refresh_token")], "invalid_request"),
+        (
+            vec![("client_id", DESKTOP), ("grant_type", "refresh_token"), ("grant_type", "refresh_token")],
+            "invalid_request",
+        ),
     ];
     for (form, error) in cases {
         let answer = idp.post("token", &form, None).await;
@@ -177,7 +193,8 @@ async fn malformed_token_requests_get_the_rfc_error_codes() {
         assert_eq!(answer.headers["cache-control"], "no-store");
     }
     // Not a form at all.
-    let response = idp.http.post(idp.endpoint("token")).json(&serde_json::json!({"grant_type": "x"})).send().await.unwrap();
+    let response =
+        idp.http.post(idp.endpoint("token")).json(&serde_json::json!({"grant_type": "x"})).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
@@ -197,7 +214,13 @@ async fn malformed_token_requests_get_the_rfc_error_codes() {
 #[tokio::test]
 async fn confidential_clients_authenticate_with_basic_or_post_and_get_client_credentials() {
     let idp = start().await;
-    let basic = idp.post("token", &[("grant_type", "client_credentials"), ("scope", "items:read")], Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET))).await;
+    let basic = idp
+        .post(
+            "token",
+            &[("grant_type", "client_credentials"), ("scope", "items:read")],
+            Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET)),
+        )
+        .await;
     assert_eq!(basic.status, StatusCode::OK, "{}", basic.json);
     let at = claims(basic.json["access_token"].as_str().unwrap());
     assert_eq!(at["sub"], ITEMS_API_CLIENT_ID);
@@ -207,7 +230,15 @@ async fn confidential_clients_authenticate_with_basic_or_post_and_get_client_cre
     assert!(basic.json.get("refresh_token").is_none() && basic.json.get("id_token").is_none());
 
     let post = idp
-        .post("token", &[("grant_type", "client_credentials"), ("client_id", ITEMS_API_CLIENT_ID), ("client_secret", ITEMS_API_DEMO_SECRET)], None)
+        .post(
+            "token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", ITEMS_API_CLIENT_ID),
+                ("client_secret", ITEMS_API_DEMO_SECRET),
+            ],
+            None,
+        )
         .await;
     assert_eq!(post.status, StatusCode::OK);
     assert_eq!(post.json["scope"], "items:read items:write items:admin");
@@ -218,10 +249,20 @@ async fn confidential_clients_authenticate_with_basic_or_post_and_get_client_cre
     assert!(wrong.headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
 
     let both = idp
-        .post("token", &[("grant_type", "client_credentials"), ("client_secret", ITEMS_API_DEMO_SECRET)], Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET)))
+        .post(
+            "token",
+            &[("grant_type", "client_credentials"), ("client_secret", ITEMS_API_DEMO_SECRET)],
+            Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET)),
+        )
         .await;
     assert_eq!(both.error(), "invalid_request");
 
-    let openid = idp.post("token", &[("grant_type", "client_credentials"), ("scope", "openid")], Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET))).await;
+    let openid = idp
+        .post(
+            "token",
+            &[("grant_type", "client_credentials"), ("scope", "openid")],
+            Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET)),
+        )
+        .await;
     assert_eq!(openid.error(), "invalid_scope");
 }
