@@ -61,3 +61,19 @@ fn secrets_never_print() {
     assert!(secret.matches("hunter2"));
     assert!(!secret.matches("hunter"));
 }
+
+#[test]
+fn the_example_file_in_the_repository_is_valid() {
+    let config = Config::from_toml_str(include_str!("../../dev-idp.example.toml")).expect("example parses");
+    assert_eq!(config.users.len(), 1);
+    assert_eq!(config.users[0].login, "carol@example.com");
+    assert!(config.client("items-api").is_some_and(|c| !c.is_public()));
+    assert!(config.client("tessera-desktop").is_some_and(ClientConfig::is_public));
+}
+
+#[test]
+fn the_example_users_password_is_the_one_its_comment_names() {
+    let config = Config::from_toml_str(include_str!("../../dev-idp.example.toml")).expect("example parses");
+    assert!(config.authenticate("carol", "carol-pw").is_some());
+    assert!(config.authenticate("carol", "alice-demo-pw").is_none());
+}
