@@ -85,6 +85,23 @@ impl Provider {
         Ok(kid)
     }
 
+    /// Signs `header` and `claims` exactly as given with the active key (RS256),
+    /// for tests that forge tokens: an unknown `crit`, a `jku`, an ID token
+    /// presented as an access token.
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn sign_raw(&self, header: &serde_json::Value, claims: &serde_json::Value) -> String {
+        self.keys().sign_raw(header, claims)
+    }
+
+    /// The provider's current time in seconds since the epoch (its clock may
+    /// be a test's `ManualClock`), for tests that forge tokens.
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn now_unix(&self) -> u64 {
+        crate::clock::unix_seconds(self.now())
+    }
+
     /// The `kid` of the key that signs new tokens.
     #[must_use]
     pub fn active_kid(&self) -> String {
