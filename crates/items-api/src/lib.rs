@@ -1,3 +1,80 @@
-//! The items API: a resource server protected by Okta (or dev-idp) access tokens.
+//! The items API: a resource server that keeps people's items, protected by
+//! Okta (or dev-idp) access tokens.
 //!
-//! Skeleton: the work is tracked in issue 3.
+//! Decisions live here: [`auth`] validates tokens (locally against the JWKS
+//! or by introspection), [`policy`] asks Rego or OPA, [`store`] keeps items in
+//! SQLite or PostgreSQL, and [`api`] adapts them to HTTP with RFC 6750 errors.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod policy;
+pub mod store;
+
+pub use api::{AppState, router};
+pub use config::Config;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The database could not be opened or migrated.
+    #[error("cannot open the database")]
+    Store(#[from] store::StoreError),
+    /// The validator could not be set up.
+    #[error("cannot set up token validation")]
+    Auth(#[from] auth::AuthError),
+    /// The policy could not be loaded.
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Builds the state the configuration describes: opens (and seeds, in demo
+/// mode) the store, sets up the validator and loads the policy.
+///
+/// # Errors
+/// The first part that cannot be set up.
+pub async fn build(config: &Config) -> Result<AppState, StartError> {
+    let store = store::Store::connect(&config.database_url).await?;
+    if config.demo_seed {
+        let added = store.seed_demo().await?;
+        if added > 0 {
+            tracing::info!(added, "seeded demo items for alice and bob");
+        }
+    }
+    let mode = match config.validation {
+        config::Validation::Local => auth::Mode::Local,
+        config::Validation::Introspection => auth::Mode::Introspection {
+            client_id: config.client_id.clone().unwrap_or_default(),
+            client_secret: config.client_secret.clone().unwrap_or_else(|| oauth2::ClientSecret::new(String::new())),
+            cache_ttl: config.introspection_cache,
+        },
+    };
+    let validator = auth::TokenValidator::new(auth::ValidatorConfig {
+        issuer: config.issuer.clone(),
+        audience: config.audience.clone(),
+        leeway: config.leeway,
+        timeout: config.upstream_timeout,
+        mode,
+    })?;
+    let policy = match (&config.policy_file, &config.opa_url) {
+        (Some(path), _) => policy::Policy::rego_file(path)?,
+        (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout)?,
+        (None, None) => policy::Policy::None,
+    };
+    Ok(AppState::new(validator, store, policy))
+}

@@ -1,0 +1,357 @@
+//! The HTTP surface: routes, the `Caller` extractor that authenticates and
+//! authorizes each request, and the OpenAPI document generated from the
+//! handlers' annotations.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::auth::{AuthError, Claims, TokenValidator};
+use crate::error::ApiError;
+use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Visibility};
+use crate::policy::{self, Policy};
+use crate::store::Store;
+
+/// Read scope.
+pub const READ: &str = "items:read";
+/// Write scope.
+pub const WRITE: &str = "items:write";
+/// Scope that sees and changes everyone's items.
+pub const ADMIN: &str = "items:admin";
+
+/// Largest `Authorization` header accepted; bigger ones are refused unparsed.
+const MAX_AUTHORIZATION: usize = 8 * 1024;
+/// Largest request body.
+const MAX_BODY: usize = 16 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    validator: TokenValidator,
+    store: Store,
+    policy: Policy,
+}
+
+impl AppState {
+    /// Bundles the validator, the store and the policy.
+    #[must_use]
+    pub fn new(validator: TokenValidator, store: Store, policy: Policy) -> Self {
+        Self { inner: Arc::new(Inner { validator, store, policy }) }
+    }
+}
+
+/// An authenticated, authorized caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The validated claims.
+    pub claims: Claims,
+    /// Whether the caller sees everyone's items (`items:admin` or the policy).
+    pub see_all: bool,
+}
+
+impl Caller {
+    /// Fails with `insufficient_scope` unless the token has `scope`.
+    ///
+    /// # Errors
+    /// [`ApiError::InsufficientScope`].
+    pub fn require(&self, scope: &'static str) -> Result<(), ApiError> {
+        if self.claims.scopes.iter().any(|s| s == scope) { Ok(()) } else { Err(ApiError::InsufficientScope(scope)) }
+    }
+
+    /// Whose items the caller may see and change.
+    #[must_use]
+    pub fn visibility(&self) -> Visibility<'_> {
+        if self.see_all { Visibility::All } else { Visibility::Owner(&self.claims.subject) }
+    }
+}
+
+/// The bearer token of a request (RFC 6750 §2.1), or why there is none.
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    // RFC 9700 §4.3.2 / RFC 6750 §2.3: never in the URL.
+    let in_query =
+        parts.uri.query().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(name, _)| name == "access_token"));
+    if in_query {
+        return Err(ApiError::InvalidRequest("send the access token in the Authorization header, not the URL".into()));
+    }
+    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(ApiError::Unauthenticated);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::InvalidRequest("more than one Authorization header".into()));
+    }
+    if value.len() > MAX_AUTHORIZATION {
+        return Err(ApiError::InvalidToken("the token is too large"));
+    }
+    let value = value.to_str().map_err(|_| ApiError::InvalidRequest("the Authorization header is not text".into()))?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        // Another scheme (Basic…): no credentials this API understands.
+        return Err(ApiError::Unauthenticated);
+    }
+    let token = token.trim();
+    // b64token (RFC 6750 §2.1).
+    let b64token = !token.is_empty()
+        && token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+    if !b64token {
+        return Err(ApiError::InvalidRequest("the Authorization header is not a bearer token".into()));
+    }
+    Ok(token)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)?;
+        let claims = state.inner.validator.validate(token).await.map_err(|error| match error {
+            AuthError::Unavailable(source) => {
+                tracing::warn!(error = %source, "token validation unavailable");
+                ApiError::Unavailable
+            }
+            AuthError::Invalid(description) => ApiError::InvalidToken(description),
+            #[allow(unreachable_patterns)]
+            _ => ApiError::InvalidToken("the token is not acceptable"),
+        })?;
+        let decision =
+            state.inner.policy.decide(&policy::input(&claims, parts.method.as_str(), parts.uri.path())).await;
+        if !decision.allow {
+            return Err(ApiError::PolicyDenied);
+        }
+        let see_all = decision.see_all || claims.scopes.iter().any(|s| s == ADMIN);
+        Ok(Self { claims, see_all })
+    }
+}
+
+fn storage_failed(error: &crate::store::StoreError) -> ApiError {
+    tracing::error!(error = %error, "storage failed");
+    ApiError::Internal
+}
+
+/// Query parameters of `GET /v1/items`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size (1–100, default 20).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Text to find in name or description.
+    q: Option<String>,
+    /// Only items with this tag.
+    tag: Option<String>,
+}
+
+/// A page of items.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItemList {
+    /// The items, newest first.
+    pub items: Vec<Item>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn list_query(params: ListParams) -> Result<ListQuery, ApiError> {
+    let limit = params.limit.unwrap_or(model::DEFAULT_LIMIT);
+    if !(1..=model::MAX_LIMIT).contains(&limit) {
+        return Err(model::ValidationError::new("limit", "must be 1 to 100").into());
+    }
+    let cursor = params.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let q = params.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        return Err(model::ValidationError::new("q", "must be at most 100 characters").into());
+    }
+    let tag = params.tag.as_deref().map(model::check_tag).transpose()?;
+    Ok(ListQuery { limit, cursor, q, tag })
+}
+
+fn bad_query(rejection: &QueryRejection) -> ApiError {
+    ApiError::InvalidRequest(format!("bad query: {}", rejection.body_text()))
+}
+
+fn bad_json(rejection: &JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::TooLarge;
+    }
+    ApiError::InvalidRequest(rejection.body_text())
+}
+
+/// An item id as it appears in a path: anything else is simply not found.
+fn checked_id(id: &str) -> Result<&str, ApiError> {
+    let plausible = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if plausible { Ok(id) } else { Err(ApiError::NotFound) }
+}
+
+/// `GET /v1/items`.
+#[utoipa::path(get, path = "/v1/items", params(ListParams), tag = "items",
+    security(("bearer" = ["items:read"])),
+    responses((status = 200, body = ItemList), (status = 401), (status = 403), (status = 422)))]
+async fn list_items(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<ItemList>, ApiError> {
+    caller.require(READ)?;
+    let Query(params) = params.map_err(|r| bad_query(&r))?;
+    let query = list_query(params)?;
+    let page = state.inner.store.list(caller.visibility(), &query).await.map_err(|e| storage_failed(&e))?;
+    Ok(Json(ItemList { items: page.items, next_cursor: page.next.map(|c| c.encode()) }))
+}
+
+/// `GET /v1/items/{id}`.
+#[utoipa::path(get, path = "/v1/items/{id}", tag = "items", security(("bearer" = ["items:read"])),
+    params(("id" = String, Path, description = "Item id")),
+    responses((status = 200, body = Item), (status = 404)))]
+async fn get_item(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Item>, ApiError> {
+    caller.require(READ)?;
+    let id = checked_id(&id)?;
+    let item = state.inner.store.get(caller.visibility(), id).await.map_err(|e| storage_failed(&e))?;
+    item.map(Json).ok_or(ApiError::NotFound)
+}
+
+/// `POST /v1/items`.
+#[utoipa::path(post, path = "/v1/items", tag = "items", security(("bearer" = ["items:write"])),
+    request_body = NewItem, responses((status = 201, body = Item), (status = 422)))]
+async fn create_item(
+    caller: Caller,
+    State(state): State<AppState>,
+    body: Result<Json<NewItem>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(WRITE)?;
+    let Json(item) = body.map_err(|r| bad_json(&r))?;
+    let item = item.validated()?;
+    let created = state.inner.store.create(&caller.claims.subject, item).await.map_err(|e| storage_failed(&e))?;
+    let location = HeaderValue::from_str(&format!("/v1/items/{}", created.id)).map_err(|_| ApiError::Internal)?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)).into_response())
+}
+
+/// `PATCH /v1/items/{id}`.
+#[utoipa::path(patch, path = "/v1/items/{id}", tag = "items", security(("bearer" = ["items:write"])),
+    params(("id" = String, Path, description = "Item id")),
+    request_body = ItemPatch, responses((status = 200, body = Item), (status = 404), (status = 422)))]
+async fn update_item(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<ItemPatch>, JsonRejection>,
+) -> Result<Json<Item>, ApiError> {
+    caller.require(WRITE)?;
+    let id = checked_id(&id)?;
+    let Json(patch) = body.map_err(|r| bad_json(&r))?;
+    let patch = patch.validated()?;
+    if patch.is_empty() {
+        return Err(ApiError::InvalidRequest("the patch changes nothing".into()));
+    }
+    let item = state.inner.store.update(caller.visibility(), id, patch).await.map_err(|e| storage_failed(&e))?;
+    item.map(Json).ok_or(ApiError::NotFound)
+}
+
+/// `DELETE /v1/items/{id}`.
+#[utoipa::path(delete, path = "/v1/items/{id}", tag = "items", security(("bearer" = ["items:write"])),
+    params(("id" = String, Path, description = "Item id")),
+    responses((status = 204), (status = 404)))]
+async fn delete_item(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(WRITE)?;
+    let id = checked_id(&id)?;
+    let deleted = state.inner.store.delete(caller.visibility(), id).await.map_err(|e| storage_failed(&e))?;
+    if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+}
+
+/// `GET /v1/me`: the caller's validated claims (the tutorials' `/profile`).
+#[utoipa::path(get, path = "/v1/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, description = "The caller's claims")))]
+async fn me(caller: Caller) -> Json<Value> {
+    Json(json!({
+        "sub": caller.claims.subject,
+        "client_id": caller.claims.client_id,
+        "scopes": caller.claims.scopes,
+        "sees_all_items": caller.see_all,
+        "claims": caller.claims.all,
+    }))
+}
+
+/// `GET /healthz`: the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200)))]
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the issuer's keys (or introspection) and the database answer.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200), (status = 503)))]
+async fn readyz(State(state): State<AppState>) -> Response {
+    let (issuer, database) = tokio::join!(state.inner.validator.check_ready(), state.inner.store.ping());
+    let ok = issuer.is_ok() && database.is_ok();
+    let body = json!({
+        "status": if ok { "ready" } else { "not ready" },
+        "issuer": if issuer.is_ok() { "ok" } else { "unreachable" },
+        "database": if database.is_ok() { "ok" } else { "unreachable" },
+    });
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
+}
+
+/// The OpenAPI document, generated from the handlers above.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tessera items API", description = "People's items, protected by OAuth 2.0 bearer tokens."),
+    paths(list_items, get_item, create_item, update_item, delete_item, me, healthz, readyz),
+    components(schemas(Item, NewItem, ItemPatch, ItemList)),
+    modifiers(&BearerScheme)
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/me", get(me))
+        .route("/v1/items", get(list_items).post(create_item))
+        .route("/v1/items/{id}", get(get_item).patch(update_item).delete(delete_item))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Method and path only: never query strings or headers.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
+        .with_state(state)
+}

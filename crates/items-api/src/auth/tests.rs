@@ -1,0 +1,334 @@
+//! Unit tests of the parts that need no issuer: token shape, header rules,
+//! claim checks, JWKS parsing, `Cache-Control`, the answer cache. The
+//! end-to-end tests against dev-idp are in `tests/auth.rs`.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use reqwest::header::{CACHE_CONTROL, HeaderMap, HeaderValue};
+use serde_json::{Map, Value, json};
+
+use super::claims::{self, Expected};
+use super::introspection::{AnswerCache, cache_key};
+use super::{AuthError, jwt, keys};
+
+const ISSUER: &str = "https://example.okta.com/oauth2/default";
+const AUDIENCE: &str = "api://default";
+const NOW: i64 = 1_700_000_000;
+
+fn expected() -> Expected<'static> {
+    Expected { issuer: ISSUER, audience: AUDIENCE, leeway: 30, now: NOW }
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn access_claims() -> Map<String, Value> {
+    object(json!({
+        "ver": 1, "jti": "AT.1", "iss": ISSUER, "aud": AUDIENCE, "iat": NOW - 10, "exp": NOW + 3600,
+        "cid": "tessera-desktop", "uid": "00u1", "scp": ["openid", "items:read"], "sub": "alice@example.com",
+    }))
+}
+
+fn with(mut claims: Map<String, Value>, name: &str, value: Value) -> Map<String, Value> {
+    claims.insert(name.to_owned(), value);
+    claims
+}
+
+fn without(mut claims: Map<String, Value>, name: &str) -> Map<String, Value> {
+    claims.remove(name);
+    claims
+}
+
+fn invalid(result: Result<impl std::fmt::Debug, AuthError>) -> &'static str {
+    match result {
+        Err(AuthError::Invalid(reason)) => reason,
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+fn token(header: &Value, payload: &str) -> String {
+    format!("{}.{}.c2ln", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload))
+}
+
+#[test]
+fn the_shape_check_caps_size_and_characters_before_parsing() {
+    assert_eq!(invalid(claims::check_token_shape("", 8)), claims::EMPTY);
+    assert_eq!(invalid(claims::check_token_shape("abcdefghi", 8)), claims::TOO_LARGE);
+    assert!(claims::check_token_shape("abcdefgh", 8).is_ok());
+    for bad in ["a b", "a\"b", "a,b", "ä", "a\nb", "===", "a=b"] {
+        assert_eq!(invalid(claims::check_token_shape(bad, 64)), claims::MALFORMED, "{bad:?}");
+    }
+    assert!(claims::check_token_shape("aZ09-._~+/==", 64).is_ok());
+}
+
+#[test]
+fn headers_without_an_allowed_algorithm_are_refused() {
+    let rs256 = [Algorithm::RS256];
+    for none in ["none", "None", "NONE", "nOnE"] {
+        assert_eq!(invalid(jwt::parse(&token(&json!({"alg": none, "kid": "k"}), "{}"), &rs256)), jwt::UNSIGNED);
+    }
+    for other in ["HS256", "HS512", "rs256", "RS 256", "ES256", "PS256"] {
+        assert_eq!(
+            invalid(jwt::parse(&token(&json!({"alg": other, "kid": "k"}), "{}"), &rs256)),
+            jwt::BAD_ALGORITHM,
+            "{other}"
+        );
+    }
+    assert_eq!(invalid(jwt::parse(&token(&json!({"kid": "k"}), "{}"), &rs256)), jwt::NO_ALGORITHM);
+    assert_eq!(invalid(jwt::parse(&token(&json!({"alg": 256, "kid": "k"}), "{}"), &rs256)), claims::MALFORMED);
+}
+
+#[test]
+fn crit_typ_and_kid_are_checked_and_key_urls_ignored() {
+    let rs256 = [Algorithm::RS256];
+    let parse = |header: Value| {
+        let token = token(&header, "{}");
+        jwt::parse(&token, &rs256).map(|parsed| (parsed.kid.clone(), parsed.alg))
+    };
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "crit": ["exp"], "exp": 1}))), jwt::CRITICAL);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "crit": []}))), jwt::CRITICAL);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "typ": "id_token+jwt"}))), jwt::WRONG_TYPE);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "typ": "logout+jwt"}))), jwt::WRONG_TYPE);
+    assert_eq!(invalid(parse(json!({"alg": "RS256"}))), jwt::NO_KEY_ID);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": ""}))), jwt::NO_KEY_ID);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": 7}))), claims::MALFORMED);
+    for typ in ["at+jwt", "application/at+JWT", "JWT", "jwt"] {
+        assert!(parse(json!({"alg": "RS256", "kid": "k", "typ": typ})).is_ok(), "{typ}");
+    }
+    let (kid, alg) = parse(json!({
+        "alg": "RS256", "kid": "../../etc/passwd", "jku": "https://evil.example/keys",
+        "x5u": "https://evil.example/cert", "jwk": {"kty": "RSA", "n": "AQAB", "e": "AQAB"},
+    }))
+    .expect("key URLs are ignored, not refused");
+    assert_eq!(kid, "../../etc/passwd");
+    assert_eq!(alg, Algorithm::RS256);
+}
+
+#[test]
+fn only_compact_jws_with_json_parts_is_parsed() {
+    let rs256 = [Algorithm::RS256];
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k"}"#);
+    for bad in [
+        "abc".to_owned(),
+        "a.b".to_owned(),
+        format!("{header}.e30.sig.x.y"),
+        format!("{header}.e30.sig.x"),
+        ".e30.sig".to_owned(),
+        format!("{header}..sig"),
+        "!!!.e30.sig".to_owned(),
+        format!("{}.e30.sig", URL_SAFE_NO_PAD.encode("[1,2]")),
+        format!("{}.e30.sig", URL_SAFE_NO_PAD.encode("not json")),
+        format!("{header}=.e30.sig"),
+    ] {
+        assert_eq!(invalid(jwt::parse(&bad, &rs256)), claims::MALFORMED, "{bad}");
+    }
+}
+
+#[test]
+fn okta_access_tokens_pass_and_give_their_claims() {
+    let claims = claims::from_jwt(access_claims(), &expected()).expect("valid");
+    assert_eq!(claims.subject, "alice@example.com");
+    assert_eq!(claims.client_id.as_deref(), Some("tessera-desktop"));
+    assert_eq!(claims.user_id.as_deref(), Some("00u1"));
+    assert_eq!(claims.scopes, ["openid", "items:read"]);
+    assert_eq!(claims.issuer, ISSUER);
+    assert_eq!(claims.expires_at, NOW + 3600);
+    assert_eq!(claims.all["jti"], "AT.1");
+}
+
+#[test]
+fn rfc_9068_access_tokens_pass_too() {
+    let rfc = object(json!({
+        "iss": ISSUER, "aud": ["api://other", AUDIENCE], "exp": NOW + 60, "iat": NOW, "jti": "x",
+        "client_id": "s6BhdRkqt3", "scope": "items:read  items:write", "sub": "5ba552d67",
+    }));
+    let claims = claims::from_jwt(rfc, &expected()).expect("valid");
+    assert_eq!(claims.client_id.as_deref(), Some("s6BhdRkqt3"));
+    assert_eq!(claims.scopes, ["items:read", "items:write"]);
+    assert_eq!(claims.user_id, None);
+}
+
+#[test]
+fn issuer_audience_and_id_token_claims_are_checked() {
+    let check = |claims| claims::from_jwt(claims, &expected());
+    assert_eq!(invalid(check(without(access_claims(), "iss"))), claims::NO_ISSUER);
+    for iss in ["https://evil.example/oauth2/default", "https://example.okta.com/oauth2/default/", ""] {
+        assert_eq!(invalid(check(with(access_claims(), "iss", json!(iss)))), claims::WRONG_ISSUER, "{iss}");
+    }
+    assert_eq!(invalid(check(without(access_claims(), "aud"))), claims::WRONG_AUDIENCE);
+    assert_eq!(invalid(check(with(access_claims(), "aud", json!("tessera-desktop")))), claims::WRONG_AUDIENCE);
+    assert_eq!(invalid(check(with(access_claims(), "aud", json!(["a", "b"])))), claims::WRONG_AUDIENCE);
+    assert_eq!(invalid(check(with(access_claims(), "aud", json!([AUDIENCE, 1])))), claims::MALFORMED_CLAIMS);
+    for marker in ["nonce", "at_hash", "c_hash"] {
+        assert_eq!(invalid(check(with(access_claims(), marker, json!("x")))), claims::ID_TOKEN, "{marker}");
+    }
+    assert_eq!(invalid(check(without(access_claims(), "sub"))), claims::NO_SUBJECT);
+    assert_eq!(invalid(check(with(access_claims(), "sub", json!(42)))), claims::MALFORMED_CLAIMS);
+    assert_eq!(invalid(check(with(access_claims(), "scp", json!([1])))), claims::MALFORMED_CLAIMS);
+    assert_eq!(invalid(check(with(access_claims(), "cid", json!({})))), claims::MALFORMED_CLAIMS);
+}
+
+#[test]
+fn times_are_checked_with_the_leeway() {
+    let check = |claims| claims::from_jwt(claims, &expected());
+    assert_eq!(invalid(check(without(access_claims(), "exp"))), claims::NO_EXPIRY);
+    assert_eq!(invalid(check(with(access_claims(), "exp", json!(NOW - 30)))), claims::EXPIRED);
+    assert!(check(with(access_claims(), "exp", json!(NOW - 29))).is_ok(), "within the leeway");
+    assert_eq!(invalid(check(with(access_claims(), "exp", json!("soon")))), claims::MALFORMED_CLAIMS);
+    assert_eq!(invalid(check(with(access_claims(), "exp", json!(1e300)))), claims::MALFORMED_CLAIMS);
+    assert_eq!(
+        check(with(access_claims(), "exp", json!(NOW as f64 + 0.5 + 60.0))).expect("fractional").expires_at,
+        NOW + 60
+    );
+    assert_eq!(invalid(check(with(access_claims(), "nbf", json!(NOW + 31)))), claims::NOT_YET_VALID);
+    assert!(check(with(access_claims(), "nbf", json!(NOW + 30))).is_ok(), "within the leeway");
+    assert_eq!(invalid(check(with(access_claims(), "iat", json!(NOW + 31)))), claims::ISSUED_IN_FUTURE);
+    assert!(check(with(access_claims(), "iat", json!(NOW + 30))).is_ok(), "within the leeway");
+    assert!(check(without(access_claims(), "iat")).is_ok(), "iat is optional");
+}
+
+fn answer(value: Value) -> Map<String, Value> {
+    object(value)
+}
+
+fn active_answer() -> Map<String, Value> {
+    answer(json!({
+        "active": true, "token_type": "Bearer", "scope": "openid items:read", "client_id": "tessera-desktop",
+        "username": "alice@example.com", "exp": NOW + 600, "iat": NOW, "sub": "alice@example.com",
+        "aud": AUDIENCE, "iss": ISSUER, "jti": "AT.1", "uid": "00u1",
+    }))
+}
+
+#[test]
+fn introspection_answers_are_checked_like_tokens() {
+    let check = |answer| claims::from_introspection(answer, &expected());
+    let claims = check(active_answer()).expect("active");
+    assert_eq!(claims.scopes, ["openid", "items:read"]);
+    assert_eq!(claims.client_id.as_deref(), Some("tessera-desktop"));
+    assert!(!claims.all.contains_key("active"));
+    assert_eq!(invalid(check(answer(json!({"active": false})))), claims::INACTIVE);
+    assert_eq!(invalid(check(with(active_answer(), "token_type", json!("refresh_token")))), claims::NOT_ACCESS_TOKEN);
+    assert_eq!(
+        invalid(check(with(active_answer(), "token_type", json!("urn:ietf:params:oauth:token-type:refresh_token")))),
+        claims::NOT_ACCESS_TOKEN
+    );
+    assert!(check(with(active_answer(), "token_type", json!("access_token"))).is_ok());
+    assert!(check(without(active_answer(), "token_type")).is_ok());
+    assert_eq!(invalid(check(with(active_answer(), "iss", json!("https://evil.example")))), claims::WRONG_ISSUER);
+    assert_eq!(invalid(check(with(active_answer(), "aud", json!("api://other")))), claims::WRONG_AUDIENCE);
+    assert!(check(without(without(active_answer(), "iss"), "aud")).is_ok(), "iss and aud only when present");
+    let client = check(with(active_answer(), "uid", Value::Null)).expect("null counts as absent");
+    assert_eq!(client.user_id, None);
+    assert_eq!(invalid(check(with(active_answer(), "exp", json!(NOW - 31)))), claims::EXPIRED);
+    assert_eq!(invalid(check(without(active_answer(), "exp"))), claims::NO_EXPIRY);
+    assert_eq!(invalid(check(without(active_answer(), "sub"))), claims::NO_SUBJECT);
+}
+
+#[test]
+fn malformed_introspection_answers_are_unavailable_not_invalid() {
+    let check = |answer| claims::from_introspection(answer, &expected());
+    for bad in [
+        answer(json!({})),
+        answer(json!({"active": "true"})),
+        with(active_answer(), "exp", json!("later")),
+        with(active_answer(), "aud", json!(7)),
+        with(active_answer(), "token_type", json!(1)),
+    ] {
+        assert!(matches!(check(bad), Err(AuthError::Unavailable(_))));
+    }
+}
+
+fn rsa_jwk(kid: &str) -> Value {
+    json!({"kty": "RSA", "kid": kid, "n": URL_SAFE_NO_PAD.encode([0xc5_u8; 256]), "e": "AQAB"})
+}
+
+#[test]
+fn jwks_parsing_binds_one_algorithm_per_key_and_skips_the_rest() {
+    let mut alg_rs = rsa_jwk("rs");
+    alg_rs["alg"] = json!("RS256");
+    let mut alg_ps = rsa_jwk("ps");
+    alg_ps["alg"] = json!("PS256");
+    let mut enc = rsa_jwk("enc");
+    enc["use"] = json!("enc");
+    let mut ops = rsa_jwk("ops");
+    ops["key_ops"] = json!(["encrypt"]);
+    let mut hs = rsa_jwk("hs");
+    hs["alg"] = json!("HS256");
+    let short = json!({"kty": "RSA", "kid": "short", "n": URL_SAFE_NO_PAD.encode([0xc5_u8; 128]), "e": "AQAB"});
+    let oct = json!({"kty": "oct", "kid": "oct", "k": "c2VjcmV0"});
+    let mut first = rsa_jwk("dup");
+    first["alg"] = json!("RS256");
+    let mut second = rsa_jwk("dup");
+    second["alg"] = json!("PS256");
+    let jwks = json!({"keys": [rsa_jwk("plain"), alg_rs, alg_ps, enc, ops, hs, short, oct, first, second, "junk",
+        {"kty": "RSA"}]});
+    let keys = keys::parse_jwks(jwks.to_string().as_bytes(), &[Algorithm::RS256]).expect("parses");
+    let mut kids: Vec<_> = keys.keys().cloned().collect();
+    kids.sort();
+    assert_eq!(kids, ["dup", "plain", "rs"]);
+    assert!(keys.values().all(|key| key.alg == Algorithm::RS256));
+
+    // With PS256 allowed first, an alg-less key is bound to PS256 alone.
+    let keys = keys::parse_jwks(jwks.to_string().as_bytes(), &[Algorithm::PS256, Algorithm::RS256]).expect("parses");
+    assert_eq!(keys["plain"].alg, Algorithm::PS256);
+    assert_eq!(keys["rs"].alg, Algorithm::RS256);
+    assert_eq!(keys["ps"].alg, Algorithm::PS256);
+    assert!(matches!(keys["plain"].check_alg(Algorithm::RS256), Err(AuthError::Invalid(jwt::KEY_ALGORITHM))));
+
+    assert!(keys::parse_jwks(b"{}", &[Algorithm::RS256]).is_err());
+    assert!(keys::parse_jwks(b"not json", &[Algorithm::RS256]).is_err());
+}
+
+#[test]
+fn cache_control_gives_the_max_age() {
+    let headers = |values: &[&str]| {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(CACHE_CONTROL, HeaderValue::from_str(value).expect("header"));
+        }
+        map
+    };
+    assert_eq!(keys::max_age(&headers(&[])), None);
+    assert_eq!(keys::max_age(&headers(&["public"])), None);
+    assert_eq!(keys::max_age(&headers(&["max-age=3600, must-revalidate"])), Some(Duration::from_secs(3600)));
+    assert_eq!(keys::max_age(&headers(&["public", "Max-Age=\"60\""])), Some(Duration::from_secs(60)));
+    assert_eq!(keys::max_age(&headers(&["max-age=60, no-cache"])), Some(Duration::ZERO));
+    assert_eq!(keys::max_age(&headers(&["no-store"])), Some(Duration::ZERO));
+    assert_eq!(keys::max_age(&headers(&["max-age=soon"])), None);
+}
+
+#[test]
+fn the_answer_cache_keeps_hashes_until_the_earlier_of_exp_and_ttl() {
+    let cache = AnswerCache::new(2);
+    let now = UNIX_EPOCH + Duration::from_secs(u64::try_from(NOW).expect("positive"));
+    let claims = claims::from_introspection(active_answer(), &expected()).expect("active"); // exp = NOW + 600
+    let key = cache_key("token-a");
+    assert_ne!(&key[..], b"token-a".as_slice());
+    cache.insert(key, &claims, now, Duration::from_secs(60));
+    assert_eq!(cache.get(&key, now + Duration::from_secs(59)), Some(claims.clone()));
+    assert_eq!(cache.get(&key, now + Duration::from_secs(60)), None, "ttl ends it");
+
+    cache.insert(key, &claims, now, Duration::from_secs(3600));
+    assert!(cache.get(&key, now + Duration::from_secs(599)).is_some());
+    assert!(cache.get(&key, now + Duration::from_secs(600)).is_none(), "exp ends it");
+
+    cache.insert(key, &claims, now, Duration::ZERO);
+    assert!(cache.get(&key, now).is_none(), "a zero ttl caches nothing");
+
+    // Bounded: a full cache drops expired entries, else does not cache.
+    cache.insert(cache_key("a"), &claims, now, Duration::from_secs(10));
+    cache.insert(cache_key("b"), &claims, now, Duration::from_secs(100));
+    cache.insert(cache_key("c"), &claims, now, Duration::from_secs(100));
+    assert_eq!(cache.len(), 2);
+    assert!(cache.get(&cache_key("c"), now).is_none());
+    cache.insert(cache_key("c"), &claims, now + Duration::from_secs(20), Duration::from_secs(100));
+    assert!(cache.get(&cache_key("c"), now + Duration::from_secs(20)).is_some());
+    assert_eq!(cache.len(), 2);
+}

@@ -1,0 +1,265 @@
+//! Typed configuration: built-in defaults, then a TOML file, then the
+//! environment (the tutorials' names: `OKTA_ISSUER`, `OKTA_AUDIENCE`,
+//! `OKTA_CLIENT_ID`, `OKTA_CLIENT_SECRET`, plus `DATABASE_URL`,
+//! `POLICY_FILE`, `OPA_URL`, `BIND`). A wrong or missing setting fails at
+//! start-up with a message naming it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+/// The issuer of demo mode: dev-idp on its fixed port.
+pub const DEMO_ISSUER: &str = "http://127.0.0.1:18080/oauth2/default";
+
+/// How access tokens are validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validation {
+    /// Signature against the issuer's JWKS.
+    Local,
+    /// RFC 7662 introspection at the issuer.
+    Introspection,
+}
+
+/// The complete, checked configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on (`BIND`).
+    pub bind: SocketAddr,
+    /// Token issuer (`OKTA_ISSUER`).
+    pub issuer: Url,
+    /// Expected audience (`OKTA_AUDIENCE`).
+    pub audience: String,
+    /// Validation mode (`TOKEN_VALIDATION`: `local` or `introspection`).
+    pub validation: Validation,
+    /// Client id for introspection (`OKTA_CLIENT_ID`).
+    pub client_id: Option<String>,
+    /// Client secret for introspection (`OKTA_CLIENT_SECRET`).
+    pub client_secret: Option<oauth2::ClientSecret>,
+    /// Longest time an introspection answer is cached (`INTROSPECTION_CACHE_SECS`).
+    pub introspection_cache: Duration,
+    /// Clock leeway for token times (`TOKEN_LEEWAY_SECS`).
+    pub leeway: Duration,
+    /// Timeout of requests to the issuer or OPA (`UPSTREAM_TIMEOUT_MS`).
+    pub upstream_timeout: Duration,
+    /// Database (`DATABASE_URL`): `sqlite://file.db` or `postgres://…`.
+    pub database_url: String,
+    /// A Rego policy evaluated in-process (`POLICY_FILE`).
+    pub policy_file: Option<PathBuf>,
+    /// An external OPA server (`OPA_URL`), e.g. `http://127.0.0.1:8181/v1/data/items`.
+    pub opa_url: Option<Url>,
+    /// Add demo items for alice and bob to an empty store (`DEMO_SEED`).
+    pub demo_seed: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // DATABASE_URL may hold a password, the client secret is a secret.
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("issuer", &self.issuer.as_str())
+            .field("audience", &self.audience)
+            .field("validation", &self.validation)
+            .field("client_id", &self.client_id)
+            .field("database", &redact_url(&self.database_url))
+            .field("policy_file", &self.policy_file)
+            .field("opa_url", &self.opa_url.as_ref().map(Url::as_str))
+            .field("demo_seed", &self.demo_seed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database URL with any password replaced, for logs.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.into()
+        }
+        Ok(parsed) => parsed.into(),
+        Err(_) => "<unparseable>".to_owned(),
+    }
+}
+
+/// The file's shape: every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    validation: Option<Validation>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    introspection_cache_secs: Option<u64>,
+    leeway_secs: Option<u64>,
+    upstream_timeout_ms: Option<u64>,
+    database_url: Option<String>,
+    policy_file: Option<PathBuf>,
+    opa_url: Option<String>,
+    demo_seed: Option<bool>,
+}
+
+/// Why the configuration was refused: each names the setting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this configuration.
+    #[error("the configuration file {path} is invalid")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The parser's message with line and column.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// A setting has a bad value.
+    #[error("{setting}: {problem}")]
+    Invalid {
+        /// The setting's environment name (or file key).
+        setting: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { setting, problem: problem.into() }
+}
+
+impl Config {
+    /// Loads defaults < `file` < the process environment.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first bad setting.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with(file, |name| std::env::var(name).ok())
+    }
+
+    /// Loads defaults < `file` < `env` (a lookup, so tests need not touch the
+    /// process environment).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first bad setting.
+    pub fn load_with(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let file = match file {
+            None => FileConfig::default(),
+            Some(path) => {
+                let shown = path.display().to_string();
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown, source: Box::new(source) })?
+            }
+        };
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let text = |env_name: &str, file_value: Option<String>, default: &str| {
+            env(env_name).or(file_value).unwrap_or_else(|| default.to_owned())
+        };
+        let number = |setting: &'static str, file_value: Option<u64>, default: u64| -> Result<u64, ConfigError> {
+            match env(setting) {
+                Some(value) => value.trim().parse().map_err(|_| invalid(setting, format!("{value:?} is not a number"))),
+                None => Ok(file_value.unwrap_or(default)),
+            }
+        };
+
+        let bind_text = text("BIND", file.bind, "127.0.0.1:8081");
+        let bind = bind_text
+            .parse()
+            .map_err(|_| invalid("BIND", format!("{bind_text:?} is not an address such as 127.0.0.1:8081")))?;
+        let issuer_text = text("OKTA_ISSUER", file.issuer, DEMO_ISSUER);
+        let issuer =
+            Url::parse(&issuer_text).map_err(|_| invalid("OKTA_ISSUER", format!("{issuer_text:?} is not a URL")))?;
+        if !matches!(issuer.scheme(), "https" | "http") {
+            return Err(invalid("OKTA_ISSUER", "must be an https:// URL"));
+        }
+        if issuer.scheme() == "http" && !is_loopback(&issuer) {
+            return Err(invalid("OKTA_ISSUER", "must use https:// (plain http is only allowed on 127.0.0.1 / [::1])"));
+        }
+        let audience = text("OKTA_AUDIENCE", file.audience, "api://default");
+        let validation = match env("TOKEN_VALIDATION") {
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "local" => Validation::Local,
+                "introspection" => Validation::Introspection,
+                _ => return Err(invalid("TOKEN_VALIDATION", format!("{value:?} is neither local nor introspection"))),
+            },
+            None => file.validation.unwrap_or(Validation::Local),
+        };
+        let client_id = env("OKTA_CLIENT_ID").or(file.client_id);
+        let client_secret = env("OKTA_CLIENT_SECRET").or(file.client_secret).map(oauth2::ClientSecret::new);
+        if validation == Validation::Introspection {
+            if client_id.is_none() {
+                return Err(invalid("OKTA_CLIENT_ID", "introspection needs the API's client id"));
+            }
+            if client_secret.is_none() {
+                return Err(invalid("OKTA_CLIENT_SECRET", "introspection needs the API's client secret"));
+            }
+        }
+        let policy_file = env("POLICY_FILE").map(PathBuf::from).or(file.policy_file);
+        let opa_url = match env("OPA_URL").or(file.opa_url) {
+            None => None,
+            Some(value) => Some(Url::parse(&value).map_err(|_| invalid("OPA_URL", format!("{value:?} is not a URL")))?),
+        };
+        if policy_file.is_some() && opa_url.is_some() {
+            return Err(invalid("POLICY_FILE", "set POLICY_FILE or OPA_URL, not both"));
+        }
+        if let Some(path) = policy_file.as_ref().filter(|path| !path.is_file()) {
+            return Err(invalid("POLICY_FILE", format!("{} is not a readable file", path.display())));
+        }
+        let demo_seed = match env("DEMO_SEED") {
+            Some(value) => matches!(value.trim(), "1" | "true" | "yes"),
+            None => file.demo_seed.unwrap_or(issuer.as_str() == DEMO_ISSUER),
+        };
+        let database_url = text("DATABASE_URL", file.database_url, "sqlite://tessera-items.db");
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid("DATABASE_URL", "must start with sqlite: or postgres://"));
+        }
+        Ok(Self {
+            bind,
+            issuer,
+            audience,
+            validation,
+            client_id,
+            client_secret,
+            introspection_cache: Duration::from_secs(number(
+                "INTROSPECTION_CACHE_SECS",
+                file.introspection_cache_secs,
+                60,
+            )?),
+            leeway: Duration::from_secs(number("TOKEN_LEEWAY_SECS", file.leeway_secs, 30)?),
+            upstream_timeout: Duration::from_millis(number("UPSTREAM_TIMEOUT_MS", file.upstream_timeout_ms, 3000)?),
+            database_url,
+            policy_file,
+            opa_url,
+            demo_seed,
+        })
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

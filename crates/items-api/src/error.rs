@@ -1,0 +1,116 @@
+//! The API's one error type: every failure becomes a status, a JSON body and,
+//! for authentication failures, the RFC 6750 §3 `WWW-Authenticate` challenge.
+//! Internals never leak.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::model::ValidationError;
+
+/// The realm named in challenges.
+pub const REALM: &str = "items";
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// No credentials (RFC 6750 §3.1: no error code).
+    #[error("authentication required")]
+    Unauthenticated,
+    /// A malformed request, including credentials sent the wrong way.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The token was refused.
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
+    /// The token lacks a scope.
+    #[error("insufficient scope: {0} is required")]
+    InsufficientScope(&'static str),
+    /// The policy said no.
+    #[error("the policy does not allow this request")]
+    PolicyDenied,
+    /// The body is larger than the API accepts.
+    #[error("the request body is too large")]
+    TooLarge,
+    /// No such item (or not the caller's).
+    #[error("no such item")]
+    NotFound,
+    /// The body failed validation.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The token could not be checked now (issuer unreachable).
+    #[error("the token cannot be checked right now")]
+    Unavailable,
+    /// Storage failed; details are logged, not sent.
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope(_) | Self::PolicyDenied => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `WWW-Authenticate` value, for the errors RFC 6750 covers.
+    fn challenge(&self) -> Option<String> {
+        let quote = |text: &str| text.replace(['"', '\\'], "'");
+        match self {
+            Self::Unauthenticated => Some(format!("Bearer realm=\"{REALM}\"")),
+            Self::InvalidRequest(description) => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"invalid_request\", error_description=\"{}\"",
+                quote(description)
+            )),
+            Self::InvalidToken(description) => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
+                quote(description)
+            )),
+            Self::InsufficientScope(scope) => {
+                Some(format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""))
+            }
+            _ => None,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::InsufficientScope(_) => "insufficient_scope",
+            Self::PolicyDenied => "access_denied",
+            Self::NotFound => "not_found",
+            Self::TooLarge => "too_large",
+            Self::Invalid(_) => "invalid_item",
+            Self::Unavailable => "temporarily_unavailable",
+            Self::Internal => "internal_error",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.code(), "message": self.to_string() });
+        if let Self::Invalid(error) = &self {
+            body["field"] = json!(error.field);
+        }
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(value) = self.challenge().and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        if matches!(self, Self::Unavailable) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}

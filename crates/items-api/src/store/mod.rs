@@ -1,0 +1,398 @@
+//! Storage of items: SQLite (default) or PostgreSQL through sqlx.
+//!
+//! One [`Store`] holds a pool for either database. The SQL is written once
+//! ([`sql`], `$n` placeholders, which both accept) and run through a
+//! [`Transaction`] that dispatches to the concrete driver, so no query needs
+//! a database at compile time and no code is written twice.
+//!
+//! Items are listed newest first, keyset-paginated by `(created_at, id)`
+//! descending: an item created while someone walks the pages is newer than
+//! their cursor, so it never shifts the pages they have not read yet.
+//!
+//! The database URL may hold a password: it never appears in an error or a log.
+
+mod demo;
+mod sql;
+mod transaction;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use time::OffsetDateTime;
+
+use crate::model::{Cursor, Item, ItemPatch, ListQuery, MAX_LIMIT, NewItem, Page, ValidationError, Visibility, micros};
+use sql::{Access, Dialect, NewRow};
+use transaction::{ItemRow, Transaction};
+
+/// Migrations for SQLite (`migrations/sqlite`).
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// Migrations for PostgreSQL (`migrations/postgres`).
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a SQLite writer waits for another one to finish before failing.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections to a SQLite file (readers run side by side in WAL mode).
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// Connections to PostgreSQL.
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// How long to wait for a connection: for the database to come up when
+/// connecting, or for a free connection from a busy pool.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL is not one we support.
+    #[error("unsupported DATABASE_URL (use sqlite://… or postgres://…)")]
+    UnsupportedUrl,
+    /// The database URL could not be read (the message never repeats it).
+    #[error("invalid DATABASE_URL")]
+    InvalidUrl(#[source] sqlx::Error),
+    /// The directory for a SQLite file could not be created.
+    #[error("could not create the directory {} for the SQLite database", path.display())]
+    CreateDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be reached.
+    #[error("could not connect to the database")]
+    Connect(#[source] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("could not migrate the database")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The database failed.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// A stored item breaks the model's rules (written by something else?).
+    #[error("stored item {id} is invalid")]
+    InvalidItem {
+        /// The item's id.
+        id: String,
+        /// What is wrong with it.
+        #[source]
+        source: ValidationError,
+    },
+}
+
+/// A connection pool to either database.
+#[derive(Clone)]
+enum Pool {
+    /// A SQLite file (or memory).
+    Sqlite(SqlitePool),
+    /// A PostgreSQL database.
+    Postgres(PgPool),
+}
+
+/// The item store: a pool of connections to SQLite or PostgreSQL. Cloning is
+/// cheap and shares the pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl fmt::Debug for Store {
+    // Only the kind of database: its options hold the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let database = match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        };
+        f.debug_struct("Store").field("database", &database).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    ///
+    /// `sqlite://path/to/items.db` (or `sqlite:…`) opens a SQLite file, creating
+    /// it and its directory if missing, in WAL mode with foreign keys on and a
+    /// busy timeout, so that concurrent writers wait for each other.
+    /// `sqlite::memory:` keeps the items in memory for as long as the store lives.
+    /// `postgres://user:password@host:port/database` (or `postgresql://…`)
+    /// connects to PostgreSQL.
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`] for another scheme, [`StoreError::InvalidUrl`],
+    /// [`StoreError::CreateDirectory`], [`StoreError::Connect`] and [`StoreError::Migrate`].
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
+        let pool = match scheme.as_deref() {
+            Some("sqlite") => Pool::Sqlite(connect_sqlite(url).await?),
+            Some("postgres" | "postgresql") => Pool::Postgres(connect_postgres(url).await?),
+            _ => return Err(StoreError::UnsupportedUrl),
+        };
+        match &pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .map_err(StoreError::Migrate)?;
+        let store = Self { pool };
+        tracing::debug!(?store, "item store ready");
+        Ok(store)
+    }
+
+    /// Checks the database answers.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when it does not.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+        }?;
+        Ok(())
+    }
+
+    /// One page of the items `who` may see, newest first: those after
+    /// `query.cursor`, whose name or description contains `query.q` (ignoring
+    /// case; `%` and `_` match themselves) and that have the tag `query.tag`.
+    /// `next` is set only when more items follow.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
+    pub async fn list(&self, who: Visibility<'_>, query: &ListQuery) -> Result<Page, StoreError> {
+        let limit = query.limit.clamp(1, MAX_LIMIT);
+        let mut tx = self.begin(Access::Read).await?;
+        // One more than asked, to know whether another page follows.
+        let mut rows = tx.fetch_items(&sql::list(tx.dialect(), who, query, i64::from(limit) + 1)).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let items = with_tags(&mut tx, rows).await?;
+        tx.commit().await?;
+        let next = if more { items.last().map(Cursor::after) } else { None };
+        Ok(Page { items, next })
+    }
+
+    /// One item, if `who` may see it.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
+    pub async fn get(&self, who: Visibility<'_>, id: &str) -> Result<Option<Item>, StoreError> {
+        let mut tx = self.begin(Access::Read).await?;
+        let rows = tx.fetch_items(&sql::get(who, id)).await?;
+        let item = with_tags(&mut tx, rows).await?.pop();
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Stores a new (already validated) item for `owner`, with a new UUIDv7 id,
+    /// `created_at` and `updated_at` now. Returns it as [`Store::get`] would.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
+    pub async fn create(&self, owner: &str, item: NewItem) -> Result<Item, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = now_micros();
+        let tags = unique(item.tags);
+        let row = NewRow {
+            id: &id,
+            name: &item.name,
+            description: &item.description,
+            price_cents: item.price.cents(),
+            owner,
+            created_at: now,
+        };
+        let mut tx = self.begin(Access::Write).await?;
+        insert(&mut tx, &row, &tags).await?;
+        tx.commit().await?;
+        ItemRow {
+            id,
+            name: item.name,
+            description: item.description,
+            price_cents: item.price.cents(),
+            owner: owner.to_owned(),
+            created_at: now,
+            updated_at: now,
+        }
+        .into_item(tags)
+    }
+
+    /// Applies a (validated) patch to an item `who` may change; `None` when
+    /// there is no such item. Tags in the patch replace the old ones;
+    /// `updated_at` moves forward, `created_at` stays. An empty patch changes
+    /// nothing and returns the item as it is.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
+    pub async fn update(&self, who: Visibility<'_>, id: &str, patch: ItemPatch) -> Result<Option<Item>, StoreError> {
+        if patch.is_empty() {
+            return self.get(who, id).await;
+        }
+        let mut tx = self.begin(Access::Write).await?;
+        let rows = tx.fetch_items(&sql::update_item(who, id, &patch, now_micros())).await?;
+        if rows.is_empty() {
+            // Not there, or not theirs: dropping `tx` rolls it back.
+            return Ok(None);
+        }
+        if let Some(tags) = patch.tags {
+            tx.execute(&sql::delete_tags(id)).await?;
+            if let Some(insert) = sql::insert_tags(id, &unique(tags)) {
+                tx.execute(&insert).await?;
+            }
+        }
+        let item = with_tags(&mut tx, rows).await?.pop();
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Deletes an item `who` may change, and its tags; `false` when there is
+    /// no such item.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn delete(&self, who: Visibility<'_>, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.begin(Access::Write).await?;
+        let deleted = tx.execute(&sql::delete_item(who, id)).await?;
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    /// Demo mode: when the store is empty, adds a few items for
+    /// `alice@example.com` and `bob@example.com`. Returns how many were added:
+    /// none when there were items already, so calling it again is harmless
+    /// (also concurrently).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn seed_demo(&self) -> Result<usize, StoreError> {
+        let mut tx = self.begin(Access::Write).await?;
+        if let Some(lock) = sql::lock_for_seed(tx.dialect()) {
+            tx.execute(&lock).await?;
+        }
+        if !tx.fetch_texts(&sql::any_item()).await?.is_empty() {
+            return Ok(0);
+        }
+        // Oldest first, a second apart, ending now.
+        let now = now_micros();
+        for (age, demo) in (0_i64..).zip(demo::ITEMS.iter().rev()) {
+            let id = uuid::Uuid::now_v7().to_string();
+            let row = NewRow {
+                id: &id,
+                name: demo.name,
+                description: demo.description,
+                price_cents: demo.price_cents,
+                owner: demo.owner,
+                created_at: now - age * 1_000_000,
+            };
+            let tags: Vec<String> = demo.tags.iter().map(|&tag| tag.to_owned()).collect();
+            insert(&mut tx, &row, &tags).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(items = demo::ITEMS.len(), "added the demo items");
+        Ok(demo::ITEMS.len())
+    }
+
+    /// Begins a transaction.
+    async fn begin(&self, access: Access) -> Result<Transaction, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Transaction::Sqlite(pool.begin_with(Dialect::Sqlite.begin(access)).await?),
+            Pool::Postgres(pool) => Transaction::Postgres(pool.begin_with(Dialect::Postgres.begin(access)).await?),
+        })
+    }
+}
+
+/// Opens the SQLite database at `url`.
+async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(StoreError::InvalidUrl)?
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    let pool = SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
+    let (options, pool) = if is_sqlite_memory(url) {
+        // The database lives as long as one connection to it: keep one open.
+        (options, pool.min_connections(1).idle_timeout(None).max_lifetime(None))
+    } else {
+        create_parent(options.get_filename())?;
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Safe with WAL: a power cut may lose the last commits, never corrupt.
+            .synchronous(SqliteSynchronous::Normal);
+        (options, pool)
+    };
+    pool.connect_with(options).await.map_err(StoreError::Connect)
+}
+
+/// Whether a SQLite URL names an in-memory database.
+fn is_sqlite_memory(url: &str) -> bool {
+    let rest = url.split_once(':').map_or("", |(_, rest)| rest);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    rest.starts_with(":memory:") || rest.split_once('?').is_some_and(|(_, params)| params.contains("mode=memory"))
+}
+
+/// Creates the directory that will hold the SQLite file `file`.
+fn create_parent(file: &Path) -> Result<(), StoreError> {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() && !parent.exists() => std::fs::create_dir_all(parent)
+            .map_err(|source| StoreError::CreateDirectory { path: parent.to_owned(), source }),
+        _ => Ok(()),
+    }
+}
+
+/// Connects to the PostgreSQL database at `url`.
+async fn connect_postgres(url: &str) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url).map_err(StoreError::InvalidUrl)?;
+    PgPoolOptions::new()
+        .max_connections(POSTGRES_MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(StoreError::Connect)
+}
+
+/// Now, in microseconds since the epoch.
+fn now_micros() -> i64 {
+    micros(OffsetDateTime::now_utc())
+}
+
+/// `tags` without repeats, in their first order (the caller should have done
+/// this; a repeat would break the primary key).
+fn unique(tags: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    out
+}
+
+/// Inserts an item and its tags.
+async fn insert(tx: &mut Transaction, row: &NewRow<'_>, tags: &[String]) -> Result<(), StoreError> {
+    tx.execute(&sql::insert_item(row)).await?;
+    if let Some(insert) = sql::insert_tags(row.id, tags) {
+        tx.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// The items of `rows`, in their order, with their tags.
+async fn with_tags(tx: &mut Transaction, rows: Vec<ItemRow>) -> Result<Vec<Item>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+    let mut tags: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, tag) in tx.fetch_pairs(&sql::tags_of(&ids)).await? {
+        tags.entry(id).or_default().push(tag);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let tags = tags.remove(&row.id).unwrap_or_default();
+            row.into_item(tags)
+        })
+        .collect()
+}

@@ -1,0 +1,108 @@
+//! Unit tests of the SQL the store writes (the behaviour is tested against
+//! real databases in `tests/store.rs`).
+
+use super::is_sqlite_memory;
+use super::sql::{self, Arg, Dialect, contains_pattern};
+use crate::model::{Cursor, ItemPatch, ListQuery, Price, Visibility};
+
+#[test]
+fn like_patterns_match_wildcards_literally() {
+    assert_eq!(contains_pattern("tea"), "%tea%");
+    assert_eq!(contains_pattern("50%"), "%50\\%%");
+    assert_eq!(contains_pattern("a_b"), "%a\\_b%");
+    assert_eq!(contains_pattern("c:\\dir"), "%c:\\\\dir%");
+    assert_eq!(contains_pattern(""), "%%");
+}
+
+#[test]
+fn placeholders_are_numbered_in_the_order_of_their_values() {
+    let query = ListQuery {
+        limit: 10,
+        cursor: Some(Cursor { created_at_micros: 42, id: "0190-ab".into() }),
+        q: Some("Tea".into()),
+        tag: Some("Drinks".into()),
+    };
+    let st = sql::list(Dialect::Postgres, Visibility::Owner("alice"), &query, 11);
+    for n in 1..=st.args.len() {
+        assert!(st.sql.contains(&format!("${n}")), "${n} missing from {}", st.sql);
+    }
+    assert!(!st.sql.contains(&format!("${}", st.args.len() + 1)));
+    assert_eq!(
+        st.args,
+        [
+            Arg::Text("alice".into()),
+            Arg::Int(42),
+            Arg::Text("0190-ab".into()),
+            Arg::Text("%Tea%".into()),
+            Arg::Text("%Tea%".into()),
+            Arg::Text("drinks".into()),
+            Arg::Int(11),
+        ]
+    );
+    assert!(st.sql.contains("owner = $1"));
+    assert!(st.sql.contains("(created_at, id) < ($2, $3)"));
+    assert!(st.sql.ends_with("ORDER BY created_at DESC, id DESC LIMIT $7"));
+}
+
+#[test]
+fn search_ignores_case_in_each_dialect() {
+    let query = ListQuery { q: Some("x".into()), ..ListQuery::default() };
+    let postgres = sql::list(Dialect::Postgres, Visibility::All, &query, 21).sql;
+    let sqlite = sql::list(Dialect::Sqlite, Visibility::All, &query, 21).sql;
+    assert!(postgres.contains("name ILIKE $1 ESCAPE '\\'"), "{postgres}");
+    assert!(sqlite.contains("name LIKE $1 ESCAPE '\\'"), "{sqlite}");
+    assert!(!sqlite.contains("ILIKE"));
+}
+
+#[test]
+fn everyone_filter_adds_no_owner_condition() {
+    let all = sql::get(Visibility::All, "id-1");
+    assert!(all.sql.ends_with("WHERE id = $1"), "{}", all.sql);
+    let own = sql::delete_item(Visibility::Owner("bob"), "id-1");
+    assert!(own.sql.ends_with("WHERE id = $1 AND owner = $2"), "{}", own.sql);
+}
+
+#[test]
+fn updates_set_only_the_patched_columns() {
+    let patch = ItemPatch { price: Some(Price::from_cents(150).unwrap()), ..ItemPatch::default() };
+    let st = sql::update_item(Visibility::Owner("bob"), "id-1", &patch, 1_000);
+    assert!(st.sql.contains("price_cents = $3"), "{}", st.sql);
+    assert!(!st.sql.contains("name ="));
+    assert!(!st.sql.contains("description ="));
+    assert_eq!(
+        st.args,
+        [Arg::Int(1_000), Arg::Int(1_000), Arg::Int(150), Arg::Text("id-1".into()), Arg::Text("bob".into())]
+    );
+}
+
+#[test]
+fn tags_are_inserted_in_order() {
+    assert!(sql::insert_tags("id-1", &[]).is_none());
+    let st = sql::insert_tags("id-1", &["b".into(), "a".into()]).unwrap();
+    assert!(st.sql.ends_with("VALUES ($1, $2, $3), ($4, $5, $6)"), "{}", st.sql);
+    assert_eq!(st.args[1], Arg::Text("b".into()));
+    assert_eq!(st.args[5], Arg::Int(1));
+}
+
+#[test]
+fn memory_urls_are_recognised() {
+    assert!(is_sqlite_memory("sqlite::memory:"));
+    assert!(is_sqlite_memory("sqlite://:memory:"));
+    assert!(is_sqlite_memory("sqlite://items.db?mode=memory"));
+    assert!(!is_sqlite_memory("sqlite://data/items.db"));
+    assert!(!is_sqlite_memory("sqlite:items.db?mode=rwc"));
+}
+
+/// Compiled, never run: the store's futures can be spawned and served by axum.
+#[allow(dead_code)]
+fn store_futures_are_send(store: &super::Store, item: crate::model::NewItem) {
+    fn send<T: Send>(_: T) {}
+    send(super::Store::connect("sqlite::memory:"));
+    send(store.ping());
+    send(store.list(Visibility::All, &ListQuery::default()));
+    send(store.get(Visibility::All, "id"));
+    send(store.create("alice", item));
+    send(store.update(Visibility::All, "id", ItemPatch::default()));
+    send(store.delete(Visibility::All, "id"));
+    send(store.seed_demo());
+}

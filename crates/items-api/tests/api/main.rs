@@ -1,0 +1,10 @@
+//! The items API end to end: dev-idp on port 0 issues real tokens, the API
+//! runs on port 0 over a real SQLite file, and requests go over real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod crud;
+mod errors;
+mod modes;
+mod policy;

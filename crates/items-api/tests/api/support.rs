@@ -1,0 +1,164 @@
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dev_idp::config::{DEMO_ALICE_PASSWORD, DEMO_BOB_PASSWORD, ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET};
+use dev_idp::testing::Browser;
+use dev_idp::{Config as IdpConfig, DevIdp};
+use items_api::auth::{Mode, TokenValidator, ValidatorConfig};
+use items_api::policy::Policy;
+use items_api::store::Store;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use url::Url;
+
+pub struct Harness {
+    pub idp: DevIdp,
+    pub api: SocketAddr,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub mode: Mode,
+    pub policy: Policy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { mode: Mode::Local, policy: Policy::None }
+    }
+}
+
+pub async fn start() -> Harness {
+    start_with(Options::default()).await
+}
+
+pub fn introspection() -> Mode {
+    Mode::Introspection {
+        client_id: ITEMS_API_CLIENT_ID.to_owned(),
+        client_secret: oauth2::ClientSecret::new(ITEMS_API_DEMO_SECRET.to_owned()),
+        cache_ttl: Duration::from_secs(30),
+    }
+}
+
+pub async fn start_with(options: Options) -> Harness {
+    let idp = dev_idp::spawn(IdpConfig { port: 0, ..IdpConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("items.db").display())).await.unwrap();
+    let validator = TokenValidator::new(ValidatorConfig {
+        issuer: Url::parse(idp.issuer()).unwrap(),
+        audience: "api://default".to_owned(),
+        leeway: Duration::from_secs(5),
+        timeout: Duration::from_secs(3),
+        mode: options.mode,
+    })
+    .unwrap();
+    let app = items_api::router(items_api::AppState::new(validator, store, options.policy));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    Harness { idp, api, http, dir }
+}
+
+pub const ALICE: (&str, &str) = ("alice", DEMO_ALICE_PASSWORD);
+pub const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
+
+/// What an answer looked like.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: Value,
+}
+
+impl Answer {
+    pub fn challenge(&self) -> &str {
+        self.headers.get("www-authenticate").map_or("", |v| v.to_str().unwrap())
+    }
+}
+
+impl Harness {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.api)
+    }
+
+    /// A person's access token from the code flow (PKCE, through the test browser).
+    pub async fn token(&self, person: (&str, &str), scope: &str) -> String {
+        let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let redirect = "http://127.0.0.1:50000/callback";
+        let mut url = Url::parse(&format!("{}/v1/authorize", self.idp.issuer())).unwrap();
+        url.query_pairs_mut()
+            .append_pair("client_id", "tessera-desktop")
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", redirect)
+            .append_pair("scope", scope)
+            .append_pair("state", "s")
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let back = Browser::new().sign_in(url.as_str(), person.0, person.1).await.unwrap();
+        let code = back.query_pairs().find(|(n, _)| n == "code").unwrap().1.into_owned();
+        let tokens: Value = self
+            .http
+            .post(format!("{}/v1/token", self.idp.issuer()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", "tessera-desktop"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("code_verifier", &verifier),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A client-credentials token of the items-api client (`sub` = its client id).
+    pub async fn machine_token(&self, scope: &str) -> String {
+        let tokens: Value = self
+            .http
+            .post(format!("{}/v1/token", self.idp.issuer()))
+            .basic_auth(ITEMS_API_CLIENT_ID, Some(ITEMS_API_DEMO_SECRET))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, headers, json }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+}
