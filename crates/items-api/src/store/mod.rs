@@ -1,9 +1,9 @@
 //! Storage of items: SQLite (default) or PostgreSQL through sqlx.
 //!
 //! One [`Store`] holds a pool for either database. The SQL is written once
-//! ([`sql`], `$n` placeholders, which both accept) and run through a
-//! [`Transaction`] that dispatches to the concrete driver, so no query needs
-//! a database at compile time and no code is written twice.
+//! (module `sql`, with `$n` placeholders, which both accept) and run through a
+//! `Transaction` that dispatches to the concrete driver, so no query needs a
+//! database at compile time and no code is written twice.
 //!
 //! Items are listed newest first, keyset-paginated by `(created_at, id)`
 //! descending: an item created while someone walks the pages is newer than

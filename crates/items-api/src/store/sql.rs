@@ -50,7 +50,7 @@ impl Dialect {
     fn like(self) -> &'static str {
         match self {
             Self::Sqlite => "LIKE",
-            Self::Postgres => "LIKE",
+            Self::Postgres => "ILIKE",
         }
     }
 }
