@@ -138,7 +138,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 fn storage_failed(error: &crate::store::StoreError) -> ApiError {
-    tracing::error!(error = %error, "storage failed");
+    tracing::error!(error = ?error, "storage failed");
     ApiError::Internal
 }
 

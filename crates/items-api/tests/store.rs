@@ -686,3 +686,30 @@ async fn postgres_wrong_password_fails_without_repeating_it() {
     assert!(real_password.is_empty() || !debug.contains(&real_password), "{debug}");
     db.drop_database().await;
 }
+
+/// A caller that stops waiting (a client hanging up) must not leave a pooled
+/// connection half inside a transaction: every later operation still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_abandoned_midway_leave_the_store_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("items.db").display())).await.unwrap();
+    let item =
+        || NewItem { name: "x".into(), description: String::new(), price: Price::default(), tags: vec!["t".into()] };
+    for _ in 0..10 {
+        store.create("alice@example.com", item()).await.unwrap();
+    }
+    let query = ListQuery::default();
+    for i in 0..2000u64 {
+        // Poll the operation for a moment, then drop it, at many different points.
+        let abandon = Duration::from_micros(i % 97);
+        if i % 3 == 0 {
+            let _ = tokio::time::timeout(abandon, store.create("alice@example.com", item())).await;
+        } else {
+            let _ = tokio::time::timeout(abandon, store.list(Visibility::All, &query)).await;
+        }
+    }
+    for _ in 0..50 {
+        store.list(Visibility::All, &query).await.expect("listing still works");
+        store.create("alice@example.com", item()).await.expect("writing still works");
+    }
+}

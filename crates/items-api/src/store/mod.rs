@@ -76,6 +76,10 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The task running the operation failed (it panicked or the runtime is
+    /// shutting down).
+    #[error("the storage task failed")]
+    Task(#[source] tokio::task::JoinError),
     /// A stored item breaks the model's rules (written by something else?).
     #[error("stored item {id} is invalid")]
     InvalidItem {
@@ -85,6 +89,42 @@ pub enum StoreError {
         #[source]
         source: ValidationError,
     },
+}
+
+/// Runs a storage operation on a task of its own, so that a caller who stops
+/// waiting (a client hanging up mid-request) cannot cancel it halfway: sqlx
+/// leaves a connection whose `BEGIN` was interrupted marked as inside a
+/// transaction, and the next `BEGIN` on it fails (`InvalidSavePointStatement`).
+async fn detached<T, F>(operation: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+{
+    tokio::spawn(operation).await.map_err(StoreError::Task)?
+}
+
+/// [`Visibility`] without the borrow, to move into a task.
+enum OwnedVisibility {
+    Owner(String),
+    All,
+}
+
+impl From<Visibility<'_>> for OwnedVisibility {
+    fn from(who: Visibility<'_>) -> Self {
+        match who {
+            Visibility::Owner(sub) => Self::Owner(sub.to_owned()),
+            Visibility::All => Self::All,
+        }
+    }
+}
+
+impl OwnedVisibility {
+    fn as_visibility(&self) -> Visibility<'_> {
+        match self {
+            Self::Owner(sub) => Visibility::Owner(sub),
+            Self::All => Visibility::All,
+        }
+    }
 }
 
 /// A connection pool to either database.
@@ -156,6 +196,56 @@ impl Store {
         Ok(())
     }
 
+    /// One page of the items `who` may see, newest first (see the module docs).
+    /// Runs to completion even if the caller stops waiting ([`detached`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::InvalidItem`], [`StoreError::Task`].
+    pub async fn list(&self, who: Visibility<'_>, query: &ListQuery) -> Result<Page, StoreError> {
+        let (store, who, query) = (self.clone(), OwnedVisibility::from(who), query.clone());
+        detached(async move { store.list_now(who.as_visibility(), &query).await }).await
+    }
+
+    /// One item, if `who` may see it. Runs to completion even if the caller
+    /// stops waiting.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::InvalidItem`], [`StoreError::Task`].
+    pub async fn get(&self, who: Visibility<'_>, id: &str) -> Result<Option<Item>, StoreError> {
+        let (store, who, id) = (self.clone(), OwnedVisibility::from(who), id.to_owned());
+        detached(async move { store.get_now(who.as_visibility(), &id).await }).await
+    }
+
+    /// Stores a new (already validated) item for `owner`. Runs to completion
+    /// even if the caller stops waiting.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::InvalidItem`], [`StoreError::Task`].
+    pub async fn create(&self, owner: &str, item: NewItem) -> Result<Item, StoreError> {
+        let (store, owner) = (self.clone(), owner.to_owned());
+        detached(async move { store.create_now(&owner, item).await }).await
+    }
+
+    /// Applies a (validated) patch to an item `who` may change; `None` when
+    /// there is no such item. Runs to completion even if the caller stops waiting.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::InvalidItem`], [`StoreError::Task`].
+    pub async fn update(&self, who: Visibility<'_>, id: &str, patch: ItemPatch) -> Result<Option<Item>, StoreError> {
+        let (store, who, id) = (self.clone(), OwnedVisibility::from(who), id.to_owned());
+        detached(async move { store.update_now(who.as_visibility(), &id, patch).await }).await
+    }
+
+    /// Deletes an item `who` may change; `false` when there is no such item.
+    /// Runs to completion even if the caller stops waiting.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::Task`].
+    pub async fn delete(&self, who: Visibility<'_>, id: &str) -> Result<bool, StoreError> {
+        let (store, who, id) = (self.clone(), OwnedVisibility::from(who), id.to_owned());
+        detached(async move { store.delete_now(who.as_visibility(), &id).await }).await
+    }
+
     /// One page of the items `who` may see, newest first: those after
     /// `query.cursor`, whose name or description contains `query.q` (ignoring
     /// case; `%` and `_` match themselves) and that have the tag `query.tag`.
@@ -163,7 +253,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
-    pub async fn list(&self, who: Visibility<'_>, query: &ListQuery) -> Result<Page, StoreError> {
+    async fn list_now(&self, who: Visibility<'_>, query: &ListQuery) -> Result<Page, StoreError> {
         let limit = query.limit.clamp(1, MAX_LIMIT);
         let mut tx = self.begin(Access::Read).await?;
         // One more than asked, to know whether another page follows.
@@ -180,7 +270,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
-    pub async fn get(&self, who: Visibility<'_>, id: &str) -> Result<Option<Item>, StoreError> {
+    async fn get_now(&self, who: Visibility<'_>, id: &str) -> Result<Option<Item>, StoreError> {
         let mut tx = self.begin(Access::Read).await?;
         let rows = tx.fetch_items(&sql::get(who, id)).await?;
         let item = with_tags(&mut tx, rows).await?.pop();
@@ -193,7 +283,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
-    pub async fn create(&self, owner: &str, item: NewItem) -> Result<Item, StoreError> {
+    async fn create_now(&self, owner: &str, item: NewItem) -> Result<Item, StoreError> {
         let id = uuid::Uuid::now_v7().to_string();
         let now = now_micros();
         let tags = unique(item.tags);
@@ -227,7 +317,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
-    pub async fn update(&self, who: Visibility<'_>, id: &str, patch: ItemPatch) -> Result<Option<Item>, StoreError> {
+    async fn update_now(&self, who: Visibility<'_>, id: &str, patch: ItemPatch) -> Result<Option<Item>, StoreError> {
         if patch.is_empty() {
             return self.get(who, id).await;
         }
@@ -253,7 +343,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    pub async fn delete(&self, who: Visibility<'_>, id: &str) -> Result<bool, StoreError> {
+    async fn delete_now(&self, who: Visibility<'_>, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin(Access::Write).await?;
         let deleted = tx.execute(&sql::delete_item(who, id)).await?;
         tx.commit().await?;

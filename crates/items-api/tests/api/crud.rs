@@ -181,3 +181,29 @@ async fn concurrent_writes_lose_nothing() {
     }
     assert_eq!(stored, 200, "every item is there");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_hang_up_mid_request_do_not_break_the_store() {
+    let h = std::sync::Arc::new(start().await);
+    let alice = h.token(ALICE, RW).await;
+    for i in 0..20 {
+        h.post("/v1/items", &alice, json!({ "name": format!("Item {i}"), "price": 1, "tags": ["t"] })).await;
+    }
+    // Many requests abandoned at random points, as wrk does when it stops.
+    let mut tasks = Vec::new();
+    for i in 0..2000u64 {
+        let (h, alice) = (h.clone(), alice.clone());
+        tasks.push(tokio::spawn(async move {
+            let request = h.http.get(h.url("/v1/items?limit=20")).bearer_auth(&alice).send();
+            let _ = tokio::time::timeout(std::time::Duration::from_micros(100 + (i * 37) % 20_000), request).await;
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    for _ in 0..100 {
+        let answer = h.get("/v1/items?limit=20", &alice).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+    }
+}
