@@ -8,3 +8,4 @@ mod crud;
 mod errors;
 mod modes;
 mod policy;
+mod postgres;

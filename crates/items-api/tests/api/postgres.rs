@@ -1,0 +1,80 @@
+//! Two stateless API instances behind one PostgreSQL database, as a
+//! deployment that outgrows one machine runs them.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use items_api::auth::{Mode, TokenValidator, ValidatorConfig};
+use items_api::policy::Policy;
+use items_api::store::Store;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use sqlx::{Connection as _, Executor as _};
+use url::Url;
+
+use crate::support::{ALICE, BOB, start};
+
+/// A fresh database on the test server, or `None` when there is none (and none is required).
+async fn fresh_database() -> Option<String> {
+    let Ok(server_url) = std::env::var("TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("TESSERA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "TESSERA_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"
+        );
+        let _ = writeln!(std::io::stderr(), "skipped: TEST_DATABASE_URL not set (api::postgres)");
+        return None;
+    };
+    let name = format!("tessera_api_{}", uuid::Uuid::now_v7().simple());
+    let mut server = sqlx::PgConnection::connect(&server_url).await.unwrap();
+    server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    server.close().await.unwrap();
+    let mut url = Url::parse(&server_url).unwrap();
+    url.set_path(&name);
+    Some(url.into())
+}
+
+async fn instance(issuer: &str, database: &str) -> String {
+    let store = Store::connect(database).await.unwrap();
+    let validator = TokenValidator::new(ValidatorConfig {
+        issuer: Url::parse(issuer).unwrap(),
+        audience: "api://default".to_owned(),
+        leeway: Duration::from_secs(5),
+        timeout: Duration::from_secs(3),
+        mode: Mode::Local,
+    })
+    .unwrap();
+    let app = items_api::router(items_api::AppState::new(validator, store, Policy::None));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn two_instances_share_one_postgres_database() {
+    let Some(database) = fresh_database().await else { return };
+    let h = start().await;
+    let (a, b) = (instance(h.idp.issuer(), &database).await, instance(h.idp.issuer(), &database).await);
+    let alice = h.token(ALICE, "openid items:read items:write").await;
+    let bob = h.token(BOB, "openid items:read items:write").await;
+    let send = |method: Method, url: String, token: &str, body: Option<serde_json::Value>| {
+        let mut request = h.http.request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    let created = send(Method::POST, format!("{a}/v1/items"), &alice, Some(json!({ "name": "Shared", "price": 2 })))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let on_b = send(Method::GET, format!("{b}/v1/items/{id}"), &alice, None).await.unwrap();
+    assert_eq!(on_b.status(), StatusCode::OK, "written on A, read on B");
+    let bob_on_b = send(Method::GET, format!("{b}/v1/items/{id}"), &bob, None).await.unwrap();
+    assert_eq!(bob_on_b.status(), StatusCode::NOT_FOUND, "ownership holds on every instance");
+    let deleted = send(Method::DELETE, format!("{b}/v1/items/{id}"), &alice, None).await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = send(Method::GET, format!("{a}/v1/items/{id}"), &alice, None).await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND, "deleted on B, gone on A");
+}
