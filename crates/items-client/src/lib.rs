@@ -1,3 +1,332 @@
-//! A typed client for the items API, with bearer authentication and refresh on 401.
+//! A typed client for Tessera's items API.
 //!
-//! Skeleton: the work is tracked in issue 4.
+//! Every call carries a bearer token (RFC 6750 §2.1, in the `Authorization`
+//! header only) from a [`TokenSource`] — in the apps, the sign-in core's
+//! active account. When the API answers 401, the client asks the source to
+//! renew the token once (a refresh) and retries once; a second 401 means the
+//! person must sign in again. 403s name the missing scope when the API says
+//! it (`error="insufficient_scope", scope="…"`).
+
+use std::future::Future;
+use std::time::Duration;
+
+use oauth2::AccessToken;
+use reqwest::{Method, StatusCode, header};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The error a token source fails with (its own type, boxed).
+pub type TokenError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where access tokens come from.
+pub trait TokenSource: Send + Sync {
+    /// A current access token (the source refreshes one that is about to expire).
+    fn token(&self) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+
+    /// The API refused `rejected` with 401: answer a renewed token, or fail
+    /// (the person must sign in again). Sources make sure that many callers
+    /// renewing at once cause one refresh.
+    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+}
+
+/// An item, as the API answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Its id.
+    pub id: String,
+    /// Short name.
+    pub name: String,
+    /// Longer text.
+    pub description: String,
+    /// Price in currency units (two decimals).
+    pub price: f64,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// The owner's `sub`.
+    pub owner: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// A new item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewItem {
+    /// Short name.
+    pub name: String,
+    /// Longer text.
+    pub description: String,
+    /// Price in currency units (two decimals at most).
+    pub price: f64,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// Changes to an item; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ItemPatch {
+    /// New name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// New price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    /// New tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Page size (1–100).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Text to find.
+    pub q: Option<String>,
+    /// Only items with this tag.
+    pub tag: Option<String>,
+}
+
+/// One page of items.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ItemPage {
+    /// The items, newest first.
+    pub items: Vec<Item>,
+    /// The next page's cursor; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Why a call failed, in terms a person can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ItemsError {
+    /// No token could be had: sign in again.
+    #[error("you need to sign in again")]
+    SignInRequired(#[source] TokenError),
+    /// The API refused the token even after a renewal.
+    #[error("the items API refused the sign-in: {description}")]
+    Unauthorized {
+        /// The API's `error_description`, if any.
+        description: String,
+    },
+    /// The token lacks a scope; signing in again with it may help.
+    #[error("this needs the {scope} permission, which your sign-in does not have")]
+    MissingScope {
+        /// The scope the API named.
+        scope: String,
+    },
+    /// The API's policy refused the request.
+    #[error("the items API does not allow this: {message}")]
+    Forbidden {
+        /// The API's message.
+        message: String,
+    },
+    /// No such item (or not yours).
+    #[error("no such item")]
+    NotFound,
+    /// The request was refused as invalid.
+    #[error("{message}")]
+    Invalid {
+        /// The field at fault, when the API named one.
+        field: Option<String>,
+        /// The API's message.
+        message: String,
+    },
+    /// The API cannot check tokens right now, or is failing.
+    #[error("the items API is unavailable (HTTP {status}); try again later")]
+    Unavailable {
+        /// The status.
+        status: u16,
+    },
+    /// The API could not be reached.
+    #[error("cannot reach the items API")]
+    Network(#[source] reqwest::Error),
+    /// The API answered something this client does not understand.
+    #[error("unexpected answer from the items API (HTTP {status})")]
+    Unexpected {
+        /// The status.
+        status: u16,
+        /// Why it could not be read.
+        #[source]
+        source: Option<serde_json::Error>,
+    },
+}
+
+/// The client.
+#[derive(Debug, Clone)]
+pub struct ItemsClient<S> {
+    http: reqwest::Client,
+    base: Url,
+    tokens: S,
+}
+
+/// A scope named in a `WWW-Authenticate` challenge (RFC 6750 §3).
+fn challenge_scope(headers: &header::HeaderMap) -> Option<String> {
+    let value = headers.get(header::WWW_AUTHENTICATE)?.to_str().ok()?;
+    let start = value.find("scope=\"")? + "scope=\"".len();
+    let end = value[start..].find('"')? + start;
+    Some(value[start..end].to_owned())
+}
+
+impl<S: TokenSource> ItemsClient<S> {
+    /// A client for the API at `base` (e.g. `http://127.0.0.1:8081`).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn new(base: Url, tokens: S) -> Result<Self, ItemsError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(ItemsError::Network)?;
+        Ok(Self { http, base, tokens })
+    }
+
+    /// The token source.
+    pub fn tokens(&self) -> &S {
+        &self.tokens
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        url
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response, ItemsError> {
+        let mut token = self.tokens.token().await.map_err(ItemsError::SignInRequired)?;
+        let mut renewed = false;
+        loop {
+            let mut request = self.http.request(method.clone(), url.clone()).bearer_auth(token.secret());
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.map_err(ItemsError::Network)?;
+            if response.status() != StatusCode::UNAUTHORIZED || renewed {
+                return Ok(response);
+            }
+            tracing::debug!("the items API answered 401: renewing the token once");
+            token = self.tokens.renew(&token).await.map_err(ItemsError::SignInRequired)?;
+            renewed = true;
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, ItemsError> {
+        let response = self.send(method, url, body).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(ItemsError::Network)?;
+        if status.is_success() {
+            let text = if text.is_empty() { "null" } else { text.as_str() };
+            return serde_json::from_str(text)
+                .map_err(|e| ItemsError::Unexpected { status: status.as_u16(), source: Some(e) });
+        }
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let message = json["message"].as_str().unwrap_or_default().to_owned();
+        Err(match status {
+            StatusCode::UNAUTHORIZED => ItemsError::Unauthorized { description: message },
+            StatusCode::FORBIDDEN => match challenge_scope(&headers) {
+                Some(scope) => ItemsError::MissingScope { scope },
+                None => ItemsError::Forbidden { message },
+            },
+            StatusCode::NOT_FOUND => ItemsError::NotFound,
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => {
+                ItemsError::Invalid { field: json["field"].as_str().map(str::to_owned), message }
+            }
+            status if status.is_server_error() => ItemsError::Unavailable { status: status.as_u16() },
+            status => ItemsError::Unexpected { status: status.as_u16(), source: None },
+        })
+    }
+
+    fn item_url(&self, id: &str) -> Url {
+        let mut url = self.url("/v1/items");
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(id); // percent-encoded: an id can never add path segments
+        }
+        url
+    }
+
+    /// One page of your items (everyone's with `items:admin`).
+    ///
+    /// # Errors
+    /// An [`ItemsError`].
+    pub async fn list(&self, options: &ListOptions) -> Result<ItemPage, ItemsError> {
+        let mut url = self.url("/v1/items");
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(limit) = options.limit {
+                query.append_pair("limit", &limit.to_string());
+            }
+            for (name, value) in [("cursor", &options.cursor), ("q", &options.q), ("tag", &options.tag)] {
+                if let Some(value) = value {
+                    query.append_pair(name, value);
+                }
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        self.call(Method::GET, url, None).await
+    }
+
+    /// One item.
+    ///
+    /// # Errors
+    /// [`ItemsError::NotFound`] and the others.
+    pub async fn get(&self, id: &str) -> Result<Item, ItemsError> {
+        self.call(Method::GET, self.item_url(id), None).await
+    }
+
+    /// Creates an item.
+    ///
+    /// # Errors
+    /// [`ItemsError::Invalid`] naming the field, and the others.
+    pub async fn create(&self, item: &NewItem) -> Result<Item, ItemsError> {
+        let body = serde_json::to_value(item).map_err(|e| ItemsError::Unexpected { status: 0, source: Some(e) })?;
+        self.call(Method::POST, self.url("/v1/items"), Some(&body)).await
+    }
+
+    /// Changes an item.
+    ///
+    /// # Errors
+    /// [`ItemsError::NotFound`], [`ItemsError::Invalid`] and the others.
+    pub async fn update(&self, id: &str, patch: &ItemPatch) -> Result<Item, ItemsError> {
+        let body = serde_json::to_value(patch).map_err(|e| ItemsError::Unexpected { status: 0, source: Some(e) })?;
+        self.call(Method::PATCH, self.item_url(id), Some(&body)).await
+    }
+
+    /// Deletes an item.
+    ///
+    /// # Errors
+    /// [`ItemsError::NotFound`] and the others.
+    pub async fn delete(&self, id: &str) -> Result<(), ItemsError> {
+        let _: serde_json::Value = self.call(Method::DELETE, self.item_url(id), None).await?;
+        Ok(())
+    }
+
+    /// The claims the API sees in your token (`GET /v1/me`).
+    ///
+    /// # Errors
+    /// An [`ItemsError`].
+    pub async fn me(&self) -> Result<serde_json::Value, ItemsError> {
+        self.call(Method::GET, self.url("/v1/me"), None).await
+    }
+}
