@@ -30,7 +30,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use time::OffsetDateTime;
 
 use crate::model::{Cursor, Item, ItemPatch, ListQuery, MAX_LIMIT, NewItem, Page, ValidationError, Visibility, micros};
-use sql::{Access, Dialect, NewRow};
+use sql::{Dialect, NewRow};
 use transaction::{ItemRow, Transaction};
 
 /// Migrations for SQLite (`migrations/sqlite`).
@@ -255,13 +255,10 @@ impl Store {
     /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
     async fn list_now(&self, who: Visibility<'_>, query: &ListQuery) -> Result<Page, StoreError> {
         let limit = query.limit.clamp(1, MAX_LIMIT);
-        let mut tx = self.begin(Access::Read).await?;
         // One more than asked, to know whether another page follows.
-        let mut rows = tx.fetch_items(&sql::list(tx.dialect(), who, query, i64::from(limit) + 1)).await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let items = with_tags(&mut tx, rows).await?;
-        tx.commit().await?;
+        let mut items = self.read_items(&sql::list(self.dialect(), who, query, i64::from(limit) + 1)).await?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
         let next = if more { items.last().map(Cursor::after) } else { None };
         Ok(Page { items, next })
     }
@@ -271,11 +268,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
     async fn get_now(&self, who: Visibility<'_>, id: &str) -> Result<Option<Item>, StoreError> {
-        let mut tx = self.begin(Access::Read).await?;
-        let rows = tx.fetch_items(&sql::get(who, id)).await?;
-        let item = with_tags(&mut tx, rows).await?.pop();
-        tx.commit().await?;
-        Ok(item)
+        Ok(self.read_items(&sql::get(self.dialect(), who, id)).await?.pop())
     }
 
     /// Stores a new (already validated) item for `owner`, with a new UUIDv7 id,
@@ -295,7 +288,7 @@ impl Store {
             owner,
             created_at: now,
         };
-        let mut tx = self.begin(Access::Write).await?;
+        let mut tx = self.begin().await?;
         insert(&mut tx, &row, &tags).await?;
         tx.commit().await?;
         ItemRow {
@@ -321,7 +314,7 @@ impl Store {
         if patch.is_empty() {
             return self.get(who, id).await;
         }
-        let mut tx = self.begin(Access::Write).await?;
+        let mut tx = self.begin().await?;
         let rows = tx.fetch_items(&sql::update_item(who, id, &patch, now_micros())).await?;
         if rows.is_empty() {
             // Not there, or not theirs: dropping `tx` rolls it back.
@@ -344,7 +337,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     async fn delete_now(&self, who: Visibility<'_>, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.begin(Access::Write).await?;
+        let mut tx = self.begin().await?;
         let deleted = tx.execute(&sql::delete_item(who, id)).await?;
         tx.commit().await?;
         Ok(deleted > 0)
@@ -358,7 +351,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     pub async fn seed_demo(&self) -> Result<usize, StoreError> {
-        let mut tx = self.begin(Access::Write).await?;
+        let mut tx = self.begin().await?;
         if let Some(lock) = sql::lock_for_seed(tx.dialect()) {
             tx.execute(&lock).await?;
         }
@@ -386,10 +379,39 @@ impl Store {
     }
 
     /// Begins a transaction.
-    async fn begin(&self, access: Access) -> Result<Transaction, StoreError> {
+    /// The database's dialect.
+    fn dialect(&self) -> Dialect {
+        match &self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs one read statement that selects items with their tags column: a
+    /// single statement sees one snapshot, so reads need no transaction (one
+    /// round trip instead of four).
+    async fn read_items(&self, statement: &sql::Statement) -> Result<Vec<Item>, StoreError> {
+        let rows: Vec<transaction::TaggedRow> = match &self.pool {
+            Pool::Sqlite(pool) => transaction::query(statement)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(sqlx::FromRow::from_row)
+                .collect::<Result<_, _>>()?,
+            Pool::Postgres(pool) => transaction::query(statement)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(sqlx::FromRow::from_row)
+                .collect::<Result<_, _>>()?,
+        };
+        rows.into_iter().map(transaction::TaggedRow::into_item).collect()
+    }
+
+    async fn begin(&self) -> Result<Transaction, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => Transaction::Sqlite(pool.begin_with(Dialect::Sqlite.begin(access)).await?),
-            Pool::Postgres(pool) => Transaction::Postgres(pool.begin_with(Dialect::Postgres.begin(access)).await?),
+            Pool::Sqlite(pool) => Transaction::Sqlite(pool.begin_with(Dialect::Sqlite.begin()).await?),
+            Pool::Postgres(pool) => Transaction::Postgres(pool.begin_with(Dialect::Postgres.begin()).await?),
         })
     }
 }

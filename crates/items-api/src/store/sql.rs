@@ -2,8 +2,8 @@
 //!
 //! Statements use `$1, $2, …` placeholders, which PostgreSQL and SQLite (through
 //! sqlx) both accept, so only a few things depend on the [`Dialect`]: how a
-//! transaction begins, the case-insensitive `LIKE`, and the lock taken while
-//! seeding.
+//! writing transaction begins, the aggregated tags column of reads, the
+//! case-insensitive `LIKE`, and the lock taken while seeding.
 
 use std::fmt::Write as _;
 
@@ -21,28 +21,31 @@ pub(super) enum Dialect {
     Postgres,
 }
 
-/// What a transaction will do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Access {
-    /// Only reads, from one consistent snapshot.
-    Read,
-    /// Writes.
-    Write,
-}
-
 impl Dialect {
-    /// The statement that begins a transaction.
-    pub(super) fn begin(self, access: Access) -> &'static str {
-        match (self, access) {
-            // Deferred: the snapshot is taken at the first read and kept (WAL).
-            (Self::Sqlite, Access::Read) => "BEGIN",
+    /// The statement that begins a (writing) transaction. Reads are single
+    /// statements and need none.
+    pub(super) fn begin(self) -> &'static str {
+        match self {
             // Take the write lock up front, so the busy timeout applies to it; a
             // deferred transaction that reads and then writes can fail with
             // SQLITE_BUSY at once when another connection wrote in between.
-            (Self::Sqlite, Access::Write) => "BEGIN IMMEDIATE",
-            // A listing reads items and then their tags: one snapshot for both.
-            (Self::Postgres, Access::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            (Self::Postgres, Access::Write) => "BEGIN",
+            Self::Sqlite => "BEGIN IMMEDIATE",
+            Self::Postgres => "BEGIN",
+        }
+    }
+
+    /// A column with an item's tags in their order, joined by U+001F (which a
+    /// tag cannot contain): reads need one statement, so no transaction.
+    fn tags_column(self) -> &'static str {
+        match self {
+            Self::Sqlite => {
+                ", (SELECT group_concat(tag, char(31) ORDER BY position) FROM item_tags \
+                 WHERE item_tags.item_id = items.id) AS tags"
+            }
+            Self::Postgres => {
+                ", (SELECT string_agg(tag, chr(31) ORDER BY position) FROM item_tags \
+                 WHERE item_tags.item_id = items.id) AS tags"
+            }
         }
     }
 
@@ -139,7 +142,7 @@ pub(super) fn contains_pattern(text: &str) -> String {
 /// after `query.cursor`.
 pub(super) fn list(dialect: Dialect, who: Visibility<'_>, query: &ListQuery, fetch: i64) -> Statement {
     let mut st = Statement::new("SELECT ");
-    st.push(ITEM_COLUMNS).push(" FROM items WHERE 1 = 1");
+    st.push(ITEM_COLUMNS).push(dialect.tags_column()).push(" FROM items WHERE 1 = 1");
     st.visible_to(who);
     if let Some(cursor) = &query.cursor {
         // Keyset: (created_at, id) descending, so "after" is "smaller".
@@ -161,10 +164,10 @@ pub(super) fn list(dialect: Dialect, who: Visibility<'_>, query: &ListQuery, fet
     st
 }
 
-/// The item `id`, if `who` may see it.
-pub(super) fn get(who: Visibility<'_>, id: &str) -> Statement {
+/// The item `id` with its tags, if `who` may see it.
+pub(super) fn get(dialect: Dialect, who: Visibility<'_>, id: &str) -> Statement {
     let mut st = Statement::new("SELECT ");
-    st.push(ITEM_COLUMNS).push(" FROM items WHERE id = ").bind(id);
+    st.push(ITEM_COLUMNS).push(dialect.tags_column()).push(" FROM items WHERE id = ").bind(id);
     st.visible_to(who);
     st
 }

@@ -56,7 +56,7 @@ fn search_ignores_case_in_each_dialect() {
 
 #[test]
 fn everyone_filter_adds_no_owner_condition() {
-    let all = sql::get(Visibility::All, "id-1");
+    let all = sql::get(Dialect::Postgres, Visibility::All, "id-1");
     assert!(all.sql.ends_with("WHERE id = $1"), "{}", all.sql);
     let own = sql::delete_item(Visibility::Owner("bob"), "id-1");
     assert!(own.sql.ends_with("WHERE id = $1 AND owner = $2"), "{}", own.sql);

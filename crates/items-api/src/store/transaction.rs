@@ -46,6 +46,24 @@ impl ItemRow {
     }
 }
 
+/// A row of `items` with its tags joined by U+001F (see `sql::list`).
+#[derive(Debug, Clone, FromRow)]
+pub(super) struct TaggedRow {
+    /// The item's columns.
+    #[sqlx(flatten)]
+    pub(super) item: ItemRow,
+    /// Its tags in order, joined by U+001F; `NULL` when it has none.
+    pub(super) tags: Option<String>,
+}
+
+impl TaggedRow {
+    /// The item.
+    pub(super) fn into_item(self) -> Result<Item, StoreError> {
+        let tags = self.tags.map(|joined| joined.split('\u{1f}').map(str::to_owned).collect()).unwrap_or_default();
+        self.item.into_item(tags)
+    }
+}
+
 /// An open transaction. Dropping it without [`Transaction::commit`] rolls it back.
 pub(super) enum Transaction {
     /// On SQLite.
@@ -55,7 +73,7 @@ pub(super) enum Transaction {
 }
 
 /// `statement` as an sqlx query with its values bound.
-fn query<'q, DB>(statement: &'q Statement) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
+pub(super) fn query<'q, DB>(statement: &'q Statement) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
 where
     DB: Database,
     i64: Encode<'q, DB> + Type<DB>,
