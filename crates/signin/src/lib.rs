@@ -1,5 +1,19 @@
-//! Tessera's sign-in core: discovery, PKCE sign-in through the system browser,
-//! loopback and deep-link redirects, ID-token checks, refresh, sign-out and the
-//! keyring-backed account store.
+//! Tessera's sign-in core: everything a native app needs to sign people in
+//! with Okta (or any OpenID provider) and keep them signed in, safely.
 //!
-//! Skeleton: the work is tracked in issue 4.
+//! - [`flow`]: configuration, discovery, Authorization Code + PKCE through the
+//!   system browser with a loopback or deep-link redirect, the device grant,
+//!   and the ID-token checks.
+//! - [`store`]: where refresh tokens live (the OS keyring, or memory when
+//!   there is none — never a plain file).
+//! - [`accounts`]: the non-secret account book (who, which issuer, which one
+//!   is active).
+//!
+//! The desktop shell and the CLI only adapt this crate.
+
+pub mod account;
+pub mod accounts;
+pub mod flow;
+pub mod store;
+
+pub use account::{AccountKey, Identity, SignedIn, TokenSet};

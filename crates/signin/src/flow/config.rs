@@ -1,0 +1,349 @@
+//! Where Tessera signs in: issuer, client, scopes, redirect, prompt.
+//!
+//! Layers, each overriding the one before: built-in demo defaults (dev-idp on
+//! `127.0.0.1:18080`), the TOML file `tessera.toml` in the platform config
+//! directory, then the environment with the Okta tutorials' names, where a
+//! `.env` file in the working directory fills in what the real environment
+//! does not set (as `dotenvy` does for the tutorials).
+//!
+//! | Environment | File key | Meaning |
+//! |---|---|---|
+//! | `OKTA_DOMAIN` | `okta_domain` | issuer `https://{domain}/oauth2/default` |
+//! | `OKTA_ISSUER` | `issuer` | the issuer (wins over the domain) |
+//! | `CLIENT_ID`, `OKTA_CLIENT_ID` | `client_id` | the public client (`CLIENT_ID` wins) |
+//! | `OKTA_SCOPES` | `scopes` | space-separated scopes (must hold `openid`) |
+//! | `REDIRECT_URL` | `redirect_url` | `http://127.0.0.1[:port]/path`, `http://[::1]…`, or `com.example.tessera:/callback` |
+//! | `OKTA_PROMPT` | `prompt` | `prompt` for adding/switching accounts, sent as given; empty: none |
+//! | `ITEMS_API_URL` | `items_api_url` | the items API |
+//! | `SIGNIN_TIMEOUT_SECS` | `timeout_secs` | how long a browser sign-in may take |
+//!
+//! Every error names the setting it is about.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use openidconnect::{ClientId, IssuerUrl, RedirectUrl};
+use serde::Deserialize;
+use url::Url;
+
+use super::error::SigninError;
+
+/// The demo issuer: dev-idp as `./x run` starts it.
+pub const DEMO_ISSUER: &str = "http://127.0.0.1:18080/oauth2/default";
+/// The demo client: dev-idp's public desktop client.
+pub const DEMO_CLIENT_ID: &str = "tessera-desktop";
+/// The scopes asked for by default (`offline_access` for a refresh token).
+pub const DEFAULT_SCOPES: &str = "openid profile email offline_access items:read";
+/// The `prompt` sent when adding or switching accounts (Okta: credentials and consent).
+pub const DEFAULT_PROMPT: &str = "login consent";
+/// The items API of the demo stack.
+pub const DEFAULT_ITEMS_API: &str = "http://127.0.0.1:8081";
+/// How long a browser sign-in may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// The loopback redirect path.
+pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
+/// The name of the configuration file in the platform config directory.
+pub const CONFIG_FILE_NAME: &str = "tessera.toml";
+
+/// Where the provider sends the browser back (RFC 8252 §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedirectKind {
+    /// A loopback listener, `http://127.0.0.1:{port}{path}` or
+    /// `http://[::1]:{port}{path}` (RFC 8252 §7.3).
+    Loopback {
+        /// `127.0.0.1` or `::1`.
+        ip: IpAddr,
+        /// A fixed port, or `None` for any free port.
+        port: Option<u16>,
+        /// The path, e.g. `/callback`.
+        path: String,
+    },
+    /// A private-use URI scheme in reverse-DNS form, handed to the app by the
+    /// OS (RFC 8252 §7.1), e.g. `com.example.tessera:/callback`.
+    Custom(RedirectUrl),
+}
+
+impl Default for RedirectKind {
+    fn default() -> Self {
+        Self::Loopback { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), port: None, path: DEFAULT_CALLBACK_PATH.to_owned() }
+    }
+}
+
+impl RedirectKind {
+    /// Reads a redirect URL as configured (`REDIRECT_URL`): `http://127.0.0.1[:port]/path`,
+    /// `http://[::1][:port]/path` or a custom scheme. `localhost` is refused
+    /// (RFC 8252 §8.3: it may resolve to a non-loopback address), as are
+    /// `https` and other hosts.
+    ///
+    /// # Errors
+    /// [`SigninError::InvalidSetting`] naming `setting`.
+    pub fn parse(setting: &str, value: &str) -> Result<Self, SigninError> {
+        let invalid =
+            |message: &str| SigninError::InvalidSetting { setting: setting.to_owned(), message: message.to_owned() };
+        let url = Url::parse(value).map_err(|e| invalid(&format!("{value:?} is not a URL ({e})")))?;
+        match url.scheme() {
+            "http" => {
+                let ip = match url.host() {
+                    Some(url::Host::Ipv4(ip)) if ip.is_loopback() => IpAddr::V4(ip),
+                    Some(url::Host::Ipv6(ip)) if ip.is_loopback() => IpAddr::V6(ip),
+                    Some(url::Host::Domain("localhost")) => {
+                        return Err(invalid(
+                            "use http://127.0.0.1 or http://[::1] instead of localhost (RFC 8252 §8.3)",
+                        ));
+                    }
+                    _ => return Err(invalid("an http redirect must be on 127.0.0.1 or [::1]")),
+                };
+                if url.query().is_some() || url.fragment().is_some() {
+                    return Err(invalid("a redirect URL has no query or fragment"));
+                }
+                let port = url.port().filter(|p| *p != 0);
+                Ok(Self::Loopback { ip, port, path: url.path().to_owned() })
+            }
+            "https" => Err(invalid("a native app redirects to a loopback http URL or a custom scheme")),
+            scheme if scheme.contains('.') => Ok(Self::Custom(RedirectUrl::from_url(url))),
+            _ => Err(invalid("a custom scheme must be in reverse-DNS form, e.g. com.example.tessera:/callback")),
+        }
+    }
+}
+
+/// Everything a sign-in needs to know.
+#[derive(Debug, Clone)]
+pub struct SigninConfig {
+    /// The issuer (Okta: `https://{domain}/oauth2/default`).
+    pub issuer: IssuerUrl,
+    /// The app's client id (a public client: no secret).
+    pub client_id: ClientId,
+    /// The scopes to ask for.
+    pub scopes: Vec<String>,
+    /// Where the browser comes back.
+    pub redirect: RedirectKind,
+    /// The `prompt` for adding or switching accounts (`None`: send none).
+    pub prompt: Option<String>,
+    /// The items API's base URL.
+    pub items_api: Url,
+    /// How long to wait for the browser.
+    pub timeout: Duration,
+}
+
+impl SigninConfig {
+    /// The demo configuration: dev-idp on its demo port.
+    ///
+    /// # Panics
+    /// Never: the constants are valid URLs (checked by a unit test).
+    #[must_use]
+    #[allow(clippy::expect_used)]
+    pub fn demo() -> Self {
+        Self {
+            issuer: IssuerUrl::new(DEMO_ISSUER.to_owned()).expect("a valid constant"),
+            client_id: ClientId::new(DEMO_CLIENT_ID.to_owned()),
+            scopes: split_scopes(DEFAULT_SCOPES),
+            redirect: RedirectKind::default(),
+            prompt: Some(DEFAULT_PROMPT.to_owned()),
+            items_api: Url::parse(DEFAULT_ITEMS_API).expect("a valid constant"),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// The configuration file's usual place: `tessera.toml` in the platform
+    /// config directory (`~/.config/tessera/` on Linux).
+    #[must_use]
+    pub fn default_file() -> Option<PathBuf> {
+        directories::ProjectDirs::from("com", "example", "tessera").map(|d| d.config_dir().join(CONFIG_FILE_NAME))
+    }
+
+    /// Loads the configuration as the app does: defaults, the file in the
+    /// platform config dir (if present), the process environment, and a
+    /// `.env` in the working directory (which never overrides real variables).
+    ///
+    /// # Errors
+    /// When the file or `.env` cannot be read, or a setting is invalid.
+    pub fn load() -> Result<Self, SigninError> {
+        let dotenv = read_dotenv(Path::new(".env"))?;
+        let env = |name: &str| std::env::var(name).ok().or_else(|| dotenv.get(name).cloned());
+        Self::load_from(Self::default_file().as_deref(), env)
+    }
+
+    /// Loads from an optional file (ignored when it does not exist) and an
+    /// environment lookup (tests pass a closure over a map).
+    ///
+    /// # Errors
+    /// When the file cannot be read or parsed, or a setting is invalid; the
+    /// error names the setting.
+    pub fn load_from(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SigninError> {
+        let mut config = Self::demo();
+        if let Some(path) = file {
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    let file: FileConfig = toml::from_str(&text)
+                        .map_err(|source| SigninError::ConfigParse { path: path.to_owned(), source })?;
+                    config.apply_file(file)?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(SigninError::ConfigRead { path: path.to_owned(), source }),
+            }
+        }
+        config.apply_env(&|name| env(name).filter(|v| !v.trim().is_empty()))?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, file: FileConfig) -> Result<(), SigninError> {
+        if let Some(domain) = file.okta_domain {
+            self.issuer = issuer_from_domain("okta_domain", &domain)?;
+        }
+        if let Some(issuer) = file.issuer {
+            self.issuer = parse_issuer("issuer", &issuer)?;
+        }
+        if let Some(client_id) = file.client_id {
+            self.client_id = ClientId::new(client_id);
+        }
+        if let Some(scopes) = file.scopes {
+            self.scopes = split_scopes(&scopes);
+        }
+        if let Some(redirect) = file.redirect_url {
+            self.redirect = RedirectKind::parse("redirect_url", &redirect)?;
+        }
+        if let Some(prompt) = file.prompt {
+            self.prompt = prompt_value(&prompt);
+        }
+        if let Some(items) = file.items_api_url {
+            self.items_api = parse_url("items_api_url", &items)?;
+        }
+        if let Some(secs) = file.timeout_secs {
+            self.timeout = timeout("timeout_secs", secs)?;
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), SigninError> {
+        if let Some(domain) = env("OKTA_DOMAIN") {
+            self.issuer = issuer_from_domain("OKTA_DOMAIN", &domain)?;
+        }
+        if let Some(issuer) = env("OKTA_ISSUER") {
+            self.issuer = parse_issuer("OKTA_ISSUER", &issuer)?;
+        }
+        if let Some(client_id) = env("OKTA_CLIENT_ID") {
+            self.client_id = ClientId::new(client_id.trim().to_owned());
+        }
+        if let Some(client_id) = env("CLIENT_ID") {
+            self.client_id = ClientId::new(client_id.trim().to_owned());
+        }
+        if let Some(scopes) = env("OKTA_SCOPES") {
+            self.scopes = split_scopes(&scopes);
+        }
+        if let Some(redirect) = env("REDIRECT_URL") {
+            self.redirect = RedirectKind::parse("REDIRECT_URL", redirect.trim())?;
+        }
+        if let Some(prompt) = env("OKTA_PROMPT") {
+            self.prompt = prompt_value(&prompt);
+        }
+        if let Some(items) = env("ITEMS_API_URL") {
+            self.items_api = parse_url("ITEMS_API_URL", items.trim())?;
+        }
+        if let Some(secs) = env("SIGNIN_TIMEOUT_SECS") {
+            let secs = secs.trim().parse::<u64>().map_err(|_| SigninError::InvalidSetting {
+                setting: "SIGNIN_TIMEOUT_SECS".to_owned(),
+                message: format!("{secs:?} is not a number of seconds"),
+            })?;
+            self.timeout = timeout("SIGNIN_TIMEOUT_SECS", secs)?;
+        }
+        if self.client_id.as_str().is_empty() {
+            return Err(SigninError::InvalidSetting {
+                setting: "CLIENT_ID".to_owned(),
+                message: "is empty".to_owned(),
+            });
+        }
+        if !self.scopes.iter().any(|s| s == "openid") {
+            return Err(SigninError::InvalidSetting {
+                setting: "scopes".to_owned(),
+                message: "must include openid".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The `[file]` form: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    okta_domain: Option<String>,
+    issuer: Option<String>,
+    client_id: Option<String>,
+    scopes: Option<String>,
+    redirect_url: Option<String>,
+    prompt: Option<String>,
+    items_api_url: Option<String>,
+    timeout_secs: Option<u64>,
+}
+
+/// Reads `KEY=value` pairs from a `.env` file (missing file: empty).
+///
+/// # Errors
+/// When the file exists but cannot be read or parsed.
+pub fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, SigninError> {
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter,
+        Err(e) if e.not_found() => return Ok(HashMap::new()),
+        Err(source) => return Err(SigninError::DotEnv { path: path.to_owned(), source }),
+    };
+    iter.map(|item| item.map_err(|source| SigninError::DotEnv { path: path.to_owned(), source })).collect()
+}
+
+/// Splits a space-separated scope string (RFC 6749 §3.3).
+#[must_use]
+pub fn split_scopes(scopes: &str) -> Vec<String> {
+    scopes.split_whitespace().map(str::to_owned).collect()
+}
+
+/// An empty value sends no prompt; anything else is sent exactly as given
+/// (whitespace normalised): the tutorial's `OKTA_PROMPT=consent` stays `consent`.
+fn prompt_value(value: &str) -> Option<String> {
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!value.is_empty()).then_some(value)
+}
+
+fn issuer_from_domain(setting: &str, domain: &str) -> Result<IssuerUrl, SigninError> {
+    let domain = domain.trim().trim_start_matches("https://").trim_end_matches('/');
+    if domain.is_empty() || domain.contains('/') {
+        return Err(SigninError::InvalidSetting {
+            setting: setting.to_owned(),
+            message: format!("{domain:?} is not a domain such as dev-123456.okta.com"),
+        });
+    }
+    parse_issuer(setting, &format!("https://{domain}/oauth2/default"))
+}
+
+fn parse_issuer(setting: &str, value: &str) -> Result<IssuerUrl, SigninError> {
+    let value = value.trim().trim_end_matches('/');
+    let url = parse_url(setting, value)?;
+    let local = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+        || url.host_str() == Some("localhost");
+    if url.scheme() != "https" && !(url.scheme() == "http" && local) {
+        return Err(SigninError::InvalidSetting {
+            setting: setting.to_owned(),
+            message: "an issuer must use https (http only on loopback)".to_owned(),
+        });
+    }
+    IssuerUrl::new(value.to_owned())
+        .map_err(|e| SigninError::InvalidSetting { setting: setting.to_owned(), message: e.to_string() })
+}
+
+fn parse_url(setting: &str, value: &str) -> Result<Url, SigninError> {
+    Url::parse(value.trim()).map_err(|e| SigninError::InvalidSetting {
+        setting: setting.to_owned(),
+        message: format!("{value:?} is not a URL ({e})"),
+    })
+}
+
+fn timeout(setting: &str, secs: u64) -> Result<Duration, SigninError> {
+    if secs == 0 {
+        return Err(SigninError::InvalidSetting { setting: setting.to_owned(), message: "must be above 0".to_owned() });
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,436 @@
+//! Authorization Code + PKCE for a native app (RFC 6749 §4.1, RFC 7636,
+//! RFC 8252, OIDC Core §3.1): [`begin`] makes the authorization URL and a
+//! [`PendingLogin`]; [`complete`] consumes it with the provider's answer.
+
+use std::time::{Duration, SystemTime};
+
+use openidconnect::core::{
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet,
+    CoreJwsSigningAlgorithm, CoreTokenResponse, CoreUserInfoClaims,
+};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, CsrfToken, IssuerUrl, LoginHint, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    SignatureVerificationError, TokenResponse, UserInfoError,
+};
+use serde::Serialize;
+use url::Url;
+
+use super::error::SigninError;
+use super::provider::Provider;
+use crate::account::{AccountKey, IdTokenText, Identity, SignedIn, TokenSet};
+
+/// The access-token lifetime assumed when the token response has no
+/// `expires_in` (Okta's default: one hour).
+pub(crate) const DEFAULT_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Extra authorization parameters (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthOptions {
+    /// `prompt`: space-separated `none`, `login`, `consent`, `select_account`
+    /// (Okta: `login consent` to add or switch accounts).
+    pub prompt: Option<String>,
+    /// `login_hint`: prefills the provider's sign-in form.
+    pub login_hint: Option<String>,
+    /// `max_age`: how old the provider's session may be (0 forces a sign-in).
+    pub max_age: Option<Duration>,
+}
+
+impl AuthOptions {
+    /// For adding an account or switching users: the configured `prompt`
+    /// (Tessera's default `login consent` forces credentials; `consent` alone
+    /// may return the person whose provider session is alive) and a
+    /// `login_hint` when the account is known.
+    #[must_use]
+    pub fn switching_account(prompt: Option<&str>, login_hint: Option<&str>) -> Self {
+        Self { prompt: prompt.map(str::to_owned), login_hint: login_hint.map(str::to_owned), max_age: None }
+    }
+}
+
+/// A sign-in waiting for the browser to come back. It remembers everything
+/// the answer must match (RFC 9207 §2.4, RFC 8252 §8.9): issuer, client,
+/// redirect, `state`, `nonce` and the PKCE verifier. It is consumed by
+/// [`complete`], so a pending sign-in completes at most once.
+#[derive(Debug)]
+pub struct PendingLogin {
+    issuer: IssuerUrl,
+    client_id: ClientId,
+    redirect_uri: RedirectUrl,
+    state: CsrfToken,
+    nonce: Nonce,
+    verifier: PkceCodeVerifier,
+    scopes: Vec<String>,
+    max_age: Option<Duration>,
+    created_at: SystemTime,
+}
+
+impl PendingLogin {
+    /// The issuer the request went to.
+    #[must_use]
+    pub fn issuer(&self) -> &IssuerUrl {
+        &self.issuer
+    }
+
+    /// The client.
+    #[must_use]
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The redirect URI sent.
+    #[must_use]
+    pub fn redirect_uri(&self) -> &RedirectUrl {
+        &self.redirect_uri
+    }
+
+    /// When the authorization URL was made.
+    #[must_use]
+    pub fn created_at(&self) -> SystemTime {
+        self.created_at
+    }
+
+    /// The `state` sent, for finding the pending sign-in again (deep links).
+    pub(crate) fn state(&self) -> &str {
+        self.state.secret()
+    }
+
+    pub(crate) fn set_created_at(&mut self, at: SystemTime) {
+        self.created_at = at;
+    }
+}
+
+/// Makes the authorization URL (PKCE S256, `state`, `nonce`, RFC 8252 §8.1,
+/// §8.9) and the [`PendingLogin`] to complete it with.
+///
+/// # Errors
+/// When the provider lacks the token or userinfo endpoint.
+pub fn begin(
+    provider: &Provider,
+    client_id: &ClientId,
+    redirect_uri: RedirectUrl,
+    scopes: &[String],
+    options: &AuthOptions,
+) -> Result<(Url, PendingLogin), SigninError> {
+    let client = provider.code_client(client_id)?.set_redirect_uri(redirect_uri.clone());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .set_pkce_challenge(challenge);
+    // openidconnect adds `openid` itself.
+    for scope in scopes.iter().filter(|s| s.as_str() != "openid") {
+        request = request.add_scope(Scope::new(scope.clone()));
+    }
+    if let Some(prompt) = &options.prompt {
+        for value in prompt.split_whitespace() {
+            request = request.add_prompt(match value {
+                "none" => CoreAuthPrompt::None,
+                "login" => CoreAuthPrompt::Login,
+                "consent" => CoreAuthPrompt::Consent,
+                "select_account" => CoreAuthPrompt::SelectAccount,
+                other => CoreAuthPrompt::Extension(other.to_owned()),
+            });
+        }
+    }
+    if let Some(hint) = &options.login_hint {
+        request = request.set_login_hint(LoginHint::new(hint.clone()));
+    }
+    if let Some(max_age) = options.max_age {
+        request = request.set_max_age(max_age);
+    }
+    let (url, state, nonce) = request.url();
+    let pending = PendingLogin {
+        issuer: provider.issuer().clone(),
+        client_id: client_id.clone(),
+        redirect_uri,
+        state,
+        nonce,
+        verifier,
+        scopes: scopes.to_vec(),
+        max_age: options.max_age,
+        created_at: SystemTime::now(),
+    };
+    Ok((url, pending))
+}
+
+/// The parameters of the redirect back from the provider (RFC 6749 §4.1.2,
+/// §4.1.2.1; RFC 9207 §2). `Debug` does not print the code.
+#[derive(Clone, Default)]
+pub struct Callback {
+    code: Option<AuthorizationCode>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl std::fmt::Debug for Callback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callback")
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("iss", &self.iss)
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Callback {
+    /// Reads the query string of a redirect. A parameter given twice is
+    /// refused (RFC 6749 §3.1).
+    ///
+    /// # Errors
+    /// [`SigninError::BadCallback`] on a repeated parameter.
+    pub fn from_query(query: &str) -> Result<Self, SigninError> {
+        let mut callback = Self::default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let slot = match name.as_ref() {
+                "code" => {
+                    if callback.code.is_some() {
+                        return Err(SigninError::BadCallback("the parameter code appears twice".to_owned()));
+                    }
+                    callback.code = Some(AuthorizationCode::new(value.into_owned()));
+                    continue;
+                }
+                "state" => &mut callback.state,
+                "iss" => &mut callback.iss,
+                "error" => &mut callback.error,
+                "error_description" => &mut callback.error_description,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(SigninError::BadCallback(format!("the parameter {name} appears twice")));
+            }
+            *slot = Some(value.into_owned());
+        }
+        Ok(callback)
+    }
+
+    /// Reads a redirect URL's query.
+    ///
+    /// # Errors
+    /// As [`Callback::from_query`].
+    pub fn from_url(url: &Url) -> Result<Self, SigninError> {
+        Self::from_query(url.query().unwrap_or(""))
+    }
+
+    /// The `state` parameter.
+    #[must_use]
+    pub fn state(&self) -> Option<&str> {
+        self.state.as_deref()
+    }
+
+    /// Whether this looks like an authorization response at all (it has a
+    /// code or an error).
+    #[must_use]
+    pub fn is_response(&self) -> bool {
+        self.code.is_some() || self.error.is_some()
+    }
+}
+
+/// Checks the provider's answer and exchanges the code: `state` (RFC 8252
+/// §8.9), `iss` (RFC 9207 §2.4), the error (RFC 6749 §4.1.2.1), then the
+/// token request with the PKCE verifier (RFC 7636 §4.5), the ID token
+/// (OIDC Core §3.1.3.7, §3.1.3.8) and userinfo's `sub` (OIDC Core §5.3.2).
+///
+/// # Errors
+/// One [`SigninError`] variant per failed check.
+pub async fn complete(
+    provider: &Provider,
+    pending: PendingLogin,
+    callback: &Callback,
+) -> Result<SignedIn, SigninError> {
+    let state = callback.state.as_deref().ok_or(SigninError::MissingState)?;
+    if state != pending.state.secret() {
+        return Err(SigninError::StateMismatch);
+    }
+    if provider.issuer() != &pending.issuer {
+        return Err(SigninError::IssuerMismatch {
+            expected: pending.issuer.to_string(),
+            got: provider.issuer().to_string(),
+        });
+    }
+    match &callback.iss {
+        Some(iss) if iss != pending.issuer.as_str() => {
+            return Err(SigninError::IssuerMismatch { expected: pending.issuer.to_string(), got: iss.clone() });
+        }
+        None if provider.iss_parameter_supported() => return Err(SigninError::MissingIssuer),
+        _ => {}
+    }
+    if let Some(error) = &callback.error {
+        return Err(SigninError::Provider { error: error.clone(), description: callback.error_description.clone() });
+    }
+    let code = callback.code.clone().ok_or(SigninError::MissingCode)?;
+    let client = provider.code_client(&pending.client_id)?.set_redirect_uri(pending.redirect_uri.clone());
+    let response = client
+        .exchange_code(code)
+        .set_pkce_verifier(pending.verifier)
+        .request_async(provider.http())
+        .await
+        .map_err(token_error)?;
+    finish(provider, &pending.client_id, &response, Some(&pending.nonce), pending.max_age, &pending.scopes).await
+}
+
+/// Maps a token request failure: the provider's own error, or the transport.
+pub(crate) fn token_error<RE, T>(error: RequestTokenError<RE, oauth2::StandardErrorResponse<T>>) -> SigninError
+where
+    RE: std::error::Error + Send + Sync + 'static,
+    T: oauth2::ErrorResponseType + std::fmt::Display + Send + Sync + 'static,
+{
+    match error {
+        RequestTokenError::ServerResponse(response) => SigninError::TokenEndpoint {
+            error: code_name(response.error()),
+            description: response.error_description().cloned(),
+        },
+        // The body of a response that could not be parsed may hold tokens:
+        // keep the parser's message only.
+        RequestTokenError::Parse(error, _body) => SigninError::MalformedTokenResponse { detail: error.to_string() },
+        other => SigninError::TokenRequest(Box::new(other)),
+    }
+}
+
+/// The wire name of an error code enum (`access_denied`).
+pub(crate) fn code_name<T: Serialize>(code: &T) -> String {
+    match serde_json::to_value(code) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => "unknown_error".to_owned(),
+    }
+}
+
+/// Verifies a token response and builds the [`SignedIn`] (shared by the code
+/// and device flows). `nonce`: the one sent, or `None` for grants without one;
+/// `max_age`: the one sent, if any (OIDC Core §3.1.3.7 step 13: `auth_time`
+/// must then be present and recent enough).
+pub(crate) async fn finish(
+    provider: &Provider,
+    client_id: &ClientId,
+    response: &CoreTokenResponse,
+    nonce: Option<&Nonce>,
+    max_age: Option<Duration>,
+    requested_scopes: &[String],
+) -> Result<SignedIn, SigninError> {
+    let id_token = response.id_token().ok_or(SigninError::MissingIdToken)?;
+    let claims = verified_claims(provider, client_id, id_token, response, nonce).await?;
+    if let Some(max_age) = max_age {
+        check_auth_time(&claims, max_age)?;
+    }
+    let client = provider.code_client(client_id)?;
+    let userinfo: CoreUserInfoClaims = client
+        .user_info(response.access_token().clone(), Some(claims.subject().clone()))
+        .request_async(provider.http())
+        .await
+        .map_err(|e| match e {
+            UserInfoError::ClaimsVerification(ClaimsVerificationError::InvalidSubject(_)) => {
+                SigninError::UserInfoSubjectMismatch
+            }
+            other => SigninError::UserInfo(Box::new(other)),
+        })?;
+    if userinfo.subject() != claims.subject() {
+        return Err(SigninError::UserInfoSubjectMismatch);
+    }
+    let text = |v: Option<String>, w: Option<String>| v.or(w);
+    let identity = Identity {
+        name: text(
+            userinfo.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
+            claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
+        ),
+        email: text(userinfo.email().map(|e| e.to_string()), claims.email().map(|e| e.to_string())),
+        preferred_username: text(
+            userinfo.preferred_username().map(|u| u.to_string()),
+            claims.preferred_username().map(|u| u.to_string()),
+        ),
+    };
+    let lifetime = response.expires_in().unwrap_or(DEFAULT_ACCESS_TOKEN_LIFETIME);
+    let scopes = response
+        .scopes()
+        .map(|s| s.iter().map(|s| s.to_string()).collect())
+        .unwrap_or_else(|| requested_scopes.to_vec());
+    Ok(SignedIn {
+        key: AccountKey {
+            issuer: claims.issuer().to_string(),
+            client_id: client_id.to_string(),
+            subject: claims.subject().to_string(),
+        },
+        identity,
+        tokens: TokenSet {
+            access_token: response.access_token().clone(),
+            expires_at: SystemTime::now() + lifetime,
+            refresh_token: response.refresh_token().cloned(),
+            id_token: Some(IdTokenText::new(id_token.to_string())),
+            scopes,
+        },
+    })
+}
+
+/// How far clocks may disagree when checking `auth_time`.
+const AUTH_TIME_LEEWAY: Duration = Duration::from_secs(60);
+
+/// OIDC Core §3.1.3.7 step 13: with `max_age` sent, `auth_time` must be
+/// present and no older than `max_age` (plus a small leeway).
+fn check_auth_time(claims: &CoreIdTokenClaims, max_age: Duration) -> Result<(), SigninError> {
+    let invalid =
+        |message: &str| SigninError::InvalidIdToken(ClaimsVerificationError::InvalidAuthTime(message.to_owned()));
+    let auth_time = claims.auth_time().ok_or_else(|| invalid("auth_time is missing although max_age was sent"))?;
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let auth_time = u64::try_from(auth_time.timestamp()).unwrap_or(0);
+    if now.saturating_sub(auth_time) > (max_age + AUTH_TIME_LEEWAY).as_secs() {
+        return Err(invalid("the sign-in at the provider is older than max_age allows"));
+    }
+    Ok(())
+}
+
+/// Verifies an ID token with the provider's keys; on an unknown `kid` (the
+/// provider rotated its keys) fetches the JWKS once more and tries again,
+/// then gives up (OIDC Core §10.1.1).
+pub(crate) async fn verified_claims(
+    provider: &Provider,
+    client_id: &ClientId,
+    id_token: &CoreIdToken,
+    response: &CoreTokenResponse,
+    nonce: Option<&Nonce>,
+) -> Result<CoreIdTokenClaims, SigninError> {
+    match verify_id_token(provider.keys(), provider, client_id, id_token, response, nonce) {
+        Err(SigninError::InvalidIdToken(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ))) => {
+            let keys = provider.refresh_keys().await?;
+            verify_id_token(keys, provider, client_id, id_token, response, nonce)
+        }
+        other => other,
+    }
+}
+
+/// OIDC Core §3.1.3.7 with openidconnect's verifier: signature with a key
+/// of `keys`, `alg` RS256 only (never `none`), `iss` exact, `aud` has the
+/// client (and `azp` is the client when there are several audiences),
+/// `exp` in the future, `nonce`; then `at_hash` (§3.1.3.8) when present.
+fn verify_id_token(
+    keys: CoreJsonWebKeySet,
+    provider: &Provider,
+    client_id: &ClientId,
+    id_token: &CoreIdToken,
+    response: &CoreTokenResponse,
+    nonce: Option<&Nonce>,
+) -> Result<CoreIdTokenClaims, SigninError> {
+    let verifier = CoreIdTokenVerifier::new_public_client(client_id.clone(), provider.issuer().clone(), keys)
+        .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
+    let claims = match nonce {
+        Some(nonce) => id_token.claims(&verifier, nonce),
+        None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
+    }
+    .map_err(SigninError::InvalidIdToken)?
+    .clone();
+    if let Some(expected) = claims.access_token_hash() {
+        let signature = |e| SigninError::InvalidIdToken(ClaimsVerificationError::SignatureVerification(e));
+        let alg = id_token.signing_alg().map_err(signature)?;
+        let key = id_token.signing_key(&verifier).map_err(signature)?;
+        let actual = AccessTokenHash::from_token(response.access_token(), alg, key)
+            .map_err(|_| SigninError::AccessTokenHashMismatch)?;
+        if &actual != expected {
+            return Err(SigninError::AccessTokenHashMismatch);
+        }
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests;

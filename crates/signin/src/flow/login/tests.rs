@@ -1,0 +1,18 @@
+use super::*;
+
+#[test]
+fn callbacks_refuse_repeated_parameters_and_hide_the_code() {
+    let callback = Callback::from_query("code=secret-code&state=s1&iss=https%3A%2F%2Fidp").unwrap();
+    assert_eq!(callback.state(), Some("s1"));
+    assert!(callback.is_response());
+    assert!(!format!("{callback:?}").contains("secret-code"));
+    assert!(matches!(Callback::from_query("code=a&code=b&state=s"), Err(SigninError::BadCallback(_))));
+    assert!(matches!(Callback::from_query("state=a&state=b"), Err(SigninError::BadCallback(_))));
+    assert!(!Callback::from_query("state=only").unwrap().is_response());
+}
+
+#[test]
+fn error_codes_get_their_wire_names() {
+    assert_eq!(code_name(&openidconnect::core::CoreErrorResponseType::InvalidGrant), "invalid_grant");
+    assert_eq!(code_name(&openidconnect::DeviceCodeErrorResponseType::AccessDenied), "access_denied");
+}

@@ -1,0 +1,320 @@
+//! The loopback redirect of RFC 8252 §7.3: a listener on `127.0.0.1` or
+//! `[::1]` that lives only for one sign-in, takes exactly one authorization
+//! response on its exact path, answers the browser with a small page and
+//! closes (§8.3).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use openidconnect::{ClientId, RedirectUrl};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::browser::{Browser, BrowserError};
+use super::config::RedirectKind;
+use super::error::SigninError;
+use super::login::{self, AuthOptions, Callback};
+use super::provider::Provider;
+use crate::account::SignedIn;
+
+/// The most a browser's request head may take (the answer is a short URL).
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// How long one connection may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many connections are read at once (more are dropped).
+const MAX_CONNECTIONS: usize = 32;
+
+/// A bound loopback listener waiting for the provider's redirect.
+#[derive(Debug)]
+pub struct LoopbackRedirect {
+    listener: TcpListener,
+    redirect_uri: RedirectUrl,
+    path: String,
+}
+
+impl LoopbackRedirect {
+    /// Listens on `ip` (a loopback address: `127.0.0.1` or `::1`) at `port`
+    /// (`None`: any free port). The redirect URI uses the IP literal and the
+    /// bound port, never `localhost` (RFC 8252 §7.3, §8.3).
+    ///
+    /// # Errors
+    /// [`SigninError::PortInUse`] when the fixed port is taken,
+    /// [`SigninError::Bind`] for other failures, [`SigninError::InvalidSetting`]
+    /// for a non-loopback address or a path not starting with `/`.
+    pub async fn bind(ip: IpAddr, port: Option<u16>, path: &str) -> Result<Self, SigninError> {
+        if !ip.is_loopback() {
+            return Err(SigninError::InvalidSetting {
+                setting: "REDIRECT_URL".to_owned(),
+                message: format!("{ip} is not a loopback address"),
+            });
+        }
+        if !path.starts_with('/') || path.contains(['?', '#']) {
+            return Err(SigninError::InvalidSetting {
+                setting: "REDIRECT_URL".to_owned(),
+                message: format!("the path {path:?} must start with / and have no query"),
+            });
+        }
+        let addr = SocketAddr::new(ip, port.unwrap_or(0));
+        let listener = TcpListener::bind(addr).await.map_err(|source| match port {
+            Some(port) if source.kind() == std::io::ErrorKind::AddrInUse => SigninError::PortInUse { ip, port, source },
+            _ => SigninError::Bind { addr, source },
+        })?;
+        let bound = listener.local_addr().map_err(|source| SigninError::Bind { addr, source })?;
+        let uri = match ip {
+            IpAddr::V4(v4) => format!("http://{v4}:{}{path}", bound.port()),
+            IpAddr::V6(v6) => format!("http://[{v6}]:{}{path}", bound.port()),
+        };
+        let redirect_uri = RedirectUrl::new(uri)
+            .map_err(|e| SigninError::InvalidSetting { setting: "REDIRECT_URL".to_owned(), message: e.to_string() })?;
+        Ok(Self { listener, redirect_uri, path: path.to_owned() })
+    }
+
+    /// Binds as the configuration's redirect says; when `127.0.0.1` is not
+    /// available and no port is fixed, falls back to `[::1]`.
+    ///
+    /// # Errors
+    /// As [`LoopbackRedirect::bind`]; a custom-scheme redirect is
+    /// [`SigninError::InvalidSetting`] (it is completed through
+    /// [`PendingLogins`](super::pending::PendingLogins), not a listener).
+    pub async fn for_redirect(redirect: &RedirectKind) -> Result<Self, SigninError> {
+        match redirect {
+            RedirectKind::Loopback { ip, port, path } => match Self::bind(*ip, *port, path).await {
+                // No IPv4 loopback on this host (IPv6-only): any port on [::1] will do.
+                Err(SigninError::Bind { source, .. })
+                    if ip.is_ipv4() && port.is_none() && source.kind() == std::io::ErrorKind::AddrNotAvailable =>
+                {
+                    Self::bind(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), None, path).await
+                }
+                other => other,
+            },
+            RedirectKind::Custom(url) => Err(SigninError::InvalidSetting {
+                setting: "REDIRECT_URL".to_owned(),
+                message: format!("{url} is a deep link, completed by the app, not by a loopback listener"),
+            }),
+        }
+    }
+
+    /// The redirect URI to send: `http://127.0.0.1:{port}{path}`.
+    #[must_use]
+    pub fn redirect_uri(&self) -> &RedirectUrl {
+        &self.redirect_uri
+    }
+
+    /// The bound port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Waits for the authorization response: a `GET` on the exact path with a
+    /// `code` or an `error`. Other requests (another path, a favicon, a
+    /// request without a response) are answered `404`/`400` and the wait goes
+    /// on. Connections are read concurrently, so an idle one (a browser's
+    /// speculative pre-connect) delays nothing. The listener is closed when
+    /// this returns.
+    ///
+    /// # Errors
+    /// [`SigninError::TimedOut`] after `timeout`, [`SigninError::Cancelled`]
+    /// when `cancel` fires, [`SigninError::Listener`] when accepting fails.
+    pub async fn wait(
+        self,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<(Callback, BrowserReply), SigninError> {
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        // Dropped (and every reader aborted) when this returns.
+        let mut readers: JoinSet<Option<RequestHead>> = JoinSet::new();
+        loop {
+            let head = tokio::select! {
+                () = cancel.cancelled() => return Err(SigninError::Cancelled),
+                () = &mut deadline => return Err(SigninError::TimedOut { after: timeout }),
+                accepted = self.listener.accept() => {
+                    match accepted {
+                        Ok((stream, _)) if readers.len() < MAX_CONNECTIONS => {
+                            readers.spawn(async move {
+                                tokio::time::timeout(READ_TIMEOUT, read_head(stream)).await.ok().flatten()
+                            });
+                        }
+                        Ok(_) => {} // Too many at once: dropped.
+                        Err(e) if is_transient(&e) => {}
+                        Err(e) => return Err(SigninError::Listener(e)),
+                    }
+                    continue;
+                }
+                Some(joined) = readers.join_next(), if !readers.is_empty() => match joined {
+                    Ok(Some(head)) => head,
+                    _ => continue,
+                },
+            };
+            let RequestHead { mut stream, method, target } = head;
+            let Some((path, query)) = split_target(&target) else {
+                respond(&mut stream, 400, "Bad request", "This address is not understood.").await;
+                continue;
+            };
+            if path != self.path {
+                respond(&mut stream, 404, "Not found", "Nothing here.").await;
+                continue;
+            }
+            if method != "GET" {
+                respond(&mut stream, 405, "Method not allowed", "Only the browser's redirect comes here.").await;
+                continue;
+            }
+            match Callback::from_query(query.as_deref().unwrap_or("")) {
+                Ok(callback) if callback.is_response() => {
+                    tracing::debug!("loopback redirect received");
+                    return Ok((callback, BrowserReply { stream }));
+                }
+                _ => {
+                    respond(&mut stream, 400, "Waiting for the sign-in", "This page waits for the provider's answer.")
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+/// A request's first line, with its connection.
+struct RequestHead {
+    stream: TcpStream,
+    method: String,
+    target: String,
+}
+
+fn is_transient(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::Interrupted
+    )
+}
+
+/// Reads a request head; answers the stream, the method and the target.
+async fn read_head(mut stream: TcpStream) -> Option<RequestHead> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buffer = [0u8; 2048];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buffer).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        head.extend_from_slice(&buffer[..n]);
+        if head.len() > MAX_REQUEST_HEAD {
+            respond(&mut stream, 431, "Request too large", "The request is too large.").await;
+            return None;
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut parts = text.lines().next()?.split(' ');
+    let method = parts.next()?.to_owned();
+    let target = parts.next()?.to_owned();
+    Some(RequestHead { stream, method, target })
+}
+
+/// Splits an origin-form target into its path and query.
+fn split_target(target: &str) -> Option<(String, Option<String>)> {
+    if !target.starts_with('/') {
+        return None;
+    }
+    let url = Url::parse(&format!("http://loopback{target}")).ok()?;
+    Some((url.path().to_owned(), url.query().map(str::to_owned)))
+}
+
+/// The browser's connection, held open until the sign-in is over so the
+/// page it shows says how it went.
+#[derive(Debug)]
+pub struct BrowserReply {
+    stream: TcpStream,
+}
+
+impl BrowserReply {
+    /// Answers the browser: a success page naming the person, or the error's
+    /// message (never a token or code), then closes the connection.
+    pub async fn send(mut self, outcome: Result<&SignedIn, &SigninError>) {
+        match outcome {
+            Ok(signed_in) => {
+                let who = signed_in
+                    .identity
+                    .name
+                    .clone()
+                    .or_else(|| signed_in.identity.preferred_username.clone())
+                    .unwrap_or_else(|| "your account".to_owned());
+                let text = format!("You are signed in to Tessera as {who}. You can close this tab.");
+                respond(&mut self.stream, 200, "Signed in", &text).await;
+            }
+            Err(error) => {
+                let text = format!("Tessera could not sign you in: {error}. You can close this tab and try again.");
+                respond(&mut self.stream, 400, "Sign-in failed", &text).await;
+            }
+        }
+    }
+}
+
+/// Writes a small self-contained HTML page and closes the connection.
+async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        _ => "Bad Request",
+    };
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}</style>\
+         </head><body><h1>{title}</h1><p data-message>{text}</p></body></html>",
+        title = escape(title),
+        text = escape(text),
+    );
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
+         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(body.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// What to do when no browser can be opened: usually print the URL so the
+/// person can open it by hand; the sign-in keeps waiting.
+pub type NoBrowser<'a> = &'a (dyn Fn(&Url, &BrowserError) + Send + Sync);
+
+/// A whole browser sign-in over a loopback redirect: listens first, then
+/// opens the authorization URL in the browser (RFC 8252 §7.3, practice 10),
+/// waits for one response, completes it and tells the browser how it went.
+///
+/// # Errors
+/// Any [`SigninError`] of [`LoopbackRedirect::wait`] or [`login::complete`].
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_in(
+    provider: &Provider,
+    client_id: &ClientId,
+    scopes: &[String],
+    options: &AuthOptions,
+    listener: LoopbackRedirect,
+    browser: &dyn Browser,
+    no_browser: NoBrowser<'_>,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<SignedIn, SigninError> {
+    let (url, pending) = login::begin(provider, client_id, listener.redirect_uri().clone(), scopes, options)?;
+    if let Err(error) = browser.open(&url) {
+        tracing::warn!(%error, "could not open a browser");
+        no_browser(&url, &error);
+    }
+    let (callback, reply) = listener.wait(timeout, cancel).await?;
+    let result = tokio::select! {
+        () = cancel.cancelled() => Err(SigninError::Cancelled),
+        result = login::complete(provider, pending, &callback) => result,
+    };
+    reply.send(result.as_ref()).await;
+    result
+}

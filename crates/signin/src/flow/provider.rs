@@ -1,0 +1,202 @@
+//! The provider as discovered (OIDC Discovery 1.0 §4), its signing keys, and
+//! the HTTP client every request to it goes through.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::Duration;
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey,
+    CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, ClientId, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, IssuerUrl,
+    JsonWebKeySet, ProviderMetadata, TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::error::SigninError;
+
+/// The HTTP client for the provider: `reqwest` with rustls, **no redirects
+/// followed** (a token endpoint that redirects could leak the code or
+/// verifier elsewhere, RFC 9700 §4.11), and timeouts.
+pub type HttpClient = openidconnect::reqwest::Client;
+
+/// Builds the [`HttpClient`].
+///
+/// # Errors
+/// When the TLS backend cannot be initialised.
+pub fn http_client() -> Result<HttpClient, SigninError> {
+    openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(SigninError::HttpClient)
+}
+
+/// Discovery fields beyond OIDC Core's that Tessera uses.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExtraMetadata {
+    /// RFC 8628 §4: the device authorization endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<DeviceAuthorizationUrl>,
+    /// RFC 9207 §3: whether authorization responses carry `iss`.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+/// The discovery document with [`ExtraMetadata`].
+pub type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// A client for the code flow: authorization, token and userinfo endpoints set.
+pub(crate) type CodeClient =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet, EndpointSet>;
+
+/// A client for the device grant.
+pub(crate) type DeviceClient =
+    CoreClient<EndpointSet, EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet, EndpointSet>;
+
+/// A discovered provider: its metadata, its current signing keys (refetched
+/// when a token names an unknown `kid`), and the HTTP client.
+#[derive(Debug)]
+pub struct Provider {
+    metadata: Metadata,
+    keys: RwLock<CoreJsonWebKeySet>,
+    http: HttpClient,
+}
+
+fn cache() -> &'static Mutex<HashMap<String, Arc<Provider>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Provider>>>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default)
+}
+
+impl Provider {
+    /// Discovers `issuer` once per process: later calls for the same issuer
+    /// answer the cached provider (its keys still refresh on an unknown `kid`).
+    ///
+    /// # Errors
+    /// As [`Provider::discover_uncached`].
+    pub async fn discover(issuer: &IssuerUrl, http: &HttpClient) -> Result<Arc<Self>, SigninError> {
+        let key = issuer.as_str().to_owned();
+        if let Some(found) = cache().lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(found.clone());
+        }
+        let provider = Arc::new(Self::discover_uncached(issuer, http).await?);
+        cache().lock().unwrap_or_else(PoisonError::into_inner).insert(key, provider.clone());
+        Ok(provider)
+    }
+
+    /// Fetches `{issuer}/.well-known/openid-configuration` and the JWKS;
+    /// openidconnect checks that the document's `issuer` is exactly `issuer`
+    /// (OIDC Discovery §4.3).
+    ///
+    /// # Errors
+    /// [`SigninError::Discovery`] when the provider is unreachable or its
+    /// document is invalid.
+    pub async fn discover_uncached(issuer: &IssuerUrl, http: &HttpClient) -> Result<Self, SigninError> {
+        let metadata = Metadata::discover_async(issuer.clone(), http)
+            .await
+            .map_err(|e| SigninError::Discovery { issuer: issuer.to_string(), source: Box::new(e) })?;
+        Ok(Self::from_metadata(metadata, http.clone()))
+    }
+
+    /// A provider from metadata obtained elsewhere (the JWKS it carries is
+    /// the starting key set).
+    #[must_use]
+    pub fn from_metadata(metadata: Metadata, http: HttpClient) -> Self {
+        let keys = RwLock::new(metadata.jwks().clone());
+        Self { metadata, keys, http }
+    }
+
+    /// The metadata.
+    #[must_use]
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The issuer identifier.
+    #[must_use]
+    pub fn issuer(&self) -> &IssuerUrl {
+        self.metadata.issuer()
+    }
+
+    /// The HTTP client (no redirects).
+    #[must_use]
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// Whether authorization responses must carry `iss` (RFC 9207 §3).
+    #[must_use]
+    pub fn iss_parameter_supported(&self) -> bool {
+        self.metadata.additional_metadata().authorization_response_iss_parameter_supported
+    }
+
+    /// The signing keys as last fetched.
+    #[must_use]
+    pub fn keys(&self) -> CoreJsonWebKeySet {
+        self.keys.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Fetches the JWKS again (a token named a `kid` we do not know: the
+    /// provider rotated its keys, OIDC Core §10.1.1).
+    ///
+    /// # Errors
+    /// [`SigninError::Keys`] when the fetch fails.
+    pub async fn refresh_keys(&self) -> Result<CoreJsonWebKeySet, SigninError> {
+        let fresh = JsonWebKeySet::fetch_async(self.metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|e| SigninError::Keys(Box::new(e)))?;
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = fresh.clone();
+        Ok(fresh)
+    }
+
+    fn token_url(&self) -> Result<TokenUrl, SigninError> {
+        self.metadata.token_endpoint().cloned().ok_or(SigninError::MissingEndpoint("token"))
+    }
+
+    fn userinfo_url(&self) -> Result<UserInfoUrl, SigninError> {
+        self.metadata.userinfo_endpoint().cloned().ok_or(SigninError::MissingEndpoint("userinfo"))
+    }
+
+    fn auth_url(&self) -> AuthUrl {
+        self.metadata.authorization_endpoint().clone()
+    }
+
+    /// An openidconnect client for the code flow.
+    pub(crate) fn code_client(&self, client_id: &ClientId) -> Result<CodeClient, SigninError> {
+        Ok(CoreClient::new(client_id.clone(), self.issuer().clone(), self.keys())
+            .set_auth_uri(self.auth_url())
+            .set_token_uri(self.token_url()?)
+            .set_user_info_url(self.userinfo_url()?))
+    }
+
+    /// An openidconnect client for the device grant.
+    pub(crate) fn device_client(&self, client_id: &ClientId) -> Result<DeviceClient, SigninError> {
+        let device = self
+            .metadata
+            .additional_metadata()
+            .device_authorization_endpoint
+            .clone()
+            .ok_or(SigninError::DeviceNotSupported)?;
+        Ok(self.code_client(client_id)?.set_device_authorization_url(device))
+    }
+}

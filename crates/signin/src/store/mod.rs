@@ -1,0 +1,86 @@
+//! Where refresh tokens live: the OS keyring ([`KeyringStore`]) or, when the
+//! person chooses a memory-only session, process memory ([`MemoryStore`]).
+//! Never a plain file: when no keyring is available, [`KeyringStore::open`]
+//! and [`KeyringStore::probe`] fail with a clear [`StoreError`] kind
+//! ([`StoreError::keyring_unavailable`]), and the app asks the person whether to
+//! continue with a memory-only session.
+//!
+//! Only the refresh token is stored, one entry per account, keyed by
+//! [`AccountKey`] (issuer, client id, subject) so accounts coexist.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use signin::store::{KeyringBackend, KeyringStore, MemoryStore, StoreError, TokenStore};
+//!
+//! fn token_store(ask_memory_only: impl Fn(&StoreError) -> bool) -> Result<Arc<dyn TokenStore>, StoreError> {
+//!     let opened = KeyringStore::open(KeyringBackend::SecretService).and_then(|store| {
+//!         store.probe()?; // finds a locked keyring too
+//!         Ok(store)
+//!     });
+//!     match opened {
+//!         Ok(store) => Ok(Arc::new(store)),
+//!         // "No keyring available (…). Continue with a memory-only session?"
+//!         Err(e) if e.keyring_unavailable() && ask_memory_only(&e) => Ok(Arc::new(MemoryStore::new())),
+//!         Err(e) => Err(e),
+//!     }
+//! }
+//! ```
+//!
+//! # Blocking
+//!
+//! [`TokenStore`] is synchronous: keyring calls are blocking D-Bus round trips
+//! (the Secret Service) or system calls (the kernel keyring). Async callers run
+//! them on a blocking thread, e.g.
+//! `tokio::task::spawn_blocking(move || store.load(&key))`, and so is
+//! [`KeyringStore::open`]. Calling a [`KeyringStore`] with the Secret Service
+//! back end directly on a thread that drives async tasks panics ("Cannot start
+//! a runtime from within a runtime": the D-Bus library blocks on a Tokio
+//! runtime of its own). Dropping one there is fine: its connection is then
+//! closed on a thread of its own.
+
+use oauth2::RefreshToken;
+
+use crate::AccountKey;
+
+mod error;
+mod keyring;
+mod memory;
+#[cfg(test)]
+mod tests;
+
+pub use error::StoreError;
+pub use keyring::{KeyringBackend, KeyringStore};
+pub use memory::MemoryStore;
+
+/// Where an account's refresh token is kept.
+///
+/// Implementations are cheap to share (`Arc<dyn TokenStore>`) and safe to call
+/// from several threads; each call is blocking (see the [module
+/// docs](self#blocking)). Tokens never appear in logs or errors.
+pub trait TokenStore: Send + Sync {
+    /// The stored refresh token of `key`, or `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read (see [`StoreError`]).
+    fn load(&self, key: &AccountKey) -> Result<Option<RefreshToken>, StoreError>;
+
+    /// Stores `token` as the refresh token of `key`, replacing any previous
+    /// one. Writes only when the token changed.
+    ///
+    /// A rotated refresh token replaces the old one in a single overwrite of
+    /// the same entry, so another reader sees either the old or the new token,
+    /// never none and never a mix.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read or written (see [`StoreError`]).
+    fn save(&self, key: &AccountKey, token: &RefreshToken) -> Result<(), StoreError>;
+
+    /// Forgets the refresh token of `key`. Deleting a missing entry succeeds.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written (see [`StoreError`]).
+    fn delete(&self, key: &AccountKey) -> Result<(), StoreError>;
+}

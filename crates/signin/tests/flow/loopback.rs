@@ -1,0 +1,291 @@
+//! The loopback redirect (RFC 8252 §7.3): IPv4, IPv6, fixed and busy ports,
+//! cancellation, time-out, stray requests, no browser.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dev_idp::testing::Browser as Driver;
+use signin::flow::SigninError;
+use signin::flow::browser::{Browser, BrowserError, HttpBrowser};
+use signin::flow::login::{self, AuthOptions};
+use signin::flow::loopback::{self, LoopbackRedirect};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::support::{ALICE, ALICE_SUB, LOCALHOST_V4, LOCALHOST_V6, client_id, loopback_sign_in, query, scopes, start};
+
+#[tokio::test]
+async fn signs_in_over_ipv4_loopback_with_pkce_state_and_nonce() {
+    let env = start().await;
+    let browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let signed_in = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap();
+    assert_eq!(signed_in.key.subject, ALICE_SUB);
+    assert_eq!(signed_in.key.issuer, env.idp.issuer());
+    assert_eq!(signed_in.key.client_id, "tessera-desktop");
+    assert_eq!(signed_in.identity.email.as_deref(), Some("alice@example.com"));
+    assert!(signed_in.tokens.refresh_token.is_some(), "offline_access gives a refresh token");
+    assert!(signed_in.tokens.id_token.is_some());
+    assert!(signed_in.tokens.scopes.iter().any(|s| s == "items:read"));
+    assert!(!format!("{signed_in:?}").contains(signed_in.tokens.access_token.secret()), "tokens are not printed");
+
+    let delivered = browser.delivered().await.unwrap();
+    assert_eq!(delivered.status, 200, "{}", delivered.body);
+    assert!(delivered.body.contains("signed in"), "{}", delivered.body);
+    assert!(!delivered.body.contains(query(&delivered.redirect, "code").unwrap().as_str()), "no code on the page");
+    let opened = &delivered.opened;
+    assert_eq!(query(opened, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(query(opened, "code_challenge").map(|c| c.len()), Some(43));
+    assert!(query(opened, "state").is_some_and(|s| s.len() >= 16));
+    assert!(query(opened, "nonce").is_some_and(|s| s.len() >= 16));
+    let redirect_uri = Url::parse(&query(opened, "redirect_uri").unwrap()).unwrap();
+    assert_eq!(redirect_uri.host_str(), Some("127.0.0.1"));
+    assert_eq!(redirect_uri.path(), "/callback");
+    let port = redirect_uri.port().unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(),
+        "the listener is closed after the sign-in"
+    );
+}
+
+#[tokio::test]
+async fn signs_in_over_ipv6_loopback() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("note: [::1] cannot be bound on this machine; skipping the IPv6 loopback test");
+        return;
+    }
+    let env = start().await;
+    let browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let signed_in = loopback_sign_in(&env, LOCALHOST_V6, None, &browser, &AuthOptions::default()).await.unwrap();
+    assert_eq!(signed_in.key.subject, ALICE_SUB);
+    let delivered = browser.delivered().await.unwrap();
+    assert_eq!(delivered.redirect.host_str(), Some("[::1]"));
+    assert_eq!(delivered.status, 200);
+}
+
+#[tokio::test]
+async fn a_fixed_port_is_used_in_the_redirect_uri() {
+    let env = start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let signed_in = loopback_sign_in(&env, LOCALHOST_V4, Some(port), &browser, &AuthOptions::default()).await.unwrap();
+    assert_eq!(signed_in.key.subject, ALICE_SUB);
+    let delivered = browser.delivered().await.unwrap();
+    assert_eq!(query(&delivered.opened, "redirect_uri").unwrap(), format!("http://127.0.0.1:{port}/callback"));
+}
+
+#[tokio::test]
+async fn a_busy_port_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let error = LoopbackRedirect::bind(LOCALHOST_V4, Some(port), "/callback").await.unwrap_err();
+    assert!(matches!(error, SigninError::PortInUse { port: p, .. } if p == port), "{error:?}");
+    assert!(error.to_string().contains(&format!("port {port}")), "{error}");
+    assert!(error.to_string().contains("already in use"), "{error}");
+}
+
+#[tokio::test]
+async fn only_loopback_addresses_and_absolute_paths_are_accepted() {
+    let error = LoopbackRedirect::bind("0.0.0.0".parse().unwrap(), None, "/callback").await.unwrap_err();
+    assert!(matches!(error, SigninError::InvalidSetting { .. }), "{error:?}");
+    let error = LoopbackRedirect::bind(LOCALHOST_V4, None, "callback").await.unwrap_err();
+    assert!(matches!(error, SigninError::InvalidSetting { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn waiting_can_be_cancelled() {
+    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let port = listener.port();
+    let cancel = CancellationToken::new();
+    let waiting = tokio::spawn({
+        let cancel = cancel.clone();
+        async move { listener.wait(Duration::from_secs(60), &cancel).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    cancel.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
+    assert!(matches!(result, Err(SigninError::Cancelled)), "{result:?}");
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(), "the listener is closed");
+}
+
+#[tokio::test]
+async fn waiting_times_out() {
+    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let started = std::time::Instant::now();
+    let result = listener.wait(Duration::from_millis(200), &CancellationToken::new()).await;
+    assert!(matches!(result, Err(SigninError::TimedOut { .. })), "{result:?}");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(result.unwrap_err().to_string().contains("timed out"));
+}
+
+#[tokio::test]
+async fn stray_requests_get_404_and_do_not_end_the_wait() {
+    let env = start().await;
+    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.port());
+    let (url, pending) =
+        login::begin(&env.provider, &client_id(), listener.redirect_uri().clone(), &scopes(), &AuthOptions::default())
+            .unwrap();
+    let waiting = tokio::spawn(async move { listener.wait(Duration::from_secs(20), &CancellationToken::new()).await });
+
+    let driver = Driver::new();
+    let redirect = driver.sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
+    let (status, _) = driver.get(&format!("{base}/favicon.ico")).await.unwrap();
+    assert_eq!(status.as_u16(), 404);
+    let (status, _) = driver.get(&format!("{base}/callback/extra?{}", redirect.query().unwrap())).await.unwrap();
+    assert_eq!(status.as_u16(), 404, "the exact path only");
+    let (status, _) = driver.get(&format!("{base}/callback")).await.unwrap();
+    assert_eq!(status.as_u16(), 400, "no answer in it");
+    assert!(!waiting.is_finished(), "still waiting");
+
+    let delivering = tokio::spawn(async move { driver.get(redirect.as_str()).await });
+    let (callback, reply) = waiting.await.unwrap().unwrap();
+    let result = login::complete(&env.provider, pending, &callback).await;
+    reply.send(result.as_ref()).await;
+    assert_eq!(result.unwrap().key.subject, ALICE_SUB);
+    let (status, body) = delivering.await.unwrap().unwrap();
+    assert_eq!(status.as_u16(), 200, "{body}");
+}
+
+/// A browser that cannot be opened, remembering nothing.
+struct NoSuchBrowser;
+
+impl Browser for NoSuchBrowser {
+    fn open(&self, _url: &Url) -> Result<(), BrowserError> {
+        Err(BrowserError::NotFound)
+    }
+}
+
+#[tokio::test]
+async fn without_a_browser_the_url_is_handed_out_and_the_wait_goes_on() {
+    let env = start().await;
+    let shown: Arc<Mutex<Option<Url>>> = Arc::default();
+    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let env = Arc::new(env);
+    let signing_in = tokio::spawn({
+        let env = env.clone();
+        let shown = shown.clone();
+        async move {
+            let show = move |url: &Url, _: &BrowserError| *shown.lock().unwrap() = Some(url.clone());
+            loopback::sign_in(
+                &env.provider,
+                &client_id(),
+                &scopes(),
+                &AuthOptions::default(),
+                listener,
+                &NoSuchBrowser,
+                &show,
+                Duration::from_secs(20),
+                &CancellationToken::new(),
+            )
+            .await
+        }
+    });
+    let url = loop {
+        if let Some(url) = shown.lock().unwrap().clone() {
+            break url;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    // The person opens the printed URL by hand.
+    let person = HttpBrowser::new(ALICE.0, ALICE.1);
+    person.open(&url).unwrap();
+    let signed_in = signing_in.await.unwrap().unwrap();
+    assert_eq!(signed_in.key.subject, ALICE_SUB);
+    assert_eq!(person.delivered().await.unwrap().status, 200);
+}
+
+#[test]
+fn the_system_browser_honours_dollar_browser() {
+    use signin::flow::browser::SystemBrowser;
+    let url = Url::parse("http://127.0.0.1:1/x?a=b").unwrap();
+    let commands = SystemBrowser::with_browser_var(Some("firefox --new-window:w3m %s".to_owned())).commands(&url);
+    assert_eq!(commands[0], ("firefox".to_owned(), vec!["--new-window".to_owned(), url.to_string()]));
+    assert_eq!(commands[1], ("w3m".to_owned(), vec![url.to_string()]));
+    assert!(commands.len() == 3, "then the platform opener: {commands:?}");
+    let commands = SystemBrowser::with_browser_var(None).commands(&url);
+    assert_eq!(commands.len(), 1);
+}
+
+#[tokio::test]
+async fn an_idle_connection_does_not_delay_the_answer() {
+    let env = start().await;
+    let listener = LoopbackRedirect::for_redirect(&signin::flow::config::RedirectKind::default()).await.unwrap();
+    let port = listener.port();
+    let (url, pending) =
+        login::begin(&env.provider, &client_id(), listener.redirect_uri().clone(), &scopes(), &AuthOptions::default())
+            .unwrap();
+    let waiting = tokio::spawn(async move { listener.wait(Duration::from_secs(20), &CancellationToken::new()).await });
+    // A browser's speculative pre-connect: opened, never used.
+    let _idle = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let driver = Driver::new();
+    let redirect = driver.sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
+    let started = std::time::Instant::now();
+    let delivering = tokio::spawn(async move { driver.get(redirect.as_str()).await });
+    let (callback, reply) = waiting.await.unwrap().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "answered at once: {:?}", started.elapsed());
+    let result = login::complete(&env.provider, pending, &callback).await;
+    reply.send(result.as_ref()).await;
+    assert_eq!(result.unwrap().key.subject, ALICE_SUB);
+    assert_eq!(delivering.await.unwrap().unwrap().0.as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_deep_link_redirect_is_not_a_listener() {
+    let redirect = signin::flow::config::RedirectKind::parse("REDIRECT_URL", "com.example.tessera:/callback").unwrap();
+    let error = LoopbackRedirect::for_redirect(&redirect).await.unwrap_err();
+    assert!(error.to_string().contains("REDIRECT_URL"), "{error}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_system_browser_starts_dollar_browser_with_the_url() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use signin::flow::browser::SystemBrowser;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("fake-browser");
+    let out = dir.path().join("opened");
+    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s' \"$1\" > {}.tmp && mv {0}.tmp {0}\n", out.display()))
+        .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let url = Url::parse("http://127.0.0.1:1/oauth2/default/v1/authorize?state=a&client_id=b").unwrap();
+    SystemBrowser::with_browser_var(Some(script.display().to_string())).open(&url).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !out.exists() {
+        assert!(std::time::Instant::now() < deadline, "the browser was not started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), url.as_str());
+}
+
+#[tokio::test]
+async fn other_methods_and_oversized_requests_do_not_end_the_wait() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let port = listener.port();
+    let waiting = tokio::spawn(async move { listener.wait(Duration::from_secs(20), &CancellationToken::new()).await });
+    let send = |request: Vec<u8>| async move {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let _ = stream.write_all(&request).await;
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer).await;
+        answer
+    };
+    let answer = send(b"POST /callback?code=x&state=y HTTP/1.1\r\nHost: a\r\n\r\n".to_vec()).await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    let mut huge = b"GET /callback?code=x&state=y HTTP/1.1\r\nX-Big: ".to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 64 * 1024));
+    let answer = send(huge).await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let answer = send(b"GET http://evil/callback HTTP/1.1\r\n\r\n".to_vec()).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(!waiting.is_finished());
+    let answering = tokio::spawn(send(b"GET /callback?error=access_denied&state=y HTTP/1.1\r\n\r\n".to_vec()));
+    let (callback, reply) = waiting.await.unwrap().unwrap();
+    assert_eq!(callback.state(), Some("y"));
+    reply.send(Err(&SigninError::Cancelled)).await;
+    let answer = answering.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("cancelled"), "{answer}");
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests of the sign-in flows against dev-idp on port 0, over real
+//! HTTP, with an HTTP-driver browser.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod checks;
+mod device;
+mod id_token;
+mod loopback;
+mod pending;
+mod refresh;
+mod support;
