@@ -14,6 +14,8 @@
 pub mod account;
 pub mod accounts;
 pub mod flow;
+pub mod session;
 pub mod store;
 
 pub use account::{AccountKey, Identity, SignedIn, TokenSet};
+pub use session::{Session, SessionError, SignInMethod};

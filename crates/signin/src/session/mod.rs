@@ -1,0 +1,665 @@
+//! The session: signed-in accounts and their tokens, kept fresh.
+//!
+//! A [`Session`] ties the pieces together for the apps: the configuration,
+//! the provider (discovered on first use), the [`TokenStore`] that keeps each
+//! account's refresh token, the [`AccountBook`], and the access and ID tokens
+//! of this process (in memory only). It carries the one refresh policy of
+//! Tessera (practice 9):
+//!
+//! - an access token missing or expiring within [`REFRESH_MARGIN`] is
+//!   refreshed with the stored refresh token; one refresh is in flight per
+//!   account however many callers ask at once;
+//! - a rotated refresh token replaces the stored one (one overwrite);
+//! - `invalid_grant` (or a refreshed ID token about someone else, OIDC Core
+//!   §12.2) drops the stored token, marks the account as needing a sign-in,
+//!   and answers [`SessionError::SignInRequired`];
+//! - after a sign-in the account is matched by (issuer, client id, subject):
+//!   a known person is updated, a new one added, nobody overwritten.
+//!
+//! Sign-out revokes the refresh token (RFC 7009), forgets it, removes the
+//! account, and answers the RP-initiated logout URL (OIDC RP-Initiated
+//! Logout 1.0) for the desktop to open.
+//!
+//! Keyring calls are blocking; the session runs them on Tokio's blocking
+//! threads, so every method can be called from async code.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use oauth2::{AccessToken, RefreshToken};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::account::{AccountKey, IdTokenText, SignedIn, TokenSet};
+use crate::accounts::{Account, AccountBook};
+use crate::flow::SigninError;
+use crate::flow::browser::{Browser, BrowserError};
+use crate::flow::config::SigninConfig;
+use crate::flow::device::{self, DeviceAuthorization, Sleep};
+use crate::flow::login::AuthOptions;
+use crate::flow::loopback::{self, LoopbackRedirect};
+use crate::flow::pending::Now;
+use crate::flow::provider::{self, Provider};
+use crate::flow::refresh;
+use crate::store::{StoreError, TokenStore};
+
+mod error;
+#[cfg(test)]
+mod tests;
+
+pub use error::SessionError;
+
+/// An access token expiring within this margin is refreshed before use.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// What the device grant shows the person: the user code and where to type it
+/// (RFC 8628 §3.3).
+pub type DeviceCodeInfo = DeviceAuthorization;
+
+/// How to sign in.
+#[derive(Clone)]
+pub enum SignInMethod {
+    /// The system browser and a loopback redirect (RFC 8252 §7.3). `on_url`
+    /// is called with the authorization URL when no browser could be opened
+    /// (print it; the sign-in keeps waiting).
+    Browser {
+        /// Opens the authorization URL.
+        browser: Arc<dyn Browser>,
+        /// Shows the URL when `browser` failed.
+        on_url: Arc<dyn Fn(&Url) + Send + Sync>,
+    },
+    /// The device authorization grant (RFC 8628), for machines without a
+    /// browser. `on_code` shows the user code and the verification URI.
+    Device {
+        /// Shows the code.
+        on_code: Arc<dyn Fn(&DeviceCodeInfo) + Send + Sync>,
+    },
+}
+
+impl std::fmt::Debug for SignInMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Browser { .. } => "SignInMethod::Browser",
+            Self::Device { .. } => "SignInMethod::Device",
+        })
+    }
+}
+
+/// The active account as `whoami` shows it.
+#[derive(Debug, Clone)]
+pub struct WhoAmI {
+    /// The account (identity, issuer, subject).
+    pub account: Account,
+    /// When the current access token expires.
+    pub expires_at: SystemTime,
+    /// The scopes granted (as the last token response said).
+    pub scopes: Vec<String>,
+}
+
+/// What a sign-out did.
+#[derive(Debug)]
+pub struct SignedOut {
+    /// The account removed.
+    pub account: Account,
+    /// The RP-initiated logout URL to open in the browser, when the provider
+    /// has an `end_session_endpoint`.
+    pub logout_url: Option<Url>,
+    /// Why the refresh token could not be revoked at the provider (the
+    /// local sign-out completed anyway).
+    pub revocation_error: Option<SessionError>,
+}
+
+/// Endpoints read from discovery that the `openidconnect` metadata drops.
+#[derive(Debug, Default)]
+struct ExtraEndpoints {
+    /// RFC 7009 (`revocation_endpoint`, RFC 8414 §2).
+    revocation: Option<Url>,
+    /// OIDC RP-Initiated Logout 1.0 §2.1 (`end_session_endpoint`).
+    end_session: Option<Url>,
+}
+
+/// The signed-in accounts of this app and their tokens (see the [module
+/// docs](self)). Share it as `Arc<Session>`.
+pub struct Session {
+    config: SigninConfig,
+    store: Arc<dyn TokenStore>,
+    book: Mutex<AccountBook>,
+    provider: OnceCell<Arc<Provider>>,
+    endpoints: OnceCell<ExtraEndpoints>,
+    tokens: Mutex<HashMap<AccountKey, TokenSet>>,
+    refresh_locks: Mutex<HashMap<AccountKey, Arc<tokio::sync::Mutex<()>>>>,
+    now: Now,
+    device_sleep: Sleep,
+    post_logout_redirect: Option<Url>,
+    cancel: Mutex<CancellationToken>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("issuer", &self.config.issuer.as_str()).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A session over `store` and `book`, for the provider `config` names
+    /// (discovered on first use).
+    #[must_use]
+    pub fn new(config: SigninConfig, store: Arc<dyn TokenStore>, book: AccountBook) -> Self {
+        Self {
+            config,
+            store,
+            book: Mutex::new(book),
+            provider: OnceCell::new(),
+            endpoints: OnceCell::new(),
+            tokens: Mutex::default(),
+            refresh_locks: Mutex::default(),
+            now: Arc::new(SystemTime::now),
+            device_sleep: device::tokio_sleep(),
+            post_logout_redirect: None,
+            cancel: Mutex::new(CancellationToken::new()),
+        }
+    }
+
+    /// Uses this clock to decide when access tokens expire (tests move it).
+    #[must_use]
+    pub fn with_clock(mut self, now: Now) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// Uses an already discovered provider instead of discovering
+    /// `config.issuer` on first use.
+    #[must_use]
+    pub fn with_provider(self, provider: Arc<Provider>) -> Self {
+        // A fresh cell: `set` cannot fail.
+        let cell = OnceCell::new_with(Some(provider));
+        Self { provider: cell, ..self }
+    }
+
+    /// Sends `post_logout_redirect_uri` (a URI registered at the provider)
+    /// in the logout URLs [`sign_out`](Self::sign_out) answers.
+    #[must_use]
+    pub fn with_post_logout_redirect(mut self, uri: Url) -> Self {
+        self.post_logout_redirect = Some(uri);
+        self
+    }
+
+    /// How the device grant waits between polls (tests shorten it).
+    #[must_use]
+    pub fn with_device_sleep(mut self, sleep: Sleep) -> Self {
+        self.device_sleep = sleep;
+        self
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &SigninConfig {
+        &self.config
+    }
+
+    /// Every account, most recently used first.
+    #[must_use]
+    pub fn accounts(&self) -> Vec<Account> {
+        self.book().list().into_iter().cloned().collect()
+    }
+
+    /// The active account, if any.
+    #[must_use]
+    pub fn active(&self) -> Option<Account> {
+        self.book().active().cloned()
+    }
+
+    /// Makes the account `selector` names ([`AccountBook::find`]: id, email,
+    /// login or a unique prefix) the active one.
+    ///
+    /// # Errors
+    /// [`SessionError::Accounts`] when no account or several match, or the
+    /// book cannot be saved.
+    pub fn use_account(&self, selector: &str) -> Result<Account, SessionError> {
+        let mut book = self.book();
+        let key = book.find(selector)?.key.clone();
+        book.set_active(&key)?;
+        book.get(&key).cloned().ok_or(SessionError::NoAccount)
+    }
+
+    /// Cancels the sign-in in progress, if any (it fails with
+    /// [`SigninError::Cancelled`]).
+    pub fn cancel_sign_in(&self) {
+        self.cancel.lock().unwrap_or_else(PoisonError::into_inner).cancel();
+    }
+
+    /// Signs someone in and makes their account active.
+    ///
+    /// `switching` (add an account, switch users): sends the configured
+    /// `prompt` (default `login consent`, so the provider asks for
+    /// credentials even when its session is alive). A `login_hint` is sent
+    /// when the active account needs a new sign-in (its login or email).
+    ///
+    /// The result is matched by (issuer, client id, subject): a known account
+    /// is updated, a new one added, never a different person overwritten. Only
+    /// the refresh token is saved in the store; access and ID tokens stay in
+    /// memory.
+    ///
+    /// # Errors
+    /// [`SessionError::Signin`] for any failure of the flow (cancelled, timed
+    /// out, refused, a failed check), [`SessionError::Store`] when the refresh
+    /// token cannot be saved, [`SessionError::Accounts`] when the book cannot.
+    pub async fn sign_in(&self, method: SignInMethod, switching: bool) -> Result<Account, SessionError> {
+        let provider = self.provider().await?;
+        let hint = self
+            .book()
+            .active()
+            .filter(|a| a.needs_sign_in)
+            .and_then(|a| a.identity.preferred_username.clone().or_else(|| a.identity.email.clone()));
+        let options = if switching {
+            AuthOptions::switching_account(self.config.prompt.as_deref(), hint.as_deref())
+        } else {
+            AuthOptions { login_hint: hint, ..AuthOptions::default() }
+        };
+        let cancel = {
+            let mut slot = self.cancel.lock().unwrap_or_else(PoisonError::into_inner);
+            *slot = CancellationToken::new();
+            slot.clone()
+        };
+        let signed_in = match method {
+            SignInMethod::Browser { browser, on_url } => {
+                let listener = LoopbackRedirect::for_redirect(&self.config.redirect).await?;
+                let no_browser = move |url: &Url, _: &BrowserError| on_url(url);
+                loopback::sign_in(
+                    &provider,
+                    &self.config.client_id,
+                    &self.config.scopes,
+                    &options,
+                    listener,
+                    browser.as_ref(),
+                    &no_browser,
+                    self.config.timeout,
+                    &cancel,
+                )
+                .await?
+            }
+            SignInMethod::Device { on_code } => {
+                let authorization = device::start(&provider, &self.config.client_id, &self.config.scopes).await?;
+                on_code(&authorization);
+                device::finish(&provider, authorization, self.device_sleep.clone(), &cancel).await?
+            }
+        };
+        self.record(signed_in).await
+    }
+
+    /// Records a completed sign-in (also one completed elsewhere, e.g. a deep
+    /// link through [`PendingLogins`](crate::flow::pending::PendingLogins)):
+    /// saves the refresh token, updates the book, makes the account active
+    /// and keeps the access and ID tokens in memory.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`], [`SessionError::Accounts`].
+    pub async fn record(&self, signed_in: SignedIn) -> Result<Account, SessionError> {
+        let key = signed_in.key.clone();
+        // Only sign-ins at this session's provider are recorded.
+        if key.issuer != self.config.issuer.as_str() {
+            return Err(SigninError::IssuerMismatch {
+                expected: self.config.issuer.to_string(),
+                got: key.issuer.clone(),
+            }
+            .into());
+        }
+        if let Some(refresh_token) = signed_in.tokens.refresh_token.clone() {
+            let (store, key) = (self.store.clone(), key.clone());
+            blocking(move || store.save(&key, &refresh_token)).await?;
+        }
+        let account = self.book().upsert(&signed_in)?.clone();
+        let tokens = self.in_memory(signed_in.tokens);
+        self.tokens().insert(key, tokens);
+        tracing::info!(account = %account.id(), "signed in");
+        Ok(account)
+    }
+
+    /// A fresh access token for the active account: the one in memory when
+    /// it is valid for more than [`REFRESH_MARGIN`], else a refreshed one.
+    ///
+    /// # Errors
+    /// [`SessionError::NoAccount`] when nobody is signed in,
+    /// [`SessionError::SignInRequired`] when the refresh token is gone or
+    /// refused, [`SessionError::Store`], [`SessionError::Signin`] (network,
+    /// provider).
+    pub async fn access_token(&self) -> Result<AccessToken, SessionError> {
+        let key = self.active_key()?;
+        self.token_for(&key, None).await.map(|t| t.access_token)
+    }
+
+    /// The API refused `rejected` (401): when the current token is another
+    /// one (someone already renewed it), answers it without a refresh;
+    /// otherwise refreshes (one refresh in flight per account).
+    ///
+    /// # Errors
+    /// As [`access_token`](Self::access_token).
+    pub async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, SessionError> {
+        let key = self.active_key()?;
+        self.token_for(&key, Some(rejected)).await.map(|t| t.access_token)
+    }
+
+    /// The active account's identity and token expiry, for `whoami`
+    /// (refreshes the access token when needed).
+    ///
+    /// # Errors
+    /// As [`access_token`](Self::access_token).
+    pub async fn whoami(&self) -> Result<WhoAmI, SessionError> {
+        let key = self.active_key()?;
+        let tokens = self.token_for(&key, None).await?;
+        let account = self.book().get(&key).cloned().ok_or(SessionError::NoAccount)?;
+        Ok(WhoAmI { account, expires_at: tokens.expires_at, scopes: tokens.scopes })
+    }
+
+    /// Signs one account out (`selector`, else the active one): revokes its
+    /// refresh token (RFC 7009; when the provider cannot be reached this is
+    /// logged and the local sign-out still completes), deletes the stored
+    /// token, removes the account, and answers the RP-initiated logout URL
+    /// to open in the browser (see [`sign_out_account`](Self::sign_out_account)).
+    ///
+    /// # Errors
+    /// [`SessionError::NoAccount`], [`SessionError::Accounts`] (no such
+    /// account), [`SessionError::Store`] when the stored token cannot be
+    /// deleted (the account is then kept).
+    pub async fn sign_out(&self, selector: Option<&str>) -> Result<Option<Url>, SessionError> {
+        let signed_out = self.sign_out_account(selector).await?;
+        if let Some(error) = &signed_out.revocation_error {
+            tracing::warn!(code = error.code(), %error, "the sign-in could not be revoked at the provider");
+        }
+        Ok(signed_out.logout_url)
+    }
+
+    /// [`sign_out`](Self::sign_out), answering everything it did, including
+    /// a failed revocation.
+    ///
+    /// The logout URL is the provider's `end_session_endpoint` with
+    /// `client_id`, `id_token_hint` when this process still holds the
+    /// account's ID token, and `post_logout_redirect_uri` when configured
+    /// ([`with_post_logout_redirect`](Self::with_post_logout_redirect)).
+    ///
+    /// # Errors
+    /// As [`sign_out`](Self::sign_out).
+    pub async fn sign_out_account(&self, selector: Option<&str>) -> Result<SignedOut, SessionError> {
+        let account = {
+            let book = self.book();
+            match selector {
+                Some(selector) => book.find(selector)?.clone(),
+                None => book.active().cloned().ok_or(SessionError::NoAccount)?,
+            }
+        };
+        self.sign_out_known(account).await
+    }
+
+    /// Signs every account out ("sign out everywhere"): each is revoked,
+    /// forgotten and removed; one failure does not stop the others.
+    ///
+    /// # Errors
+    /// The first failure, after trying every account.
+    pub async fn sign_out_all(&self) -> Result<(), SessionError> {
+        let mut first_error = None;
+        for account in self.accounts() {
+            match self.sign_out_known(account).await {
+                Ok(signed_out) => {
+                    if let Some(error) = signed_out.revocation_error {
+                        tracing::warn!(code = error.code(), %error, "the sign-in could not be revoked at the provider");
+                    }
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    // -----------------------------------------------------------------------
+
+    async fn sign_out_known(&self, account: Account) -> Result<SignedOut, SessionError> {
+        let key = account.key.clone();
+        // No refresh of this account may run while it is signed out.
+        let lock = self.refresh_lock(&key);
+        let _guard = lock.lock().await;
+        let stored = {
+            let (store, key) = (self.store.clone(), key.clone());
+            blocking(move || store.load(&key)).await
+        };
+        let revocation_error = match stored {
+            Ok(Some(refresh_token)) => self.revoke(&refresh_token).await.err(),
+            Ok(None) => None,
+            Err(error) => Some(error),
+        };
+        {
+            let (store, key) = (self.store.clone(), key.clone());
+            blocking(move || store.delete(&key)).await?;
+        }
+        let id_token = self.tokens().remove(&key).and_then(|t| t.id_token);
+        let logout_url = self.logout_url(id_token.as_ref()).await;
+        let account = self.book().remove(&key)?;
+        self.refresh_locks.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+        tracing::info!(account = %account.id(), "signed out");
+        Ok(SignedOut { account, logout_url, revocation_error })
+    }
+
+    /// Revokes a refresh token (RFC 7009 §2.1; a public client identifies
+    /// itself with `client_id`).
+    async fn revoke(&self, refresh_token: &RefreshToken) -> Result<(), SessionError> {
+        let provider = self.provider().await?;
+        let endpoints = self.endpoints(&provider).await?;
+        let url = endpoints.revocation.clone().ok_or(SigninError::MissingEndpoint("revocation"))?;
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", refresh_token.secret())
+            .append_pair("token_type_hint", "refresh_token")
+            .append_pair("client_id", self.config.client_id.as_str())
+            .finish();
+        let response = provider
+            .http()
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| SessionError::Revocation(Box::new(e)))?;
+        let status = response.status();
+        if status.is_success() { Ok(()) } else { Err(SessionError::RevocationRefused { status: status.as_u16() }) }
+    }
+
+    async fn logout_url(&self, id_token: Option<&IdTokenText>) -> Option<Url> {
+        let provider = self.provider().await.ok()?;
+        let endpoints = self.endpoints(&provider).await.ok()?;
+        let mut url = endpoints.end_session.clone()?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(id_token) = id_token {
+                query.append_pair("id_token_hint", id_token.secret());
+            }
+            query.append_pair("client_id", self.config.client_id.as_str());
+            if let Some(redirect) = &self.post_logout_redirect {
+                query.append_pair("post_logout_redirect_uri", redirect.as_str());
+            }
+        }
+        Some(url)
+    }
+
+    /// The current tokens of `key`, refreshed when they are missing,
+    /// expiring, or the very token the API `rejected`.
+    async fn token_for(&self, key: &AccountKey, rejected: Option<&AccessToken>) -> Result<TokenSet, SessionError> {
+        let usable = |tokens: &TokenSet| {
+            self.fresh(tokens) && rejected.is_none_or(|r| r.secret() != tokens.access_token.secret())
+        };
+        if let Some(tokens) = self.current(key).filter(usable) {
+            return Ok(tokens);
+        }
+        let lock = self.refresh_lock(key);
+        let _guard = lock.lock().await;
+        // Another caller may have refreshed while this one waited.
+        if let Some(tokens) = self.current(key).filter(usable) {
+            return Ok(tokens);
+        }
+        self.refresh(key).await
+    }
+
+    /// One refresh of `key`'s tokens (the caller holds its refresh lock).
+    async fn refresh(&self, key: &AccountKey) -> Result<TokenSet, SessionError> {
+        let stored = {
+            let (store, key) = (self.store.clone(), key.clone());
+            blocking(move || store.load(&key)).await?
+        };
+        let Some(refresh_token) = stored else {
+            return Err(self.needs_sign_in(key, None).await);
+        };
+        let provider = self.provider().await?;
+        tracing::debug!(account = %key.id(), "refreshing the access token");
+        match refresh::refresh(&provider, key, &refresh_token, None).await {
+            Ok(mut tokens) => {
+                let rotated = tokens.refresh_token.clone().filter(|t| t.secret() != refresh_token.secret());
+                {
+                    let mut memory = self.tokens();
+                    if tokens.id_token.is_none() {
+                        // No new ID token is normal: keep the old one for `id_token_hint`.
+                        tokens.id_token = memory.get(key).and_then(|old| old.id_token.clone());
+                    }
+                    tokens = self.in_memory(tokens);
+                    memory.insert(key.clone(), tokens.clone());
+                }
+                if let Some(rotated) = rotated {
+                    // One overwrite of the account's entry (TokenStore::save).
+                    let (store, key) = (self.store.clone(), key.clone());
+                    blocking(move || store.save(&key, &rotated)).await?;
+                }
+                Ok(tokens)
+            }
+            Err(error @ (SigninError::RefreshTokenRejected { .. } | SigninError::IdentityChanged)) => {
+                Err(self.needs_sign_in(key, Some(error)).await)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The refresh token of `key` is gone or refused: forget it and the
+    /// tokens in memory, mark the account, and say the person must sign in.
+    async fn needs_sign_in(&self, key: &AccountKey, cause: Option<SigninError>) -> SessionError {
+        tracing::info!(account = %key.id(), "the saved sign-in is no longer valid");
+        self.tokens().remove(key);
+        let deleted = {
+            let (store, key) = (self.store.clone(), key.clone());
+            blocking(move || store.delete(&key)).await
+        };
+        if let Err(error) = deleted {
+            tracing::warn!(%error, "could not delete the refused refresh token");
+        }
+        let account = {
+            let mut book = self.book();
+            if let Err(error) = book.mark_needs_sign_in(key) {
+                tracing::warn!(%error, "could not mark the account as needing a sign-in");
+            }
+            book.get(key).map_or_else(|| key.subject.clone(), |a| a.display_name().to_owned())
+        };
+        SessionError::SignInRequired { account, source: cause.map(Box::new) }
+    }
+
+    /// Keeps tokens in memory: without the refresh token (the store has it),
+    /// with the expiry on this session's clock.
+    fn in_memory(&self, mut tokens: TokenSet) -> TokenSet {
+        let lifetime = tokens.expires_at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+        tokens.expires_at = (self.now)() + lifetime;
+        tokens.refresh_token = None;
+        tokens
+    }
+
+    fn fresh(&self, tokens: &TokenSet) -> bool {
+        tokens.expires_at > (self.now)() + REFRESH_MARGIN
+    }
+
+    fn current(&self, key: &AccountKey) -> Option<TokenSet> {
+        self.tokens().get(key).cloned()
+    }
+
+    fn active_key(&self) -> Result<AccountKey, SessionError> {
+        self.book().active().map(|a| a.key.clone()).ok_or(SessionError::NoAccount)
+    }
+
+    fn refresh_lock(&self, key: &AccountKey) -> Arc<tokio::sync::Mutex<()>> {
+        self.refresh_locks.lock().unwrap_or_else(PoisonError::into_inner).entry(key.clone()).or_default().clone()
+    }
+
+    fn book(&self) -> MutexGuard<'_, AccountBook> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn tokens(&self) -> MutexGuard<'_, HashMap<AccountKey, TokenSet>> {
+        self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn provider(&self) -> Result<Arc<Provider>, SessionError> {
+        let provider = self
+            .provider
+            .get_or_try_init(|| async {
+                let http = provider::http_client()?;
+                Provider::discover_uncached(&self.config.issuer, &http).await.map(Arc::new)
+            })
+            .await?;
+        Ok(provider.clone())
+    }
+
+    /// The revocation and end-session endpoints, read once from the
+    /// discovery document (RFC 8414 §2, RP-Initiated Logout §2.1).
+    async fn endpoints(&self, provider: &Provider) -> Result<&ExtraEndpoints, SessionError> {
+        self.endpoints
+            .get_or_try_init(|| async {
+                let issuer = self.config.issuer.as_str().trim_end_matches('/');
+                let discovery = format!("{issuer}/.well-known/openid-configuration");
+                let discovery_error = |e: Box<dyn std::error::Error + Send + Sync>| SigninError::Discovery {
+                    issuer: self.config.issuer.to_string(),
+                    source: e,
+                };
+                let response = provider
+                    .http()
+                    .get(&discovery)
+                    .header("accept", "application/json")
+                    .send()
+                    .await
+                    .and_then(openidconnect::reqwest::Response::error_for_status)
+                    .map_err(|e| discovery_error(Box::new(e)))?;
+                let body = response.bytes().await.map_err(|e| discovery_error(Box::new(e)))?;
+                let document: serde_json::Value =
+                    serde_json::from_slice(&body).map_err(|e| discovery_error(Box::new(e)))?;
+                let endpoint =
+                    |name: &str| document.get(name).and_then(|v| v.as_str()).and_then(|s| Url::parse(s).ok());
+                Ok::<_, SessionError>(ExtraEndpoints {
+                    revocation: endpoint("revocation_endpoint"),
+                    end_session: endpoint("end_session_endpoint"),
+                })
+            })
+            .await
+    }
+}
+
+/// Runs a blocking store call on Tokio's blocking threads.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, SessionError> {
+    tokio::task::spawn_blocking(call).await.map_err(SessionError::Task)?.map_err(SessionError::Store)
+}
+
+impl items_client::TokenSource for Session {
+    async fn token(&self) -> Result<AccessToken, items_client::TokenError> {
+        self.access_token().await.map_err(|e| Box::new(e) as items_client::TokenError)
+    }
+
+    async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, items_client::TokenError> {
+        Session::renew(self, rejected).await.map_err(|e| Box::new(e) as items_client::TokenError)
+    }
+}
+
+impl items_client::TokenSource for &Session {
+    async fn token(&self) -> Result<AccessToken, items_client::TokenError> {
+        items_client::TokenSource::token(*self).await
+    }
+
+    async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, items_client::TokenError> {
+        items_client::TokenSource::renew(*self, rejected).await
+    }
+}

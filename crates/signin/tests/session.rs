@@ -1,0 +1,607 @@
+//! The session layer end to end: real sign-ins against dev-idp on port 0 with
+//! the HTTP-driver browser, a movable clock for expiry, and a small counting
+//! proxy in front of dev-idp's token endpoint to count refresh requests.
+//!
+//! The keyring test needs the private session of `scripts/keyring-session.sh`
+//! (it prints "skipped" outside it unless `TESSERA_REQUIRE_KEYRING=1`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dev_idp::config::{DEMO_ALICE_PASSWORD, DEMO_BOB_PASSWORD, DESKTOP_CLIENT_ID};
+use dev_idp::testing::{Browser as Driver, Page};
+use dev_idp::{Clock as _, Config, DevIdp, ManualClock};
+use oauth2::{AccessToken, RefreshToken};
+use openidconnect::{IssuerUrl, TokenUrl};
+use signin::accounts::AccountBook;
+use signin::flow::browser::HttpBrowser;
+use signin::flow::config::SigninConfig;
+use signin::flow::provider::{self, Provider};
+use signin::session::DeviceCodeInfo;
+use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
+use signin::{AccountKey, Session, SessionError, SignInMethod};
+use url::Url;
+
+const ALICE: (&str, &str) = ("alice", DEMO_ALICE_PASSWORD);
+const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
+const ALICE_SUB: &str = "00u1alice0000000001";
+/// dev-idp's access tokens live this long in these tests.
+const ACCESS_TOKEN_SECS: u64 = 120;
+/// Moving the clock this far makes an access token "expiring within 60 s".
+const INTO_REFRESH_WINDOW: Duration = Duration::from_secs(70);
+const SIGNED_OUT: &str = "http://127.0.0.1/signed-out";
+
+// ---------------------------------------------------------------------------
+// Set-up
+
+struct Env {
+    idp: DevIdp,
+    clock: Arc<ManualClock>,
+    provider: Arc<Provider>,
+    /// Requests that reached the token endpoint through the proxy.
+    token_requests: Arc<AtomicUsize>,
+    dir: tempfile::TempDir,
+}
+
+async fn start() -> Env {
+    start_with(|_| {}).await
+}
+
+async fn start_with(change: impl FnOnce(&mut Config)) -> Env {
+    let mut config = Config { port: 0, ..Config::default() };
+    config.lifetimes.access_token_secs = ACCESS_TOKEN_SECS;
+    change(&mut config);
+    let clock = Arc::new(ManualClock::starting_now());
+    let idp = dev_idp::spawn_with_clock(config, clock.clone()).await.expect("dev-idp starts");
+    let http = provider::http_client().unwrap();
+    let discovered = Provider::discover_uncached(&issuer(&idp), &http).await.unwrap();
+    let target = discovered.metadata().token_endpoint().unwrap().url().clone();
+    let token_requests = Arc::new(AtomicUsize::new(0));
+    let proxy = spawn_counting_proxy(target, token_requests.clone()).await;
+    let metadata = discovered.metadata().clone().set_token_endpoint(Some(TokenUrl::from_url(proxy)));
+    let provider = Arc::new(Provider::from_metadata(metadata, http));
+    Env { idp, clock, provider, token_requests, dir: tempfile::tempdir().unwrap() }
+}
+
+fn issuer(idp: &DevIdp) -> IssuerUrl {
+    IssuerUrl::new(idp.issuer().to_owned()).unwrap()
+}
+
+#[derive(Clone)]
+struct Proxy {
+    target: Url,
+    count: Arc<AtomicUsize>,
+    http: reqwest::Client,
+}
+
+/// A token endpoint that counts each request and forwards it to dev-idp.
+async fn spawn_counting_proxy(target: Url, count: Arc<AtomicUsize>) -> Url {
+    async fn forward(State(proxy): State<Proxy>, headers: HeaderMap, body: Bytes) -> Response {
+        proxy.count.fetch_add(1, Ordering::SeqCst);
+        let mut request = proxy.http.post(proxy.target.clone()).body(body.to_vec());
+        for name in [header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT] {
+            if let Some(value) = headers.get(&name) {
+                request = request.header(name.as_str(), value.as_bytes());
+            }
+        }
+        let response = request.send().await.unwrap();
+        let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+            .to_owned();
+        let body = response.bytes().await.unwrap();
+        (status, [(header::CONTENT_TYPE, content_type)], body.to_vec()).into_response()
+    }
+    let state = Proxy { target, count, http: reqwest::Client::new() };
+    let router = axum::Router::new().route("/token", axum::routing::post(forward)).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Url::parse(&format!("http://{addr}/token")).unwrap()
+}
+
+impl Env {
+    fn book_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("accounts.json")
+    }
+
+    fn config(&self) -> SigninConfig {
+        let mut config = SigninConfig::demo();
+        config.issuer = issuer(&self.idp);
+        config.timeout = Duration::from_secs(20);
+        config
+    }
+
+    /// A session as a new process would make it: the book read from its file.
+    fn session(&self, store: Arc<dyn TokenStore>) -> Session {
+        let clock = self.clock.clone();
+        Session::new(self.config(), store, AccountBook::load(self.book_path()).unwrap())
+            .with_clock(Arc::new(move || clock.now()))
+            .with_provider(self.provider.clone())
+            .with_post_logout_redirect(Url::parse(SIGNED_OUT).unwrap())
+    }
+
+    fn token_requests(&self) -> usize {
+        self.token_requests.load(Ordering::SeqCst)
+    }
+
+    async fn post(&self, endpoint: &str, token: &str) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/{endpoint}", self.idp.issuer()))
+            .form(&[("client_id", DESKTOP_CLIENT_ID), ("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{endpoint}: {}", response.status());
+        if endpoint == "revoke" { serde_json::Value::Null } else { response.json().await.unwrap() }
+    }
+
+    /// Whether dev-idp still takes `token` (RFC 7662 introspection).
+    async fn active(&self, token: &str) -> bool {
+        self.post("introspect", token).await["active"] == true
+    }
+}
+
+fn browser(browser: &HttpBrowser) -> SignInMethod {
+    SignInMethod::Browser {
+        browser: Arc::new(browser.clone()),
+        on_url: Arc::new(|url| panic!("the test browser always opens; asked to print {url}")),
+    }
+}
+
+fn stored(store: &dyn TokenStore, key: &AccountKey) -> Option<String> {
+    store.load(key).unwrap().map(|t| t.secret().clone())
+}
+
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(n, _)| n == name).map(|(_, v)| v.into_owned())
+}
+
+// ---------------------------------------------------------------------------
+// Signing in, accounts
+
+#[tokio::test]
+async fn signing_in_stores_only_the_refresh_token_and_makes_the_account_active() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    assert!(session.active().is_none());
+
+    let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    assert_eq!(alice.key.subject, ALICE_SUB);
+    assert_eq!(alice.key.issuer, env.idp.issuer());
+    assert_eq!(alice.key.client_id, DESKTOP_CLIENT_ID);
+    assert_eq!(session.active().unwrap().key, alice.key);
+    assert_eq!(session.accounts().len(), 1);
+
+    // The store holds one entry: the refresh token.
+    assert_eq!(store.len(), 1);
+    let refresh = stored(store.as_ref(), &alice.key).unwrap();
+    let answer = env.post("introspect", &refresh).await;
+    assert_eq!(answer["token_type"], "refresh_token", "{answer}");
+
+    // The fresh access token is used as it is: no token request.
+    let before = env.token_requests();
+    let access = session.access_token().await.unwrap();
+    assert_eq!(env.token_requests(), before);
+    assert!(env.active(access.secret()).await);
+    let whoami = session.whoami().await.unwrap();
+    assert_eq!(whoami.account.key, alice.key);
+    assert!(whoami.scopes.iter().any(|s| s == "items:read"), "{:?}", whoami.scopes);
+
+    // Nothing secret in the book.
+    let book = std::fs::read_to_string(env.book_path()).unwrap();
+    assert!(!book.contains(&refresh) && !book.contains(access.secret().as_str()));
+    assert!(book.contains(ALICE_SUB));
+
+    // The items client's token source is the session.
+    let via_source = items_client::TokenSource::token(&session).await.unwrap();
+    assert_eq!(via_source.secret(), access.secret());
+}
+
+#[tokio::test]
+async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let alice = session.sign_in(browser(&alice_browser), false).await.unwrap();
+    let alice_token = session.access_token().await.unwrap();
+
+    // The same browser (its provider session is alice's) adds bob.
+    let bob_browser = alice_browser.signing_in_as(BOB.0, BOB.1);
+    let bob = session.sign_in(browser(&bob_browser), true).await.unwrap();
+    let opened = bob_browser.delivered().await.unwrap().opened;
+    assert_eq!(query(&opened, "prompt").as_deref(), Some("login consent"), "{opened}");
+    assert_ne!(bob.key, alice.key, "never overwrite a different person");
+    assert_eq!(session.accounts().len(), 2);
+    assert_eq!(session.active().unwrap().key, bob.key);
+    let bob_token = session.access_token().await.unwrap();
+    assert_ne!(bob_token.secret(), alice_token.secret());
+    assert_eq!(session.whoami().await.unwrap().account.key, bob.key);
+    assert!(stored(store.as_ref(), &alice.key).is_some() && stored(store.as_ref(), &bob.key).is_some());
+
+    // Switching back uses alice's tokens as they are.
+    let before = env.token_requests();
+    assert_eq!(session.use_account("alice").unwrap().key, alice.key);
+    assert_eq!(session.access_token().await.unwrap().secret(), alice_token.secret());
+    assert_eq!(env.token_requests(), before);
+
+    // Alice again: her account is updated, not added.
+    let again_browser = bob_browser.signing_in_as(ALICE.0, ALICE.1);
+    let again = session.sign_in(browser(&again_browser), true).await.unwrap();
+    assert_eq!(again.key, alice.key);
+    assert_eq!(session.accounts().len(), 2);
+    assert_eq!(session.active().unwrap().key, alice.key);
+
+    // Unknown and ambiguous selectors.
+    let error = session.use_account("carol").unwrap_err();
+    assert_eq!(error.code(), "no-account", "{error}");
+}
+
+#[tokio::test]
+async fn the_device_grant_signs_in_too() {
+    let env = start_with(|c| c.device.poll_interval_secs = 0).await;
+    let session = Arc::new(
+        env.session(Arc::new(MemoryStore::new()))
+            .with_device_sleep(Arc::new(|_| Box::pin(tokio::time::sleep(Duration::from_millis(20))))),
+    );
+    let shown: Arc<Mutex<Option<Url>>> = Arc::default();
+    let method = SignInMethod::Device {
+        on_code: Arc::new({
+            let shown = shown.clone();
+            move |info: &DeviceCodeInfo| {
+                assert!(!info.user_code.is_empty());
+                *shown.lock().unwrap() = info.verification_uri_complete.clone();
+            }
+        }),
+    };
+    let signing_in = tokio::spawn({
+        let session = session.clone();
+        async move { session.sign_in(method, false).await }
+    });
+    let url = loop {
+        if let Some(url) = shown.lock().unwrap().clone() {
+            break url;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let driver = Driver::new();
+    let Page::Device(form) = driver.open(url.as_str()).await.unwrap() else { panic!("expected the device page") };
+    driver.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "approve").await.unwrap();
+    let account = tokio::time::timeout(Duration::from_secs(10), signing_in).await.unwrap().unwrap().unwrap();
+    assert_eq!(account.key.subject, ALICE_SUB);
+    assert!(session.access_token().await.is_ok());
+}
+
+// ---------------------------------------------------------------------------
+// Refresh
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_callers_during_expiry_cause_exactly_one_refresh() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = Arc::new(env.session(store.clone()));
+    let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let first = session.access_token().await.unwrap();
+    let first_refresh = stored(store.as_ref(), &alice.key).unwrap();
+
+    env.clock.advance(INTO_REFRESH_WINDOW);
+    let before = env.token_requests();
+    let callers: Vec<_> = (0..100)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move { session.access_token().await })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for caller in callers {
+        tokens.push(caller.await.unwrap().unwrap());
+    }
+    assert_eq!(env.token_requests() - before, 1, "one refresh request for 100 callers");
+    assert!(tokens.iter().all(|t| t.secret() == tokens[0].secret()), "everyone got the same new token");
+    assert_ne!(tokens[0].secret(), first.secret());
+    assert!(env.active(tokens[0].secret()).await);
+
+    // The rotated refresh token replaced the old one.
+    let rotated = stored(store.as_ref(), &alice.key).unwrap();
+    assert_ne!(rotated, first_refresh);
+    assert!(env.active(&rotated).await);
+
+    // The new token is fresh on the session's clock: no further refresh.
+    assert_eq!(session.access_token().await.unwrap().secret(), tokens[0].secret());
+    assert_eq!(env.token_requests() - before, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn renew_refreshes_only_the_token_the_api_rejected() {
+    let env = start().await;
+    let session = Arc::new(env.session(Arc::new(MemoryStore::new())));
+    session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let t0 = session.access_token().await.unwrap();
+    let before = env.token_requests();
+
+    let t1 = session.renew(&t0).await.unwrap();
+    assert_ne!(t1.secret(), t0.secret());
+    assert_eq!(env.token_requests() - before, 1);
+
+    // A caller still holding t0 gets t1 without a refresh.
+    assert_eq!(session.renew(&t0).await.unwrap().secret(), t1.secret());
+    assert_eq!(env.token_requests() - before, 1);
+
+    // Many callers rejected with t1 at once: one refresh.
+    let callers: Vec<_> = (0..20)
+        .map(|_| {
+            let (session, t1) = (session.clone(), t1.clone());
+            tokio::spawn(async move { session.renew(&t1).await })
+        })
+        .collect();
+    let mut renewed = Vec::new();
+    for caller in callers {
+        renewed.push(caller.await.unwrap().unwrap());
+    }
+    assert_eq!(env.token_requests() - before, 2);
+    assert!(renewed.iter().all(|t| t.secret() == renewed[0].secret() && t.secret() != t1.secret()));
+
+    // Through the items client's trait too.
+    let t3 = items_client::TokenSource::renew(session.as_ref(), &renewed[0]).await.unwrap();
+    assert_ne!(t3.secret(), renewed[0].secret());
+    assert_eq!(env.token_requests() - before, 3);
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_asks_for_a_new_sign_in() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let alice = session.sign_in(browser(&alice_browser), false).await.unwrap();
+    let refresh = stored(store.as_ref(), &alice.key).unwrap();
+    env.post("revoke", &refresh).await;
+
+    env.clock.advance(INTO_REFRESH_WINDOW);
+    let error = session.access_token().await.unwrap_err();
+    assert!(matches!(error, SessionError::SignInRequired { .. }), "{error:?}");
+    assert_eq!(error.code(), "sign-in-required");
+    let text = format!("{error} {error:?}");
+    assert!(text.contains("sign in again"), "{text}");
+    assert!(!text.contains(&refresh), "no token in errors");
+    assert_eq!(stored(store.as_ref(), &alice.key), None, "the refused token is dropped");
+    let account = session.active().unwrap();
+    assert!(account.needs_sign_in);
+    // The mark is saved.
+    let reloaded = AccountBook::load(env.book_path()).unwrap();
+    assert!(reloaded.get(&alice.key).unwrap().needs_sign_in);
+
+    // A second call does not ask the provider again.
+    let before = env.token_requests();
+    assert_eq!(session.access_token().await.unwrap_err().code(), "sign-in-required");
+    assert_eq!(env.token_requests(), before);
+
+    // Signing in again (with a hint) clears it.
+    let again_browser = alice_browser.signing_in_as(ALICE.0, ALICE.1);
+    session.sign_in(browser(&again_browser), true).await.unwrap();
+    let opened = again_browser.delivered().await.unwrap().opened;
+    assert!(query(&opened, "login_hint").is_some(), "{opened}");
+    assert!(!session.active().unwrap().needs_sign_in);
+    assert!(session.access_token().await.is_ok());
+}
+
+#[tokio::test]
+async fn a_rotated_token_reused_after_the_grace_period_asks_for_a_new_sign_in() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let old = stored(store.as_ref(), &alice.key).unwrap();
+    let t0 = session.access_token().await.unwrap();
+    session.renew(&t0).await.unwrap();
+    assert_ne!(stored(store.as_ref(), &alice.key).unwrap(), old, "rotated");
+
+    // Another (stale) process put the old token back; the grace period ends.
+    store.save(&alice.key, &RefreshToken::new(old)).unwrap();
+    env.clock.advance(Duration::from_secs(31) + INTO_REFRESH_WINDOW);
+    let error = session.access_token().await.unwrap_err();
+    assert_eq!(error.code(), "sign-in-required", "{error:?}");
+    assert_eq!(stored(store.as_ref(), &alice.key), None);
+    assert!(session.active().unwrap().needs_sign_in);
+}
+
+#[tokio::test]
+async fn a_new_process_uses_the_stored_refresh_token() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let alice = {
+        let first = env.session(store.clone());
+        first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap()
+    };
+    let second = env.session(store.clone());
+    assert_eq!(second.active().unwrap().key, alice.key);
+    let before = env.token_requests();
+    let token = second.access_token().await.unwrap();
+    assert_eq!(env.token_requests() - before, 1, "no token in memory: one refresh");
+    assert!(env.active(token.secret()).await);
+    assert_eq!(second.whoami().await.unwrap().account.key.subject, ALICE_SUB);
+}
+
+#[tokio::test]
+async fn without_an_account_the_errors_say_so() {
+    let env = start().await;
+    let session = env.session(Arc::new(MemoryStore::new()));
+    assert_eq!(session.access_token().await.unwrap_err().code(), "no-account");
+    assert_eq!(session.renew(&AccessToken::new("x".into())).await.unwrap_err().code(), "no-account");
+    assert_eq!(session.whoami().await.unwrap_err().code(), "no-account");
+    assert_eq!(session.sign_out(None).await.unwrap_err().code(), "no-account");
+    assert_eq!(session.sign_out(Some("alice")).await.unwrap_err().code(), "no-account");
+    session.sign_out_all().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Sign-out
+
+#[tokio::test]
+async fn sign_out_revokes_forgets_and_answers_the_logout_url() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let alice = session.sign_in(browser(&alice_browser), false).await.unwrap();
+    let refresh = stored(store.as_ref(), &alice.key).unwrap();
+    let access = session.access_token().await.unwrap();
+    assert!(env.active(&refresh).await);
+
+    let url = session.sign_out(None).await.unwrap().expect("dev-idp has an end_session_endpoint");
+    assert!(url.as_str().starts_with(&format!("{}/v1/logout", env.idp.issuer())), "{url}");
+    assert!(query(&url, "id_token_hint").is_some());
+    assert_eq!(query(&url, "post_logout_redirect_uri").as_deref(), Some(SIGNED_OUT));
+    assert!(!env.active(&refresh).await, "the refresh token is revoked");
+    assert_eq!(stored(store.as_ref(), &alice.key), None);
+    assert!(store.is_empty());
+    assert!(session.accounts().is_empty() && session.active().is_none());
+    assert!(AccountBook::load(env.book_path()).unwrap().list().is_empty());
+    assert!(!url.as_str().contains(access.secret().as_str()));
+
+    // The provider takes the logout URL (it redirects to the registered URI).
+    let (status, _) = alice_browser.driver().get(url.as_str()).await.unwrap();
+    assert!(status.is_redirection() || status.is_success(), "{status}");
+}
+
+#[tokio::test]
+async fn sign_out_all_revokes_every_account() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let alice = session.sign_in(browser(&alice_browser), false).await.unwrap();
+    let bob = session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true).await.unwrap();
+    let tokens = [stored(store.as_ref(), &alice.key).unwrap(), stored(store.as_ref(), &bob.key).unwrap()];
+
+    // One account by name first, then everyone.
+    session.sign_out(Some("bob")).await.unwrap();
+    assert!(!env.active(&tokens[1]).await);
+    assert_eq!(session.accounts().len(), 1);
+    let bob = session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true).await.unwrap();
+    let bob_token = stored(store.as_ref(), &bob.key).unwrap();
+
+    session.sign_out_all().await.unwrap();
+    assert!(!env.active(&tokens[0]).await);
+    assert!(!env.active(&bob_token).await);
+    assert!(store.is_empty());
+    assert!(session.accounts().is_empty());
+}
+
+#[tokio::test]
+async fn sign_out_completes_locally_when_the_provider_is_unreachable() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let Env { idp, clock: _clock, provider: _provider, token_requests: _requests, dir: _dir } = env;
+    idp.shutdown().await;
+    let signed_out = session.sign_out_account(None).await.unwrap();
+    let error = signed_out.revocation_error.expect("the revocation failed");
+    assert_eq!(error.code(), "network", "{error:?}");
+    assert!(store.is_empty());
+    assert!(session.accounts().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// The real keyring
+
+fn keyring_session(test: &str) -> bool {
+    if std::env::var("TESSERA_KEYRING_SESSION").as_deref() == Ok("1") {
+        return true;
+    }
+    assert!(
+        std::env::var("TESSERA_REQUIRE_KEYRING").as_deref() != Ok("1"),
+        "{test}: TESSERA_REQUIRE_KEYRING=1 but not inside scripts/keyring-session.sh"
+    );
+    eprintln!("skipped: {test} needs a real keyring; run under scripts/keyring-session.sh");
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyring_keeps_the_refresh_token_across_processes() {
+    if !keyring_session("the_keyring_keeps_the_refresh_token_across_processes") {
+        return;
+    }
+    let service = format!("com.example.tessera.test.session.{}", std::process::id());
+    let keyring: Arc<dyn TokenStore> = Arc::new(
+        tokio::task::spawn_blocking(move || KeyringStore::open_with_service(KeyringBackend::SecretService, &service))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let load = |key: AccountKey| {
+        let keyring = keyring.clone();
+        async move { tokio::task::spawn_blocking(move || stored(keyring.as_ref(), &key)).await.unwrap() }
+    };
+    let env = start().await;
+    let alice = {
+        let first = env.session(keyring.clone());
+        first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap()
+    };
+    let refresh = load(alice.key.clone()).await.expect("stored in the keyring");
+
+    // A new process refreshes with it; the rotated token replaces it.
+    let second = env.session(keyring.clone());
+    second.access_token().await.unwrap();
+    let rotated = load(alice.key.clone()).await.unwrap();
+    assert_ne!(rotated, refresh);
+
+    second.sign_out(None).await.unwrap();
+    assert_eq!(load(alice.key.clone()).await, None);
+    assert!(!env.active(&rotated).await);
+}
+
+// ---------------------------------------------------------------------------
+// No browser, cancellation
+
+/// A machine without a browser.
+struct NoBrowser;
+
+impl signin::flow::browser::Browser for NoBrowser {
+    fn open(&self, _: &Url) -> Result<(), signin::flow::browser::BrowserError> {
+        Err(signin::flow::browser::BrowserError::NotFound)
+    }
+}
+
+#[tokio::test]
+async fn without_a_browser_the_url_is_shown_and_the_sign_in_can_be_cancelled() {
+    let env = start().await;
+    let session = Arc::new(env.session(Arc::new(MemoryStore::new())));
+    let shown: Arc<Mutex<Option<Url>>> = Arc::default();
+    let method = SignInMethod::Browser {
+        browser: Arc::new(NoBrowser),
+        on_url: Arc::new({
+            let shown = shown.clone();
+            move |url: &Url| *shown.lock().unwrap() = Some(url.clone())
+        }),
+    };
+    let signing_in = tokio::spawn({
+        let session = session.clone();
+        async move { session.sign_in(method, false).await }
+    });
+    let url = loop {
+        if let Some(url) = shown.lock().unwrap().clone() {
+            break url;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(query(&url, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(query(&url, "prompt"), None, "a first sign-in sends no prompt");
+    assert!(query(&url, "redirect_uri").unwrap().starts_with("http://127.0.0.1:"), "{url}");
+    session.cancel_sign_in();
+    let error = tokio::time::timeout(Duration::from_secs(5), signing_in).await.unwrap().unwrap().unwrap_err();
+    assert_eq!(error.code(), "cancelled", "{error:?}");
+    assert!(session.accounts().is_empty());
+}
