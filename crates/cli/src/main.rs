@@ -1,8 +1,94 @@
-//! `tessera`: sign in and browse items from a terminal.
-//!
-//! Skeleton: the work is tracked in issue 4.
+//! `tessera`: sign in with Okta (or any OpenID provider) through the system
+//! browser and use the items API from a terminal. Every decision is the
+//! sign-in core's (`signin::Session`) or the items client's; this binary
+//! parses the command line, wires the token store, prints, and turns errors
+//! into exit codes (see `tessera --help`).
 
-fn main() -> std::process::ExitCode {
-    eprintln!("tessera: the command-line client is not built yet (issue 4)");
-    std::process::ExitCode::from(2)
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser as _;
+use signin::Session;
+use signin::accounts::AccountBook;
+use signin::flow::config::SigninConfig;
+use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
+
+mod args;
+mod commands;
+mod demo;
+mod exit;
+mod output;
+
+use args::{AccountsAction, Cli, Command};
+use exit::Failure;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(std::env::args()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            failure.print();
+            ExitCode::from(failure.exit as u8)
+        }
+    }
+}
+
+/// Parses a command line; help and version are printed here and end the
+/// program with 0, usage errors are printed and answer [`exit::Exit::Usage`].
+fn parse(words: impl IntoIterator<Item = String>) -> Result<Cli, Failure> {
+    match Cli::try_parse_from(words) {
+        Ok(cli) => Ok(cli),
+        Err(error) => {
+            let _ = error.print();
+            if error.exit_code() == 0 {
+                std::process::exit(0);
+            }
+            Err(Failure::usage_reported())
+        }
+    }
+}
+
+/// Whether the command reads or writes refresh tokens (and so needs the keyring).
+fn needs_tokens(command: &Command) -> bool {
+    !matches!(command, Command::Accounts { action: None | Some(AccountsAction::List | AccountsAction::Use { .. }) })
+}
+
+/// The token store: the OS keyring (Secret Service), checked up front, or
+/// memory when asked for. Never a file. Runs before the async runtime (the
+/// Secret Service client blocks on a runtime of its own).
+fn token_store(memory_only: bool, needs_tokens: bool) -> Result<Arc<dyn TokenStore>, Failure> {
+    if memory_only || !needs_tokens {
+        if memory_only && needs_tokens {
+            commands::progress("Memory-only session: the sign-in is forgotten when this command ends.");
+        }
+        return Ok(Arc::new(MemoryStore::new()));
+    }
+    let store = KeyringStore::open(KeyringBackend::SecretService).and_then(|store| store.probe().map(|()| store))?;
+    Ok(Arc::new(store))
+}
+
+fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
+    let cli = parse(words)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if let Command::Demo { commands } = &cli.command {
+        return runtime.block_on(demo::run(commands, cli.json));
+    }
+    let store = token_store(cli.memory_only, needs_tokens(&cli.command))?;
+    let config = SigninConfig::load()?;
+    let config = match &cli.command {
+        Command::Login { prompt: Some(prompt), .. } => {
+            let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+            SigninConfig { prompt: (!prompt.is_empty()).then_some(prompt), ..config }
+        }
+        _ => config,
+    };
+    let book = AccountBook::load(AccountBook::default_path()?)?;
+    let session = Session::new(config, store, book);
+    runtime.block_on(commands::run(&session, cli.command, cli.json))
 }

@@ -1,0 +1,190 @@
+//! The command line, as clap reads it.
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, ArgGroup, Parser, Subcommand};
+
+/// The long description shown by `tessera --help`, with the exit codes.
+const LONG_ABOUT: &str = "\
+Sign in with Okta (or any OpenID Connect provider) through your system browser,
+and use the items API from a terminal.
+
+Settings come from ~/.config/tessera/tessera.toml, the environment and a .env
+file (OKTA_ISSUER or OKTA_DOMAIN, CLIENT_ID, OKTA_SCOPES, REDIRECT_URL,
+OKTA_PROMPT, ITEMS_API_URL, SIGNIN_TIMEOUT_SECS). Refresh tokens are kept in
+the OS keyring (Secret Service); when there is none, tessera says so and stops,
+unless --memory-only (TESSERA_MEMORY_ONLY=1) asks for a session that is
+forgotten when the command ends. Data goes to stdout, progress and errors to
+stderr.
+
+Exit codes:
+  0  success
+  1  any other error
+  2  usage: bad arguments or settings, or a value the items API refuses
+  3  sign-in required: nobody is signed in, or the sign-in is no longer valid
+  4  permission denied: a missing scope, the API's policy, or a refused sign-in
+  5  not found: no such item or account
+  6  network: the provider or the items API cannot be reached or is unavailable
+  7  keyring unavailable: no Secret Service (use --memory-only)";
+
+/// `tessera`: sign in with Okta or any OpenID provider, and use the items API.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Print machine-readable JSON on stdout instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Keep the sign-in in memory only (forgotten when tessera exits), when
+    /// the OS keyring is unavailable or unwanted.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_MEMORY_ONLY",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new(),
+        hide_env_values = true
+    )]
+    pub memory_only: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in through the system browser (or with a code on another device).
+    Login {
+        /// Sign in with a code on another device (RFC 8628), for machines without a browser.
+        #[arg(long)]
+        device: bool,
+        /// The `prompt` to send, e.g. "login consent" or "consent" (empty: none); implies --add.
+        #[arg(long)]
+        prompt: Option<String>,
+        /// Add another account or switch user (the provider asks for credentials again).
+        #[arg(long)]
+        add: bool,
+    },
+    /// List the accounts signed in on this machine, or choose or remove one.
+    Accounts {
+        /// What to do (default: list).
+        #[command(subcommand)]
+        action: Option<AccountsAction>,
+    },
+    /// Show who is signed in (refreshes the access token when needed).
+    Whoami,
+    /// Your items in the items API.
+    Items {
+        /// What to do.
+        #[command(subcommand)]
+        action: ItemsAction,
+    },
+    /// Print a fresh access token on stdout, for scripts (nothing else prints a token).
+    Token,
+    /// Sign out: revoke the sign-in at the provider and forget it here.
+    Logout {
+        /// Sign every account out.
+        #[arg(long, conflicts_with = "account")]
+        all: bool,
+        /// The account to sign out (default: the active one).
+        account: Option<String>,
+    },
+    /// Start dev-idp and the items API in-process on loopback and run commands
+    /// against them (signing in first through the system browser).
+    ///
+    /// Commands follow `--` and are separated by `--then`, e.g.
+    /// `tessera demo -- items add --name Lamp --price 12 --then items list`.
+    /// Without commands: login, whoami, items list. Everything is forgotten
+    /// when the demo ends (memory-only tokens, a temporary account book and
+    /// database).
+    Demo {
+        /// The commands to run, separated by `--then`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        commands: Vec<String>,
+    },
+}
+
+/// `tessera accounts …`.
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// List the accounts (the default).
+    List,
+    /// Make an account the active one (by id, email, login or a unique prefix).
+    Use {
+        /// The account.
+        account: String,
+    },
+    /// Sign an account out and forget it (revokes its sign-in at the provider).
+    Remove {
+        /// The account.
+        account: String,
+    },
+}
+
+/// `tessera items …`.
+#[derive(Debug, Subcommand)]
+pub enum ItemsAction {
+    /// List your items, newest first.
+    List {
+        /// Only items with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only items whose text contains this.
+        #[arg(long)]
+        q: Option<String>,
+        /// Page size (1–100).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: Option<u32>,
+        /// Fetch every page, not only the first.
+        #[arg(long)]
+        all_pages: bool,
+    },
+    /// Show one item.
+    Show {
+        /// The item's id.
+        id: String,
+    },
+    /// Create an item.
+    Add {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// Its price.
+        #[arg(long)]
+        price: f64,
+        /// Its description.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A tag (repeat for several).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Change an item (only what is given).
+    #[command(group(ArgGroup::new("change").required(true).multiple(true)
+        .args(["name", "price", "description", "tags", "clear_tags"])))]
+    Edit {
+        /// The item's id.
+        id: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New price.
+        #[arg(long)]
+        price: Option<f64>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+        /// New tags, replacing the old ones (repeat for several).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Remove every tag.
+        #[arg(long, conflicts_with = "tags")]
+        clear_tags: bool,
+    },
+    /// Delete an item.
+    Rm {
+        /// The item's id.
+        id: String,
+    },
+}

@@ -1,0 +1,194 @@
+//! The commands: each adapts one call of the sign-in core or the items
+//! client (STYLE practice 1) and prints its result.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use items_client::{ItemPatch, ItemsClient, ListOptions, NewItem};
+use serde_json::json;
+use signin::flow::browser::{Browser, BrowserError, SystemBrowser};
+use signin::session::DeviceCodeInfo;
+use signin::{Session, SignInMethod};
+
+use crate::args::{AccountsAction, Command, ItemsAction};
+use crate::exit::{Exit, Failure};
+use crate::output;
+
+/// Runs one command (not `demo`) against `session`.
+///
+/// # Errors
+/// The command's [`Failure`].
+pub async fn run(session: &Session, command: Command, json: bool) -> Result<(), Failure> {
+    match command {
+        Command::Login { device, prompt, add } => login(session, device, add || prompt.is_some(), json).await,
+        Command::Accounts { action } => accounts(session, action.unwrap_or(AccountsAction::List), json).await,
+        Command::Whoami => whoami(session, json).await,
+        Command::Items { action } => items(session, action, json).await,
+        Command::Token => Ok(output::line(session.access_token().await?.secret())?),
+        Command::Logout { all, account } => logout(session, all, account.as_deref()).await,
+        Command::Demo { .. } => Err(Failure::new(Exit::Usage, "`tessera demo` cannot run inside a demo")),
+    }
+}
+
+/// Writes a progress line on stderr.
+pub fn progress(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+async fn login(session: &Session, device: bool, switching: bool, json: bool) -> Result<(), Failure> {
+    let method = if device {
+        SignInMethod::Device {
+            on_code: Arc::new(|code: &DeviceCodeInfo| {
+                let (code_text, uri) = (&code.user_code, &code.verification_uri);
+                progress(&match &code.verification_uri_complete {
+                    Some(url) => {
+                        format!("To sign in, open {url} on any device and check that it shows the code {code_text}")
+                    }
+                    None => format!("To sign in, open {uri} on any device and enter the code {code_text}"),
+                });
+            }),
+        }
+    } else {
+        SignInMethod::Browser {
+            browser: Arc::new(AnnouncedBrowser(SystemBrowser::from_env())),
+            on_url: Arc::new(|url| progress(&format!("No browser could be opened. To sign in, open:\n  {url}"))),
+        }
+    };
+    let sign_in = session.sign_in(method, switching);
+    tokio::pin!(sign_in);
+    let account = tokio::select! {
+        result = &mut sign_in => result?,
+        _ = tokio::signal::ctrl_c() => {
+            session.cancel_sign_in();
+            sign_in.await?
+        }
+    };
+    progress(&format!("Signed in as {} ({})", account.display_name(), account.id()));
+    if json {
+        output::json(&output::account_json(&account, true))?;
+    }
+    Ok(())
+}
+
+/// The system browser, saying on stderr that it opens and where to go when
+/// nothing appears (a browser program may start without showing anything,
+/// e.g. over SSH). The URL holds nothing secret (PKCE keeps the verifier here).
+struct AnnouncedBrowser(SystemBrowser);
+
+impl Browser for AnnouncedBrowser {
+    fn open(&self, url: &url::Url) -> Result<(), BrowserError> {
+        progress(&format!("Opening your browser to sign in. If nothing opens, go to:\n  {url}"));
+        self.0.open(url)
+    }
+}
+
+async fn accounts(session: &Session, action: AccountsAction, json: bool) -> Result<(), Failure> {
+    match action {
+        AccountsAction::List => {
+            let (accounts, active) = (session.accounts(), session.active());
+            if json {
+                let active_key = active.as_ref().map(|a| &a.key);
+                let list = accounts.iter().map(|a| output::account_json(a, Some(&a.key) == active_key)).collect();
+                output::json(&serde_json::Value::Array(list))?;
+            } else if accounts.is_empty() {
+                progress("No accounts; sign in with `tessera login`.");
+            } else {
+                output::line(&output::accounts_table(&accounts, active.as_ref()))?;
+            }
+        }
+        AccountsAction::Use { account } => {
+            let account = session.use_account(&account)?;
+            progress(&format!("Now using {} ({})", account.display_name(), account.id()));
+        }
+        AccountsAction::Remove { account } => logout(session, false, Some(&account)).await?,
+    }
+    Ok(())
+}
+
+async fn whoami(session: &Session, json: bool) -> Result<(), Failure> {
+    let who = session.whoami().await?;
+    let expires_in = who.expires_at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs());
+    if json {
+        let mut value = output::account_json(&who.account, true);
+        value["scopes"] = json!(who.scopes);
+        value["expires_in"] = json!(expires_in);
+        return Ok(output::json(&value)?);
+    }
+    let a = &who.account;
+    Ok(output::line(&output::table(&[
+        vec!["account".into(), a.display_name().to_owned()],
+        vec!["name".into(), a.identity.name.clone().unwrap_or_default()],
+        vec!["email".into(), a.identity.email.clone().unwrap_or_default()],
+        vec!["subject".into(), a.key.subject.clone()],
+        vec!["issuer".into(), a.key.issuer.clone()],
+        vec!["id".into(), a.id()],
+        vec!["scopes".into(), who.scopes.join(" ")],
+        vec!["token expires in".into(), format!("{expires_in} s")],
+    ]))?)
+}
+
+async fn items(session: &Session, action: ItemsAction, json: bool) -> Result<(), Failure> {
+    let client = ItemsClient::new(session.config().items_api.clone(), session)?;
+    match action {
+        ItemsAction::List { tag, q, limit, all_pages } => {
+            let mut options = ListOptions { limit, cursor: None, q, tag };
+            let mut items = Vec::new();
+            loop {
+                let page = client.list(&options).await?;
+                items.extend(page.items);
+                match page.next_cursor {
+                    Some(cursor) if all_pages => options.cursor = Some(cursor),
+                    Some(_) => {
+                        progress("(more items: pass --all-pages to see them all)");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            if json {
+                output::json(&json!(items))?;
+            } else {
+                output::line(&output::items_table(&items))?;
+            }
+        }
+        ItemsAction::Show { id } => print_item(&client.get(&id).await?, json)?,
+        ItemsAction::Add { name, price, description, tags } => {
+            let item = client.create(&NewItem { name, description, price, tags }).await?;
+            progress(&format!("Added item {}", item.id));
+            print_item(&item, json)?;
+        }
+        ItemsAction::Edit { id, name, price, description, tags, clear_tags } => {
+            let tags = (clear_tags || !tags.is_empty()).then_some(tags);
+            let item = client.update(&id, &ItemPatch { name, description, price, tags }).await?;
+            progress(&format!("Changed item {}", item.id));
+            print_item(&item, json)?;
+        }
+        ItemsAction::Rm { id } => {
+            client.delete(&id).await?;
+            progress(&format!("Deleted item {id}"));
+        }
+    }
+    Ok(())
+}
+
+fn print_item(item: &items_client::Item, json: bool) -> std::io::Result<()> {
+    if json { output::json(&json!(item)) } else { output::line(&output::item_details(item)) }
+}
+
+async fn logout(session: &Session, all: bool, account: Option<&str>) -> Result<(), Failure> {
+    if all {
+        session.sign_out_all().await?;
+        progress("Signed out of every account.");
+        return Ok(());
+    }
+    let signed_out = session.sign_out_account(account).await?;
+    if let Some(error) = &signed_out.revocation_error {
+        progress(&format!("warning: the provider could not revoke the sign-in ({error}); it was forgotten here"));
+    }
+    progress(&format!("Signed out of {} ({})", signed_out.account.display_name(), signed_out.account.id()));
+    if signed_out.logout_url.is_some() {
+        progress("Your browser may still be signed in at the provider; sign out there to end that session too.");
+    }
+    Ok(())
+}

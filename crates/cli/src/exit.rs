@@ -1,0 +1,166 @@
+//! Errors at the CLI boundary: one exit code per kind, the cause chain on
+//! stderr (STYLE practice 7).
+
+use std::error::Error as StdError;
+use std::io::Write as _;
+
+use items_client::ItemsError;
+use signin::SessionError;
+use signin::accounts::AccountsError;
+use signin::flow::SigninError;
+use signin::store::StoreError;
+
+/// What the exit code says (documented in `tessera --help` and the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 1: any other error.
+    Error = 1,
+    /// 2: bad arguments or settings, or a value the items API refuses.
+    Usage = 2,
+    /// 3: nobody is signed in, or the sign-in is no longer valid.
+    SignInRequired = 3,
+    /// 4: a missing scope, the API's policy, or a refused sign-in.
+    PermissionDenied = 4,
+    /// 5: no such item or account.
+    NotFound = 5,
+    /// 6: the provider or the items API cannot be reached or is unavailable.
+    Network = 6,
+    /// 7: no OS keyring (Secret Service).
+    KeyringUnavailable = 7,
+}
+
+/// A failed command: the error (with its `source` chain), its exit code and
+/// an optional hint for the person.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub exit: Exit,
+    error: Box<dyn StdError + Send + Sync>,
+    hint: Option<String>,
+    /// Already reported on stderr (clap's usage errors).
+    reported: bool,
+}
+
+impl Failure {
+    /// A failure with a given exit code.
+    pub fn new(exit: Exit, error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let hint = match exit {
+            Exit::SignInRequired => Some("sign in with `tessera login`".to_owned()),
+            Exit::KeyringUnavailable => Some(
+                "pass --memory-only (or set TESSERA_MEMORY_ONLY=1) to keep the sign-in in memory only; \
+                 it is then forgotten when tessera exits"
+                    .to_owned(),
+            ),
+            _ => None,
+        };
+        Self { exit, error: error.into(), hint, reported: false }
+    }
+
+    /// Replaces the hint.
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// A usage error clap has already printed.
+    #[must_use]
+    pub fn usage_reported() -> Self {
+        Self { reported: true, ..Self::new(Exit::Usage, "invalid command line") }
+    }
+
+    /// Prints `tessera: <error>`, each cause, and the hint on stderr.
+    pub fn print(&self) {
+        if self.reported {
+            return;
+        }
+        let mut text = format!("tessera: {}\n", self.error);
+        let mut last = self.error.to_string();
+        let mut source = self.error.source();
+        while let Some(cause) = source {
+            // Some libraries repeat their cause in their own message: say it once.
+            let message = cause.to_string();
+            if !last.contains(&message) {
+                text.push_str(&format!("  caused by: {message}\n"));
+            }
+            last = message;
+            source = cause.source();
+        }
+        if let Some(hint) = &self.hint {
+            text.push_str(&format!("  hint: {hint}\n"));
+        }
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+}
+
+/// The exit code of a session error, from its stable code.
+fn session_exit(error: &SessionError) -> Exit {
+    match error {
+        SessionError::Accounts(AccountsError::NoSuchAccount { .. }) => Exit::NotFound,
+        SessionError::Accounts(AccountsError::AmbiguousAccount { .. }) => Exit::Usage,
+        _ => match error.code() {
+            "no-account" | "sign-in-required" => Exit::SignInRequired,
+            "keyring-unavailable" => Exit::KeyringUnavailable,
+            "network" => Exit::Network,
+            "access-denied" => Exit::PermissionDenied,
+            "config" => Exit::Usage,
+            _ => Exit::Error,
+        },
+    }
+}
+
+impl From<SessionError> for Failure {
+    fn from(error: SessionError) -> Self {
+        Self::new(session_exit(&error), error)
+    }
+}
+
+impl From<SigninError> for Failure {
+    fn from(error: SigninError) -> Self {
+        Self::from(SessionError::from(error))
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Self::from(SessionError::from(error))
+    }
+}
+
+impl From<AccountsError> for Failure {
+    fn from(error: AccountsError) -> Self {
+        Self::from(SessionError::from(error))
+    }
+}
+
+impl From<ItemsError> for Failure {
+    fn from(error: ItemsError) -> Self {
+        let exit = match &error {
+            ItemsError::SignInRequired(source) => match source.downcast_ref::<SessionError>() {
+                Some(session) => session_exit(session),
+                None => Exit::SignInRequired,
+            },
+            ItemsError::Unauthorized { .. } => Exit::SignInRequired,
+            ItemsError::MissingScope { .. } | ItemsError::Forbidden { .. } => Exit::PermissionDenied,
+            ItemsError::NotFound => Exit::NotFound,
+            ItemsError::Invalid { .. } => Exit::Usage,
+            ItemsError::Unavailable { .. } | ItemsError::Network(_) => Exit::Network,
+            _ => Exit::Error,
+        };
+        let failure = Self::new(exit, error);
+        match exit {
+            Exit::PermissionDenied => failure
+                .with_hint("sign in again with the scope it needs (add it to OKTA_SCOPES, then `tessera login --add`)"),
+            _ => failure,
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(error: std::io::Error) -> Self {
+        Self::new(Exit::Error, error)
+    }
+}
+
+#[cfg(test)]
+mod tests;
