@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::auth::{AuthError, Claims, TokenValidator};
+use crate::auth::{Claims, TokenValidator};
 use crate::error::ApiError;
 use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Visibility};
 use crate::policy::{self, Policy};
@@ -118,15 +118,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts)?;
-        let claims = state.inner.validator.validate(token).await.map_err(|error| match error {
-            AuthError::Unavailable(source) => {
-                tracing::warn!(error = %source, "token validation unavailable");
-                ApiError::Unavailable
-            }
-            AuthError::Invalid(description) => ApiError::InvalidToken(description),
-            #[allow(unreachable_patterns)]
-            _ => ApiError::InvalidToken("the token is not acceptable"),
-        })?;
+        let claims = state.inner.validator.validate(token).await?;
         let decision =
             state.inner.policy.decide(&policy::input(&claims, parts.method.as_str(), parts.uri.path())).await;
         if !decision.allow {

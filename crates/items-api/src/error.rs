@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::auth::AuthError;
 use crate::model::ValidationError;
 
 /// The realm named in challenges.
@@ -94,6 +95,18 @@ impl ApiError {
             Self::Invalid(_) => "invalid_item",
             Self::Unavailable => "temporarily_unavailable",
             Self::Internal => "internal_error",
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Invalid(description) => Self::InvalidToken(description),
+            AuthError::Unavailable(source) => {
+                tracing::warn!(error = %source, "token validation unavailable");
+                Self::Unavailable
+            }
         }
     }
 }
