@@ -1,13 +1,119 @@
-//! Tessera's desktop shell: a thin Tauri 2 layer over `tessera-signin`.
+//! Tessera's desktop app: a Tauri 2 shell over the sign-in core.
 //!
-//! `main.rs` only calls [`run`]; the window, its capabilities and its
-//! content-security policy are declared in `tauri.conf.json` (repository root)
-//! and `src-tauri/capabilities/`.
+//! - [`desktop`]: the app's state and every decision it makes, without
+//!   Tauri (demo or configured provider, session, items, settings);
+//! - [`commands`]: the `#[tauri::command]`s, each adapting one method;
+//! - [`ipc`]: what crosses to the webview (never a token).
+//!
+//! The deep-link redirect (`com.example.tessera:/callback?…`) reaches the
+//! running app through `tauri-plugin-deep-link`; a second launch with the
+//! link (the OS's scheme handler starts the app again) is forwarded to the
+//! first by `tauri-plugin-single-instance`, registered first as its docs ask.
 
-/// Starts the desktop app and blocks until its last window closes.
+pub mod commands;
+pub mod desktop;
+pub mod ipc;
+
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri_plugin_deep_link::DeepLinkExt;
+use url::Url;
+
+use crate::desktop::{Desktop, Options};
+
+/// The app's builder with its plugins and commands; `run` adds the state
+/// and starts it.
+#[must_use]
+pub fn builder() -> tauri::Builder<tauri::Wry> {
+    tauri::Builder::default()
+        // First: a second launch hands its arguments (a deep link) to this one.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| commands::show_main_window(app)))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(handler())
+}
+
+/// The command handler (also used by the in-process IPC tests).
+pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::app_info,
+        commands::session_state,
+        commands::session_details,
+        commands::sign_in,
+        commands::cancel_sign_in,
+        commands::switch_account,
+        commands::sign_out,
+        commands::remove_account,
+        commands::list_items,
+        commands::get_item,
+        commands::create_item,
+        commands::update_item,
+        commands::delete_item,
+        commands::get_settings,
+        commands::save_settings,
+        commands::use_demo,
+    ]
+}
+
+/// Starts the background work of a running app: the session's refresh
+/// ahead of expiry, and the `session-changed` events for the webview.
+pub fn start_background<R: Runtime>(app: &AppHandle<R>) {
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let desktop = handle.state::<Desktop>();
+        desktop
+            .watch_changes(|| {
+                if let Err(error) = handle.emit(commands::SESSION_CHANGED, ()) {
+                    tracing::debug!(%error, "could not emit session-changed");
+                }
+            })
+            .await;
+    });
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let desktop = handle.state::<Desktop>();
+        loop {
+            let wait = desktop.keep_fresh().await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = desktop.changed() => {}
+            }
+        }
+    });
+}
+
+/// Hands deep links to the waiting sign-in.
+fn on_deep_links<R: Runtime>(app: &AppHandle<R>, urls: &[Url]) {
+    let desktop = app.state::<Desktop>();
+    for url in urls {
+        // Log the scheme and path only: the query holds the code.
+        match desktop.deliver_deep_link(url) {
+            Ok(()) => tracing::info!(scheme = url.scheme(), path = url.path(), "sign-in link received"),
+            Err(error) => tracing::warn!(scheme = url.scheme(), path = url.path(), %error, "link refused"),
+        }
+    }
+    commands::show_main_window(app);
+}
+
+/// Runs the app.
 ///
 /// # Errors
-/// Fails when the webview cannot be created (for example, no display).
-pub fn run() -> tauri::Result<()> {
-    tauri::Builder::default().run(tauri::generate_context!())
+/// When the configuration is invalid, the demo stack cannot start, or the
+/// window cannot be created.
+pub fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let options = Options::from_process()?;
+    builder()
+        .setup(move |app| {
+            let desktop = tauri::async_runtime::block_on(Desktop::start(options))?;
+            app.manage(desktop);
+            let handle = app.handle().clone();
+            app.deep_link().on_open_url(move |event| on_deep_links(&handle, &event.urls()));
+            // Launched by a link (no sign-in waits yet: it is refused, logged).
+            if let Ok(Some(urls)) = app.deep_link().get_current() {
+                on_deep_links(app.handle(), &urls);
+            }
+            start_background(app.handle());
+            Ok(())
+        })
+        .run(tauri::generate_context!())?;
+    Ok(())
 }

@@ -179,7 +179,25 @@ fn bad_json(rejection: &JsonRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::TooLarge;
     }
+    if let JsonRejection::JsonDataError(error) = rejection
+        && let Some(invalid) = field_error(&error.body_text())
+    {
+        return ApiError::Invalid(invalid);
+    }
     ApiError::InvalidRequest(rejection.body_text())
+}
+
+/// The field a JSON body's data error is about, when it names one of an
+/// item's fields (`…target type: price: price must be … at line 1 column 9`),
+/// so that clients can point at the field as they do for other checks.
+fn field_error(text: &str) -> Option<model::ValidationError> {
+    let detail = text.split_once("target type: ").map_or(text, |(_, detail)| detail);
+    let (path, problem) = detail.split_once(": ")?;
+    let name = path.split(['.', '[']).next()?;
+    let field = ["name", "description", "price", "tags"].into_iter().find(|f| *f == name)?;
+    let problem = problem.rsplit_once(" at line ").map_or(problem, |(problem, _)| problem);
+    let problem = problem.strip_prefix(field).map_or(problem, str::trim_start);
+    Some(model::ValidationError::new(field, problem.to_owned()))
 }
 
 /// An item id as it appears in a path: anything else is simply not found.

@@ -30,6 +30,17 @@ pub trait TokenSource: Send + Sync {
     fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
 }
 
+/// A shared source is a source (an app holds its session as `Arc<Session>`).
+impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
+    fn token(&self) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
+        (**self).token()
+    }
+
+    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
+        (**self).renew(rejected)
+    }
+}
+
 /// An item, as the API answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
@@ -52,7 +63,7 @@ pub struct Item {
 }
 
 /// A new item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewItem {
     /// Short name.
     pub name: String,
@@ -65,7 +76,7 @@ pub struct NewItem {
 }
 
 /// Changes to an item; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemPatch {
     /// New name.
     #[serde(skip_serializing_if = "Option::is_none")]

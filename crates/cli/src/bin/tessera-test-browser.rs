@@ -5,6 +5,19 @@
 //! `dev_idp::testing::Browser`, and GETs the redirect it ends at, which is
 //! `tessera`'s loopback listener — exactly what a person's browser does.
 //!
+//! `TEST_BROWSER_USER_FILE=<file>`, when set, names a file holding the user
+//! name instead (read at each sign-in, so a test can sign different people
+//! in through one running app). An empty file means nobody is at the
+//! keyboard: the page is left open and nothing comes back.
+//!
+//! A URL that is not an authorization request (the provider's logout page)
+//! is fetched, following redirects, as a browser shows it.
+//!
+//! A redirect to a private-use scheme (`com.example.tessera:/callback?…`) is
+//! handed to the program `TEST_BROWSER_SCHEME_HANDLER` names, with the URL
+//! as its one argument — as a real browser hands it to the desktop's scheme
+//! handler (`xdg-open`); without it, to `xdg-open`.
+//!
 //! With `TEST_BROWSER_CANCEL=1` it presses Cancel on the sign-in form instead.
 //! With `TEST_BROWSER_LOG=<file>` it appends each URL it opens to that file
 //! (for tests of what tessera asks the provider for).
@@ -19,7 +32,15 @@ fn main() -> ExitCode {
         eprintln!("usage: tessera-test-browser <authorization URL>");
         return ExitCode::from(2);
     };
-    let user = std::env::var("TEST_BROWSER_USER").unwrap_or_else(|_| "alice".to_owned());
+    let from_file = std::env::var("TEST_BROWSER_USER_FILE").ok().map(|path| std::fs::read_to_string(&path));
+    let user = match from_file {
+        Some(Ok(user)) => user.trim().to_owned(),
+        Some(Err(e)) => {
+            eprintln!("tessera-test-browser: cannot read TEST_BROWSER_USER_FILE: {e}");
+            return ExitCode::FAILURE;
+        }
+        None => std::env::var("TEST_BROWSER_USER").unwrap_or_else(|_| "alice".to_owned()),
+    };
     let password = std::env::var("TEST_BROWSER_PASSWORD").unwrap_or_else(|_| format!("{user}-demo-pw"));
     let cancel = std::env::var("TEST_BROWSER_CANCEL").is_ok_and(|v| v == "1");
     if let Ok(log) = std::env::var("TEST_BROWSER_LOG") {
@@ -34,6 +55,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    if user.is_empty() {
+        eprintln!("tessera-test-browser: nobody signs in (empty TEST_BROWSER_USER_FILE)");
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -43,7 +68,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(browse(&url, &user, &password, cancel)) {
         Ok(status) => {
-            eprintln!("tessera-test-browser: delivered the redirect (HTTP {status})");
+            eprintln!("tessera-test-browser: delivered the redirect (status {status})");
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -55,6 +80,11 @@ fn main() -> ExitCode {
 
 async fn browse(url: &str, user: &str, password: &str, cancel: bool) -> Result<u16, String> {
     let browser = Browser::new();
+    let authorization = url::Url::parse(url).map_err(|e| e.to_string())?.path().ends_with("/authorize");
+    if !authorization {
+        let (status, _body) = browser.get(url).await.map_err(|e| e.to_string())?;
+        return Ok(status.as_u16());
+    }
     let redirect = if cancel {
         match browser.open(url).await.map_err(|e| e.to_string())? {
             Page::SignIn(form) => match browser.submit(&form, &[], "cancel").await.map_err(|e| e.to_string())? {
@@ -66,6 +96,14 @@ async fn browse(url: &str, user: &str, password: &str, cancel: bool) -> Result<u
     } else {
         browser.sign_in(url, user, password).await.map_err(|e| e.to_string())?
     };
+    if !matches!(redirect.scheme(), "http" | "https") {
+        let handler = std::env::var("TEST_BROWSER_SCHEME_HANDLER").unwrap_or_else(|_| "xdg-open".to_owned());
+        let status = std::process::Command::new(&handler)
+            .arg(redirect.as_str())
+            .status()
+            .map_err(|e| format!("cannot start the scheme handler {handler}: {e}"))?;
+        return if status.success() { Ok(0) } else { Err(format!("the scheme handler {handler} failed ({status})")) };
+    }
     let (status, _body) = browser.get(redirect.as_str()).await.map_err(|e| e.to_string())?;
     Ok(status.as_u16())
 }

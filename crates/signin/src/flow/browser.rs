@@ -22,6 +22,9 @@ pub enum BrowserError {
         #[source]
         source: std::io::Error,
     },
+    /// The platform's opener (e.g. the desktop shell's) could not open it.
+    #[error("the system could not open the browser")]
+    Opener(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A test browser failed.
     #[error("the test browser failed: {0}")]
     Test(String),

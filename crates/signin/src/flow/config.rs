@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use openidconnect::{ClientId, IssuerUrl, RedirectUrl};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::error::SigninError;
@@ -173,22 +173,26 @@ impl SigninConfig {
     /// error names the setting.
     pub fn load_from(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SigninError> {
         let mut config = Self::demo();
-        if let Some(path) = file {
-            match std::fs::read_to_string(path) {
-                Ok(text) => {
-                    let file: FileConfig = toml::from_str(&text)
-                        .map_err(|source| SigninError::ConfigParse { path: path.to_owned(), source })?;
-                    config.apply_file(file)?;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(SigninError::ConfigRead { path: path.to_owned(), source }),
-            }
+        if let Some(file) = file.map(ConfigFile::read).transpose()?.flatten() {
+            config.apply_file(file)?;
         }
         config.apply_env(&|name| env(name).filter(|v| !v.trim().is_empty()))?;
         Ok(config)
     }
 
-    fn apply_file(&mut self, file: FileConfig) -> Result<(), SigninError> {
+    /// The configuration `file` describes over the demo defaults (no
+    /// environment): what a settings screen saves, checked before saving.
+    ///
+    /// # Errors
+    /// When a setting is invalid; the error names it.
+    pub fn from_file(file: &ConfigFile) -> Result<Self, SigninError> {
+        let mut config = Self::demo();
+        config.apply_file(file.clone())?;
+        config.apply_env(&|_| None)?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, file: ConfigFile) -> Result<(), SigninError> {
         if let Some(domain) = file.okta_domain {
             self.issuer = issuer_from_domain("okta_domain", &domain)?;
         }
@@ -264,18 +268,123 @@ impl SigninConfig {
     }
 }
 
-/// The `[file]` form: every key optional, unknown keys refused.
-#[derive(Debug, Default, Deserialize)]
+/// The environment variables the configuration reads, in the order they
+/// are applied.
+pub const ENV_NAMES: [&str; 9] = [
+    "OKTA_DOMAIN",
+    "OKTA_ISSUER",
+    "OKTA_CLIENT_ID",
+    "CLIENT_ID",
+    "OKTA_SCOPES",
+    "REDIRECT_URL",
+    "OKTA_PROMPT",
+    "ITEMS_API_URL",
+    "SIGNIN_TIMEOUT_SECS",
+];
+
+/// Where the provider (the issuer) a configuration signs in with comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderSource {
+    /// Nothing names one: the demo provider.
+    Demo,
+    /// The configuration file.
+    File,
+    /// The environment (or `.env`), which wins over the file.
+    Environment,
+}
+
+impl ProviderSource {
+    /// Finds where the provider comes from, as [`SigninConfig::load_from`]
+    /// would read it.
+    ///
+    /// # Errors
+    /// When the file exists but cannot be read or parsed.
+    pub fn find(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SigninError> {
+        let set = |name: &str| env(name).is_some_and(|v| !v.trim().is_empty());
+        if set("OKTA_ISSUER") || set("OKTA_DOMAIN") {
+            return Ok(Self::Environment);
+        }
+        let file = file.map(ConfigFile::read).transpose()?.flatten();
+        if file.is_some_and(|f| f.issuer.is_some() || f.okta_domain.is_some()) {
+            return Ok(Self::File);
+        }
+        Ok(Self::Demo)
+    }
+}
+
+/// The configuration file (`tessera.toml`): every key optional, unknown keys
+/// refused. The desktop's settings screen writes it; the CLI reads it too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileConfig {
-    okta_domain: Option<String>,
-    issuer: Option<String>,
-    client_id: Option<String>,
-    scopes: Option<String>,
-    redirect_url: Option<String>,
-    prompt: Option<String>,
-    items_api_url: Option<String>,
-    timeout_secs: Option<u64>,
+pub struct ConfigFile {
+    /// `https://{okta_domain}/oauth2/default` as the issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub okta_domain: Option<String>,
+    /// The issuer (wins over `okta_domain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The public client's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Space-separated scopes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<String>,
+    /// The redirect URL (loopback or custom scheme).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    /// The `prompt` for adding or switching accounts (empty: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The items API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items_api_url: Option<String>,
+    /// How long a browser sign-in may take, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+}
+
+impl ConfigFile {
+    /// Reads the file at `path`; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// [`SigninError::ConfigRead`], [`SigninError::ConfigParse`].
+    pub fn read(path: &Path) -> Result<Option<Self>, SigninError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text)
+                .map(Some)
+                .map_err(|source| SigninError::ConfigParse { path: path.to_owned(), source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SigninError::ConfigRead { path: path.to_owned(), source }),
+        }
+    }
+
+    /// Writes the file at `path` (creating its folder), replacing it in one
+    /// step: a reader sees the old file or the new one, never half of it.
+    ///
+    /// # Errors
+    /// [`SigninError::ConfigWrite`].
+    pub fn write(&self, path: &Path) -> Result<(), SigninError> {
+        let failed = |source: std::io::Error| SigninError::ConfigWrite { path: path.to_owned(), source };
+        let text = toml::to_string(self).map_err(|e| failed(std::io::Error::other(e)))?;
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(folder).map_err(failed)?;
+        let temporary = folder.join(format!(".{CONFIG_FILE_NAME}.tmp"));
+        std::fs::write(&temporary, text).map_err(failed)?;
+        std::fs::rename(&temporary, path).map_err(failed)
+    }
+
+    /// Removes the file (nothing to do when it does not exist).
+    ///
+    /// # Errors
+    /// [`SigninError::ConfigWrite`].
+    pub fn remove(path: &Path) -> Result<(), SigninError> {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(SigninError::ConfigWrite { path: path.to_owned(), source: e })
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Reads `KEY=value` pairs from a `.env` file (missing file: empty).

@@ -30,6 +30,15 @@ pub enum SigninError {
         #[source]
         source: std::io::Error,
     },
+    /// The configuration file could not be written.
+    #[error("cannot save the configuration file {}", path.display())]
+    ConfigWrite {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The configuration file is not valid TOML or has unknown keys.
     #[error("the configuration file {} is invalid", path.display())]
     ConfigParse {

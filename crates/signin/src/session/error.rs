@@ -73,6 +73,7 @@ fn signin_code(error: &SigninError) -> &'static str {
     match error {
         SigninError::InvalidSetting { .. }
         | SigninError::ConfigRead { .. }
+        | SigninError::ConfigWrite { .. }
         | SigninError::ConfigParse { .. }
         | SigninError::DotEnv { .. }
         | SigninError::PortInUse { .. }

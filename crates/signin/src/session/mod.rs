@@ -24,11 +24,13 @@
 //! threads, so every method can be called from async code.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use oauth2::{AccessToken, RefreshToken};
-use tokio::sync::OnceCell;
+use openidconnect::RedirectUrl;
+use tokio::sync::{OnceCell, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -36,9 +38,9 @@ use crate::account::{AccountKey, IdTokenText, SignedIn, TokenSet};
 use crate::accounts::{Account, AccountBook};
 use crate::flow::SigninError;
 use crate::flow::browser::{Browser, BrowserError};
-use crate::flow::config::SigninConfig;
+use crate::flow::config::{RedirectKind, SigninConfig};
 use crate::flow::device::{self, DeviceAuthorization, Sleep};
-use crate::flow::login::AuthOptions;
+use crate::flow::login::{self, AuthOptions, Callback};
 use crate::flow::loopback::{self, LoopbackRedirect};
 use crate::flow::pending::Now;
 use crate::flow::provider::{self, Provider};
@@ -54,6 +56,13 @@ pub use error::SessionError;
 /// An access token expiring within this margin is refreshed before use.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
+/// The longest [`Session::keep_fresh`] asks to wait between checks.
+pub const KEEP_FRESH_MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// How long [`Session::keep_fresh`] waits after a failed refresh (the
+/// provider unreachable) before trying again.
+pub const KEEP_FRESH_RETRY: Duration = Duration::from_secs(30);
+
 /// What the device grant shows the person: the user code and where to type it
 /// (RFC 8628 §3.3).
 pub type DeviceCodeInfo = DeviceAuthorization;
@@ -61,7 +70,9 @@ pub type DeviceCodeInfo = DeviceAuthorization;
 /// How to sign in.
 #[derive(Clone)]
 pub enum SignInMethod {
-    /// The system browser and a loopback redirect (RFC 8252 §7.3). `on_url`
+    /// The system browser, coming back by the configured redirect: a
+    /// loopback listener (RFC 8252 §7.3), or a private-use URI scheme (§7.1)
+    /// whose link the app hands to [`Session::deliver_deep_link`]. `on_url`
     /// is called with the authorization URL when no browser could be opened
     /// (print it; the sign-in keeps waiting).
     Browser {
@@ -96,6 +107,9 @@ pub struct WhoAmI {
     pub expires_at: SystemTime,
     /// The scopes granted (as the last token response said).
     pub scopes: Vec<String>,
+    /// When this process last refreshed the account's tokens (`None`: not
+    /// since the sign-in or the start).
+    pub refreshed_at: Option<SystemTime>,
 }
 
 /// What a sign-out did.
@@ -134,6 +148,11 @@ pub struct Session {
     device_sleep: Sleep,
     post_logout_redirect: Option<Url>,
     cancel: Mutex<CancellationToken>,
+    /// Sign-ins waiting for a deep link, by `state`.
+    deep_links: Mutex<HashMap<String, oneshot::Sender<Url>>>,
+    signing_in: AtomicBool,
+    refreshed_at: Mutex<HashMap<AccountKey, SystemTime>>,
+    changes: watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -159,7 +178,29 @@ impl Session {
             device_sleep: device::tokio_sleep(),
             post_logout_redirect: None,
             cancel: Mutex::new(CancellationToken::new()),
+            deep_links: Mutex::default(),
+            signing_in: AtomicBool::new(false),
+            refreshed_at: Mutex::default(),
+            changes: watch::Sender::new(0),
         }
+    }
+
+    /// Changes of the accounts or their tokens: the value counts them. It
+    /// moves after a sign-in, a switch, a refresh, an account needing a new
+    /// sign-in, and a sign-out — what a UI listens to.
+    #[must_use]
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Whether a sign-in is under way.
+    #[must_use]
+    pub fn is_signing_in(&self) -> bool {
+        self.signing_in.load(Ordering::SeqCst)
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// Uses this clock to decide when access tokens expire (tests move it).
@@ -221,7 +262,10 @@ impl Session {
         let mut book = self.book();
         let key = book.find(selector)?.key.clone();
         book.set_active(&key)?;
-        book.get(&key).cloned().ok_or(SessionError::NoAccount)
+        let account = book.get(&key).cloned().ok_or(SessionError::NoAccount)?;
+        drop(book);
+        self.changed();
+        Ok(account)
     }
 
     /// Cancels the sign-in in progress, if any (it fails with
@@ -247,6 +291,13 @@ impl Session {
     /// out, refused, a failed check), [`SessionError::Store`] when the refresh
     /// token cannot be saved, [`SessionError::Accounts`] when the book cannot.
     pub async fn sign_in(&self, method: SignInMethod, switching: bool) -> Result<Account, SessionError> {
+        self.signing_in.store(true, Ordering::SeqCst);
+        // Cleared however the sign-in ends, also when its future is dropped.
+        let _clear = ClearOnDrop(&self.signing_in);
+        self.sign_in_inner(method, switching).await
+    }
+
+    async fn sign_in_inner(&self, method: SignInMethod, switching: bool) -> Result<Account, SessionError> {
         let provider = self.provider().await?;
         let hint = self
             .book()
@@ -263,8 +314,12 @@ impl Session {
             *slot = CancellationToken::new();
             slot.clone()
         };
-        let signed_in = match method {
-            SignInMethod::Browser { browser, on_url } => {
+        let signed_in = match (method, &self.config.redirect) {
+            (SignInMethod::Browser { browser, on_url }, RedirectKind::Custom(redirect_uri)) => {
+                self.deep_link_sign_in(&provider, redirect_uri.clone(), &options, browser.as_ref(), &*on_url, &cancel)
+                    .await?
+            }
+            (SignInMethod::Browser { browser, on_url }, RedirectKind::Loopback { .. }) => {
                 let listener = LoopbackRedirect::for_redirect(&self.config.redirect).await?;
                 let no_browser = move |url: &Url, _: &BrowserError| on_url(url);
                 loopback::sign_in(
@@ -280,7 +335,7 @@ impl Session {
                 )
                 .await?
             }
-            SignInMethod::Device { on_code } => {
+            (SignInMethod::Device { on_code }, _) => {
                 let authorization = device::start(&provider, &self.config.client_id, &self.config.scopes).await?;
                 on_code(&authorization);
                 device::finish(&provider, authorization, self.device_sleep.clone(), &cancel).await?
@@ -312,8 +367,10 @@ impl Session {
         }
         let account = self.book().upsert(&signed_in)?.clone();
         let tokens = self.in_memory(signed_in.tokens);
-        self.tokens().insert(key, tokens);
+        self.tokens().insert(key.clone(), tokens);
+        self.refreshed_at().remove(&key);
         tracing::info!(account = %account.id(), "signed in");
+        self.changed();
         Ok(account)
     }
 
@@ -350,7 +407,59 @@ impl Session {
         let key = self.active_key()?;
         let tokens = self.token_for(&key, None).await?;
         let account = self.book().get(&key).cloned().ok_or(SessionError::NoAccount)?;
-        Ok(WhoAmI { account, expires_at: tokens.expires_at, scopes: tokens.scopes })
+        let refreshed_at = self.refreshed_at().get(&key).copied();
+        Ok(WhoAmI { account, expires_at: tokens.expires_at, scopes: tokens.scopes, refreshed_at })
+    }
+
+    /// Hands in a deep link (`com.example.tessera:/callback?code=…&state=…`)
+    /// the OS delivered to the app: the browser sign-in waiting under its
+    /// `state` completes with it (every check of the code flow still runs
+    /// there). A link for no waiting sign-in, or to another path or scheme,
+    /// is refused here and the waiting sign-in, if any, keeps waiting.
+    ///
+    /// # Errors
+    /// [`SigninError::BadCallback`] for a link that is not this app's
+    /// redirect, [`SigninError::MissingState`], [`SigninError::UnknownState`]
+    /// when no sign-in waits under its `state`.
+    pub fn deliver_deep_link(&self, link: &Url) -> Result<(), SessionError> {
+        let RedirectKind::Custom(expected) = &self.config.redirect else {
+            return Err(SigninError::BadCallback("this app does not sign in through links".to_owned()).into());
+        };
+        let expected = expected.url();
+        if link.scheme() != expected.scheme() || link.path() != expected.path() {
+            return Err(SigninError::BadCallback("the link is not this app's sign-in redirect".to_owned()).into());
+        }
+        let callback = Callback::from_url(link)?;
+        let state = callback.state().ok_or(SigninError::MissingState)?;
+        let waiting = self.deep_links.lock().unwrap_or_else(PoisonError::into_inner).remove(state);
+        let sender = waiting.ok_or(SigninError::UnknownState)?;
+        sender.send(link.clone()).map_err(|_| SessionError::Signin(SigninError::UnknownState))
+    }
+
+    /// Keeps the active account's access token fresh in the background:
+    /// refreshes it when it expires within [`REFRESH_MARGIN`], and answers
+    /// how long to wait before calling again (until the next refresh is
+    /// due, at most [`KEEP_FRESH_MAX_WAIT`]; [`KEEP_FRESH_RETRY`] after a
+    /// failure such as the provider being unreachable — the session is kept
+    /// and the refresh retried). An account whose refresh token was refused
+    /// is marked as needing a sign-in (subscribers hear of it).
+    pub async fn keep_fresh(&self) -> Duration {
+        let Ok(key) = self.active_key() else { return KEEP_FRESH_MAX_WAIT };
+        if self.book().get(&key).is_some_and(|a| a.needs_sign_in) {
+            return KEEP_FRESH_MAX_WAIT;
+        }
+        match self.token_for(&key, None).await {
+            Ok(tokens) => {
+                let due = tokens.expires_at.checked_sub(REFRESH_MARGIN).unwrap_or(tokens.expires_at);
+                let wait = due.duration_since((self.now)()).unwrap_or(Duration::ZERO);
+                wait.clamp(Duration::from_secs(1), KEEP_FRESH_MAX_WAIT)
+            }
+            Err(SessionError::SignInRequired { .. }) => KEEP_FRESH_MAX_WAIT,
+            Err(error) => {
+                tracing::warn!(code = error.code(), %error, "background refresh failed; will retry");
+                KEEP_FRESH_RETRY
+            }
+        }
     }
 
     /// Signs one account out (`selector`, else the active one): revokes its
@@ -438,7 +547,9 @@ impl Session {
         let logout_url = self.logout_url(id_token.as_ref()).await;
         let account = self.book().remove(&key)?;
         self.refresh_locks.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+        self.refreshed_at().remove(&key);
         tracing::info!(account = %account.id(), "signed out");
+        self.changed();
         Ok(SignedOut { account, logout_url, revocation_error })
     }
 
@@ -529,6 +640,8 @@ impl Session {
                     let (store, key) = (self.store.clone(), key.clone());
                     blocking(move || store.save(&key, &rotated)).await?;
                 }
+                self.refreshed_at().insert(key.clone(), (self.now)());
+                self.changed();
                 Ok(tokens)
             }
             Err(error @ (SigninError::RefreshTokenRejected { .. } | SigninError::IdentityChanged)) => {
@@ -557,6 +670,7 @@ impl Session {
             }
             book.get(key).map_or_else(|| key.subject.clone(), |a| a.display_name().to_owned())
         };
+        self.changed();
         SessionError::SignInRequired { account, source: cause.map(Box::new) }
     }
 
@@ -591,6 +705,45 @@ impl Session {
 
     fn tokens(&self) -> MutexGuard<'_, HashMap<AccountKey, TokenSet>> {
         self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn refreshed_at(&self) -> MutexGuard<'_, HashMap<AccountKey, SystemTime>> {
+        self.refreshed_at.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A browser sign-in coming back through a deep link: the authorization
+    /// request is made for `redirect_uri`, the browser opened, and the
+    /// sign-in waits (for the timeout, or until cancelled) for
+    /// [`deliver_deep_link`](Self::deliver_deep_link) to hand in the link
+    /// carrying its `state`.
+    async fn deep_link_sign_in(
+        &self,
+        provider: &Provider,
+        redirect_uri: RedirectUrl,
+        options: &AuthOptions,
+        browser: &dyn Browser,
+        on_url: &(dyn Fn(&Url) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<SignedIn, SessionError> {
+        let (url, pending) =
+            login::begin(provider, &self.config.client_id, redirect_uri, &self.config.scopes, options)?;
+        let (sender, receiver) = oneshot::channel();
+        let state = pending.state().to_owned();
+        self.deep_links.lock().unwrap_or_else(PoisonError::into_inner).insert(state.clone(), sender);
+        // However this ends, the link for this sign-in is no longer awaited.
+        let _forget = ForgetOnDrop { links: &self.deep_links, state };
+        if let Err(error) = browser.open(&url) {
+            tracing::warn!(%error, "could not open the browser");
+            on_url(&url);
+        }
+        let timeout = self.config.timeout;
+        let link = tokio::select! {
+            link = receiver => link.map_err(|_| SigninError::Cancelled)?,
+            () = cancel.cancelled() => return Err(SigninError::Cancelled.into()),
+            () = tokio::time::sleep(timeout) => return Err(SigninError::TimedOut { after: timeout }.into()),
+        };
+        let callback = Callback::from_url(&link)?;
+        Ok(login::complete(provider, pending, &callback).await?)
     }
 
     async fn provider(&self) -> Result<Arc<Provider>, SessionError> {
@@ -634,6 +787,28 @@ impl Session {
                 })
             })
             .await
+    }
+}
+
+/// Removes a deep-link waiter when its sign-in ends (also when the sign-in's
+/// future is dropped).
+struct ForgetOnDrop<'a> {
+    links: &'a Mutex<HashMap<String, oneshot::Sender<Url>>>,
+    state: String,
+}
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.links.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.state);
+    }
+}
+
+/// Clears a flag when dropped.
+struct ClearOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }
 

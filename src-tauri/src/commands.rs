@@ -1,0 +1,243 @@
+//! The `#[tauri::command]`s the webview may call (`ui/IPC.md`): each adapts
+//! one [`Desktop`] method. Each is declared in `build.rs`'s app manifest and
+//! granted in `src-tauri/capabilities/`.
+
+use std::sync::Arc;
+
+use items_client::{ItemPatch, ListOptions, NewItem};
+use serde::Serialize;
+use signin::flow::browser::{Browser, BrowserError};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri_plugin_opener::OpenerExt;
+use url::Url;
+
+use crate::desktop::Desktop;
+use crate::ipc::{
+    AccountView, AppInfo, IpcError, ItemPageView, ItemView, SessionDetails, SessionState, Settings, SettingsInput,
+    SignOutView,
+};
+
+/// The event telling the webview that accounts or tokens changed.
+pub const SESSION_CHANGED: &str = "session-changed";
+
+/// The event reporting a browser sign-in's progress.
+pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";
+
+/// The payload of [`SIGN_IN_PROGRESS`]. `url` (only with `browser-failed`)
+/// is the authorization URL, which carries no token.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    /// `waiting`, `browser-failed`, `done`, `failed`.
+    pub phase: &'static str,
+    /// The URL to open by hand.
+    pub url: Option<String>,
+}
+
+/// The system browser through `tauri-plugin-opener`. `$BROWSER`, when set,
+/// names the program to open URLs with (as `xdg-open` honours it); the tests
+/// set it to their HTTP-driver browser.
+pub struct OpenerBrowser<R: Runtime> {
+    app: AppHandle<R>,
+}
+
+impl<R: Runtime> OpenerBrowser<R> {
+    /// The opener of `app`.
+    #[must_use]
+    pub fn new(app: AppHandle<R>) -> Self {
+        Self { app }
+    }
+
+    /// Opens `url` in the browser.
+    ///
+    /// # Errors
+    /// When the opener fails.
+    pub fn open_url(&self, url: &Url) -> Result<(), BrowserError> {
+        let with = std::env::var("BROWSER").ok().filter(|v| !v.trim().is_empty());
+        self.app.opener().open_url(url.as_str(), with).map_err(|e| BrowserError::Opener(Box::new(e)))
+    }
+}
+
+impl<R: Runtime> Browser for OpenerBrowser<R> {
+    fn open(&self, url: &Url) -> Result<(), BrowserError> {
+        self.open_url(url)
+    }
+}
+
+/// Brings the main window to the front (the browser had it).
+pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let shown = window.unminimize().and_then(|()| window.show()).and_then(|()| window.set_focus());
+        if let Err(error) = shown {
+            tracing::debug!(%error, "could not bring the window to the front");
+        }
+    }
+}
+
+fn progress<R: Runtime>(app: &AppHandle<R>, phase: &'static str, url: Option<&Url>) {
+    let payload = Progress { phase, url: url.map(Url::to_string) };
+    if let Err(error) = app.emit(SIGN_IN_PROGRESS, payload) {
+        tracing::debug!(%error, "could not emit the sign-in progress");
+    }
+}
+
+/// The app and where it signs in.
+#[tauri::command]
+pub fn app_info(desktop: State<'_, Desktop>) -> AppInfo {
+    desktop.app_info()
+}
+
+/// The accounts and the active one.
+#[tauri::command]
+pub fn session_state(desktop: State<'_, Desktop>) -> SessionState {
+    desktop.session_state()
+}
+
+/// The session panel's facts.
+#[tauri::command]
+pub async fn session_details(desktop: State<'_, Desktop>) -> Result<Option<SessionDetails>, IpcError> {
+    desktop.session_details().await
+}
+
+/// Signs someone in through the system browser; resolves when it came back.
+#[tauri::command]
+pub async fn sign_in<R: Runtime>(
+    app: AppHandle<R>,
+    desktop: State<'_, Desktop>,
+    add: bool,
+) -> Result<AccountView, IpcError> {
+    let browser: Arc<dyn Browser> = Arc::new(OpenerBrowser::new(app.clone()));
+    let emitter = app.clone();
+    let on_url = Arc::new(move |url: &Url| progress(&emitter, "browser-failed", Some(url)));
+    progress(&app, "waiting", None);
+    let result = desktop.sign_in(add, browser, on_url).await;
+    progress(&app, if result.is_ok() { "done" } else { "failed" }, None);
+    show_main_window(&app);
+    result
+}
+
+/// Cancels the sign-in under way.
+#[tauri::command]
+pub fn cancel_sign_in(desktop: State<'_, Desktop>) {
+    desktop.cancel_sign_in();
+}
+
+/// Switches to another signed-in account, without the browser.
+#[tauri::command]
+pub async fn switch_account(desktop: State<'_, Desktop>, id: String) -> Result<AccountView, IpcError> {
+    desktop.switch_account(&id).await
+}
+
+/// Signs an account out, here and (in the browser) at the provider.
+#[tauri::command]
+pub async fn sign_out<R: Runtime>(
+    app: AppHandle<R>,
+    desktop: State<'_, Desktop>,
+    id: String,
+) -> Result<SignOutView, IpcError> {
+    let browser = OpenerBrowser::new(app);
+    desktop.sign_out(&id, true, |url| browser.open_url(url).map_err(|e| e.to_string())).await
+}
+
+/// Removes an account: revokes and forgets its sign-in, no browser.
+#[tauri::command]
+pub async fn remove_account(desktop: State<'_, Desktop>, id: String) -> Result<SignOutView, IpcError> {
+    desktop.sign_out(&id, false, |_| Ok(())).await
+}
+
+/// A page of items.
+#[tauri::command]
+pub async fn list_items(
+    desktop: State<'_, Desktop>,
+    q: Option<String>,
+    tag: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> Result<ItemPageView, IpcError> {
+    let options = ListOptions { limit, cursor, q: q.filter(|q| !q.is_empty()), tag: tag.filter(|t| !t.is_empty()) };
+    desktop.list_items(&options).await.map(ItemPageView::from)
+}
+
+/// One item.
+#[tauri::command]
+pub async fn get_item(desktop: State<'_, Desktop>, id: String) -> Result<ItemView, IpcError> {
+    desktop.get_item(&id).await.map(ItemView::from)
+}
+
+/// Creates an item.
+#[tauri::command]
+pub async fn create_item(desktop: State<'_, Desktop>, item: NewItem) -> Result<ItemView, IpcError> {
+    desktop.create_item(&item).await.map(ItemView::from)
+}
+
+/// Changes an item.
+#[tauri::command]
+pub async fn update_item(desktop: State<'_, Desktop>, id: String, patch: ItemPatch) -> Result<ItemView, IpcError> {
+    desktop.update_item(&id, &patch).await.map(ItemView::from)
+}
+
+/// Deletes an item.
+#[tauri::command]
+pub async fn delete_item(desktop: State<'_, Desktop>, id: String) -> Result<(), IpcError> {
+    desktop.delete_item(&id).await
+}
+
+/// The settings.
+#[tauri::command]
+pub fn get_settings(desktop: State<'_, Desktop>) -> Settings {
+    desktop.settings()
+}
+
+/// Checks and saves the settings.
+#[tauri::command]
+pub async fn save_settings(desktop: State<'_, Desktop>, settings: SettingsInput) -> Result<AppInfo, IpcError> {
+    desktop.save_settings(&settings).await
+}
+
+/// Back to the demo provider.
+#[tauri::command]
+pub async fn use_demo(desktop: State<'_, Desktop>) -> Result<AppInfo, IpcError> {
+    desktop.use_demo().await
+}
+
+/// The names of the commands above, as `build.rs` declares them.
+pub const NAMES: [&str; 16] = [
+    "app_info",
+    "session_state",
+    "session_details",
+    "sign_in",
+    "cancel_sign_in",
+    "switch_account",
+    "sign_out",
+    "remove_account",
+    "list_items",
+    "get_item",
+    "create_item",
+    "update_item",
+    "delete_item",
+    "get_settings",
+    "save_settings",
+    "use_demo",
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn build_rs_declares_exactly_these_commands_and_the_capability_grants_them() {
+        let build = include_str!("../build.rs");
+        let declared: Vec<&str> = build
+            .split_once("const COMMANDS: &[&str] = &[")
+            .and_then(|(_, rest)| rest.split_once("];"))
+            .map(|(list, _)| list.split(',').map(|s| s.trim().trim_matches('"')).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        assert_eq!(declared, super::NAMES);
+        let capability: serde_json::Value = serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+        let granted: Vec<&str> =
+            capability["permissions"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+        for name in super::NAMES {
+            let permission = format!("allow-{}", name.replace('_', "-"));
+            assert!(granted.contains(&permission.as_str()), "{permission} is not granted");
+        }
+        let plugins: Vec<&&str> = granted.iter().filter(|p| p.contains(':') && !p.starts_with("core:event:")).collect();
+        assert!(plugins.is_empty(), "the webview needs no plugin permission: {plugins:?}");
+    }
+}

@@ -1,0 +1,568 @@
+//! The desktop app's state, without Tauri: which provider it signs in with
+//! (the demo stack or a configured one), the session over the keyring, the
+//! items client, and the settings. The `#[tauri::command]`s in
+//! [`commands`](crate::commands) only adapt these methods; the tests drive
+//! them directly.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use demo::DemoStack;
+use items_client::{Item, ItemPage, ItemPatch, ItemsClient, ListOptions, NewItem};
+use signin::accounts::AccountBook;
+use signin::flow::SigninError;
+use signin::flow::browser::Browser;
+use signin::flow::config::{
+    ConfigFile, DEFAULT_ITEMS_API, DEFAULT_PROMPT, DEFAULT_SCOPES, ENV_NAMES, ProviderSource, RedirectKind,
+    SigninConfig,
+};
+use signin::flow::provider::{self, Provider};
+use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
+use signin::{Session, SignInMethod};
+use tokio::sync::watch;
+use url::Url;
+
+use crate::ipc::{
+    AccountView, AppInfo, DemoUser, IpcError, KeyringInfo, Mode, Redirect, SessionDetails, SessionState, Settings,
+    SettingsInput, SignOutView, unix_seconds,
+};
+
+/// The app's private-use URI scheme (RFC 8252 §7.1), as registered in
+/// `tauri.conf.json` (`plugins.deep-link.desktop.schemes`).
+pub const DEEP_LINK_SCHEME: &str = "com.example.tessera";
+
+/// The path of the deep-link redirect.
+pub const DEEP_LINK_PATH: &str = "/callback";
+
+/// How long saving the settings waits for the provider's discovery document.
+pub const DISCOVERY_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A setting lookup (the process environment with `.env`, or a test's map).
+pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Where the app reads and keeps things (tests point these at temporary
+/// folders and a memory store).
+#[derive(Clone)]
+pub struct Options {
+    /// The configuration file (`tessera.toml`) the settings screen writes.
+    pub config_file: Option<PathBuf>,
+    /// The account book of configured providers.
+    pub accounts_file: Option<PathBuf>,
+    /// Environment lookup.
+    pub env: Env,
+    /// The token store for configured providers; `None`: the OS keyring
+    /// (memory only, with a warning, when there is none).
+    pub store: Option<Arc<dyn TokenStore>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("config_file", &self.config_file)
+            .field("accounts_file", &self.accounts_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Options {
+    /// As the installed app runs: the platform's config and data folders,
+    /// the process environment over a `.env` in the working folder, the OS
+    /// keyring.
+    ///
+    /// # Errors
+    /// When `.env` exists but cannot be read.
+    pub fn from_process() -> Result<Self, SigninError> {
+        let dotenv = signin::flow::config::read_dotenv(Path::new(".env"))?;
+        let env: Env = Arc::new(move |name: &str| {
+            std::env::var(name).ok().or_else(|| dotenv.get(name).cloned()).filter(|v| !v.trim().is_empty())
+        });
+        Ok(Self {
+            config_file: SigninConfig::default_file(),
+            accounts_file: AccountBook::default_path().ok(),
+            env,
+            store: None,
+        })
+    }
+}
+
+/// One configuration of the app: a session and its items client.
+struct Current {
+    session: Arc<Session>,
+    items: ItemsClient<Arc<Session>>,
+    mode: Mode,
+    source: ProviderSource,
+    keyring: KeyringInfo,
+    /// The demo stack, kept running as long as this configuration is used.
+    _demo: Option<DemoStack>,
+}
+
+/// The desktop app's state (see the [module docs](self)).
+pub struct Desktop {
+    options: Options,
+    current: RwLock<Arc<Current>>,
+    /// Bumped when the configuration is replaced (settings saved).
+    reconfigured: watch::Sender<u64>,
+    /// One sign-in at a time.
+    signing_in: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Desktop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desktop").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl Desktop {
+    /// Starts the app's state: the demo stack when no provider is
+    /// configured, else the configured provider with the keyring.
+    ///
+    /// # Errors
+    /// When the configuration is invalid or the demo stack does not start.
+    pub async fn start(options: Options) -> Result<Self, IpcError> {
+        let current = configure(&options).await?;
+        Ok(Self {
+            options,
+            current: RwLock::new(Arc::new(current)),
+            reconfigured: watch::Sender::new(0),
+            signing_in: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn current(&self) -> Arc<Current> {
+        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The session in use (it changes when the settings are saved).
+    #[must_use]
+    pub fn session(&self) -> Arc<Session> {
+        self.current().session.clone()
+    }
+
+    /// The app and where it signs in.
+    #[must_use]
+    pub fn app_info(&self) -> AppInfo {
+        let current = self.current();
+        let config = current.session.config();
+        let demo_users = if current.mode == Mode::Demo {
+            demo::USERS
+                .iter()
+                .map(|(username, password)| DemoUser { username: (*username).into(), password: (*password).into() })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        AppInfo {
+            mode: current.mode,
+            name: "Tessera",
+            version: env!("CARGO_PKG_VERSION"),
+            issuer: config.issuer.to_string(),
+            client_id: config.client_id.to_string(),
+            items_api: config.items_api.to_string(),
+            redirect: redirect_of(config),
+            keyring: current.keyring.clone(),
+            demo_users,
+        }
+    }
+
+    /// The accounts and the active one.
+    #[must_use]
+    pub fn session_state(&self) -> SessionState {
+        let session = self.session();
+        let active = session.active().map(|a| a.key);
+        let accounts: Vec<AccountView> =
+            session.accounts().iter().map(|a| AccountView::new(a, Some(&a.key) == active.as_ref())).collect();
+        SessionState {
+            active: accounts.iter().find(|a| a.active).cloned(),
+            accounts,
+            signing_in: session.is_signing_in(),
+        }
+    }
+
+    /// The session panel's facts about the active account (refreshing its
+    /// access token when due); `None` when nobody is signed in.
+    ///
+    /// # Errors
+    /// `sign_in_required`, `provider_unreachable`, …
+    pub async fn session_details(&self) -> Result<Option<SessionDetails>, IpcError> {
+        let session = self.session();
+        if session.active().is_none() {
+            return Ok(None);
+        }
+        let who = session.whoami().await?;
+        Ok(Some(SessionDetails {
+            account: AccountView::new(&who.account, true),
+            issuer: who.account.key.issuer.clone(),
+            subject: who.account.key.subject.clone(),
+            can_write: who.scopes.iter().any(|s| s == demo::WRITE_SCOPE),
+            scopes: who.scopes,
+            expires_at: unix_seconds(who.expires_at),
+            last_refresh: who.refreshed_at.map(unix_seconds),
+        }))
+    }
+
+    /// Signs someone in through the system browser (`browser`); `add` asks
+    /// the provider for credentials even when its session is alive (the
+    /// configured `prompt`). Resolves when the browser came back.
+    ///
+    /// # Errors
+    /// `busy` when a sign-in is already under way; `cancelled`, `timeout`,
+    /// `access_denied`, `provider_unreachable`, `sign_in_failed`, …
+    pub async fn sign_in(
+        &self,
+        add: bool,
+        browser: Arc<dyn Browser>,
+        on_url: Arc<dyn Fn(&Url) + Send + Sync>,
+    ) -> Result<AccountView, IpcError> {
+        let Ok(_one_at_a_time) = self.signing_in.try_lock() else {
+            return Err(IpcError::new("busy", "a sign-in is already under way; finish or cancel it first"));
+        };
+        let session = self.session();
+        let account = session.sign_in(SignInMethod::Browser { browser, on_url }, add).await?;
+        Ok(AccountView::new(&account, true))
+    }
+
+    /// Cancels the sign-in under way, if any.
+    pub fn cancel_sign_in(&self) {
+        self.session().cancel_sign_in();
+    }
+
+    /// Hands a deep link the OS delivered to the waiting sign-in.
+    ///
+    /// # Errors
+    /// When the link is not this app's redirect or no sign-in waits for it.
+    pub fn deliver_deep_link(&self, link: &Url) -> Result<(), IpcError> {
+        Ok(self.session().deliver_deep_link(link)?)
+    }
+
+    /// Makes `id` the active account and checks, without the browser, that
+    /// its saved sign-in still works (a refresh when its access token is not
+    /// in memory).
+    ///
+    /// # Errors
+    /// `no_account`; `sign_in_required` when its refresh token no longer
+    /// works (the account is then active and marked as needing a sign-in).
+    pub async fn switch_account(&self, id: &str) -> Result<AccountView, IpcError> {
+        let session = self.session();
+        let account = session.use_account(id)?;
+        session.access_token().await?;
+        Ok(AccountView::new(&account, true))
+    }
+
+    /// Signs `id` out: revokes and forgets its refresh token, removes the
+    /// account, and hands the provider's logout URL (RP-initiated logout) to
+    /// `open_logout` when `browser_logout` (it answers whether it opened it).
+    ///
+    /// # Errors
+    /// `no_account`; `keyring` when the token cannot be deleted (the account
+    /// is kept).
+    pub async fn sign_out(
+        &self,
+        id: &str,
+        browser_logout: bool,
+        open_logout: impl FnOnce(&Url) -> Result<(), String>,
+    ) -> Result<SignOutView, IpcError> {
+        let session = self.session();
+        let signed_out = session.sign_out_account(Some(id)).await?;
+        let mut warnings = Vec::new();
+        if let Some(error) = &signed_out.revocation_error {
+            warnings.push(format!("the provider could not be told ({error}); the sign-in was removed here"));
+        }
+        let mut logout_opened = false;
+        if browser_logout && let Some(url) = &signed_out.logout_url {
+            match open_logout(url) {
+                Ok(()) => logout_opened = true,
+                Err(error) => warnings.push(format!("the browser could not be opened to sign out there: {error}")),
+            }
+        }
+        Ok(SignOutView {
+            account: AccountView::new(&signed_out.account, false),
+            logout_opened,
+            warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
+        })
+    }
+
+    /// A page of the active account's items.
+    ///
+    /// # Errors
+    /// The items client's errors as IPC codes.
+    pub async fn list_items(&self, options: &ListOptions) -> Result<ItemPage, IpcError> {
+        Ok(self.current().items.list(options).await?)
+    }
+
+    /// One item.
+    ///
+    /// # Errors
+    /// `not_found`, …
+    pub async fn get_item(&self, id: &str) -> Result<Item, IpcError> {
+        Ok(self.current().items.get(id).await?)
+    }
+
+    /// Creates an item.
+    ///
+    /// # Errors
+    /// `invalid` (with the field), `missing_scope`, …
+    pub async fn create_item(&self, item: &NewItem) -> Result<Item, IpcError> {
+        Ok(self.current().items.create(item).await?)
+    }
+
+    /// Changes an item.
+    ///
+    /// # Errors
+    /// `invalid`, `not_found`, `missing_scope`, …
+    pub async fn update_item(&self, id: &str, patch: &ItemPatch) -> Result<Item, IpcError> {
+        Ok(self.current().items.update(id, patch).await?)
+    }
+
+    /// Deletes an item.
+    ///
+    /// # Errors
+    /// `not_found`, `missing_scope`, …
+    pub async fn delete_item(&self, id: &str) -> Result<(), IpcError> {
+        Ok(self.current().items.delete(id).await?)
+    }
+
+    /// The settings screen's values.
+    #[must_use]
+    pub fn settings(&self) -> Settings {
+        let current = self.current();
+        let config = current.session.config();
+        let env_overrides =
+            ENV_NAMES.iter().filter(|name| (self.options.env)(name).is_some()).map(|name| (*name).to_owned()).collect();
+        let (source, issuer, client_id) = match current.source {
+            ProviderSource::Demo => ("demo", String::new(), String::new()),
+            ProviderSource::File => ("file", config.issuer.to_string(), config.client_id.to_string()),
+            ProviderSource::Environment => ("environment", config.issuer.to_string(), config.client_id.to_string()),
+        };
+        let configured = current.mode == Mode::Configured;
+        Settings {
+            source,
+            env_overrides,
+            issuer,
+            client_id,
+            scopes: if configured { config.scopes.join(" ") } else { DEFAULT_SCOPES.to_owned() },
+            redirect: redirect_of(config),
+            deep_link_scheme: DEEP_LINK_SCHEME,
+            prompt: config.prompt.clone().unwrap_or_default(),
+            items_api: if configured { config.items_api.to_string() } else { DEFAULT_ITEMS_API.to_owned() },
+        }
+    }
+
+    /// Checks and saves the settings: every value is validated, and the
+    /// provider's discovery document fetched, before anything is written;
+    /// then the app signs in with the new provider (accounts of the old one
+    /// stay in the book and the keyring).
+    ///
+    /// # Errors
+    /// `settings_invalid` (with the field) or `discovery_failed`; nothing is
+    /// saved then.
+    pub async fn save_settings(&self, input: &SettingsInput) -> Result<AppInfo, IpcError> {
+        let file = config_file_from(input);
+        let config = SigninConfig::from_file(&file).map_err(settings_error)?;
+        let http = provider::http_client()?;
+        let discovered =
+            tokio::time::timeout(DISCOVERY_CHECK_TIMEOUT, Provider::discover_uncached(&config.issuer, &http))
+                .await
+                .map_err(|_| {
+                    IpcError::new("discovery_failed", format!("{} did not answer in time", config.issuer.as_str()))
+                        .with_field("issuer")
+                })?;
+        if let Err(error) = discovered {
+            let message = format!(
+                "this provider could not be checked; is the issuer right? ({})",
+                crate::ipc::message_with_causes(&error)
+            );
+            return Err(IpcError::new("discovery_failed", message).with_field("issuer"));
+        }
+        let path = self.config_path()?;
+        file.write(&path)?;
+        tracing::info!(issuer = %config.issuer.as_str(), "settings saved");
+        self.reconfigure().await
+    }
+
+    /// Forgets the provider settings (the file) and goes back to the demo
+    /// (unless the environment names a provider).
+    ///
+    /// # Errors
+    /// When the file cannot be removed or the demo stack does not start.
+    pub async fn use_demo(&self) -> Result<AppInfo, IpcError> {
+        ConfigFile::remove(&self.config_path()?)?;
+        self.reconfigure().await
+    }
+
+    /// Keeps the active account's tokens fresh (see [`Session::keep_fresh`]);
+    /// answers how long to wait before calling again.
+    pub async fn keep_fresh(&self) -> Duration {
+        self.session().keep_fresh().await
+    }
+
+    /// Calls `on_change` whenever the accounts, the active account, its
+    /// tokens or the configuration change; runs until the app ends.
+    pub async fn watch_changes(&self, on_change: impl Fn()) {
+        let mut reconfigured = self.reconfigured.subscribe();
+        loop {
+            let mut changes = self.session().subscribe();
+            loop {
+                tokio::select! {
+                    changed = changes.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        on_change();
+                    }
+                    changed = reconfigured.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        on_change();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits until the configuration is replaced or the session changes (the
+    /// background refresh's alarm clock).
+    pub async fn changed(&self) {
+        let mut reconfigured = self.reconfigured.subscribe();
+        let mut changes = self.session().subscribe();
+        tokio::select! {
+            _ = changes.changed() => {}
+            _ = reconfigured.changed() => {}
+        }
+    }
+
+    fn config_path(&self) -> Result<PathBuf, IpcError> {
+        self.options
+            .config_file
+            .clone()
+            .ok_or_else(|| IpcError::new("settings_invalid", "this system has no folder for configuration files"))
+    }
+
+    async fn reconfigure(&self) -> Result<AppInfo, IpcError> {
+        self.cancel_sign_in();
+        let current = configure(&self.options).await?;
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(current);
+        self.reconfigured.send_modify(|n| *n = n.wrapping_add(1));
+        Ok(self.app_info())
+    }
+}
+
+/// Builds the configuration the options describe.
+async fn configure(options: &Options) -> Result<Current, IpcError> {
+    let env = options.env.clone();
+    let file = options.config_file.as_deref();
+    let source = ProviderSource::find(file, |name| env(name))?;
+    let mut config = SigninConfig::load_from(file, |name| env(name))?;
+    if source == ProviderSource::Demo {
+        let stack = DemoStack::start().await.map_err(|e| IpcError::new("internal", e.to_string()))?;
+        stack.configure(&mut config).map_err(|e| IpcError::new("internal", e.to_string()))?;
+        // The demo provider lives in this process: its sign-ins end with it,
+        // so they are kept in memory, not in the keyring or the real book.
+        let book = AccountBook::empty(stack.folder().join("accounts.json"));
+        let session = Arc::new(Session::new(config, Arc::new(MemoryStore::new()), book));
+        let items = ItemsClient::new(session.config().items_api.clone(), session.clone())
+            .map_err(|e| IpcError::new("internal", e.to_string()))?;
+        tracing::info!(issuer = %stack.issuer(), "demo mode");
+        return Ok(Current {
+            session,
+            items,
+            mode: Mode::Demo,
+            source,
+            keyring: KeyringInfo { kind: "memory", warning: None },
+            _demo: Some(stack),
+        });
+    }
+    let (store, keyring) = match &options.store {
+        Some(store) => (store.clone(), KeyringInfo { kind: "keyring", warning: None }),
+        None => open_keyring().await,
+    };
+    let book = match &options.accounts_file {
+        Some(path) => AccountBook::load(path.clone()).map_err(signin::SessionError::from)?,
+        None => {
+            return Err(IpcError::new("internal", "this system has no folder for the account list"));
+        }
+    };
+    let session = Arc::new(Session::new(config, store, book));
+    let items = ItemsClient::new(session.config().items_api.clone(), session.clone())
+        .map_err(|e| IpcError::new("internal", e.to_string()))?;
+    Ok(Current { session, items, mode: Mode::Configured, source, keyring, _demo: None })
+}
+
+/// The OS keyring, checked with a probe; memory (and the reason) when it
+/// cannot be used. The Secret Service client blocks: run off the runtime.
+async fn open_keyring() -> (Arc<dyn TokenStore>, KeyringInfo) {
+    let opened = tokio::task::spawn_blocking(|| {
+        KeyringStore::open(KeyringBackend::SecretService).and_then(|store| store.probe().map(|()| store))
+    })
+    .await;
+    match opened {
+        Ok(Ok(store)) => (Arc::new(store), KeyringInfo { kind: "keyring", warning: None }),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "no keyring: sign-ins are kept in memory only");
+            let warning = format!(
+                "Your sign-ins will not be remembered after you quit: {}",
+                crate::ipc::message_with_causes(&error)
+            );
+            (Arc::new(MemoryStore::new()), KeyringInfo { kind: "memory", warning: Some(warning) })
+        }
+        Err(error) => {
+            let warning = format!("Your sign-ins will not be remembered after you quit: {error}");
+            (Arc::new(MemoryStore::new()), KeyringInfo { kind: "memory", warning: Some(warning) })
+        }
+    }
+}
+
+fn redirect_of(config: &SigninConfig) -> Redirect {
+    match config.redirect {
+        RedirectKind::Loopback { .. } => Redirect::Loopback,
+        RedirectKind::Custom(_) => Redirect::DeepLink,
+    }
+}
+
+/// The file the settings screen writes for `input`.
+fn config_file_from(input: &SettingsInput) -> ConfigFile {
+    let issuer = input.issuer.trim();
+    let (issuer, okta_domain) =
+        if issuer.contains("://") { (Some(issuer.to_owned()), None) } else { (None, Some(issuer.to_owned())) };
+    let non_empty = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    ConfigFile {
+        okta_domain,
+        issuer,
+        client_id: Some(input.client_id.trim().to_owned()),
+        scopes: non_empty(&input.scopes),
+        redirect_url: match input.redirect {
+            Redirect::Loopback => None,
+            Redirect::DeepLink => Some(format!("{DEEP_LINK_SCHEME}:{DEEP_LINK_PATH}")),
+        },
+        // An empty prompt is saved as such: it means "send none".
+        prompt: Some(input.prompt.trim().to_owned()).filter(|p| p != DEFAULT_PROMPT),
+        items_api_url: non_empty(&input.items_api),
+        timeout_secs: None,
+    }
+}
+
+/// A refused setting, naming the settings screen's field.
+fn settings_error(error: SigninError) -> IpcError {
+    let field = match &error {
+        SigninError::InvalidSetting { setting, .. } => Some(match setting.as_str() {
+            "issuer" | "okta_domain" => "issuer",
+            "client_id" | "CLIENT_ID" => "clientId",
+            "scopes" => "scopes",
+            "redirect_url" => "redirect",
+            "items_api_url" => "itemsApi",
+            "prompt" => "prompt",
+            _ => "issuer",
+        }),
+        _ => None,
+    };
+    let error = IpcError::new("settings_invalid", crate::ipc::message_with_causes(&error));
+    match field {
+        Some(field) => error.with_field(field),
+        None => error,
+    }
+}
+
+#[cfg(test)]
+mod tests;

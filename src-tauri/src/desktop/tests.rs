@@ -1,0 +1,321 @@
+//! The desktop's state driven as the commands drive it, against the demo
+//! stack (dev-idp and the items API on 127.0.0.1, port 0) with test
+//! browsers that sign people in over HTTP.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use signin::flow::browser::HttpBrowser;
+use tokio::sync::mpsc;
+
+use super::*;
+
+/// A stack to sign in at, and a folder for the app's files.
+struct World {
+    stack: DemoStack,
+    folder: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> Self {
+        Self { stack: DemoStack::start().await.unwrap(), folder: tempfile::tempdir().unwrap() }
+    }
+
+    fn config_file(&self) -> PathBuf {
+        self.folder.path().join("config").join("tessera.toml")
+    }
+
+    /// Options with `env` as the environment, a memory store and files in
+    /// the world's folder.
+    fn options(&self, env: &[(&str, String)]) -> Options {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        Options {
+            config_file: Some(self.config_file()),
+            accounts_file: Some(self.folder.path().join("accounts.json")),
+            env: Arc::new(move |name| env.get(name).cloned()),
+            store: Some(Arc::new(MemoryStore::new())),
+        }
+    }
+
+    /// The environment of an app configured for the world's provider.
+    fn configured(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("OKTA_ISSUER", self.stack.issuer().to_owned()),
+            ("OKTA_CLIENT_ID", "tessera-desktop".to_owned()),
+            ("ITEMS_API_URL", self.stack.items_api().to_string()),
+            ("OKTA_SCOPES", "openid profile email offline_access items:read items:write".to_owned()),
+        ]
+    }
+}
+
+fn no_url() -> Arc<dyn Fn(&Url) + Send + Sync> {
+    Arc::new(|url: &Url| panic!("the browser failed to open {url}"))
+}
+
+async fn sign_in_with(desktop: &Desktop, browser: &HttpBrowser, add: bool) -> AccountView {
+    let account = desktop.sign_in(add, Arc::new(browser.clone()), no_url()).await.unwrap();
+    let delivered = browser.delivered().await.unwrap();
+    assert_eq!(delivered.status, 200, "{}", delivered.body);
+    account
+}
+
+#[tokio::test]
+async fn with_nothing_configured_the_app_runs_the_demo_and_alice_can_sign_in_and_write() {
+    let world = World::new().await;
+    let desktop = Desktop::start(world.options(&[])).await.unwrap();
+    let info = desktop.app_info();
+    assert_eq!(info.mode, Mode::Demo);
+    assert_eq!(info.keyring.kind, "memory");
+    assert!(info.keyring.warning.is_none(), "the demo needs no keyring warning");
+    assert_eq!(info.demo_users.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["alice", "bob"]);
+    assert_ne!(info.issuer, world.stack.issuer(), "the app runs a demo stack of its own");
+    assert_eq!(desktop.settings().source, "demo");
+    assert!(desktop.session_state().active.is_none());
+    assert!(desktop.session_details().await.unwrap().is_none());
+
+    let alice = sign_in_with(&desktop, &HttpBrowser::new("alice", "alice-demo-pw"), false).await;
+    assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
+    let state = desktop.session_state();
+    assert_eq!(state.active.map(|a| a.id), Some(alice.id.clone()));
+    assert!(!state.signing_in);
+
+    let details = desktop.session_details().await.unwrap().unwrap();
+    assert!(details.can_write, "the demo asks for items:write: {:?}", details.scopes);
+    assert!(details.expires_at > unix_seconds(std::time::SystemTime::now()));
+    assert_eq!(details.last_refresh, None);
+
+    let page = desktop.list_items(&ListOptions::default()).await.unwrap();
+    assert!(!page.items.is_empty(), "the demo seed has items for alice");
+    // Okta's access tokens carry the login as `sub` (the ID token the user id).
+    assert!(page.items.iter().all(|i| i.owner == "alice@example.com"), "{:?}", page.items);
+    let lamp = NewItem { name: "Desk lamp".into(), description: "warm".into(), price: 24.5, tags: vec!["home".into()] };
+    let created = desktop.create_item(&lamp).await.unwrap();
+    let patch = ItemPatch { price: Some(19.99), ..ItemPatch::default() };
+    let updated = desktop.update_item(&created.id, &patch).await.unwrap();
+    assert_eq!((updated.name.as_str(), updated.price), ("Desk lamp", 19.99));
+    let found = desktop.list_items(&ListOptions { q: Some("lamp".into()), ..ListOptions::default() }).await.unwrap();
+    assert_eq!(found.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), [created.id.as_str()]);
+    desktop.delete_item(&created.id).await.unwrap();
+    assert_eq!(desktop.get_item(&created.id).await.unwrap_err().code, "not_found");
+}
+
+#[tokio::test]
+async fn a_bad_item_is_refused_with_the_field_and_a_reader_cannot_write() {
+    let world = World::new().await;
+    let mut env = world.configured();
+    env.retain(|(k, _)| *k != "OKTA_SCOPES");
+    env.push(("OKTA_SCOPES", "openid profile email offline_access items:read".to_owned()));
+    let desktop = Desktop::start(world.options(&env)).await.unwrap();
+    sign_in_with(&desktop, &HttpBrowser::new("alice", "alice-demo-pw"), false).await;
+    let details = desktop.session_details().await.unwrap().unwrap();
+    assert!(!details.can_write);
+    let lamp = NewItem { name: "Lamp".into(), description: String::new(), price: 1.0, tags: vec![] };
+    let error = desktop.create_item(&lamp).await.unwrap_err();
+    assert_eq!(error.code, "missing_scope", "{error:?}");
+    assert!(error.message.contains("items:write"), "{}", error.message);
+
+    let world = World::new().await;
+    let desktop = Desktop::start(world.options(&world.configured())).await.unwrap();
+    sign_in_with(&desktop, &HttpBrowser::new("alice", "alice-demo-pw"), false).await;
+    let bad = NewItem { name: "Lamp".into(), description: String::new(), price: -1.0, tags: vec![] };
+    let error = desktop.create_item(&bad).await.unwrap_err();
+    assert_eq!((error.code, error.field.as_deref()), ("invalid", Some("price")), "{error:?}");
+}
+
+#[tokio::test]
+async fn accounts_are_added_with_the_prompt_switched_without_the_browser_and_signed_out() {
+    let world = World::new().await;
+    let desktop = Desktop::start(world.options(&world.configured())).await.unwrap();
+    let info = desktop.app_info();
+    assert_eq!((info.mode, info.issuer.as_str()), (Mode::Configured, world.stack.issuer()));
+    assert!(info.demo_users.is_empty());
+    assert_eq!(desktop.settings().source, "environment");
+
+    let alice_browser = HttpBrowser::new("alice", "alice-demo-pw");
+    let alice = sign_in_with(&desktop, &alice_browser, false).await;
+    // The same browser (the provider's session is alive): "add account"
+    // must make the provider ask again, so bob can sign in.
+    let bob_browser = alice_browser.signing_in_as("bob", "bob-demo-pw");
+    let bob = desktop.sign_in(true, Arc::new(bob_browser.clone()), no_url()).await.unwrap();
+    let delivered = bob_browser.delivered().await.unwrap();
+    let prompt: Vec<String> =
+        delivered.opened.query_pairs().filter(|(k, _)| k == "prompt").map(|(_, v)| v.into_owned()).collect();
+    assert_eq!(prompt, ["login consent"]);
+    assert_eq!(bob.email.as_deref(), Some("bob@example.com"));
+    let state = desktop.session_state();
+    assert_eq!(state.accounts.len(), 2);
+    assert_eq!(state.active.as_ref().map(|a| a.id.as_str()), Some(bob.id.as_str()));
+    let bobs = desktop.list_items(&ListOptions::default()).await.unwrap();
+
+    // Back to alice: no browser involved (none is given), her items again.
+    let switched = desktop.switch_account(&alice.id).await.unwrap();
+    assert_eq!(switched.id, alice.id);
+    let alices = desktop.list_items(&ListOptions::default()).await.unwrap();
+    assert_ne!(alices.items.first().map(|i| &i.owner), bobs.items.first().map(|i| &i.owner));
+
+    let opened = Mutex::new(None);
+    let signed_out = desktop
+        .sign_out(&alice.id, true, |url| {
+            *opened.lock().unwrap() = Some(url.clone());
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert!(signed_out.logout_opened);
+    assert!(signed_out.warning.is_none(), "{:?}", signed_out.warning);
+    let logout = opened.into_inner().unwrap().unwrap();
+    assert!(logout.as_str().starts_with(world.stack.issuer()), "{logout}");
+    assert!(logout.query_pairs().any(|(k, v)| k == "client_id" && v == "tessera-desktop"));
+    assert!(logout.query_pairs().any(|(k, _)| k == "id_token_hint"));
+    let state = desktop.session_state();
+    assert_eq!(state.accounts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [bob.id.as_str()]);
+
+    // Removing asks for no browser at all.
+    let removed = desktop.sign_out(&bob.id, false, |url| panic!("no browser for a removal: {url}")).await.unwrap();
+    assert!(!removed.logout_opened);
+    assert!(desktop.session_state().accounts.is_empty());
+    assert_eq!(desktop.switch_account(&bob.id).await.unwrap_err().code, "no_account");
+}
+
+/// A browser that signs alice in on dev-idp's pages and hands the redirect
+/// it ends at (a deep link) to the test, as the OS hands it to the app.
+struct LinkBrowser {
+    links: mpsc::UnboundedSender<Url>,
+}
+
+impl Browser for LinkBrowser {
+    fn open(&self, url: &Url) -> Result<(), signin::flow::browser::BrowserError> {
+        let (url, links) = (url.clone(), self.links.clone());
+        tokio::spawn(async move {
+            let driver = dev_idp::testing::Browser::new();
+            let redirect = driver.sign_in(url.as_str(), "alice", "alice-demo-pw").await.unwrap();
+            links.send(redirect).unwrap();
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_deep_link_completes_the_waiting_sign_in_and_stray_links_are_refused() {
+    let world = World::new().await;
+    let mut env = world.configured();
+    env.push(("REDIRECT_URL", format!("{DEEP_LINK_SCHEME}:{DEEP_LINK_PATH}")));
+    let desktop = Arc::new(Desktop::start(world.options(&env)).await.unwrap());
+    assert_eq!(desktop.app_info().redirect, Redirect::DeepLink);
+
+    let stray = Url::parse(&format!("{DEEP_LINK_SCHEME}:{DEEP_LINK_PATH}?code=x&state=nobody")).unwrap();
+    assert_eq!(desktop.deliver_deep_link(&stray).unwrap_err().code, "sign_in_failed", "no sign-in waits");
+
+    let (links, mut received) = mpsc::unbounded_channel();
+    let signing_in = {
+        let desktop = desktop.clone();
+        tokio::spawn(async move { desktop.sign_in(false, Arc::new(LinkBrowser { links }), no_url()).await })
+    };
+    let link = received.recv().await.unwrap();
+    assert_eq!(link.scheme(), DEEP_LINK_SCHEME);
+    // A link with another state, and one to another path, leave the sign-in waiting.
+    assert!(desktop.deliver_deep_link(&stray).is_err());
+    let mut elsewhere = link.clone();
+    elsewhere.set_path("/other");
+    assert!(desktop.deliver_deep_link(&elsewhere).is_err());
+    assert!(desktop.session_state().signing_in);
+
+    desktop.deliver_deep_link(&link).unwrap();
+    let alice = signing_in.await.unwrap().unwrap();
+    assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
+    // The same link again: nobody waits for it any more.
+    assert!(desktop.deliver_deep_link(&link).is_err());
+    assert!(desktop.list_items(&ListOptions::default()).await.is_ok());
+}
+
+/// A browser that opens nothing and counts the attempts (the person never
+/// comes back).
+#[derive(Default)]
+struct IdleBrowser {
+    opened: AtomicUsize,
+}
+
+impl Browser for IdleBrowser {
+    fn open(&self, _: &Url) -> Result<(), signin::flow::browser::BrowserError> {
+        self.opened.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn one_sign_in_at_a_time_and_cancel_ends_it() {
+    let world = World::new().await;
+    let desktop = Arc::new(Desktop::start(world.options(&world.configured())).await.unwrap());
+    let browser = Arc::new(IdleBrowser::default());
+    let first = {
+        let (desktop, browser) = (desktop.clone(), browser.clone());
+        tokio::spawn(async move { desktop.sign_in(false, browser, no_url()).await })
+    };
+    while browser.opened.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(desktop.session_state().signing_in);
+    let second = desktop.sign_in(true, browser.clone(), no_url()).await.unwrap_err();
+    assert_eq!(second.code, "busy");
+    desktop.cancel_sign_in();
+    let first = first.await.unwrap().unwrap_err();
+    assert_eq!(first.code, "cancelled", "{first:?}");
+    assert!(!desktop.session_state().signing_in);
+    assert!(desktop.session_state().accounts.is_empty(), "nothing was recorded");
+    assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
+}
+
+fn input(issuer: &str, client_id: &str) -> SettingsInput {
+    SettingsInput {
+        issuer: issuer.to_owned(),
+        client_id: client_id.to_owned(),
+        scopes: "openid profile offline_access items:read".to_owned(),
+        redirect: Redirect::Loopback,
+        prompt: "login consent".to_owned(),
+        items_api: "http://127.0.0.1:8081".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn settings_are_checked_against_the_provider_before_anything_is_saved() {
+    let world = World::new().await;
+    let desktop = Arc::new(Desktop::start(world.options(&[])).await.unwrap());
+    let changes = Arc::new(AtomicUsize::new(0));
+    let watcher = {
+        let (desktop, changes) = (desktop.clone(), changes.clone());
+        tokio::spawn(async move { desktop.watch_changes(move || _ = changes.fetch_add(1, Ordering::SeqCst)).await })
+    };
+
+    let error = desktop.save_settings(&input("https://example.com/oauth2/default", "")).await.unwrap_err();
+    assert_eq!((error.code, error.field.as_deref()), ("settings_invalid", Some("clientId")), "{error:?}");
+    let mut bad_scopes = input(world.stack.issuer(), "tessera-desktop");
+    bad_scopes.scopes = "profile".into();
+    let error = desktop.save_settings(&bad_scopes).await.unwrap_err();
+    assert_eq!((error.code, error.field.as_deref()), ("settings_invalid", Some("scopes")), "{error:?}");
+    let error = desktop.save_settings(&input("http://127.0.0.1:9/oauth2/default", "x")).await.unwrap_err();
+    assert_eq!((error.code, error.field.as_deref()), ("discovery_failed", Some("issuer")), "{error:?}");
+    assert!(!world.config_file().exists(), "nothing saved");
+    assert_eq!(desktop.app_info().mode, Mode::Demo);
+
+    let info = desktop.save_settings(&input(world.stack.issuer(), "tessera-desktop")).await.unwrap();
+    assert_eq!((info.mode, info.issuer.as_str()), (Mode::Configured, world.stack.issuer()));
+    let saved = ConfigFile::read(&world.config_file()).unwrap().unwrap();
+    assert_eq!(saved.issuer.as_deref(), Some(world.stack.issuer()));
+    assert_eq!(saved.prompt, None, "the default prompt is not written out");
+    let settings = desktop.settings();
+    assert_eq!((settings.source, settings.issuer.as_str()), ("file", world.stack.issuer()));
+    assert_eq!(settings.redirect, Redirect::Loopback);
+
+    // A bare Okta domain is saved as one (and checked: here it cannot be reached).
+    let error = desktop.save_settings(&input("dev-000000.invalid", "x")).await.unwrap_err();
+    assert_eq!(error.code, "discovery_failed");
+    assert_eq!(ConfigFile::read(&world.config_file()).unwrap().unwrap(), saved, "the old file is kept");
+
+    let info = desktop.use_demo().await.unwrap();
+    assert_eq!(info.mode, Mode::Demo);
+    assert!(!world.config_file().exists());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(changes.load(Ordering::SeqCst) >= 2, "each reconfiguration is announced");
+    watcher.abort();
+}

@@ -1,0 +1,414 @@
+//! What crosses the IPC boundary to the webview (`ui/IPC.md`): views of the
+//! session, the items and the settings, and errors as `{code, message}`.
+//! No type here can hold a token.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use items_client::{Item, ItemPage, ItemsError};
+use serde::{Deserialize, Serialize};
+use signin::SessionError;
+use signin::accounts::Account;
+use signin::flow::SigninError;
+
+/// Where the app signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The built-in demo provider (dev-idp in this process).
+    Demo,
+    /// A provider from the settings or the environment (Okta, …).
+    Configured,
+}
+
+/// How the browser comes back to the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Redirect {
+    /// A loopback listener on 127.0.0.1 (RFC 8252 §7.3).
+    Loopback,
+    /// The app's private-use URI scheme (RFC 8252 §7.1).
+    DeepLink,
+}
+
+/// Where refresh tokens are kept, and why not in the keyring when they are not.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyringInfo {
+    /// `keyring` or `memory`.
+    pub kind: &'static str,
+    /// Why sign-ins will not be remembered (memory only outside the demo).
+    pub warning: Option<String>,
+}
+
+/// A demo person's credentials (public by design: dev-idp's built-in users).
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoUser {
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+/// The app and where it signs in.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    /// Demo or configured.
+    pub mode: Mode,
+    /// The product name.
+    pub name: &'static str,
+    /// The app's version.
+    pub version: &'static str,
+    /// The issuer.
+    pub issuer: String,
+    /// The client id.
+    pub client_id: String,
+    /// The items API.
+    pub items_api: String,
+    /// Loopback or deep link.
+    pub redirect: Redirect,
+    /// Keyring or memory.
+    pub keyring: KeyringInfo,
+    /// The demo users (empty outside the demo).
+    pub demo_users: Vec<DemoUser>,
+}
+
+/// An account as the account menu shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    /// The account's id.
+    pub id: String,
+    /// A name for people.
+    pub name: String,
+    /// `email`.
+    pub email: Option<String>,
+    /// `preferred_username`.
+    pub login: Option<String>,
+    /// Its refresh token no longer works.
+    pub needs_sign_in: bool,
+    /// Whether it is the active account.
+    pub active: bool,
+}
+
+impl AccountView {
+    /// The view of `account`.
+    #[must_use]
+    pub fn new(account: &Account, active: bool) -> Self {
+        let name = account.identity.name.clone().unwrap_or_else(|| account.display_name().to_owned());
+        Self {
+            id: account.id(),
+            name,
+            email: account.identity.email.clone(),
+            login: account.identity.preferred_username.clone(),
+            needs_sign_in: account.needs_sign_in,
+            active,
+        }
+    }
+}
+
+/// The accounts and the active one.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionState {
+    /// Every account, most recently used first.
+    pub accounts: Vec<AccountView>,
+    /// The active account.
+    pub active: Option<AccountView>,
+    /// Whether a sign-in is under way.
+    pub signing_in: bool,
+}
+
+/// The session panel: facts about the active sign-in, never a token.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDetails {
+    /// The account.
+    pub account: AccountView,
+    /// The issuer.
+    pub issuer: String,
+    /// The subject.
+    pub subject: String,
+    /// The scopes granted.
+    pub scopes: Vec<String>,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: u64,
+    /// When the tokens were last refreshed (Unix seconds).
+    pub last_refresh: Option<u64>,
+    /// Whether the scopes allow writing items.
+    pub can_write: bool,
+}
+
+/// What a sign-out did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignOutView {
+    /// The account signed out.
+    pub account: AccountView,
+    /// Whether the provider's logout page was opened in the browser.
+    pub logout_opened: bool,
+    /// What did not work (the local sign-out completed anyway).
+    pub warning: Option<String>,
+}
+
+/// The settings as the settings screen shows them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// `demo`, `file` or `environment`.
+    pub source: &'static str,
+    /// Environment variables that override the file.
+    pub env_overrides: Vec<String>,
+    /// The issuer URL (empty in the demo).
+    pub issuer: String,
+    /// The client id (empty in the demo).
+    pub client_id: String,
+    /// Space-separated scopes.
+    pub scopes: String,
+    /// Loopback or deep link.
+    pub redirect: Redirect,
+    /// The app's scheme for deep links.
+    pub deep_link_scheme: &'static str,
+    /// The prompt for adding accounts.
+    pub prompt: String,
+    /// The items API.
+    pub items_api: String,
+}
+
+/// The settings a person saves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsInput {
+    /// An issuer URL or a bare Okta domain.
+    pub issuer: String,
+    /// The client id.
+    pub client_id: String,
+    /// Space-separated scopes.
+    pub scopes: String,
+    /// Loopback or deep link.
+    pub redirect: Redirect,
+    /// The prompt for adding accounts (empty: none).
+    pub prompt: String,
+    /// The items API.
+    pub items_api: String,
+}
+
+/// An item as the webview receives it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemView {
+    /// The id.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// The description.
+    pub description: String,
+    /// The price.
+    pub price: f64,
+    /// The tags.
+    pub tags: Vec<String>,
+    /// The owner's subject.
+    pub owner: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+impl From<Item> for ItemView {
+    fn from(item: Item) -> Self {
+        Self {
+            id: item.id,
+            name: item.name,
+            description: item.description,
+            price: item.price,
+            tags: item.tags,
+            owner: item.owner,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+        }
+    }
+}
+
+/// A page of items.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemPageView {
+    /// The items, newest first.
+    pub items: Vec<ItemView>,
+    /// The next page's cursor.
+    pub next_cursor: Option<String>,
+}
+
+impl From<ItemPage> for ItemPageView {
+    fn from(page: ItemPage) -> Self {
+        Self { items: page.items.into_iter().map(ItemView::from).collect(), next_cursor: page.next_cursor }
+    }
+}
+
+/// Unix seconds of `time` (0 before 1970).
+#[must_use]
+pub fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// An error as the webview receives it: a stable `code` for the UI's logic
+/// and a sentence for the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct IpcError {
+    /// See `ui/IPC.md`.
+    pub code: &'static str,
+    /// For people: the error and its causes.
+    pub message: String,
+    /// The field at fault (`invalid`, `settings_invalid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl IpcError {
+    /// An error with a code and a message.
+    #[must_use]
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None }
+    }
+
+    /// With the field at fault.
+    #[must_use]
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    fn from_chain(code: &'static str, error: &(dyn std::error::Error + 'static)) -> Self {
+        Self::new(code, message_with_causes(error))
+    }
+}
+
+/// The error's message followed by its causes (`: `-separated), skipping a
+/// cause whose text the message already holds.
+#[must_use]
+pub fn message_with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+impl From<SessionError> for IpcError {
+    fn from(error: SessionError) -> Self {
+        Self::from_chain(session_code(&error), &error)
+    }
+}
+
+/// The IPC code of a session error (`ui/IPC.md`).
+fn session_code(error: &SessionError) -> &'static str {
+    match error.code() {
+        "no-account" | "ambiguous-account" => "no_account",
+        "sign-in-required" => "sign_in_required",
+        "keyring-unavailable" | "keyring" => "keyring",
+        "network" => "provider_unreachable",
+        "access-denied" => "access_denied",
+        "cancelled" => "cancelled",
+        "timeout" => "timeout",
+        "config" => "settings_invalid",
+        "provider" if is_failed_check(error) => "sign_in_failed",
+        "provider" => "provider_error",
+        _ => "internal",
+    }
+}
+
+/// A check of the sign-in's answer failed (state, issuer, ID token), as
+/// opposed to the provider answering an error.
+fn is_failed_check(error: &SessionError) -> bool {
+    matches!(error, SessionError::Signin(e) if !matches!(e, SigninError::Provider { .. }))
+}
+
+impl From<SigninError> for IpcError {
+    fn from(error: SigninError) -> Self {
+        SessionError::Signin(error).into()
+    }
+}
+
+impl From<ItemsError> for IpcError {
+    fn from(error: ItemsError) -> Self {
+        let code = match &error {
+            ItemsError::SignInRequired(source) => {
+                // The token source is the session: say why it had no token
+                // (the provider may just be unreachable; signing in again
+                // would not help then).
+                if let Some(session) = source.downcast_ref::<SessionError>()
+                    && !matches!(session.code(), "sign-in-required" | "no-account")
+                {
+                    return Self::from_chain(session_code(session), session);
+                }
+                "sign_in_required"
+            }
+            ItemsError::Unauthorized { .. } => "unauthorized",
+            ItemsError::MissingScope { .. } => "missing_scope",
+            ItemsError::Forbidden { .. } => "forbidden",
+            ItemsError::NotFound => "not_found",
+            ItemsError::Invalid { field, message } => {
+                let error = Self::new("invalid", message.clone());
+                return match field {
+                    Some(field) => error.with_field(field.clone()),
+                    None => error,
+                };
+            }
+            ItemsError::Unavailable { .. } => "unavailable",
+            ItemsError::Network(_) => "network",
+            _ => "internal",
+        };
+        Self::from_chain(code, &error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_errors_map_to_the_documented_codes_with_their_causes() {
+        let error: IpcError = SessionError::Signin(SigninError::Cancelled).into();
+        assert_eq!(error.code, "cancelled");
+        let error: IpcError = SessionError::NoAccount.into();
+        assert_eq!(error.code, "no_account");
+        let error: IpcError = SessionError::SignInRequired { account: "alice@example.com".into(), source: None }.into();
+        assert_eq!(error.code, "sign_in_required");
+        assert!(error.message.contains("alice@example.com"), "{}", error.message);
+        let error: IpcError = SessionError::Signin(SigninError::StateMismatch).into();
+        assert_eq!(error.code, "sign_in_failed");
+        let unreachable = SigninError::Discovery {
+            issuer: "https://example.okta.com".into(),
+            source: Box::new(std::io::Error::other("connection refused")),
+        };
+        let error: IpcError = unreachable.into();
+        assert_eq!(error.code, "provider_unreachable");
+        assert!(error.message.ends_with(": connection refused"), "{}", error.message);
+    }
+
+    #[test]
+    fn an_items_call_without_a_token_says_why() {
+        let offline = SessionError::Signin(SigninError::Discovery {
+            issuer: "https://example.okta.com".into(),
+            source: Box::new(std::io::Error::other("connection refused")),
+        });
+        let error: IpcError = ItemsError::SignInRequired(Box::new(offline)).into();
+        assert_eq!(error.code, "provider_unreachable", "not a new sign-in: the provider is offline");
+        let refused = SessionError::SignInRequired { account: "bob".into(), source: None };
+        let error: IpcError = ItemsError::SignInRequired(Box::new(refused)).into();
+        assert_eq!(error.code, "sign_in_required");
+        let error: IpcError =
+            ItemsError::Invalid { field: Some("price".into()), message: "price must be at least 0".into() }.into();
+        assert_eq!((error.code, error.field.as_deref()), ("invalid", Some("price")));
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["code"], "invalid");
+        assert_eq!(json["field"], "price");
+    }
+}

@@ -1,0 +1,76 @@
+// Text shown for people, computed from data. Pure: no DOM, no clock (callers pass `now`).
+
+/**
+ * One or two capital letters for the account button: from the name's first and
+ * last words, else from the e-mail's local part, else "?".
+ * @param {string | null | undefined} name
+ * @param {string | null | undefined} [email]
+ * @returns {string}
+ */
+export function initials(name, email) {
+  const source = (name ?? "").trim() || (email ?? "").split("@")[0];
+  const words = source.split(/[\s._-]+/).filter(Boolean);
+  if (words.length === 0) return "?";
+  const first = Array.from(words[0])[0];
+  const last = words.length > 1 ? Array.from(words[words.length - 1])[0] : "";
+  return (first + last).toUpperCase();
+}
+
+/**
+ * A duration as "4 min 12 s", "1 h 5 min" or "12 s".
+ * @param {number} seconds whole seconds, ≥ 0
+ * @returns {string}
+ */
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  const minutes = Math.floor((s % 3600) / 60);
+  return minutes ? `${Math.floor(s / 3600)} h ${minutes} min` : `${Math.floor(s / 3600)} h`;
+}
+
+/**
+ * The access token countdown: "expires in 4 min 12 s" or "expired".
+ * @param {number} expiresAt unix seconds
+ * @param {number} now unix seconds
+ * @returns {string}
+ */
+export function formatExpiry(expiresAt, now) {
+  const left = expiresAt - now;
+  return left > 0 ? `expires in ${formatDuration(Math.ceil(left))}` : "expired";
+}
+
+/**
+ * When the tokens were last refreshed: "last refreshed 30 s ago".
+ * @param {number | null} lastRefresh unix seconds, null if never since sign-in
+ * @param {number} now unix seconds
+ * @returns {string}
+ */
+export function formatLastRefresh(lastRefresh, now) {
+  if (lastRefresh === null) return "not refreshed since sign-in";
+  const ago = Math.floor(now - lastRefresh);
+  if (ago < 1) return "last refreshed just now";
+  if (ago < 60) return `last refreshed ${ago} s ago`;
+  if (ago < 3600) return `last refreshed ${Math.floor(ago / 60)} min ago`;
+  return `last refreshed ${formatDuration(ago)} ago`;
+}
+
+/**
+ * A price with two decimals ("12.50").
+ * @param {number} price
+ * @returns {string}
+ */
+export function formatPrice(price) {
+  return price.toFixed(2);
+}
+
+/**
+ * An ISO timestamp in the person's locale; an unreadable one is shown as given.
+ * @param {string} iso
+ * @returns {string}
+ */
+export function formatDate(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}

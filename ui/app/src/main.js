@@ -1,0 +1,226 @@
+// Start-up and wiring: owns the session data and the flow state, and connects
+// the views to the IPC. Everything else lives in the modules it imports.
+
+import { createAccountMenu } from "./accountMenu.js";
+import { byId } from "./dom.js";
+import { needsSignIn, normaliseError, signInFailureText } from "./errors.js";
+import { createHeader } from "./header.js";
+import { ipcFromWindow } from "./ipc.js";
+import { createItemsView } from "./itemsView.js";
+import { createSessionPanel } from "./sessionPanel.js";
+import { createSettingsView } from "./settingsView.js";
+import { flowReducer, initialFlow } from "./signInFlow.js";
+import { createSignInView } from "./signInView.js";
+
+/** @typedef {import("./types.js").AppInfo} AppInfo */
+/** @typedef {import("./types.js").AccountView} AccountView */
+/** @typedef {import("./types.js").SessionState} SessionState */
+/** @typedef {import("./types.js").SignInProgress} SignInProgress */
+/** @typedef {import("./signInFlow.js").FlowAction} FlowAction */
+/** @typedef {import("./signInFlow.js").View} View */
+/** @typedef {import("./ipc.js").Ipc} Ipc */
+
+/** The <main> element of each view. @type {Record<View, HTMLElement>} */
+const views = {
+  loading: byId("view-loading", HTMLElement),
+  welcome: byId("view-welcome", HTMLElement),
+  waiting: byId("view-waiting", HTMLElement),
+  items: byId("view-items", HTMLElement),
+  settings: byId("view-settings", HTMLElement),
+};
+
+const header = createHeader();
+
+/**
+ * Runs the app against the shell's IPC.
+ * @param {Ipc} ipc
+ */
+async function run(ipc) {
+  let flow = initialFlow;
+  /** @type {AppInfo | null} */
+  let appInfo = null;
+  /** The usable active account, whose items are shown. @type {string | null} */
+  let activeId = null;
+  /** Bumped when a sign-in is cancelled or started, so a stale answer is ignored. */
+  let signInAttempt = 0;
+  let signInPending = false;
+
+  /** @param {FlowAction} action */
+  function dispatch(action) {
+    const previous = flow.view;
+    flow = flowReducer(flow, action);
+    document.body.dataset.view = flow.view;
+    for (const [name, view] of Object.entries(views)) view.hidden = name !== flow.view;
+    renderSignIn(flow, appInfo);
+    if (flow.view !== previous) {
+      /** @type {HTMLElement | null} */ (views[flow.view].querySelector("[data-focus]"))?.focus();
+    }
+  }
+
+  /**
+   * Shows an error: a lost session goes back to the welcome view, anything else to the banner.
+   * @param {unknown} error
+   */
+  function reportError(error) {
+    const err = normaliseError(error);
+    if (needsSignIn(err)) {
+      activeId = null;
+      itemsView.clear();
+      dispatch({ type: "sign-in-required", message: err.message });
+    } else {
+      header.showError(err.message);
+    }
+  }
+
+  /** Reloads accounts and session details; reloads the items when the active account changed. */
+  async function syncSession() {
+    const [state, details] = await Promise.all([ipc.sessionState(), ipc.sessionDetails()]);
+    renderAccounts(state);
+    renderSession(details);
+    itemsView.setDetails(details);
+    const usable = state.active && !state.active.needsSignIn ? state.active.id : null;
+    if (usable !== activeId) {
+      activeId = usable;
+      itemsView.clear();
+      if (usable) itemsView.reload();
+    }
+    return state;
+  }
+
+  /** @param {boolean} add sign in to another account, keeping the current ones */
+  async function signIn(add) {
+    const attempt = ++signInAttempt;
+    header.clearError();
+    dispatch({ type: "sign-in-started" });
+    signInPending = true;
+    try {
+      await ipc.signIn(add);
+      if (attempt !== signInAttempt) return;
+      await syncSession();
+      dispatch({ type: "signed-in" });
+    } catch (error) {
+      if (attempt !== signInAttempt) return;
+      dispatch({ type: "sign-in-failed", message: signInFailureText(error) });
+      if (flow.signedIn) header.showError(signInFailureText(error));
+    } finally {
+      if (attempt === signInAttempt) signInPending = false;
+    }
+  }
+
+  async function cancelSignIn() {
+    signInAttempt++;
+    signInPending = false;
+    dispatch({ type: "sign-in-cancelled" });
+    try {
+      await ipc.cancelSignIn();
+    } catch (error) {
+      reportError(error);
+    }
+  }
+
+  /**
+   * Follows a sign-in this window did not start (or started before a reload).
+   * @param {SignInProgress} progress
+   */
+  async function onProgress(progress) {
+    if (progress.phase === "browser-failed" && progress.url) {
+      dispatch({ type: "browser-failed", url: progress.url });
+    } else if (!signInPending && flow.view === "waiting") {
+      if (progress.phase === "done") {
+        await syncSession();
+        dispatch({ type: "signed-in" });
+      } else if (progress.phase === "failed") {
+        dispatch({ type: "sign-in-failed", message: "Sign-in didn’t finish. Please try again." });
+      }
+    }
+  }
+
+  /**
+   * Signs out of, or removes, an account, then shows what is left.
+   * @param {(id: string) => Promise<import("./types.js").SignOutView>} leave
+   * @param {AccountView} account
+   */
+  async function leaveAccount(leave, account) {
+    header.clearError();
+    try {
+      const result = await leave(account.id);
+      if (result.warning) header.showError(result.warning);
+      await syncSession();
+      dispatch({ type: "session-changed", signedIn: activeId !== null });
+    } catch (error) {
+      reportError(error);
+    }
+  }
+
+  /** @param {AccountView} account */
+  async function switchTo(account) {
+    if (account.active && !account.needsSignIn && flow.signedIn) return;
+    header.clearError();
+    try {
+      await ipc.switchAccount(account.id);
+      await syncSession();
+      dispatch({ type: "signed-in" });
+    } catch (error) {
+      reportError(error);
+    }
+  }
+
+  const renderSignIn = createSignInView({ onSignIn: () => void signIn(false), onCancel: () => void cancelSignIn() });
+  const renderSession = createSessionPanel();
+  const itemsView = createItemsView({ ipc, onError: reportError });
+  const renderAccounts = createAccountMenu({
+    onSwitch: (account) => void switchTo(account),
+    onAdd: () => void signIn(true),
+    onSignOut: (account) => void leaveAccount(ipc.signOut, account),
+    onRemove: (account) => void leaveAccount(ipc.removeAccount, account),
+  });
+  const settingsView = createSettingsView({
+    ipc,
+    onApplied: (info) => {
+      appInfo = info;
+      header.renderAppInfo(info);
+      dispatch({ type: "close-settings" });
+      syncSession()
+        .then(() => dispatch({ type: "session-changed", signedIn: activeId !== null }))
+        .catch(reportError);
+    },
+    onClose: () => dispatch({ type: "close-settings" }),
+  });
+
+  byId("settings-button", HTMLButtonElement).addEventListener("click", async () => {
+    if (flow.view === "waiting" || flow.view === "settings") return;
+    try {
+      await settingsView.open();
+      dispatch({ type: "open-settings" });
+    } catch (error) {
+      reportError(error);
+    }
+  });
+
+  await Promise.all([
+    ipc.onSessionChanged(() => {
+      syncSession()
+        .then(() => dispatch({ type: "session-changed", signedIn: activeId !== null }))
+        .catch(reportError);
+    }),
+    ipc.onSignInProgress((progress) => void onProgress(progress).catch(reportError)),
+  ]);
+
+  appInfo = await ipc.appInfo();
+  header.renderAppInfo(appInfo);
+  const state = await syncSession();
+  if (state.active?.needsSignIn) {
+    dispatch({ type: "sign-in-required", message: `${state.active.name} needs to sign in again.` });
+  } else {
+    dispatch({ type: "started", signedIn: activeId !== null, signingIn: state.signingIn });
+  }
+}
+
+try {
+  await run(ipcFromWindow());
+} catch (error) {
+  header.showError(normaliseError(error).message);
+  document.body.dataset.view = "welcome";
+  views.loading.hidden = true;
+  views.welcome.hidden = false;
+}

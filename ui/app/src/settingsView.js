@@ -1,0 +1,149 @@
+// The settings view: which identity provider and items API the app uses.
+
+import { byId, markInvalid } from "./dom.js";
+import { fieldKey, normaliseError } from "./errors.js";
+
+/** @typedef {import("./types.js").AppInfo} AppInfo */
+/** @typedef {import("./types.js").Settings} Settings */
+/** @typedef {import("./types.js").SettingsInput} SettingsInput */
+/** @typedef {import("./ipc.js").Ipc} Ipc */
+
+/** Where the settings come from, said plainly. */
+const SOURCE_TEXT = {
+  demo: "Tessera is using its built-in demo provider.",
+  file: "These settings are saved in Tessera’s settings file.",
+  environment: "These settings come from environment variables.",
+};
+
+/**
+ * @typedef {object} SettingsViewOptions
+ * @property {Ipc} ipc
+ * @property {(info: AppInfo) => void} onApplied the provider changed (saved, or back to the demo)
+ * @property {() => void} onClose
+ */
+
+/**
+ * Wires the settings form.
+ * @param {SettingsViewOptions} options
+ * @returns {{ open: () => Promise<void> }}
+ */
+export function createSettingsView({ ipc, onApplied, onClose }) {
+  const form = byId("settings-form", HTMLFormElement);
+  const source = byId("settings-source", HTMLParagraphElement);
+  const envNote = byId("settings-env-note", HTMLParagraphElement);
+  const redirectHint = byId("settings-redirect-hint", HTMLParagraphElement);
+  const error = byId("settings-error", HTMLParagraphElement);
+  const status = byId("settings-status", HTMLParagraphElement);
+  const save = byId("settings-save", HTMLButtonElement);
+  const useDemo = byId("settings-use-demo", HTMLButtonElement);
+  const close = byId("settings-close", HTMLButtonElement);
+  const inputs = {
+    issuer: byId("settings-issuer", HTMLInputElement),
+    clientId: byId("settings-client-id", HTMLInputElement),
+    scopes: byId("settings-scopes", HTMLInputElement),
+    redirect: byId("settings-redirect", HTMLSelectElement),
+    prompt: byId("settings-prompt", HTMLInputElement),
+    itemsApi: byId("settings-items-api", HTMLInputElement),
+  };
+
+  let busy = false;
+  let deepLinkScheme = "";
+
+  /** @param {string} message @param {string | null} field */
+  function showError(message, field) {
+    error.textContent = message;
+    error.hidden = false;
+    const input = Object.entries(inputs).find(([name]) => fieldKey(name) === fieldKey(field))?.[1] ?? null;
+    markInvalid(Object.values(inputs), input);
+    input?.focus();
+  }
+
+  function clearMessages() {
+    error.hidden = true;
+    error.textContent = "";
+    status.textContent = "";
+    markInvalid(Object.values(inputs), null);
+  }
+
+  function renderRedirectHint() {
+    redirectHint.textContent =
+      inputs.redirect.value === "deep-link"
+        ? `The provider sends you back to ${deepLinkScheme || "the app’s URL scheme"}:/callback.`
+        : "The provider sends you back to a port on 127.0.0.1 that Tessera opens for each sign-in.";
+  }
+
+  /**
+   * Runs a provider change with the buttons disabled; errors stay on the form.
+   * @param {() => Promise<AppInfo>} change
+   * @param {string} progress what is shown meanwhile
+   */
+  async function apply(change, progress) {
+    clearMessages();
+    busy = true;
+    for (const button of [save, useDemo, close]) button.disabled = true;
+    const saveLabel = save.textContent;
+    if (progress) save.textContent = progress;
+    status.textContent = progress;
+    try {
+      const info = await change();
+      status.textContent = "";
+      onApplied(info);
+    } catch (raw) {
+      status.textContent = "";
+      const err = normaliseError(raw);
+      showError(err.message, err.field);
+    } finally {
+      busy = false;
+      save.textContent = saveLabel;
+      for (const button of [save, useDemo, close]) button.disabled = false;
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (busy) return;
+    /** @type {SettingsInput} */
+    const settings = {
+      issuer: inputs.issuer.value.trim(),
+      clientId: inputs.clientId.value.trim(),
+      scopes: inputs.scopes.value.trim(),
+      redirect: inputs.redirect.value === "deep-link" ? "deep-link" : "loopback",
+      prompt: inputs.prompt.value.trim(),
+      itemsApi: inputs.itemsApi.value.trim(),
+    };
+    void apply(() => ipc.saveSettings(settings), "Checking the provider…");
+  });
+  useDemo.addEventListener("click", () => void apply(() => ipc.useDemo(), "Switching to the demo provider…"));
+  close.addEventListener("click", onClose);
+  inputs.redirect.addEventListener("change", renderRedirectHint);
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !busy) {
+      event.preventDefault();
+      onClose();
+    }
+  });
+
+  /** @param {Settings} settings */
+  function fill(settings) {
+    source.textContent = SOURCE_TEXT[settings.source];
+    envNote.textContent = settings.envOverrides.length
+      ? `These environment variables override what you save here: ${settings.envOverrides.join(", ")}.`
+      : "";
+    envNote.hidden = settings.envOverrides.length === 0;
+    inputs.issuer.value = settings.issuer;
+    inputs.clientId.value = settings.clientId;
+    inputs.scopes.value = settings.scopes;
+    inputs.redirect.value = settings.redirect;
+    inputs.prompt.value = settings.prompt;
+    inputs.itemsApi.value = settings.itemsApi;
+    deepLinkScheme = settings.deepLinkScheme;
+    renderRedirectHint();
+  }
+
+  return {
+    async open() {
+      clearMessages();
+      fill(await ipc.getSettings());
+    },
+  };
+}

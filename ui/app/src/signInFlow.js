@@ -1,0 +1,79 @@
+// Which view the window shows, as a reducer over what happened. Pure: no DOM.
+
+/** @typedef {"loading" | "welcome" | "waiting" | "items" | "settings"} View */
+
+/**
+ * @typedef {object} FlowState
+ * @property {View} view the view shown (`body[data-view]`)
+ * @property {boolean} signedIn an account is active and usable
+ * @property {string | null} signInError the sentence under the sign-in button (signed-out only;
+ *   a failed "add account" is reported by the caller instead)
+ * @property {string | null} manualUrl the authorization URL to open by hand, after `browser-failed`
+ */
+
+/**
+ * @typedef {{ type: "started", signedIn: boolean, signingIn: boolean }
+ *   | { type: "sign-in-started" }
+ *   | { type: "browser-failed", url: string }
+ *   | { type: "signed-in" }
+ *   | { type: "sign-in-failed", message: string }
+ *   | { type: "sign-in-cancelled" }
+ *   | { type: "sign-in-required", message: string }
+ *   | { type: "session-changed", signedIn: boolean }
+ *   | { type: "open-settings" }
+ *   | { type: "close-settings" }} FlowAction
+ */
+
+/** @type {FlowState} */
+export const initialFlow = { view: "loading", signedIn: false, signInError: null, manualUrl: null };
+
+/**
+ * The view to return to when leaving the waiting or settings view.
+ * @param {boolean} signedIn
+ * @returns {View}
+ */
+function restingView(signedIn) {
+  return signedIn ? "items" : "welcome";
+}
+
+/**
+ * Applies one action to the flow state.
+ * @param {FlowState} state
+ * @param {FlowAction} action
+ * @returns {FlowState}
+ */
+export function flowReducer(state, action) {
+  switch (action.type) {
+    case "started":
+      return {
+        ...state,
+        signedIn: action.signedIn,
+        view: action.signingIn ? "waiting" : restingView(action.signedIn),
+      };
+    case "sign-in-started":
+      return { ...state, view: "waiting", signInError: null, manualUrl: null };
+    case "browser-failed":
+      return state.view === "waiting" ? { ...state, manualUrl: action.url } : state;
+    case "signed-in":
+      return { ...state, view: "items", signedIn: true, signInError: null, manualUrl: null };
+    case "sign-in-failed":
+      return {
+        ...state,
+        view: restingView(state.signedIn),
+        signInError: state.signedIn ? null : action.message,
+        manualUrl: null,
+      };
+    case "sign-in-cancelled":
+      return { ...state, view: restingView(state.signedIn), signInError: null, manualUrl: null };
+    case "sign-in-required":
+      return { ...state, view: "welcome", signedIn: false, signInError: action.message, manualUrl: null };
+    case "session-changed": {
+      const view = state.view === "items" && !action.signedIn ? "welcome" : state.view;
+      return { ...state, view, signedIn: action.signedIn };
+    }
+    case "open-settings":
+      return state.view === "waiting" ? state : { ...state, view: "settings" };
+    case "close-settings":
+      return state.view === "settings" ? { ...state, view: restingView(state.signedIn) } : state;
+  }
+}

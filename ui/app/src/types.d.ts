@@ -1,0 +1,137 @@
+// Types of the IPC contract with the Rust shell, copied from ui/IPC.md.
+// Type declarations only: the app never loads this file.
+
+export type Mode = "demo" | "configured";
+export type Redirect = "loopback" | "deep-link";
+
+export interface AppInfo {
+  mode: Mode;
+  name: string;
+  version: string;
+  issuer: string;
+  clientId: string;
+  itemsApi: string;
+  redirect: Redirect;
+  /** `warning` says why tokens are kept in memory only. */
+  keyring: { kind: "keyring" | "memory"; warning: string | null };
+  /** Empty unless `mode` is "demo". */
+  demoUsers: { username: string; password: string }[];
+}
+
+export interface AccountView {
+  id: string;
+  name: string;
+  email: string | null;
+  login: string | null;
+  /** Its refresh token no longer works. */
+  needsSignIn: boolean;
+  active: boolean;
+}
+
+export interface SessionState {
+  accounts: AccountView[];
+  active: AccountView | null;
+  signingIn: boolean;
+}
+
+export interface SessionDetails {
+  account: AccountView;
+  issuer: string;
+  subject: string;
+  /** Granted scopes. */
+  scopes: string[];
+  /** Access token expiry, unix seconds. */
+  expiresAt: number;
+  /** Unix seconds of the last refresh; null if none since sign-in. */
+  lastRefresh: number | null;
+  /** The granted scopes include items:write. */
+  canWrite: boolean;
+}
+
+export interface SignOutView {
+  account: AccountView;
+  logoutOpened: boolean;
+  warning: string | null;
+}
+
+export interface Item {
+  id: string;
+  name: string;
+  description: string;
+  price: number;
+  tags: string[];
+  owner: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ItemPage {
+  items: Item[];
+  nextCursor: string | null;
+}
+
+export interface NewItem {
+  name: string;
+  description: string;
+  price: number;
+  tags: string[];
+}
+
+export interface ItemPatch {
+  name?: string;
+  description?: string;
+  price?: number;
+  tags?: string[];
+}
+
+export interface ListItemsArgs {
+  q?: string;
+  tag?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface Settings {
+  source: "demo" | "file" | "environment";
+  /** Environment variables that override the file (shown read-only). */
+  envOverrides: string[];
+  issuer: string;
+  clientId: string;
+  scopes: string;
+  redirect: Redirect;
+  deepLinkScheme: string;
+  prompt: string;
+  itemsApi: string;
+}
+
+export interface SettingsInput {
+  /** An issuer URL, or a bare Okta domain (dev-123.okta.com). */
+  issuer: string;
+  clientId: string;
+  scopes: string;
+  redirect: Redirect;
+  prompt: string;
+  itemsApi: string;
+}
+
+export interface SignInProgress {
+  phase: "waiting" | "browser-failed" | "done" | "failed";
+  /** Only with "browser-failed": the authorization URL to open by hand. */
+  url: string | null;
+}
+
+/** The part of Tauri's global API (`withGlobalTauri`) the app uses. */
+export interface TauriGlobal {
+  core: {
+    invoke(cmd: string, args?: Record<string, unknown>): Promise<unknown>;
+  };
+  event: {
+    listen(event: string, handler: (event: { payload: unknown }) => void): Promise<() => void>;
+  };
+}
+
+declare global {
+  interface Window {
+    __TAURI__?: TauriGlobal;
+  }
+}

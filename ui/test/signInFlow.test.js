@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { flowReducer, initialFlow } from "../app/src/signInFlow.js";
+
+/**
+ * Applies actions in turn.
+ * @param {import("../app/src/signInFlow.js").FlowAction[]} actions
+ */
+const run = (...actions) => actions.reduce(flowReducer, initialFlow);
+
+test("start-up shows the items when an account is active, else the welcome", () => {
+  assert.equal(initialFlow.view, "loading");
+  assert.equal(run({ type: "started", signedIn: true, signingIn: false }).view, "items");
+  assert.equal(run({ type: "started", signedIn: false, signingIn: false }).view, "welcome");
+  assert.equal(run({ type: "started", signedIn: false, signingIn: true }).view, "waiting");
+});
+
+test("welcome → waiting → items", () => {
+  const waiting = run({ type: "started", signedIn: false, signingIn: false }, { type: "sign-in-started" });
+  assert.equal(waiting.view, "waiting");
+  const withUrl = flowReducer(waiting, { type: "browser-failed", url: "https://idp.example/authorize?x=1" });
+  assert.equal(withUrl.manualUrl, "https://idp.example/authorize?x=1");
+  const done = flowReducer(withUrl, { type: "signed-in" });
+  assert.deepEqual(done, { view: "items", signedIn: true, signInError: null, manualUrl: null });
+});
+
+test("a failure goes back to the welcome with the sentence; a retry clears it", () => {
+  const failed = run(
+    { type: "started", signedIn: false, signingIn: false },
+    { type: "sign-in-started" },
+    { type: "sign-in-failed", message: "Sign-in timed out." },
+  );
+  assert.equal(failed.view, "welcome");
+  assert.equal(failed.signInError, "Sign-in timed out.");
+  assert.equal(flowReducer(failed, { type: "sign-in-started" }).signInError, null);
+});
+
+test("cancel returns to where the sign-in started", () => {
+  const cancel = /** @type {const} */ ({ type: "sign-in-cancelled" });
+  const started = /** @type {const} */ ({ type: "sign-in-started" });
+  assert.equal(run({ type: "started", signedIn: false, signingIn: false }, started, cancel).view, "welcome");
+  assert.equal(run({ type: "started", signedIn: true, signingIn: false }, started, cancel).view, "items");
+});
+
+test("a failed 'add account' keeps the items and leaves the welcome message empty", () => {
+  const state = run(
+    { type: "started", signedIn: true, signingIn: false },
+    { type: "sign-in-started" },
+    { type: "sign-in-failed", message: "Denied." },
+  );
+  assert.equal(state.view, "items");
+  assert.equal(state.signInError, null);
+});
+
+test("a lost session goes to the welcome with a message", () => {
+  const state = run(
+    { type: "started", signedIn: true, signingIn: false },
+    { type: "sign-in-required", message: "Please sign in again." },
+  );
+  assert.deepEqual(state, { view: "welcome", signedIn: false, signInError: "Please sign in again.", manualUrl: null });
+});
+
+test("session changes leave the items when the account is gone, and nothing else", () => {
+  const items = run({ type: "started", signedIn: true, signingIn: false });
+  assert.equal(flowReducer(items, { type: "session-changed", signedIn: false }).view, "welcome");
+  assert.equal(flowReducer(items, { type: "session-changed", signedIn: true }).view, "items");
+  const waiting = flowReducer(items, { type: "sign-in-started" });
+  assert.equal(flowReducer(waiting, { type: "session-changed", signedIn: true }).view, "waiting");
+});
+
+test("settings open from anywhere but the waiting view and close back", () => {
+  const welcome = run({ type: "started", signedIn: false, signingIn: false });
+  const settings = flowReducer(welcome, { type: "open-settings" });
+  assert.equal(settings.view, "settings");
+  assert.equal(flowReducer(settings, { type: "close-settings" }).view, "welcome");
+  const signedInSettings = flowReducer(settings, { type: "session-changed", signedIn: true });
+  assert.equal(flowReducer(signedInSettings, { type: "close-settings" }).view, "items");
+  const waiting = flowReducer(welcome, { type: "sign-in-started" });
+  assert.equal(flowReducer(waiting, { type: "open-settings" }).view, "waiting");
+  assert.equal(flowReducer(waiting, { type: "browser-failed", url: "u" }).manualUrl, "u");
+  assert.equal(flowReducer(welcome, { type: "browser-failed", url: "u" }).manualUrl, null);
+});
