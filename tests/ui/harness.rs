@@ -1,0 +1,281 @@
+//! Drives the real desktop app through tauri-driver and WebKitWebDriver.
+//!
+//! Each [`Driver`] runs `tauri-driver` inside `scripts/keyring-session.sh`:
+//! a private D-Bus session (so `tauri-plugin-single-instance` of one test
+//! never sees another's app), an unlocked GNOME Keyring (a real Secret
+//! Service), and a private HOME with its own config and data folders. Each
+//! WebDriver session started on it launches the app once; ending it quits
+//! the app, so a new session is an app restart on the same machine state.
+//!
+//! The person's browser is `tessera-test-browser` (through `$BROWSER`, the
+//! path the app's opener takes): it signs in whoever the test wrote into
+//! `user` (nobody when empty), and hands a deep link to the app binary, as
+//! the desktop's scheme handler would.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// How long a step may take (cold WebKit start-up on a busy 2-core machine
+/// included).
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a UI test needs from the machine; `None` when all is there.
+pub fn missing_tools() -> Option<String> {
+    if std::env::var_os("DISPLAY").is_none() {
+        return Some("no X display (run under xvfb-run)".to_owned());
+    }
+    for tool in ["WebKitWebDriver", "dbus-run-session", "gnome-keyring-daemon"] {
+        if which(tool).is_none() {
+            return Some(format!("{tool} is not installed"));
+        }
+    }
+    if tauri_driver().is_none() {
+        return Some("tauri-driver is not installed (cargo install tauri-driver --locked)".to_owned());
+    }
+    if !test_browser().exists() {
+        return Some(format!("{} is not built (cargo build -p tessera-cli)", test_browser().display()));
+    }
+    None
+}
+
+/// Skips the test (or fails it when `TESSERA_REQUIRE_UI=1`, as `./x test`
+/// sets) when the machine cannot run the app.
+#[macro_export]
+macro_rules! require_ui {
+    () => {
+        if let Some(missing) = $crate::harness::missing_tools() {
+            if std::env::var("TESSERA_REQUIRE_UI").is_ok_and(|v| v == "1") {
+                panic!("the UI tests are required but cannot run: {missing}");
+            }
+            eprintln!("skipped: {missing}");
+            return;
+        }
+    };
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|p| p.join(tool)).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+fn tauri_driver() -> Option<PathBuf> {
+    which("tauri-driver").or_else(|| {
+        let home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+        Some(home.join("bin").join("tauri-driver")).filter(|p| p.is_file())
+    })
+}
+
+/// The app under test.
+pub fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tessera-desktop"))
+}
+
+/// The CLI package's test browser, built beside the app.
+pub fn test_browser() -> PathBuf {
+    app_binary().with_file_name("tessera-test-browser")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
+/// One machine (bus, keyring, HOME) with tauri-driver on it.
+pub struct Driver {
+    child: Child,
+    port: u16,
+    /// Files the test shares with its browser.
+    pub folder: tempfile::TempDir,
+}
+
+impl Driver {
+    /// Starts tauri-driver with the app's environment `env` (on top of the
+    /// test browser's settings).
+    pub fn start(env: &[(&str, String)]) -> Self {
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::write(folder.path().join("user"), "").unwrap();
+        let (port, native_port) = (free_port(), free_port());
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/keyring-session.sh");
+        let mut command = Command::new(script);
+        command
+            .arg(tauri_driver().unwrap())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("BROWSER", test_browser())
+            .env("TEST_BROWSER_USER_FILE", folder.path().join("user"))
+            .env("TEST_BROWSER_LOG", folder.path().join("opened.log"))
+            .env("TEST_BROWSER_SCHEME_HANDLER", app_binary())
+            .env("RUST_LOG", "info")
+            // No provider from the developer's own environment or files.
+            .env_remove("OKTA_ISSUER")
+            .env_remove("OKTA_DOMAIN")
+            .env_remove("REDIRECT_URL")
+            .current_dir(folder.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(folder.path().join("driver.log")).unwrap());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        // Its own process group, so that stopping it stops the bus, the
+        // keyring daemon and the app too.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().unwrap();
+        let driver = Self { child, port, folder };
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not start:\n{}", driver.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+
+    /// Who the browser signs in next (empty: nobody).
+    pub fn browser_signs_in(&self, user: &str) {
+        std::fs::write(self.folder.path().join("user"), user).unwrap();
+    }
+
+    /// The URLs the browser opened so far.
+    pub fn opened(&self) -> Vec<url::Url> {
+        std::fs::read_to_string(self.folder.path().join("opened.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| url::Url::parse(l).unwrap())
+            .collect()
+    }
+
+    /// tauri-driver's and the app's log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.folder.path().join("driver.log")).unwrap_or_default()
+    }
+
+    /// Launches the app (a new WebDriver session).
+    pub async fn launch(&self) -> App {
+        let capabilities = json!({ "tauri:options": { "application": app_binary() } });
+        let Value::Object(capabilities) = capabilities else { unreachable!() };
+        // Several tests may race to install it; one wins, which is enough.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .unwrap_or_else(|e| panic!("the app did not start: {e}\n{}", self.log()));
+        App { client }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The running app, seen through its webview.
+pub struct App {
+    /// The WebDriver session.
+    pub client: Client,
+}
+
+impl App {
+    /// Waits until `condition` (a JS expression) is true; fails with `what`
+    /// and the page's state otherwise.
+    pub async fn wait_until(&self, condition: &str, what: &str) {
+        let script = format!("return Boolean({condition});");
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        loop {
+            if self.client.execute(&script, vec![]).await.ok() == Some(Value::Bool(true)) {
+                return;
+            }
+            if Instant::now() > deadline {
+                let view = self.eval("document.body.dataset.view").await;
+                let error = self.eval("document.getElementById('app-error-text')?.textContent").await;
+                let signin = self.eval("document.getElementById('signin-error')?.textContent").await;
+                panic!("timed out waiting for {what}; view {view}, app error {error}, sign-in error {signin}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for `body[data-view=view]`.
+    pub async fn wait_for_view(&self, view: &str) {
+        self.wait_until(&format!("document.body.dataset.view === '{view}'"), &format!("the {view} view")).await;
+    }
+
+    /// Waits for the items list to finish loading.
+    pub async fn wait_for_items(&self) {
+        self.wait_for_view("items").await;
+        self.wait_until("document.getElementById('items-list').dataset.loaded === 'true'", "the items").await;
+    }
+
+    /// The value of a JS expression.
+    pub async fn eval(&self, expression: &str) -> Value {
+        self.client.execute(&format!("return {expression};"), vec![]).await.unwrap_or(Value::Null)
+    }
+
+    /// The text of `#id`.
+    pub async fn text(&self, id: &str) -> String {
+        self.client.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
+    }
+
+    /// Clicks `#id` (waiting for it to be shown).
+    pub async fn click(&self, id: &str) {
+        self.wait_until(
+            &format!("(e => e && !e.disabled && e.offsetParent !== null)(document.getElementById('{id}'))"),
+            &format!("#{id} to be clickable"),
+        )
+        .await;
+        self.client.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click_css(&self, css: &str) {
+        let quoted = serde_json::to_string(css).unwrap();
+        self.wait_until(
+            &format!("(e => e && e.offsetParent !== null)(document.querySelector({quoted}))"),
+            &format!("{css} to be shown"),
+        )
+        .await;
+        self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    }
+
+    /// Replaces the text of the input `#id`.
+    pub async fn fill(&self, id: &str, text: &str) {
+        let input = self.client.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+
+    /// The names of the items listed.
+    pub async fn item_names(&self) -> Vec<String> {
+        let names =
+            self.eval("[...document.querySelectorAll('#items-list li.item .item-name')].map(e => e.textContent)");
+        serde_json::from_value(names.await).unwrap_or_default()
+    }
+
+    /// Saves a PNG of the window to `$TESSERA_SCREENSHOTS/name.png` when
+    /// that folder is set (how the README's pictures are taken).
+    pub async fn screenshot(&self, name: &str) {
+        if let Some(folder) = std::env::var_os("TESSERA_SCREENSHOTS") {
+            // WebKit's screenshot can lag a DOM change.
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(Path::new(&folder).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    /// Quits the app.
+    pub async fn quit(self) {
+        self.client.close().await.unwrap();
+    }
+}

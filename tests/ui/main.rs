@@ -1,0 +1,198 @@
+//! End-to-end tests of the desktop app: the real binary under Xvfb, driven
+//! through tauri-driver and WebKitWebDriver, signing in at dev-idp with a
+//! test browser that the app opens through its opener (`$BROWSER`).
+//!
+//! Needs a display (`xvfb-run`), `tauri-driver`, `WebKitWebDriver` and GNOME
+//! Keyring; `./x test` installs them and sets `TESSERA_REQUIRE_UI=1`, so a
+//! missing tool fails the run instead of skipping. The scenarios run one
+//! after another (each app and its WebKit processes need most of a core).
+
+// Test code: a failed step should stop the test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+use demo::DemoStack;
+use harness::{App, Driver};
+use serde_json::Value;
+
+/// One scenario at a time: two WebKit instances at once slow each other
+/// down past the timeouts on a 2-core machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The environment of an app configured for `stack` (not the demo).
+fn configured(stack: &DemoStack) -> Vec<(&'static str, String)> {
+    vec![
+        ("OKTA_ISSUER", stack.issuer().to_owned()),
+        ("OKTA_CLIENT_ID", "tessera-desktop".to_owned()),
+        ("ITEMS_API_URL", stack.items_api().to_string()),
+        ("OKTA_SCOPES", "openid profile email offline_access items:read items:write".to_owned()),
+    ]
+}
+
+async fn account_email(app: &App) -> String {
+    app.eval("document.getElementById('account-email').textContent").await.as_str().unwrap_or_default().to_owned()
+}
+
+/// The id of the account entry whose text mentions `who`.
+async fn account_id(app: &App, who: &str) -> String {
+    let script = format!(
+        "[...document.querySelectorAll('.account-entry')].find(e => e.textContent.toLowerCase().includes('{who}'))?.dataset.accountId"
+    );
+    app.eval(&script).await.as_str().unwrap_or_else(|| panic!("no account entry for {who}")).to_owned()
+}
+
+/// The id of the listed item named `name`.
+async fn item_id(app: &App, name: &str) -> String {
+    let script = format!(
+        "[...document.querySelectorAll('#items-list li.item')].find(li => li.querySelector('.item-name').textContent === '{name}')?.dataset.itemId"
+    );
+    app.eval(&script).await.as_str().unwrap_or_else(|| panic!("{name} is not listed")).to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
+    require_ui!();
+    let _serial = SERIAL.lock().await;
+    let driver = Driver::start(&[]);
+    let app = driver.launch().await;
+    app.wait_for_view("welcome").await;
+    let badge = app
+        .eval("[document.getElementById('mode-badge').hidden, document.getElementById('mode-badge').textContent]")
+        .await;
+    assert_eq!(badge, serde_json::json!([false, "Demo — local identity provider"]), "the demo is labelled as such");
+    app.screenshot("welcome").await;
+
+    // Nobody finishes in the browser: the person cancels in the app.
+    app.click("sign-in").await;
+    app.wait_for_view("waiting").await;
+    assert!(app.text("waiting").await.contains("Waiting for you to finish signing in in your browser"));
+    app.click("cancel-sign-in").await;
+    app.wait_for_view("welcome").await;
+    assert_eq!(app.eval("document.getElementById('account-button').hidden").await, Value::Bool(true));
+
+    // alice signs in through the browser.
+    driver.browser_signs_in("alice");
+    app.click("sign-in").await;
+    app.wait_for_items().await;
+    let names = app.item_names().await;
+    assert!(names.contains(&"Espresso machine".to_owned()), "alice's demo items: {names:?}");
+    assert!(!names.contains(&"Camping stove".to_owned()), "not bob's: {names:?}");
+    let opened = driver.opened();
+    assert_eq!(opened.len(), 2, "the cancelled sign-in and alice's: {opened:?}");
+    assert!(opened.iter().all(|u| u.query_pairs().any(|(k, v)| k == "code_challenge_method" && v == "S256")));
+
+    // A new item.
+    app.click("new-item").await;
+    app.fill("item-name", "Desk lamp").await;
+    app.fill("item-description", "Warm light, dimmable.").await;
+    app.fill("item-price", "24.50").await;
+    app.fill("item-tags", "home, light").await;
+    app.click("item-save").await;
+    app.wait_until(
+        "[...document.querySelectorAll('#items-list .item-name')].some(e => e.textContent === 'Desk lamp')",
+        "the new item in the list",
+    )
+    .await;
+
+    // A bad price is refused and what was typed stays.
+    let lamp = item_id(&app, "Desk lamp").await;
+    app.click_css(&format!("li.item[data-item-id='{lamp}'] button")).await;
+    app.wait_until("document.getElementById('detail-name').textContent === 'Desk lamp'", "the detail").await;
+    app.click("edit-item").await;
+    app.fill("item-price", "12.345").await;
+    app.click("item-save").await;
+    app.wait_until("!document.getElementById('item-form-error').hidden", "the price error").await;
+    assert_eq!(app.eval("document.getElementById('item-name').value").await, Value::from("Desk lamp"));
+    // Corrected, it is saved.
+    app.fill("item-price", "19.99").await;
+    app.click("item-save").await;
+    app.wait_until("document.getElementById('detail-price').textContent.includes('19.99')", "the new price").await;
+    app.screenshot("items").await;
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_add_switch_restart_and_sign_out_with_the_keyring() {
+    require_ui!();
+    let _serial = SERIAL.lock().await;
+    let stack = DemoStack::start().await.unwrap();
+    let driver = Driver::start(&configured(&stack));
+    let app = driver.launch().await;
+    app.wait_for_view("welcome").await;
+    assert_eq!(app.eval("document.getElementById('mode-badge').hidden").await, Value::Bool(true));
+
+    driver.browser_signs_in("alice");
+    app.click("sign-in").await;
+    app.wait_for_items().await;
+    assert_eq!(account_email(&app).await, "alice@example.com");
+
+    // Add bob: the provider must ask again although alice's session there is alive.
+    driver.browser_signs_in("bob");
+    app.click("account-button").await;
+    app.click("add-account").await;
+    app.wait_until("document.getElementById('account-email').textContent === 'bob@example.com'", "bob").await;
+    app.wait_for_items().await;
+    assert!(app.item_names().await.contains(&"Camping stove".to_owned()));
+    let opened = driver.opened();
+    assert_eq!(opened.len(), 2);
+    let prompt: Vec<String> =
+        opened[1].query_pairs().filter(|(k, _)| k == "prompt").map(|(_, v)| v.into_owned()).collect();
+    assert_eq!(prompt, ["login consent"]);
+
+    // Back to alice without the browser.
+    app.click("account-button").await;
+    let alice = account_id(&app, "alice").await;
+    app.screenshot("account-menu").await;
+    app.click_css(&format!(".account-entry[data-account-id='{alice}']")).await;
+    app.wait_until("document.getElementById('account-email').textContent === 'alice@example.com'", "alice").await;
+    app.wait_until(
+        "[...document.querySelectorAll('#items-list .item-name')].some(e => e.textContent === 'Espresso machine')",
+        "alice's items",
+    )
+    .await;
+    assert_eq!(driver.opened().len(), 2, "switching opened no browser");
+
+    // Restart: the session comes back from the keyring, no browser.
+    app.quit().await;
+    let app = driver.launch().await;
+    app.wait_for_items().await;
+    assert_eq!(account_email(&app).await, "alice@example.com");
+    assert_eq!(driver.opened().len(), 2, "the restart opened no browser");
+
+    // Sign out: the provider's logout page opens, alice is gone.
+    app.click("account-button").await;
+    app.click("sign-out").await;
+    app.wait_until("document.getElementById('account-email').textContent !== 'alice@example.com'", "sign-out").await;
+    let logout = driver.opened().last().cloned().unwrap();
+    assert!(logout.path().ends_with("/logout"), "{logout}");
+    assert!(logout.query_pairs().any(|(k, v)| k == "client_id" && v == "tessera-desktop"));
+    let entries = app.eval("[...document.querySelectorAll('.account-entry')].map(e => e.textContent)").await;
+    assert!(!entries.to_string().to_lowercase().contains("alice"), "{entries}");
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deep_link_from_a_second_launch_completes_the_sign_in() {
+    require_ui!();
+    let _serial = SERIAL.lock().await;
+    let stack = DemoStack::start().await.unwrap();
+    let mut env = configured(&stack);
+    env.push(("REDIRECT_URL", "com.example.tessera:/callback".to_owned()));
+    let driver = Driver::start(&env);
+    let app = driver.launch().await;
+    app.wait_for_view("welcome").await;
+    driver.browser_signs_in("alice");
+    app.click("sign-in").await;
+    // The browser ends at com.example.tessera:/callback?…, hands it to the
+    // scheme handler (a second launch of the app), which forwards it to
+    // this one over D-Bus and exits.
+    app.wait_for_items().await;
+    assert_eq!(account_email(&app).await, "alice@example.com");
+    let opened = driver.opened();
+    let redirect: Vec<String> =
+        opened[0].query_pairs().filter(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned()).collect();
+    assert_eq!(redirect, ["com.example.tessera:/callback"]);
+    assert!(driver.log().contains("sign-in link received"), "{}", driver.log());
+    app.quit().await;
+}
