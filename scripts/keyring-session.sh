@@ -78,6 +78,9 @@ if [ "$ready" -ne 1 ]; then
   exit 1
 fi
 unset TESSERA_KEYRING_HOME TESSERA_KEYRING_PASSWORD
+# The command gets the display of the caller back (see below).
+if [ -n "${TESSERA_KEYRING_DISPLAY:-}" ]; then export DISPLAY="$TESSERA_KEYRING_DISPLAY"; fi
+unset TESSERA_KEYRING_DISPLAY
 export TESSERA_KEYRING_SESSION=1
 "$@"
 status=$?
@@ -88,10 +91,16 @@ exit $status
 
 export TESSERA_KEYRING_HOME="$session_home"
 export TESSERA_KEYRING_PASSWORD="tessera-test-keyring"
+# The bus and the keyring daemon start without a display: with one (under
+# xvfb-run), a locked keyring would answer with an unlock prompt window
+# (gcr-prompter, activated by the bus) that nobody closes, instead of
+# failing at once as it does for a person without a desktop session. The
+# command inside gets the display back.
+export TESSERA_KEYRING_DISPLAY="${DISPLAY:-}"
 # `keyctl session -`: a fresh, possessed kernel session keyring for the
 # keyutils back end (it prints "Joined session keyring: N" on stderr).
 set +e
-keyctl session - dbus-run-session -- bash -c "$inner" keyring-session "$@"
+env -u DISPLAY -u WAYLAND_DISPLAY keyctl session - dbus-run-session -- bash -c "$inner" keyring-session "$@"
 status=$?
 set -e
 exit $status

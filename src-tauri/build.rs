@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "save_settings",
     "use_demo",
+    "ui_ready",
 ];
 
 fn main() {

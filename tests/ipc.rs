@@ -12,7 +12,7 @@ use signin::store::MemoryStore;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
-use tessera_desktop::desktop::{Desktop, Options};
+use tessera_desktop::desktop::{Desktop, Options, Starting};
 
 fn request(command: &str, args: Value) -> InvokeRequest {
     InvokeRequest {
@@ -49,7 +49,7 @@ impl Harness {
         let desktop = Desktop::start(options).await.unwrap();
         let app = mock_builder()
             .invoke_handler(tessera_desktop::handler())
-            .manage(desktop)
+            .manage(Starting::ready(desktop))
             .build(tauri::generate_context!("tauri.conf.json", test = true))
             .unwrap();
         let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();

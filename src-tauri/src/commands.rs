@@ -11,7 +11,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
 
-use crate::desktop::Desktop;
+use crate::desktop::Starting;
 use crate::ipc::{
     AccountView, AppInfo, IpcError, ItemPageView, ItemView, SessionDetails, SessionState, Settings, SettingsInput,
     SignOutView,
@@ -82,19 +82,20 @@ fn progress<R: Runtime>(app: &AppHandle<R>, phase: &'static str, url: Option<&Ur
 
 /// The app and where it signs in.
 #[tauri::command]
-pub fn app_info(desktop: State<'_, Desktop>) -> AppInfo {
-    desktop.app_info()
+pub async fn app_info(state: State<'_, Starting>) -> Result<AppInfo, IpcError> {
+    Ok(state.desktop().await?.app_info())
 }
 
 /// The accounts and the active one.
 #[tauri::command]
-pub fn session_state(desktop: State<'_, Desktop>) -> SessionState {
-    desktop.session_state()
+pub async fn session_state(state: State<'_, Starting>) -> Result<SessionState, IpcError> {
+    Ok(state.desktop().await?.session_state())
 }
 
 /// The session panel's facts.
 #[tauri::command]
-pub async fn session_details(desktop: State<'_, Desktop>) -> Result<Option<SessionDetails>, IpcError> {
+pub async fn session_details(state: State<'_, Starting>) -> Result<Option<SessionDetails>, IpcError> {
+    let desktop = state.desktop().await?;
     desktop.session_details().await
 }
 
@@ -102,9 +103,10 @@ pub async fn session_details(desktop: State<'_, Desktop>) -> Result<Option<Sessi
 #[tauri::command]
 pub async fn sign_in<R: Runtime>(
     app: AppHandle<R>,
-    desktop: State<'_, Desktop>,
+    state: State<'_, Starting>,
     add: bool,
 ) -> Result<AccountView, IpcError> {
+    let desktop = state.desktop().await?;
     let browser: Arc<dyn Browser> = Arc::new(OpenerBrowser::new(app.clone()));
     let emitter = app.clone();
     let on_url = Arc::new(move |url: &Url| progress(&emitter, "browser-failed", Some(url)));
@@ -117,13 +119,15 @@ pub async fn sign_in<R: Runtime>(
 
 /// Cancels the sign-in under way.
 #[tauri::command]
-pub fn cancel_sign_in(desktop: State<'_, Desktop>) {
-    desktop.cancel_sign_in();
+pub async fn cancel_sign_in(state: State<'_, Starting>) -> Result<(), IpcError> {
+    state.desktop().await?.cancel_sign_in();
+    Ok(())
 }
 
 /// Switches to another signed-in account, without the browser.
 #[tauri::command]
-pub async fn switch_account(desktop: State<'_, Desktop>, id: String) -> Result<AccountView, IpcError> {
+pub async fn switch_account(state: State<'_, Starting>, id: String) -> Result<AccountView, IpcError> {
+    let desktop = state.desktop().await?;
     desktop.switch_account(&id).await
 }
 
@@ -131,76 +135,98 @@ pub async fn switch_account(desktop: State<'_, Desktop>, id: String) -> Result<A
 #[tauri::command]
 pub async fn sign_out<R: Runtime>(
     app: AppHandle<R>,
-    desktop: State<'_, Desktop>,
+    state: State<'_, Starting>,
     id: String,
 ) -> Result<SignOutView, IpcError> {
+    let desktop = state.desktop().await?;
     let browser = OpenerBrowser::new(app);
     desktop.sign_out(&id, true, |url| browser.open_url(url).map_err(|e| e.to_string())).await
 }
 
 /// Removes an account: revokes and forgets its sign-in, no browser.
 #[tauri::command]
-pub async fn remove_account(desktop: State<'_, Desktop>, id: String) -> Result<SignOutView, IpcError> {
+pub async fn remove_account(state: State<'_, Starting>, id: String) -> Result<SignOutView, IpcError> {
+    let desktop = state.desktop().await?;
     desktop.sign_out(&id, false, |_| Ok(())).await
 }
 
 /// A page of items.
 #[tauri::command]
 pub async fn list_items(
-    desktop: State<'_, Desktop>,
+    state: State<'_, Starting>,
     q: Option<String>,
     tag: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 ) -> Result<ItemPageView, IpcError> {
+    let desktop = state.desktop().await?;
     let options = ListOptions { limit, cursor, q: q.filter(|q| !q.is_empty()), tag: tag.filter(|t| !t.is_empty()) };
     desktop.list_items(&options).await.map(ItemPageView::from)
 }
 
 /// One item.
 #[tauri::command]
-pub async fn get_item(desktop: State<'_, Desktop>, id: String) -> Result<ItemView, IpcError> {
+pub async fn get_item(state: State<'_, Starting>, id: String) -> Result<ItemView, IpcError> {
+    let desktop = state.desktop().await?;
     desktop.get_item(&id).await.map(ItemView::from)
 }
 
 /// Creates an item.
 #[tauri::command]
-pub async fn create_item(desktop: State<'_, Desktop>, item: NewItem) -> Result<ItemView, IpcError> {
+pub async fn create_item(state: State<'_, Starting>, item: NewItem) -> Result<ItemView, IpcError> {
+    let desktop = state.desktop().await?;
     desktop.create_item(&item).await.map(ItemView::from)
 }
 
 /// Changes an item.
 #[tauri::command]
-pub async fn update_item(desktop: State<'_, Desktop>, id: String, patch: ItemPatch) -> Result<ItemView, IpcError> {
+pub async fn update_item(state: State<'_, Starting>, id: String, patch: ItemPatch) -> Result<ItemView, IpcError> {
+    let desktop = state.desktop().await?;
     desktop.update_item(&id, &patch).await.map(ItemView::from)
 }
 
 /// Deletes an item.
 #[tauri::command]
-pub async fn delete_item(desktop: State<'_, Desktop>, id: String) -> Result<(), IpcError> {
+pub async fn delete_item(state: State<'_, Starting>, id: String) -> Result<(), IpcError> {
+    let desktop = state.desktop().await?;
     desktop.delete_item(&id).await
 }
 
 /// The settings.
 #[tauri::command]
-pub fn get_settings(desktop: State<'_, Desktop>) -> Settings {
-    desktop.settings()
+pub async fn get_settings(state: State<'_, Starting>) -> Result<Settings, IpcError> {
+    Ok(state.desktop().await?.settings())
 }
 
 /// Checks and saves the settings.
 #[tauri::command]
-pub async fn save_settings(desktop: State<'_, Desktop>, settings: SettingsInput) -> Result<AppInfo, IpcError> {
+pub async fn save_settings(state: State<'_, Starting>, settings: SettingsInput) -> Result<AppInfo, IpcError> {
+    let desktop = state.desktop().await?;
     desktop.save_settings(&settings).await
 }
 
 /// Back to the demo provider.
 #[tauri::command]
-pub async fn use_demo(desktop: State<'_, Desktop>) -> Result<AppInfo, IpcError> {
+pub async fn use_demo(state: State<'_, Starting>) -> Result<AppInfo, IpcError> {
+    let desktop = state.desktop().await?;
     desktop.use_demo().await
 }
 
+/// The webview painted its first view: logs the time since the app
+/// started (and the wall-clock time, which the start-up benchmark reads).
+#[tauri::command]
+pub fn ui_ready() {
+    let since_start = crate::STARTED.get().map(std::time::Instant::elapsed);
+    let unix_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    tracing::info!(
+        since_start_ms = since_start.map_or(0, |d| d.as_millis()),
+        first_paint_unix_ms = unix_ms,
+        "first view painted"
+    );
+}
+
 /// The names of the commands above, as `build.rs` declares them.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
     "app_info",
     "session_state",
     "session_details",
@@ -217,6 +243,7 @@ pub const NAMES: [&str; 16] = [
     "get_settings",
     "save_settings",
     "use_demo",
+    "ui_ready",
 ];
 
 #[cfg(test)]

@@ -449,6 +449,67 @@ impl Desktop {
     }
 }
 
+/// The desktop state while it starts: the window opens at once, and the
+/// commands wait here until the demo stack or the keyring is ready (or
+/// answer why the app could not start).
+pub struct Starting {
+    ready: watch::Receiver<Option<Result<Arc<Desktop>, IpcError>>>,
+}
+
+impl std::fmt::Debug for Starting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Starting").finish_non_exhaustive()
+    }
+}
+
+impl Starting {
+    /// A state that becomes ready when `start` (e.g. [`Desktop::start`],
+    /// spawned) sends its result through the returned sender.
+    #[must_use]
+    pub fn new() -> (Self, StartedSender) {
+        let (sender, ready) = watch::channel(None);
+        (Self { ready }, StartedSender(sender))
+    }
+
+    /// A state that is ready already.
+    #[must_use]
+    pub fn ready(desktop: Desktop) -> Self {
+        let (sender, ready) = watch::channel(Some(Ok(Arc::new(desktop))));
+        drop(sender);
+        Self { ready }
+    }
+
+    /// The desktop state, once started.
+    ///
+    /// # Errors
+    /// Why the app could not start (e.g. an invalid setting), for every call.
+    pub async fn desktop(&self) -> Result<Arc<Desktop>, IpcError> {
+        let mut ready = self.ready.clone();
+        let started = ready
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| IpcError::new("internal", "the app stopped while starting"))?;
+        match &*started {
+            Some(result) => result.clone(),
+            None => Err(IpcError::new("internal", "the app stopped while starting")),
+        }
+    }
+}
+
+/// Hands the started desktop (or why it failed) to [`Starting`].
+#[derive(Debug)]
+pub struct StartedSender(watch::Sender<Option<Result<Arc<Desktop>, IpcError>>>);
+
+impl StartedSender {
+    /// Reports the start's result.
+    pub fn send(self, result: Result<Desktop, IpcError>) {
+        if let Err(error) = &result {
+            tracing::error!(code = error.code, %error, "the app could not start");
+        }
+        self.0.send_replace(Some(result.map(Arc::new)));
+    }
+}
+
 /// Builds the configuration the options describe.
 async fn configure(options: &Options) -> Result<Current, IpcError> {
     let env = options.env.clone();

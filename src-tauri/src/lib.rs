@@ -18,7 +18,10 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
 use url::Url;
 
-use crate::desktop::{Desktop, Options};
+use crate::desktop::{Desktop, Options, Starting};
+
+/// When the app started (for the start-up time `ui_ready` logs).
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 /// The app's builder with its plugins and commands; `run` adds the state
 /// and starts it.
@@ -51,6 +54,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         commands::get_settings,
         commands::save_settings,
         commands::use_demo,
+        commands::ui_ready,
     ]
 }
 
@@ -59,7 +63,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
 pub fn start_background<R: Runtime>(app: &AppHandle<R>) {
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
-        let desktop = handle.state::<Desktop>();
+        let Ok(desktop) = handle.state::<Starting>().desktop().await else { return };
         desktop
             .watch_changes(|| {
                 if let Err(error) = handle.emit(commands::SESSION_CHANGED, ()) {
@@ -70,7 +74,7 @@ pub fn start_background<R: Runtime>(app: &AppHandle<R>) {
     });
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
-        let desktop = handle.state::<Desktop>();
+        let Ok(desktop) = handle.state::<Starting>().desktop().await else { return };
         loop {
             let wait = desktop.keep_fresh().await;
             tokio::select! {
@@ -82,16 +86,19 @@ pub fn start_background<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Hands deep links to the waiting sign-in.
-fn on_deep_links<R: Runtime>(app: &AppHandle<R>, urls: &[Url]) {
-    let desktop = app.state::<Desktop>();
-    for url in urls {
+async fn on_deep_links<R: Runtime>(app: AppHandle<R>, urls: Vec<Url>) {
+    let desktop = match app.state::<Starting>().desktop().await {
+        Ok(desktop) => desktop,
+        Err(error) => return tracing::warn!(%error, "link refused: the app did not start"),
+    };
+    for url in &urls {
         // Log the scheme and path only: the query holds the code.
         match desktop.deliver_deep_link(url) {
             Ok(()) => tracing::info!(scheme = url.scheme(), path = url.path(), "sign-in link received"),
             Err(error) => tracing::warn!(scheme = url.scheme(), path = url.path(), %error, "link refused"),
         }
     }
-    commands::show_main_window(app);
+    commands::show_main_window(&app);
 }
 
 /// Runs the app.
@@ -100,16 +107,22 @@ fn on_deep_links<R: Runtime>(app: &AppHandle<R>, urls: &[Url]) {
 /// When the configuration is invalid, the demo stack cannot start, or the
 /// window cannot be created.
 pub fn run() -> Result<(), Box<dyn std::error::Error>> {
+    STARTED.get_or_init(std::time::Instant::now);
     let options = Options::from_process()?;
     builder()
         .setup(move |app| {
-            let desktop = tauri::async_runtime::block_on(Desktop::start(options))?;
-            app.manage(desktop);
+            // The window opens now; the demo stack or the keyring gets ready
+            // meanwhile, and the commands wait for it.
+            let (starting, started) = Starting::new();
+            app.manage(starting);
+            tauri::async_runtime::spawn(async move { started.send(Desktop::start(options).await) });
             let handle = app.handle().clone();
-            app.deep_link().on_open_url(move |event| on_deep_links(&handle, &event.urls()));
+            app.deep_link().on_open_url(move |event| {
+                tauri::async_runtime::spawn(on_deep_links(handle.clone(), event.urls()));
+            });
             // Launched by a link (no sign-in waits yet: it is refused, logged).
             if let Ok(Some(urls)) = app.deep_link().get_current() {
-                on_deep_links(app.handle(), &urls);
+                tauri::async_runtime::spawn(on_deep_links(app.handle().clone(), urls));
             }
             start_background(app.handle());
             Ok(())

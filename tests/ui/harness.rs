@@ -138,6 +138,12 @@ impl Driver {
         driver
     }
 
+    /// The port tauri-driver listens on.
+    #[allow(dead_code)] // used by benches/desktop.rs
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Who the browser signs in next (empty: nobody).
     pub fn browser_signs_in(&self, user: &str) {
         std::fs::write(self.folder.path().join("user"), user).unwrap();

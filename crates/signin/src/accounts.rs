@@ -8,9 +8,10 @@
 //! dropped: [`AccountBook::load`] keeps a copy beside it (`accounts.json.corrupt`)
 //! and reports [`AccountsError::Corrupt`].
 //!
-//! The book is read once and written after each change; two processes that
-//! change it at the same moment can lose one change (the last rename wins,
-//! the file is never torn).
+//! The CLI and the desktop app share the book. Each change is made to the
+//! book as it is on disk at that moment, under an exclusive lock on
+//! `accounts.json.lock`: a change another process made since this one read
+//! the book is kept, never overwritten with an older copy.
 
 use std::fs;
 use std::io::Write as _;
@@ -169,7 +170,15 @@ impl AccountBook {
     /// kept as `<file>.corrupt` and the file is left as it is),
     /// [`AccountsError::NewerFormat`] for a file from a newer Tessera.
     pub fn load(path: impl Into<PathBuf>) -> Result<Self, AccountsError> {
-        let path = path.into();
+        Self::read(path.into(), true)
+    }
+
+    /// [`load`](Self::load) without keeping another copy of a damaged file.
+    fn load_quietly(path: PathBuf) -> Result<Self, AccountsError> {
+        Self::read(path, false)
+    }
+
+    fn read(path: PathBuf, keep_damaged: bool) -> Result<Self, AccountsError> {
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::empty(path)),
@@ -180,7 +189,7 @@ impl AccountBook {
         let file: BookFile = match serde_json::from_slice(&bytes) {
             Ok(file) => file,
             Err(source) => {
-                let backup = keep_corrupt_copy(&path, &bytes);
+                let backup = if keep_damaged { keep_corrupt_copy(&path, &bytes) } else { None };
                 tracing::warn!(path = %path.display(), error = %source, "account book damaged");
                 return Err(AccountsError::Corrupt { path, backup, source });
             }
@@ -251,31 +260,31 @@ impl AccountBook {
         identity: &Identity,
         now: u64,
     ) -> Result<&Account, AccountsError> {
-        let mut next = self.clone();
-        let index = match next.position(key) {
-            Some(i) => {
-                let account = &mut next.accounts[i];
-                merge(&mut account.identity.name, &identity.name);
-                merge(&mut account.identity.email, &identity.email);
-                merge(&mut account.identity.preferred_username, &identity.preferred_username);
-                account.last_used = now;
-                account.needs_sign_in = false;
-                i
-            }
-            None => {
-                next.accounts.push(Account {
-                    key: key.clone(),
-                    identity: identity.clone(),
-                    last_used: now,
-                    needs_sign_in: false,
-                });
-                next.accounts.len() - 1
-            }
-        };
-        next.active = Some(key.clone());
-        next.save()?;
-        *self = next;
-        Ok(&self.accounts[index])
+        self.change(|next| {
+            let index = match next.position(key) {
+                Some(i) => {
+                    let account = &mut next.accounts[i];
+                    merge(&mut account.identity.name, &identity.name);
+                    merge(&mut account.identity.email, &identity.email);
+                    merge(&mut account.identity.preferred_username, &identity.preferred_username);
+                    account.last_used = now;
+                    account.needs_sign_in = false;
+                    i
+                }
+                None => {
+                    next.accounts.push(Account {
+                        key: key.clone(),
+                        identity: identity.clone(),
+                        last_used: now,
+                        needs_sign_in: false,
+                    });
+                    next.accounts.len() - 1
+                }
+            };
+            next.active = Some(key.clone());
+            Ok(index)
+        })
+        .map(|index| &self.accounts[index])
     }
 
     /// Makes `key` the active account (and marks it used now). Saved at once.
@@ -285,13 +294,12 @@ impl AccountBook {
     /// [`AccountsError::NoSuchAccount`] for an unknown account,
     /// [`AccountsError::Io`] when the book cannot be saved.
     pub fn set_active(&mut self, key: &AccountKey) -> Result<(), AccountsError> {
-        let mut next = self.clone();
-        let i = next.position(key).ok_or_else(|| AccountsError::NoSuchAccount { query: key.id() })?;
-        next.accounts[i].last_used = unix_now().max(next.accounts[i].last_used);
-        next.active = Some(key.clone());
-        next.save()?;
-        *self = next;
-        Ok(())
+        self.change(|next| {
+            let i = next.position(key).ok_or_else(|| AccountsError::NoSuchAccount { query: key.id() })?;
+            next.accounts[i].last_used = unix_now().max(next.accounts[i].last_used);
+            next.active = Some(key.clone());
+            Ok(())
+        })
     }
 
     /// Removes an account and returns it; its [`key`](Account::key) names the
@@ -304,15 +312,14 @@ impl AccountBook {
     /// [`AccountsError::NoSuchAccount`] for an unknown account,
     /// [`AccountsError::Io`] when the book cannot be saved.
     pub fn remove(&mut self, key: &AccountKey) -> Result<Account, AccountsError> {
-        let mut next = self.clone();
-        let i = next.position(key).ok_or_else(|| AccountsError::NoSuchAccount { query: key.id() })?;
-        let removed = next.accounts.remove(i);
-        if next.active.as_ref() == Some(key) {
-            next.active = None;
-        }
-        next.save()?;
-        *self = next;
-        Ok(removed)
+        self.change(|next| {
+            let i = next.position(key).ok_or_else(|| AccountsError::NoSuchAccount { query: key.id() })?;
+            let removed = next.accounts.remove(i);
+            if next.active.as_ref() == Some(key) {
+                next.active = None;
+            }
+            Ok(removed)
+        })
     }
 
     /// Marks an account as needing a new sign-in (its refresh token was
@@ -323,15 +330,11 @@ impl AccountBook {
     /// [`AccountsError::NoSuchAccount`] for an unknown account,
     /// [`AccountsError::Io`] when the book cannot be saved.
     pub fn mark_needs_sign_in(&mut self, key: &AccountKey) -> Result<(), AccountsError> {
-        let i = self.position(key).ok_or_else(|| AccountsError::NoSuchAccount { query: key.id() })?;
-        if self.accounts[i].needs_sign_in {
-            return Ok(());
-        }
-        let mut next = self.clone();
-        next.accounts[i].needs_sign_in = true;
-        next.save()?;
-        *self = next;
-        Ok(())
+        self.change(|next| {
+            let i = next.position(key).ok_or_else(|| AccountsError::NoSuchAccount { query: key.id() })?;
+            next.accounts[i].needs_sign_in = true;
+            Ok(())
+        })
     }
 
     /// Finds the account a person means: an exact account id, email or login
@@ -380,6 +383,46 @@ impl AccountBook {
 
     fn position(&self, key: &AccountKey) -> Option<usize> {
         self.accounts.iter().position(|a| &a.key == key)
+    }
+
+    /// Makes `change` to the book as it is on disk now, under the book's
+    /// lock, and saves it; on success this book becomes the result, on
+    /// failure it is left as it was.
+    fn change<T>(&mut self, change: impl FnOnce(&mut Self) -> Result<T, AccountsError>) -> Result<T, AccountsError> {
+        let _lock = self.lock()?;
+        let mut next = match Self::load_quietly(self.path.clone()) {
+            Ok(on_disk) => on_disk,
+            // A damaged file was reported (and kept) when this book was
+            // loaded; starting over from this copy replaces it.
+            Err(AccountsError::Corrupt { .. }) => self.clone(),
+            Err(error) => return Err(error),
+        };
+        let result = change(&mut next)?;
+        next.save()?;
+        *self = next;
+        Ok(result)
+    }
+
+    /// An exclusive lock on `<file>.lock` (mode 0600), held until dropped.
+    /// The lock file itself is never removed (removing it would let two
+    /// processes lock two different files).
+    fn lock(&self) -> Result<fs::File, AccountsError> {
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let path = self.path.with_file_name(format!("{name}.lock"));
+        let io = |source| AccountsError::Io { action: "lock", path: path.clone(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir).map_err(io)?;
+        }
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(file)
     }
 
     /// Writes the book atomically: a new file (mode 0600) in the same folder,
@@ -448,6 +491,18 @@ fn create_private(path: &Path) -> std::io::Result<fs::File> {
     options.open(path)
 }
 
+/// Creates `dir` and its parents, mode 0700 for those it creates.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AccountsError> {
     let io = |action: &'static str, path: &Path| {
         let path = path.to_path_buf();
@@ -457,14 +512,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AccountsError> {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(&dir).map_err(io("create the folder of", &dir))?;
+    create_private_dir(&dir).map_err(io("create the folder of", &dir))?;
 
     let name = path.file_name().map_or_else(|| FILE_NAME.into(), |n| n.to_string_lossy().into_owned());
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());

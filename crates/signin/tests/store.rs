@@ -881,12 +881,13 @@ fn account_book_is_private_and_written_atomically() {
     assert!(reader.join().unwrap() > 0);
     assert_eq!(AccountBook::load(&path).unwrap().list().len(), 202);
 
-    // No temporary files are left behind.
-    let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+    // No temporary files are left behind (the lock file stays, on purpose).
+    let mut names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, vec!["accounts.json".to_owned()], "{names:?}");
+    names.sort();
+    assert_eq!(names, ["accounts.json", "accounts.json.lock"], "{names:?}");
 }
 
 #[test]
@@ -949,8 +950,12 @@ fn account_book_failed_write_changes_nothing() {
     std::fs::create_dir_all(&path).unwrap();
     let mut book = AccountBook::empty(&path);
     assert!(matches!(book.upsert(&alice), Err(AccountsError::Io { .. })));
-    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
-    assert_eq!(leftovers.len(), 1, "the temporary file is removed after a failed write");
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "accounts.json.lock")
+        .collect();
+    assert_eq!(leftovers, ["accounts.json"], "the temporary file is removed after a failed write");
 }
 
 #[test]
@@ -960,6 +965,55 @@ fn account_book_from_a_newer_tessera_is_refused() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, br#"{"version": 99, "accounts": []}"#).unwrap();
     assert!(matches!(AccountBook::load(&path), Err(AccountsError::NewerFormat { version: 99, .. })));
+}
+
+#[test]
+fn account_book_changes_by_another_holder_are_kept() {
+    // The desktop app and the CLI each hold the book; neither may overwrite
+    // the other's change with its older copy.
+    let dir = tempfile::tempdir().unwrap();
+    let path = book_path(&dir);
+    let mut desktop = AccountBook::load(&path).unwrap();
+    let mut cli = AccountBook::load(&path).unwrap();
+    let alice = signed_in(ISSUER, "sub-alice", "alice@example.com", "Alice");
+    let bob = signed_in(ISSUER, "sub-bob", "bob@example.com", "Bob");
+    desktop.upsert(&alice).unwrap();
+    cli.upsert(&bob).unwrap();
+    assert_eq!(cli.list().len(), 2, "the CLI's change was made to the book on disk");
+    desktop.set_active(&alice.key).unwrap();
+    let on_disk = AccountBook::load(&path).unwrap();
+    let keys: Vec<_> = on_disk.list().iter().map(|a| a.key.subject.clone()).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(on_disk.active().unwrap().key, alice.key);
+    // Removing an account the other holder already removed: refused, the book unchanged.
+    cli.remove(&bob.key).unwrap();
+    assert!(matches!(desktop.remove(&bob.key), Err(AccountsError::NoSuchAccount { .. })));
+    assert_eq!(AccountBook::load(&path).unwrap().list().len(), 1);
+    #[cfg(unix)]
+    assert_eq!(mode(&path.with_file_name("accounts.json.lock")), 0o600);
+}
+
+#[test]
+fn account_book_concurrent_writers_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = book_path(&dir);
+    let writers: Vec<_> = (0..8)
+        .map(|n| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                // Each writer read the book before any of the others wrote.
+                let mut book = AccountBook::load(&path).unwrap();
+                for round in 0..5 {
+                    let someone = signed_in(ISSUER, &format!("sub-{n}-{round}"), "x@example.com", "X");
+                    book.upsert(&someone).unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    assert_eq!(AccountBook::load(&path).unwrap().list().len(), 40);
 }
 
 #[test]

@@ -214,6 +214,8 @@ async function run(ipc) {
   } else {
     dispatch({ type: "started", signedIn: activeId !== null, signingIn: state.signingIn });
   }
+  // The frame after next is the first one showing a real view on screen.
+  requestAnimationFrame(() => requestAnimationFrame(() => void ipc.uiReady().catch(() => {})));
 }
 
 try {

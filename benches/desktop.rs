@@ -1,0 +1,208 @@
+//! The desktop app against the floor no Tauri app goes below: an empty
+//! Tauri window built the same way (`bench/empty-window`, same tauri, same
+//! release profile, same window size). Run through `bench/desktop.sh`, which
+//! builds the release binaries and provides the display, bus and keyring.
+//!
+//! - **Start-up**: from spawning the process to its first view on screen
+//!   (the page reports its first painted frame through `ui_ready`, and the
+//!   app logs the wall-clock time). Tessera starts as a newcomer sees it:
+//!   demo mode, with dev-idp and the items API starting inside it.
+//! - **Memory**: PSS of the app and its WebKit processes, Tessera signed in
+//!   with 1,000 items in the list (every page loaded), the floor after its
+//!   first paint; both launched through tauri-driver the same way.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+// The UI tests' driver; the benchmark uses part of it.
+#[allow(dead_code)]
+#[path = "../tests/ui/harness.rs"]
+mod harness;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use harness::Driver;
+use items_client::{ItemsClient, NewItem};
+use signin::Session;
+use signin::accounts::AccountBook;
+use signin::flow::browser::HttpBrowser;
+use signin::flow::config::SigninConfig;
+use signin::store::MemoryStore;
+
+const RUNS: usize = 10;
+const ITEMS: usize = 1_000;
+
+fn floor_binary() -> PathBuf {
+    harness::app_binary().with_file_name("tessera-empty-window")
+}
+
+fn unix_ms() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()
+}
+
+/// Milliseconds from spawning `binary` to its first painted view.
+fn start_once(binary: &Path, home: &Path) -> u128 {
+    let started = unix_ms();
+    let mut child = Command::new(binary)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env_remove("OKTA_ISSUER")
+        .env_remove("OKTA_DOMAIN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut painted = None;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some((_, rest)) = line.split_once("first_paint_unix_ms=") {
+            painted = rest.split_whitespace().next().and_then(|v| v.parse::<u128>().ok());
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    painted.expect("the app reported no first paint") - started
+}
+
+fn summary(samples: &mut [u128]) -> (u128, u128, u128) {
+    samples.sort_unstable();
+    (samples[samples.len() / 2], samples[0], samples[samples.len() - 1])
+}
+
+/// PSS (KiB) of `pid` and all its descendants.
+fn pss_tree(pid: u32) -> u64 {
+    let mut total = 0;
+    let mut pending = vec![pid];
+    while let Some(pid) = pending.pop() {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) {
+            total += text
+                .lines()
+                .find_map(|l| l.strip_prefix("Pss:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        pending.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+    }
+    total
+}
+
+/// The pid of the running process whose executable is `binary`.
+fn pid_of(binary: &Path) -> u32 {
+    let binary = binary.canonicalize().unwrap();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        if std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary) {
+            return pid;
+        }
+    }
+    panic!("{} is not running", binary.display());
+}
+
+/// Gives alice `ITEMS` items at the stack's items API.
+async fn seed(stack: &demo::DemoStack) {
+    let mut config = SigninConfig::demo();
+    stack.configure(&mut config).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let session =
+        Arc::new(Session::new(config, Arc::new(MemoryStore::new()), AccountBook::empty(folder.path().join("a"))));
+    let browser = HttpBrowser::new("alice", "alice-demo-pw");
+    let method =
+        signin::SignInMethod::Browser { browser: Arc::new(browser.clone()), on_url: Arc::new(|_: &url::Url| {}) };
+    session.sign_in(method, false).await.unwrap();
+    let client = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
+    for n in 0..ITEMS {
+        let item = NewItem {
+            name: format!("Item {n:04}"),
+            description: "An item of the benchmark's list, with a description of a realistic length.".into(),
+            price: 10.0 + (n % 100) as f64,
+            tags: vec![format!("tag{}", n % 7), "bench".into()],
+        };
+        client.create(&item).await.unwrap();
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    if let Some(missing) = harness::missing_tools() {
+        eprintln!("cannot run: {missing} (use bench/desktop.sh)");
+        std::process::exit(2);
+    }
+    assert!(floor_binary().exists(), "build it first: cargo build --release -p tessera-empty-window");
+    let home = tempfile::tempdir().unwrap();
+
+    // Start-up, alternating so that both see the same machine state.
+    let (mut tessera, mut floor) = (Vec::new(), Vec::new());
+    start_once(&harness::app_binary(), home.path());
+    start_once(&floor_binary(), home.path());
+    for _ in 0..RUNS {
+        tessera.push(start_once(&harness::app_binary(), home.path()));
+        floor.push(start_once(&floor_binary(), home.path()));
+    }
+    let (t_med, t_min, t_max) = summary(&mut tessera);
+    let (f_med, f_min, f_max) = summary(&mut floor);
+
+    // Memory: Tessera signed in with every one of 1,000 items listed.
+    let stack = demo::DemoStack::start().await.unwrap();
+    seed(&stack).await;
+    let env = vec![
+        ("OKTA_ISSUER", stack.issuer().to_owned()),
+        ("ITEMS_API_URL", stack.items_api().to_string()),
+        ("OKTA_SCOPES", "openid profile email offline_access items:read items:write".to_owned()),
+    ];
+    let driver = Driver::start(&env);
+    let app = driver.launch().await;
+    app.wait_for_view("welcome").await;
+    driver.browser_signs_in("alice");
+    app.click("sign-in").await;
+    app.wait_for_items().await;
+    while app.eval("!document.getElementById('load-more').hidden").await == serde_json::Value::Bool(true) {
+        let before = app.eval("document.getElementById('items-list').dataset.count").await;
+        app.click("load-more").await;
+        app.wait_until(&format!("document.getElementById('items-list').dataset.count !== {before}"), "the next page")
+            .await;
+    }
+    let listed = app.eval("Number(document.getElementById('items-list').dataset.count)").await;
+    assert!(listed.as_u64().unwrap_or(0) >= ITEMS as u64, "{listed} listed");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let tessera_pss = pss_tree(pid_of(&harness::app_binary()));
+    app.quit().await;
+    drop(driver);
+
+    let floor_driver = Driver::start(&[]);
+    let capabilities = serde_json::json!({ "tauri:options": { "application": floor_binary() } });
+    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = fantoccini::ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", floor_driver.port()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let floor_pss = pss_tree(pid_of(&floor_binary()));
+    client.close().await.unwrap();
+    drop(floor_driver);
+
+    let ratio = |a: u128, b: u128| a as f64 / b as f64;
+    println!("| | Tessera (demo mode) | empty Tauri window | ratio | target |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| start to first paint, median of {RUNS} (min–max) | {t_med} ms ({t_min}–{t_max}) | {f_med} ms ({f_min}–{f_max}) | {:.2}× | ≤ 1.2× |",
+        ratio(t_med, f_med)
+    );
+    println!(
+        "| PSS, app + WebKit processes | {:.0} MiB (signed in, {ITEMS} items listed) | {:.0} MiB | {:.2}× | ≤ 1.1× |",
+        tessera_pss as f64 / 1024.0,
+        floor_pss as f64 / 1024.0,
+        tessera_pss as f64 / floor_pss as f64
+    );
+}
