@@ -8,7 +8,8 @@
 #
 # Arguments are passed through unchanged; the exit code is the command's.
 # Inside, TESSERA_KEYRING_SESSION=1 tells the tests a real Secret Service is
-# there. Works as root and as an ordinary user (installs what is missing with
+# there. With TESSERA_KEYRING_BUS_FILE=<file>, the session bus address is
+# written to that file. Works as root and as an ordinary user (installs what is missing with
 # apt, through sudo when not root).
 set -euo pipefail
 
@@ -81,6 +82,8 @@ unset TESSERA_KEYRING_HOME TESSERA_KEYRING_PASSWORD
 # The command gets the display of the caller back (see below).
 if [ -n "${TESSERA_KEYRING_DISPLAY:-}" ]; then export DISPLAY="$TESSERA_KEYRING_DISPLAY"; fi
 unset TESSERA_KEYRING_DISPLAY
+# Tell a caller who asked where the bus is (tests wait on bus names).
+if [ -n "${TESSERA_KEYRING_BUS_FILE:-}" ]; then printf %s "$DBUS_SESSION_BUS_ADDRESS" >"$TESSERA_KEYRING_BUS_FILE"; fi
 export TESSERA_KEYRING_SESSION=1
 "$@"
 status=$?

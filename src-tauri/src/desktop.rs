@@ -35,6 +35,9 @@ pub const DEEP_LINK_SCHEME: &str = "com.example.tessera";
 /// The path of the deep-link redirect.
 pub const DEEP_LINK_PATH: &str = "/callback";
 
+/// How long a new sign-in waits for a cancelled one to wind down.
+pub const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
 /// How long saving the settings waits for the provider's discovery document.
 pub const DISCOVERY_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -105,6 +108,8 @@ pub struct Desktop {
     reconfigured: watch::Sender<u64>,
     /// One sign-in at a time.
     signing_in: tokio::sync::Mutex<()>,
+    /// The last sign-in was cancelled (and may still be winding down).
+    cancelled: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Desktop {
@@ -126,6 +131,7 @@ impl Desktop {
             current: RwLock::new(Arc::new(current)),
             reconfigured: watch::Sender::new(0),
             signing_in: tokio::sync::Mutex::new(()),
+            cancelled: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -214,9 +220,16 @@ impl Desktop {
         browser: Arc<dyn Browser>,
         on_url: Arc<dyn Fn(&Url) + Send + Sync>,
     ) -> Result<AccountView, IpcError> {
-        let Ok(_one_at_a_time) = self.signing_in.try_lock() else {
-            return Err(IpcError::new("busy", "a sign-in is already under way; finish or cancel it first"));
+        let _one_at_a_time = match self.signing_in.try_lock() {
+            Ok(guard) => guard,
+            // Cancelled a moment ago ("Try again" right after "Cancel"): it
+            // is winding down; wait for it rather than refuse.
+            Err(_) if self.cancelled.load(std::sync::atomic::Ordering::SeqCst) => {
+                tokio::time::timeout(CANCEL_GRACE, self.signing_in.lock()).await.map_err(|_| busy())?
+            }
+            Err(_) => return Err(busy()),
         };
+        self.cancelled.store(false, std::sync::atomic::Ordering::SeqCst);
         let session = self.session();
         let account = session.sign_in(SignInMethod::Browser { browser, on_url }, add).await?;
         Ok(AccountView::new(&account, true))
@@ -224,6 +237,7 @@ impl Desktop {
 
     /// Cancels the sign-in under way, if any.
     pub fn cancel_sign_in(&self) {
+        self.cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
         self.session().cancel_sign_in();
     }
 
@@ -508,6 +522,10 @@ impl StartedSender {
         }
         self.0.send_replace(Some(result.map(Arc::new)));
     }
+}
+
+fn busy() -> IpcError {
+    IpcError::new("busy", "a sign-in is already under way; finish or cancel it first")
 }
 
 /// Builds the configuration the options describe.

@@ -85,6 +85,20 @@ pub fn test_browser() -> PathBuf {
     app_binary().with_file_name("tessera-test-browser")
 }
 
+/// Whether the app binary runs in process group `group`.
+fn app_running_in(group: u32) -> bool {
+    let app = app_binary().canonicalize().unwrap_or_else(|_| app_binary());
+    std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { return false };
+        // Field 5 of /proc/<pid>/stat is the process group (after "pid (comm) state ppid").
+        let in_group = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|stat| {
+            stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok())
+                == Some(group)
+        });
+        in_group && std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
+    })
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
@@ -113,6 +127,7 @@ impl Driver {
             .env("TEST_BROWSER_USER_FILE", folder.path().join("user"))
             .env("TEST_BROWSER_LOG", folder.path().join("opened.log"))
             .env("TEST_BROWSER_SCHEME_HANDLER", app_binary())
+            .env("TESSERA_KEYRING_BUS_FILE", folder.path().join("bus"))
             .env("RUST_LOG", "info")
             // No provider from the developer's own environment or files.
             .env_remove("OKTA_ISSUER")
@@ -169,13 +184,18 @@ impl Driver {
         let Value::Object(capabilities) = capabilities else { unreachable!() };
         // Several tests may race to install it; one wins, which is enough.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
+        let mut builder = ClientBuilder::rustls().unwrap();
+        builder.capabilities(capabilities);
+        let url = format!("http://127.0.0.1:{}", self.port);
+        // WebKitWebDriver waits for ever for an app that exited at start.
+        let client = tokio::time::timeout(STEP_TIMEOUT, builder.connect(&url))
             .await
+            .unwrap_or_else(|_| panic!("the app did not start in time:\n{}", self.log()))
             .unwrap_or_else(|e| panic!("the app did not start: {e}\n{}", self.log()));
-        App { client }
+        let group = self.child.id();
+        assert!(app_running_in(group), "the app is not in its driver's process group");
+        let bus = std::fs::read_to_string(self.folder.path().join("bus")).unwrap_or_default();
+        App { client, group, bus }
     }
 }
 
@@ -191,6 +211,10 @@ impl Drop for Driver {
 pub struct App {
     /// The WebDriver session.
     pub client: Client,
+    /// The process group of its driver (the app runs in it).
+    group: u32,
+    /// The address of its session bus.
+    bus: String,
 }
 
 impl App {
@@ -280,8 +304,26 @@ impl App {
         }
     }
 
-    /// Quits the app.
+    /// Quits the app and waits until its process is gone: a launch while it
+    /// is still exiting would find it on the bus and hand its arguments to
+    /// it (tauri-plugin-single-instance), then exit.
     pub async fn quit(self) {
-        self.client.close().await.unwrap();
+        self.client.clone().close().await.unwrap();
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        while app_running_in(self.group) || self.instance_on_bus() {
+            assert!(Instant::now() < deadline, "the app did not exit");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether the bus still lists the app's single-instance name (the bus
+    /// notices an exit a little after the process is gone).
+    fn instance_on_bus(&self) -> bool {
+        let output = Command::new("dbus-send")
+            .arg(format!("--bus={}", self.bus))
+            .args(["--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
+            .args(["org.freedesktop.DBus.NameHasOwner", "string:com.example.tessera.SingleInstance"])
+            .output();
+        output.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
     }
 }

@@ -259,11 +259,22 @@ async fn one_sign_in_at_a_time_and_cancel_ends_it() {
     let second = desktop.sign_in(true, browser.clone(), no_url()).await.unwrap_err();
     assert_eq!(second.code, "busy");
     desktop.cancel_sign_in();
+    // "Try again" at once: waits for the cancelled sign-in to wind down
+    // instead of answering busy.
+    let again = {
+        let (desktop, browser) = (desktop.clone(), browser.clone());
+        tokio::spawn(async move { desktop.sign_in(false, browser, no_url()).await })
+    };
     let first = first.await.unwrap().unwrap_err();
     assert_eq!(first.code, "cancelled", "{first:?}");
+    while browser.opened.load(Ordering::SeqCst) < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    desktop.cancel_sign_in();
+    assert_eq!(again.await.unwrap().unwrap_err().code, "cancelled");
     assert!(!desktop.session_state().signing_in);
     assert!(desktop.session_state().accounts.is_empty(), "nothing was recorded");
-    assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
+    assert_eq!(browser.opened.load(Ordering::SeqCst), 2);
 }
 
 fn input(issuer: &str, client_id: &str) -> SettingsInput {
