@@ -6,7 +6,7 @@
 #   bench/desktop.sh     prints a Markdown table for BENCHMARKS.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p tessera-empty-window -p tessera-cli --bin tessera-test-browser
+cargo build --release --locked -p tessera-empty-window -p tessera-cli --bin tessera-empty-window --bin tessera-test-browser
 export PATH="$HOME/.cargo/bin:$PATH"
 xvfb-run -a -s "-screen 0 1280x800x24" scripts/keyring-session.sh \
   cargo bench --locked -p tessera-desktop --bench desktop

@@ -3,9 +3,12 @@
 
 /// Logs the first paint, in the same words as Tessera's `ui_ready`.
 #[tauri::command]
-fn ui_ready() {
+fn ui_ready(stage: String) {
+    if stage != "first-paint" {
+        return;
+    }
     let unix_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    tracing::info!(first_paint_unix_ms = unix_ms, "first view painted");
+    tracing::info!(first_paint_unix_ms = unix_ms, "first paint");
 }
 
 fn main() -> std::process::ExitCode {

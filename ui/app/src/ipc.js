@@ -67,8 +67,8 @@ export function createIpc(tauri) {
     saveSettings: (settings) => call("save_settings", { settings }),
     /** @returns {Promise<AppInfo>} */
     useDemo: () => call("use_demo"),
-    /** Tells the app its first view is painted (it logs the start-up time). @returns {Promise<null>} */
-    uiReady: () => call("ui_ready"),
+    /** Tells the app its first real view is on screen (it logs the start-up time). @returns {Promise<null>} */
+    uiReady: () => call("ui_ready", { stage: "interactive" }),
 
     /**
      * @param {() => void} handler

@@ -151,6 +151,18 @@ export function createItemsView({ ipc, onError }) {
     renderEmpty();
   }
 
+  /**
+   * Adds rows for items appended to the list, keeping the rows shown (a
+   * thousand items loaded page by page are built once, not forty times).
+   * @param {Item[]} added
+   */
+  function appendRows(added) {
+    list.append(...added.map(row));
+    list.dataset.count = String(items.length);
+    loadMore.hidden = cursor === null;
+    renderEmpty();
+  }
+
   function renderEmpty() {
     const filtered = search.value.trim() !== "" || tagFilter.value !== "";
     empty.textContent = filtered
@@ -188,12 +200,18 @@ export function createItemsView({ ipc, onError }) {
     loading.hidden = false;
     loadMore.disabled = true;
     empty.hidden = true;
+    /** Items a "load more" added at the end (their rows are appended, the others kept). @type {Item[] | null} */
+    let appended = null;
     try {
       const page = await ipc.listItems(
         listItemsArgs({ q: search.value, tag: tagFilter.value, cursor: more ? cursor : null }),
       );
       if (seq !== loadSeq) return;
-      items = mergePage(more ? items : [], page.items);
+      const shown = more ? items : [];
+      const known = new Set(shown.map((item) => item.id));
+      items = mergePage(shown, page.items);
+      const updated = more && page.items.some((item) => known.has(item.id));
+      if (more && !updated) appended = items.filter((item) => !known.has(item.id));
       cursor = page.nextCursor;
       tags = collectTags(tags, page.items);
       renderTags();
@@ -210,7 +228,8 @@ export function createItemsView({ ipc, onError }) {
         list.removeAttribute("aria-busy");
         loading.hidden = true;
         loadMore.disabled = false;
-        renderList();
+        if (appended) appendRows(appended);
+        else renderList();
         if (selectedId !== null && !selected()) select(null);
       }
     }
