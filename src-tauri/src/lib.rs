@@ -20,6 +20,9 @@ use url::Url;
 
 use crate::desktop::{Desktop, Options, Starting};
 
+/// How long the app's state waits for the first paint before starting anyway.
+pub const FIRST_PAINT_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// When the app started (for the start-up time `ui_ready` logs).
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
@@ -112,10 +115,17 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     builder()
         .setup(move |app| {
             // The window opens now; the demo stack or the keyring gets ready
-            // meanwhile, and the commands wait for it.
+            // once it has painted (or after FIRST_PAINT_WAIT), and the
+            // commands wait for it.
             let (starting, started) = Starting::new();
             app.manage(starting);
-            tauri::async_runtime::spawn(async move { started.send(Desktop::start(options).await) });
+            app.manage(commands::FirstPaint::default());
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let first_paint = handle.state::<commands::FirstPaint>();
+                let _ = tokio::time::timeout(FIRST_PAINT_WAIT, first_paint.0.notified()).await;
+                started.send(Desktop::start(options).await);
+            });
             let handle = app.handle().clone();
             app.deep_link().on_open_url(move |event| {
                 tauri::async_runtime::spawn(on_deep_links(handle.clone(), event.urls()));

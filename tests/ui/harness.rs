@@ -265,7 +265,7 @@ impl App {
             &format!("#{id} to be clickable"),
         )
         .await;
-        self.client.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
+        self.click_when_interactable(Locator::Id(id)).await;
     }
 
     /// Clicks the first element matching `css`.
@@ -276,7 +276,27 @@ impl App {
             &format!("{css} to be shown"),
         )
         .await;
-        self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+        self.click_when_interactable(Locator::Css(css)).await;
+    }
+
+    /// Clicks what `locator` finds, retrying while WebKit still says it is
+    /// not interactable (a row just added is rendered at the next frame:
+    /// `content-visibility: auto` skips it until then).
+    async fn click_when_interactable(&self, locator: Locator<'_>) {
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        loop {
+            let element = self.client.find(locator).await.unwrap();
+            match element.click().await {
+                Ok(()) => return,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::ElementNotInteractable
+                        && Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot click {locator:?}: {e}"),
+            }
+        }
     }
 
     /// Replaces the text of the input `#id`.
