@@ -5,8 +5,8 @@
 //! `allow-<command>` permission and none is callable unless a capability in
 //! `src-tauri/capabilities/` grants it.
 
-/// The commands of `src-tauri/src/commands.rs` (a unit test there checks
-/// that both lists agree).
+/// The commands of `src-tauri/src/commands.rs`, in its order (a unit test
+/// there checks this list against the file and the capability).
 const COMMANDS: &[&str] = &[
     "app_info",
     "session_state",

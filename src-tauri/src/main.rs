@@ -11,13 +11,7 @@ fn main() -> std::process::ExitCode {
     match tessera_desktop::run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            let mut message = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            eprintln!("tessera-desktop: {message}");
+            eprintln!("tessera-desktop: {}", tessera_desktop::ipc::message_with_causes(error.as_ref()));
             std::process::ExitCode::FAILURE
         }
     }
