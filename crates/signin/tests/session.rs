@@ -23,7 +23,7 @@ use signin::accounts::AccountBook;
 use signin::flow::browser::HttpBrowser;
 use signin::flow::config::SigninConfig;
 use signin::flow::provider::{self, Provider};
-use signin::session::DeviceCodeInfo;
+use signin::session::{DeviceCodeInfo, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, REFRESH_MARGIN};
 use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
 use signin::{AccountKey, Session, SessionError, SignInMethod};
 use url::Url;
@@ -246,6 +246,49 @@ async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
     // Unknown and ambiguous selectors.
     let error = session.use_account("carol").unwrap_err();
     assert_eq!(error.code(), "no-account", "{error}");
+}
+
+#[tokio::test]
+async fn keep_fresh_refreshes_ahead_of_expiry_and_announces_it() {
+    let env = start().await;
+    let session = env.session(Arc::new(MemoryStore::new()));
+    assert_eq!(session.keep_fresh().await, KEEP_FRESH_MAX_WAIT, "nobody signed in: nothing to do");
+    let mut changes = session.subscribe();
+    session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    assert!(changes.has_changed().unwrap(), "the sign-in is announced");
+    changes.mark_unchanged();
+    let requests = env.token_requests();
+
+    // Fresh: no refresh; the next check is due when the refresh margin begins.
+    let wait = session.keep_fresh().await;
+    assert_eq!(env.token_requests(), requests);
+    let due = Duration::from_secs(ACCESS_TOKEN_SECS) - REFRESH_MARGIN;
+    assert!(wait <= due && wait + Duration::from_secs(5) >= due, "{wait:?}, due in {due:?}");
+    assert!(!changes.has_changed().unwrap());
+    assert_eq!(session.whoami().await.unwrap().refreshed_at, None);
+
+    // Due: one refresh, announced, and recorded for the session panel.
+    env.clock.advance(wait + Duration::from_secs(1));
+    let next = session.keep_fresh().await;
+    assert_eq!(env.token_requests(), requests + 1);
+    assert!(changes.has_changed().unwrap(), "the refresh is announced");
+    assert!(session.whoami().await.unwrap().refreshed_at.is_some());
+    assert!(next > Duration::from_secs(5), "the new token is fresh: {next:?}");
+    assert_eq!(env.token_requests(), requests + 1, "whoami used the refreshed token");
+}
+
+#[tokio::test]
+async fn keep_fresh_retries_soon_when_the_provider_is_unreachable_and_keeps_the_session() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let Env { idp, clock, dir: _dir, .. } = env;
+    clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
+    idp.shutdown().await;
+    assert_eq!(session.keep_fresh().await, KEEP_FRESH_RETRY);
+    assert!(stored(store.as_ref(), &alice.key).is_some(), "the refresh token is kept");
+    assert!(!session.active().unwrap().needs_sign_in, "no new sign-in is asked for");
 }
 
 #[tokio::test]
