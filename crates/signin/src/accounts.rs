@@ -330,6 +330,9 @@ impl AccountBook {
     /// [`AccountsError::NoSuchAccount`] for an unknown account,
     /// [`AccountsError::Io`] when the book cannot be saved.
     pub fn mark_needs_sign_in(&mut self, key: &AccountKey) -> Result<(), AccountsError> {
+        if self.get(key).is_some_and(|a| a.needs_sign_in) {
+            return Ok(());
+        }
         self.change(|next| {
             let i = next.position(key).ok_or_else(|| AccountsError::NoSuchAccount { query: key.id() })?;
             next.accounts[i].needs_sign_in = true;

@@ -158,6 +158,25 @@ fn browser(browser: &HttpBrowser) -> SignInMethod {
     }
 }
 
+/// Runs the sign-in on a task of its own and waits until it has shown a URL
+/// (through `shown`, which `method`'s callback fills).
+async fn sign_in_until_shown(
+    session: &Arc<Session>,
+    method: SignInMethod,
+    shown: &Mutex<Option<Url>>,
+) -> (tokio::task::JoinHandle<Result<signin::accounts::Account, SessionError>>, Url) {
+    let signing_in = tokio::spawn({
+        let session = session.clone();
+        async move { session.sign_in(method, false).await }
+    });
+    loop {
+        if let Some(url) = shown.lock().unwrap().clone() {
+            return (signing_in, url);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn stored(store: &dyn TokenStore, key: &AccountKey) -> Option<String> {
     store.load(key).unwrap().map(|t| t.secret().clone())
 }
@@ -308,16 +327,7 @@ async fn the_device_grant_signs_in_too() {
             }
         }),
     };
-    let signing_in = tokio::spawn({
-        let session = session.clone();
-        async move { session.sign_in(method, false).await }
-    });
-    let url = loop {
-        if let Some(url) = shown.lock().unwrap().clone() {
-            break url;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let (signing_in, url) = sign_in_until_shown(&session, method, &shown).await;
     let driver = Driver::new();
     let Page::Device(form) = driver.open(url.as_str()).await.unwrap() else { panic!("expected the device page") };
     driver.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "approve").await.unwrap();
@@ -630,16 +640,7 @@ async fn without_a_browser_the_url_is_shown_and_the_sign_in_can_be_cancelled() {
             move |url: &Url| *shown.lock().unwrap() = Some(url.clone())
         }),
     };
-    let signing_in = tokio::spawn({
-        let session = session.clone();
-        async move { session.sign_in(method, false).await }
-    });
-    let url = loop {
-        if let Some(url) = shown.lock().unwrap().clone() {
-            break url;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let (signing_in, url) = sign_in_until_shown(&session, method, &shown).await;
     assert_eq!(query(&url, "code_challenge_method").as_deref(), Some("S256"));
     assert_eq!(query(&url, "prompt"), None, "a first sign-in sends no prompt");
     assert!(query(&url, "redirect_uri").unwrap().starts_with("http://127.0.0.1:"), "{url}");
