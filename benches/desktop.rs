@@ -20,16 +20,9 @@ mod harness;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use harness::Driver;
-use items_client::{ItemsClient, NewItem};
-use signin::Session;
-use signin::accounts::AccountBook;
-use signin::flow::browser::HttpBrowser;
-use signin::flow::config::SigninConfig;
-use signin::store::MemoryStore;
 
 const RUNS: usize = 10;
 const ITEMS: usize = 1_000;
@@ -130,29 +123,6 @@ fn pid_of(binary: &Path) -> u32 {
     panic!("{} is not running", binary.display());
 }
 
-/// Gives alice `ITEMS` items at the stack's items API.
-async fn seed(stack: &demo::DemoStack) {
-    let mut config = SigninConfig::demo();
-    stack.configure(&mut config).unwrap();
-    let folder = tempfile::tempdir().unwrap();
-    let session =
-        Arc::new(Session::new(config, Arc::new(MemoryStore::new()), AccountBook::empty(folder.path().join("a"))));
-    let browser = HttpBrowser::new("alice", "alice-demo-pw");
-    let method =
-        signin::SignInMethod::Browser { browser: Arc::new(browser.clone()), on_url: Arc::new(|_: &url::Url| {}) };
-    session.sign_in(method, false).await.unwrap();
-    let client = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
-    for n in 0..ITEMS {
-        let item = NewItem {
-            name: format!("Item {n:04}"),
-            description: "An item of the benchmark's list, with a description of a realistic length.".into(),
-            price: 10.0 + (n % 100) as f64,
-            tags: vec![format!("tag{}", n % 7), "bench".into()],
-        };
-        client.create(&item).await.unwrap();
-    }
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     if let Some(missing) = harness::missing_tools() {
@@ -178,7 +148,7 @@ async fn main() {
 
     // Memory: Tessera signed in with every one of 1,000 items listed.
     let stack = demo::DemoStack::start().await.unwrap();
-    seed(&stack).await;
+    harness::seed_items(&stack, ITEMS).await;
     let env = vec![
         ("OKTA_ISSUER", stack.issuer().to_owned()),
         ("ITEMS_API_URL", stack.items_api().to_string()),

@@ -280,8 +280,7 @@ impl App {
     }
 
     /// Clicks what `locator` finds, retrying while WebKit still says it is
-    /// not interactable (a row just added is rendered at the next frame:
-    /// `content-visibility: auto` skips it until then).
+    /// not interactable (a row just added may be laid out at the next frame).
     async fn click_when_interactable(&self, locator: Locator<'_>) {
         let deadline = Instant::now() + STEP_TIMEOUT;
         loop {
@@ -304,6 +303,11 @@ impl App {
         let input = self.client.find(Locator::Id(id)).await.unwrap();
         input.clear().await.unwrap();
         input.send_keys(text).await.unwrap();
+    }
+
+    /// Types `keys` (text or [`fantoccini::key::Key`]s) into the focused element.
+    pub async fn press(&self, keys: &str) {
+        self.client.active_element().await.unwrap().send_keys(keys).await.unwrap();
     }
 
     /// The names of the items listed.
@@ -345,5 +349,30 @@ impl App {
             .args(["org.freedesktop.DBus.NameHasOwner", "string:com.example.tessera.SingleInstance"])
             .output();
         output.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+    }
+}
+
+/// Gives alice `count` items at `stack`'s items API ("Item 0000", …),
+/// signing in at its provider with the test browser.
+pub async fn seed_items(stack: &demo::DemoStack, count: usize) {
+    use std::sync::Arc;
+
+    let mut config = signin::flow::config::SigninConfig::demo();
+    stack.configure(&mut config).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let book = signin::accounts::AccountBook::empty(folder.path().join("accounts.json"));
+    let session = Arc::new(signin::Session::new(config, Arc::new(signin::store::MemoryStore::new()), book));
+    let browser = Arc::new(signin::flow::browser::HttpBrowser::new("alice", "alice-demo-pw"));
+    let method = signin::SignInMethod::Browser { browser, on_url: Arc::new(|_: &url::Url| {}) };
+    session.sign_in(method, false).await.unwrap();
+    let client = items_client::ItemsClient::new(stack.items_api().clone(), session).unwrap();
+    for n in 0..count {
+        let item = items_client::NewItem {
+            name: format!("Item {n:04}"),
+            description: "An item of a long list, with a description of a realistic length.".into(),
+            price: 10.0 + (n % 100) as f64,
+            tags: vec![format!("tag{}", n % 7), "long-list".into()],
+        };
+        client.create(&item).await.unwrap();
     }
 }

@@ -196,3 +196,95 @@ async fn a_deep_link_from_a_second_launch_completes_the_sign_in() {
     assert!(driver.log().contains("sign-in link received"), "{}", driver.log());
     app.quit().await;
 }
+
+/// The `aria-posinset` of each row in the DOM, in order.
+async fn rows_in_dom(app: &App) -> Vec<u64> {
+    let rows = app.eval(
+        "[...document.querySelectorAll('#items-list li.item')].map(li => Number(li.getAttribute('aria-posinset')))",
+    );
+    serde_json::from_value(rows.await).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_keeps_only_the_rows_near_the_screen() {
+    require_ui!();
+    let _serial = SERIAL.lock().await;
+    const COUNT: u64 = 160;
+    let stack = DemoStack::start().await.unwrap();
+    harness::seed_items(&stack, COUNT as usize).await;
+    let driver = Driver::start(&configured(&stack));
+    let app = driver.launch().await;
+    app.wait_for_view("welcome").await;
+    driver.browser_signs_in("alice");
+    app.click("sign-in").await;
+    app.wait_for_items().await;
+    while app.eval("!document.getElementById('load-more').hidden").await == Value::Bool(true) {
+        let before = app.eval("document.getElementById('items-list').dataset.count").await;
+        app.click("load-more").await;
+        app.wait_until(
+            &format!("document.getElementById('items-list').dataset.count !== '{}'", before.as_str().unwrap()),
+            "the next page",
+        )
+        .await;
+    }
+    // Alice's items: the ones seeded and the demo's own few.
+    let total = app.eval("Number(document.getElementById('items-list').dataset.count)").await.as_u64().unwrap();
+    assert!((COUNT..COUNT + 10).contains(&total), "{total} items listed");
+
+    // At the top: the first rows and a margin, in order, not all of them.
+    // (Clicking "Load more" scrolled the page down to it.)
+    app.eval("window.scrollTo(0, 0)").await;
+    app.wait_until(
+        "document.querySelector('#items-list li.item:first-child')?.getAttribute('aria-posinset') === '1'",
+        "the first row",
+    )
+    .await;
+    let rows = rows_in_dom(&app).await;
+    assert_eq!(rows.first(), Some(&1), "{rows:?}");
+    assert!(rows.windows(2).all(|w| w[1] == w[0] + 1), "rows out of order: {rows:?}");
+    assert!(rows.len() < 60, "{} rows in the DOM for {total} items", rows.len());
+    // The page is as tall as the whole list: every row can be scrolled to.
+    let row_height = app.eval("document.querySelector('#items-list li.item').getBoundingClientRect().height").await;
+    let list_height = app.eval("document.getElementById('items-list').getBoundingClientRect().height").await;
+    let (row_height, list_height) = (row_height.as_f64().unwrap(), list_height.as_f64().unwrap());
+    assert!((list_height - row_height * total as f64).abs() < 2.0, "list {list_height} px, rows {row_height} px");
+
+    // Scrolled to the end: the last rows, where they belong on the page.
+    app.eval("window.scrollTo(0, document.documentElement.scrollHeight)").await;
+    app.wait_until(
+        &format!("document.querySelector('#items-list li.item[aria-posinset=\"{total}\"]')"),
+        "the last row",
+    )
+    .await;
+    let rows = rows_in_dom(&app).await;
+    assert!(!rows.contains(&1) && rows.len() < 60, "{rows:?}");
+    let last_bottom = app
+        .eval("document.querySelector('#items-list li.item:last-child').getBoundingClientRect().bottom - document.getElementById('items-list').getBoundingClientRect().bottom")
+        .await;
+    assert!(last_bottom.as_f64().unwrap().abs() < 2.0, "the last row is {last_bottom} px off the list's end");
+
+    // A row rendered after scrolling is live: clicked, its item is shown.
+    let name = app.eval("document.querySelector('#items-list li.item:last-child .item-name').textContent").await;
+    app.click_css("#items-list li.item:last-child button").await;
+    app.wait_until(&format!("document.getElementById('detail-name').textContent === {name}"), "the item's details")
+        .await;
+
+    // The keyboard reaches rows far off screen: Home focuses the first row.
+    app.eval("document.querySelector('#items-list li.item:last-child button').focus()").await;
+    app.press(&fantoccini::key::Key::Home.to_string()).await;
+    app.wait_until(
+        "document.activeElement?.closest('li')?.getAttribute('aria-posinset') === '1'",
+        "the first row focused",
+    )
+    .await;
+    let top = app.eval("document.activeElement.getBoundingClientRect().top").await.as_f64().unwrap();
+    let inner = app.eval("window.innerHeight").await.as_f64().unwrap();
+    assert!((0.0..inner).contains(&top), "the focused first row is off screen at {top}");
+    app.press(&fantoccini::key::Key::Down.to_string()).await;
+    app.wait_until(
+        "document.activeElement?.closest('li')?.getAttribute('aria-posinset') === '2'",
+        "the second row focused",
+    )
+    .await;
+    app.quit().await;
+}

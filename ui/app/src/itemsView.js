@@ -1,5 +1,10 @@
 // The items view: search, tag filter, the list with "load more", and the detail
 // pane that shows either one item or the create / edit form.
+//
+// The list is windowed: only the rows on screen and a margin either side are in
+// the DOM (rows have one height; the list's padding stands in for the rows
+// above, its height for all of them), so a thousand items cost what a screenful
+// does.
 
 import { debounce } from "./debounce.js";
 import { byId, element } from "./dom.js";
@@ -7,6 +12,7 @@ import { formatPrice } from "./format.js";
 import { createItemDetail } from "./itemDetail.js";
 import { createItemEditor } from "./itemEditor.js";
 import { collectTags, listItemsArgs, mergePage, upsertItem, writeAccess } from "./items.js";
+import { rowWindow, windowAround } from "./rowWindow.js";
 
 /** @typedef {import("./types.js").Item} Item */
 /** @typedef {import("./types.js").SessionDetails} SessionDetails */
@@ -51,6 +57,10 @@ export function createItemsView({ ipc, onError }) {
   /** Ignores answers to superseded loads. */
   let loadSeq = 0;
   let canWrite = false;
+  /** The rows in the DOM, by item id, in the order of `items`. @type {Map<string, HTMLLIElement>} */
+  const rendered = new Map();
+  /** Every row's height in pixels, measured once shown (0 until then). */
+  let rowHeight = 0;
 
   const selected = () => items.find((item) => item.id === selectedId) ?? null;
 
@@ -68,10 +78,9 @@ export function createItemsView({ ipc, onError }) {
       }
     },
     onBack: () => {
-      const id = selectedId;
+      const index = items.findIndex((item) => item.id === selectedId);
       select(null);
-      const row = [...list.children].find((li) => li instanceof HTMLElement && li.dataset.itemId === id);
-      row?.querySelector("button")?.focus();
+      focusRow(index);
     },
   });
 
@@ -113,26 +122,30 @@ export function createItemsView({ ipc, onError }) {
   function select(id) {
     selectedId = id;
     editor.close();
-    for (const row of list.children) {
-      const button = row.querySelector("button");
-      const isSelected = row instanceof HTMLElement && row.dataset.itemId === id;
+    for (const [rowId, row] of rendered) {
+      const isSelected = rowId === id;
       row.classList.toggle("selected", isSelected);
-      button?.setAttribute("aria-current", String(isSelected));
+      row.querySelector("button")?.setAttribute("aria-current", String(isSelected));
     }
     showPane();
   }
 
-  /** @param {Item} item */
-  function row(item) {
+  /**
+   * @param {Item} item
+   * @param {number} index its place in `items`
+   */
+  function row(item, index) {
     const li = element("li", item.id === selectedId ? "item selected" : "item");
     li.dataset.itemId = item.id;
+    li.setAttribute("aria-posinset", String(index + 1));
+    li.setAttribute("aria-setsize", String(items.length));
     const button = element("button", "item-button");
     button.type = "button";
     button.setAttribute("aria-current", String(item.id === selectedId));
     const chips = element("span", "chips");
     chips.append(...item.tags.map((tag) => element("span", "chip", tag)));
     button.append(
-      element("span", "item-name", item.name),
+      Object.assign(element("span", "item-name", item.name), { title: item.name }),
       element("span", "item-price", formatPrice(item.price)),
       chips,
     );
@@ -144,20 +157,96 @@ export function createItemsView({ ipc, onError }) {
     return li;
   }
 
+  /**
+   * Puts the rows of `range` in the DOM: rows already there stay (with their
+   * focus), rows outside it go, the list's padding and height stand in for
+   * the rest.
+   * @param {{ start: number, end: number }} range
+   */
+  function renderRows({ start, end }) {
+    const wanted = items.slice(start, end);
+    const keep = new Set(wanted.map((item) => item.id));
+    for (const [id, li] of rendered) {
+      if (keep.has(id)) continue;
+      li.remove();
+      rendered.delete(id);
+    }
+    /** The first kept row after the current place: new rows go before it. */
+    let next = list.firstElementChild;
+    for (const [offset, item] of wanted.entries()) {
+      const kept = rendered.get(item.id);
+      if (kept) {
+        next = kept.nextElementSibling;
+        continue;
+      }
+      const li = row(item, start + offset);
+      rendered.set(item.id, li);
+      list.insertBefore(li, next);
+    }
+    list.style.paddingTop = rowHeight ? `${start * rowHeight}px` : "";
+    list.style.height = rowHeight ? `${items.length * rowHeight}px` : "";
+  }
+
+  /** A row's height, measured from a row on screen; 0 while the list is hidden. */
+  function measureRow() {
+    if (rowHeight || items.length === 0) return rowHeight;
+    const probe = rendered.values().next().value ?? list.appendChild(row(items[0], 0));
+    rowHeight = probe.getBoundingClientRect().height;
+    if (!rendered.has(probe.dataset.itemId ?? "")) probe.remove();
+    return rowHeight;
+  }
+
+  /** The rows for the list's place on screen now. */
+  function visibleRange() {
+    if (!measureRow()) return windowAround(0, items.length);
+    return rowWindow({
+      scrolled: -list.getBoundingClientRect().top,
+      viewport: window.innerHeight,
+      rowHeight,
+      count: items.length,
+    });
+  }
+
+  /** Renders the rows on screen again at the next frame (after scrolling or resizing). */
+  let framePending = false;
+  function renderLater() {
+    if (framePending) return;
+    framePending = true;
+    requestAnimationFrame(() => {
+      framePending = false;
+      renderRows(visibleRange());
+    });
+  }
+
+  /**
+   * Brings the row at `index` into view and focuses it.
+   * @param {number} index
+   */
+  function focusRow(index) {
+    if (index < 0 || index >= items.length) return;
+    renderRows(windowAround(index, items.length));
+    const li = rendered.get(items[index].id);
+    li?.scrollIntoView({ block: "nearest" });
+    li?.querySelector("button")?.focus();
+  }
+
+  /** Builds the list again (after a new search, a delete, an edit). */
   function renderList() {
-    list.replaceChildren(...items.map(row));
+    for (const li of rendered.values()) li.remove();
+    rendered.clear();
+    renderRows(visibleRange());
     list.dataset.count = String(items.length);
     loadMore.hidden = cursor === null;
     renderEmpty();
   }
 
   /**
-   * Adds rows for items appended to the list, keeping the rows shown (a
-   * thousand items loaded page by page are built once, not forty times).
-   * @param {Item[]} added
+   * Shows items appended to the list, keeping the rows shown (a thousand
+   * items loaded page by page are built once, not forty times).
    */
-  function appendRows(added) {
-    list.append(...added.map(row));
+  function appendRows() {
+    for (const li of rendered.values()) li.setAttribute("aria-setsize", String(items.length));
+    renderRows(visibleRange());
     list.dataset.count = String(items.length);
     loadMore.hidden = cursor === null;
     renderEmpty();
@@ -200,8 +289,8 @@ export function createItemsView({ ipc, onError }) {
     loading.hidden = false;
     loadMore.disabled = true;
     empty.hidden = true;
-    /** Items a "load more" added at the end (their rows are appended, the others kept). @type {Item[] | null} */
-    let appended = null;
+    /** Whether a "load more" only added items at the end (the rows shown are kept). */
+    let appended = false;
     try {
       const page = await ipc.listItems(
         listItemsArgs({ q: search.value, tag: tagFilter.value, cursor: more ? cursor : null }),
@@ -211,7 +300,7 @@ export function createItemsView({ ipc, onError }) {
       const known = new Set(shown.map((item) => item.id));
       items = mergePage(shown, page.items);
       const updated = more && page.items.some((item) => known.has(item.id));
-      if (more && !updated) appended = items.filter((item) => !known.has(item.id));
+      appended = more && !updated;
       cursor = page.nextCursor;
       tags = collectTags(tags, page.items);
       renderTags();
@@ -228,12 +317,30 @@ export function createItemsView({ ipc, onError }) {
         list.removeAttribute("aria-busy");
         loading.hidden = true;
         loadMore.disabled = false;
-        if (appended) appendRows(appended);
+        if (appended) appendRows();
         else renderList();
         if (selectedId !== null && !selected()) select(null);
       }
     }
   }
+
+  // Scrolling anywhere (the page or a pane) and resizing move the list on screen.
+  document.addEventListener("scroll", renderLater, { capture: true, passive: true });
+  window.addEventListener("resize", renderLater);
+  // The list pane shown again (one-pane layout) or reflowed.
+  new ResizeObserver(() => {
+    rowHeight = 0;
+    renderLater();
+  }).observe(list);
+  list.addEventListener("keydown", (event) => {
+    const id = event.target instanceof HTMLElement ? event.target.closest("li")?.dataset.itemId : undefined;
+    const index = items.findIndex((item) => item.id === id);
+    if (index < 0) return;
+    const to = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: items.length - 1 }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    focusRow(Math.min(Math.max(to, 0), items.length - 1));
+  });
 
   const searchLater = debounce(() => void load(false), SEARCH_DELAY_MS);
   search.addEventListener("input", searchLater);
