@@ -111,6 +111,27 @@ fn pss_tree(pid: u32) -> u64 {
     total
 }
 
+/// PSS of the empty window after its first paint, launched through
+/// tauri-driver as Tessera is; `webkit` = "tessera" gives it Tessera's
+/// WebKit settings (`EMPTY_WINDOW_WEBKIT`).
+async fn floor_memory(webkit: &str) -> u64 {
+    let driver = Driver::start(&[("EMPTY_WINDOW_WEBKIT", webkit.to_owned())]);
+    let capabilities = serde_json::json!({ "tauri:options": { "application": floor_binary() } });
+    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = fantoccini::ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    eprintln!("empty window (WebKit settings: {}):", if webkit.is_empty() { "default" } else { webkit });
+    let pss = pss_tree(pid_of(&floor_binary()));
+    client.close().await.unwrap();
+    pss
+}
+
 /// The pid of the running process whose executable is `binary`.
 fn pid_of(binary: &Path) -> u32 {
     let binary = binary.canonicalize().unwrap();
@@ -179,21 +200,8 @@ async fn main() {
     app.quit().await;
     drop(driver);
 
-    let floor_driver = Driver::start(&[]);
-    let capabilities = serde_json::json!({ "tauri:options": { "application": floor_binary() } });
-    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = fantoccini::ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", floor_driver.port()))
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    eprintln!("empty window:");
-    let floor_pss = pss_tree(pid_of(&floor_binary()));
-    client.close().await.unwrap();
-    drop(floor_driver);
+    let floor_pss = floor_memory("").await;
+    let tuned_floor_pss = floor_memory("tessera").await;
 
     let ratio = |a: u128, b: u128| a as f64 / b as f64;
     println!("| | Tessera (demo mode) | empty Tauri window | ratio | target |");
@@ -217,5 +225,11 @@ async fn main() {
         tessera_pss as f64 / 1024.0,
         floor_pss as f64 / 1024.0,
         tessera_pss as f64 / floor_pss as f64
+    );
+    println!(
+        "| the same, the empty window given Tessera's WebKit settings | {:.0} MiB | {:.0} MiB | {:.2}× | – |",
+        tessera_pss as f64 / 1024.0,
+        tuned_floor_pss as f64 / 1024.0,
+        tessera_pss as f64 / tuned_floor_pss as f64
     );
 }

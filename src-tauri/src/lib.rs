@@ -13,6 +13,7 @@
 pub mod commands;
 pub mod desktop;
 pub mod ipc;
+pub mod webview;
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -135,6 +136,9 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
                 tauri::async_runtime::spawn(on_deep_links(app.handle().clone(), urls));
             }
             start_background(app.handle());
+            if let Some(window) = app.get_webview_window("main") {
+                webview::tune(&window);
+            }
             Ok(())
         })
         .run(tauri::generate_context!())?;

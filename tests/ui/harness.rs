@@ -318,14 +318,20 @@ impl App {
     }
 
     /// Saves a PNG of the window to `$TESSERA_SCREENSHOTS/name.png` when
-    /// that folder is set (how the README's pictures are taken).
+    /// that folder is set (how the README's pictures are taken). Taken from
+    /// the X display (xdotool + ImageMagick's `import`): WebKitWebDriver's
+    /// screenshot never answers when WebKit paints without compositing, as
+    /// the app does.
     pub async fn screenshot(&self, name: &str) {
-        if let Some(folder) = std::env::var_os("TESSERA_SCREENSHOTS") {
-            // WebKit's screenshot can lag a DOM change.
-            tokio::time::sleep(Duration::from_millis(1200)).await;
-            let png = self.client.screenshot().await.unwrap();
-            std::fs::write(Path::new(&folder).join(format!("{name}.png")), png).unwrap();
-        }
+        let Some(folder) = std::env::var_os("TESSERA_SCREENSHOTS") else { return };
+        // Let the last DOM change reach the screen.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let search = Command::new("xdotool").args(["search", "--onlyvisible", "--name", "^Tessera$"]).output().unwrap();
+        let window = String::from_utf8_lossy(&search.stdout).lines().next().map(str::to_owned);
+        let window = window.unwrap_or_else(|| panic!("no Tessera window on the display"));
+        let path = Path::new(&folder).join(format!("{name}.png"));
+        let status = Command::new("import").args(["-window", &window]).arg(&path).status().unwrap();
+        assert!(status.success(), "import could not take {}", path.display());
     }
 
     /// Quits the app and waits until its process is gone: a launch while it
