@@ -45,6 +45,7 @@ impl Harness {
             accounts_file: Some(folder.path().join("accounts.json")),
             env: Arc::new(move |name| env.get(name).cloned()),
             store: Some(Arc::new(MemoryStore::new())),
+            log_dir: Some(folder.path().join("logs")),
         };
         let desktop = Desktop::start(options).await.unwrap();
         let app = mock_builder()
@@ -78,6 +79,10 @@ async fn commands_answer_through_the_ipc_with_typed_errors_and_no_tokens() {
     assert_eq!(info["issuer"], stack.issuer());
     assert_eq!(info["redirect"], "loopback");
     assert_eq!(info["keyring"]["kind"], "keyring");
+    // About: versions and the log folder.
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(info["tauriVersion"], tauri::VERSION);
+    assert!(info["logFolder"].as_str().is_some_and(|f| f.ends_with("logs")), "{info}");
 
     let state = harness.call("session_state", json!({})).await.unwrap();
     assert_eq!(state, json!({ "accounts": [], "active": null, "signingIn": false }));

@@ -57,6 +57,8 @@ pub struct Options {
     /// The token store for configured providers; `None`: the OS keyring
     /// (memory only, with a warning, when there is none).
     pub store: Option<Arc<dyn TokenStore>>,
+    /// Where the logs go (shown in About).
+    pub log_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Options {
@@ -64,6 +66,7 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("config_file", &self.config_file)
             .field("accounts_file", &self.accounts_file)
+            .field("log_dir", &self.log_dir)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +88,7 @@ impl Options {
             accounts_file: AccountBook::default_path().ok(),
             env,
             store: None,
+            log_dir: crate::logs::log_dir(),
         })
     }
 }
@@ -161,7 +165,9 @@ impl Desktop {
         AppInfo {
             mode: current.mode,
             name: "Tessera",
-            version: env!("CARGO_PKG_VERSION"),
+            version: crate::VERSION,
+            tauri_version: tauri::VERSION,
+            log_folder: self.options.log_dir.as_ref().map(|d| d.display().to_string()),
             issuer: config.issuer.to_string(),
             client_id: config.client_id.to_string(),
             items_api: config.items_api.to_string(),

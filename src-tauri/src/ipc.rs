@@ -58,6 +58,10 @@ pub struct AppInfo {
     pub name: &'static str,
     /// The app's version.
     pub version: &'static str,
+    /// The Tauri version it is built with (for About).
+    pub tauri_version: &'static str,
+    /// The folder of the app's log files, if it logs to files.
+    pub log_folder: Option<String>,
     /// The issuer.
     pub issuer: String,
     /// The client id.

@@ -13,7 +13,11 @@
 pub mod commands;
 pub mod desktop;
 pub mod ipc;
+pub mod logs;
 pub mod webview;
+
+/// The app's version (the package's; `tauri.conf.json` takes it from there).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;

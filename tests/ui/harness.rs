@@ -75,14 +75,20 @@ fn tauri_driver() -> Option<PathBuf> {
     })
 }
 
-/// The app under test.
+/// The variable naming an installed app to drive instead of the one built
+/// here (`scripts/install-test.sh` sets it for `tests/installed.rs`).
+pub const INSTALLED_APP_VAR: &str = "TESSERA_INSTALLED_APP";
+
+/// The app under test: the one built with the tests, or the installed one.
 pub fn app_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_tessera-desktop"))
+    std::env::var_os(INSTALLED_APP_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tessera-desktop")))
 }
 
 /// The CLI package's test browser, built beside the app.
 pub fn test_browser() -> PathBuf {
-    app_binary().with_file_name("tessera-test-browser")
+    PathBuf::from(env!("CARGO_BIN_EXE_tessera-desktop")).with_file_name("tessera-test-browser")
 }
 
 /// Whether the app binary runs in process group `group`.
@@ -129,6 +135,7 @@ impl Driver {
             .env("TEST_BROWSER_SCHEME_HANDLER", app_binary())
             .env("TESSERA_KEYRING_BUS_FILE", folder.path().join("bus"))
             .env("RUST_LOG", "info")
+            .env("TESSERA_LOG_DIR", folder.path().join("logs"))
             // No provider from the developer's own environment or files.
             .env_remove("OKTA_ISSUER")
             .env_remove("OKTA_DOMAIN")
@@ -151,6 +158,12 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(50));
         }
         driver
+    }
+
+    /// What the app wrote to its log files.
+    pub fn log_files(&self) -> String {
+        let Ok(dir) = std::fs::read_dir(self.folder.path().join("logs")) else { return String::new() };
+        dir.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
     }
 
     /// The port tauri-driver listens on.

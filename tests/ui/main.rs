@@ -63,6 +63,15 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     assert_eq!(badge, serde_json::json!([false, "Demo — local identity provider"]), "the demo is labelled as such");
     app.screenshot("welcome").await;
 
+    // About: the version, the demo provider, where the logs are.
+    app.click("about-button").await;
+    app.wait_until("document.getElementById('about-dialog').open", "the About dialog").await;
+    let about = app.text("about-facts").await;
+    assert!(about.contains(env!("CARGO_PKG_VERSION")) && about.contains("the demo provider inside the app"), "{about}");
+    assert!(about.contains(&format!("Tauri {}", tauri::VERSION)) && about.contains("logs"), "{about}");
+    app.click("about-close").await;
+    app.wait_until("!document.getElementById('about-dialog').open", "About to close").await;
+
     // Nobody finishes in the browser: the person cancels in the app.
     app.click("sign-in").await;
     app.wait_for_view("waiting").await;
@@ -195,6 +204,11 @@ async fn a_deep_link_from_a_second_launch_completes_the_sign_in() {
     assert_eq!(redirect, ["com.example.tessera:/callback"]);
     assert!(driver.log().contains("sign-in link received"), "{}", driver.log());
     app.quit().await;
+    // The log file has it too, and no code or token from the link.
+    let logged = driver.log_files();
+    assert!(logged.contains("sign-in link received"), "{logged}");
+    assert!(!logged.contains("eyJ"), "{logged}");
+    assert!(logged.match_indices("code=").all(|(at, _)| logged[at + 5..].starts_with("[redacted]")), "{logged}");
 }
 
 /// The `aria-posinset` of each row in the DOM, in order.

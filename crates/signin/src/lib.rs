@@ -14,6 +14,7 @@
 pub mod account;
 pub mod accounts;
 pub mod flow;
+pub mod redact;
 pub mod session;
 pub mod store;
 

@@ -35,6 +35,7 @@ impl World {
             accounts_file: Some(self.folder.path().join("accounts.json")),
             env: Arc::new(move |name| env.get(name).cloned()),
             store: Some(Arc::new(MemoryStore::new())),
+            log_dir: Some(self.folder.path().join("logs")),
         }
     }
 

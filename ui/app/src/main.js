@@ -4,6 +4,7 @@
 import { createAccountMenu } from "./accountMenu.js";
 import { byId } from "./dom.js";
 import { needsSignIn, normaliseError, signInFailureText } from "./errors.js";
+import { createAbout } from "./about.js";
 import { createHeader } from "./header.js";
 import { ipcFromWindow } from "./ipc.js";
 import { createItemsView } from "./itemsView.js";
@@ -39,6 +40,7 @@ async function run(ipc) {
   let flow = initialFlow;
   /** @type {AppInfo | null} */
   let appInfo = null;
+  createAbout(() => appInfo);
   /** The usable active account, whose items are shown. @type {string | null} */
   let activeId = null;
   /** Bumped when a sign-in is cancelled or started, so a stale answer is ignored. */

@@ -8,6 +8,10 @@ export interface AppInfo {
   mode: Mode;
   name: string;
   version: string;
+  /** The Tauri version the app is built with. */
+  tauriVersion: string;
+  /** The folder of the log files; null when logs go to standard error only. */
+  logFolder: string | null;
   issuer: string;
   clientId: string;
   itemsApi: string;

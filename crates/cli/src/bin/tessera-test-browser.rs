@@ -98,8 +98,11 @@ async fn browse(url: &str, user: &str, password: &str, cancel: bool) -> Result<u
     };
     if !matches!(redirect.scheme(), "http" | "https") {
         let handler = std::env::var("TEST_BROWSER_SCHEME_HANDLER").unwrap_or_else(|_| "xdg-open".to_owned());
+        // Without $BROWSER: xdg-open would hand a link nothing else claims
+        // back to this browser.
         let status = std::process::Command::new(&handler)
             .arg(redirect.as_str())
+            .env_remove("BROWSER")
             .status()
             .map_err(|e| format!("cannot start the scheme handler {handler}: {e}"))?;
         return if status.success() { Ok(0) } else { Err(format!("the scheme handler {handler} failed ({status})")) };
