@@ -19,6 +19,23 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 deb=${1:-$(ls -t "${CARGO_TARGET_DIR:-target}"/release/bundle/deb/*.deb 2>/dev/null | head -n 1)}
 [ -f "$deb" ] || fail "no .deb (run ./x bundle first)"
 package=$(dpkg-deb -f "$deb" Package)
+# The .rpm beside it holds the same files and entry (no RPM system to install
+# it on here: unpack and compare).
+rpm=$(ls -t "$(dirname "$deb")"/../rpm/*.rpm 2>/dev/null | head -n 1 || true)
+if [ -n "$rpm" ]; then
+  say "checking $(basename "$rpm")"
+  unpacked=$(mktemp -d)
+  # Debian's rpm2cpio exits 1 on the payloads of Tauri's RPM writer after
+  # writing them out whole: judge by what comes out.
+  rpm2cpio "$rpm" > "$unpacked/payload.cpio" || true
+  (cd "$unpacked" && cpio -idm --quiet < payload.cpio)
+  [ -x "$unpacked$BIN" ] || fail "the .rpm has no $BIN"
+  cmp -s "$unpacked$DESKTOP" <(dpkg-deb --fsys-tarfile "$deb" | tar -xO "${DESKTOP#/}") ||
+    fail "the .rpm's $DESKTOP differs from the .deb's"
+  grep -qx "Exec=tessera-desktop %u" "$unpacked$DESKTOP" || fail "the .rpm's Exec does not pass the link"
+  rm -rf "$unpacked"
+fi
+
 remove() { as_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq --purge "$package" >/dev/null 2>&1 || true; }
 if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
   say "removing the $package left by an earlier run"
