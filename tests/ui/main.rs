@@ -69,6 +69,7 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     let about = app.text("about-facts").await;
     assert!(about.contains(env!("CARGO_PKG_VERSION")) && about.contains("the demo provider inside the app"), "{about}");
     assert!(about.contains(&format!("Tauri {}", tauri::VERSION)) && about.contains("logs"), "{about}");
+    app.screenshot("about").await;
     app.click("about-close").await;
     app.wait_until("!document.getElementById('about-dialog').open", "About to close").await;
 
