@@ -25,16 +25,17 @@ pub(crate) const SESSION_COOKIE: &str = "dev_idp_sid";
 struct Reply {
     redirect_uri: Url,
     state: Option<String>,
-    issuer: String,
+    /// `None` only when the provider misbehaves on purpose (tests).
+    issuer: Option<String>,
 }
 
 impl Reply {
-    fn new(redirect_uri: Url, state: Option<&str>, issuer: &str) -> Self {
-        Self { redirect_uri, state: state.map(str::to_owned), issuer: issuer.to_owned() }
+    fn new(redirect_uri: Url, state: Option<&str>, provider: &Provider) -> Self {
+        Self { redirect_uri, state: state.map(str::to_owned), issuer: provider.response_iss() }
     }
 
     fn for_request(provider: &Provider, request: &AuthRequest) -> Self {
-        Self::new(request.redirect_uri.clone(), request.state.as_deref(), provider.issuer())
+        Self::new(request.redirect_uri.clone(), request.state.as_deref(), provider)
     }
 
     fn send(&self, pairs: &[(&str, &str)]) -> Response {
@@ -47,7 +48,9 @@ impl Reply {
             if let Some(state) = &self.state {
                 query.append_pair("state", state);
             }
-            query.append_pair("iss", &self.issuer);
+            if let Some(issuer) = &self.issuer {
+                query.append_pair("iss", issuer);
+            }
         }
         let mut response = Redirect::to(url.as_str()).into_response();
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -102,7 +105,7 @@ fn authorize(provider: &Provider, jar: &CookieJar, params: &Params) -> Response 
     let Some(redirect_uri) = redirect::find_match(&client.redirect_uris, redirect_raw) else {
         return bad(&format!("The redirect_uri {redirect_raw:?} is not registered for {}.", client.client_id));
     };
-    let reply = Reply::new(redirect_uri.clone(), params.get("state"), provider.issuer());
+    let reply = Reply::new(redirect_uri.clone(), params.get("state"), provider);
     match validate(provider, client, redirect_uri, params) {
         Ok(request) => {
             let id = state::random_token();

@@ -1,6 +1,7 @@
 //! Minting tokens: Okta-shaped access tokens, ID tokens (OIDC Core §2) and
 //! opaque refresh tokens.
 
+use crate::misbehave::Misbehavior;
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -67,7 +68,9 @@ pub(crate) struct IdClaims {
 /// The successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 #[derive(Debug, Serialize)]
 pub(crate) struct TokenResponse {
-    pub(crate) token_type: &'static str,
+    /// Always there, unless the provider misbehaves on purpose (tests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) token_type: Option<&'static str>,
     pub(crate) expires_in: u64,
     pub(crate) access_token: String,
     pub(crate) scope: String,
@@ -165,7 +168,14 @@ impl Provider {
                     email: email.then(|| user.email.clone()),
                     email_verified: email.then_some(true),
                 };
-                Some(self.keys().sign(&claims).map_err(|e| signing_failed(&e))?)
+                let faults = self.faults();
+                let value = serde_json::to_value(&claims).map_err(|_| {
+                    OAuthError::new(ErrorCode::ServerError, "The provider could not encode the ID token.")
+                })?;
+                match crate::misbehave::spoil_id_token(&self.keys(), &value, &faults) {
+                    Some(spoiled) => Some(spoiled),
+                    None => Some(self.keys().sign(&claims).map_err(|e| signing_failed(&e))?),
+                }
             }
             _ => None,
         };
@@ -198,8 +208,16 @@ impl Provider {
             },
         );
         state.sweep(now);
+        let faults = self.faults();
+        let token_type = if faults.contains(&Misbehavior::TokenTypeMissing) {
+            None
+        } else if faults.contains(&Misbehavior::TokenTypeLowercase) {
+            Some("bearer")
+        } else {
+            Some("Bearer")
+        };
         Ok(TokenResponse {
-            token_type: "Bearer",
+            token_type,
             expires_in: access_ttl,
             access_token,
             scope: issue.scopes.join(" "),

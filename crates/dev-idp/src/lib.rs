@@ -34,6 +34,7 @@ mod endpoints;
 mod error;
 mod issue;
 mod keys;
+pub mod misbehave;
 mod pages;
 mod params;
 mod provider;

@@ -1,6 +1,7 @@
 //! The provider: configuration, keys, state and clock behind one handle, and
 //! the router that serves it.
 
+use crate::misbehave::Misbehavior;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime};
 
@@ -32,6 +33,8 @@ struct Inner {
     keys: RwLock<KeySet>,
     state: Mutex<State>,
     clock: Arc<dyn Clock>,
+    /// Faults committed on purpose (tests only; empty otherwise).
+    faults: RwLock<Vec<Misbehavior>>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -55,6 +58,7 @@ impl Provider {
                 keys: RwLock::new(keys),
                 state: Mutex::new(State::default()),
                 clock,
+                faults: RwLock::new(Vec::new()),
             }),
         })
     }
@@ -83,6 +87,31 @@ impl Provider {
         let kid = keys.adopt(&mut fresh);
         tracing::info!(kid = %kid, "rotated signing keys");
         Ok(kid)
+    }
+
+    /// Commits `faults` from now on (none: speaks the protocol exactly
+    /// again); see [`Misbehavior`].
+    #[cfg(feature = "testing")]
+    pub fn misbehave(&self, faults: &[Misbehavior]) {
+        *self.inner.faults.write().unwrap_or_else(PoisonError::into_inner) = faults.to_vec();
+    }
+
+    /// The faults set with `misbehave`.
+    pub(crate) fn faults(&self) -> Vec<Misbehavior> {
+        self.inner.faults.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The `iss` of authorization responses (RFC 9207): the issuer, unless
+    /// a fault says otherwise.
+    pub(crate) fn response_iss(&self) -> Option<String> {
+        let faults = self.faults();
+        if faults.contains(&Misbehavior::AuthorizationResponseWithoutIss) {
+            None
+        } else if faults.contains(&Misbehavior::AuthorizationResponseWrongIss) {
+            Some(format!("{}-other", self.issuer()))
+        } else {
+            Some(self.issuer().to_owned())
+        }
     }
 
     /// Signs `header` and `claims` exactly as given with the active key (RS256),

@@ -1,0 +1,112 @@
+//! The sign-in against a provider that breaks the protocol on purpose
+//! (dev-idp's `misbehave`, one fault per row of [`CASES`]): the OpenID
+//! Foundation's relying-party cases and more. Each row says whether the
+//! sign-in must succeed and, when it must not, what the person is told; a
+//! refused sign-in must leave nothing behind: no refresh token in the store,
+//! no account in the book.
+//!
+//! The sign-in is the core's (`Session::sign_in`), the one the desktop app
+//! and the CLI both run, with the HTTP-driver browser signing in as alice.
+
+// Test code: a failed step should stop the test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use Expect::{Accept, Reject};
+use dev_idp::misbehave::Misbehavior;
+use signin::Session;
+use signin::accounts::AccountBook;
+use signin::flow::browser::HttpBrowser;
+use signin::flow::config::SigninConfig;
+use signin::store::MemoryStore;
+
+/// What the sign-in must do.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// Succeed, with the account and its refresh token stored.
+    Accept,
+    /// Fail with a message containing this text.
+    Reject(&'static str),
+}
+
+/// One fault and what the sign-in must make of it.
+struct Case {
+    fault: Misbehavior,
+    expect: Expect,
+}
+
+/// The table: one test per row, named after it.
+macro_rules! cases {
+    ($($name:ident: $fault:ident => $expect:expr;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                check(&Case { fault: Misbehavior::$fault, expect: $expect }).await;
+            }
+        )*
+    };
+}
+
+cases! {
+    id_token_with_a_bad_signature: IdTokenBadSignature =>
+        Reject("the provider's ID token was rejected: Signature verification failed");
+    id_token_signed_with_alg_none: IdTokenAlgNone =>
+        Reject("the provider's ID token was rejected: Signature verification failed: No signature found");
+    // OIDC Core §10.1: a `kid` may be left out while the JWKS holds one key.
+    id_token_without_kid_and_one_key: IdTokenWithoutKid => Accept;
+    id_token_from_another_issuer: IdTokenWrongIssuer => Reject("the provider's ID token was rejected: Invalid issuer");
+    id_token_for_another_client: IdTokenWrongAudience =>
+        Reject("the provider's ID token was rejected: Invalid audiences: must contain `tessera-desktop`");
+    id_token_with_an_extra_audience_and_no_azp: IdTokenExtraAudienceWithoutAzp =>
+        Reject("Invalid audiences: `someone-else` is not a trusted audience");
+    id_token_without_sub: IdTokenWithoutSub =>
+        Reject("the provider's token response is malformed: Failed to parse payload JSON: Error(\"missing field `sub`\"");
+    id_token_without_iat: IdTokenWithoutIat => Reject("missing field `iat`");
+    id_token_without_exp: IdTokenWithoutExp => Reject("missing field `exp`");
+    expired_id_token: IdTokenExpired => Reject("the provider's ID token was rejected: Expired: ID token expired at");
+    id_token_with_another_nonce: IdTokenWrongNonce =>
+        Reject("the provider's ID token was rejected: Invalid nonce: nonce mismatch");
+    // RFC 6749 §5.1: the token type is case-insensitive.
+    token_type_bearer_in_lower_case: TokenTypeLowercase => Accept;
+    token_response_without_token_type: TokenTypeMissing =>
+        Reject("the provider's token response is malformed: missing field `token_type`");
+    authorization_response_without_iss: AuthorizationResponseWithoutIss =>
+        Reject("the provider's answer has no iss parameter although the provider promises one; the sign-in was refused");
+    authorization_response_from_another_issuer: AuthorizationResponseWrongIss =>
+        Reject("(possible mix-up attack); the sign-in was refused");
+}
+
+/// The error and its causes, as the app and the CLI show them.
+fn message(error: &(dyn std::error::Error + 'static)) -> String {
+    tessera_desktop::ipc::message_with_causes(error)
+}
+
+async fn check(case: &Case) {
+    let idp = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.unwrap();
+    idp.provider().misbehave(&[case.fault]);
+    let folder = tempfile::tempdir().unwrap();
+    let mut config = SigninConfig::demo();
+    config.issuer = openidconnect::IssuerUrl::new(idp.issuer().to_owned()).unwrap();
+    config.timeout = Duration::from_secs(20);
+    let store = Arc::new(MemoryStore::new());
+    let book_path = folder.path().join("accounts.json");
+    let session = Session::new(config, store.clone(), AccountBook::load(book_path.clone()).unwrap());
+    let browser = Arc::new(HttpBrowser::new("alice", "alice-demo-pw"));
+    let method = signin::SignInMethod::Browser { browser, on_url: Arc::new(|_: &url::Url| {}) };
+    let outcome = session.sign_in(method, false).await;
+    let accounts = AccountBook::load(book_path).unwrap().list().len();
+    match (case.expect, outcome) {
+        (Expect::Accept, Ok(_)) => {
+            assert_eq!((store.len(), accounts), (1, 1), "{:?}: the account and its token are kept", case.fault);
+        }
+        (Expect::Accept, Err(error)) => panic!("{:?}: refused: {}", case.fault, message(&error)),
+        (Expect::Reject(text), Ok(_)) => panic!("{:?}: accepted; expected an error saying “{text}”", case.fault),
+        (Expect::Reject(text), Err(error)) => {
+            let said = message(&error);
+            assert!(said.contains(text), "{:?}: the person is told “{said}”, not “{text}”", case.fault);
+            assert_eq!((store.len(), store.writes(), accounts), (0, 0, 0), "{:?}: something was kept", case.fault);
+        }
+    }
+}
