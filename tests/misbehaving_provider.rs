@@ -2,8 +2,9 @@
 //! (dev-idp's `misbehave`, one fault per row of [`CASES`]): the OpenID
 //! Foundation's relying-party cases and more. Each row says whether the
 //! sign-in must succeed and, when it must not, what the person is told; a
-//! refused sign-in must leave nothing behind: no refresh token in the store,
-//! no account in the book.
+//! refused sign-in must leave nothing behind (no refresh token in the store,
+//! no account in the book) and make no call with the tokens it refused
+//! (dev-idp counts the requests to userinfo).
 //!
 //! The sign-in is the core's (`Session::sign_in`), the one the desktop app
 //! and the CLI both run, with the HTTP-driver browser signing in as alice.
@@ -35,15 +36,18 @@ enum Expect {
 struct Case {
     fault: Misbehavior,
     expect: Expect,
+    /// Rotate the signing keys first, so that the JWKS holds two.
+    two_keys: bool,
 }
 
 /// The table: one test per row, named after it.
 macro_rules! cases {
-    ($($name:ident: $fault:ident => $expect:expr;)*) => {
+    ($($name:ident: $fault:ident $(with $two_keys:ident)? => $expect:expr;)*) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                check(&Case { fault: Misbehavior::$fault, expect: $expect }).await;
+                let two_keys = false $(|| stringify!($two_keys) == "two_keys")?;
+                check(&Case { fault: Misbehavior::$fault, expect: $expect, two_keys }).await;
             }
         )*
     };
@@ -56,6 +60,14 @@ cases! {
         Reject("the provider's ID token was rejected: Signature verification failed: No signature found");
     // OIDC Core §10.1: a `kid` may be left out while the JWKS holds one key.
     id_token_without_kid_and_one_key: IdTokenWithoutKid => Accept;
+    id_token_without_kid_and_two_keys: IdTokenWithoutKid with two_keys =>
+        Reject("Signature verification failed: Ambiguous key identification");
+    id_token_hs256_keyed_with_the_public_key: IdTokenHs256WithPublicKey =>
+        Reject("Disallowed signature algorithm: algorithm `HS256` is not one of: RS256");
+    userinfo_for_another_subject: UserinfoAnotherSubject =>
+        Reject("the userinfo answer is about someone else than the ID token; the sign-in was refused");
+    discovery_naming_another_issuer: DiscoveryAnotherIssuer =>
+        Reject("Validation error: unexpected issuer URI");
     id_token_from_another_issuer: IdTokenWrongIssuer => Reject("the provider's ID token was rejected: Invalid issuer");
     id_token_for_another_client: IdTokenWrongAudience =>
         Reject("the provider's ID token was rejected: Invalid audiences: must contain `tessera-desktop`");
@@ -85,6 +97,9 @@ fn message(error: &(dyn std::error::Error + 'static)) -> String {
 
 async fn check(case: &Case) {
     let idp = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.unwrap();
+    if case.two_keys {
+        idp.provider().rotate_keys().unwrap();
+    }
     idp.provider().misbehave(&[case.fault]);
     let folder = tempfile::tempdir().unwrap();
     let mut config = SigninConfig::demo();
@@ -100,6 +115,8 @@ async fn check(case: &Case) {
     match (case.expect, outcome) {
         (Expect::Accept, Ok(_)) => {
             assert_eq!((store.len(), accounts), (1, 1), "{:?}: the account and its token are kept", case.fault);
+            // The counter the refusals are checked with sees the sign-in's call.
+            assert_eq!(idp.provider().userinfo_requests(), 1, "{:?}", case.fault);
         }
         (Expect::Accept, Err(error)) => panic!("{:?}: refused: {}", case.fault, message(&error)),
         (Expect::Reject(text), Ok(_)) => panic!("{:?}: accepted; expected an error saying “{text}”", case.fault),
@@ -107,6 +124,10 @@ async fn check(case: &Case) {
             let said = message(&error);
             assert!(said.contains(text), "{:?}: the person is told “{said}”, not “{text}”", case.fault);
             assert_eq!((store.len(), store.writes(), accounts), (0, 0, 0), "{:?}: something was kept", case.fault);
+            // Nothing was asked with the tokens of a refused answer (only
+            // the userinfo fault is found by asking).
+            let asked = usize::from(case.fault == Misbehavior::UserinfoAnotherSubject);
+            assert_eq!(idp.provider().userinfo_requests(), asked, "{:?}: userinfo was called", case.fault);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Discovery, keys, userinfo, introspection, revocation, logout and the admin
 //! call that rotates keys.
 
+use crate::misbehave::Misbehavior;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State as AxumState};
@@ -26,8 +27,13 @@ use crate::state;
 pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Response {
     let config = provider.config();
     let scopes: Vec<&str> = config.scopes.iter().map(|s| s.name.as_str()).collect();
+    let issuer = if provider.faults().contains(&Misbehavior::DiscoveryAnotherIssuer) {
+        format!("{}-other", provider.issuer())
+    } else {
+        provider.issuer().to_owned()
+    };
     let document = json!({
-        "issuer": provider.issuer(),
+        "issuer": issuer,
         "authorization_endpoint": provider.endpoint("authorize"),
         "token_endpoint": provider.endpoint("token"),
         "userinfo_endpoint": provider.endpoint("userinfo"),
@@ -82,6 +88,7 @@ pub(crate) async fn userinfo(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    provider.count_userinfo_request();
     let in_query = Params::parse(query.unwrap_or_default().as_bytes()).has("access_token");
     let in_body = Params::parse(&body).has("access_token");
     if in_query || in_body {
@@ -110,7 +117,12 @@ pub(crate) async fn userinfo(
         }
         .into_response();
     };
-    let mut info = json!({ "sub": user.id });
+    let sub = if provider.faults().contains(&Misbehavior::UserinfoAnotherSubject) {
+        "00u-someone-else".to_owned()
+    } else {
+        user.id.clone()
+    };
+    let mut info = json!({ "sub": sub });
     if has("profile") {
         info["name"] = json!(user.name);
         info["given_name"] = json!(user.given_name);

@@ -35,6 +35,15 @@ pub enum Misbehavior {
     IdTokenExpired,
     /// The ID token carries another `nonce` than the request's.
     IdTokenWrongNonce,
+    /// The ID token is signed with HS256 keyed with the provider's public
+    /// key (the algorithm-confusion attack on verifiers that take `alg` from
+    /// the token).
+    IdTokenHs256WithPublicKey,
+    /// Userinfo answers for another subject than the ID token's.
+    UserinfoAnotherSubject,
+    /// The discovery document names another issuer than the one it was
+    /// fetched for.
+    DiscoveryAnotherIssuer,
     /// The token response says `token_type: bearer`, in lower case (which
     /// RFC 6749 §5.1 allows: the value is case-insensitive).
     TokenTypeLowercase,
@@ -64,6 +73,7 @@ impl Misbehavior {
                 | Self::IdTokenWithoutExp
                 | Self::IdTokenExpired
                 | Self::IdTokenWrongNonce
+                | Self::IdTokenHs256WithPublicKey
         )
     }
 }
@@ -118,6 +128,16 @@ pub(crate) fn spoil_id_token(keys: &KeySet, claims: &serde_json::Value, faults: 
     if faults.contains(&Misbehavior::IdTokenAlgNone) {
         let encode = |value: &serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
         return Some(format!("{}.{}.", encode(&serde_json::json!({ "alg": "none" })), encode(&claims)));
+    }
+    if faults.contains(&Misbehavior::IdTokenHs256WithPublicKey) {
+        let encode = |value: &serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
+        let header = serde_json::json!({ "alg": "HS256", "kid": keys.active_kid() });
+        let message = format!("{}.{}", encode(&header), encode(&claims));
+        // The public key as the HMAC secret, as published (its JWK's `n`).
+        let secret = keys.jwks()["keys"][0]["n"].as_str().unwrap_or_default().to_owned();
+        let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS256).ok()?;
+        return Some(format!("{message}.{signature}"));
     }
     let token = keys.sign_raw(&header, &claims);
     if faults.contains(&Misbehavior::IdTokenBadSignature) {

@@ -2,6 +2,7 @@
 //! the router that serves it.
 
 use crate::misbehave::Misbehavior;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime};
 
@@ -35,6 +36,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// Faults committed on purpose (tests only; empty otherwise).
     faults: RwLock<Vec<Misbehavior>>,
+    /// Requests to userinfo, for tests that prove a client made none.
+    userinfo_requests: AtomicUsize,
 }
 
 impl std::fmt::Debug for Provider {
@@ -59,6 +62,7 @@ impl Provider {
                 state: Mutex::new(State::default()),
                 clock,
                 faults: RwLock::new(Vec::new()),
+                userinfo_requests: AtomicUsize::new(0),
             }),
         })
     }
@@ -94,6 +98,18 @@ impl Provider {
     #[cfg(feature = "testing")]
     pub fn misbehave(&self, faults: &[Misbehavior]) {
         *self.inner.faults.write().unwrap_or_else(PoisonError::into_inner) = faults.to_vec();
+    }
+
+    /// How many requests reached userinfo (with a token or not).
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn userinfo_requests(&self) -> usize {
+        self.inner.userinfo_requests.load(Ordering::SeqCst)
+    }
+
+    /// Counts one userinfo request.
+    pub(crate) fn count_userinfo_request(&self) {
+        self.inner.userinfo_requests.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The faults set with `misbehave`.
