@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use Expect::{Accept, Reject};
+use Expect::{Accept, Reject, SignInAgain};
 use dev_idp::misbehave::Misbehavior;
 use signin::Session;
 use signin::accounts::AccountBook;
@@ -30,6 +30,9 @@ enum Expect {
     Accept,
     /// Fail with a message containing this text.
     Reject(&'static str),
+    /// At a refresh: fail with a message containing this text, drop the
+    /// stored refresh token and mark the account as needing a sign-in.
+    SignInAgain(&'static str),
 }
 
 /// One fault and what the sign-in must make of it.
@@ -38,16 +41,25 @@ struct Case {
     expect: Expect,
     /// Rotate the signing keys first, so that the JWKS holds two.
     two_keys: bool,
+    /// Sign in first with the provider well-behaved, then misbehave at the
+    /// refresh of the access token.
+    at_refresh: bool,
 }
 
 /// The table: one test per row, named after it.
 macro_rules! cases {
-    ($($name:ident: $fault:ident $(with $two_keys:ident)? => $expect:expr;)*) => {
+    ($($name:ident: $fault:ident $(, $option:ident)* => $expect:expr;)*) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let two_keys = false $(|| stringify!($two_keys) == "two_keys")?;
-                check(&Case { fault: Misbehavior::$fault, expect: $expect, two_keys }).await;
+                let options: &[&str] = &[$(stringify!($option)),*];
+                let case = Case {
+                    fault: Misbehavior::$fault,
+                    expect: $expect,
+                    two_keys: options.contains(&"two_keys"),
+                    at_refresh: options.contains(&"at_refresh"),
+                };
+                check(&case).await;
             }
         )*
     };
@@ -60,12 +72,23 @@ cases! {
         Reject("the provider's ID token was rejected: Signature verification failed: No signature found");
     // OIDC Core §10.1: a `kid` may be left out while the JWKS holds one key.
     id_token_without_kid_and_one_key: IdTokenWithoutKid => Accept;
-    id_token_without_kid_and_two_keys: IdTokenWithoutKid with two_keys =>
+    id_token_without_kid_and_two_keys: IdTokenWithoutKid, two_keys =>
         Reject("Signature verification failed: Ambiguous key identification");
     id_token_hs256_keyed_with_the_public_key: IdTokenHs256WithPublicKey =>
         Reject("Disallowed signature algorithm: algorithm `HS256` is not one of: RS256");
     userinfo_for_another_subject: UserinfoAnotherSubject =>
         Reject("the userinfo answer is about someone else than the ID token; the sign-in was refused");
+    // A refresh: the new ID token must be about the same person from the
+    // same issuer (OIDC Core §12.2), and as well formed as the first.
+    refreshed_id_token_about_someone_else: IdTokenAnotherSubject, at_refresh =>
+        SignInAgain("is no longer valid; please sign in again: the refreshed ID token is not about the same account");
+    // Refused answers at a refresh leave the stored refresh token as it was
+    // (the provider keeps the previous one valid for its grace period).
+    refreshed_id_token_from_another_issuer: IdTokenWrongIssuer, at_refresh =>
+        Reject("the provider's ID token was rejected: Invalid issuer");
+    refreshed_id_token_with_a_bad_signature: IdTokenBadSignature, at_refresh =>
+        Reject("the provider's ID token was rejected: Signature verification failed: Crypto error: bad signature");
+    refreshed_token_type_in_lower_case: TokenTypeLowercase, at_refresh => Accept;
     discovery_naming_another_issuer: DiscoveryAnotherIssuer =>
         Reject("Validation error: unexpected issuer URI");
     id_token_from_another_issuer: IdTokenWrongIssuer => Reject("the provider's ID token was rejected: Invalid issuer");
@@ -100,7 +123,6 @@ async fn check(case: &Case) {
     if case.two_keys {
         idp.provider().rotate_keys().unwrap();
     }
-    idp.provider().misbehave(&[case.fault]);
     let folder = tempfile::tempdir().unwrap();
     let mut config = SigninConfig::demo();
     config.issuer = openidconnect::IssuerUrl::new(idp.issuer().to_owned()).unwrap();
@@ -110,6 +132,10 @@ async fn check(case: &Case) {
     let session = Session::new(config, store.clone(), AccountBook::load(book_path.clone()).unwrap());
     let browser = Arc::new(HttpBrowser::new("alice", "alice-demo-pw"));
     let method = signin::SignInMethod::Browser { browser, on_url: Arc::new(|_: &url::Url| {}) };
+    if case.at_refresh {
+        return check_refresh(case, &idp, &session, method, &store, &book_path).await;
+    }
+    idp.provider().misbehave(&[case.fault]);
     let outcome = session.sign_in(method, false).await;
     let accounts = AccountBook::load(book_path).unwrap().list().len();
     match (case.expect, outcome) {
@@ -119,8 +145,10 @@ async fn check(case: &Case) {
             assert_eq!(idp.provider().userinfo_requests(), 1, "{:?}", case.fault);
         }
         (Expect::Accept, Err(error)) => panic!("{:?}: refused: {}", case.fault, message(&error)),
-        (Expect::Reject(text), Ok(_)) => panic!("{:?}: accepted; expected an error saying “{text}”", case.fault),
-        (Expect::Reject(text), Err(error)) => {
+        (Expect::Reject(text) | Expect::SignInAgain(text), Ok(_)) => {
+            panic!("{:?}: accepted; expected an error saying “{text}”", case.fault)
+        }
+        (Expect::Reject(text) | Expect::SignInAgain(text), Err(error)) => {
             let said = message(&error);
             assert!(said.contains(text), "{:?}: the person is told “{said}”, not “{text}”", case.fault);
             assert_eq!((store.len(), store.writes(), accounts), (0, 0, 0), "{:?}: something was kept", case.fault);
@@ -128,6 +156,59 @@ async fn check(case: &Case) {
             // the userinfo fault is found by asking).
             let asked = usize::from(case.fault == Misbehavior::UserinfoAnotherSubject);
             assert_eq!(idp.provider().userinfo_requests(), asked, "{:?}: userinfo was called", case.fault);
+        }
+    }
+}
+
+/// A sign-in with the provider well-behaved, then a refresh with the fault.
+async fn check_refresh(
+    case: &Case,
+    idp: &dev_idp::DevIdp,
+    session: &Session,
+    method: signin::SignInMethod,
+    store: &MemoryStore,
+    book_path: &std::path::Path,
+) {
+    session.sign_in(method, false).await.unwrap();
+    let first = session.access_token().await.unwrap();
+    let writes = store.writes();
+    idp.provider().misbehave(&[case.fault]);
+    let outcome = session.renew(&first).await;
+    let account = AccountBook::load(book_path.to_owned()).unwrap().list().first().map(|a| a.needs_sign_in);
+    let written = store.writes() - writes;
+    match (case.expect, outcome) {
+        (Expect::Accept, Ok(renewed)) => {
+            assert_ne!(renewed.secret(), first.secret(), "{:?}: a new access token", case.fault);
+            assert_eq!(
+                (store.len(), written, account),
+                (1, 1, Some(false)),
+                "{:?}: the rotated token kept",
+                case.fault
+            );
+        }
+        (Expect::Accept, Err(error)) => panic!("{:?}: refused: {}", case.fault, message(&error)),
+        (Expect::Reject(text) | Expect::SignInAgain(text), Ok(_)) => {
+            panic!("{:?}: accepted; expected an error saying “{text}”", case.fault)
+        }
+        (Expect::Reject(text), Err(error)) => {
+            let said = message(&error);
+            assert!(said.contains(text), "{:?}: the person is told “{said}”, not “{text}”", case.fault);
+            assert_eq!(
+                (store.len(), written, account),
+                (1, 0, Some(false)),
+                "{:?}: the stored token changed",
+                case.fault
+            );
+        }
+        (Expect::SignInAgain(text), Err(error)) => {
+            let said = message(&error);
+            assert!(said.contains(text), "{:?}: the person is told “{said}”, not “{text}”", case.fault);
+            assert_eq!(
+                (store.len(), account),
+                (0, Some(true)),
+                "{:?}: the token is kept or the account not marked",
+                case.fault
+            );
         }
     }
 }

@@ -35,6 +35,9 @@ pub enum Misbehavior {
     IdTokenExpired,
     /// The ID token carries another `nonce` than the request's.
     IdTokenWrongNonce,
+    /// The ID token is about another person (another `sub`): a refreshed
+    /// one must not be (OIDC Core §12.2).
+    IdTokenAnotherSubject,
     /// The ID token is signed with HS256 keyed with the provider's public
     /// key (the algorithm-confusion attack on verifiers that take `alg` from
     /// the token).
@@ -73,6 +76,7 @@ impl Misbehavior {
                 | Self::IdTokenWithoutExp
                 | Self::IdTokenExpired
                 | Self::IdTokenWrongNonce
+                | Self::IdTokenAnotherSubject
                 | Self::IdTokenHs256WithPublicKey
         )
     }
@@ -101,6 +105,9 @@ pub(crate) fn spoil_id_token(keys: &KeySet, claims: &serde_json::Value, faults: 
                 let aud = map["aud"].clone();
                 map.insert("aud".into(), serde_json::json!([aud, "someone-else"]));
                 map.remove("azp");
+            }
+            Misbehavior::IdTokenAnotherSubject => {
+                map.insert("sub".into(), "00u-someone-else".into());
             }
             Misbehavior::IdTokenWithoutSub => {
                 map.remove("sub");
