@@ -6,8 +6,11 @@
 //! no account in the book) and make no call with the tokens it refused
 //! (dev-idp counts the requests to userinfo).
 //!
-//! The sign-in is the core's (`Session::sign_in`), the one the desktop app
-//! and the CLI both run, with the HTTP-driver browser signing in as alice.
+//! Each sign-in row runs twice: through the core (`Session::sign_in`, what
+//! the desktop app runs) and through the `tessera` CLI as a process
+//! (`tessera login`, its browser the test browser through `$BROWSER`), both
+//! with alice signing in on dev-idp's pages. Refresh rows run through the
+//! core.
 
 // Test code: a failed step should stop the test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -156,6 +159,63 @@ async fn check(case: &Case) {
             // the userinfo fault is found by asking).
             let asked = usize::from(case.fault == Misbehavior::UserinfoAnotherSubject);
             assert_eq!(idp.provider().userinfo_requests(), asked, "{:?}: userinfo was called", case.fault);
+        }
+    }
+    check_cli(case, &idp).await;
+}
+
+/// The `tessera` CLI beside this test's binaries (`cargo test --workspace`
+/// builds it).
+fn cli_binary(name: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_BIN_EXE_tessera-desktop")).with_file_name(name);
+    assert!(path.is_file(), "{} is not built (cargo build -p tessera-cli)", path.display());
+    path
+}
+
+/// `tessera` run on a machine of its own (HOME, config) against `idp`.
+fn tessera(home: &std::path::Path, idp: &dev_idp::DevIdp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(cli_binary("tessera"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("OKTA_ISSUER", idp.issuer())
+        .env("CLIENT_ID", "tessera-desktop")
+        .env("OKTA_SCOPES", "openid profile email offline_access")
+        .env("BROWSER", cli_binary("tessera-test-browser"))
+        .env("TEST_BROWSER_USER", "alice")
+        .env("TEST_BROWSER_PASSWORD", "alice-demo-pw")
+        .env("SIGNIN_TIMEOUT_SECS", "30")
+        .env("TESSERA_MEMORY_ONLY", "1")
+        .env("RUST_LOG", "warn")
+        .current_dir(home)
+        .output()
+        .unwrap()
+}
+
+/// The same sign-in through the CLI: its exit code, what it says on
+/// standard error, and the account book it leaves.
+async fn check_cli(case: &Case, idp: &dev_idp::DevIdp) {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().to_owned();
+    let login = tokio::task::block_in_place(|| tessera(&path, idp, &["login", "--json"]));
+    // The CLI prints each cause on a line of its own; the app joins them.
+    let stderr = String::from_utf8_lossy(&login.stderr).replace("\n  caused by: ", ": ");
+    let accounts = tokio::task::block_in_place(|| tessera(&path, idp, &["accounts", "--json"]));
+    let listed: serde_json::Value = serde_json::from_slice(&accounts.stdout).unwrap_or_default();
+    match case.expect {
+        Expect::Accept => {
+            assert_eq!(login.status.code(), Some(0), "{:?}: tessera login: {stderr}", case.fault);
+            assert_eq!(listed.as_array().map(Vec::len), Some(1), "{:?}: {listed}", case.fault);
+        }
+        Expect::Reject(text) | Expect::SignInAgain(text) => {
+            // 6: the provider could not be used; 1: its answer was refused.
+            let code = if case.fault == Misbehavior::DiscoveryAnotherIssuer { 6 } else { 1 };
+            assert_eq!(login.status.code(), Some(code), "{:?}: tessera login: {stderr}", case.fault);
+            assert!(stderr.contains(text), "{:?}: tessera login said “{stderr}”, not “{text}”", case.fault);
+            assert!(login.stdout.is_empty(), "{:?}: tessera login printed {:?}", case.fault, login.stdout);
+            assert_eq!(listed, serde_json::json!([]), "{:?}: an account was kept", case.fault);
         }
     }
 }
