@@ -27,7 +27,7 @@ use crate::state;
 pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Response {
     let config = provider.config();
     let scopes: Vec<&str> = config.scopes.iter().map(|s| s.name.as_str()).collect();
-    let issuer = if provider.faults().contains(&Misbehavior::DiscoveryAnotherIssuer) {
+    let issuer = if provider.commits(Misbehavior::DiscoveryAnotherIssuer) {
         format!("{}-other", provider.issuer())
     } else {
         provider.issuer().to_owned()
@@ -117,7 +117,7 @@ pub(crate) async fn userinfo(
         }
         .into_response();
     };
-    let sub = if provider.faults().contains(&Misbehavior::UserinfoAnotherSubject) {
+    let sub = if provider.commits(Misbehavior::UserinfoAnotherSubject) {
         "00u-someone-else".to_owned()
     } else {
         user.id.clone()

@@ -124,6 +124,7 @@ impl Provider {
     /// Mints the tokens of one response and records them in `state`.
     pub(crate) fn issue(&self, state: &mut State, issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
         let now = self.now();
+        let faults = self.faults();
         let iat = unix_seconds(now);
         let lifetimes = &self.config().lifetimes;
         let access_ttl = lifetimes.access_token_secs;
@@ -168,11 +169,16 @@ impl Provider {
                     email: email.then(|| user.email.clone()),
                     email_verified: email.then_some(true),
                 };
-                let faults = self.faults();
-                let value = serde_json::to_value(&claims).map_err(|_| {
-                    OAuthError::new(ErrorCode::ServerError, "The provider could not encode the ID token.")
-                })?;
-                match crate::misbehave::spoil_id_token(&self.keys(), &value, &faults) {
+                // Only a misbehaving provider (tests) spends a detour on it.
+                let spoiled = if faults.iter().any(|f| f.in_id_token()) {
+                    let value = serde_json::to_value(&claims).map_err(|_| {
+                        OAuthError::new(ErrorCode::ServerError, "The provider could not encode the ID token.")
+                    })?;
+                    crate::misbehave::spoil_id_token(&self.keys(), &value, &faults)
+                } else {
+                    None
+                };
+                match spoiled {
                     Some(spoiled) => Some(spoiled),
                     None => Some(self.keys().sign(&claims).map_err(|e| signing_failed(&e))?),
                 }
@@ -208,7 +214,6 @@ impl Provider {
             },
         );
         state.sweep(now);
-        let faults = self.faults();
         let token_type = if faults.contains(&Misbehavior::TokenTypeMissing) {
             None
         } else if faults.contains(&Misbehavior::TokenTypeLowercase) {

@@ -117,13 +117,17 @@ impl Provider {
         self.inner.faults.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// Whether `fault` is set with `misbehave`.
+    pub(crate) fn commits(&self, fault: Misbehavior) -> bool {
+        self.inner.faults.read().unwrap_or_else(PoisonError::into_inner).contains(&fault)
+    }
+
     /// The `iss` of authorization responses (RFC 9207): the issuer, unless
     /// a fault says otherwise.
     pub(crate) fn response_iss(&self) -> Option<String> {
-        let faults = self.faults();
-        if faults.contains(&Misbehavior::AuthorizationResponseWithoutIss) {
+        if self.commits(Misbehavior::AuthorizationResponseWithoutIss) {
             None
-        } else if faults.contains(&Misbehavior::AuthorizationResponseWrongIss) {
+        } else if self.commits(Misbehavior::AuthorizationResponseWrongIss) {
             Some(format!("{}-other", self.issuer()))
         } else {
             Some(self.issuer().to_owned())
