@@ -93,7 +93,7 @@ cases! {
         Reject("the provider's ID token was rejected: Signature verification failed: Crypto error: bad signature");
     refreshed_token_type_in_lower_case: TokenTypeLowercase, at_refresh => Accept;
     discovery_naming_another_issuer: DiscoveryAnotherIssuer =>
-        Reject("Validation error: unexpected issuer URI");
+        Reject("published no usable discovery document (is the issuer right?): Validation error: unexpected issuer URI");
     id_token_from_another_issuer: IdTokenWrongIssuer => Reject("the provider's ID token was rejected: Invalid issuer");
     id_token_for_another_client: IdTokenWrongAudience =>
         Reject("the provider's ID token was rejected: Invalid audiences: must contain `tessera-desktop`");
@@ -114,6 +114,31 @@ cases! {
         Reject("the provider's answer has no iss parameter although the provider promises one; the sign-in was refused");
     authorization_response_from_another_issuer: AuthorizationResponseWrongIss =>
         Reject("(possible mix-up attack); the sign-in was refused");
+    // The answer's delivery: slow is fine, stalled, cut off or huge is not.
+    token_response_arriving_slowly: TokenResponseSlow => Accept;
+    token_response_that_stalls: TokenResponseStalled =>
+        Reject("the token request failed: Request failed: the provider did not answer within 5 s");
+    token_response_cut_off: TokenResponseCutOff =>
+        Reject("the token request failed: Request failed: the provider's answer was cut off before its end");
+    huge_token_response: TokenResponseHuge =>
+        Reject("the token request failed: Request failed: the provider's answer is larger than 1024 KiB and was refused");
+    refresh_answer_cut_off: TokenResponseCutOff, at_refresh => Reject("the provider's answer was cut off before its end");
+    // Signing keys rotated between the client's key fetch and the signing:
+    // the unknown `kid` makes the client fetch the keys once more.
+    keys_rotated_just_before_signing: KeysRotatedBeforeSigning => Accept;
+    keys_rotated_just_before_signing_a_refreshed_id_token: KeysRotatedBeforeSigning, at_refresh => Accept;
+}
+
+/// How long one request to the provider may take in these tests.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The `tessera` CLI's exit code for a refused sign-in: 6 when the
+/// provider's answer did not arrive whole, 1 when it was refused.
+fn cli_exit_code(fault: Misbehavior) -> i32 {
+    match fault {
+        Misbehavior::TokenResponseStalled | Misbehavior::TokenResponseCutOff | Misbehavior::TokenResponseHuge => 6,
+        _ => 1,
+    }
 }
 
 /// The error and its causes, as the app and the CLI show them.
@@ -130,6 +155,7 @@ async fn check(case: &Case) {
     let mut config = SigninConfig::demo();
     config.issuer = openidconnect::IssuerUrl::new(idp.issuer().to_owned()).unwrap();
     config.timeout = Duration::from_secs(20);
+    config.http_timeout = HTTP_TIMEOUT;
     let store = Arc::new(MemoryStore::new());
     let book_path = folder.path().join("accounts.json");
     let session = Session::new(config, store.clone(), AccountBook::load(book_path.clone()).unwrap());
@@ -187,6 +213,7 @@ fn tessera(home: &std::path::Path, idp: &dev_idp::DevIdp, args: &[&str]) -> std:
         .env("TEST_BROWSER_USER", "alice")
         .env("TEST_BROWSER_PASSWORD", "alice-demo-pw")
         .env("SIGNIN_TIMEOUT_SECS", "30")
+        .env("SIGNIN_HTTP_TIMEOUT_SECS", HTTP_TIMEOUT.as_secs().to_string())
         .env("TESSERA_MEMORY_ONLY", "1")
         .env("RUST_LOG", "warn")
         .current_dir(home)
@@ -210,8 +237,7 @@ async fn check_cli(case: &Case, idp: &dev_idp::DevIdp) {
             assert_eq!(listed.as_array().map(Vec::len), Some(1), "{:?}: {listed}", case.fault);
         }
         Expect::Reject(text) | Expect::SignInAgain(text) => {
-            // 6: the provider could not be used; 1: its answer was refused.
-            let code = if case.fault == Misbehavior::DiscoveryAnotherIssuer { 6 } else { 1 };
+            let code = cli_exit_code(case.fault);
             assert_eq!(login.status.code(), Some(code), "{:?}: tessera login: {stderr}", case.fault);
             assert!(stderr.contains(text), "{:?}: tessera login said “{stderr}”, not “{text}”", case.fault);
             assert!(login.stdout.is_empty(), "{:?}: tessera login printed {:?}", case.fault, login.stdout);

@@ -379,7 +379,7 @@ impl Desktop {
     pub async fn save_settings(&self, input: &SettingsInput) -> Result<AppInfo, IpcError> {
         let file = config_file_from(input);
         let config = SigninConfig::from_file(&file).map_err(settings_error)?;
-        let http = provider::http_client()?;
+        let http = provider::http_client_with(config.http_timeout)?;
         let discovered =
             tokio::time::timeout(DISCOVERY_CHECK_TIMEOUT, Provider::discover_uncached(&config.issuer, &http))
                 .await
@@ -625,6 +625,7 @@ fn config_file_from(input: &SettingsInput) -> ConfigFile {
         prompt: Some(input.prompt.trim().to_owned()).filter(|p| p != DEFAULT_PROMPT),
         items_api_url: non_empty(&input.items_api),
         timeout_secs: None,
+        http_timeout_secs: None,
     }
 }
 

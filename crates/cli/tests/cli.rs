@@ -245,7 +245,7 @@ async fn an_unreachable_provider_exits_6() {
     let machine = Machine::new(None).with("OKTA_ISSUER", "http://127.0.0.1:9/oauth2/default");
     let run = machine.run(&["login"]).await;
     run.expect(6);
-    assert!(run.stderr.contains("tessera: cannot discover the provider at http://127.0.0.1:9"), "{run:?}");
+    assert!(run.stderr.contains("tessera: cannot reach the provider at http://127.0.0.1:9"), "{run:?}");
     assert!(run.stderr.contains("caused by:"), "no cause chain: {run:?}");
 }
 

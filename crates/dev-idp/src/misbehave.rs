@@ -4,8 +4,14 @@
 //! `testing`); a provider without faults — every running dev-idp outside
 //! the tests — speaks the protocol exactly.
 
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::{StreamExt as _, stream};
 
 use crate::keys::KeySet;
 
@@ -57,6 +63,21 @@ pub enum Misbehavior {
     AuthorizationResponseWithoutIss,
     /// The authorization response's `iss` names another issuer.
     AuthorizationResponseWrongIss,
+    /// The token response arrives slowly, in eight pieces 200 ms apart (a
+    /// slow network; well within any client's patience).
+    TokenResponseSlow,
+    /// The token response stops halfway and never ends (the connection
+    /// stays open until the client gives up).
+    TokenResponseStalled,
+    /// The connection closes halfway through the token response (its
+    /// `Content-Length` promised more).
+    TokenResponseCutOff,
+    /// The token response is valid JSON of 32 MiB (a padding member before
+    /// the tokens), streamed without a `Content-Length`.
+    TokenResponseHuge,
+    /// The signing keys are rotated just before the token response's ID
+    /// token is signed: it names a key the client has not seen yet.
+    KeysRotatedBeforeSigning,
 }
 
 impl Misbehavior {
@@ -80,6 +101,57 @@ impl Misbehavior {
                 | Self::IdTokenHs256WithPublicKey
         )
     }
+}
+
+/// How long the huge token response is.
+const HUGE_PADDING_BYTES: usize = 32 * 1024 * 1024;
+
+/// The token endpoint's answer `json` as the delivery faults among `faults`
+/// send it; `None` when none is set (it is then sent as usual).
+pub(crate) fn deliver_token_response(json: Vec<u8>, faults: &[Misbehavior]) -> Option<Response> {
+    let json = Bytes::from(json);
+    let half = json.slice(..json.len() / 2);
+    let full_length = json.len();
+    let (body, length) = if faults.contains(&Misbehavior::TokenResponseSlow) {
+        let piece = json.len().div_ceil(8).max(1);
+        let pieces: Vec<Bytes> = json.chunks(piece).map(Bytes::copy_from_slice).collect();
+        let slowly = stream::iter(pieces).then(|piece| async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok::<_, std::io::Error>(piece)
+        });
+        (Body::from_stream(slowly), Some(full_length))
+    } else if faults.contains(&Misbehavior::TokenResponseStalled) {
+        let stalled = stream::iter([Ok::<_, std::io::Error>(half)]).chain(stream::pending());
+        (Body::from_stream(stalled), Some(full_length))
+    } else if faults.contains(&Misbehavior::TokenResponseCutOff) {
+        // The first half goes out (with the headers) before the connection drops.
+        let cut = stream::iter([Ok(half), Err(std::io::Error::other("cut off on purpose"))]).then(|piece| async move {
+            if piece.is_err() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            piece
+        });
+        (Body::from_stream(cut), Some(full_length))
+    } else if faults.contains(&Misbehavior::TokenResponseHuge) {
+        let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+        let padding = stream::repeat(chunk).take(HUGE_PADDING_BYTES / (64 * 1024));
+        let rest = json.slice(1..);
+        let huge = stream::iter([Bytes::from_static(b"{\"padding\":\"")])
+            .chain(padding)
+            .chain(stream::iter([Bytes::from_static(b"\","), rest]))
+            .map(Ok::<_, std::io::Error>);
+        (Body::from_stream(huge), None)
+    } else {
+        return None;
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(length) = length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    Some(response)
 }
 
 /// The ID token with `claims` as `faults` spoil it; `None` when none of

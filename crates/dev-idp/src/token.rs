@@ -16,6 +16,7 @@ use crate::client_auth;
 use crate::config::{ClientConfig, grant};
 use crate::error::{ErrorCode, OAuthError};
 use crate::issue::{Issue, Refresh, TokenResponse};
+use crate::misbehave::Misbehavior;
 use crate::params::{Params, split_scope};
 use crate::provider::Provider;
 use crate::state::{self, DeviceStatus, Grant, Redemption};
@@ -25,8 +26,25 @@ const PERSON_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"
 
 /// `POST {issuer}/v1/token`.
 pub(crate) async fn token(AxumState(provider): AxumState<Provider>, headers: HeaderMap, body: Bytes) -> Response {
+    if provider.commits(Misbehavior::KeysRotatedBeforeSigning) {
+        let rotating = provider.clone();
+        match tokio::task::spawn_blocking(move || rotating.rotate_keys()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "could not rotate the keys"),
+            Err(error) => tracing::warn!(%error, "could not rotate the keys"),
+        }
+    }
     match handle(&provider, &headers, &body) {
         Ok(tokens) => {
+            // Only a misbehaving provider (tests) serialises it here.
+            let faults = provider.faults();
+            if !faults.is_empty()
+                && let Some(response) = serde_json::to_vec(&tokens)
+                    .ok()
+                    .and_then(|json| crate::misbehave::deliver_token_response(json, &faults))
+            {
+                return response;
+            }
             let mut response = Json(tokens).into_response();
             let headers = response.headers_mut();
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -16,6 +16,7 @@
 //! | `OKTA_PROMPT` | `prompt` | `prompt` for adding/switching accounts, sent as given; empty: none |
 //! | `ITEMS_API_URL` | `items_api_url` | the items API |
 //! | `SIGNIN_TIMEOUT_SECS` | `timeout_secs` | how long a browser sign-in may take |
+//! | `SIGNIN_HTTP_TIMEOUT_SECS` | `http_timeout_secs` | how long one request to the provider may take (30 s) |
 //!
 //! Every error names the setting it is about.
 
@@ -125,6 +126,8 @@ pub struct SigninConfig {
     pub items_api: Url,
     /// How long to wait for the browser.
     pub timeout: Duration,
+    /// How long one request to the provider may take, its answer included.
+    pub http_timeout: Duration,
 }
 
 impl SigninConfig {
@@ -143,6 +146,7 @@ impl SigninConfig {
             prompt: Some(DEFAULT_PROMPT.to_owned()),
             items_api: Url::parse(DEFAULT_ITEMS_API).expect("a valid constant"),
             timeout: DEFAULT_TIMEOUT,
+            http_timeout: super::http::DEFAULT_TIMEOUT,
         }
     }
 
@@ -217,6 +221,9 @@ impl SigninConfig {
         if let Some(secs) = file.timeout_secs {
             self.timeout = timeout("timeout_secs", secs)?;
         }
+        if let Some(secs) = file.http_timeout_secs {
+            self.http_timeout = timeout("http_timeout_secs", secs)?;
+        }
         Ok(())
     }
 
@@ -246,11 +253,10 @@ impl SigninConfig {
             self.items_api = parse_url("ITEMS_API_URL", items.trim())?;
         }
         if let Some(secs) = env("SIGNIN_TIMEOUT_SECS") {
-            let secs = secs.trim().parse::<u64>().map_err(|_| SigninError::InvalidSetting {
-                setting: "SIGNIN_TIMEOUT_SECS".to_owned(),
-                message: format!("{secs:?} is not a number of seconds"),
-            })?;
-            self.timeout = timeout("SIGNIN_TIMEOUT_SECS", secs)?;
+            self.timeout = timeout("SIGNIN_TIMEOUT_SECS", seconds("SIGNIN_TIMEOUT_SECS", &secs)?)?;
+        }
+        if let Some(secs) = env("SIGNIN_HTTP_TIMEOUT_SECS") {
+            self.http_timeout = timeout("SIGNIN_HTTP_TIMEOUT_SECS", seconds("SIGNIN_HTTP_TIMEOUT_SECS", &secs)?)?;
         }
         if self.client_id.as_str().is_empty() {
             return Err(SigninError::InvalidSetting {
@@ -270,7 +276,7 @@ impl SigninConfig {
 
 /// The environment variables the configuration reads, in the order they
 /// are applied.
-pub const ENV_NAMES: [&str; 9] = [
+pub const ENV_NAMES: [&str; 10] = [
     "OKTA_DOMAIN",
     "OKTA_ISSUER",
     "OKTA_CLIENT_ID",
@@ -280,6 +286,7 @@ pub const ENV_NAMES: [&str; 9] = [
     "OKTA_PROMPT",
     "ITEMS_API_URL",
     "SIGNIN_TIMEOUT_SECS",
+    "SIGNIN_HTTP_TIMEOUT_SECS",
 ];
 
 /// Where the provider (the issuer) a configuration signs in with comes from.
@@ -341,6 +348,9 @@ pub struct ConfigFile {
     /// How long a browser sign-in may take, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
+    /// How long one request to the provider may take, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_timeout_secs: Option<u64>,
 }
 
 impl ConfigFile {
@@ -444,6 +454,13 @@ fn parse_url(setting: &str, value: &str) -> Result<Url, SigninError> {
     Url::parse(value.trim()).map_err(|e| SigninError::InvalidSetting {
         setting: setting.to_owned(),
         message: format!("{value:?} is not a URL ({e})"),
+    })
+}
+
+fn seconds(setting: &str, value: &str) -> Result<u64, SigninError> {
+    value.trim().parse::<u64>().map_err(|_| SigninError::InvalidSetting {
+        setting: setting.to_owned(),
+        message: format!("{value:?} is not a number of seconds"),
     })
 }
 

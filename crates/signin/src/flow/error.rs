@@ -60,9 +60,19 @@ pub enum SigninError {
     /// The HTTP client could not be built.
     #[error("cannot set up the HTTP client")]
     HttpClient(#[source] reqwest::Error),
-    /// The provider's discovery document could not be fetched or is invalid.
-    #[error("cannot discover the provider at {issuer} (is the issuer right and the provider reachable?)")]
+    /// The provider's discovery document could not be fetched.
+    #[error("cannot reach the provider at {issuer} (offline, or is the issuer right?)")]
     Discovery {
+        /// The issuer asked.
+        issuer: String,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
+    /// The provider answered, but its discovery document cannot be used (an
+    /// error status, not JSON, or another issuer named: OIDC Discovery §4.3).
+    #[error("the provider at {issuer} published no usable discovery document (is the issuer right?)")]
+    InvalidDiscovery {
         /// The issuer asked.
         issuer: String,
         /// Why.

@@ -25,6 +25,7 @@ pub mod browser;
 pub mod config;
 pub mod device;
 mod error;
+pub mod http;
 pub mod login;
 pub mod loopback;
 pub mod pending;

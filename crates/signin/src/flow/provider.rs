@@ -18,23 +18,22 @@ use serde::{Deserialize, Serialize};
 
 use super::error::SigninError;
 
-/// The HTTP client for the provider: `reqwest` with rustls, **no redirects
-/// followed** (a token endpoint that redirects could leak the code or
-/// verifier elsewhere, RFC 9700 §4.11), and timeouts.
-pub type HttpClient = openidconnect::reqwest::Client;
+pub use super::http::{HttpClient, HttpError};
 
-/// Builds the [`HttpClient`].
+/// The provider's [`HttpClient`] with the default time limit.
 ///
 /// # Errors
 /// When the TLS backend cannot be initialised.
 pub fn http_client() -> Result<HttpClient, SigninError> {
-    openidconnect::reqwest::Client::builder()
-        .redirect(openidconnect::reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(SigninError::HttpClient)
+    http_client_with(super::http::DEFAULT_TIMEOUT)
+}
+
+/// The provider's [`HttpClient`] with `timeout` for each exchange.
+///
+/// # Errors
+/// When the TLS backend cannot be initialised.
+pub fn http_client_with(timeout: Duration) -> Result<HttpClient, SigninError> {
+    HttpClient::new(timeout).map_err(SigninError::HttpClient)
 }
 
 /// Discovery fields beyond OIDC Core's that Tessera uses.
@@ -109,12 +108,18 @@ impl Provider {
     /// (OIDC Discovery §4.3).
     ///
     /// # Errors
-    /// [`SigninError::Discovery`] when the provider is unreachable or its
-    /// document is invalid.
+    /// [`SigninError::Discovery`] when the provider is unreachable,
+    /// [`SigninError::InvalidDiscovery`] when its document is missing or
+    /// invalid (another issuer named, unparseable, an error status).
     pub async fn discover_uncached(issuer: &IssuerUrl, http: &HttpClient) -> Result<Self, SigninError> {
-        let metadata = Metadata::discover_async(issuer.clone(), http)
-            .await
-            .map_err(|e| SigninError::Discovery { issuer: issuer.to_string(), source: Box::new(e) })?;
+        let metadata = Metadata::discover_async(issuer.clone(), http).await.map_err(|e| match e {
+            // Not reached: the network or the provider is down.
+            openidconnect::DiscoveryError::Request(_) => {
+                SigninError::Discovery { issuer: issuer.to_string(), source: Box::new(e) }
+            }
+            // Reached, but what it published cannot be used.
+            _ => SigninError::InvalidDiscovery { issuer: issuer.to_string(), source: Box::new(e) },
+        })?;
         Ok(Self::from_metadata(metadata, http.clone()))
     }
 

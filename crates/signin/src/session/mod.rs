@@ -566,6 +566,7 @@ impl Session {
             .finish();
         let response = provider
             .http()
+            .reqwest()
             .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
@@ -750,7 +751,7 @@ impl Session {
         let provider = self
             .provider
             .get_or_try_init(|| async {
-                let http = provider::http_client()?;
+                let http = provider::http_client_with(self.config.http_timeout)?;
                 Provider::discover_uncached(&self.config.issuer, &http).await.map(Arc::new)
             })
             .await?;
@@ -768,15 +769,13 @@ impl Session {
                     issuer: self.config.issuer.to_string(),
                     source: e,
                 };
-                let response = provider
-                    .http()
-                    .get(&discovery)
-                    .header("accept", "application/json")
-                    .send()
-                    .await
-                    .and_then(openidconnect::reqwest::Response::error_for_status)
-                    .map_err(|e| discovery_error(Box::new(e)))?;
-                let body = response.bytes().await.map_err(|e| discovery_error(Box::new(e)))?;
+                let http = provider.http();
+                let request = http.reqwest().get(&discovery).header("accept", "application/json");
+                let (response, body) = http.send(request).await.map_err(|e| discovery_error(Box::new(e)))?;
+                if !response.status().is_success() {
+                    let status = format!("the provider answered {}", response.status());
+                    return Err(discovery_error(status.into()).into());
+                }
                 let document: serde_json::Value =
                     serde_json::from_slice(&body).map_err(|e| discovery_error(Box::new(e)))?;
                 let endpoint =
