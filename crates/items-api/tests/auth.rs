@@ -18,19 +18,19 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dev_idp::config::{ClientConfig, DESKTOP_CLIENT_ID, ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET, grant};
-use dev_idp::testing::Browser;
 use dev_idp::{Config, DevIdp, ManualClock};
 use items_api::auth::{
     Algorithm, AuthError, Clock, Mode, TokenValidator, ValidatorConfig, ValidatorOptions, ValidatorStats,
 };
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use url::Url;
 
-const AUDIENCE: &str = "api://default";
+mod tokens;
+
+use tokens::{AUDIENCE, claims_of, forge_with, jwt_part, merge, random};
+
 const LEEWAY: u64 = 30;
-const LOOPBACK: &str = "http://127.0.0.1:53682/callback";
 const PERSON_SCOPE: &str = "openid profile email offline_access items:read";
 
 // Reasons the validator gives (the `error_description`s).
@@ -97,43 +97,6 @@ fn introspection_mode(cache_ttl: Duration) -> Mode {
     }
 }
 
-fn random() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
-}
-
-/// Sets or (with `null`) removes members of `base`.
-fn merge(base: &mut Value, changes: &Value) {
-    for (name, value) in changes.as_object().expect("an object of changes") {
-        if value.is_null() {
-            base.as_object_mut().unwrap().remove(name);
-        } else {
-            base[name] = value.clone();
-        }
-    }
-}
-
-/// A token signed by `provider`'s active key: an Okta access token of
-/// `issuer` (client credentials shape), with header and claim changes.
-fn forge_with(provider: &dev_idp::Provider, issuer: &str, header: &Value, claims: &Value) -> String {
-    let now = provider.now_unix();
-    let mut full_header = json!({ "alg": "RS256", "kid": provider.active_kid() });
-    merge(&mut full_header, header);
-    let mut full_claims = json!({
-        "ver": 1, "jti": format!("AT.{}", random()), "iss": issuer, "aud": AUDIENCE, "iat": now,
-        "exp": now + 3600, "cid": ITEMS_API_CLIENT_ID, "scp": ["items:read"], "sub": ITEMS_API_CLIENT_ID,
-    });
-    merge(&mut full_claims, claims);
-    provider.sign_raw(&full_header, &full_claims)
-}
-
-fn jwt_part(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(value.to_string())
-}
-
-fn claims_of(jwt: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
-}
-
 impl Idp {
     fn issuer(&self) -> &str {
         self.idp.issuer()
@@ -198,38 +161,7 @@ impl Idp {
     /// A person signs in with the test browser (code flow + PKCE S256); the
     /// token response. `secret` makes it a confidential client's exchange.
     async fn sign_in(&self, client_id: &str, secret: Option<&str>, scope: &str) -> Value {
-        let verifier = format!("{}{}", random(), random());
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        let state = random();
-        let mut url = Url::parse(&self.endpoint("authorize")).unwrap();
-        url.query_pairs_mut().extend_pairs([
-            ("client_id", client_id),
-            ("response_type", "code"),
-            ("redirect_uri", LOOPBACK),
-            ("scope", scope),
-            ("state", &state),
-            ("nonce", &random()),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ]);
-        let redirect = Browser::new().sign_in(url.as_str(), "alice", dev_idp::config::DEMO_ALICE_PASSWORD).await;
-        let redirect = redirect.expect("signed in");
-        let query = |name: &str| redirect.query_pairs().find(|(n, _)| n == name).map(|(_, v)| v.into_owned());
-        assert_eq!(query("state").as_deref(), Some(state.as_str()));
-        let code = query("code").expect("a code");
-        let mut form = vec![
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", LOOPBACK),
-            ("code_verifier", verifier.as_str()),
-        ];
-        let basic = secret.map(|secret| (client_id, secret));
-        if secret.is_none() {
-            form.push(("client_id", client_id));
-        }
-        let (status, answer) = self.post("token", &form, basic).await;
-        assert_eq!(status, 200, "{answer}");
-        answer
+        tokens::sign_in(&self.http, self.issuer(), client_id, secret, scope).await
     }
 
     /// Revokes a token of the `items-api` client (RFC 7009).
