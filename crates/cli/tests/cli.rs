@@ -511,3 +511,81 @@ async fn keyring_tour_across_processes() {
     reader.run(&["logout", "--all"]).await.expect(0);
     reader.run(&["token"]).await.expect(3);
 }
+
+/// Kills `tessera token` on `machine` while its refresh answer is on its
+/// way: the provider has redeemed the stored refresh token and issued a new
+/// one (rotation), which never reaches the client (its answer stalls).
+async fn kill_during_a_refresh_rotation(stack: &Stack, machine: &Machine) {
+    let provider = stack.idp.provider();
+    provider.misbehave(&[dev_idp::misbehave::Misbehavior::TokenResponseStalled]);
+    let before = provider.refreshes();
+    let mut child = machine
+        .command(&["token"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while provider.refreshes() == before {
+        assert!(std::time::Instant::now() < deadline, "tessera token never reached the token endpoint");
+        assert!(child.try_wait().unwrap().is_none(), "tessera token ended before its refresh was answered");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "{status:?}");
+    provider.misbehave(&[]);
+}
+
+/// Killed during a refresh-token rotation, started again within the
+/// provider's grace period (Okta's default: 30 s): the keyring still holds
+/// the token it had (a new one is written only once it has arrived whole,
+/// and the write replaces the old in one step), the provider still takes it,
+/// and the token that run stores works in turn.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_during_a_refresh_rotation_the_stored_token_still_works() {
+    if !keyring_session() {
+        return;
+    }
+    let stack = stack().await;
+    let alice = Machine::new(Some(&stack)).with_keyring();
+    alice.run(&["login"]).await.expect(0);
+    kill_during_a_refresh_rotation(&stack, &alice).await;
+
+    let token = alice.run(&["token"]).await;
+    token.expect(0);
+    assert_jwt(token.stdout.trim_end());
+    let who = alice.run(&["whoami", "--json"]).await;
+    who.expect(0);
+    assert_eq!(who.json()["email"], "alice@example.com");
+    assert_eq!(stack.idp.provider().refreshes(), 3, "the kill's, the restart's and whoami's refreshes");
+    alice.run(&["logout", "--all"]).await.expect(0);
+}
+
+/// Killed the same way but started again only after the grace period: the
+/// provider refuses the old token as a reuse (and revokes its family, as
+/// Okta does). The person is told to sign in again (exit 3), nothing stale
+/// is kept, and a new sign-in works at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_during_a_refresh_rotation_and_back_after_the_grace_period_signs_in_again() {
+    if !keyring_session() {
+        return;
+    }
+    let stack = stack_with(|config| config.refresh_token_rotation.grace_period_secs = 1).await;
+    let alice = Machine::new(Some(&stack)).with_keyring();
+    alice.run(&["login"]).await.expect(0);
+    kill_during_a_refresh_rotation(&stack, &alice).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let refused = alice.run(&["whoami"]).await;
+    refused.expect(3);
+    assert!(refused.stderr.contains("please sign in again"), "{refused:?}");
+    // The refused token is gone: the next call does not try it again.
+    let refreshes = stack.idp.provider().refreshes();
+    alice.run(&["token"]).await.expect(3);
+    assert_eq!(stack.idp.provider().refreshes(), refreshes);
+
+    alice.run(&["login"]).await.expect(0);
+    alice.run(&["whoami"]).await.expect(0);
+    alice.run(&["logout", "--all"]).await.expect(0);
+}

@@ -38,6 +38,7 @@ struct Inner {
     faults: RwLock<Vec<Misbehavior>>,
     /// Requests to userinfo, for tests that prove a client made none.
     userinfo_requests: AtomicUsize,
+    refreshes: AtomicUsize,
 }
 
 impl std::fmt::Debug for Provider {
@@ -63,6 +64,7 @@ impl Provider {
                 clock,
                 faults: RwLock::new(Vec::new()),
                 userinfo_requests: AtomicUsize::new(0),
+                refreshes: AtomicUsize::new(0),
             }),
         })
     }
@@ -105,6 +107,19 @@ impl Provider {
     #[must_use]
     pub fn userinfo_requests(&self) -> usize {
         self.inner.userinfo_requests.load(Ordering::SeqCst)
+    }
+
+    /// How many refresh tokens were redeemed (new tokens issued for them,
+    /// whether or not the answer reached the client).
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn refreshes(&self) -> usize {
+        self.inner.refreshes.load(Ordering::SeqCst)
+    }
+
+    /// Counts one redeemed refresh token.
+    pub(crate) fn count_refresh(&self) {
+        self.inner.refreshes.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Counts one userinfo request.

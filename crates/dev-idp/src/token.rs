@@ -241,7 +241,7 @@ fn refresh_token(provider: &Provider, client: &ClientConfig, params: &Params) ->
     } else {
         Refresh::Keep(token.to_owned())
     };
-    provider.issue(
+    let issued = provider.issue(
         &mut state,
         Issue {
             grant_id: &record.grant_id,
@@ -252,7 +252,11 @@ fn refresh_token(provider: &Provider, client: &ClientConfig, params: &Params) ->
             nonce: None,
             refresh,
         },
-    )
+    );
+    if issued.is_ok() {
+        provider.count_refresh();
+    }
+    issued
 }
 
 fn client_credentials(
