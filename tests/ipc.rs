@@ -85,7 +85,7 @@ async fn commands_answer_through_the_ipc_with_typed_errors_and_no_tokens() {
     assert!(info["logFolder"].as_str().is_some_and(|f| f.ends_with("logs")), "{info}");
 
     let state = harness.call("session_state", json!({})).await.unwrap();
-    assert_eq!(state, json!({ "accounts": [], "active": null, "signingIn": false }));
+    assert_eq!(state, json!({ "accounts": [], "active": null, "signingIn": false, "offline": null }));
     assert_eq!(harness.call("session_details", json!({})).await.unwrap(), Value::Null);
 
     // Errors cross as {code, message}.

@@ -24,8 +24,8 @@ use tokio::sync::watch;
 use url::Url;
 
 use crate::ipc::{
-    AccountView, AppInfo, DemoUser, IpcError, KeyringInfo, Mode, Redirect, SessionDetails, SessionState, Settings,
-    SettingsInput, SignOutView, unix_seconds,
+    AccountView, AppInfo, DemoUser, IpcError, KeyringInfo, Mode, OfflineView, Redirect, SessionDetails, SessionState,
+    Settings, SettingsInput, SignOutView, unix_seconds,
 };
 
 /// The app's private-use URI scheme (RFC 8252 §7.1), as registered in
@@ -188,6 +188,12 @@ impl Desktop {
             active: accounts.iter().find(|a| a.active).cloned(),
             accounts,
             signing_in: session.is_signing_in(),
+            offline: session.offline().map(|offline| OfflineView {
+                since: unix_seconds(offline.since),
+                retry_at: unix_seconds(offline.retry_at),
+                attempts: offline.attempts,
+                message: offline.reason,
+            }),
         }
     }
 

@@ -120,6 +120,24 @@ pub struct SessionState {
     pub active: Option<AccountView>,
     /// Whether a sign-in is under way.
     pub signing_in: bool,
+    /// Set while the active account's tokens cannot be refreshed (the
+    /// provider unreachable or failing): the session is kept and the
+    /// refresh retried.
+    pub offline: Option<OfflineView>,
+}
+
+/// The provider could not be reached at the last background refresh.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineView {
+    /// Since when (Unix seconds): the first failed attempt in a row.
+    pub since: u64,
+    /// When the next attempt is due (Unix seconds).
+    pub retry_at: u64,
+    /// Failed attempts in a row.
+    pub attempts: u32,
+    /// What went wrong, for the person.
+    pub message: String,
 }
 
 /// The session panel: facts about the active sign-in, never a token.
@@ -292,17 +310,7 @@ impl IpcError {
 /// cause whose text the message already holds.
 #[must_use]
 pub fn message_with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !text.is_empty() && !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
+    signin::error_chain(error)
 }
 
 impl From<SessionError> for IpcError {

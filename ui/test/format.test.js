@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatDate, formatDuration, formatExpiry, formatLastRefresh, formatPrice, initials } from "../app/src/format.js";
+import {
+  formatDate,
+  formatDuration,
+  formatExpiry,
+  formatLastRefresh,
+  formatOffline,
+  formatPrice,
+  initials,
+} from "../app/src/format.js";
 
 test("initials come from the first and last words of the name", () => {
   assert.equal(initials("Ada Lovelace", "ada@example.com"), "AL");
@@ -45,4 +53,14 @@ test("prices have two decimals; unreadable dates are shown as given", () => {
   assert.equal(formatPrice(0), "0.00");
   assert.equal(formatDate("not a date"), "not a date");
   assert.match(formatDate("2026-11-24T10:00:00Z"), /2026/);
+});
+
+test("the offline banner says the session is kept, when it retries, and why", () => {
+  const offline = { since: 1_000_000, retryAt: 1_000_040, attempts: 3, message: "cannot connect to the provider" };
+  const text = formatOffline(offline, 1_000_000);
+  assert.match(text, /^Offline since \d{1,2}[:.]\d{2}/);
+  assert.match(text, /You stay signed in; trying again in 40 s\./);
+  assert.match(text, /\(cannot connect to the provider\)$/);
+  assert.match(formatOffline(offline, 1_000_100), /trying again now/, "an attempt due in the past");
+  assert.match(formatOffline({ ...offline, retryAt: 1_000_252 }, 1_000_000), /trying again in 4 min 12 s/);
 });

@@ -20,3 +20,21 @@ pub mod store;
 
 pub use account::{AccountKey, Identity, SignedIn, TokenSet};
 pub use session::{Session, SessionError, SignInMethod};
+
+/// The error's message followed by its causes (`: `-separated), skipping a
+/// cause whose text is already said (some libraries repeat their cause in
+/// their own message): what a person is shown.
+#[must_use]
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}

@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dev_idp::config::{DEMO_ALICE_PASSWORD, DEMO_BOB_PASSWORD, DESKTOP_CLIENT_ID};
+use dev_idp::misbehave::Misbehavior;
 use dev_idp::testing::{Browser as Driver, Page};
 use dev_idp::{Clock as _, Config, DevIdp, ManualClock};
 use oauth2::{AccessToken, RefreshToken};
@@ -23,7 +24,7 @@ use signin::accounts::AccountBook;
 use signin::flow::browser::HttpBrowser;
 use signin::flow::config::SigninConfig;
 use signin::flow::provider::{self, Provider};
-use signin::session::{DeviceCodeInfo, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, REFRESH_MARGIN};
+use signin::session::{DeviceCodeInfo, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, REFRESH_MARGIN, retry_wait};
 use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
 use signin::{AccountKey, Session, SessionError, SignInMethod};
 use url::Url;
@@ -296,18 +297,73 @@ async fn keep_fresh_refreshes_ahead_of_expiry_and_announces_it() {
     assert_eq!(env.token_requests(), requests + 1, "whoami used the refreshed token");
 }
 
+/// Whether `wait` is `base` plus at most a fifth (the random spread).
+fn spread_from(wait: Duration, base: Duration) -> bool {
+    wait >= base && wait <= base.mul_f64(1.2)
+}
+
 #[tokio::test]
-async fn keep_fresh_retries_soon_when_the_provider_is_unreachable_and_keeps_the_session() {
+async fn keep_fresh_backs_off_while_the_provider_is_unreachable_and_keeps_the_session() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
     let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let mut changes = session.subscribe();
+    changes.mark_unchanged();
     let Env { idp, clock, dir: _dir, .. } = env;
     clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
     idp.shutdown().await;
-    assert_eq!(session.keep_fresh().await, KEEP_FRESH_RETRY);
+    assert_eq!(session.offline(), None);
+
+    // 5 s, then twice as long at each failure in a row, up to 5 minutes.
+    let mut waits = Vec::new();
+    for _ in 0..8 {
+        waits.push(session.keep_fresh().await);
+    }
+    let bases = [5, 10, 20, 40, 80, 160, 300, 300].map(Duration::from_secs);
+    for (wait, base) in waits.iter().zip(bases) {
+        assert!(spread_from(*wait, base), "waited {wait:?} where {base:?} (+20%) was due: {waits:?}");
+    }
+    assert_eq!(retry_wait(1, 0.0), KEEP_FRESH_RETRY);
+    assert!(waits[6] <= KEEP_FRESH_MAX_WAIT.mul_f64(1.2));
+
+    // The offline state: since the first failure, how many, what went wrong.
+    let offline = session.offline().expect("the session says it is offline");
+    assert_eq!(offline.attempts, 8);
+    assert!(offline.since <= offline.retry_at);
+    assert!(offline.reason.contains("the token request failed"), "{}", offline.reason);
+    assert!(changes.has_changed().unwrap(), "subscribers hear that the session is offline");
+
     assert!(stored(store.as_ref(), &alice.key).is_some(), "the refresh token is kept");
     assert!(!session.active().unwrap().needs_sign_in, "no new sign-in is asked for");
+}
+
+#[tokio::test]
+async fn keep_fresh_is_online_again_as_soon_as_a_refresh_works() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    env.clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
+    // The provider fails: its answers are cut off halfway.
+    env.idp.provider().misbehave(&[Misbehavior::TokenResponseCutOff]);
+    let first = session.keep_fresh().await;
+    let second = session.keep_fresh().await;
+    assert!(spread_from(first, KEEP_FRESH_RETRY) && spread_from(second, KEEP_FRESH_RETRY * 2), "{first:?} {second:?}");
+    let offline = session.offline().expect("offline while the provider fails");
+    assert_eq!(offline.attempts, 2);
+
+    let mut changes = session.subscribe();
+    changes.mark_unchanged();
+    env.idp.provider().misbehave(&[]);
+    let next = session.keep_fresh().await;
+    assert_eq!(session.offline(), None, "back online");
+    assert!(changes.has_changed().unwrap(), "subscribers hear that the session is back");
+    assert!(next > KEEP_FRESH_RETRY * 4, "the next check waits for the new token's expiry, not a retry: {next:?}");
+    // A later failure starts the back-off from the beginning.
+    env.clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
+    env.idp.provider().misbehave(&[Misbehavior::TokenResponseCutOff]);
+    assert!(spread_from(session.keep_fresh().await, KEEP_FRESH_RETRY));
 }
 
 #[tokio::test]

@@ -56,6 +56,20 @@ export function formatLastRefresh(lastRefresh, now) {
 }
 
 /**
+ * The offline banner: since when the provider cannot be reached, that the
+ * session is kept, and when the next attempt comes.
+ * @param {import("./types.js").OfflineView} offline
+ * @param {number} now unix seconds
+ * @returns {string}
+ */
+export function formatOffline(offline, now) {
+  const since = new Date(offline.since * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const left = Math.ceil(offline.retryAt - now);
+  const next = left > 0 ? `trying again in ${formatDuration(left)}` : "trying again now";
+  return `Offline since ${since}: your sign-in provider cannot be reached. You stay signed in; ${next}. (${offline.message})`;
+}
+
+/**
  * A price with two decimals ("12.50").
  * @param {number} price
  * @returns {string}

@@ -1,18 +1,29 @@
-// The header's mode badge and the banners under it (keyring warning, errors).
+// The header's mode badge and the banners under it (keyring warning,
+// offline, errors).
 
 import { byId } from "./dom.js";
+import { formatOffline } from "./format.js";
 
 /** @typedef {import("./types.js").AppInfo} AppInfo */
+/** @typedef {import("./types.js").OfflineView} OfflineView */
 
 /**
  * Wires the error banner's dismiss button.
- * @returns {{ showError: (message: string) => void, clearError: () => void, renderAppInfo: (info: AppInfo) => void }}
+ * @returns {{
+ *   showError: (message: string) => void,
+ *   clearError: () => void,
+ *   renderAppInfo: (info: AppInfo) => void,
+ *   renderOffline: (offline: OfflineView | null) => void,
+ * }}
  */
 export function createHeader() {
   const badge = byId("mode-badge", HTMLSpanElement);
   const keyringWarning = byId("keyring-warning", HTMLDivElement);
   const banner = byId("app-error", HTMLDivElement);
   const bannerText = byId("app-error-text", HTMLParagraphElement);
+  const offlineBanner = byId("offline-banner", HTMLDivElement);
+  /** @type {ReturnType<typeof setInterval> | null} */
+  let offlineTicker = null;
 
   const clearError = () => {
     banner.hidden = true;
@@ -26,6 +37,20 @@ export function createHeader() {
       banner.hidden = false;
     },
     clearError,
+    renderOffline(offline) {
+      if (offlineTicker !== null) clearInterval(offlineTicker);
+      offlineTicker = null;
+      offlineBanner.hidden = offline === null;
+      if (offline === null) {
+        offlineBanner.textContent = "";
+        return;
+      }
+      const paint = () => {
+        offlineBanner.textContent = formatOffline(offline, Date.now() / 1000);
+      };
+      paint();
+      offlineTicker = setInterval(paint, 1000);
+    },
     renderAppInfo(info) {
       badge.hidden = info.mode !== "demo";
       document.title = info.name || "Tessera";

@@ -76,8 +76,17 @@ async function run(ipc) {
 
   /** Reloads accounts and session details; reloads the items when the active account changed. */
   async function syncSession() {
-    const [state, details] = await Promise.all([ipc.sessionState(), ipc.sessionDetails()]);
+    const state = await ipc.sessionState();
+    header.renderOffline(state.offline);
     renderAccounts(state);
+    let details;
+    try {
+      details = await ipc.sessionDetails();
+    } catch (error) {
+      // Offline: the banner says so; the rest of the view stays as it was.
+      if (state.offline && normaliseError(error).code === "provider_unreachable") return state;
+      throw error;
+    }
     renderSession(details);
     itemsView.setDetails(details);
     const usable = state.active && !state.active.needsSignIn ? state.active.id : null;

@@ -36,6 +36,19 @@ export interface SessionState {
   accounts: AccountView[];
   active: AccountView | null;
   signingIn: boolean;
+  /** Set while the active account's tokens cannot be refreshed; the session is kept. */
+  offline: OfflineView | null;
+}
+
+/** The provider could not be reached at the last background refresh. */
+export interface OfflineView {
+  /** The first failed attempt in a row, unix seconds. */
+  since: number;
+  /** The next attempt, unix seconds. */
+  retryAt: number;
+  attempts: number;
+  /** What went wrong. */
+  message: string;
 }
 
 export interface SessionDetails {

@@ -59,9 +59,46 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// The longest [`Session::keep_fresh`] asks to wait between checks.
 pub const KEEP_FRESH_MAX_WAIT: Duration = Duration::from_secs(300);
 
-/// How long [`Session::keep_fresh`] waits after a failed refresh (the
-/// provider unreachable) before trying again.
-pub const KEEP_FRESH_RETRY: Duration = Duration::from_secs(30);
+/// How long [`Session::keep_fresh`] waits after a first failed refresh (the
+/// provider unreachable) before trying again; each further failure in a row
+/// doubles the wait, up to [`KEEP_FRESH_MAX_WAIT`], plus up to a fifth more
+/// at random so that clients do not all come back at the same instant after
+/// a provider's outage.
+pub const KEEP_FRESH_RETRY: Duration = Duration::from_secs(5);
+
+/// The active account's tokens cannot be refreshed for now (the provider is
+/// unreachable or failing): the session is kept, and the refresh retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offline {
+    /// When the first of the failed attempts in a row was made.
+    pub since: SystemTime,
+    /// How many attempts in a row failed.
+    pub attempts: u32,
+    /// When the next attempt is due.
+    pub retry_at: SystemTime,
+    /// What went wrong, for the person (the error and its causes).
+    pub reason: String,
+}
+
+/// The wait before the next attempt after `attempts` failures in a row,
+/// `jitter` (0 to 1) of the way into its random fifth.
+#[must_use]
+pub fn retry_wait(attempts: u32, jitter: f64) -> Duration {
+    let doubled = KEEP_FRESH_RETRY.saturating_mul(1_u32 << attempts.saturating_sub(1).min(16));
+    let wait = doubled.min(KEEP_FRESH_MAX_WAIT);
+    wait.mul_f64(1.0 + jitter.clamp(0.0, 1.0) / 5.0)
+}
+
+/// A number from 0 to 1, different at each call (std's hasher keys are
+/// random), for spreading retries; not for anything secret.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    #[allow(clippy::cast_precision_loss)]
+    let fraction = (hasher.finish() >> 11) as f64 / (1_u64 << 53) as f64;
+    fraction
+}
 
 /// What the device grant shows the person: the user code and where to type it
 /// (RFC 8628 §3.3).
@@ -152,6 +189,7 @@ pub struct Session {
     deep_links: Mutex<HashMap<String, oneshot::Sender<Url>>>,
     signing_in: AtomicBool,
     refreshed_at: Mutex<HashMap<AccountKey, SystemTime>>,
+    offline: Mutex<Option<Offline>>,
     changes: watch::Sender<u64>,
 }
 
@@ -181,6 +219,7 @@ impl Session {
             deep_links: Mutex::default(),
             signing_in: AtomicBool::new(false),
             refreshed_at: Mutex::default(),
+            offline: Mutex::default(),
             changes: watch::Sender::new(0),
         }
     }
@@ -439,26 +478,64 @@ impl Session {
     /// Keeps the active account's access token fresh in the background:
     /// refreshes it when it expires within [`REFRESH_MARGIN`], and answers
     /// how long to wait before calling again (until the next refresh is
-    /// due, at most [`KEEP_FRESH_MAX_WAIT`]; [`KEEP_FRESH_RETRY`] after a
-    /// failure such as the provider being unreachable — the session is kept
-    /// and the refresh retried). An account whose refresh token was refused
-    /// is marked as needing a sign-in (subscribers hear of it).
+    /// due, at most [`KEEP_FRESH_MAX_WAIT`]). After a failure such as the
+    /// provider being unreachable the session is kept, [`Session::offline`]
+    /// says so (subscribers hear of it), and the wait grows with each
+    /// failure in a row ([`retry_wait`]). An account whose refresh token was
+    /// refused is marked as needing a sign-in (subscribers hear of it).
     pub async fn keep_fresh(&self) -> Duration {
-        let Ok(key) = self.active_key() else { return KEEP_FRESH_MAX_WAIT };
+        let Ok(key) = self.active_key() else {
+            self.set_offline(None);
+            return KEEP_FRESH_MAX_WAIT;
+        };
         if self.book().get(&key).is_some_and(|a| a.needs_sign_in) {
+            self.set_offline(None);
             return KEEP_FRESH_MAX_WAIT;
         }
         match self.token_for(&key, None).await {
             Ok(tokens) => {
+                self.set_offline(None);
                 let due = tokens.expires_at.checked_sub(REFRESH_MARGIN).unwrap_or(tokens.expires_at);
                 let wait = due.duration_since((self.now)()).unwrap_or(Duration::ZERO);
                 wait.clamp(Duration::from_secs(1), KEEP_FRESH_MAX_WAIT)
             }
-            Err(SessionError::SignInRequired { .. }) => KEEP_FRESH_MAX_WAIT,
-            Err(error) => {
-                tracing::warn!(code = error.code(), %error, "background refresh failed; will retry");
-                KEEP_FRESH_RETRY
+            Err(SessionError::SignInRequired { .. }) => {
+                self.set_offline(None);
+                KEEP_FRESH_MAX_WAIT
             }
+            Err(error) => {
+                let now = (self.now)();
+                let previous = self.offline();
+                let attempts = previous.as_ref().map_or(0, |o| o.attempts).saturating_add(1);
+                let wait = retry_wait(attempts, jitter());
+                tracing::warn!(code = error.code(), %error, attempts, retry_in = ?wait, "background refresh failed; will retry");
+                self.set_offline(Some(Offline {
+                    since: previous.map_or(now, |o| o.since),
+                    attempts,
+                    retry_at: now + wait,
+                    reason: crate::error_chain(&error),
+                }));
+                wait
+            }
+        }
+    }
+
+    /// Whether the active account's tokens could not be refreshed at the
+    /// last attempt, and since when; `None` when all is well.
+    #[must_use]
+    pub fn offline(&self) -> Option<Offline> {
+        self.offline.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn set_offline(&self, offline: Option<Offline>) {
+        let changed = {
+            let mut current = self.offline.lock().unwrap_or_else(PoisonError::into_inner);
+            let changed = *current != offline;
+            *current = offline;
+            changed
+        };
+        if changed {
+            self.changed();
         }
     }
 
