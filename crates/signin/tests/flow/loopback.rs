@@ -110,11 +110,18 @@ async fn waiting_can_be_cancelled() {
 #[tokio::test]
 async fn waiting_times_out() {
     let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let port = listener.port();
     let started = std::time::Instant::now();
     let result = listener.wait(Duration::from_millis(200), &CancellationToken::new()).await;
     assert!(matches!(result, Err(SigninError::TimedOut { .. })), "{result:?}");
     assert!(started.elapsed() >= Duration::from_millis(200));
-    assert!(result.unwrap_err().to_string().contains("timed out"));
+    assert!(result.unwrap_err().to_string().contains("the sign-in timed out after 0 s; try again"));
+    // The browser that never came back finds the listener closed, and the
+    // next sign-in can listen on the same port.
+    let late = tokio::net::TcpStream::connect(("127.0.0.1", port)).await;
+    assert!(late.is_err(), "the listener still accepts after the timeout");
+    let again = LoopbackRedirect::bind(LOCALHOST_V4, Some(port), "/callback").await.unwrap();
+    assert_eq!(again.port(), port);
 }
 
 #[tokio::test]
