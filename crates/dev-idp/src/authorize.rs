@@ -9,13 +9,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use url::Url;
 
+use crate::client_auth;
 use crate::config::{ClientConfig, grant};
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, OAuthError};
 use crate::pages;
 use crate::params::{Params, split_scope};
 use crate::provider::Provider;
 use crate::redirect;
-use crate::state::{self, AuthRequest, CodeGrant, Interaction, Prompt, Session, State};
+use crate::state::{self, AuthRequest, CodeGrant, Interaction, Prompt, PushedRequest, Session, State};
 
 /// The provider's browser-session cookie.
 pub(crate) const SESSION_COOKIE: &str = "dev_idp_sid";
@@ -86,12 +87,15 @@ pub(crate) async fn authorize_post(
     }
 }
 
+/// The prefix of the `request_uri`s this provider hands out (RFC 9126 §2.2).
+const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
 fn authorize(provider: &Provider, jar: &CookieJar, params: &Params) -> Response {
     let bad = |message: &str| pages::error(StatusCode::BAD_REQUEST, message);
     // Until the client and its redirect URI are known to be good, errors are
     // shown here and never redirected (RFC 6749 §4.1.2.1).
-    if params.is_repeated("client_id") || params.is_repeated("redirect_uri") {
-        return bad("The request repeats client_id or redirect_uri.");
+    if params.is_repeated("client_id") || params.is_repeated("redirect_uri") || params.is_repeated("request_uri") {
+        return bad("The request repeats client_id, redirect_uri or request_uri.");
     }
     let Some(client_id) = params.get("client_id") else {
         return bad("The request has no client_id.");
@@ -99,6 +103,19 @@ fn authorize(provider: &Provider, jar: &CookieJar, params: &Params) -> Response 
     let Some(client) = provider.config().client(client_id) else {
         return bad(&format!("No application is registered with client_id {client_id:?}."));
     };
+    // A pushed request (RFC 9126 §4): only what was pushed counts; the
+    // `request_uri` works once, for the client that pushed it, until it expires.
+    if let Some(request_uri) = params.get("request_uri") {
+        let now = provider.now();
+        let pushed = provider.state().pushed.remove(&state::token_hash(request_uri));
+        return match pushed {
+            Some(pushed) if pushed.expires_at > now && pushed.request.client_id == client.client_id => {
+                start(provider, jar, pushed.request)
+            }
+            Some(pushed) if pushed.expires_at > now => bad("This request_uri was pushed by another application."),
+            _ => bad("This request_uri is unknown, expired or already used; start again from the app."),
+        };
+    }
     let Some(redirect_raw) = params.get("redirect_uri") else {
         return bad("The request has no redirect_uri.");
     };
@@ -106,27 +123,78 @@ fn authorize(provider: &Provider, jar: &CookieJar, params: &Params) -> Response 
         return bad(&format!("The redirect_uri {redirect_raw:?} is not registered for {}.", client.client_id));
     };
     let reply = Reply::new(redirect_uri.clone(), params.get("state"), provider);
+    if client.require_pushed_authorization_requests {
+        return reply.error(ErrorCode::InvalidRequest, "This application must push its authorization requests (PAR).");
+    }
     match validate(provider, client, redirect_uri, params) {
-        Ok(request) => {
-            let id = state::random_token();
-            let now = provider.now();
-            let mut state = provider.state();
-            state.interactions.insert(
-                id.clone(),
-                Interaction {
-                    request,
-                    expires_at: now + Provider::lifetime(provider.config().lifetimes.interaction_secs),
-                    signed_in_here: false,
-                    consented_here: false,
-                    user_id: None,
-                },
-            );
-            state.sweep(now);
-            let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
-            advance(provider, &mut state, &id, session.as_deref())
-        }
+        Ok(request) => start(provider, jar, request),
         Err((code, description)) => reply.error(code, &description),
     }
+}
+
+/// Starts the interaction for a valid request: the sign-in form, consent, or
+/// straight back with a code.
+fn start(provider: &Provider, jar: &CookieJar, request: AuthRequest) -> Response {
+    let id = state::random_token();
+    let now = provider.now();
+    let mut state = provider.state();
+    state.interactions.insert(
+        id.clone(),
+        Interaction {
+            request,
+            expires_at: now + Provider::lifetime(provider.config().lifetimes.interaction_secs),
+            signed_in_here: false,
+            consented_here: false,
+            user_id: None,
+        },
+    );
+    state.sweep(now);
+    let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
+    advance(provider, &mut state, &id, session.as_deref())
+}
+
+/// `POST {issuer}/v1/par`: a pushed authorization request (RFC 9126 §2).
+/// The client authenticates as at the token endpoint and sends the whole
+/// authorization request; it gets a one-time `request_uri` to open in the
+/// browser with its `client_id`.
+pub(crate) async fn push(AxumState(provider): AxumState<Provider>, headers: HeaderMap, body: Bytes) -> Response {
+    match pushed(&provider, &headers, &body) {
+        Ok((request_uri, expires_in)) => {
+            let body = serde_json::json!({ "request_uri": request_uri, "expires_in": expires_in });
+            let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+fn pushed(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<(String, u64), OAuthError> {
+    let params = Params::from_form(headers, body).map_err(OAuthError::invalid_request)?;
+    if let Some(name) = params.repeated() {
+        return Err(OAuthError::invalid_request(format!("The parameter {name} appears more than once.")));
+    }
+    if params.has("request_uri") {
+        return Err(OAuthError::invalid_request("A pushed request cannot carry a request_uri."));
+    }
+    let client = client_auth::authenticate(provider, headers, &params)?;
+    let redirect_raw =
+        params.get("redirect_uri").ok_or_else(|| OAuthError::invalid_request("The request has no redirect_uri."))?;
+    let redirect_uri = redirect::find_match(&client.redirect_uris, redirect_raw).ok_or_else(|| {
+        OAuthError::invalid_request(format!("The redirect_uri {redirect_raw:?} is not registered for this client."))
+    })?;
+    let request =
+        validate(provider, client, redirect_uri, &params).map_err(|(code, text)| OAuthError::new(code, text))?;
+    let lifetime = provider.config().lifetimes.pushed_request_secs;
+    let request_uri = format!("{REQUEST_URI_PREFIX}{}", state::random_token());
+    let now = provider.now();
+    let mut state = provider.state();
+    state.pushed.insert(
+        state::token_hash(&request_uri),
+        PushedRequest { request, expires_at: now + Provider::lifetime(lifetime) },
+    );
+    state.sweep(now);
+    Ok((request_uri, lifetime))
 }
 
 /// Checks everything but the client and redirect URI.
@@ -149,7 +217,7 @@ fn validate(
     if params.get("response_mode").is_some_and(|mode| mode != "query") {
         return fail(InvalidRequest, "Only response_mode=query is supported.");
     }
-    if params.has("request") || params.has("request_uri") {
+    if params.has("request") {
         return fail(InvalidRequest, "Request objects are not supported.");
     }
     if !client.allows_grant(grant::AUTHORIZATION_CODE) {

@@ -81,6 +81,10 @@ pub struct ClientConfig {
     /// Ask the person to consent before the first grant (Okta: "User consent").
     #[serde(default)]
     pub consent_required: bool,
+    /// Accept authorization requests only when pushed first (RFC 9126 §6,
+    /// Okta: "Require PAR").
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// A client secret: compared in constant time, never printed.
@@ -154,6 +158,8 @@ pub struct Lifetimes {
     pub session_secs: u64,
     /// An unfinished sign-in (between `/authorize` and the redirect back).
     pub interaction_secs: u64,
+    /// A pushed authorization request's `request_uri` (RFC 9126 §2.2).
+    pub pushed_request_secs: u64,
 }
 
 impl Default for Lifetimes {
@@ -166,6 +172,7 @@ impl Default for Lifetimes {
             device_code_secs: 600,
             session_secs: 2 * 3600,
             interaction_secs: 900,
+            pushed_request_secs: 60,
         }
     }
 }
@@ -279,6 +286,7 @@ impl Default for Config {
                         "items:write",
                     ])),
                     consent_required: true,
+                    require_pushed_authorization_requests: false,
                 },
                 ClientConfig {
                     client_id: ITEMS_API_CLIENT_ID.to_owned(),
@@ -289,6 +297,7 @@ impl Default for Config {
                     grant_types: strings(&[grant::CLIENT_CREDENTIALS]),
                     allowed_scopes: Some(strings(&["items:read", "items:write", "items:admin"])),
                     consent_required: false,
+                    require_pushed_authorization_requests: false,
                 },
             ],
             users: vec![

@@ -42,6 +42,8 @@ pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Respo
         "revocation_endpoint": provider.endpoint("revoke"),
         "end_session_endpoint": provider.endpoint("logout"),
         "device_authorization_endpoint": provider.endpoint("device/authorize"),
+        "pushed_authorization_request_endpoint": provider.endpoint("par"),
+        "require_pushed_authorization_requests": false,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": [

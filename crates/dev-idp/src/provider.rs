@@ -218,6 +218,7 @@ pub fn router(provider: Provider) -> Router {
         .route(&at("/v1/authorize"), get(authorize::authorize_get).post(authorize::authorize_post))
         .route(&at("/sign-in"), post(authorize::sign_in))
         .route(&at("/consent"), post(authorize::consent))
+        .route(&at("/v1/par"), post(authorize::push))
         .route(&at("/v1/token"), post(token::token))
         .route(&at("/v1/keys"), get(endpoints::keys))
         .route(&at("/v1/userinfo"), get(endpoints::userinfo).post(endpoints::userinfo))

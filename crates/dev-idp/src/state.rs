@@ -68,6 +68,14 @@ pub(crate) struct Interaction {
     pub(crate) user_id: Option<String>,
 }
 
+/// A pushed authorization request (RFC 9126), waiting for the browser to
+/// bring its `request_uri` to the authorization endpoint once.
+#[derive(Debug, Clone)]
+pub(crate) struct PushedRequest {
+    pub(crate) request: AuthRequest,
+    pub(crate) expires_at: SystemTime,
+}
+
 /// What an authorization code stands for.
 #[derive(Debug, Clone)]
 pub(crate) struct CodeGrant {
@@ -144,6 +152,8 @@ pub(crate) struct DeviceAuthorization {
 pub(crate) struct State {
     pub(crate) sessions: HashMap<String, Session>,
     pub(crate) interactions: HashMap<String, Interaction>,
+    /// Pushed authorization requests, by the SHA-256 of their `request_uri`.
+    pub(crate) pushed: HashMap<String, PushedRequest>,
     pub(crate) codes: HashMap<String, CodeGrant>,
     pub(crate) grants: HashMap<String, Grant>,
     pub(crate) refresh_tokens: HashMap<String, RefreshToken>,
@@ -188,6 +198,9 @@ impl State {
         }
         if self.interactions.len() > SWEEP_ABOVE {
             self.interactions.retain(|_, i| i.expires_at > now);
+        }
+        if self.pushed.len() > SWEEP_ABOVE {
+            self.pushed.retain(|_, p| p.expires_at > now);
         }
         if self.codes.len() > SWEEP_ABOVE {
             self.codes.retain(|_, c| c.expires_at > now);

@@ -11,5 +11,6 @@ mod interop;
 mod introspection;
 mod keys;
 mod logout;
+mod par;
 mod refresh;
 mod token;
