@@ -227,7 +227,7 @@ async fn under_attack(validation: Validation) {
     let _ = writeln!(
         report,
         "  issuer: {jwks_fetches} JWKS fetches, {} discovery, {introspections} introspections during the run \
-         ({asks} hostile requests that must ask, {once} tokens asked once), {} cache hits",
+         ({asks} for hostile requests that must ask, {once} for tokens asked once), {} cache hits",
         after.discovery_fetches,
         after.cache_hits - before.cache_hits
     );
