@@ -254,26 +254,27 @@ async fn login_sends_the_prompt_asked_for() {
     let stack = stack().await;
     let log = tempfile::NamedTempFile::new().unwrap();
     let machine = Machine::new(Some(&stack)).with("TEST_BROWSER_LOG", log.path().to_str().unwrap());
-    let prompt_of = |line: &str| {
-        let url = url::Url::parse(line).unwrap();
-        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        let get = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        assert_eq!(get("code_challenge_method").as_deref(), Some("S256"), "{line}");
-        let redirect = get("redirect_uri").unwrap();
-        assert!(redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/callback"), "{line}");
-        get("prompt")
-    };
     machine.run(&["login"]).await.expect(0);
     machine.run(&["login", "--add"]).await.expect(0);
     machine.run(&["login", "--prompt", "consent"]).await.expect(0);
     machine.with("OKTA_PROMPT", "consent").run(&["login", "--add"]).await.expect(0);
+    // The browser saw only pushed requests (RFC 9126) ...
     let opened = std::fs::read_to_string(log.path()).unwrap();
-    let prompts: Vec<Option<String>> = opened.lines().map(prompt_of).collect();
-    assert_eq!(
-        prompts,
-        [None, Some("login consent".to_owned()), Some("consent".to_owned()), Some("consent".to_owned())],
-        "{opened}"
-    );
+    for line in opened.lines() {
+        let names: Vec<String> = url::Url::parse(line).unwrap().query_pairs().map(|(n, _)| n.into_owned()).collect();
+        assert_eq!(names, ["client_id", "request_uri"], "{line}");
+    }
+    // ... and the provider got each with PKCE, the loopback redirect and the prompt.
+    let sent = stack.idp.provider().authorization_requests();
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    for request in &sent {
+        assert!(request.pushed);
+        assert_eq!(request.get("code_challenge_method"), Some("S256"), "{request:?}");
+        let redirect = request.get("redirect_uri").unwrap();
+        assert!(redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/callback"), "{request:?}");
+    }
+    let prompts: Vec<Option<&str>> = sent.iter().map(|r| r.get("prompt")).collect();
+    assert_eq!(prompts, [None, Some("login consent"), Some("consent"), Some("consent")]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -92,6 +92,9 @@ const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 
 fn authorize(provider: &Provider, jar: &CookieJar, params: &Params) -> Response {
     let bad = |message: &str| pages::error(StatusCode::BAD_REQUEST, message);
+    if !params.has("request_uri") {
+        provider.received_authorization_request(false, params);
+    }
     // Until the client and its redirect URI are known to be good, errors are
     // shown here and never redirected (RFC 6749 §4.1.2.1).
     if params.is_repeated("client_id") || params.is_repeated("redirect_uri") || params.is_repeated("request_uri") {
@@ -170,10 +173,14 @@ pub(crate) async fn push(AxumState(provider): AxumState<Provider>, headers: Head
 }
 
 fn pushed(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<(String, u64), OAuthError> {
+    if !provider.config().pushed_authorization_requests {
+        return Err(OAuthError::invalid_request("This provider does not take pushed authorization requests."));
+    }
     let params = Params::from_form(headers, body).map_err(OAuthError::invalid_request)?;
     if let Some(name) = params.repeated() {
         return Err(OAuthError::invalid_request(format!("The parameter {name} appears more than once.")));
     }
+    provider.received_authorization_request(true, &params);
     if params.has("request_uri") {
         return Err(OAuthError::invalid_request("A pushed request cannot carry a request_uri."));
     }

@@ -40,6 +40,9 @@ pub struct Config {
     pub device: DeviceConfig,
     /// Signing keys.
     pub keys: KeysConfig,
+    /// Offer pushed authorization requests (RFC 9126, as Okta does): the
+    /// endpoint in discovery and at `/v1/par`.
+    pub pushed_authorization_requests: bool,
 }
 
 /// A scope and the sentence the consent page shows for it.
@@ -326,6 +329,7 @@ impl Default for Config {
             refresh_token_rotation: RotationConfig::default(),
             device: DeviceConfig::default(),
             keys: KeysConfig::default(),
+            pushed_authorization_requests: true,
         }
     }
 }

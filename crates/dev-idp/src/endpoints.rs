@@ -32,7 +32,7 @@ pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Respo
     } else {
         provider.issuer().to_owned()
     };
-    let document = json!({
+    let mut document = json!({
         "issuer": issuer,
         "authorization_endpoint": provider.endpoint("authorize"),
         "token_endpoint": provider.endpoint("token"),
@@ -42,8 +42,7 @@ pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Respo
         "revocation_endpoint": provider.endpoint("revoke"),
         "end_session_endpoint": provider.endpoint("logout"),
         "device_authorization_endpoint": provider.endpoint("device/authorize"),
-        "pushed_authorization_request_endpoint": provider.endpoint("par"),
-        "require_pushed_authorization_requests": false,
+
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": [
@@ -66,6 +65,12 @@ pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Respo
         "claims_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
     });
+    if config.pushed_authorization_requests
+        && let Some(fields) = document.as_object_mut()
+    {
+        fields.insert("pushed_authorization_request_endpoint".into(), provider.endpoint("par").into());
+        fields.insert("require_pushed_authorization_requests".into(), false.into());
+    }
     let mut response = Json(document).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
     response

@@ -45,6 +45,12 @@ impl Params {
     pub(crate) fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
+
+    /// Every parameter as received, in order.
+    #[cfg(feature = "testing")]
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
 }
 
 /// Splits a `scope` value (RFC 6749 §3.3) into distinct scopes, in order.

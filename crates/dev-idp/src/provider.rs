@@ -39,6 +39,9 @@ struct Inner {
     /// Requests to userinfo, for tests that prove a client made none.
     userinfo_requests: AtomicUsize,
     refreshes: AtomicUsize,
+    /// Authorization requests as received (tests read what clients sent).
+    #[cfg(feature = "testing")]
+    authorization_requests: Mutex<Vec<crate::testing::ReceivedRequest>>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -65,6 +68,8 @@ impl Provider {
                 faults: RwLock::new(Vec::new()),
                 userinfo_requests: AtomicUsize::new(0),
                 refreshes: AtomicUsize::new(0),
+                #[cfg(feature = "testing")]
+                authorization_requests: Mutex::default(),
             }),
         })
     }
@@ -120,6 +125,27 @@ impl Provider {
     /// Counts one redeemed refresh token.
     pub(crate) fn count_refresh(&self) {
         self.inner.refreshes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The authorization requests received, oldest first: their parameters
+    /// as pushed (RFC 9126) or as the browser brought them.
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn authorization_requests(&self) -> Vec<crate::testing::ReceivedRequest> {
+        self.inner.authorization_requests.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Remembers an authorization request's parameters (only with the
+    /// `testing` feature: tests read what clients sent).
+    pub(crate) fn received_authorization_request(&self, pushed: bool, params: &crate::params::Params) {
+        #[cfg(feature = "testing")]
+        self.inner
+            .authorization_requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(crate::testing::ReceivedRequest { pushed, params: params.pairs().to_vec() });
+        #[cfg(not(feature = "testing"))]
+        let _ = (pushed, params);
     }
 
     /// Counts one userinfo request.

@@ -372,3 +372,21 @@ mod tests {
         assert_eq!(form.error.as_deref(), Some("Wrong & bad"));
     }
 }
+
+/// An authorization request as dev-idp received it (see
+/// [`Provider::authorization_requests`](crate::Provider::authorization_requests)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedRequest {
+    /// Pushed to `/v1/par` (RFC 9126) rather than brought by the browser.
+    pub pushed: bool,
+    /// The parameters, in order.
+    pub params: Vec<(String, String)>,
+}
+
+impl ReceivedRequest {
+    /// The value of `name`, if sent.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}

@@ -240,8 +240,9 @@ async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
     // The same browser (its provider session is alice's) adds bob.
     let bob_browser = alice_browser.signing_in_as(BOB.0, BOB.1);
     let bob = session.sign_in(browser(&bob_browser), true).await.unwrap();
-    let opened = bob_browser.delivered().await.unwrap().opened;
-    assert_eq!(query(&opened, "prompt").as_deref(), Some("login consent"), "{opened}");
+    let sent = env.idp.provider().authorization_requests().pop().unwrap();
+    assert_eq!(sent.get("prompt"), Some("login consent"), "{sent:?}");
+    assert!(bob_browser.delivered().await.is_ok());
     assert_ne!(bob.key, alice.key, "never overwrite a different person");
     assert_eq!(session.accounts().len(), 2);
     assert_eq!(session.active().unwrap().key, bob.key);
@@ -499,8 +500,9 @@ async fn a_revoked_refresh_token_asks_for_a_new_sign_in() {
     // Signing in again (with a hint) clears it.
     let again_browser = alice_browser.signing_in_as(ALICE.0, ALICE.1);
     session.sign_in(browser(&again_browser), true).await.unwrap();
-    let opened = again_browser.delivered().await.unwrap().opened;
-    assert!(query(&opened, "login_hint").is_some(), "{opened}");
+    assert!(again_browser.delivered().await.is_ok());
+    let sent = env.idp.provider().authorization_requests().pop().unwrap();
+    assert!(sent.get("login_hint").is_some(), "{sent:?}");
     assert!(!session.active().unwrap().needs_sign_in);
     assert!(session.access_token().await.is_ok());
 }
@@ -697,9 +699,12 @@ async fn without_a_browser_the_url_is_shown_and_the_sign_in_can_be_cancelled() {
         }),
     };
     let (signing_in, url) = sign_in_until_shown(&session, method, &shown).await;
-    assert_eq!(query(&url, "code_challenge_method").as_deref(), Some("S256"));
-    assert_eq!(query(&url, "prompt"), None, "a first sign-in sends no prompt");
-    assert!(query(&url, "redirect_uri").unwrap().starts_with("http://127.0.0.1:"), "{url}");
+    // The URL to open by hand is short: the request itself was pushed.
+    assert!(query(&url, "request_uri").is_some() && query(&url, "client_id").is_some(), "{url}");
+    let sent = env.idp.provider().authorization_requests().pop().unwrap();
+    assert_eq!(sent.get("code_challenge_method"), Some("S256"));
+    assert_eq!(sent.get("prompt"), None, "a first sign-in sends no prompt");
+    assert!(sent.get("redirect_uri").unwrap().starts_with("http://127.0.0.1:"), "{sent:?}");
     session.cancel_sign_in();
     let error = tokio::time::timeout(Duration::from_secs(5), signing_in).await.unwrap().unwrap().unwrap_err();
     assert_eq!(error.code(), "cancelled", "{error:?}");

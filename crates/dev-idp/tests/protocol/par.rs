@@ -168,3 +168,20 @@ async fn a_client_that_requires_par_cannot_send_its_request_through_the_browser(
     let redirect = Browser::new().sign_in(&browser_url(&idp, DESKTOP, &uri), ALICE.0, ALICE.1).await.unwrap();
     assert!(query(&redirect, "code").is_some(), "{redirect}");
 }
+
+#[tokio::test]
+async fn a_provider_can_offer_no_pushed_requests() {
+    let idp = start_with(|config| config.pushed_authorization_requests = false).await;
+    let document: serde_json::Value = idp
+        .http
+        .get(format!("{}/.well-known/openid-configuration", idp.issuer()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document.get("pushed_authorization_request_endpoint"), None);
+    let answer = push(&idp, &idp.request(FULL_SCOPE, &[]), &[]).await;
+    assert_eq!((answer.status, answer.error()), (StatusCode::BAD_REQUEST, "invalid_request"), "{}", answer.json);
+}

@@ -142,6 +142,19 @@ pub enum SigninError {
         /// The provider's description.
         description: Option<String>,
     },
+    /// The provider refused the pushed authorization request (RFC 9126 §2.3).
+    #[error("{}", provider_error_message(error, description.as_deref()))]
+    PushRefused {
+        /// The error code, e.g. `invalid_request`.
+        error: String,
+        /// The provider's description.
+        description: Option<String>,
+    },
+    /// The authorization request could not be pushed (network, an answer
+    /// that is not RFC 9126's), or the provider requires pushed requests
+    /// without saying where to push them.
+    #[error("cannot push the sign-in request to the provider")]
+    Push(#[source] BoxError),
     /// The redirect has neither a code nor an error.
     #[error("the provider's answer has no authorization code")]
     MissingCode,

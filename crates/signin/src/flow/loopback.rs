@@ -306,6 +306,7 @@ pub async fn sign_in(
     cancel: &CancellationToken,
 ) -> Result<SignedIn, SigninError> {
     let (url, pending) = login::begin(provider, client_id, listener.redirect_uri().clone(), scopes, options)?;
+    let url = login::push(provider, url).await?;
     if let Err(error) = browser.open(&url) {
         tracing::warn!(%error, "could not open a browser");
         no_browser(&url, &error);

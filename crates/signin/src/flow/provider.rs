@@ -45,6 +45,12 @@ pub struct ExtraMetadata {
     /// RFC 9207 §3: whether authorization responses carry `iss`.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9126 §5: where authorization requests are pushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<url::Url>,
+    /// RFC 9126 §5: whether the provider takes pushed requests only.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -153,6 +159,19 @@ impl Provider {
     #[must_use]
     pub fn iss_parameter_supported(&self) -> bool {
         self.metadata.additional_metadata().authorization_response_iss_parameter_supported
+    }
+
+    /// Where authorization requests are pushed (RFC 9126), when the
+    /// provider takes pushed requests.
+    #[must_use]
+    pub fn par_endpoint(&self) -> Option<&url::Url> {
+        self.metadata.additional_metadata().pushed_authorization_request_endpoint.as_ref()
+    }
+
+    /// Whether the provider takes pushed authorization requests only (RFC 9126 §5).
+    #[must_use]
+    pub fn requires_par(&self) -> bool {
+        self.metadata.additional_metadata().require_pushed_authorization_requests
     }
 
     /// The signing keys as last fetched.

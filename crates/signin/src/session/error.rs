@@ -83,6 +83,7 @@ fn signin_code(error: &SigninError) -> &'static str {
         | SigninError::Keys(_)
         | SigninError::TokenRequest(_)
         | SigninError::UserInfo(_)
+        | SigninError::Push(_)
         | SigninError::Listener(_) => "network",
         SigninError::Cancelled => "cancelled",
         SigninError::TimedOut { .. } => "timeout",

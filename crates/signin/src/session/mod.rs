@@ -805,6 +805,7 @@ impl Session {
     ) -> Result<SignedIn, SessionError> {
         let (url, pending) =
             login::begin(provider, &self.config.client_id, redirect_uri, &self.config.scopes, options)?;
+        let url = login::push(provider, url).await?;
         let (sender, receiver) = oneshot::channel();
         let state = pending.state().to_owned();
         self.deep_links.lock().unwrap_or_else(PoisonError::into_inner).insert(state.clone(), sender);

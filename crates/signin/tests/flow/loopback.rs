@@ -15,7 +15,7 @@ use url::Url;
 use crate::support::{ALICE, ALICE_SUB, LOCALHOST_V4, LOCALHOST_V6, client_id, loopback_sign_in, query, scopes, start};
 
 #[tokio::test]
-async fn signs_in_over_ipv4_loopback_with_pkce_state_and_nonce() {
+async fn signs_in_over_ipv4_loopback_with_a_pushed_request_pkce_state_and_nonce() {
     let env = start().await;
     let browser = HttpBrowser::new(ALICE.0, ALICE.1);
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap();
@@ -32,12 +32,18 @@ async fn signs_in_over_ipv4_loopback_with_pkce_state_and_nonce() {
     assert_eq!(delivered.status, 200, "{}", delivered.body);
     assert!(delivered.body.contains("signed in"), "{}", delivered.body);
     assert!(!delivered.body.contains(query(&delivered.redirect, "code").unwrap().as_str()), "no code on the page");
-    let opened = &delivered.opened;
-    assert_eq!(query(opened, "code_challenge_method").as_deref(), Some("S256"));
-    assert_eq!(query(opened, "code_challenge").map(|c| c.len()), Some(43));
-    assert!(query(opened, "state").is_some_and(|s| s.len() >= 16));
-    assert!(query(opened, "nonce").is_some_and(|s| s.len() >= 16));
-    let redirect_uri = Url::parse(&query(opened, "redirect_uri").unwrap()).unwrap();
+    // The request was pushed (RFC 9126): the browser saw only the client and
+    // the request_uri; the provider got the rest from the client directly.
+    let opened: Vec<String> = delivered.opened.query_pairs().map(|(name, _)| name.into_owned()).collect();
+    assert_eq!(opened, ["client_id", "request_uri"], "{}", delivered.opened);
+    let requests = env.idp.provider().authorization_requests();
+    let [sent] = requests.as_slice() else { panic!("one authorization request: {requests:?}") };
+    assert!(sent.pushed);
+    assert_eq!(sent.get("code_challenge_method"), Some("S256"));
+    assert_eq!(sent.get("code_challenge").map(str::len), Some(43));
+    assert!(sent.get("state").is_some_and(|s| s.len() >= 16));
+    assert!(sent.get("nonce").is_some_and(|s| s.len() >= 16));
+    let redirect_uri = Url::parse(sent.get("redirect_uri").unwrap()).unwrap();
     assert_eq!(redirect_uri.host_str(), Some("127.0.0.1"));
     assert_eq!(redirect_uri.path(), "/callback");
     let port = redirect_uri.port().unwrap();
@@ -70,7 +76,9 @@ async fn a_fixed_port_is_used_in_the_redirect_uri() {
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, Some(port), &browser, &AuthOptions::default()).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
     let delivered = browser.delivered().await.unwrap();
-    assert_eq!(query(&delivered.opened, "redirect_uri").unwrap(), format!("http://127.0.0.1:{port}/callback"));
+    let sent = env.idp.provider().authorization_requests().pop().unwrap();
+    assert_eq!(sent.get("redirect_uri").unwrap(), format!("http://127.0.0.1:{port}/callback"));
+    assert!(delivered.redirect.as_str().starts_with(&format!("http://127.0.0.1:{port}/callback?")));
 }
 
 #[tokio::test]
@@ -295,4 +303,36 @@ async fn other_methods_and_oversized_requests_do_not_end_the_wait() {
     let answer = answering.await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("cancelled"), "{answer}");
+}
+
+#[tokio::test]
+async fn without_pushed_requests_at_the_provider_the_browser_carries_the_request() {
+    let env = crate::support::start_with(|config| config.pushed_authorization_requests = false).await;
+    let browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let signed_in = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap();
+    assert_eq!(signed_in.key.subject, ALICE_SUB);
+    let opened = browser.delivered().await.unwrap().opened;
+    assert_eq!(query(&opened, "code_challenge_method").as_deref(), Some("S256"));
+    assert!(query(&opened, "state").is_some_and(|s| s.len() >= 16));
+    assert_eq!(query(&opened, "request_uri"), None);
+    let requests = env.idp.provider().authorization_requests();
+    assert!(requests.len() == 1 && !requests[0].pushed, "{requests:?}");
+}
+
+#[tokio::test]
+async fn a_refused_push_is_told_and_no_browser_opens() {
+    let env = crate::support::start_with(|config| {
+        for client in &mut config.clients {
+            client.allowed_scopes = Some(vec!["openid".to_owned()]);
+        }
+    })
+    .await;
+    let browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let error = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap_err();
+    assert!(matches!(error, SigninError::PushRefused { .. }), "{error:?}");
+    assert!(
+        error.to_string().starts_with("the provider refused the requested permissions (scopes) (invalid_scope:"),
+        "{error}"
+    );
+    assert_eq!(browser.delivered().await.unwrap_err(), "nothing was opened");
 }
