@@ -43,6 +43,27 @@ pub struct Config {
     /// Offer pushed authorization requests (RFC 9126, as Okta does): the
     /// endpoint in discovery and at `/v1/par`.
     pub pushed_authorization_requests: bool,
+    /// DPoP (RFC 9449) at the token endpoint.
+    pub dpop: DpopConfig,
+}
+
+/// DPoP (RFC 9449) settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DpopConfig {
+    /// Ask for a server nonce in proofs (RFC 9449 §8), as Okta does: a first
+    /// proof without it is answered `use_dpop_nonce` with a `DPoP-Nonce`.
+    pub require_nonce: bool,
+    /// How long a nonce stays good (the previous one is still taken).
+    pub nonce_lifetime_secs: u64,
+    /// How old a proof's `iat` may be.
+    pub proof_max_age_secs: u64,
+}
+
+impl Default for DpopConfig {
+    fn default() -> Self {
+        Self { require_nonce: true, nonce_lifetime_secs: 300, proof_max_age_secs: 300 }
+    }
 }
 
 /// A scope and the sentence the consent page shows for it.
@@ -88,6 +109,10 @@ pub struct ClientConfig {
     /// Okta: "Require PAR").
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Issue only DPoP-bound tokens: token requests need a DPoP proof
+    /// (RFC 9449 §5.2, Okta: "Require DPoP").
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// A client secret: compared in constant time, never printed.
@@ -290,6 +315,7 @@ impl Default for Config {
                     ])),
                     consent_required: true,
                     require_pushed_authorization_requests: false,
+                    dpop_bound_access_tokens: false,
                 },
                 ClientConfig {
                     client_id: ITEMS_API_CLIENT_ID.to_owned(),
@@ -301,6 +327,7 @@ impl Default for Config {
                     allowed_scopes: Some(strings(&["items:read", "items:write", "items:admin"])),
                     consent_required: false,
                     require_pushed_authorization_requests: false,
+                    dpop_bound_access_tokens: false,
                 },
             ],
             users: vec![
@@ -330,6 +357,7 @@ impl Default for Config {
             device: DeviceConfig::default(),
             keys: KeysConfig::default(),
             pushed_authorization_requests: true,
+            dpop: DpopConfig::default(),
         }
     }
 }

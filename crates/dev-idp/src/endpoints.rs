@@ -59,6 +59,7 @@ pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Respo
             "name", "given_name", "family_name", "preferred_username", "email", "email_verified",
         ],
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": dpop::ALGORITHMS,
         "prompt_values_supported": ["none", "login", "consent"],
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
@@ -184,9 +185,11 @@ pub(crate) async fn introspect(AxumState(provider): AxumState<Provider>, headers
 fn introspection(provider: &Provider, client_id: &str, token: &str) -> Value {
     let inactive = json!({ "active": false });
     if let Some(claims) = provider.verify_access_token(token) {
-        return json!({
+        // RFC 9449 §6.2: a bound token says so and names its key.
+        let token_type = if claims.cnf.is_some() { "DPoP" } else { "Bearer" };
+        let mut answer = json!({
             "active": true,
-            "token_type": "Bearer",
+            "token_type": token_type,
             "scope": claims.scp.join(" "),
             "client_id": claims.cid,
             "username": claims.sub,
@@ -198,6 +201,10 @@ fn introspection(provider: &Provider, client_id: &str, token: &str) -> Value {
             "jti": claims.jti,
             "uid": claims.uid,
         });
+        if let (Some(cnf), Some(fields)) = (claims.cnf, answer.as_object_mut()) {
+            fields.insert("cnf".into(), json!({ "jkt": cnf.jkt }));
+        }
+        return answer;
     }
     let now = provider.now();
     let state = provider.state();

@@ -22,6 +22,10 @@ pub(crate) enum ErrorCode {
     InvalidToken,
     InsufficientScope,
     ServerError,
+    /// RFC 9449 §5: the DPoP proof is missing or invalid.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the nonce given in `DPoP-Nonce`.
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -43,6 +47,8 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }
@@ -56,11 +62,19 @@ pub(crate) struct OAuthError {
     /// Client authentication with HTTP Basic failed: answer 401 with a challenge
     /// (RFC 6749 §5.2).
     pub(crate) basic_challenge: bool,
+    /// A DPoP nonce to hand the client (RFC 9449 §8), in `DPoP-Nonce`.
+    pub(crate) dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
     pub(crate) fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into(), basic_challenge: false }
+        Self { code, description: description.into(), basic_challenge: false, dpop_nonce: None }
+    }
+
+    /// The same error with a `DPoP-Nonce` for the client.
+    pub(crate) fn with_dpop_nonce(mut self, nonce: Option<String>) -> Self {
+        self.dpop_nonce = nonce;
+        self
     }
 
     pub(crate) fn invalid_request(description: impl Into<String>) -> Self {
@@ -93,6 +107,9 @@ impl IntoResponse for OAuthError {
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if self.basic_challenge {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Basic realm="dev-idp""#));
+        }
+        if let Some(value) = self.dpop_nonce.and_then(|nonce| HeaderValue::from_str(&nonce).ok()) {
+            headers.insert("dpop-nonce", value);
         }
         response
     }

@@ -32,6 +32,16 @@ pub(crate) struct AccessClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) auth_time: Option<u64>,
     pub(crate) sub: String,
+    /// The key the token is bound to (RFC 9449 §6.1: `{"jkt": …}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cnf: Option<Confirmation>,
+}
+
+/// A token's confirmation claim (RFC 7800, RFC 9449 §6).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Confirmation {
+    /// The JWK SHA-256 thumbprint of the DPoP key.
+    pub(crate) jkt: String,
 }
 
 /// The claims of an ID token (OIDC Core §2, §5.1; Okta's `ver`, `idp`, `amr`).
@@ -100,6 +110,8 @@ pub(crate) struct Issue<'a> {
     pub(crate) auth_time: Option<SystemTime>,
     pub(crate) nonce: Option<&'a str>,
     pub(crate) refresh: Refresh,
+    /// The DPoP key to bind the access token to.
+    pub(crate) jkt: Option<&'a str>,
 }
 
 /// The Okta org id that ID tokens name in `idp`.
@@ -142,6 +154,7 @@ impl Provider {
             auth_time: issue.auth_time.map(unix_seconds),
             // Okta: the login for people, the client id for client credentials.
             sub: issue.user.map_or_else(|| issue.client_id.to_owned(), |u| u.login.clone()),
+            cnf: issue.jkt.map(|jkt| Confirmation { jkt: jkt.to_owned() }),
         };
         let access_token = self.keys().sign(&access).map_err(|e| signing_failed(&e))?;
 
@@ -214,7 +227,9 @@ impl Provider {
             },
         );
         state.sweep(now);
-        let token_type = if faults.contains(&Misbehavior::TokenTypeMissing) {
+        let token_type = if issue.jkt.is_some() {
+            Some("DPoP")
+        } else if faults.contains(&Misbehavior::TokenTypeMissing) {
             None
         } else if faults.contains(&Misbehavior::TokenTypeLowercase) {
             Some("bearer")

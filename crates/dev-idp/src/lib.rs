@@ -30,6 +30,7 @@ mod client_auth;
 mod clock;
 pub mod config;
 mod device;
+mod dpop;
 mod endpoints;
 mod error;
 mod issue;

@@ -39,6 +39,8 @@ struct Inner {
     /// Requests to userinfo, for tests that prove a client made none.
     userinfo_requests: AtomicUsize,
     refreshes: AtomicUsize,
+    /// The secret DPoP nonces are derived from (RFC 9449 §8).
+    dpop_secret: String,
     /// Authorization requests as received (tests read what clients sent).
     #[cfg(feature = "testing")]
     authorization_requests: Mutex<Vec<crate::testing::ReceivedRequest>>,
@@ -68,6 +70,7 @@ impl Provider {
                 faults: RwLock::new(Vec::new()),
                 userinfo_requests: AtomicUsize::new(0),
                 refreshes: AtomicUsize::new(0),
+                dpop_secret: crate::state::random_token(),
                 #[cfg(feature = "testing")]
                 authorization_requests: Mutex::default(),
             }),
@@ -211,6 +214,11 @@ impl Provider {
     }
 
     /// `{issuer}/v1/{path}`.
+    /// The secret DPoP nonces are derived from.
+    pub(crate) fn dpop_secret(&self) -> &str {
+        &self.inner.dpop_secret
+    }
+
     pub(crate) fn endpoint(&self, path: &str) -> String {
         format!("{}/v1/{path}", self.inner.issuer)
     }

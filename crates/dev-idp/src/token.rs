@@ -34,7 +34,13 @@ pub(crate) async fn token(AxumState(provider): AxumState<Provider>, headers: Hea
             Err(error) => tracing::warn!(%error, "could not rotate the keys"),
         }
     }
-    match handle(&provider, &headers, &body) {
+    let jkt = match crate::dpop::proof_of(&provider, &headers, &provider.endpoint("token")) {
+        Ok(jkt) => jkt,
+        Err(error) => return error.into_response(),
+    };
+    // With DPoP, every answer hands out the nonce for the next proof.
+    let nonce = jkt.as_ref().and_then(|_| crate::dpop::current_nonce(&provider));
+    match handle(&provider, &headers, &body, jkt.as_deref()) {
         Ok(tokens) => {
             // Only a misbehaving provider (tests) serialises it here.
             let faults = provider.faults();
@@ -49,13 +55,22 @@ pub(crate) async fn token(AxumState(provider): AxumState<Provider>, headers: Hea
             let headers = response.headers_mut();
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            if let Some(value) = nonce.and_then(|nonce| HeaderValue::from_str(&nonce).ok()) {
+                headers.insert("dpop-nonce", value);
+            }
             response
         }
-        Err(error) => error.into_response(),
+        Err(error) => error.with_dpop_nonce(nonce).into_response(),
     }
 }
 
-fn handle(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, OAuthError> {
+/// `jkt`: the thumbprint of the request's DPoP key, when it sent a valid proof.
+fn handle(
+    provider: &Provider,
+    headers: &HeaderMap,
+    body: &[u8],
+    jkt: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
     let params = Params::from_form(headers, body).map_err(OAuthError::invalid_request)?;
     if let Some(name) = params.repeated() {
         return Err(OAuthError::invalid_request(format!("The parameter {name} appears more than once.")));
@@ -76,11 +91,17 @@ fn handle(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<Token
             format!("The client may not use the {grant_type} grant."),
         ));
     }
+    if client.dpop_bound_access_tokens && jkt.is_none() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "This client's tokens are bound to a key: send a DPoP proof (RFC 9449).",
+        ));
+    }
     match grant_type {
-        grant::AUTHORIZATION_CODE => authorization_code(provider, client, &params),
-        grant::REFRESH_TOKEN => refresh_token(provider, client, &params),
-        grant::CLIENT_CREDENTIALS => client_credentials(provider, client, &params),
-        _ => device_code(provider, client, &params),
+        grant::AUTHORIZATION_CODE => authorization_code(provider, client, &params, jkt),
+        grant::REFRESH_TOKEN => refresh_token(provider, client, &params, jkt),
+        grant::CLIENT_CREDENTIALS => client_credentials(provider, client, &params, jkt),
+        _ => device_code(provider, client, &params, jkt),
     }
 }
 
@@ -113,6 +134,7 @@ fn authorization_code(
     provider: &Provider,
     client: &ClientConfig,
     params: &Params,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.get("code").ok_or_else(|| OAuthError::invalid_request("The code parameter is required."))?;
     let redirect_uri = params
@@ -179,6 +201,7 @@ fn authorization_code(
             scopes: request.scopes.clone(),
             auth_time: Some(code_grant.auth_time),
             revoked: false,
+            jkt: jkt.map(str::to_owned),
         },
     );
     if let Some(stored) = state.codes.get_mut(&hash) {
@@ -194,11 +217,17 @@ fn authorization_code(
             auth_time: Some(code_grant.auth_time),
             nonce: request.nonce.as_deref(),
             refresh: wants_refresh(client, &request.scopes),
+            jkt,
         },
     )
 }
 
-fn refresh_token(provider: &Provider, client: &ClientConfig, params: &Params) -> Result<TokenResponse, OAuthError> {
+fn refresh_token(
+    provider: &Provider,
+    client: &ClientConfig,
+    params: &Params,
+    jkt: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
     let token = params
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("The refresh_token parameter is required."))?;
@@ -214,6 +243,19 @@ fn refresh_token(provider: &Provider, client: &ClientConfig, params: &Params) ->
     }
     if record.revoked || grant.revoked || record.expires_at <= now {
         return Err(invalid());
+    }
+    // RFC 9449 §5: a bound refresh token needs a proof from its key.
+    match (grant.jkt.as_deref(), jkt) {
+        (Some(_), None) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "The refresh token is bound to a key: send a DPoP proof made with it.",
+            ));
+        }
+        (Some(bound), Some(presented)) if bound != presented => {
+            return Err(OAuthError::invalid_grant("The refresh token is bound to another DPoP key."));
+        }
+        _ => {}
     }
     let rotation = &provider.config().refresh_token_rotation;
     if let Some(rotated_at) = record.rotated_at
@@ -251,6 +293,7 @@ fn refresh_token(provider: &Provider, client: &ClientConfig, params: &Params) ->
             auth_time: grant.auth_time,
             nonce: None,
             refresh,
+            jkt,
         },
     );
     if issued.is_ok() {
@@ -263,6 +306,7 @@ fn client_credentials(
     provider: &Provider,
     client: &ClientConfig,
     params: &Params,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if client.is_public() {
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "Public clients cannot use client credentials."));
@@ -297,6 +341,7 @@ fn client_credentials(
             scopes: scopes.clone(),
             auth_time: None,
             revoked: false,
+            jkt: jkt.map(str::to_owned),
         },
     );
     provider.issue(
@@ -309,11 +354,17 @@ fn client_credentials(
             auth_time: None,
             nonce: None,
             refresh: Refresh::None,
+            jkt,
         },
     )
 }
 
-fn device_code(provider: &Provider, client: &ClientConfig, params: &Params) -> Result<TokenResponse, OAuthError> {
+fn device_code(
+    provider: &Provider,
+    client: &ClientConfig,
+    params: &Params,
+    jkt: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
     let device_code = params
         .get("device_code")
         .ok_or_else(|| OAuthError::invalid_request("The device_code parameter is required."))?;
@@ -362,6 +413,7 @@ fn device_code(provider: &Provider, client: &ClientConfig, params: &Params) -> R
                     scopes: device.scopes.clone(),
                     auth_time: Some(auth_time),
                     revoked: false,
+                    jkt: jkt.map(str::to_owned),
                 },
             );
             provider.issue(
@@ -374,6 +426,7 @@ fn device_code(provider: &Provider, client: &ClientConfig, params: &Params) -> R
                     auth_time: Some(auth_time),
                     nonce: None,
                     refresh: wants_refresh(client, &device.scopes),
+                    jkt,
                 },
             )
         }

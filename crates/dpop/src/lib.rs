@@ -254,6 +254,9 @@ pub struct Verified {
     pub jti: String,
     /// When it was made.
     pub iat: u64,
+    /// The nonce it carries, for servers that accept more than one (the
+    /// current and the previous).
+    pub nonce: Option<String>,
 }
 
 /// Checks a proof as RFC 9449 §4.3 says, but for the checks left to the
@@ -331,7 +334,7 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Verified, ProofErr
     {
         return Err(ProofError::AccessTokenHash);
     }
-    Ok(Verified { jkt: ec_thumbprint(x, y), jti: claims.jti, iat: claims.iat })
+    Ok(Verified { jkt: ec_thumbprint(x, y), jti: claims.jti, iat: claims.iat, nonce: claims.nonce })
 }
 
 /// `htu` for `url`: without its query and fragment (RFC 9449 §4.2).

@@ -7,6 +7,7 @@ mod support;
 mod authorize;
 mod device;
 mod discovery;
+mod dpop;
 mod interop;
 mod introspection;
 mod keys;
