@@ -97,7 +97,8 @@ impl std::fmt::Debug for KeyringStore {
     }
 }
 
-/// The user name of the entry [`KeyringStore::probe`] writes and deletes.
+/// The user name of the entries [`KeyringStore::probe`] writes and deletes
+/// (followed by the process id and a count).
 const PROBE_USER: &str = "tessera-probe";
 
 impl KeyringStore {
@@ -147,7 +148,13 @@ impl KeyringStore {
     ///
     /// The [`StoreError`] the first real write would have given.
     pub fn probe(&self) -> Result<(), StoreError> {
-        let entry = self.entry_for_user(PROBE_USER, None)?;
+        // An entry of this process's own: two processes probing at once
+        // (a CLI beside the desktop app) must not delete each other's probe
+        // between its write and its read (the Secret Service then names an
+        // item that is gone).
+        static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let entry = self.entry_for_user(&format!("{PROBE_USER}.{}.{n}", std::process::id()), None)?;
         let value = "probe";
         entry.set_password(value).map_err(|e| self.error(e))?;
         let read = entry.get_password().map_err(|e| self.error(e))?;
