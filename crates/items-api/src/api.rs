@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -130,8 +130,41 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 fn storage_failed(error: &crate::store::StoreError) -> ApiError {
-    tracing::error!(error = ?error, "storage failed");
-    ApiError::Internal
+    use crate::store::StoreError;
+    match error {
+        StoreError::KeyReused => ApiError::KeyReused,
+        StoreError::KeyItemDeleted => ApiError::KeyItemDeleted,
+        error if error.is_unavailable() => {
+            tracing::warn!(error = ?error, "the item store is unavailable");
+            ApiError::StoreUnavailable
+        }
+        error => {
+            tracing::error!(error = ?error, "storage failed");
+            ApiError::Internal
+        }
+    }
+}
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The request's `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header:
+/// a structured-field string, so in quotes; a bare token is taken too), if it
+/// has one: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    let bad = || ApiError::InvalidRequest("the Idempotency-Key header must be 1 to 255 visible characters".into());
+    if values.next().is_some() {
+        return Err(ApiError::InvalidRequest("more than one Idempotency-Key header".into()));
+    }
+    let value = value.to_str().map_err(|_| bad())?.trim();
+    let key = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+    let visible = key.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !visible {
+        return Err(bad());
+    }
+    Ok(Some(key.to_owned()))
 }
 
 /// Query parameters of `GET /v1/items`.
@@ -237,20 +270,38 @@ async fn get_item(
     item.map(Json).ok_or(ApiError::NotFound)
 }
 
-/// `POST /v1/items`.
+/// `POST /v1/items`. With an `Idempotency-Key` header, a repeat of the
+/// request (a client retrying after a lost answer) answers the item the first
+/// one made, with `Idempotent-Replayed: true`, for a day.
 #[utoipa::path(post, path = "/v1/items", tag = "items", security(("bearer" = ["items:write"])),
-    request_body = NewItem, responses((status = 201, body = Item), (status = 422)))]
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes retries safe: the same key and item again answer the first item")),
+    request_body = NewItem, responses((status = 201, body = Item), (status = 409), (status = 422), (status = 503)))]
 async fn create_item(
     caller: Caller,
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Json<NewItem>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(WRITE)?;
+    let key = idempotency_key(&headers)?;
     let Json(item) = body.map_err(|r| bad_json(&r))?;
     let item = item.validated()?;
-    let created = state.inner.store.create(&caller.claims.subject, item).await.map_err(|e| storage_failed(&e))?;
+    let store = &state.inner.store;
+    let owner = &caller.claims.subject;
+    let (created, replayed) = match key {
+        Some(key) => {
+            let created = store.create_once(owner, item, &key).await.map_err(|e| storage_failed(&e))?;
+            (created.item, created.replayed)
+        }
+        None => (store.create(owner, item).await.map_err(|e| storage_failed(&e))?, false),
+    };
     let location = HeaderValue::from_str(&format!("/v1/items/{}", created.id)).map_err(|_| ApiError::Internal)?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)).into_response())
+    let mut response = (StatusCode::CREATED, [(header::LOCATION, location)], Json(created)).into_response();
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
 }
 
 /// `PATCH /v1/items/{id}`.

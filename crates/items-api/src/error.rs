@@ -44,6 +44,16 @@ pub enum ApiError {
     /// The token could not be checked now (issuer unreachable).
     #[error("the token cannot be checked right now")]
     Unavailable,
+    /// The database cannot serve now (unreachable, busy, disk full or
+    /// read-only); nothing was changed. Details are logged, not sent.
+    #[error("the item store is unavailable right now; nothing was changed, try again shortly")]
+    StoreUnavailable,
+    /// An `Idempotency-Key` already used for another item.
+    #[error("this Idempotency-Key was already used for another item")]
+    KeyReused,
+    /// The item made with this `Idempotency-Key` has been deleted since.
+    #[error("the item made with this Idempotency-Key has been deleted since")]
+    KeyItemDeleted,
     /// Storage failed; details are logged, not sent.
     #[error("internal error")]
     Internal,
@@ -58,7 +68,9 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::KeyItemDeleted => StatusCode::CONFLICT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,7 +105,9 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::TooLarge => "too_large",
             Self::Invalid(_) => "invalid_item",
-            Self::Unavailable => "temporarily_unavailable",
+            Self::Unavailable | Self::StoreUnavailable => "temporarily_unavailable",
+            Self::KeyReused => "idempotency_key_reused",
+            Self::KeyItemDeleted => "conflict",
             Self::Internal => "internal_error",
         }
     }
@@ -121,7 +135,7 @@ impl IntoResponse for ApiError {
         if let Some(value) = self.challenge().and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
-        if matches!(self, Self::Unavailable) {
+        if matches!(self, Self::Unavailable | Self::StoreUnavailable) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response

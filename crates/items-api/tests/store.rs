@@ -124,6 +124,9 @@ on_both_databases!(
     seed_demo_fills_an_empty_store_once,
     seed_demo_leaves_a_store_with_items_alone,
     concurrent_writes_are_all_stored,
+    an_idempotency_key_makes_one_item_and_answers_it_again,
+    an_idempotency_key_for_another_item_or_a_deleted_one_is_refused,
+    concurrent_creates_with_one_key_make_one_item,
 );
 
 // ---------------------------------------------------------------------------
@@ -581,6 +584,57 @@ async fn concurrent_writes_are_all_stored(store: &Store) {
         let tagged = ListQuery { tag: Some(format!("task-{t}")), ..query(100) };
         assert_eq!(walk_all(store, Visibility::All, tagged).await.len(), EACH);
     }
+}
+
+async fn an_idempotency_key_makes_one_item_and_answers_it_again(store: &Store) {
+    let lamp = new_item("Lamp", "desk", 1250, &["home", "light"]);
+    let first = store.create_once(ALICE, lamp.clone(), "key-1").await.unwrap();
+    assert!(!first.replayed);
+    let again = store.create_once(ALICE, lamp.clone(), "key-1").await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.item, first.item, "the same item, as it was made");
+    // Keys are per caller: bob's "key-1" is another key.
+    let bobs = store.create_once(BOB, lamp.clone(), "key-1").await.unwrap();
+    assert!(!bobs.replayed);
+    assert_ne!(bobs.item.id, first.item.id);
+    // A new key is a new item.
+    let other = store.create_once(ALICE, lamp, "key-2").await.unwrap();
+    assert!(!other.replayed);
+    let alices = walk_all(store, Visibility::Owner(ALICE), ListQuery::default()).await;
+    assert_eq!(alices.len(), 2, "{alices:?}");
+}
+
+async fn an_idempotency_key_for_another_item_or_a_deleted_one_is_refused(store: &Store) {
+    let made = store.create_once(ALICE, named("Kettle"), "key").await.unwrap();
+    let reused = store.create_once(ALICE, named("Teapot"), "key").await.unwrap_err();
+    assert!(matches!(reused, StoreError::KeyReused), "{reused:?}");
+    // Tags in another order are another item too (their order is kept).
+    let tagged = store.create_once(ALICE, new_item("Cup", "", 100, &["a", "b"]), "tags").await.unwrap();
+    assert!(!tagged.replayed);
+    let swapped = store.create_once(ALICE, new_item("Cup", "", 100, &["b", "a"]), "tags").await.unwrap_err();
+    assert!(matches!(swapped, StoreError::KeyReused), "{swapped:?}");
+    // The item is gone: the retry is not answered with a new one.
+    assert!(store.delete(Visibility::Owner(ALICE), &made.item.id).await.unwrap());
+    let gone = store.create_once(ALICE, named("Kettle"), "key").await.unwrap_err();
+    assert!(matches!(gone, StoreError::KeyItemDeleted), "{gone:?}");
+    let alices = walk_all(store, Visibility::Owner(ALICE), ListQuery::default()).await;
+    assert_eq!(names(&alices), set(&["Cup"]));
+}
+
+async fn concurrent_creates_with_one_key_make_one_item(store: &Store) {
+    const TASKS: usize = 8;
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move { store.create_once(ALICE, named("Once"), "same-key").await.unwrap() }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    assert_eq!(answers.iter().filter(|a| !a.replayed).count(), 1, "exactly one request made it");
+    assert!(answers.iter().all(|a| a.item == answers[0].item), "all answered the same item");
+    assert_eq!(walk_all(store, Visibility::Owner(ALICE), ListQuery::default()).await.len(), 1);
 }
 
 // ---------------------------------------------------------------------------

@@ -67,6 +67,8 @@
 //! Tokens and secrets never appear in logs, `Debug` output or errors.
 
 mod claims;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod introspection;
 mod jwt;

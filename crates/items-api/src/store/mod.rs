@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Connection as _;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -80,6 +81,12 @@ pub enum StoreError {
     /// shutting down).
     #[error("the storage task failed")]
     Task(#[source] tokio::task::JoinError),
+    /// The caller already used this idempotency key for another request.
+    #[error("this Idempotency-Key was already used for another item")]
+    KeyReused,
+    /// The item the caller made with this idempotency key has been deleted.
+    #[error("the item made with this Idempotency-Key has been deleted since")]
+    KeyItemDeleted,
     /// A stored item breaks the model's rules (written by something else?).
     #[error("stored item {id} is invalid")]
     InvalidItem {
@@ -90,6 +97,54 @@ pub enum StoreError {
         source: ValidationError,
     },
 }
+
+impl StoreError {
+    /// Whether the database cannot serve now but may soon, through no fault
+    /// of the request: it cannot be reached, it is busy or locked, its disk
+    /// is full or read-only, or it failed to read or write. The API answers
+    /// 503 with `Retry-After` for these; a committed change is never lost.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        let error = match self {
+            Self::Database(error) | Self::Connect(error) => error,
+            _ => return false,
+        };
+        match error {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                true
+            }
+            sqlx::Error::Database(db) => {
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // The primary result code is the low byte of the extended one.
+                    let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
+                    // BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
+                    return matches!(code, 5 | 6 | 8 | 10 | 13 | 14);
+                }
+                // PostgreSQL: a read-only transaction, insufficient
+                // resources (disk full, out of memory, too many
+                // connections), an operator intervention (shutting down,
+                // starting up), a connection exception, a system error.
+                db.code().is_some_and(|code| {
+                    code == "25006" || ["53", "57", "08", "58"].iter().any(|class| code.starts_with(class))
+                })
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A create with an idempotency key: the item, and whether an earlier
+/// request with the same key made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The item.
+    pub item: Item,
+    /// `true` when this is the item an earlier request with the key made.
+    pub replayed: bool,
+}
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_KEY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Runs a storage operation on a task of its own, so that a caller who stops
 /// waiting (a client hanging up mid-request) cannot cancel it halfway: sqlx
@@ -226,6 +281,19 @@ impl Store {
         detached(async move { store.create_now(&owner, item).await }).await
     }
 
+    /// Stores a new (already validated) item for `owner` once per idempotency
+    /// `key`: the same key with the same item again answers the item made the
+    /// first time (for [`IDEMPOTENCY_KEY_LIFETIME`]), also when both requests
+    /// arrive at once. Runs to completion even if the caller stops waiting.
+    ///
+    /// # Errors
+    /// [`StoreError::KeyReused`] for the same key with another item,
+    /// [`StoreError::KeyItemDeleted`], and those of [`Store::create`].
+    pub async fn create_once(&self, owner: &str, item: NewItem, key: &str) -> Result<Created, StoreError> {
+        let (store, owner, key) = (self.clone(), owner.to_owned(), key.to_owned());
+        detached(async move { store.create_once_now(&owner, item, &key).await }).await
+    }
+
     /// Applies a (validated) patch to an item `who` may change; `None` when
     /// there is no such item. Runs to completion even if the caller stops waiting.
     ///
@@ -301,6 +369,54 @@ impl Store {
             updated_at: now,
         }
         .into_item(tags)
+    }
+
+    /// See [`Store::create_once`]. The key is remembered in the transaction
+    /// that inserts the item, so both are kept or neither; a second request
+    /// with the key finds it (on PostgreSQL after waiting for the first to
+    /// commit; SQLite's writers take turns) and answers that item.
+    async fn create_once_now(&self, owner: &str, item: NewItem, key: &str) -> Result<Created, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = now_micros();
+        let tags = unique(item.tags);
+        let fingerprint = fingerprint(&item.name, &item.description, item.price.cents(), &tags);
+        let lifetime = i64::try_from(IDEMPOTENCY_KEY_LIFETIME.as_micros()).unwrap_or(i64::MAX);
+        let mut tx = self.begin().await?;
+        tx.execute(&sql::forget_keys(now.saturating_sub(lifetime))).await?;
+        let key_row = sql::KeyRow { owner, key, fingerprint: &fingerprint, item_id: &id, created_at: now };
+        if tx.execute(&sql::remember_key(&key_row)).await? == 0 {
+            let Some((earlier, item_id)) = tx.fetch_pairs(&sql::find_key(owner, key)).await?.pop() else {
+                // Forgotten in between: cannot happen inside the transaction.
+                return Err(StoreError::KeyItemDeleted);
+            };
+            drop(tx);
+            if earlier != fingerprint {
+                return Err(StoreError::KeyReused);
+            }
+            let item = self.get_now(Visibility::Owner(owner), &item_id).await?.ok_or(StoreError::KeyItemDeleted)?;
+            return Ok(Created { item, replayed: true });
+        }
+        let row = NewRow {
+            id: &id,
+            name: &item.name,
+            description: &item.description,
+            price_cents: item.price.cents(),
+            owner,
+            created_at: now,
+        };
+        insert(&mut tx, &row, &tags).await?;
+        tx.commit().await?;
+        let item = ItemRow {
+            id,
+            name: item.name,
+            description: item.description,
+            price_cents: item.price.cents(),
+            owner: owner.to_owned(),
+            created_at: now,
+            updated_at: now,
+        }
+        .into_item(tags)?;
+        Ok(Created { item, replayed: false })
     }
 
     /// Applies a (validated) patch to an item `who` may change; `None` when
@@ -422,7 +538,20 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
         .map_err(StoreError::InvalidUrl)?
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(SQLITE_MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        // A COMMIT that fails (disk full, I/O error) makes SQLite roll the
+        // transaction back itself; sqlx still counts it open, its ROLLBACK
+        // then fails, and the connection would refuse every later BEGIN.
+        // Such a connection is closed instead of handed out. (The ping first
+        // lets a rollback still queued on the connection finish.)
+        .before_acquire(|connection, _| {
+            Box::pin(async move {
+                connection.ping().await?;
+                Ok(!connection.is_in_transaction())
+            })
+        });
     let (options, pool) = if is_sqlite_memory(url) {
         // The database lives as long as one connection to it: keep one open.
         (options, pool.min_connections(1).idle_timeout(None).max_lifetime(None))
@@ -480,6 +609,20 @@ fn unique(tags: Vec<String>) -> Vec<String> {
         }
     }
     out
+}
+
+/// A create's fingerprint: SHA-256 over its normalised fields, each
+/// length-prefixed so that no two items share one.
+fn fingerprint(name: &str, description: &str, price_cents: i64, tags: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for field in [name, description].into_iter().chain(tags.iter().map(String::as_str)) {
+        hash.update((field.len() as u64).to_be_bytes());
+        hash.update(field.as_bytes());
+    }
+    hash.update(price_cents.to_be_bytes());
+    hash.update((tags.len() as u64).to_be_bytes());
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Inserts an item and its tags.

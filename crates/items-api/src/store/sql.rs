@@ -280,3 +280,42 @@ pub(super) fn lock_for_seed(dialect: Dialect) -> Option<Statement> {
         Dialect::Postgres => Some(Statement::new("LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE")),
     }
 }
+
+/// Forgets the idempotency keys made before `before` (microseconds).
+pub(super) fn forget_keys(before: i64) -> Statement {
+    let mut st = Statement::new("DELETE FROM idempotency_keys WHERE created_at < ");
+    st.bind(before);
+    st
+}
+
+/// A create's idempotency key, as stored.
+pub(super) struct KeyRow<'a> {
+    /// The caller's `sub`: keys are per caller.
+    pub(super) owner: &'a str,
+    /// The key.
+    pub(super) key: &'a str,
+    /// The request's fingerprint.
+    pub(super) fingerprint: &'a str,
+    /// The item the request makes.
+    pub(super) item_id: &'a str,
+    /// When (microseconds).
+    pub(super) created_at: i64,
+}
+
+/// Remembers an idempotency key unless the caller has it already (then it
+/// changes no row). On PostgreSQL it waits for a concurrent request with the
+/// same key to finish, and then changes nothing if that one committed.
+pub(super) fn remember_key(row: &KeyRow<'_>) -> Statement {
+    let mut st = Statement::new("INSERT INTO idempotency_keys (owner, key, fingerprint, item_id, created_at) VALUES (");
+    st.bind(row.owner).push(", ").bind(row.key).push(", ").bind(row.fingerprint);
+    st.push(", ").bind(row.item_id).push(", ").bind(row.created_at);
+    st.push(") ON CONFLICT (owner, key) DO NOTHING");
+    st
+}
+
+/// The fingerprint and item of the caller's idempotency key.
+pub(super) fn find_key(owner: &str, key: &str) -> Statement {
+    let mut st = Statement::new("SELECT fingerprint, item_id FROM idempotency_keys WHERE owner = ");
+    st.bind(owner).push(" AND key = ").bind(key);
+    st
+}

@@ -6,6 +6,7 @@ mod support;
 
 mod crud;
 mod errors;
+mod faults;
 mod modes;
 mod policy;
 mod postgres;

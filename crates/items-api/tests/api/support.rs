@@ -26,11 +26,13 @@ pub struct Harness {
 pub struct Options {
     pub mode: Mode,
     pub policy: Policy,
+    /// The database; a SQLite file in the harness's folder when `None`.
+    pub database: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { mode: Mode::Local, policy: Policy::None }
+        Self { mode: Mode::Local, policy: Policy::None, database: None }
     }
 }
 
@@ -49,7 +51,8 @@ pub fn introspection() -> Mode {
 pub async fn start_with(options: Options) -> Harness {
     let idp = dev_idp::spawn(IdpConfig { port: 0, ..IdpConfig::default() }).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("items.db").display())).await.unwrap();
+    let database = options.database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("items.db").display()));
+    let store = Store::connect(&database).await.unwrap();
     let validator = TokenValidator::new(ValidatorConfig {
         issuer: Url::parse(idp.issuer()).unwrap(),
         audience: "api://default".to_owned(),
@@ -139,7 +142,22 @@ impl Harness {
     }
 
     pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        self.send_with(method, path, token, body, &[]).await
+    }
+
+    /// [`Harness::send`] with extra headers.
+    pub async fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut request = self.http.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
