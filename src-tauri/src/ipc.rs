@@ -366,6 +366,7 @@ impl From<ItemsError> for IpcError {
             ItemsError::MissingScope { .. } => "missing_scope",
             ItemsError::Forbidden { .. } => "forbidden",
             ItemsError::NotFound => "not_found",
+            ItemsError::Conflict { .. } => "conflict",
             ItemsError::Invalid { field, message } => {
                 let error = Self::new("invalid", message.clone());
                 return match field {

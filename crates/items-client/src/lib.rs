@@ -6,6 +6,15 @@
 //! renew the token once (a refresh) and retries once; a second 401 means the
 //! person must sign in again. 403s name the missing scope when the API says
 //! it (`error="insufficient_scope", scope="…"`).
+//!
+//! Calls that are safe to repeat are retried when the API fails or cannot
+//! be reached ([`RetryPolicy`]: 3 attempts, waits doubling from 250 ms with
+//! some jitter, or the API's `Retry-After` up to a cap): reads, and creates,
+//! which carry an `Idempotency-Key` (one per [`ItemsClient::create`] call,
+//! the same on each attempt), so that a create whose answer was lost is not
+//! made twice: the API answers the retry with the item it already made.
+//! Changes and deletions are not retried: their failure is reported, and the
+//! caller decides.
 
 use std::future::Future;
 use std::time::Duration;
@@ -159,6 +168,13 @@ pub enum ItemsError {
     /// The API could not be reached.
     #[error("cannot reach the items API")]
     Network(#[source] reqwest::Error),
+    /// The request conflicts with what the API holds (an `Idempotency-Key`
+    /// whose item has been deleted since).
+    #[error("{message}")]
+    Conflict {
+        /// The API's message.
+        message: String,
+    },
     /// The API answered something this client does not understand.
     #[error("unexpected answer from the items API (HTTP {status})")]
     Unexpected {
@@ -170,13 +186,90 @@ pub enum ItemsError {
     },
 }
 
+/// How calls that are safe to repeat are retried: after a network error, a
+/// timeout, an answer cut off, or a 500, 502, 503 or 504.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all (1: no retries).
+    pub attempts: u32,
+    /// The wait before the first retry; each next one doubles it, plus up to
+    /// a quarter more at random (so that many clients do not come back at
+    /// once).
+    pub first_wait: Duration,
+    /// The longest wait, also for the API's `Retry-After`.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { attempts: 3, first_wait: Duration::from_millis(250), max_wait: Duration::from_secs(4) }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    #[must_use]
+    pub fn none() -> Self {
+        Self { attempts: 1, ..Self::default() }
+    }
+
+    /// The wait before retry `retry` (1 for the first), given the API's
+    /// `Retry-After` in seconds if it sent one.
+    fn wait(&self, retry: u32, retry_after: Option<u64>) -> Duration {
+        if let Some(seconds) = retry_after {
+            return Duration::from_secs(seconds).min(self.max_wait);
+        }
+        let base = self.first_wait.saturating_mul(1 << retry.saturating_sub(1).min(16));
+        let jitter = base.mul_f64(rand::random::<f64>() / 4.0);
+        (base + jitter).min(self.max_wait)
+    }
+}
+
+/// The longest a request may take by default, answer included.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The client.
 #[derive(Debug, Clone)]
 pub struct ItemsClient<S> {
     http: reqwest::Client,
     base: Url,
     tokens: S,
+    retries: RetryPolicy,
 }
+
+/// An answer read whole: status, headers and body.
+struct Answer {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    text: String,
+}
+
+/// Whether a failed attempt may be tried again: the API failed or could not
+/// be reached, or its answer did not arrive whole.
+fn retryable(outcome: &Result<Answer, ItemsError>) -> bool {
+    match outcome {
+        Ok(answer) => matches!(
+            answer.status,
+            StatusCode::INTERNAL_SERVER_ERROR
+                | StatusCode::BAD_GATEWAY
+                | StatusCode::SERVICE_UNAVAILABLE
+                | StatusCode::GATEWAY_TIMEOUT
+        ),
+        Err(ItemsError::Network(error)) => !error.is_builder(),
+        Err(_) => false,
+    }
+}
+
+/// The `Retry-After` of an answer, in seconds (the date form is not used by
+/// the items API).
+fn retry_after(outcome: &Result<Answer, ItemsError>) -> Option<u64> {
+    let answer = outcome.as_ref().ok()?;
+    answer.headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// The header carrying a create's idempotency key
+/// (draft-ietf-httpapi-idempotency-key-header).
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// A scope named in a `WWW-Authenticate` challenge (RFC 6750 §3).
 fn challenge_scope(headers: &header::HeaderMap) -> Option<String> {
@@ -192,13 +285,29 @@ impl<S: TokenSource> ItemsClient<S> {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn new(base: Url, tokens: S) -> Result<Self, ItemsError> {
+        Self::with_timeout(base, tokens, DEFAULT_TIMEOUT)
+    }
+
+    /// A client whose requests each take at most `timeout`, answer included
+    /// (a timed-out read or create is retried like a network error).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn with_timeout(base: Url, tokens: S, timeout: Duration) -> Result<Self, ItemsError> {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(5))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(ItemsError::Network)?;
-        Ok(Self { http, base, tokens })
+        Ok(Self { http, base, tokens, retries: RetryPolicy::default() })
+    }
+
+    /// The same client with another [`RetryPolicy`].
+    #[must_use]
+    pub fn retrying(mut self, retries: RetryPolicy) -> Self {
+        self.retries = retries;
+        self
     }
 
     /// The token source.
@@ -212,12 +321,15 @@ impl<S: TokenSource> ItemsClient<S> {
         url
     }
 
-    async fn send(
+    /// One attempt: the request with the current token, renewed and tried
+    /// once more on a 401, and its answer read whole.
+    async fn attempt(
         &self,
-        method: Method,
-        url: Url,
+        method: &Method,
+        url: &Url,
         body: Option<&serde_json::Value>,
-    ) -> Result<reqwest::Response, ItemsError> {
+        key: Option<&str>,
+    ) -> Result<Answer, ItemsError> {
         let mut token = self.tokens.token().await.map_err(ItemsError::SignInRequired)?;
         let mut renewed = false;
         loop {
@@ -225,9 +337,14 @@ impl<S: TokenSource> ItemsClient<S> {
             if let Some(body) = body {
                 request = request.json(body);
             }
+            if let Some(key) = key {
+                request = request.header(IDEMPOTENCY_KEY, key);
+            }
             let response = request.send().await.map_err(ItemsError::Network)?;
             if response.status() != StatusCode::UNAUTHORIZED || renewed {
-                return Ok(response);
+                let (status, headers) = (response.status(), response.headers().clone());
+                let text = response.text().await.map_err(ItemsError::Network)?;
+                return Ok(Answer { status, headers, text });
             }
             tracing::debug!("the items API answered 401: renewing the token once");
             token = self.tokens.renew(&token).await.map_err(ItemsError::SignInRequired)?;
@@ -235,16 +352,35 @@ impl<S: TokenSource> ItemsClient<S> {
         }
     }
 
+    /// Sends a request and reads its answer; reads, and writes with an
+    /// idempotency `key`, are tried again as the [`RetryPolicy`] says.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         url: Url,
         body: Option<&serde_json::Value>,
+        key: Option<&str>,
     ) -> Result<T, ItemsError> {
-        let response = self.send(method, url, body).await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.map_err(ItemsError::Network)?;
+        let attempts = if method == Method::GET || key.is_some() { self.retries.attempts.max(1) } else { 1 };
+        let mut attempt = 1;
+        let answer = loop {
+            let outcome = self.attempt(&method, &url, body, key).await;
+            if attempt >= attempts || !retryable(&outcome) {
+                break outcome?;
+            }
+            let wait = self.retries.wait(attempt, retry_after(&outcome));
+            match &outcome {
+                Ok(answer) => {
+                    tracing::info!(status = %answer.status, ?wait, attempt, "the items API failed; trying again")
+                }
+                Err(error) => {
+                    tracing::info!(%error, ?wait, attempt, "the items API could not be reached; trying again")
+                }
+            }
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        };
+        let Answer { status, headers, text } = answer;
         if status.is_success() {
             let text = if text.is_empty() { "null" } else { text.as_str() };
             return serde_json::from_str(text)
@@ -259,6 +395,7 @@ impl<S: TokenSource> ItemsClient<S> {
                 None => ItemsError::Forbidden { message },
             },
             StatusCode::NOT_FOUND => ItemsError::NotFound,
+            StatusCode::CONFLICT => ItemsError::Conflict { message },
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => {
                 ItemsError::Invalid { field: json["field"].as_str().map(str::to_owned), message }
             }
@@ -295,7 +432,7 @@ impl<S: TokenSource> ItemsClient<S> {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        self.call(Method::GET, url, None).await
+        self.call(Method::GET, url, None, None).await
     }
 
     /// One item.
@@ -303,16 +440,28 @@ impl<S: TokenSource> ItemsClient<S> {
     /// # Errors
     /// [`ItemsError::NotFound`] and the others.
     pub async fn get(&self, id: &str) -> Result<Item, ItemsError> {
-        self.call(Method::GET, self.item_url(id), None).await
+        self.call(Method::GET, self.item_url(id), None, None).await
     }
 
-    /// Creates an item.
+    /// Creates an item, once: the request carries a new `Idempotency-Key`,
+    /// and is retried with the same key (see the [crate docs](crate)).
     ///
     /// # Errors
     /// [`ItemsError::Invalid`] naming the field, and the others.
     pub async fn create(&self, item: &NewItem) -> Result<Item, ItemsError> {
+        self.create_with_key(item, &uuid::Uuid::now_v7().to_string()).await
+    }
+
+    /// Creates an item with an `Idempotency-Key` of the caller's (the same
+    /// key and item again answer the item made the first time, for a day).
+    ///
+    /// # Errors
+    /// [`ItemsError::Invalid`] naming the field or a key used for another
+    /// item, [`ItemsError::Conflict`] when the key's item has been deleted,
+    /// and the others.
+    pub async fn create_with_key(&self, item: &NewItem, key: &str) -> Result<Item, ItemsError> {
         let body = serde_json::to_value(item).map_err(|e| ItemsError::Unexpected { status: 0, source: Some(e) })?;
-        self.call(Method::POST, self.url("/v1/items"), Some(&body)).await
+        self.call(Method::POST, self.url("/v1/items"), Some(&body), Some(key)).await
     }
 
     /// Changes an item.
@@ -321,7 +470,7 @@ impl<S: TokenSource> ItemsClient<S> {
     /// [`ItemsError::NotFound`], [`ItemsError::Invalid`] and the others.
     pub async fn update(&self, id: &str, patch: &ItemPatch) -> Result<Item, ItemsError> {
         let body = serde_json::to_value(patch).map_err(|e| ItemsError::Unexpected { status: 0, source: Some(e) })?;
-        self.call(Method::PATCH, self.item_url(id), Some(&body)).await
+        self.call(Method::PATCH, self.item_url(id), Some(&body), None).await
     }
 
     /// Deletes an item.
@@ -329,7 +478,7 @@ impl<S: TokenSource> ItemsClient<S> {
     /// # Errors
     /// [`ItemsError::NotFound`] and the others.
     pub async fn delete(&self, id: &str) -> Result<(), ItemsError> {
-        let _: serde_json::Value = self.call(Method::DELETE, self.item_url(id), None).await?;
+        let _: serde_json::Value = self.call(Method::DELETE, self.item_url(id), None, None).await?;
         Ok(())
     }
 
@@ -338,6 +487,6 @@ impl<S: TokenSource> ItemsClient<S> {
     /// # Errors
     /// An [`ItemsError`].
     pub async fn me(&self) -> Result<serde_json::Value, ItemsError> {
-        self.call(Method::GET, self.url("/v1/me"), None).await
+        self.call(Method::GET, self.url("/v1/me"), None, None).await
     }
 }

@@ -150,3 +150,183 @@ async fn refusals_are_told_apart() {
     let offline = ItemsClient::new(Url::parse("http://127.0.0.1:9").unwrap(), Tokens::new(bad(), vec![])).unwrap();
     assert!(matches!(offline.list(&ListOptions::default()).await, Err(ItemsError::Network(_))));
 }
+
+// ---------------------------------------------------------------------------
+// An items API that fails: a proxy in front of the real one, answering each
+// request as its script says.
+
+/// What the proxy does with one request.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// Forwards it and answers the API's answer.
+    Pass,
+    /// Answers this status (with `Retry-After: 0`) without forwarding.
+    Fail(u16),
+    /// Answers nothing for longer than the client waits, without forwarding.
+    Stall,
+    /// Forwards it (the API acts on it) but the answer never arrives in time.
+    Lose,
+}
+
+/// A request as the proxy saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    idempotency_key: Option<String>,
+}
+
+#[derive(Clone)]
+struct Proxy {
+    api: Url,
+    script: std::sync::Arc<Mutex<std::collections::VecDeque<Fault>>>,
+    seen: std::sync::Arc<Mutex<Vec<Seen>>>,
+}
+
+/// The client's limit per request in these tests (a stall lasts longer).
+const CLIENT_TIMEOUT: Duration = Duration::from_millis(500);
+
+impl Proxy {
+    /// Starts a proxy to `api` with `script` (then `Pass` for ever); answers its URL.
+    async fn start(api: &Url, script: &[Fault]) -> (Self, Url) {
+        let proxy = Self {
+            api: api.clone(),
+            script: std::sync::Arc::new(Mutex::new(script.iter().copied().collect())),
+            seen: std::sync::Arc::default(),
+        };
+        let app = axum::Router::new().fallback(Self::handle).with_state(proxy.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (proxy, url)
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    async fn handle(
+        axum::extract::State(proxy): axum::extract::State<Self>,
+        request: axum::extract::Request,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        let key = parts.headers.get("idempotency-key").map(|v| v.to_str().unwrap().to_owned());
+        proxy.seen.lock().unwrap().push(Seen { method: parts.method.to_string(), idempotency_key: key });
+        let fault = proxy.script.lock().unwrap().pop_front().unwrap_or(Fault::Pass);
+        match fault {
+            Fault::Fail(status) => {
+                let status = axum::http::StatusCode::from_u16(status).unwrap();
+                return (status, [("retry-after", "0")], "{}").into_response();
+            }
+            Fault::Stall => {
+                tokio::time::sleep(CLIENT_TIMEOUT * 4).await;
+                return axum::http::StatusCode::GATEWAY_TIMEOUT.into_response();
+            }
+            Fault::Pass | Fault::Lose => {}
+        }
+        let mut url = proxy.api.clone();
+        url.set_path(parts.uri.path());
+        url.set_query(parts.uri.query());
+        let mut forward = reqwest::Client::new().request(parts.method.clone(), url).body(body);
+        for (name, value) in &parts.headers {
+            if name != "host" {
+                forward = forward.header(name, value);
+            }
+        }
+        let answer = forward.send().await.unwrap();
+        let status = answer.status();
+        let headers = answer.headers().clone();
+        let bytes = answer.bytes().await.unwrap();
+        if matches!(fault, Fault::Lose) {
+            tokio::time::sleep(CLIENT_TIMEOUT * 4).await;
+        }
+        let mut response = (status, bytes).into_response();
+        for name in ["content-type", "location", "retry-after", "www-authenticate", "idempotent-replayed"] {
+            if let Some(value) = headers.get(name) {
+                response.headers_mut().insert(name, value.clone());
+            }
+        }
+        response
+    }
+}
+
+/// A client through `proxy_url` with quick retries.
+async fn retrying_client(s: &Stack, proxy_url: Url) -> ItemsClient<Tokens> {
+    let tokens = Tokens::new(s.token("items:read items:write").await, vec![]);
+    ItemsClient::with_timeout(proxy_url, tokens, CLIENT_TIMEOUT).unwrap().retrying(items_client::RetryPolicy {
+        attempts: 3,
+        first_wait: Duration::from_millis(20),
+        max_wait: Duration::from_secs(1),
+    })
+}
+
+fn lamp() -> NewItem {
+    NewItem { name: "Lamp".into(), description: "desk".into(), price: 12.5, tags: vec!["home".into()] }
+}
+
+#[tokio::test]
+async fn reads_are_retried_after_a_failure_and_a_timeout() {
+    let s = stack().await;
+    let (proxy, url) = Proxy::start(&s.api, &[Fault::Fail(503), Fault::Stall]).await;
+    let client = retrying_client(&s, url).await;
+    let page = client.list(&ListOptions::default()).await.expect("the third attempt answers");
+    assert_eq!(page.items, vec![]);
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(seen.iter().all(|r| r.method == "GET" && r.idempotency_key.is_none()), "{seen:?}");
+}
+
+#[tokio::test]
+async fn reads_give_up_after_the_attempts_with_a_clear_error() {
+    let s = stack().await;
+    let (proxy, url) = Proxy::start(&s.api, &[Fault::Fail(502), Fault::Fail(503), Fault::Fail(504), Fault::Pass]).await;
+    let client = retrying_client(&s, url).await;
+    let error = client.get("0192f000-0000-7000-8000-000000000000").await.unwrap_err();
+    assert!(matches!(error, ItemsError::Unavailable { status: 504 }), "{error:?}");
+    assert_eq!(error.to_string(), "the items API is unavailable (HTTP 504); try again later");
+    assert_eq!(proxy.seen().len(), 3);
+    // Not for a refusal: a 404 is an answer, asked once.
+    let (proxy, url) = Proxy::start(&s.api, &[]).await;
+    let client = retrying_client(&s, url).await;
+    assert!(matches!(client.get("0192f000-0000-7000-8000-000000000000").await, Err(ItemsError::NotFound)));
+    assert_eq!(proxy.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_made_once() {
+    let s = stack().await;
+    let (proxy, url) = Proxy::start(&s.api, &[Fault::Lose, Fault::Fail(503)]).await;
+    let client = retrying_client(&s, url).await;
+    let created = client.create(&lamp()).await.expect("the retry answers the item made by the first attempt");
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let key = seen[0].idempotency_key.clone().expect("a create carries a key");
+    assert!(seen.iter().all(|r| r.method == "POST" && r.idempotency_key.as_deref() == Some(key.as_str())), "{seen:?}");
+    // One item at the API, the one answered.
+    let direct = ItemsClient::new(s.api.clone(), Tokens::new(s.token("items:read").await, vec![])).unwrap();
+    let page = direct.list(&ListOptions::default()).await.unwrap();
+    assert_eq!(page.items, vec![created]);
+    // The next create has a key of its own.
+    client.create(&lamp()).await.unwrap();
+    let next = proxy.seen().last().unwrap().idempotency_key.clone().unwrap();
+    assert_ne!(next, key);
+    assert_eq!(direct.list(&ListOptions::default()).await.unwrap().items.len(), 2);
+}
+
+#[tokio::test]
+async fn changes_and_deletions_are_not_retried() {
+    let s = stack().await;
+    let (proxy, url) = Proxy::start(&s.api, &[]).await;
+    let client = retrying_client(&s, url).await;
+    let item = client.create(&lamp()).await.unwrap();
+    proxy.script.lock().unwrap().extend([Fault::Fail(503), Fault::Fail(503)]);
+    let patch = ItemPatch { price: Some(1.0), ..ItemPatch::default() };
+    let error = client.update(&item.id, &patch).await.unwrap_err();
+    assert!(matches!(error, ItemsError::Unavailable { status: 503 }), "{error:?}");
+    let error = client.delete(&item.id).await.unwrap_err();
+    assert!(matches!(error, ItemsError::Unavailable { status: 503 }), "{error:?}");
+    let methods: Vec<String> = proxy.seen().into_iter().map(|r| r.method).collect();
+    assert_eq!(methods, ["POST", "PATCH", "DELETE"]);
+    assert_eq!(client.get(&item.id).await.unwrap(), item, "unchanged and still there");
+}
