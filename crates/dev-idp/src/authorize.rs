@@ -205,7 +205,7 @@ fn pushed(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<(Stri
 }
 
 /// Checks everything but the client and redirect URI.
-fn validate(
+pub(crate) fn validate(
     provider: &Provider,
     client: &ClientConfig,
     redirect_uri: Url,

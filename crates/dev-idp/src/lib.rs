@@ -33,6 +33,9 @@ mod device;
 mod dpop;
 mod endpoints;
 mod error;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod issue;
 mod keys;
 pub mod misbehave;

@@ -65,7 +65,7 @@ pub(crate) async fn token(AxumState(provider): AxumState<Provider>, headers: Hea
 }
 
 /// `jkt`: the thumbprint of the request's DPoP key, when it sent a valid proof.
-fn handle(
+pub(crate) fn handle(
     provider: &Provider,
     headers: &HeaderMap,
     body: &[u8],

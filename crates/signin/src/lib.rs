@@ -14,6 +14,8 @@
 pub mod account;
 pub mod accounts;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod redact;
 pub mod session;
 pub mod store;

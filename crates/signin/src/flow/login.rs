@@ -272,6 +272,32 @@ impl Callback {
         self.state.as_deref()
     }
 
+    /// The fields read, as a query string again (fuzzing checks the reading).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn to_query(&self) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in self.fields() {
+            if let Some(value) = value {
+                query.append_pair(name, &value);
+            }
+        }
+        query.finish()
+    }
+
+    /// Every field read, the code's value included (fuzzing compares them).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn fields(&self) -> [(&'static str, Option<String>); 5] {
+        [
+            ("code", self.code.as_ref().map(|c| c.secret().clone())),
+            ("state", self.state.clone()),
+            ("iss", self.iss.clone()),
+            ("error", self.error.clone()),
+            ("error_description", self.error_description.clone()),
+        ]
+    }
+
     /// Whether this looks like an authorization response at all (it has a
     /// code or an error).
     #[must_use]

@@ -206,15 +206,21 @@ async fn read_head(mut stream: TcpStream) -> Option<RequestHead> {
             return None;
         }
     }
-    let text = String::from_utf8_lossy(&head);
-    let mut parts = text.lines().next()?.split(' ');
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
+    let (method, target) = request_line(&head)?;
     Some(RequestHead { stream, method, target })
 }
 
+/// The method and target of a request head's first line.
+pub(crate) fn request_line(head: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(head);
+    let mut parts = text.lines().next()?.split(' ');
+    let method = parts.next()?.to_owned();
+    let target = parts.next()?.to_owned();
+    Some((method, target))
+}
+
 /// Splits an origin-form target into its path and query.
-fn split_target(target: &str) -> Option<(String, Option<String>)> {
+pub(crate) fn split_target(target: &str) -> Option<(String, Option<String>)> {
     if !target.starts_with('/') {
         return None;
     }
