@@ -632,6 +632,7 @@ fn config_file_from(input: &SettingsInput) -> ConfigFile {
         items_api_url: non_empty(&input.items_api),
         timeout_secs: None,
         http_timeout_secs: None,
+        dpop: None,
     }
 }
 

@@ -44,6 +44,32 @@ fn accepts_nonce(provider: &Provider, nonce: Option<&str>) -> bool {
 /// RFC 9449 §4.3, a replay) or `use_dpop_nonce`, each with the current
 /// nonce in `DPoP-Nonce` when nonces are required.
 pub(crate) fn proof_of(provider: &Provider, headers: &HeaderMap, endpoint: &str) -> Result<Option<String>, OAuthError> {
+    check(provider, headers, "POST", endpoint, None)
+}
+
+/// The DPoP proof of a resource request (RFC 9449 §7: userinfo) with
+/// `method` to `endpoint`, carrying `access_token`: as [`proof_of`], with
+/// the proof's `ath` checked against the token.
+///
+/// # Errors
+/// As [`proof_of`].
+pub(crate) fn resource_proof(
+    provider: &Provider,
+    headers: &HeaderMap,
+    method: &str,
+    endpoint: &str,
+    access_token: &str,
+) -> Result<Option<String>, OAuthError> {
+    check(provider, headers, method, endpoint, Some(access_token))
+}
+
+fn check(
+    provider: &Provider,
+    headers: &HeaderMap,
+    method: &str,
+    endpoint: &str,
+    access_token: Option<&str>,
+) -> Result<Option<String>, OAuthError> {
     let invalid =
         |text: &str| OAuthError::new(ErrorCode::InvalidDpopProof, text).with_dpop_nonce(current_nonce(provider));
     let mut values = headers.get_all("dpop").iter();
@@ -54,17 +80,12 @@ pub(crate) fn proof_of(provider: &Provider, headers: &HeaderMap, endpoint: &str)
     let proof = value.to_str().map_err(|_| invalid("The DPoP proof is not a JWT."))?;
     let url = Url::parse(endpoint).map_err(|_| OAuthError::new(ErrorCode::ServerError, "bad endpoint URL"))?;
     let max_age = provider.config().dpop.proof_max_age_secs;
-    let expected = dpop::Expected {
-        method: "POST",
-        url: &url,
-        access_token: None,
-        nonce: None,
-        now: provider.now_unix(),
-        max_age,
-        leeway: 60,
-    };
+    let expected =
+        dpop::Expected { method, url: &url, access_token, nonce: None, now: provider.now_unix(), max_age, leeway: 60 };
     let verified = dpop::verify(proof, &expected).map_err(|error| invalid(&error.to_string()))?;
-    if !accepts_nonce(provider, verified.nonce.as_deref()) {
+    // Nonces are asked for at the token endpoint only: userinfo is a
+    // resource, whose own nonces RFC 9449 §9 leaves optional.
+    if access_token.is_none() && !accepts_nonce(provider, verified.nonce.as_deref()) {
         return Err(OAuthError::new(ErrorCode::UseDpopNonce, "Put the server's nonce (DPoP-Nonce) in the DPoP proof.")
             .with_dpop_nonce(current_nonce(provider)));
     }

@@ -92,6 +92,7 @@ pub(crate) async fn keys(AxumState(provider): AxumState<Provider>) -> Response {
 /// the Authorization header.
 pub(crate) async fn userinfo(
     AxumState(provider): AxumState<Provider>,
+    method: axum::http::Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -106,8 +107,10 @@ pub(crate) async fn userinfo(
         }
         .into_response();
     }
-    let Some(token) = bearer_token(&headers) else {
-        return BearerError { code: None, description: "" }.into_response();
+    let (token, dpop_scheme) = match (bearer_token(&headers), dpop_token(&headers)) {
+        (Some(token), _) => (token, false),
+        (None, Some(token)) => (token, true),
+        (None, None) => return BearerError { code: None, description: "" }.into_response(),
     };
     let Some(claims) = provider.verify_access_token(token) else {
         return BearerError {
@@ -116,6 +119,24 @@ pub(crate) async fn userinfo(
         }
         .into_response();
     };
+    // RFC 9449 §7: a bound token only with the DPoP scheme and a proof from
+    // its key; an unbound one only as a bearer token.
+    match (&claims.cnf, dpop_scheme) {
+        (None, false) => {}
+        (Some(_), false) => {
+            return dpop_challenge("invalid_token", "This access token is DPoP-bound: send it with a DPoP proof.");
+        }
+        (None, true) => return dpop_challenge("invalid_token", "This access token is not DPoP-bound."),
+        (Some(cnf), true) => {
+            let endpoint = provider.endpoint("userinfo");
+            match crate::dpop::resource_proof(&provider, &headers, method.as_str(), &endpoint, token) {
+                Ok(Some(jkt)) if jkt == cnf.jkt => {}
+                Ok(Some(_)) => return dpop_challenge("invalid_token", "The DPoP proof is from another key."),
+                Ok(None) => return dpop_challenge("invalid_dpop_proof", "A DPoP proof is required."),
+                Err(error) => return dpop_challenge("invalid_dpop_proof", &error.description),
+            }
+        }
+    }
     let has = |scope: &str| claims.scp.iter().any(|s| s == scope);
     let user = claims.uid.as_deref().and_then(|uid| provider.config().user(uid));
     let Some(user) = user.filter(|_| has("openid")) else {
@@ -143,6 +164,25 @@ pub(crate) async fn userinfo(
     }
     let mut response = Json(info).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The token of `Authorization: DPoP <token>` (RFC 9449 §7.1).
+fn dpop_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("dpop") && !token.is_empty()).then_some(token)
+}
+
+/// A 401 with a DPoP challenge (RFC 9449 §7.1).
+fn dpop_challenge(error: &str, description: &str) -> Response {
+    let description = description.replace(['"', '\\'], "'");
+    let challenge = format!(r#"DPoP algs="ES256", error="{error}", error_description="{description}""#);
+    let mut response = axum::http::StatusCode::UNAUTHORIZED.into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
     response
 }
 

@@ -1,7 +1,8 @@
 //! A typed client for Tessera's items API.
 //!
 //! Every call carries a bearer token (RFC 6750 §2.1, in the `Authorization`
-//! header only) from a [`TokenSource`] — in the apps, the sign-in core's
+//! header only), or a DPoP-bound token with a fresh proof (RFC 9449 §7)
+//! when the source holds its key, from a [`TokenSource`] — in the apps, the sign-in core's
 //! active account. When the API answers 401, the client asks the source to
 //! renew the token once (a refresh) and retries once; a second 401 means the
 //! person must sign in again. 403s name the missing scope when the API says
@@ -37,6 +38,17 @@ pub trait TokenSource: Send + Sync {
     /// (the person must sign in again). Sources make sure that many callers
     /// renewing at once cause one refresh.
     fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+
+    /// A DPoP proof (RFC 9449 §7) for a `method` request to `url` with
+    /// `token`, when the token is bound to a key the source holds; `None`
+    /// (the default) for a bearer token.
+    ///
+    /// # Errors
+    /// When the proof cannot be made.
+    fn proof(&self, token: &AccessToken, method: &str, url: &Url) -> Result<Option<String>, TokenError> {
+        let _ = (token, method, url);
+        Ok(None)
+    }
 }
 
 /// A shared source is a source (an app holds its session as `Arc<Session>`).
@@ -47,6 +59,10 @@ impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
 
     fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
         (**self).renew(rejected)
+    }
+
+    fn proof(&self, token: &AccessToken, method: &str, url: &Url) -> Result<Option<String>, TokenError> {
+        (**self).proof(token, method, url)
     }
 }
 
@@ -333,7 +349,14 @@ impl<S: TokenSource> ItemsClient<S> {
         let mut token = self.tokens.token().await.map_err(ItemsError::SignInRequired)?;
         let mut renewed = false;
         loop {
-            let mut request = self.http.request(method.clone(), url.clone()).bearer_auth(token.secret());
+            let mut request = self.http.request(method.clone(), url.clone());
+            // A DPoP-bound token goes with a fresh proof (RFC 9449 §7.1).
+            request = match self.tokens.proof(&token, method.as_str(), url).map_err(ItemsError::SignInRequired)? {
+                Some(proof) => {
+                    request.header(header::AUTHORIZATION, format!("DPoP {}", token.secret())).header("dpop", proof)
+                }
+                None => request.bearer_auth(token.secret()),
+            };
             if let Some(body) = body {
                 request = request.json(body);
             }

@@ -55,6 +55,8 @@ pub struct TokenSet {
     pub id_token: Option<IdTokenText>,
     /// The scopes granted.
     pub scopes: Vec<String>,
+    /// The key the tokens are bound to (DPoP), if any.
+    pub dpop: Option<std::sync::Arc<crate::flow::dpop::DpopKey>>,
 }
 
 /// A raw ID token: a bearer-like credential, so never printed.

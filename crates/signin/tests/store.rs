@@ -701,6 +701,7 @@ fn signed_in(issuer: &str, subject: &str, email: &str, name: &str) -> SignedIn {
                 "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ{subject}SECRET.c2ln"
             ))),
             scopes: vec!["openid".into(), "offline_access".into()],
+            dpop: None,
         },
     }
 }

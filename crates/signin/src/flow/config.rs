@@ -17,6 +17,7 @@
 //! | `ITEMS_API_URL` | `items_api_url` | the items API |
 //! | `SIGNIN_TIMEOUT_SECS` | `timeout_secs` | how long a browser sign-in may take |
 //! | `SIGNIN_HTTP_TIMEOUT_SECS` | `http_timeout_secs` | how long one request to the provider may take (30 s) |
+//! | `SIGNIN_DPOP` | `dpop` | bind tokens to a key of this device (DPoP, RFC 9449) when the provider offers it (`true`/`false`, default `false`) |
 //!
 //! Every error names the setting it is about.
 
@@ -128,6 +129,11 @@ pub struct SigninConfig {
     pub timeout: Duration,
     /// How long one request to the provider may take, its answer included.
     pub http_timeout: Duration,
+    /// Whether to bind tokens to a key of this device (DPoP, RFC 9449) when
+    /// the provider's discovery offers ES256 proofs. The client must be
+    /// allowed DPoP at the provider (Okta: "Require DPoP header in token
+    /// requests").
+    pub dpop: bool,
 }
 
 impl SigninConfig {
@@ -147,6 +153,7 @@ impl SigninConfig {
             items_api: Url::parse(DEFAULT_ITEMS_API).expect("a valid constant"),
             timeout: DEFAULT_TIMEOUT,
             http_timeout: super::http::DEFAULT_TIMEOUT,
+            dpop: false,
         }
     }
 
@@ -224,6 +231,9 @@ impl SigninConfig {
         if let Some(secs) = file.http_timeout_secs {
             self.http_timeout = timeout("http_timeout_secs", secs)?;
         }
+        if let Some(dpop) = file.dpop {
+            self.dpop = dpop;
+        }
         Ok(())
     }
 
@@ -258,6 +268,18 @@ impl SigninConfig {
         if let Some(secs) = env("SIGNIN_HTTP_TIMEOUT_SECS") {
             self.http_timeout = timeout("SIGNIN_HTTP_TIMEOUT_SECS", seconds("SIGNIN_HTTP_TIMEOUT_SECS", &secs)?)?;
         }
+        if let Some(dpop) = env("SIGNIN_DPOP") {
+            self.dpop = match dpop.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" | "" => false,
+                _ => {
+                    return Err(SigninError::InvalidSetting {
+                        setting: "SIGNIN_DPOP".to_owned(),
+                        message: "must be true or false".to_owned(),
+                    });
+                }
+            };
+        }
         if self.client_id.as_str().is_empty() {
             return Err(SigninError::InvalidSetting {
                 setting: "CLIENT_ID".to_owned(),
@@ -276,7 +298,7 @@ impl SigninConfig {
 
 /// The environment variables the configuration reads, in the order they
 /// are applied.
-pub const ENV_NAMES: [&str; 10] = [
+pub const ENV_NAMES: [&str; 11] = [
     "OKTA_DOMAIN",
     "OKTA_ISSUER",
     "OKTA_CLIENT_ID",
@@ -287,6 +309,7 @@ pub const ENV_NAMES: [&str; 10] = [
     "ITEMS_API_URL",
     "SIGNIN_TIMEOUT_SECS",
     "SIGNIN_HTTP_TIMEOUT_SECS",
+    "SIGNIN_DPOP",
 ];
 
 /// Where the provider (the issuer) a configuration signs in with comes from.
@@ -351,6 +374,9 @@ pub struct ConfigFile {
     /// How long one request to the provider may take, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_timeout_secs: Option<u64>,
+    /// Whether to bind tokens to a key of this device (DPoP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<bool>,
 }
 
 impl ConfigFile {

@@ -12,8 +12,9 @@ use openidconnect::{ClientId, DeviceCodeErrorResponseType, RequestTokenError, Sc
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::dpop::DpopKey;
 use super::error::SigninError;
-use super::login::{finish as finish_tokens, token_error};
+use super::login::{Checks, finish as finish_tokens, token_error};
 use super::provider::Provider;
 use crate::account::SignedIn;
 
@@ -32,6 +33,7 @@ pub struct DeviceAuthorization {
     details: CoreDeviceAuthorizationResponse,
     client_id: ClientId,
     scopes: Vec<String>,
+    dpop: Option<Arc<DpopKey>>,
     /// The code the person types (`user_code`).
     pub user_code: String,
     /// Where to type it (`verification_uri`).
@@ -73,7 +75,20 @@ pub async fn start(
         details,
         client_id: client_id.clone(),
         scopes: scopes.to_vec(),
+        dpop: None,
     })
+}
+
+impl DeviceAuthorization {
+    /// Binds the tokens to a new DPoP key when `wanted` and the provider
+    /// offers DPoP ([`key_for`](super::dpop::key_for)).
+    ///
+    /// # Errors
+    /// [`SigninError::Dpop`] when no key can be made.
+    pub fn with_dpop(mut self, provider: &Provider, wanted: bool) -> Result<Self, SigninError> {
+        self.dpop = super::dpop::key_for(provider, wanted)?;
+        Ok(self)
+    }
 }
 
 /// Polls the token endpoint (RFC 8628 §3.4, §3.5): waits `interval` between
@@ -91,8 +106,9 @@ pub async fn finish(
     cancel: &CancellationToken,
 ) -> Result<SignedIn, SigninError> {
     let client = provider.device_client(&authorization.client_id)?;
+    let sender = provider.sender(authorization.dpop.as_deref());
     let poll = client.exchange_device_access_token(&authorization.details).request_async(
-        provider.http(),
+        &sender,
         move |duration| sleep(duration),
         None,
     );
@@ -108,5 +124,6 @@ pub async fn finish(
         },
         other => token_error(other),
     })?;
-    finish_tokens(provider, &authorization.client_id, &response, None, None, &authorization.scopes).await
+    let checks = Checks { nonce: None, max_age: None, scopes: &authorization.scopes };
+    finish_tokens(provider, &authorization.client_id, &response, checks, authorization.dpop.clone()).await
 }

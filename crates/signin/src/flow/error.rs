@@ -155,6 +155,10 @@ pub enum SigninError {
     /// without saying where to push them.
     #[error("cannot push the sign-in request to the provider")]
     Push(#[source] BoxError),
+    /// A DPoP key could not be made, or the one stored with a refresh token
+    /// is damaged.
+    #[error("the key that binds the sign-in to this device could not be made or read")]
+    Dpop(#[source] BoxError),
     /// The redirect has neither a code nor an error.
     #[error("the provider's answer has no authorization code")]
     MissingCode,

@@ -57,6 +57,9 @@ pub enum HttpError {
     /// Any other transport failure.
     #[error("the request to the provider failed")]
     Other(#[source] reqwest::Error),
+    /// The request could not be made (not expected: a bad URL or header).
+    #[error("the request to the provider could not be made: {0}")]
+    Request(String),
     /// The answer could not be handed on (not expected from a valid
     /// response).
     #[error("the provider's answer could not be read")]
@@ -137,7 +140,9 @@ impl HttpClient {
         }
     }
 
-    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    /// Sends an `openidconnect` request and reads its answer, within the
+    /// time limit and the cap.
+    pub(crate) async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let request = reqwest::Request::try_from(request).map_err(HttpError::Other)?;
         let mut response = self.inner.execute(request).await.map_err(|e| self.error(e))?;
         let body = self.read(&mut response).await?;

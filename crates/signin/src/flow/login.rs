@@ -2,6 +2,7 @@
 //! RFC 8252, OIDC Core §3.1): [`begin`] makes the authorization URL and a
 //! [`PendingLogin`]; [`complete`] consumes it with the provider's answer.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use openidconnect::core::{
@@ -16,6 +17,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::dpop::DpopKey;
 use super::error::SigninError;
 use super::provider::Provider;
 use crate::account::{AccountKey, IdTokenText, Identity, SignedIn, TokenSet};
@@ -34,6 +36,9 @@ pub struct AuthOptions {
     pub login_hint: Option<String>,
     /// `max_age`: how old the provider's session may be (0 forces a sign-in).
     pub max_age: Option<Duration>,
+    /// Bind the tokens to a new key of this device (DPoP) when the provider
+    /// offers it ([`dpop::key_for`](super::dpop::key_for)).
+    pub dpop: bool,
 }
 
 impl AuthOptions {
@@ -43,7 +48,12 @@ impl AuthOptions {
     /// `login_hint` when the account is known.
     #[must_use]
     pub fn switching_account(prompt: Option<&str>, login_hint: Option<&str>) -> Self {
-        Self { prompt: prompt.map(str::to_owned), login_hint: login_hint.map(str::to_owned), max_age: None }
+        Self {
+            prompt: prompt.map(str::to_owned),
+            login_hint: login_hint.map(str::to_owned),
+            max_age: None,
+            dpop: false,
+        }
     }
 }
 
@@ -62,6 +72,7 @@ pub struct PendingLogin {
     scopes: Vec<String>,
     max_age: Option<Duration>,
     created_at: SystemTime,
+    dpop: Option<Arc<DpopKey>>,
 }
 
 impl PendingLogin {
@@ -97,13 +108,21 @@ impl PendingLogin {
     pub(crate) fn set_created_at(&mut self, at: SystemTime) {
         self.created_at = at;
     }
+
+    /// The DPoP key the tokens will be bound to, if any.
+    #[must_use]
+    pub fn dpop_key(&self) -> Option<&DpopKey> {
+        self.dpop.as_deref()
+    }
 }
 
 /// Makes the authorization URL (PKCE S256, `state`, `nonce`, RFC 8252 §8.1,
-/// §8.9) and the [`PendingLogin`] to complete it with.
+/// §8.9) and the [`PendingLogin`] to complete it with (with a new DPoP key
+/// when `options.dpop` and the provider offers DPoP).
 ///
 /// # Errors
-/// When the provider lacks the token or userinfo endpoint.
+/// When the provider lacks the token or userinfo endpoint, or no DPoP key
+/// can be made.
 pub fn begin(
     provider: &Provider,
     client_id: &ClientId,
@@ -138,6 +157,7 @@ pub fn begin(
         request = request.set_max_age(max_age);
     }
     let (url, state, nonce) = request.url();
+    let dpop = super::dpop::key_for(provider, options.dpop)?;
     let pending = PendingLogin {
         issuer: provider.issuer().clone(),
         client_id: client_id.clone(),
@@ -148,6 +168,7 @@ pub fn begin(
         scopes: scopes.to_vec(),
         max_age: options.max_age,
         created_at: SystemTime::now(),
+        dpop,
     };
     Ok((url, pending))
 }
@@ -343,10 +364,11 @@ pub async fn complete(
     let response = client
         .exchange_code(code)
         .set_pkce_verifier(pending.verifier)
-        .request_async(provider.http())
+        .request_async(&provider.sender(pending.dpop.as_deref()))
         .await
         .map_err(token_error)?;
-    finish(provider, &pending.client_id, &response, Some(&pending.nonce), pending.max_age, &pending.scopes).await
+    let checks = Checks { nonce: Some(&pending.nonce), max_age: pending.max_age, scopes: &pending.scopes };
+    finish(provider, &pending.client_id, &response, checks, pending.dpop).await
 }
 
 /// Maps a token request failure: the provider's own error, or the transport.
@@ -375,18 +397,28 @@ pub(crate) fn code_name<T: Serialize>(code: &T) -> String {
     }
 }
 
+/// What a token response is checked against.
+pub(crate) struct Checks<'a> {
+    /// The nonce sent, or `None` for grants without one.
+    pub(crate) nonce: Option<&'a Nonce>,
+    /// The `max_age` sent, if any (OIDC Core §3.1.3.7 step 13: `auth_time`
+    /// must then be present and recent enough).
+    pub(crate) max_age: Option<Duration>,
+    /// The scopes asked for (granted when the response names none).
+    pub(crate) scopes: &'a [String],
+}
+
 /// Verifies a token response and builds the [`SignedIn`] (shared by the code
-/// and device flows). `nonce`: the one sent, or `None` for grants without one;
-/// `max_age`: the one sent, if any (OIDC Core §3.1.3.7 step 13: `auth_time`
-/// must then be present and recent enough).
+/// and device flows). Userinfo is asked with the DPoP key the tokens are
+/// bound to, if any.
 pub(crate) async fn finish(
     provider: &Provider,
     client_id: &ClientId,
     response: &CoreTokenResponse,
-    nonce: Option<&Nonce>,
-    max_age: Option<Duration>,
-    requested_scopes: &[String],
+    checks: Checks<'_>,
+    dpop: Option<Arc<DpopKey>>,
 ) -> Result<SignedIn, SigninError> {
+    let Checks { nonce, max_age, scopes: requested_scopes } = checks;
     let id_token = response.id_token().ok_or(SigninError::MissingIdToken)?;
     let claims = verified_claims(provider, client_id, id_token, response, nonce).await?;
     if let Some(max_age) = max_age {
@@ -395,7 +427,7 @@ pub(crate) async fn finish(
     let client = provider.code_client(client_id)?;
     let userinfo: CoreUserInfoClaims = client
         .user_info(response.access_token().clone(), Some(claims.subject().clone()))
-        .request_async(provider.http())
+        .request_async(&provider.sender(dpop.as_deref()))
         .await
         .map_err(|e| match e {
             UserInfoError::ClaimsVerification(ClaimsVerificationError::InvalidSubject(_)) => {
@@ -436,6 +468,7 @@ pub(crate) async fn finish(
             refresh_token: response.refresh_token().cloned(),
             id_token: Some(IdTokenText::new(id_token.to_string())),
             scopes,
+            dpop,
         },
     })
 }

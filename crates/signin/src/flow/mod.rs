@@ -24,6 +24,7 @@
 pub mod browser;
 pub mod config;
 pub mod device;
+pub mod dpop;
 mod error;
 pub mod http;
 pub mod login;

@@ -51,6 +51,9 @@ pub struct ExtraMetadata {
     /// RFC 9126 §5: whether the provider takes pushed requests only.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.1: the algorithms the provider takes DPoP proofs in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -86,6 +89,8 @@ pub struct Provider {
     metadata: Metadata,
     keys: RwLock<CoreJsonWebKeySet>,
     http: HttpClient,
+    /// The last `DPoP-Nonce` of each origin (RFC 9449 §8).
+    dpop_nonces: Mutex<HashMap<String, String>>,
 }
 
 fn cache() -> &'static Mutex<HashMap<String, Arc<Provider>>> {
@@ -134,7 +139,7 @@ impl Provider {
     #[must_use]
     pub fn from_metadata(metadata: Metadata, http: HttpClient) -> Self {
         let keys = RwLock::new(metadata.jwks().clone());
-        Self { metadata, keys, http }
+        Self { metadata, keys, http, dpop_nonces: Mutex::default() }
     }
 
     /// The metadata.
@@ -172,6 +177,33 @@ impl Provider {
     #[must_use]
     pub fn requires_par(&self) -> bool {
         self.metadata.additional_metadata().require_pushed_authorization_requests
+    }
+
+    /// Whether the provider takes DPoP proofs signed with ES256 (RFC 9449 §5.1).
+    #[must_use]
+    pub fn offers_dpop(&self) -> bool {
+        self.metadata
+            .additional_metadata()
+            .dpop_signing_alg_values_supported
+            .iter()
+            .any(|alg| alg == super::dpop::ALGORITHM)
+    }
+
+    /// The last `DPoP-Nonce` `origin` sent.
+    pub(crate) fn dpop_nonce(&self, origin: &str) -> Option<String> {
+        self.dpop_nonces.lock().unwrap_or_else(PoisonError::into_inner).get(origin).cloned()
+    }
+
+    /// Remembers the `DPoP-Nonce` `origin` sent.
+    pub(crate) fn set_dpop_nonce(&self, origin: &str, nonce: &str) {
+        self.dpop_nonces.lock().unwrap_or_else(PoisonError::into_inner).insert(origin.to_owned(), nonce.to_owned());
+    }
+
+    /// Sends requests to this provider with DPoP proofs from `key`, or
+    /// plainly without one.
+    #[must_use]
+    pub fn sender<'a>(&'a self, key: Option<&'a super::dpop::DpopKey>) -> super::dpop::Sender<'a> {
+        super::dpop::Sender::new(self, key)
     }
 
     /// The signing keys as last fetched.

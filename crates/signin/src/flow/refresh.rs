@@ -3,10 +3,12 @@
 //! refresh in flight per account, saving a rotated token) lives with the
 //! accounts.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use openidconnect::{ClientId, OAuth2TokenResponse, RefreshToken, Scope, TokenResponse};
 
+use super::dpop::DpopKey;
 use super::error::SigninError;
 use super::login::{DEFAULT_ACCESS_TOKEN_LIFETIME, token_error, verified_claims};
 use super::provider::Provider;
@@ -22,6 +24,8 @@ use crate::account::{AccountKey, IdTokenText, TokenSet};
 ///   provider sends none, the old one stays valid and is returned.
 /// - `scopes`: `None` keeps the granted scopes; a narrower list asks for less
 ///   (RFC 6749 §6: never more).
+/// - `dpop`: the key a DPoP-bound refresh token is bound to; the request
+///   carries a proof from it and the new tokens stay bound to it.
 ///
 /// # Errors
 /// [`SigninError::RefreshTokenRejected`] on `invalid_grant` (the account
@@ -33,6 +37,7 @@ pub async fn refresh(
     key: &AccountKey,
     refresh_token: &RefreshToken,
     scopes: Option<&[String]>,
+    dpop: Option<Arc<DpopKey>>,
 ) -> Result<TokenSet, SigninError> {
     if provider.issuer().as_str() != key.issuer {
         return Err(SigninError::IssuerMismatch { expected: key.issuer.clone(), got: provider.issuer().to_string() });
@@ -43,12 +48,13 @@ pub async fn refresh(
     if let Some(scopes) = scopes {
         request = request.add_scopes(scopes.iter().cloned().map(Scope::new));
     }
-    let response = request.request_async(provider.http()).await.map_err(|error| match token_error(error) {
-        SigninError::TokenEndpoint { error, description } if error == "invalid_grant" => {
-            SigninError::RefreshTokenRejected { description }
-        }
-        other => other,
-    })?;
+    let response =
+        request.request_async(&provider.sender(dpop.as_deref())).await.map_err(|error| match token_error(error) {
+            SigninError::TokenEndpoint { error, description } if error == "invalid_grant" => {
+                SigninError::RefreshTokenRejected { description }
+            }
+            other => other,
+        })?;
     let id_token = match response.id_token() {
         Some(id_token) => {
             let claims = verified_claims(provider, &client_id, id_token, &response, None).await?;
@@ -70,5 +76,6 @@ pub async fn refresh(
         refresh_token: Some(response.refresh_token().cloned().unwrap_or_else(|| refresh_token.clone())),
         id_token,
         scopes,
+        dpop,
     })
 }

@@ -40,6 +40,7 @@ use crate::flow::SigninError;
 use crate::flow::browser::{Browser, BrowserError};
 use crate::flow::config::{RedirectKind, SigninConfig};
 use crate::flow::device::{self, DeviceAuthorization, Sleep};
+use crate::flow::dpop;
 use crate::flow::login::{self, AuthOptions, Callback};
 use crate::flow::loopback::{self, LoopbackRedirect};
 use crate::flow::pending::Now;
@@ -344,9 +345,12 @@ impl Session {
             .filter(|a| a.needs_sign_in)
             .and_then(|a| a.identity.preferred_username.clone().or_else(|| a.identity.email.clone()));
         let options = if switching {
-            AuthOptions::switching_account(self.config.prompt.as_deref(), hint.as_deref())
+            AuthOptions {
+                dpop: self.config.dpop,
+                ..AuthOptions::switching_account(self.config.prompt.as_deref(), hint.as_deref())
+            }
         } else {
-            AuthOptions { login_hint: hint, ..AuthOptions::default() }
+            AuthOptions { login_hint: hint, dpop: self.config.dpop, ..AuthOptions::default() }
         };
         let cancel = {
             let mut slot = self.cancel.lock().unwrap_or_else(PoisonError::into_inner);
@@ -375,7 +379,9 @@ impl Session {
                 .await?
             }
             (SignInMethod::Device { on_code }, _) => {
-                let authorization = device::start(&provider, &self.config.client_id, &self.config.scopes).await?;
+                let authorization = device::start(&provider, &self.config.client_id, &self.config.scopes)
+                    .await?
+                    .with_dpop(&provider, self.config.dpop)?;
                 on_code(&authorization);
                 device::finish(&provider, authorization, self.device_sleep.clone(), &cancel).await?
             }
@@ -400,9 +406,11 @@ impl Session {
             }
             .into());
         }
-        if let Some(refresh_token) = signed_in.tokens.refresh_token.clone() {
+        if let Some(refresh_token) = &signed_in.tokens.refresh_token {
+            // With its DPoP key, if bound: one entry, one write.
+            let sealed = dpop::seal(refresh_token, signed_in.tokens.dpop.as_deref());
             let (store, key) = (self.store.clone(), key.clone());
-            blocking(move || store.save(&key, &refresh_token)).await?;
+            blocking(move || store.save(&key, &sealed)).await?;
         }
         let account = self.book().upsert(&signed_in)?.clone();
         let tokens = self.in_memory(signed_in.tokens);
@@ -612,7 +620,10 @@ impl Session {
             blocking(move || store.load(&key)).await
         };
         let revocation_error = match stored {
-            Ok(Some(refresh_token)) => self.revoke(&refresh_token).await.err(),
+            Ok(Some(sealed)) => {
+                let refresh_token = dpop::open(&sealed).map_or(sealed, |(token, _)| token);
+                self.revoke(&refresh_token).await.err()
+            }
             Ok(None) => None,
             Err(error) => Some(error),
         };
@@ -696,12 +707,16 @@ impl Session {
             let (store, key) = (self.store.clone(), key.clone());
             blocking(move || store.load(&key)).await?
         };
-        let Some(refresh_token) = stored else {
+        let Some(sealed) = stored else {
             return Err(self.needs_sign_in(key, None).await);
         };
+        let (refresh_token, key_pair) = match dpop::open(&sealed) {
+            Ok(opened) => opened,
+            Err(error) => return Err(self.needs_sign_in(key, Some(error)).await),
+        };
         let provider = self.provider().await?;
-        tracing::debug!(account = %key.id(), "refreshing the access token");
-        match refresh::refresh(&provider, key, &refresh_token, None).await {
+        tracing::debug!(account = %key.id(), dpop = key_pair.is_some(), "refreshing the access token");
+        match refresh::refresh(&provider, key, &refresh_token, None, key_pair).await {
             Ok(mut tokens) => {
                 let rotated = tokens.refresh_token.clone().filter(|t| t.secret() != refresh_token.secret());
                 {
@@ -714,7 +729,9 @@ impl Session {
                     memory.insert(key.clone(), tokens.clone());
                 }
                 if let Some(rotated) = rotated {
-                    // One overwrite of the account's entry (TokenStore::save).
+                    // One overwrite of the account's entry (TokenStore::save),
+                    // the DPoP key with it.
+                    let rotated = dpop::seal(&rotated, tokens.dpop.as_deref());
                     let (store, key) = (self.store.clone(), key.clone());
                     blocking(move || store.save(&key, &rotated)).await?;
                 }
@@ -904,6 +921,16 @@ impl items_client::TokenSource for Session {
     async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, items_client::TokenError> {
         Session::renew(self, rejected).await.map_err(|e| Box::new(e) as items_client::TokenError)
     }
+
+    fn proof(&self, token: &AccessToken, method: &str, url: &Url) -> Result<Option<String>, items_client::TokenError> {
+        let key =
+            self.tokens().values().find(|t| t.access_token.secret() == token.secret()).and_then(|t| t.dpop.clone());
+        let Some(key) = key else { return Ok(None) };
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        key.proof(method, url, Some(token.secret()), None, now)
+            .map(Some)
+            .map_err(|e| Box::new(e) as items_client::TokenError)
+    }
 }
 
 impl items_client::TokenSource for &Session {
@@ -913,5 +940,9 @@ impl items_client::TokenSource for &Session {
 
     async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, items_client::TokenError> {
         items_client::TokenSource::renew(*self, rejected).await
+    }
+
+    fn proof(&self, token: &AccessToken, method: &str, url: &Url) -> Result<Option<String>, items_client::TokenError> {
+        items_client::TokenSource::proof(*self, token, method, url)
     }
 }

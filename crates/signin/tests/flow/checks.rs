@@ -122,7 +122,12 @@ async fn prompt_variants_produce_the_right_authorization_parameters() {
 
     let url = authorize_url(
         &env,
-        &AuthOptions { prompt: Some("login consent".to_owned()), login_hint: Some("bob".to_owned()), max_age: None },
+        &AuthOptions {
+            prompt: Some("login consent".to_owned()),
+            login_hint: Some("bob".to_owned()),
+            max_age: None,
+            dpop: false,
+        },
     );
     assert_eq!(query(&url, "prompt").as_deref(), Some("login consent"));
     assert_eq!(query(&url, "login_hint").as_deref(), Some("bob"));
@@ -148,8 +153,12 @@ async fn switching_users_with_login_consent_asks_for_credentials_and_gets_the_ot
     assert!(matches!(page, Page::Consent(_)), "{page:?}");
 
     // `login consent` with a hint: the sign-in form, prefilled.
-    let options =
-        AuthOptions { prompt: Some("login consent".to_owned()), login_hint: Some(BOB.0.to_owned()), max_age: None };
+    let options = AuthOptions {
+        prompt: Some("login consent".to_owned()),
+        login_hint: Some(BOB.0.to_owned()),
+        max_age: None,
+        dpop: false,
+    };
     let url = authorize_url(&env, &options);
     let Page::SignIn(form) = driver.open(url.as_str()).await.unwrap() else { panic!("expected the sign-in form") };
     assert_eq!(form.field("username"), Some(BOB.0));

@@ -377,10 +377,12 @@ async fn a_refreshed_id_token_about_someone_else_is_refused() {
     let signed_in = signed_in.unwrap();
     let fake = fake_token_endpoint(&env, resign(|_, claims, _| claims["sub"] = json!("00u1mallory00000001"))).await;
     let refresh_token = signed_in.tokens.refresh_token.clone().unwrap();
-    let error = signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None).await.unwrap_err();
+    let error =
+        signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None, None).await.unwrap_err();
     assert!(matches!(error, SigninError::IdentityChanged), "{error:?}");
     let fake = fake_token_endpoint(&env, resign(|_, claims, _| claims["aud"] = json!("another-app"))).await;
-    let error = signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None).await.unwrap_err();
+    let error =
+        signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None, None).await.unwrap_err();
     assert!(matches!(error, SigninError::InvalidIdToken(_)), "{error:?}");
 }
 

@@ -15,7 +15,7 @@ async fn a_refresh_rotates_the_refresh_token_and_keeps_the_person() {
     let browser = HttpBrowser::new(ALICE.0, ALICE.1);
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap();
     let old = signed_in.tokens.refresh_token.clone().unwrap();
-    let tokens = refresh(&env.provider, &signed_in.key, &old, None).await.unwrap();
+    let tokens = refresh(&env.provider, &signed_in.key, &old, None, None).await.unwrap();
     assert_ne!(tokens.access_token.secret(), signed_in.tokens.access_token.secret());
     let new = tokens.refresh_token.clone().unwrap();
     assert_ne!(new.secret(), old.secret(), "rotation is on in dev-idp");
@@ -24,18 +24,18 @@ async fn a_refresh_rotates_the_refresh_token_and_keeps_the_person() {
 
     // Narrower scopes are fine.
     let narrow =
-        refresh(&env.provider, &signed_in.key, &new, Some(&["openid".to_owned(), "offline_access".to_owned()]))
+        refresh(&env.provider, &signed_in.key, &new, Some(&["openid".to_owned(), "offline_access".to_owned()]), None)
             .await
             .unwrap();
     assert!(!narrow.scopes.iter().any(|s| s == "items:read"), "{:?}", narrow.scopes);
 
     // The first token, reused after the grace period: the family is revoked.
     env.clock.advance(Duration::from_secs(31));
-    let error = refresh(&env.provider, &signed_in.key, &old, None).await.unwrap_err();
+    let error = refresh(&env.provider, &signed_in.key, &old, None, None).await.unwrap_err();
     assert!(matches!(error, SigninError::RefreshTokenRejected { .. }), "{error:?}");
     assert!(error.to_string().contains("sign in again"), "{error}");
     let current = narrow.refresh_token.unwrap();
-    let error = refresh(&env.provider, &signed_in.key, &current, None).await.unwrap_err();
+    let error = refresh(&env.provider, &signed_in.key, &current, None, None).await.unwrap_err();
     assert!(matches!(error, SigninError::RefreshTokenRejected { .. }), "the whole family: {error:?}");
     assert_eq!(signed_in.key.subject, ALICE_SUB);
 }
@@ -47,6 +47,7 @@ async fn an_account_of_another_provider_is_not_refreshed_here() {
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap();
     let mut key = signed_in.key.clone();
     key.issuer = "https://other.example/oauth2/default".to_owned();
-    let error = refresh(&env.provider, &key, signed_in.tokens.refresh_token.as_ref().unwrap(), None).await.unwrap_err();
+    let error =
+        refresh(&env.provider, &key, signed_in.tokens.refresh_token.as_ref().unwrap(), None, None).await.unwrap_err();
     assert!(matches!(error, SigninError::IssuerMismatch { .. }), "{error:?}");
 }

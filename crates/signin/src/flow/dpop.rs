@@ -1,0 +1,198 @@
+//! DPoP in the sign-in core (RFC 9449): tokens bound to a key of this
+//! device, so a refresh or access token copied elsewhere is of no use
+//! without the key.
+//!
+//! - **When**: [`key_for`] makes a new P-256 key for a sign-in when the
+//!   configuration asks for DPoP (`SIGNIN_DPOP`, `dpop = true`) and the
+//!   provider's discovery offers ES256 proofs
+//!   (`dpop_signing_alg_values_supported`); otherwise tokens stay bearer
+//!   tokens.
+//! - **Requests**: [`Sender`] sends requests to the provider with a fresh
+//!   proof each (`htm`, `htu`, `iat`, `jti`; `ath` and the `DPoP` scheme for
+//!   a request carrying an access token, as userinfo does). It keeps the
+//!   `DPoP-Nonce` each origin sends and, answered `use_dpop_nonce`, tries once
+//!   more with the new nonce, as Okta asks on the first token request.
+//! - **Storage**: the key's PKCS#8 goes into the keyring entry of the
+//!   account's refresh token ([`seal`], [`open`]): one entry, written in
+//!   one overwrite, so a token is never stored without its key or with
+//!   another's. Never a file.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use ::dpop::DpopKey;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth2::RefreshToken;
+use openidconnect::{HttpRequest, HttpResponse, http};
+use url::Url;
+
+use super::error::SigninError;
+use super::http::HttpError;
+use super::provider::Provider;
+
+/// The algorithm Tessera signs proofs with.
+pub const ALGORITHM: &str = "ES256";
+
+/// A new key for a sign-in, when `wanted` and `provider` offers DPoP with
+/// [`ALGORITHM`]; `None` otherwise.
+///
+/// # Errors
+/// [`SigninError::Dpop`] when no key can be made.
+pub fn key_for(provider: &Provider, wanted: bool) -> Result<Option<Arc<DpopKey>>, SigninError> {
+    if !wanted {
+        return Ok(None);
+    }
+    if !provider.offers_dpop() {
+        tracing::info!("DPoP is configured but the provider does not offer it: bearer tokens");
+        return Ok(None);
+    }
+    DpopKey::generate().map(|key| Some(Arc::new(key))).map_err(|e| SigninError::Dpop(Box::new(e)))
+}
+
+/// What is kept in the keyring for a DPoP-bound refresh token: a marker,
+/// the key's PKCS#8 (base64url) and the token, separated by spaces.
+const SEALED_PREFIX: &str = "tessera-dpop/1 ";
+
+/// The secret to store for `refresh_token` and its `key` (the token itself
+/// when there is no key).
+#[must_use]
+pub fn seal(refresh_token: &RefreshToken, key: Option<&DpopKey>) -> RefreshToken {
+    match key {
+        None => refresh_token.clone(),
+        Some(key) => RefreshToken::new(format!(
+            "{SEALED_PREFIX}{} {}",
+            URL_SAFE_NO_PAD.encode(key.pkcs8()),
+            refresh_token.secret()
+        )),
+    }
+}
+
+/// The refresh token and its key from a stored secret ([`seal`]). A secret
+/// without the marker is a bearer refresh token.
+///
+/// # Errors
+/// [`SigninError::Dpop`] when the marker is there but the key is not a
+/// valid one (the entry was changed by something else).
+pub fn open(stored: &RefreshToken) -> Result<(RefreshToken, Option<Arc<DpopKey>>), SigninError> {
+    let Some(rest) = stored.secret().strip_prefix(SEALED_PREFIX) else {
+        return Ok((stored.clone(), None));
+    };
+    let invalid = || SigninError::Dpop("the stored DPoP key is damaged".into());
+    let (key, token) = rest.split_once(' ').ok_or_else(invalid)?;
+    let pkcs8 = URL_SAFE_NO_PAD.decode(key).map_err(|_| invalid())?;
+    let key = DpopKey::from_pkcs8(&pkcs8).map_err(|_| invalid())?;
+    Ok((RefreshToken::new(token.to_owned()), Some(Arc::new(key))))
+}
+
+/// Unix seconds now.
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// `scheme://host:port` of `url`, for keeping nonces per server.
+fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Sends requests to the provider, with a DPoP proof each when it has a key
+/// (see the [module docs](self)); without one, as the provider's
+/// [`HttpClient`](super::http::HttpClient) does.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    provider: &'a Provider,
+    key: Option<&'a DpopKey>,
+}
+
+impl<'a> Sender<'a> {
+    /// A sender to `provider` with `key`, if any.
+    #[must_use]
+    pub fn new(provider: &'a Provider, key: Option<&'a DpopKey>) -> Self {
+        Self { provider, key }
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let Some(key) = self.key else { return self.provider.http().exchange(request).await };
+        let url = Url::parse(&request.uri().to_string()).map_err(|e| HttpError::Request(e.to_string()))?;
+        let origin = origin(&url);
+        let nonce = self.provider.dpop_nonce(&origin);
+        let answer =
+            self.provider.http().exchange(self.with_proof(key, copy(&request), &url, nonce.as_deref())?).await?;
+        let fresh = answer.headers().get("dpop-nonce").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        if let Some(fresh) = &fresh {
+            self.provider.set_dpop_nonce(&origin, fresh);
+        }
+        match fresh {
+            Some(fresh) if asks_for_nonce(&answer) && nonce.as_deref() != Some(fresh.as_str()) => {
+                tracing::debug!("the provider asked for a DPoP nonce: trying once more with it");
+                self.provider.http().exchange(self.with_proof(key, request, &url, Some(&fresh))?).await
+            }
+            _ => Ok(answer),
+        }
+    }
+
+    /// `request` with a proof for it; an access token it carries as
+    /// `Bearer` is sent with the `DPoP` scheme and hashed into the proof.
+    fn with_proof(
+        &self,
+        key: &DpopKey,
+        mut request: HttpRequest,
+        url: &Url,
+        nonce: Option<&str>,
+    ) -> Result<HttpRequest, HttpError> {
+        let bearer = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        let proof = key
+            .proof(request.method().as_str(), url, bearer.as_deref(), nonce, now())
+            .map_err(|e| HttpError::Request(e.to_string()))?;
+        let value = |text: String| {
+            http::HeaderValue::from_str(&text).map_err(|_| HttpError::Request("not a header value".to_owned()))
+        };
+        if let Some(token) = bearer {
+            request.headers_mut().insert(http::header::AUTHORIZATION, value(format!("DPoP {token}"))?);
+        }
+        request.headers_mut().insert("dpop", value(proof)?);
+        Ok(request)
+    }
+}
+
+/// Whether `answer` asks for a DPoP nonce: `use_dpop_nonce` from a token
+/// endpoint (a JSON error) or a resource (a `WWW-Authenticate` challenge).
+fn asks_for_nonce(answer: &HttpResponse) -> bool {
+    let status = answer.status().as_u16();
+    if status == 400 {
+        return serde_json::from_slice::<serde_json::Value>(answer.body())
+            .is_ok_and(|body| body["error"] == "use_dpop_nonce");
+    }
+    status == 401
+        && answer
+            .headers()
+            .get(http::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("use_dpop_nonce"))
+}
+
+/// A copy of `request` (`http::Request` is not `Clone`).
+fn copy(request: &HttpRequest) -> HttpRequest {
+    let mut copy = http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    copy
+}
+
+impl<'c, 'a> openidconnect::AsyncHttpClient<'c> for Sender<'a> {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + Sync + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
+    }
+}
