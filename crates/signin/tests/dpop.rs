@@ -34,11 +34,16 @@ struct Env {
 
 /// dev-idp whose clients must bind their tokens (and nonces required, the default).
 async fn start() -> Env {
+    start_with(|_| {}).await
+}
+
+async fn start_with(change: impl FnOnce(&mut Config)) -> Env {
     let mut config = Config { port: 0, ..Config::default() };
     config.lifetimes.access_token_secs = ACCESS_TOKEN_SECS;
     for client in &mut config.clients {
         client.dpop_bound_access_tokens = true;
     }
+    change(&mut config);
     assert!(config.dpop.require_nonce, "the tests expect nonces asked for, as Okta does");
     let clock = Arc::new(ManualClock::starting_now());
     let idp = dev_idp::spawn_with_clock(config, clock.clone()).await.unwrap();
@@ -244,4 +249,23 @@ async fn without_dpop_configured_tokens_stay_bearer_tokens() {
     let about = env.introspect(access.secret()).await;
     assert_eq!(about["token_type"], "Bearer", "{about}");
     assert!(about.get("cnf").is_none(), "{about}");
+}
+
+#[tokio::test]
+async fn a_nonce_that_went_stale_is_replaced_when_the_provider_asks() {
+    // Nonces live 60 s here (the previous one is still taken): after 130 s
+    // the session's nonce is two windows old and refused. (Two rounds: the
+    // proofs' iat is this machine's clock, dev-idp's moves ahead of it and
+    // takes proofs up to 300 s old.)
+    let env = start_with(|config| config.dpop.nonce_lifetime_secs = 60).await;
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone(), true);
+    let alice = session.sign_in(browser(), false).await.unwrap();
+    let jkt = stored(store.as_ref(), &alice.key).1.unwrap().thumbprint().to_owned();
+    for round in 1..=2 {
+        env.clock.advance(Duration::from_secs(130));
+        let token = session.access_token().await.unwrap_or_else(|e| panic!("refresh {round}: {e}"));
+        assert_eq!(env.introspect(token.secret()).await["cnf"]["jkt"], jkt.as_str());
+    }
+    assert_eq!(env.idp.provider().refreshes(), 2);
 }
