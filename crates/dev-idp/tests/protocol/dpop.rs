@@ -205,3 +205,73 @@ async fn without_required_nonces_the_first_proof_is_enough() {
     assert_eq!(answer.json["token_type"], "DPoP");
     assert!(!answer.headers.contains_key("dpop-nonce"));
 }
+
+/// GETs userinfo with `authorization` and `proof`; answers the status and
+/// the `WWW-Authenticate` challenge.
+async fn userinfo(idp: &Idp, authorization: &str, proof: Option<&str>) -> (StatusCode, String) {
+    let mut request = idp.http.get(idp.endpoint("userinfo")).header("authorization", authorization);
+    if let Some(proof) = proof {
+        request = request.header("DPoP", proof);
+    }
+    let response = request.send().await.unwrap();
+    let challenge =
+        response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (response.status(), challenge)
+}
+
+#[tokio::test]
+async fn userinfo_takes_a_bound_token_only_with_a_proof_from_its_key() {
+    let idp = start().await;
+    let key = DpopKey::generate().unwrap();
+    let (answer, _) = bound_sign_in(&idp, &key).await;
+    let access = answer.json["access_token"].as_str().unwrap().to_owned();
+    let url = Url::parse(&idp.endpoint("userinfo")).unwrap();
+    let now = idp.idp.provider().now_unix();
+    let scheme = format!("DPoP {access}");
+
+    // The owner: the DPoP scheme and a proof for this request and token.
+    let good = key.proof("GET", &url, Some(&access), None, now).unwrap();
+    assert_eq!(userinfo(&idp, &scheme, Some(&good)).await.0, StatusCode::OK);
+    // The same proof again: a replay.
+    let (status, challenge) = userinfo(&idp, &scheme, Some(&good)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.starts_with("DPoP ") && challenge.contains("invalid_dpop_proof"), "{challenge}");
+    // Proofs for another method, another URL, another token, or none.
+    let other_url = Url::parse(&idp.endpoint("introspect")).unwrap();
+    for proof in [
+        Some(key.proof("POST", &url, Some(&access), None, now).unwrap()),
+        Some(key.proof("GET", &other_url, Some(&access), None, now).unwrap()),
+        Some(key.proof("GET", &url, Some("another-token"), None, now).unwrap()),
+        Some(key.proof("GET", &url, None, None, now).unwrap()),
+        None,
+    ] {
+        let (status, challenge) = userinfo(&idp, &scheme, proof.as_deref()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{proof:?}");
+        assert!(challenge.contains("invalid_dpop_proof"), "{challenge}");
+    }
+    // A thief's own key: the token is not bound to it.
+    let thief = DpopKey::generate().unwrap();
+    let theirs = thief.proof("GET", &url, Some(&access), None, now).unwrap();
+    let (status, challenge) = userinfo(&idp, &scheme, Some(&theirs)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    // As a bearer token: refused (RFC 9449 §7.2).
+    let (status, challenge) = userinfo(&idp, &format!("Bearer {access}"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.starts_with("DPoP ") && challenge.contains("invalid_token"), "{challenge}");
+}
+
+#[tokio::test]
+async fn userinfo_refuses_the_dpop_scheme_for_a_bearer_token() {
+    let idp = start().await;
+    let form = code_form(&idp).await;
+    let answer = token(&idp, &borrowed(&form), &[]).await;
+    let access = answer.json["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&idp, &format!("Bearer {access}"), None).await.0, StatusCode::OK);
+    let key = DpopKey::generate().unwrap();
+    let url = Url::parse(&idp.endpoint("userinfo")).unwrap();
+    let proof = key.proof("GET", &url, Some(&access), None, idp.idp.provider().now_unix()).unwrap();
+    let (status, challenge) = userinfo(&idp, &format!("DPoP {access}"), Some(&proof)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+}
