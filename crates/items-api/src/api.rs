@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 use crate::auth::{Claims, TokenValidator};
+use crate::dpop::DpopChecks;
 use crate::error::ApiError;
 use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Visibility};
 use crate::policy::{self, Policy};
@@ -44,13 +45,21 @@ struct Inner {
     validator: TokenValidator,
     store: Store,
     policy: Policy,
+    dpop: DpopChecks,
 }
 
 impl AppState {
-    /// Bundles the validator, the store and the policy.
+    /// Bundles the validator, the store and the policy; DPoP proofs are
+    /// checked against each request's `Host` with the default window.
     #[must_use]
     pub fn new(validator: TokenValidator, store: Store, policy: Policy) -> Self {
-        Self { inner: Arc::new(Inner { validator, store, policy }) }
+        Self::with_dpop(validator, store, policy, DpopChecks::default())
+    }
+
+    /// As [`AppState::new`], with DPoP checked as `dpop` says.
+    #[must_use]
+    pub fn with_dpop(validator: TokenValidator, store: Store, policy: Policy, dpop: DpopChecks) -> Self {
+        Self { inner: Arc::new(Inner { validator, store, policy, dpop }) }
     }
 }
 
@@ -79,8 +88,17 @@ impl Caller {
     }
 }
 
-/// The bearer token of a request (RFC 6750 §2.1), or why there is none.
-fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+/// How a request presents its access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    /// `Authorization: Bearer` (RFC 6750 §2.1).
+    Bearer,
+    /// `Authorization: DPoP` with a `DPoP` proof (RFC 9449 §7.1).
+    Dpop,
+}
+
+/// The access token of a request and its scheme, or why there is none.
+fn credentials(parts: &Parts) -> Result<(Scheme, &str), ApiError> {
     // RFC 9700 §4.3.2 / RFC 6750 §2.3: never in the URL.
     let in_query =
         parts.uri.query().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(name, _)| name == "access_token"));
@@ -99,10 +117,14 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     }
     let value = value.to_str().map_err(|_| ApiError::InvalidRequest("the Authorization header is not text".into()))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        Scheme::Dpop
+    } else {
         // Another scheme (Basic…): no credentials this API understands.
         return Err(ApiError::Unauthenticated);
-    }
+    };
     let token = token.trim();
     // b64token (RFC 6750 §2.1).
     let b64token = !token.is_empty()
@@ -110,15 +132,34 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     if !b64token {
         return Err(ApiError::InvalidRequest("the Authorization header is not a bearer token".into()));
     }
-    Ok(token)
+    Ok((scheme, token))
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)?;
+        let (scheme, token) = credentials(parts)?;
+        // A proof is checked before the token (no validation, no
+        // introspection, for a request without a good proof).
+        let proof = match scheme {
+            Scheme::Dpop => Some(state.inner.dpop.verify(parts, token)?),
+            Scheme::Bearer => None,
+        };
         let claims = state.inner.validator.validate(token).await?;
+        // RFC 9449 §7: a token bound to a key (`cnf.jkt`) only with a proof
+        // from that key; an unbound one only as a bearer token.
+        let bound = claims.all.get("cnf").and_then(|cnf| cnf.get("jkt")).and_then(Value::as_str);
+        match (proof, bound) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                return Err(ApiError::DpopInvalidToken(
+                    "the token is DPoP-bound: send it with the DPoP scheme and a proof",
+                ));
+            }
+            (Some(_), None) => return Err(ApiError::DpopInvalidToken("the token is not DPoP-bound")),
+            (Some(proof), Some(jkt)) => state.inner.dpop.accept(&proof, jkt)?,
+        }
         let decision =
             state.inner.policy.decide(&policy::input(&claims, parts.method.as_str(), parts.uri.path())).await;
         if !decision.allow {

@@ -54,6 +54,11 @@ pub struct Config {
     pub opa_url: Option<Url>,
     /// Add demo items for alice and bob to an empty store (`DEMO_SEED`).
     pub demo_seed: bool,
+    /// The API's URL as clients call it (`PUBLIC_URL`), which DPoP proofs
+    /// must name; unset: `http://` and each request's `Host` header.
+    pub public_url: Option<Url>,
+    /// How old a DPoP proof may be (`DPOP_MAX_AGE_SECS`, 60).
+    pub dpop_max_age: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -69,6 +74,7 @@ impl fmt::Debug for Config {
             .field("policy_file", &self.policy_file)
             .field("opa_url", &self.opa_url.as_ref().map(Url::as_str))
             .field("demo_seed", &self.demo_seed)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +109,8 @@ struct FileConfig {
     policy_file: Option<PathBuf>,
     opa_url: Option<String>,
     demo_seed: Option<bool>,
+    public_url: Option<String>,
+    dpop_max_age_secs: Option<u64>,
 }
 
 /// Why the configuration was refused: each names the setting.
@@ -223,6 +231,21 @@ impl Config {
             Some(value) => matches!(value.trim(), "1" | "true" | "yes"),
             None => file.demo_seed.unwrap_or(issuer.as_str() == DEMO_ISSUER),
         };
+        let public_url = match env("PUBLIC_URL").or(file.public_url) {
+            None => None,
+            Some(value) => {
+                let url =
+                    Url::parse(value.trim()).map_err(|_| invalid("PUBLIC_URL", format!("{value:?} is not a URL")))?;
+                if !matches!(url.scheme(), "https" | "http") || url.query().is_some() {
+                    return Err(invalid("PUBLIC_URL", "must be an http(s):// URL without a query"));
+                }
+                Some(url)
+            }
+        };
+        let dpop_max_age = match number("DPOP_MAX_AGE_SECS", file.dpop_max_age_secs, 60)? {
+            0 => return Err(invalid("DPOP_MAX_AGE_SECS", "must be at least 1")),
+            secs => Duration::from_secs(secs),
+        };
         let database_url = text("DATABASE_URL", file.database_url, "sqlite://tessera-items.db");
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -248,6 +271,8 @@ impl Config {
             policy_file,
             opa_url,
             demo_seed,
+            public_url,
+            dpop_max_age,
         })
     }
 }

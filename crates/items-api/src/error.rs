@@ -13,6 +13,9 @@ use crate::model::ValidationError;
 /// The realm named in challenges.
 pub const REALM: &str = "items";
 
+/// The DPoP proof algorithms the API takes (the `algs` of its challenges).
+pub const DPOP_ALGS: &str = "ES256";
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -26,6 +29,13 @@ pub enum ApiError {
     /// The token was refused.
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
+    /// A DPoP proof is missing, invalid or replayed (RFC 9449 §7.1).
+    #[error("invalid DPoP proof: {0}")]
+    InvalidDpopProof(String),
+    /// A token refused for its DPoP binding: bound but sent as a bearer
+    /// token or with another key's proof, or not bound but sent as DPoP.
+    #[error("invalid token: {0}")]
+    DpopInvalidToken(&'static str),
     /// The token lacks a scope.
     #[error("insufficient scope: {0} is required")]
     InsufficientScope(&'static str),
@@ -62,7 +72,9 @@ pub enum ApiError {
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::InvalidToken(_) | Self::InvalidDpopProof(_) | Self::DpopInvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope(_) | Self::PolicyDenied => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -91,6 +103,14 @@ impl ApiError {
             Self::InsufficientScope(scope) => {
                 Some(format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""))
             }
+            Self::InvalidDpopProof(description) => Some(format!(
+                "DPoP algs=\"{DPOP_ALGS}\", error=\"invalid_dpop_proof\", error_description=\"{}\"",
+                quote(description)
+            )),
+            Self::DpopInvalidToken(description) => Some(format!(
+                "DPoP algs=\"{DPOP_ALGS}\", error=\"invalid_token\", error_description=\"{}\"",
+                quote(description)
+            )),
             _ => None,
         }
     }
@@ -99,7 +119,8 @@ impl ApiError {
         match self {
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidRequest(_) => "invalid_request",
-            Self::InvalidToken(_) => "invalid_token",
+            Self::InvalidToken(_) | Self::DpopInvalidToken(_) => "invalid_token",
+            Self::InvalidDpopProof(_) => "invalid_dpop_proof",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::PolicyDenied => "access_denied",
             Self::NotFound => "not_found",
@@ -134,6 +155,12 @@ impl IntoResponse for ApiError {
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(value) = self.challenge().and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        if matches!(self, Self::Unauthenticated) {
+            // Either scheme will do (RFC 9449 §7.1): a second challenge.
+            response
+                .headers_mut()
+                .append(header::WWW_AUTHENTICATE, HeaderValue::from_static(concat!("DPoP algs=\"", "ES256", "\"")));
         }
         if matches!(self, Self::Unavailable | Self::StoreUnavailable) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

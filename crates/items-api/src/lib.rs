@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod dpop;
 pub mod error;
 pub mod model;
 pub mod policy;
@@ -76,5 +77,6 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
         (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout)?,
         (None, None) => policy::Policy::None,
     };
-    Ok(AppState::new(validator, store, policy))
+    let dpop = dpop::DpopChecks::new(config.public_url.clone(), config.dpop_max_age);
+    Ok(AppState::with_dpop(validator, store, policy, dpop))
 }

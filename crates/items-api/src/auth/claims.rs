@@ -109,9 +109,10 @@ pub(super) fn from_introspection(mut all: Map<String, Value>, expected: &Expecte
 fn check_introspection(all: Map<String, Value>, expected: &Expected<'_>) -> Checked<Claims> {
     // Never accept a refresh token (or anything but an access token) as a
     // bearer token. Okta answers `Bearer` for access tokens and
-    // `refresh_token` for refresh tokens.
+    // `refresh_token` for refresh tokens, and `DPoP` for access tokens bound
+    // to a key (RFC 9449 §6.2; the binding is checked by the caller).
     if let Some(kind) = string(&all, "token_type")? {
-        let access = ["bearer", "access_token", "urn:ietf:params:oauth:token-type:access_token"]
+        let access = ["bearer", "dpop", "access_token", "urn:ietf:params:oauth:token-type:access_token"]
             .iter()
             .any(|name| kind.eq_ignore_ascii_case(name));
         if !access {

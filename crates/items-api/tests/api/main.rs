@@ -5,6 +5,7 @@
 mod support;
 
 mod crud;
+mod dpop;
 mod errors;
 mod faults;
 mod modes;

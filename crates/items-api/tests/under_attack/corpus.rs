@@ -67,14 +67,16 @@ pub enum Upstream {
 #[derive(Debug, Clone)]
 pub struct Expect {
     pub status: u16,
-    /// The one `WWW-Authenticate` value, or none at all.
+    /// The first `WWW-Authenticate` value, or none at all.
     pub challenge: Option<String>,
+    /// A second value: the DPoP challenge beside the bare Bearer one.
+    pub dpop_too: bool,
     pub upstream: Upstream,
 }
 
 impl Expect {
     fn new(status: u16, challenge: Option<String>) -> Self {
-        Self { status, challenge, upstream: Upstream::None }
+        Self { status, challenge, dpop_too: false, upstream: Upstream::None }
     }
 
     fn with(mut self, upstream: Upstream) -> Self {
@@ -84,13 +86,23 @@ impl Expect {
 
     /// Whether `answer` is this, exactly.
     pub fn matches(&self, answer: &Answer) -> bool {
-        answer.status == self.status && answer.challenges == self.challenge.iter().cloned().collect::<Vec<_>>()
+        answer.status == self.status && answer.challenges == self.challenges()
+    }
+
+    /// Every `WWW-Authenticate` value expected, in order.
+    fn challenges(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.challenge.iter().cloned().collect();
+        if self.dpop_too {
+            all.push(DPOP_CHALLENGE.to_owned());
+        }
+        all
     }
 }
 
 impl std::fmt::Display for Expect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.challenge {
+            Some(challenge) if self.dpop_too => write!(f, "{} with `{challenge}` and `{DPOP_CHALLENGE}`", self.status),
             Some(challenge) => write!(f, "{} with `{challenge}`", self.status),
             None => write!(f, "{} without a challenge", self.status),
         }
@@ -102,9 +114,21 @@ fn ok() -> Expect {
     Expect::new(200, None)
 }
 
-/// 401 with the bare challenge: no credentials this API understands (RFC 6750 §3.1).
+/// The bare DPoP challenge that goes beside the Bearer one (RFC 9449 §7.1).
+const DPOP_CHALLENGE: &str = "DPoP algs=\"ES256\"";
+
+/// 401 with the bare challenges: no credentials this API understands (RFC
+/// 6750 §3.1, RFC 9449 §7.1).
 fn no_credentials() -> Expect {
-    Expect::new(401, Some("Bearer realm=\"items\"".to_owned()))
+    Expect { dpop_too: true, ..Expect::new(401, Some("Bearer realm=\"items\"".to_owned())) }
+}
+
+/// 401 `invalid_dpop_proof`.
+fn bad_proof(description: &str) -> Expect {
+    Expect::new(
+        401,
+        Some(format!("DPoP algs=\"ES256\", error=\"invalid_dpop_proof\", error_description=\"{description}\"")),
+    )
 }
 
 /// 400 `invalid_request`.
@@ -252,9 +276,9 @@ pub fn corpus() -> Vec<Attack> {
         both("an empty Authorization header", |_| Probe::authorization(""), no_credentials()),
         both("Basic credentials", |_| Probe::authorization("Basic YWxpY2U6cHc="), no_credentials()),
         both(
-            "another scheme with the good token (DPoP)",
+            "the DPoP scheme with the good (bearer) token and no proof",
             |kit| Probe::authorization(format!("DPoP {}", kit.good)),
-            no_credentials(),
+            bad_proof("a DPoP proof is required"),
         ),
         both(
             "the scheme glued to the token",

@@ -1,0 +1,148 @@
+//! DPoP-bound access tokens at the API (RFC 9449 §7).
+//!
+//! A token whose claims (or introspection answer) hold `cnf.jkt` is bound to
+//! a key: it is taken only as `Authorization: DPoP <token>` with exactly one
+//! `DPoP` header carrying a proof that passes every check of §4.3 for this
+//! request (`htm`; `htu`, the URL as the API knows itself: [`DpopChecks`]'s
+//! public URL, else `http://` and the `Host` header; `iat` within the window;
+//! `ath` of the token), whose key's thumbprint is the token's `cnf.jkt`, and
+//! whose `jti` was not seen before. A bound token sent as `Bearer` is refused
+//! (§7.2); so is an unbound token sent with the DPoP scheme. The API asks
+//! for no nonce of its own (§9 leaves that optional).
+//!
+//! Replays: each accepted `jti` (with the key's thumbprint) is remembered
+//! until the proof would be too old anyway; the cache is swept as it grows
+//! and capped, and a proof is refused while it is full (never forgotten
+//! early, which would let a replay through).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::request::Parts;
+use url::Url;
+
+use crate::error::ApiError;
+
+/// How old a proof may be, by default.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
+/// How far in the future a proof's `iat` may be (clock skew).
+const LEEWAY_SECS: u64 = 5;
+/// The most `jti`s remembered at once.
+const MAX_REMEMBERED: usize = 200_000;
+
+/// The DPoP settings and the replay cache.
+#[derive(Debug)]
+pub struct DpopChecks {
+    public_url: Option<Url>,
+    max_age: Duration,
+    seen: Mutex<Seen>,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    /// `jkt.jti` → when it may be forgotten (Unix seconds).
+    until: HashMap<String, u64>,
+    /// When the cache was last swept.
+    swept: u64,
+}
+
+impl Default for DpopChecks {
+    fn default() -> Self {
+        Self::new(None, DEFAULT_MAX_AGE)
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl DpopChecks {
+    /// Checks for an API reached at `public_url` (scheme, host and port as
+    /// clients call it; `None`: `http://` and each request's `Host`), taking
+    /// proofs up to `max_age` old.
+    #[must_use]
+    pub fn new(public_url: Option<Url>, max_age: Duration) -> Self {
+        Self { public_url, max_age, seen: Mutex::default() }
+    }
+
+    /// The URL `parts` was sent to, as a proof must name it.
+    fn request_url(&self, parts: &Parts) -> Result<Url, ApiError> {
+        let mut url = match &self.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let host = parts
+                    .headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .ok_or_else(|| ApiError::InvalidRequest("no Host header".into()))?;
+                Url::parse(&format!("http://{host}"))
+                    .map_err(|_| ApiError::InvalidRequest("the Host header is not a host".into()))?
+            }
+        };
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}{}", parts.uri.path()));
+        url.set_query(None);
+        Ok(url)
+    }
+
+    /// Checks the `DPoP` proof of `parts` for `token` (all but the key
+    /// binding and replays, which [`DpopChecks::accept`] checks once the
+    /// token is known good): done first, so a request without a good proof
+    /// costs no token validation (and no introspection).
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidDpopProof`] for a missing, repeated or invalid proof.
+    pub fn verify(&self, parts: &Parts, token: &str) -> Result<dpop::Verified, ApiError> {
+        let mut proofs = parts.headers.get_all("dpop").iter();
+        let proof = proofs.next().ok_or(ApiError::InvalidDpopProof("a DPoP proof is required".into()))?;
+        if proofs.next().is_some() {
+            return Err(ApiError::InvalidDpopProof("send one DPoP header, not several".into()));
+        }
+        let proof = proof.to_str().map_err(|_| ApiError::InvalidDpopProof("the DPoP proof is not a JWT".into()))?;
+        let url = self.request_url(parts)?;
+        let now = now();
+        let expected = dpop::Expected {
+            method: parts.method.as_str(),
+            url: &url,
+            access_token: Some(token),
+            nonce: None,
+            now,
+            max_age: self.max_age.as_secs(),
+            leeway: LEEWAY_SECS,
+        };
+        dpop::verify(proof, &expected).map_err(|e| ApiError::InvalidDpopProof(e.to_string()))
+    }
+
+    /// Accepts a [verified](DpopChecks::verify) proof for a token bound to
+    /// `jkt`: the proof's key must be the token's, and the proof new.
+    ///
+    /// # Errors
+    /// [`ApiError::DpopInvalidToken`] when the proof's key is not the
+    /// token's, [`ApiError::InvalidDpopProof`] for a replay.
+    pub fn accept(&self, verified: &dpop::Verified, jkt: &str) -> Result<(), ApiError> {
+        if verified.jkt != jkt {
+            return Err(ApiError::DpopInvalidToken("the DPoP proof is from another key than the token's"));
+        }
+        self.remember(&format!("{}.{}", verified.jkt, verified.jti), now())
+    }
+
+    /// Remembers a proof's identifier; refuses one seen before.
+    fn remember(&self, id: &str, now: u64) -> Result<(), ApiError> {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        // Sweep once a second at most, or when full.
+        if seen.swept != now || seen.until.len() >= MAX_REMEMBERED {
+            seen.until.retain(|_, until| *until >= now);
+            seen.swept = now;
+        }
+        if seen.until.contains_key(id) {
+            return Err(ApiError::InvalidDpopProof("this DPoP proof was already used".into()));
+        }
+        if seen.until.len() >= MAX_REMEMBERED {
+            tracing::warn!("the DPoP replay cache is full: refusing proofs until it empties");
+            return Err(ApiError::InvalidDpopProof("too many proofs at once; try again".into()));
+        }
+        seen.until.insert(id.to_owned(), now + self.max_age.as_secs() + LEEWAY_SECS);
+        Ok(())
+    }
+}
