@@ -1,0 +1,91 @@
+//! DPoP and PAR end to end (issue 8), across the crates as the apps use them:
+//! the demo stack (dev-idp and the items API on loopback), a session signed
+//! in through a pushed request with `dpop` on, and the items client calling
+//! the API with proofs. A stolen access token and a stolen refresh token are
+//! each of no use without the key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use demo::DemoStack;
+use items_client::{ItemsClient, ItemsError, ListOptions, NewItem};
+use signin::accounts::AccountBook;
+use signin::flow::browser::HttpBrowser;
+use signin::flow::config::SigninConfig;
+use signin::flow::dpop;
+use signin::store::{MemoryStore, TokenStore};
+use signin::{Session, SignInMethod};
+
+async fn signed_in(stack: &DemoStack, store: Arc<MemoryStore>, dir: &tempfile::TempDir) -> Arc<Session> {
+    let mut config = SigninConfig::demo();
+    stack.configure(&mut config).unwrap();
+    config.dpop = true;
+    config.timeout = Duration::from_secs(20);
+    let session = Arc::new(Session::new(config, store, AccountBook::load(dir.path().join("accounts.json")).unwrap()));
+    let browser = SignInMethod::Browser {
+        browser: Arc::new(HttpBrowser::new("alice", dev_idp::config::DEMO_ALICE_PASSWORD)),
+        on_url: Arc::new(|url| panic!("the test browser always opens; asked to print {url}")),
+    };
+    session.sign_in(browser, false).await.unwrap();
+    session
+}
+
+#[tokio::test]
+async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere() {
+    let stack = DemoStack::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let session = signed_in(&stack, store.clone(), &dir).await;
+
+    // The items API takes the session's calls, each with a fresh proof.
+    let items = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
+    let seeded = items.list(&ListOptions::default()).await.expect("a DPoP-bound read");
+    assert!(!seeded.items.is_empty(), "alice's demo items");
+    let lamp = NewItem { name: "Lamp".into(), description: String::new(), price: 12.0, tags: vec![] };
+    let created = items.create(&lamp).await.expect("a DPoP-bound write");
+    assert_eq!(items.get(&created.id).await.unwrap(), created);
+
+    // The access token, stolen, is refused as a bearer token and with
+    // another key's proof.
+    let access = session.access_token().await.unwrap();
+    let url = stack.items_api().join("/v1/items").unwrap();
+    let http = reqwest::Client::new();
+    let answer = http.get(url.clone()).bearer_auth(access.secret()).send().await.unwrap();
+    assert_eq!(answer.status(), 401);
+    let challenge = answer.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.starts_with("DPoP ") && challenge.contains("invalid_token"), "{challenge}");
+    let thief = dpop::DpopKey::generate().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let theirs = thief.proof("GET", &url, Some(access.secret()), None, now).unwrap();
+    let answer = http
+        .get(url.clone())
+        .header("authorization", format!("DPoP {}", access.secret()))
+        .header("dpop", theirs)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401);
+
+    // The refresh token, stolen without its key, gets nothing.
+    let key = session.active().unwrap().key;
+    let (refresh_token, held) = dpop::open(&store.load(&key).unwrap().unwrap()).unwrap();
+    assert!(held.is_some(), "the key is kept with the token");
+    let answer = http
+        .post(format!("{}/v1/token", stack.issuer()))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", signin::flow::config::DEMO_CLIENT_ID),
+            ("refresh_token", refresh_token.secret()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_dpop_proof", "{body}");
+
+    // The owner goes on.
+    assert!(matches!(items.get("0192f000-0000-7000-8000-000000000000").await, Err(ItemsError::NotFound)));
+    assert_eq!(items.list(&ListOptions::default()).await.unwrap().items.first(), Some(&created));
+}
