@@ -544,9 +544,11 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
         // A COMMIT that fails (disk full, I/O error) makes SQLite roll the
         // transaction back itself; sqlx still counts it open, its ROLLBACK
         // then fails, and the connection would refuse every later BEGIN.
-        // Such a connection is closed instead of handed out. (The ping first
-        // lets a rollback still queued on the connection finish.)
-        .before_acquire(|connection, _| {
+        // Such a connection is closed instead of going back to the pool. (The
+        // ping first lets a rollback still queued on the connection finish;
+        // this runs once the request is done with the connection, off its
+        // path.)
+        .after_release(|connection, _| {
             Box::pin(async move {
                 connection.ping().await?;
                 Ok(!connection.is_in_transaction())
