@@ -590,3 +590,52 @@ async fn killed_during_a_refresh_rotation_and_back_after_the_grace_period_signs_
     alice.run(&["whoami"]).await.expect(0);
     alice.run(&["logout", "--all"]).await.expect(0);
 }
+
+/// DPoP and PAR through the CLI (issue 8), across processes with the
+/// keyring: the provider requires DPoP of the app's client; `tessera` signs
+/// in with `SIGNIN_DPOP=true`, each later process refreshes with the key
+/// stored beside the refresh token, and its items calls carry proofs. The
+/// access token `tessera token` prints is of no use as a bearer token.
+#[tokio::test(flavor = "multi_thread")]
+async fn dpop_sign_in_and_items_calls_across_processes() {
+    if !keyring_session() {
+        return;
+    }
+    let stack = stack_with(|config| {
+        for client in &mut config.clients {
+            client.dpop_bound_access_tokens = true;
+        }
+    })
+    .await;
+    let alice = Machine::new(Some(&stack)).with_keyring().with("SIGNIN_DPOP", "true");
+    alice.run(&["login"]).await.expect(0);
+    assert!(stack.idp.provider().authorization_requests().last().unwrap().pushed, "the request was pushed");
+
+    // A new process: no token in memory; the refresh proves the stored key.
+    let added = alice.run(&["items", "add", "--name", "Kettle", "--price", "30", "--json"]).await;
+    added.expect(0);
+    let id = added.json()["id"].as_str().unwrap().to_owned();
+    let shown = alice.run(&["items", "show", &id, "--json"]).await;
+    shown.expect(0);
+    assert_eq!(shown.json()["name"], "Kettle");
+    assert_eq!(stack.idp.provider().refreshes(), 2, "one refresh per process, each with a proof");
+
+    let token = alice.run(&["token"]).await;
+    token.expect(0);
+    let stolen = reqwest::Client::new()
+        .get(format!("{}/v1/items", stack.api))
+        .bearer_auth(token.stdout.trim_end())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), 401);
+    let challenge = stolen.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.starts_with("DPoP ") && challenge.contains("invalid_token"), "{challenge}");
+
+    // Without DPoP the provider refuses this client's sign-in.
+    let plain = Machine::new(Some(&stack)).with_keyring().with("SIGNIN_DPOP", "false");
+    let refused = plain.run(&["login"]).await;
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(refused.stderr.contains("invalid_dpop_proof"), "{refused:?}");
+    alice.run(&["logout", "--all"]).await.expect(0);
+}
