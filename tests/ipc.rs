@@ -107,6 +107,7 @@ async fn commands_answer_through_the_ipc_with_typed_errors_and_no_tokens() {
     let settings = harness.call("get_settings", json!({})).await.unwrap();
     assert_eq!(settings["source"], "environment");
     assert_eq!(settings["deepLinkScheme"], "com.example.tessera");
+    assert_eq!(settings["dpop"], false, "DPoP is off unless configured");
 
     // Nothing any command answers has a field that could carry a token.
     for answer in [info, state, settings] {

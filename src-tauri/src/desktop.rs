@@ -216,6 +216,7 @@ impl Desktop {
             scopes: who.scopes,
             expires_at: unix_seconds(who.expires_at),
             last_refresh: who.refreshed_at.map(unix_seconds),
+            bound_key: who.bound_key,
         }))
     }
 
@@ -371,6 +372,7 @@ impl Desktop {
             deep_link_scheme: DEEP_LINK_SCHEME,
             prompt: config.prompt.clone().unwrap_or_default(),
             items_api: if configured { config.items_api.to_string() } else { DEFAULT_ITEMS_API.to_owned() },
+            dpop: configured && config.dpop,
         }
     }
 
@@ -632,7 +634,8 @@ fn config_file_from(input: &SettingsInput) -> ConfigFile {
         items_api_url: non_empty(&input.items_api),
         timeout_secs: None,
         http_timeout_secs: None,
-        dpop: None,
+        // Off is the default: only "on" is written out.
+        dpop: input.dpop.then_some(true),
     }
 }
 

@@ -158,6 +158,9 @@ pub struct SessionDetails {
     pub last_refresh: Option<u64>,
     /// Whether the scopes allow writing items.
     pub can_write: bool,
+    /// The thumbprint of the key the tokens are bound to (DPoP); `None`
+    /// for bearer tokens.
+    pub bound_key: Option<String>,
 }
 
 /// What a sign-out did.
@@ -194,6 +197,9 @@ pub struct Settings {
     pub prompt: String,
     /// The items API.
     pub items_api: String,
+    /// Whether sign-ins bind tokens to this device (DPoP) when the provider
+    /// offers it.
+    pub dpop: bool,
 }
 
 /// The settings a person saves.
@@ -212,6 +218,9 @@ pub struct SettingsInput {
     pub prompt: String,
     /// The items API.
     pub items_api: String,
+    /// Bind tokens to this device (DPoP) when the provider offers it.
+    #[serde(default)]
+    pub dpop: bool,
 }
 
 /// An item as the webview receives it.

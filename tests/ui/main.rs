@@ -42,6 +42,16 @@ async fn account_id(app: &App, who: &str) -> String {
     app.eval(&script).await.as_str().unwrap_or_else(|| panic!("no account entry for {who}")).to_owned()
 }
 
+/// Waits until the session panel says the active account's tokens are
+/// bound to a DPoP key.
+async fn assert_bound(app: &App) {
+    app.wait_until(
+        "document.getElementById('session-binding').textContent.startsWith('bound to this device (DPoP key ')",
+        "the session panel to show DPoP-bound tokens",
+    )
+    .await;
+}
+
 /// The id of the listed item named `name`.
 async fn item_id(app: &App, name: &str) -> String {
     let script = format!(
@@ -94,6 +104,9 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     // the client and a one-time request_uri (what they hold is checked
     // against dev-idp in crates/signin/tests).
     assert!(opened.iter().all(pushed), "{opened:?}");
+    // The demo binds alice's tokens to a key of the app (DPoP): the items
+    // above were fetched with proofs, and the session panel says so.
+    assert_bound(&app).await;
 
     // A new item.
     app.click("new-item").await;
@@ -130,7 +143,12 @@ async fn accounts_add_switch_restart_and_sign_out_with_the_keyring() {
     require_ui!();
     let _serial = SERIAL.lock().await;
     let stack = DemoStack::start().await.unwrap();
-    let driver = Driver::start(&configured(&stack));
+    // With DPoP: each account's key is kept in the keyring beside its
+    // refresh token, and after the restart below the app refreshes and
+    // calls the items API with it.
+    let mut env = configured(&stack);
+    env.push(("SIGNIN_DPOP", "true".to_owned()));
+    let driver = Driver::start(&env);
     let app = driver.launch().await;
     app.wait_for_view("welcome").await;
     assert_eq!(app.eval("document.getElementById('mode-badge').hidden").await, Value::Bool(true));
@@ -172,6 +190,7 @@ async fn accounts_add_switch_restart_and_sign_out_with_the_keyring() {
     app.wait_for_items().await;
     assert_eq!(account_email(&app).await, "alice@example.com");
     assert_eq!(driver.opened().len(), 2, "the restart opened no browser");
+    assert_bound(&app).await;
 
     // Sign out: the provider's logout page opens, alice is gone.
     app.click("account-button").await;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  formatBinding,
   formatDate,
   formatDuration,
   formatExpiry,
@@ -63,4 +64,13 @@ test("the offline banner says the session is kept, when it retries, and why", ()
   assert.match(text, /\(cannot connect to the provider\)$/);
   assert.match(formatOffline(offline, 1_000_100), /trying again now/, "an attempt due in the past");
   assert.match(formatOffline({ ...offline, retryAt: 1_000_252 }, 1_000_000), /trying again in 4 min 12 s/);
+});
+
+test("the binding names the DPoP key by the start of its thumbprint, or says bearer", () => {
+  assert.equal(
+    formatBinding("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"),
+    "bound to this device (DPoP key 0ZcOCORZ…)",
+  );
+  assert.equal(formatBinding(null), "bearer tokens (usable by whoever holds them)");
+  assert.equal(formatBinding(""), "bearer tokens (usable by whoever holds them)", "an empty key is no key");
 });

@@ -71,6 +71,7 @@ test("writing needs the items:write scope", () => {
     scopes: ["openid", "items:read", "items:write"],
     expiresAt: 0,
     lastRefresh: null,
+    boundKey: null,
     canWrite: true,
   };
   assert.deepEqual(writeAccess(details), { allowed: true, reason: null });

@@ -113,6 +113,7 @@ async fn whoami(session: &Session, json: bool) -> Result<(), Failure> {
         let mut value = output::account_json(&who.account, true);
         value["scopes"] = json!(who.scopes);
         value["expires_in"] = json!(expires_in);
+        value["dpop_jkt"] = json!(who.bound_key);
         return Ok(output::json(&value)?);
     }
     let a = &who.account;
@@ -125,7 +126,16 @@ async fn whoami(session: &Session, json: bool) -> Result<(), Failure> {
         vec!["id".into(), a.id()],
         vec!["scopes".into(), who.scopes.join(" ")],
         vec!["token expires in".into(), format!("{expires_in} s")],
+        vec!["tokens".into(), binding(who.bound_key.as_deref())],
     ]))?)
+}
+
+/// How the tokens are held, said plainly.
+fn binding(bound_key: Option<&str>) -> String {
+    match bound_key {
+        Some(jkt) => format!("bound to this device (DPoP key {jkt})"),
+        None => "bearer (anyone holding them can use them)".to_owned(),
+    }
 }
 
 async fn items(session: &Session, action: ItemsAction, json: bool) -> Result<(), Failure> {

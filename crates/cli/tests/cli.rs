@@ -441,6 +441,7 @@ async fn keyring_tour_across_processes() {
     let who = alice.run(&["whoami", "--json"]).await;
     who.expect(0);
     assert_eq!(who.json()["email"], "alice@example.com");
+    assert_eq!(who.json()["dpop_jkt"], Value::Null, "bearer tokens without DPoP");
 
     let added = alice.run(&["items", "add", "--name", "Kettle", "--price", "30", "--tag", "kitchen", "--json"]).await;
     added.expect(0);
@@ -619,6 +620,11 @@ async fn dpop_sign_in_and_items_calls_across_processes() {
     shown.expect(0);
     assert_eq!(shown.json()["name"], "Kettle");
     assert_eq!(stack.idp.provider().refreshes(), 2, "one refresh per process, each with a proof");
+    let who = alice.run(&["whoami"]).await;
+    who.expect(0);
+    assert!(who.stdout.contains("bound to this device (DPoP key "), "{who:?}");
+    let jkt = alice.run(&["whoami", "--json"]).await.json()["dpop_jkt"].as_str().map(str::len);
+    assert_eq!(jkt, Some(43), "the key's SHA-256 thumbprint");
 
     let token = alice.run(&["token"]).await;
     token.expect(0);

@@ -111,7 +111,8 @@ impl DemoStack {
     }
 
     /// Points `config` at this stack: its issuer, the demo client, its items
-    /// API, and [`WRITE_SCOPE`] added to the scopes.
+    /// API, [`WRITE_SCOPE`] added to the scopes, and DPoP on: demo tokens
+    /// are bound to a key of this process, as Tessera recommends.
     ///
     /// # Errors
     /// [`DemoError::Url`] (never with a running stack).
@@ -119,6 +120,7 @@ impl DemoStack {
         config.issuer = IssuerUrl::new(self.issuer().to_owned()).map_err(|e| DemoError::Url(Box::new(e)))?;
         config.client_id = ClientId::new(DEMO_CLIENT_ID.to_owned());
         config.items_api = self.items_api.clone();
+        config.dpop = true;
         if !config.scopes.iter().any(|s| s == WRITE_SCOPE) {
             config.scopes.push(WRITE_SCOPE.to_owned());
         }
@@ -155,6 +157,7 @@ mod tests {
         assert_eq!(config.client_id.as_str(), DEMO_CLIENT_ID);
         assert_eq!(config.items_api, *stack.items_api());
         assert_eq!(config.scopes.iter().filter(|s| *s == WRITE_SCOPE).count(), 1);
+        assert!(config.dpop, "the demo binds its tokens");
         stack.configure(&mut config).unwrap();
         assert_eq!(config.scopes.iter().filter(|s| *s == WRITE_SCOPE).count(), 1, "added once");
     }

@@ -85,6 +85,8 @@ async fn with_nothing_configured_the_app_runs_the_demo_and_alice_can_sign_in_and
     assert!(details.can_write, "the demo asks for items:write: {:?}", details.scopes);
     assert!(details.expires_at > unix_seconds(std::time::SystemTime::now()));
     assert_eq!(details.last_refresh, None);
+    assert!(details.bound_key.is_some(), "demo tokens are bound to a key (DPoP)");
+    assert!(!desktop.settings().dpop, "the form for a real provider starts with DPoP off");
 
     let page = desktop.list_items(&ListOptions::default()).await.unwrap();
     assert!(!page.items.is_empty(), "the demo seed has items for alice");
@@ -289,6 +291,7 @@ fn input(issuer: &str, client_id: &str) -> SettingsInput {
         redirect: Redirect::Loopback,
         prompt: "login consent".to_owned(),
         items_api: "http://127.0.0.1:8081".to_owned(),
+        dpop: false,
     }
 }
 
@@ -318,9 +321,30 @@ async fn settings_are_checked_against_the_provider_before_anything_is_saved() {
     let saved = ConfigFile::read(&world.config_file()).unwrap().unwrap();
     assert_eq!(saved.issuer.as_deref(), Some(world.stack.issuer()));
     assert_eq!(saved.prompt, None, "the default prompt is not written out");
+    assert_eq!(saved.dpop, None, "off is the default and not written out");
     let settings = desktop.settings();
     assert_eq!((settings.source, settings.issuer.as_str()), ("file", world.stack.issuer()));
     assert_eq!(settings.redirect, Redirect::Loopback);
+    assert!(!settings.dpop);
+
+    // DPoP turned on in the form: saved, and the next sign-in's tokens are
+    // bound to a key (bearer before).
+    let mut bound = input(world.stack.issuer(), "tessera-desktop");
+    bound.items_api = world.stack.items_api().to_string();
+    bound.prompt = String::new();
+    desktop.save_settings(&bound).await.unwrap();
+    sign_in_with(&desktop, &HttpBrowser::new("bob", "bob-demo-pw"), false).await;
+    assert_eq!(desktop.session_details().await.unwrap().unwrap().bound_key, None, "bearer tokens");
+    bound.dpop = true;
+    desktop.save_settings(&bound).await.unwrap();
+    let saved = ConfigFile::read(&world.config_file()).unwrap().unwrap();
+    assert_eq!(saved.dpop, Some(true));
+    assert!(desktop.settings().dpop);
+    sign_in_with(&desktop, &HttpBrowser::new("alice", "alice-demo-pw"), true).await;
+    let details = desktop.session_details().await.unwrap().unwrap();
+    let jkt = details.bound_key.expect("DPoP-bound tokens");
+    assert_eq!(jkt.len(), 43, "a SHA-256 thumbprint, base64url: {jkt}");
+    assert!(!desktop.list_items(&ListOptions::default()).await.unwrap().items.is_empty(), "items with proofs");
 
     // A bare Okta domain is saved as one (and checked: here it cannot be reached).
     let error = desktop.save_settings(&input("dev-000000.invalid", "x")).await.unwrap_err();

@@ -56,6 +56,17 @@ export function formatLastRefresh(lastRefresh, now) {
 }
 
 /**
+ * How the tokens are held: bound to this device's key (DPoP, with the key's
+ * thumbprint shortened), or bearer tokens.
+ * @param {string | null} boundKey the key's RFC 7638 thumbprint
+ * @returns {string}
+ */
+export function formatBinding(boundKey) {
+  if (!boundKey) return "bearer tokens (usable by whoever holds them)";
+  return `bound to this device (DPoP key ${boundKey.slice(0, 8)}…)`;
+}
+
+/**
  * The offline banner: since when the provider cannot be reached, that the
  * session is kept, and when the next attempt comes.
  * @param {import("./types.js").OfflineView} offline

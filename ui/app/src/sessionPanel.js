@@ -2,7 +2,7 @@
 // It never shows a token: the IPC carries none.
 
 import { byId } from "./dom.js";
-import { formatExpiry, formatLastRefresh } from "./format.js";
+import { formatBinding, formatExpiry, formatLastRefresh } from "./format.js";
 
 /** @typedef {import("./types.js").SessionDetails} SessionDetails */
 
@@ -20,6 +20,7 @@ export function createSessionPanel() {
   const scopes = byId("session-scopes", HTMLElement);
   const expiry = byId("session-expiry", HTMLElement);
   const lastRefresh = byId("session-last-refresh", HTMLElement);
+  const binding = byId("session-binding", HTMLElement);
 
   /** @type {SessionDetails | null} */
   let details = null;
@@ -38,6 +39,7 @@ export function createSessionPanel() {
     issuer.textContent = next?.issuer ?? "";
     subject.textContent = next?.subject ?? "";
     scopes.textContent = next ? next.scopes.join(" ") || "none" : "";
+    binding.textContent = next ? formatBinding(next.boundKey) : "";
     expiry.textContent = "";
     lastRefresh.textContent = "";
     window.clearInterval(timer);

@@ -45,6 +45,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
     prompt: byId("settings-prompt", HTMLInputElement),
     itemsApi: byId("settings-items-api", HTMLInputElement),
   };
+  const dpop = byId("settings-dpop", HTMLInputElement);
 
   let busy = false;
   let deepLinkScheme = "";
@@ -110,6 +111,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
       redirect: inputs.redirect.value === "deep-link" ? "deep-link" : "loopback",
       prompt: inputs.prompt.value.trim(),
       itemsApi: inputs.itemsApi.value.trim(),
+      dpop: dpop.checked,
     };
     void apply(() => ipc.saveSettings(settings), "Checking the provider…");
   });
@@ -136,6 +138,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
     inputs.redirect.value = settings.redirect;
     inputs.prompt.value = settings.prompt;
     inputs.itemsApi.value = settings.itemsApi;
+    dpop.checked = settings.dpop;
     deepLinkScheme = settings.deepLinkScheme;
     renderRedirectHint();
   }

@@ -63,6 +63,8 @@ export interface SessionDetails {
   lastRefresh: number | null;
   /** The granted scopes include items:write. */
   canWrite: boolean;
+  /** Thumbprint of the key the tokens are bound to (DPoP); null for bearer tokens. */
+  boundKey: string | null;
 }
 
 export interface SignOutView {
@@ -119,6 +121,8 @@ export interface Settings {
   deepLinkScheme: string;
   prompt: string;
   itemsApi: string;
+  /** Bind tokens to this device (DPoP) when the provider offers it. */
+  dpop: boolean;
 }
 
 export interface SettingsInput {
@@ -129,6 +133,7 @@ export interface SettingsInput {
   redirect: Redirect;
   prompt: string;
   itemsApi: string;
+  dpop: boolean;
 }
 
 export interface SignInProgress {

@@ -148,6 +148,10 @@ pub struct WhoAmI {
     /// When this process last refreshed the account's tokens (`None`: not
     /// since the sign-in or the start).
     pub refreshed_at: Option<SystemTime>,
+    /// The JWK thumbprint (RFC 7638) of the key the tokens are bound to
+    /// (DPoP); `None` for bearer tokens. Public: it names the key, it is
+    /// not the key.
+    pub bound_key: Option<String>,
 }
 
 /// What a sign-out did.
@@ -455,7 +459,8 @@ impl Session {
         let tokens = self.token_for(&key, None).await?;
         let account = self.book().get(&key).cloned().ok_or(SessionError::NoAccount)?;
         let refreshed_at = self.refreshed_at().get(&key).copied();
-        Ok(WhoAmI { account, expires_at: tokens.expires_at, scopes: tokens.scopes, refreshed_at })
+        let bound_key = tokens.dpop.as_ref().map(|key| key.thumbprint().to_owned());
+        Ok(WhoAmI { account, expires_at: tokens.expires_at, scopes: tokens.scopes, refreshed_at, bound_key })
     }
 
     /// Hands in a deep link (`com.example.tessera:/callback?code=…&state=…`)
