@@ -190,8 +190,19 @@ fn pushed(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<(Stri
     let redirect_uri = redirect::find_match(&client.redirect_uris, redirect_raw).ok_or_else(|| {
         OAuthError::invalid_request(format!("The redirect_uri {redirect_raw:?} is not registered for this client."))
     })?;
-    let request =
+    let mut request =
         validate(provider, client, redirect_uri, &params).map_err(|(code, text)| OAuthError::new(code, text))?;
+    // RFC 9449 §10.1: the key may also come as a proof with the push; with
+    // dpop_jkt beside it, both must name the same key.
+    if let Some(jkt) = crate::dpop::proof_of(provider, headers, &provider.endpoint("par"))? {
+        if request.dpop_jkt.as_ref().is_some_and(|named| *named != jkt) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "The DPoP proof's key is not the one dpop_jkt names.",
+            ));
+        }
+        request.dpop_jkt = Some(jkt);
+    }
     let lifetime = provider.config().lifetimes.pushed_request_secs;
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", state::random_token());
     let now = provider.now();
@@ -270,6 +281,14 @@ pub(crate) fn validate(
             Some(challenge.to_owned())
         }
     };
+    let dpop_jkt = match params.get("dpop_jkt") {
+        None => None,
+        // A SHA-256 JWK thumbprint (RFC 7638) is 32 bytes: 43 characters of base64url.
+        Some(jkt) if jkt.len() == 43 && jkt.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+            Some(jkt.to_owned())
+        }
+        Some(_) => return fail(InvalidRequest, "dpop_jkt is not a JWK SHA-256 thumbprint (43 base64url characters)."),
+    };
     let prompt = parse_prompt(params.get("prompt")).map_err(|text| (InvalidRequest, text.to_owned()))?;
     let max_age = match params.get("max_age") {
         None => None,
@@ -285,6 +304,7 @@ pub(crate) fn validate(
         state: Some(state.to_owned()),
         nonce: params.get("nonce").map(str::to_owned),
         code_challenge,
+        dpop_jkt,
         prompt,
         max_age,
         login_hint: params.get("login_hint").map(str::to_owned),

@@ -49,6 +49,9 @@ pub(crate) struct AuthRequest {
     pub(crate) state: Option<String>,
     pub(crate) nonce: Option<String>,
     pub(crate) code_challenge: Option<String>,
+    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 §10):
+    /// from `dpop_jkt`, or from the proof sent with a pushed request.
+    pub(crate) dpop_jkt: Option<String>,
     pub(crate) prompt: Prompt,
     pub(crate) max_age: Option<u64>,
     pub(crate) login_hint: Option<String>,

@@ -190,6 +190,15 @@ fn authorization_code(
         }
         _ => {}
     }
+    // RFC 9449 §10: a code bound to a key is exchanged only with a proof
+    // from that key.
+    if let Some(bound) = &request.dpop_jkt
+        && jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::invalid_grant(
+            "The authorization code is bound to a DPoP key (dpop_jkt): send a proof from that key.",
+        ));
+    }
     let Some(user) = provider.config().user(&code_grant.user_id) else {
         return Err(OAuthError::invalid_grant("The person no longer exists."));
     };

@@ -129,6 +129,8 @@ async fn a_dpop_sign_in_binds_the_tokens_to_a_key_kept_with_the_refresh_token() 
     assert!(raw.secret().starts_with("tessera-dpop/1 "), "stored with its key");
     let (refresh_token, key) = stored(store.as_ref(), &alice.key);
     let key = key.expect("a DPoP key is stored");
+    // The code was bound to the same key (RFC 9449 §10).
+    assert_eq!(sent.get("dpop_jkt"), Some(key.thumbprint()), "{sent:?}");
     assert!(!refresh_token.secret().contains(' '));
     // The access token is bound to that key.
     let access = session.access_token().await.unwrap();
@@ -245,6 +247,8 @@ async fn without_dpop_configured_tokens_stay_bearer_tokens() {
     let alice = session.sign_in(browser(), false).await.unwrap();
     let raw = store.load(&alice.key).unwrap().unwrap();
     assert!(!raw.secret().starts_with("tessera-dpop/"));
+    let pushed = env.idp.provider().authorization_requests().into_iter().rfind(|r| r.pushed).unwrap();
+    assert_eq!(pushed.get("dpop_jkt"), None, "no key, no dpop_jkt");
     let access = session.access_token().await.unwrap();
     let about = env.introspect(access.secret()).await;
     assert_eq!(about["token_type"], "Bearer", "{about}");

@@ -12,7 +12,12 @@ use crate::support::{ALICE, Answer, DESKTOP, FULL_SCOPE, Idp, claims, query, sta
 
 /// POSTs `form` to the token endpoint with `proofs` as DPoP headers.
 async fn token(idp: &Idp, form: &[(&str, &str)], proofs: &[String]) -> Answer {
-    let mut request = idp.http.post(idp.endpoint("token")).form(form);
+    send(idp, "token", form, proofs).await
+}
+
+/// POSTs `form` to the endpoint `path` with `proofs` as DPoP headers.
+async fn send(idp: &Idp, path: &str, form: &[(&str, &str)], proofs: &[String]) -> Answer {
+    let mut request = idp.http.post(idp.endpoint(path)).form(form);
     for proof in proofs {
         request = request.header("DPoP", proof);
     }
@@ -24,7 +29,12 @@ async fn token(idp: &Idp, form: &[(&str, &str)], proofs: &[String]) -> Answer {
 }
 
 fn proof(idp: &Idp, key: &DpopKey, nonce: Option<&str>) -> String {
-    key.proof("POST", &Url::parse(&idp.endpoint("token")).unwrap(), None, nonce, idp.idp.provider().now_unix()).unwrap()
+    proof_to(idp, "token", key, nonce)
+}
+
+/// A proof for a POST to the endpoint `path`.
+fn proof_to(idp: &Idp, path: &str, key: &DpopKey, nonce: Option<&str>) -> String {
+    key.proof("POST", &Url::parse(&idp.endpoint(path)).unwrap(), None, nonce, idp.idp.provider().now_unix()).unwrap()
 }
 
 fn nonce_of(answer: &Answer) -> String {
@@ -33,12 +43,23 @@ fn nonce_of(answer: &Answer) -> String {
 
 /// Alice signs in; the code's exchange form.
 async fn code_form(idp: &Idp) -> Vec<(String, String)> {
-    let request = idp.request(FULL_SCOPE, &[]);
+    code_form_with(idp, &[]).await
+}
+
+/// Alice signs in through an authorization request with `extra`
+/// parameters; the code's exchange form.
+async fn code_form_with(idp: &Idp, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let request = idp.request(FULL_SCOPE, extra);
     let redirect = Browser::new().sign_in(&request.url, ALICE.0, ALICE.1).await.unwrap();
+    exchange_form(&request, &redirect)
+}
+
+/// The token request's form for the code in `redirect`.
+fn exchange_form(request: &crate::support::Request, redirect: &Url) -> Vec<(String, String)> {
     vec![
         ("grant_type".into(), "authorization_code".into()),
         ("client_id".into(), DESKTOP.into()),
-        ("code".into(), query(&redirect, "code").unwrap()),
+        ("code".into(), query(redirect, "code").unwrap()),
         ("redirect_uri".into(), request.redirect_uri.clone()),
         ("code_verifier".into(), request.pkce.verifier.clone()),
     ]
@@ -274,4 +295,95 @@ async fn userinfo_refuses_the_dpop_scheme_for_a_bearer_token() {
     let (status, challenge) = userinfo(&idp, &format!("DPoP {access}"), Some(&proof)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(challenge.contains("invalid_token"), "{challenge}");
+}
+
+#[tokio::test]
+async fn a_code_bound_with_dpop_jkt_is_exchanged_only_with_a_proof_from_that_key() {
+    let idp = start().await;
+    let key = DpopKey::generate().unwrap();
+    let thief = DpopKey::generate().unwrap();
+    let bound = [("dpop_jkt", key.thumbprint())];
+    let nonce = nonce_of(&token(&idp, &borrowed(&code_form(&idp).await), &[proof(&idp, &key, None)]).await);
+
+    // RFC 9449 §10: without a proof, or with another key's, the code is refused.
+    let form = code_form_with(&idp, &bound).await;
+    let bare = token(&idp, &borrowed(&form), &[]).await;
+    assert_eq!((bare.status, bare.error()), (StatusCode::BAD_REQUEST, "invalid_grant"), "{}", bare.json);
+    assert!(bare.json["error_description"].as_str().unwrap().contains("dpop_jkt"), "{}", bare.json);
+    let form = code_form_with(&idp, &bound).await;
+    let other = token(&idp, &borrowed(&form), &[proof(&idp, &thief, Some(&nonce))]).await;
+    assert_eq!((other.status, other.error()), (StatusCode::BAD_REQUEST, "invalid_grant"), "{}", other.json);
+    // A refused code is spent: the right key cannot use it afterwards either.
+    let after = token(&idp, &borrowed(&form), &[proof(&idp, &key, Some(&nonce))]).await;
+    assert_eq!(after.error(), "invalid_grant", "{}", after.json);
+
+    // With the key it names: tokens bound to it.
+    let form = code_form_with(&idp, &bound).await;
+    let answer = token(&idp, &borrowed(&form), &[proof(&idp, &key, Some(&nonce))]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+    assert_eq!(claims(answer.json["access_token"].as_str().unwrap())["cnf"]["jkt"], key.thumbprint());
+}
+
+#[tokio::test]
+async fn a_malformed_dpop_jkt_is_refused() {
+    let idp = start().await;
+    for bad in ["short", &"A".repeat(44), &format!("{}=", &"A".repeat(42)), &"+".repeat(43)] {
+        let request = idp.request(FULL_SCOPE, &[("dpop_jkt", bad)]);
+        let form: Vec<(String, String)> = Url::parse(&request.url).unwrap().query_pairs().into_owned().collect();
+        let answer = send(&idp, "par", &borrowed(&form), &[]).await;
+        assert_eq!((answer.status, answer.error()), (StatusCode::BAD_REQUEST, "invalid_request"), "{bad}");
+        assert!(answer.json["error_description"].as_str().unwrap().contains("dpop_jkt"), "{}", answer.json);
+    }
+}
+
+/// `request`'s parameters, with `extra` added, as a pushed request's form.
+fn pushed_form(request: &crate::support::Request, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = Url::parse(&request.url).unwrap().query_pairs().into_owned().collect();
+    form.extend(extra.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
+    form
+}
+
+/// Pushes a request with a proof from `key`; alice signs in through its
+/// `request_uri`. Answers the code's exchange form.
+async fn pushed_sign_in(idp: &Idp, key: &DpopKey, nonce: &str) -> Vec<(String, String)> {
+    let request = idp.request(FULL_SCOPE, &[]);
+    let form = pushed_form(&request, &[]);
+    let pushed = send(idp, "par", &borrowed(&form), &[proof_to(idp, "par", key, Some(nonce))]).await;
+    assert_eq!(pushed.status, StatusCode::CREATED, "{}", pushed.json);
+    let mut url = Url::parse(&idp.endpoint("authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", DESKTOP)
+        .append_pair("request_uri", pushed.json["request_uri"].as_str().unwrap());
+    let redirect = Browser::new().sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
+    exchange_form(&request, &redirect)
+}
+
+#[tokio::test]
+async fn a_proof_sent_with_a_pushed_request_binds_its_code() {
+    let idp = start().await;
+    let key = DpopKey::generate().unwrap();
+    let thief = DpopKey::generate().unwrap();
+
+    // The proof's nonce is asked for at the push as at the token endpoint.
+    let request = idp.request(FULL_SCOPE, &[]);
+    let form = pushed_form(&request, &[]);
+    let first = send(&idp, "par", &borrowed(&form), &[proof_to(&idp, "par", &key, None)]).await;
+    assert_eq!((first.status, first.error()), (StatusCode::BAD_REQUEST, "use_dpop_nonce"), "{}", first.json);
+    let nonce = nonce_of(&first);
+    // A proof made for the token endpoint is not one for the push.
+    let elsewhere = send(&idp, "par", &borrowed(&form), &[proof(&idp, &key, Some(&nonce))]).await;
+    assert_eq!(elsewhere.error(), "invalid_dpop_proof", "{}", elsewhere.json);
+    // A proof and a dpop_jkt naming another key: refused (RFC 9449 §10.1).
+    let mixed = pushed_form(&request, &[("dpop_jkt", thief.thumbprint())]);
+    let answer = send(&idp, "par", &borrowed(&mixed), &[proof_to(&idp, "par", &key, Some(&nonce))]).await;
+    assert_eq!((answer.status, answer.error()), (StatusCode::BAD_REQUEST, "invalid_dpop_proof"), "{}", answer.json);
+
+    // The code of a request pushed with a proof is bound to that proof's key.
+    let form = pushed_sign_in(&idp, &key, &nonce).await;
+    let stolen = token(&idp, &borrowed(&form), &[proof(&idp, &thief, Some(&nonce))]).await;
+    assert_eq!(stolen.error(), "invalid_grant", "{}", stolen.json);
+    let form = pushed_sign_in(&idp, &key, &nonce).await;
+    let answer = token(&idp, &borrowed(&form), &[proof(&idp, &key, Some(&nonce))]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+    assert_eq!(claims(answer.json["access_token"].as_str().unwrap())["cnf"]["jkt"], key.thumbprint());
 }

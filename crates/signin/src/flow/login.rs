@@ -118,7 +118,7 @@ impl PendingLogin {
 
 /// Makes the authorization URL (PKCE S256, `state`, `nonce`, RFC 8252 §8.1,
 /// §8.9) and the [`PendingLogin`] to complete it with (with a new DPoP key
-/// when `options.dpop` and the provider offers DPoP).
+/// when `options.dpop` and the provider offers DPoP, named in `dpop_jkt`).
 ///
 /// # Errors
 /// When the provider lacks the token or userinfo endpoint, or no DPoP key
@@ -156,8 +156,13 @@ pub fn begin(
     if let Some(max_age) = options.max_age {
         request = request.set_max_age(max_age);
     }
-    let (url, state, nonce) = request.url();
     let dpop = super::dpop::key_for(provider, options.dpop)?;
+    // RFC 9449 §10: the code is bound to the key too, so a code taken on
+    // its way back cannot be exchanged with another key.
+    if let Some(key) = &dpop {
+        request = request.add_extra_param("dpop_jkt", key.thumbprint().to_owned());
+    }
+    let (url, state, nonce) = request.url();
     let pending = PendingLogin {
         issuer: provider.issuer().clone(),
         client_id: client_id.clone(),
