@@ -345,30 +345,11 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
     async fn create_now(&self, owner: &str, item: NewItem) -> Result<Item, StoreError> {
-        let id = uuid::Uuid::now_v7().to_string();
-        let now = now_micros();
-        let tags = unique(item.tags);
-        let row = NewRow {
-            id: &id,
-            name: &item.name,
-            description: &item.description,
-            price_cents: item.price.cents(),
-            owner,
-            created_at: now,
-        };
+        let fresh = Fresh::new(owner, item);
         let mut tx = self.begin().await?;
-        insert(&mut tx, &row, &tags).await?;
+        insert(&mut tx, &fresh.row(), &fresh.tags).await?;
         tx.commit().await?;
-        ItemRow {
-            id,
-            name: item.name,
-            description: item.description,
-            price_cents: item.price.cents(),
-            owner: owner.to_owned(),
-            created_at: now,
-            updated_at: now,
-        }
-        .into_item(tags)
+        fresh.into_item()
     }
 
     /// See [`Store::create_once`]. The key is remembered in the transaction
@@ -376,14 +357,13 @@ impl Store {
     /// with the key finds it (on PostgreSQL after waiting for the first to
     /// commit; SQLite's writers take turns) and answers that item.
     async fn create_once_now(&self, owner: &str, item: NewItem, key: &str) -> Result<Created, StoreError> {
-        let id = uuid::Uuid::now_v7().to_string();
-        let now = now_micros();
-        let tags = unique(item.tags);
-        let fingerprint = fingerprint(&item.name, &item.description, item.price.cents(), &tags);
+        let fresh = Fresh::new(owner, item);
+        let now = fresh.now;
+        let fingerprint = fingerprint(&fresh.name, &fresh.description, fresh.price_cents, &fresh.tags);
         let lifetime = i64::try_from(IDEMPOTENCY_KEY_LIFETIME.as_micros()).unwrap_or(i64::MAX);
         let mut tx = self.begin().await?;
         tx.execute(&sql::forget_keys(now.saturating_sub(lifetime))).await?;
-        let key_row = sql::KeyRow { owner, key, fingerprint: &fingerprint, item_id: &id, created_at: now };
+        let key_row = sql::KeyRow { owner, key, fingerprint: &fingerprint, item_id: &fresh.id, created_at: now };
         if tx.execute(&sql::remember_key(&key_row)).await? == 0 {
             let Some((earlier, item_id)) = tx.fetch_pairs(&sql::find_key(owner, key)).await?.pop() else {
                 // Forgotten in between: cannot happen inside the transaction.
@@ -396,27 +376,9 @@ impl Store {
             let item = self.get_now(Visibility::Owner(owner), &item_id).await?.ok_or(StoreError::KeyItemDeleted)?;
             return Ok(Created { item, replayed: true });
         }
-        let row = NewRow {
-            id: &id,
-            name: &item.name,
-            description: &item.description,
-            price_cents: item.price.cents(),
-            owner,
-            created_at: now,
-        };
-        insert(&mut tx, &row, &tags).await?;
+        insert(&mut tx, &fresh.row(), &fresh.tags).await?;
         tx.commit().await?;
-        let item = ItemRow {
-            id,
-            name: item.name,
-            description: item.description,
-            price_cents: item.price.cents(),
-            owner: owner.to_owned(),
-            created_at: now,
-            updated_at: now,
-        }
-        .into_item(tags)?;
-        Ok(Created { item, replayed: false })
+        Ok(Created { item: fresh.into_item()?, replayed: false })
     }
 
     /// Applies a (validated) patch to an item `who` may change; `None` when
@@ -594,6 +556,58 @@ async fn connect_postgres(url: &str) -> Result<PgPool, StoreError> {
         .connect_with(options)
         .await
         .map_err(StoreError::Connect)
+}
+
+/// A new item about to be stored: a new UUIDv7 id, `created_at` (and
+/// `updated_at`) now, its tags without repeats.
+struct Fresh<'a> {
+    id: String,
+    now: i64,
+    owner: &'a str,
+    name: String,
+    description: String,
+    price_cents: i64,
+    tags: Vec<String>,
+}
+
+impl<'a> Fresh<'a> {
+    fn new(owner: &'a str, item: NewItem) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            now: now_micros(),
+            owner,
+            price_cents: item.price.cents(),
+            name: item.name,
+            description: item.description,
+            tags: unique(item.tags),
+        }
+    }
+
+    /// The row to insert.
+    fn row(&self) -> NewRow<'_> {
+        NewRow {
+            id: &self.id,
+            name: &self.name,
+            description: &self.description,
+            price_cents: self.price_cents,
+            owner: self.owner,
+            created_at: self.now,
+        }
+    }
+
+    /// The item as [`Store::get`] answers it once stored.
+    fn into_item(self) -> Result<Item, StoreError> {
+        ItemRow {
+            id: self.id,
+            name: self.name,
+            description: self.description,
+            price_cents: self.price_cents,
+            owner: self.owner.to_owned(),
+            created_at: self.now,
+            updated_at: self.now,
+        }
+        .into_item(self.tags)
+    }
 }
 
 /// Now, in microseconds since the epoch.
