@@ -38,18 +38,34 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     let store = Arc::new(MemoryStore::new());
     let session = signed_in(&stack, store.clone(), &dir).await;
 
-    // The items API takes the session's calls, each with a fresh proof.
+    // The demo API asks for a nonce of its own in each proof (RFC 9449 §9):
+    // a proof without one is refused, and the nonce handed out.
+    let access = session.access_token().await.unwrap();
+    let url = stack.items_api().join("/v1/items").unwrap();
+    let proof = items_client::TokenSource::proof(&session, &access, "GET", &url, None).unwrap().unwrap();
+    let asked = reqwest::Client::new()
+        .get(url.clone())
+        .header("authorization", format!("DPoP {}", access.secret()))
+        .header("dpop", proof)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 401);
+    assert!(asked.headers()["www-authenticate"].to_str().unwrap().contains("use_dpop_nonce"));
+    let api_nonce = asked.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+
+    // The items API takes the session's calls, each with a fresh proof
+    // (the client gives the API's nonce when asked, then keeps it).
     let items = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
     let seeded = items.list(&ListOptions::default()).await.expect("a DPoP-bound read");
     assert!(!seeded.items.is_empty(), "alice's demo items");
     let lamp = NewItem { name: "Lamp".into(), description: String::new(), price: 12.0, tags: vec![] };
     let created = items.create(&lamp).await.expect("a DPoP-bound write");
     assert_eq!(items.get(&created.id).await.unwrap(), created);
+    assert_eq!(session.whoami().await.unwrap().refreshed_at, None, "the API's nonce cost no token refresh");
 
     // The access token, stolen, is refused as a bearer token and with
-    // another key's proof.
-    let access = session.access_token().await.unwrap();
-    let url = stack.items_api().join("/v1/items").unwrap();
+    // another key's proof (with the API's nonce).
     let http = reqwest::Client::new();
     let answer = http.get(url.clone()).bearer_auth(access.secret()).send().await.unwrap();
     assert_eq!(answer.status(), 401);
@@ -57,7 +73,7 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     assert!(challenge.starts_with("DPoP ") && challenge.contains("invalid_token"), "{challenge}");
     let thief = dpop::DpopKey::generate().unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let theirs = thief.proof("GET", &url, Some(access.secret()), None, now).unwrap();
+    let theirs = thief.proof("GET", &url, Some(access.secret()), Some(&api_nonce), now).unwrap();
     let answer = http
         .get(url.clone())
         .header("authorization", format!("DPoP {}", access.secret()))
@@ -66,6 +82,8 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
         .await
         .unwrap();
     assert_eq!(answer.status(), 401);
+    let challenge = answer.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.contains("error=\"invalid_token\""), "another key, not a missing nonce: {challenge}");
 
     // The refresh token, stolen without its key, gets nothing.
     let key = session.active().unwrap().key;

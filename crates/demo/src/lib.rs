@@ -18,6 +18,9 @@ use url::Url;
 /// The demo people: username and password (dev-idp's built-in users).
 pub const USERS: [(&str, &str); 2] = [("alice", "alice-demo-pw"), ("bob", "bob-demo-pw")];
 
+/// How long each of the demo items API's DPoP nonces lasts.
+pub const DPOP_NONCE_SECS: u64 = 300;
+
 /// The scope the demo adds so that items can be created and edited.
 pub const WRITE_SCOPE: &str = "items:write";
 
@@ -76,6 +79,8 @@ impl DemoStack {
             "DATABASE_URL" => Some(database.clone()),
             "DEMO_SEED" => Some("1".to_owned()),
             "BIND" => Some("127.0.0.1:0".to_owned()),
+            // The API asks DPoP clients for nonces of its own (RFC 9449 §9).
+            "DPOP_NONCE_SECS" => Some(DPOP_NONCE_SECS.to_string()),
             _ => None,
         })
         .map_err(DemoError::ItemsConfig)?;

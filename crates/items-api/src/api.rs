@@ -441,8 +441,27 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
+/// With nonces on (RFC 9449 §9), every answer to a request with a DPoP
+/// proof hands out the API's current nonce, refusals included.
+async fn hand_out_nonce(
+    State(state): State<AppState>,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let with_proof = request.headers().contains_key("dpop");
+    let mut response = next.run(request).await;
+    if with_proof
+        && let Some(nonce) = state.inner.dpop.current_nonce()
+        && let Ok(value) = HeaderValue::from_str(&nonce)
+    {
+        response.headers_mut().insert("dpop-nonce", value);
+    }
+    response
+}
+
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
+    let nonces = axum::middleware::from_fn_with_state(state.clone(), hand_out_nonce);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -451,6 +470,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/items", get(list_items).post(create_item))
         .route("/v1/items/{id}", get(get_item).patch(update_item).delete(delete_item))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(nonces)
         // Method and path only: never query strings or headers.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())

@@ -59,6 +59,9 @@ pub struct Config {
     pub public_url: Option<Url>,
     /// How old a DPoP proof may be (`DPOP_MAX_AGE_SECS`, 60).
     pub dpop_max_age: Duration,
+    /// How long each of the API's own DPoP nonces lasts
+    /// (`DPOP_NONCE_SECS`; 0, the default: no nonces asked for).
+    pub dpop_nonce: Option<Duration>,
 }
 
 impl fmt::Debug for Config {
@@ -111,6 +114,7 @@ struct FileConfig {
     demo_seed: Option<bool>,
     public_url: Option<String>,
     dpop_max_age_secs: Option<u64>,
+    dpop_nonce_secs: Option<u64>,
 }
 
 /// Why the configuration was refused: each names the setting.
@@ -246,6 +250,11 @@ impl Config {
             0 => return Err(invalid("DPOP_MAX_AGE_SECS", "must be at least 1")),
             secs => Duration::from_secs(secs),
         };
+        let dpop_nonce = match number("DPOP_NONCE_SECS", file.dpop_nonce_secs, 0)? {
+            0 => None,
+            secs if secs < 10 => return Err(invalid("DPOP_NONCE_SECS", "must be 0 (off) or at least 10")),
+            secs => Some(Duration::from_secs(secs)),
+        };
         let database_url = text("DATABASE_URL", file.database_url, "sqlite://tessera-items.db");
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -273,6 +282,7 @@ impl Config {
             demo_seed,
             public_url,
             dpop_max_age,
+            dpop_nonce,
         })
     }
 }

@@ -7,8 +7,15 @@
 //! public URL, else `http://` and the `Host` header; `iat` within the window;
 //! `ath` of the token), whose key's thumbprint is the token's `cnf.jkt`, and
 //! whose `jti` was not seen before. A bound token sent as `Bearer` is refused
-//! (§7.2); so is an unbound token sent with the DPoP scheme. The API asks
-//! for no nonce of its own (§9 leaves that optional).
+//! (§7.2); so is an unbound token sent with the DPoP scheme.
+//!
+//! Nonces (§9, optional; `DPOP_NONCE_SECS`): when on, a proof must carry
+//! the API's current nonce or the one before it; without it the answer is
+//! `401` `use_dpop_nonce` with the nonce in `DPoP-Nonce`, and every answer
+//! to a DPoP request hands out the current one. A nonce is a keyed hash of
+//! the time window, so the API keeps no state for them; the key is made at
+//! start-up, so each instance of the API has its own nonces (a client sent
+//! to another instance is asked once for that one's).
 //!
 //! Replays: each accepted `jti` (with the key's thumbprint) is remembered
 //! until the proof would be too old anyway; the cache is swept as it grows
@@ -36,7 +43,45 @@ const MAX_REMEMBERED: usize = 200_000;
 pub struct DpopChecks {
     public_url: Option<Url>,
     max_age: Duration,
+    nonces: Option<Nonces>,
     seen: Mutex<Seen>,
+}
+
+/// The API's own nonces: each lasts `lifetime` seconds, and the previous
+/// one is still taken (so a nonce handed out just before the window turns
+/// is not refused at once).
+struct Nonces {
+    key: [u8; 32],
+    lifetime: u64,
+}
+
+impl std::fmt::Debug for Nonces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nonces").field("lifetime", &self.lifetime).finish_non_exhaustive()
+    }
+}
+
+impl Nonces {
+    fn new(lifetime: Duration) -> Self {
+        Self { key: rand::random(), lifetime: lifetime.as_secs().max(1) }
+    }
+
+    /// The nonce of the `window`-th lifetime.
+    fn of(&self, window: u64) -> String {
+        use base64::Engine as _;
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new().chain_update(self.key).chain_update(window.to_be_bytes()).finalize();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+    }
+
+    fn current(&self, now: u64) -> String {
+        self.of(now / self.lifetime)
+    }
+
+    fn accepts(&self, nonce: Option<&str>, now: u64) -> bool {
+        let window = now / self.lifetime;
+        nonce.is_some_and(|nonce| nonce == self.of(window) || nonce == self.of(window.saturating_sub(1)))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -63,7 +108,22 @@ impl DpopChecks {
     /// proofs up to `max_age` old.
     #[must_use]
     pub fn new(public_url: Option<Url>, max_age: Duration) -> Self {
-        Self { public_url, max_age, seen: Mutex::default() }
+        Self { public_url, max_age, nonces: None, seen: Mutex::default() }
+    }
+
+    /// The same checks, asking for the API's own nonces, each good for
+    /// `lifetime` (and the next one's).
+    #[must_use]
+    pub fn with_nonces(mut self, lifetime: Duration) -> Self {
+        self.nonces = Some(Nonces::new(lifetime));
+        self
+    }
+
+    /// The nonce clients should put in their next proof, when nonces are
+    /// asked for.
+    #[must_use]
+    pub fn current_nonce(&self) -> Option<String> {
+        self.nonces.as_ref().map(|nonces| nonces.current(now()))
     }
 
     /// The URL `parts` was sent to, as a proof must name it.
@@ -92,7 +152,8 @@ impl DpopChecks {
     /// costs no token validation (and no introspection).
     ///
     /// # Errors
-    /// [`ApiError::InvalidDpopProof`] for a missing, repeated or invalid proof.
+    /// [`ApiError::InvalidDpopProof`] for a missing, repeated or invalid
+    /// proof, [`ApiError::UseDpopNonce`] for one without the current nonce.
     pub fn verify(&self, parts: &Parts, token: &str) -> Result<dpop::Verified, ApiError> {
         let mut proofs = parts.headers.get_all("dpop").iter();
         let proof = proofs.next().ok_or(ApiError::InvalidDpopProof("a DPoP proof is required".into()))?;
@@ -111,7 +172,13 @@ impl DpopChecks {
             max_age: self.max_age.as_secs(),
             leeway: LEEWAY_SECS,
         };
-        dpop::verify(proof, &expected).map_err(|e| ApiError::InvalidDpopProof(e.to_string()))
+        let verified = dpop::verify(proof, &expected).map_err(|e| ApiError::InvalidDpopProof(e.to_string()))?;
+        if let Some(nonces) = &self.nonces
+            && !nonces.accepts(verified.nonce.as_deref(), now)
+        {
+            return Err(ApiError::UseDpopNonce);
+        }
+        Ok(verified)
     }
 
     /// Accepts a [verified](DpopChecks::verify) proof for a token bound to
@@ -144,5 +211,33 @@ impl DpopChecks {
         }
         seen.until.insert(id.to_owned(), now + self.max_age.as_secs() + LEEWAY_SECS);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nonce_is_taken_in_its_window_and_the_next_only() {
+        let nonces = Nonces::new(Duration::from_secs(300));
+        let start = 1_800_000_000 / 300 * 300;
+        let nonce = nonces.current(start);
+        assert_eq!(nonce, nonces.current(start + 299), "one nonce per window");
+        assert!(nonces.accepts(Some(&nonce), start));
+        assert!(nonces.accepts(Some(&nonce), start + 300 + 299), "still in the next window");
+        assert!(!nonces.accepts(Some(&nonce), start + 600), "not two windows on");
+        assert_ne!(nonces.current(start + 300), nonce, "a new one each window");
+        assert!(!nonces.accepts(None, start));
+        // Another instance (another key) makes other nonces.
+        let other = Nonces::new(Duration::from_secs(300));
+        assert!(!other.accepts(Some(&nonce), start));
+    }
+
+    #[test]
+    fn nonces_are_handed_out_only_when_asked_for() {
+        assert_eq!(DpopChecks::default().current_nonce(), None);
+        let checks = DpopChecks::default().with_nonces(Duration::from_secs(60));
+        assert!(checks.current_nonce().is_some_and(|n| n.len() == 43));
     }
 }

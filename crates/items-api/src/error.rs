@@ -32,6 +32,10 @@ pub enum ApiError {
     /// A DPoP proof is missing, invalid or replayed (RFC 9449 §7.1).
     #[error("invalid DPoP proof: {0}")]
     InvalidDpopProof(String),
+    /// A DPoP proof without the API's current nonce (RFC 9449 §9); the
+    /// answer carries it in `DPoP-Nonce`.
+    #[error("the DPoP proof must carry the API's nonce")]
+    UseDpopNonce,
     /// A token refused for its DPoP binding: bound but sent as a bearer
     /// token or with another key's proof, or not bound but sent as DPoP.
     #[error("invalid token: {0}")]
@@ -72,9 +76,11 @@ pub enum ApiError {
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated | Self::InvalidToken(_) | Self::InvalidDpopProof(_) | Self::DpopInvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Unauthenticated
+            | Self::InvalidToken(_)
+            | Self::InvalidDpopProof(_)
+            | Self::UseDpopNonce
+            | Self::DpopInvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope(_) | Self::PolicyDenied => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -107,6 +113,9 @@ impl ApiError {
                 "DPoP algs=\"{DPOP_ALGS}\", error=\"invalid_dpop_proof\", error_description=\"{}\"",
                 quote(description)
             )),
+            Self::UseDpopNonce => Some(format!(
+                "DPoP algs=\"{DPOP_ALGS}\", error=\"use_dpop_nonce\", error_description=\"put the nonce of DPoP-Nonce in the proof\""
+            )),
             Self::DpopInvalidToken(description) => Some(format!(
                 "DPoP algs=\"{DPOP_ALGS}\", error=\"invalid_token\", error_description=\"{}\"",
                 quote(description)
@@ -121,6 +130,7 @@ impl ApiError {
             Self::InvalidRequest(_) => "invalid_request",
             Self::InvalidToken(_) | Self::DpopInvalidToken(_) => "invalid_token",
             Self::InvalidDpopProof(_) => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::PolicyDenied => "access_denied",
             Self::NotFound => "not_found",

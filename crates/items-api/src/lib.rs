@@ -77,6 +77,9 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
         (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout)?,
         (None, None) => policy::Policy::None,
     };
-    let dpop = dpop::DpopChecks::new(config.public_url.clone(), config.dpop_max_age);
+    let mut dpop = dpop::DpopChecks::new(config.public_url.clone(), config.dpop_max_age);
+    if let Some(lifetime) = config.dpop_nonce {
+        dpop = dpop.with_nonces(lifetime);
+    }
     Ok(AppState::with_dpop(validator, store, policy, dpop))
 }

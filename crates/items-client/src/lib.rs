@@ -18,6 +18,7 @@
 //! caller decides.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use oauth2::AccessToken;
@@ -40,13 +41,20 @@ pub trait TokenSource: Send + Sync {
     fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
 
     /// A DPoP proof (RFC 9449 §7) for a `method` request to `url` with
-    /// `token`, when the token is bound to a key the source holds; `None`
-    /// (the default) for a bearer token.
+    /// `token`, carrying the API's `nonce` when it asked for one (§9), when
+    /// the token is bound to a key the source holds; `None` (the default)
+    /// for a bearer token.
     ///
     /// # Errors
     /// When the proof cannot be made.
-    fn proof(&self, token: &AccessToken, method: &str, url: &Url) -> Result<Option<String>, TokenError> {
-        let _ = (token, method, url);
+    fn proof(
+        &self,
+        token: &AccessToken,
+        method: &str,
+        url: &Url,
+        nonce: Option<&str>,
+    ) -> Result<Option<String>, TokenError> {
+        let _ = (token, method, url, nonce);
         Ok(None)
     }
 }
@@ -61,8 +69,14 @@ impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
         (**self).renew(rejected)
     }
 
-    fn proof(&self, token: &AccessToken, method: &str, url: &Url) -> Result<Option<String>, TokenError> {
-        (**self).proof(token, method, url)
+    fn proof(
+        &self,
+        token: &AccessToken,
+        method: &str,
+        url: &Url,
+        nonce: Option<&str>,
+    ) -> Result<Option<String>, TokenError> {
+        (**self).proof(token, method, url, nonce)
     }
 }
 
@@ -251,6 +265,8 @@ pub struct ItemsClient<S> {
     base: Url,
     tokens: S,
     retries: RetryPolicy,
+    /// The API's latest DPoP nonce (RFC 9449 §9), shared by the clones.
+    dpop_nonce: Arc<Mutex<Option<String>>>,
 }
 
 /// An answer read whole: status, headers and body.
@@ -289,10 +305,27 @@ pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// A scope named in a `WWW-Authenticate` challenge (RFC 6750 §3).
 fn challenge_scope(headers: &header::HeaderMap) -> Option<String> {
-    let value = headers.get(header::WWW_AUTHENTICATE)?.to_str().ok()?;
-    let start = value.find("scope=\"")? + "scope=\"".len();
-    let end = value[start..].find('"')? + start;
-    Some(value[start..end].to_owned())
+    challenge_param(headers, "scope")
+}
+
+/// The `error` of a `WWW-Authenticate` challenge.
+fn challenge_error(headers: &header::HeaderMap) -> Option<String> {
+    challenge_param(headers, "error")
+}
+
+/// The quoted parameter `name` of the first `WWW-Authenticate` challenge
+/// that has it.
+fn challenge_param(headers: &header::HeaderMap, name: &str) -> Option<String> {
+    let opening = format!("{name}=\"");
+    headers.get_all(header::WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok()).find_map(|value| {
+        // A whole parameter name: at the start or after a space or comma.
+        let start = value
+            .match_indices(&opening)
+            .find(|(at, _)| *at == 0 || value[..*at].ends_with([' ', ',']))
+            .map(|(at, _)| at + opening.len())?;
+        let end = value[start..].find('"')? + start;
+        Some(value[start..end].to_owned())
+    })
 }
 
 impl<S: TokenSource> ItemsClient<S> {
@@ -316,7 +349,7 @@ impl<S: TokenSource> ItemsClient<S> {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(ItemsError::Network)?;
-        Ok(Self { http, base, tokens, retries: RetryPolicy::default() })
+        Ok(Self { http, base, tokens, retries: RetryPolicy::default(), dpop_nonce: Arc::default() })
     }
 
     /// The same client with another [`RetryPolicy`].
@@ -337,8 +370,23 @@ impl<S: TokenSource> ItemsClient<S> {
         url
     }
 
+    /// The API's latest DPoP nonce, if it handed one out.
+    fn nonce(&self) -> Option<String> {
+        self.dpop_nonce.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Keeps the nonce an answer hands out; says whether it is a new one.
+    fn keep_nonce(&self, headers: &header::HeaderMap) -> bool {
+        let Some(fresh) = headers.get("dpop-nonce").and_then(|v| v.to_str().ok()) else { return false };
+        let mut kept = self.dpop_nonce.lock().unwrap_or_else(PoisonError::into_inner);
+        let new = kept.as_deref() != Some(fresh);
+        *kept = Some(fresh.to_owned());
+        new
+    }
+
     /// One attempt: the request with the current token, renewed and tried
-    /// once more on a 401, and its answer read whole.
+    /// once more on a 401 (or, asked for the API's DPoP nonce, tried once
+    /// more with it), and its answer read whole.
     async fn attempt(
         &self,
         method: &Method,
@@ -348,10 +396,16 @@ impl<S: TokenSource> ItemsClient<S> {
     ) -> Result<Answer, ItemsError> {
         let mut token = self.tokens.token().await.map_err(ItemsError::SignInRequired)?;
         let mut renewed = false;
+        let mut nonce_given = false;
         loop {
             let mut request = self.http.request(method.clone(), url.clone());
             // A DPoP-bound token goes with a fresh proof (RFC 9449 §7.1).
-            request = match self.tokens.proof(&token, method.as_str(), url).map_err(ItemsError::SignInRequired)? {
+            let proof = self
+                .tokens
+                .proof(&token, method.as_str(), url, self.nonce().as_deref())
+                .map_err(ItemsError::SignInRequired)?;
+            let with_proof = proof.is_some();
+            request = match proof {
                 Some(proof) => {
                     request.header(header::AUTHORIZATION, format!("DPoP {}", token.secret())).header("dpop", proof)
                 }
@@ -364,6 +418,17 @@ impl<S: TokenSource> ItemsClient<S> {
                 request = request.header(IDEMPOTENCY_KEY, key);
             }
             let response = request.send().await.map_err(ItemsError::Network)?;
+            let new_nonce = with_proof && self.keep_nonce(response.headers());
+            // RFC 9449 §9: asked for the API's nonce, try once more with it.
+            if response.status() == StatusCode::UNAUTHORIZED
+                && new_nonce
+                && !nonce_given
+                && challenge_error(response.headers()).as_deref() == Some("use_dpop_nonce")
+            {
+                tracing::debug!("the items API asked for its DPoP nonce: trying once more with it");
+                nonce_given = true;
+                continue;
+            }
             if response.status() != StatusCode::UNAUTHORIZED || renewed {
                 let (status, headers) = (response.status(), response.headers().clone());
                 let text = response.text().await.map_err(ItemsError::Network)?;

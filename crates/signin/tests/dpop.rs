@@ -214,7 +214,7 @@ async fn a_bound_access_token_is_refused_as_a_bearer_token_and_proofs_name_the_r
     // and the token's hash.
     use items_client::TokenSource as _;
     let items = Url::parse("http://127.0.0.1:8081/v1/items?limit=5").unwrap();
-    let proof = session.proof(&access, "GET", &items).unwrap().expect("a bound token gets a proof");
+    let proof = session.proof(&access, "GET", &items, None).unwrap().expect("a bound token gets a proof");
     let now = env.idp.provider().now_unix();
     let expected = ::dpop::Expected {
         method: "GET",
@@ -229,8 +229,12 @@ async fn a_bound_access_token_is_refused_as_a_bearer_token_and_proofs_name_the_r
     assert_eq!(env.introspect(access.secret()).await["cnf"]["jkt"], verified.jkt.as_str());
     let wrong = ::dpop::Expected { method: "DELETE", ..expected };
     assert!(::dpop::verify(&proof, &wrong).is_err());
+    // The API's nonce, when it asks for one, goes into the proof.
+    let with_nonce = session.proof(&access, "GET", &items, Some("api-nonce")).unwrap().unwrap();
+    let verified = ::dpop::verify(&with_nonce, &::dpop::Expected { nonce: Some("api-nonce"), ..expected }).unwrap();
+    assert_eq!(verified.nonce.as_deref(), Some("api-nonce"));
     // A token the session does not hold gets no proof.
-    assert!(session.proof(&oauth2::AccessToken::new("other".into()), "GET", &items).unwrap().is_none());
+    assert!(session.proof(&oauth2::AccessToken::new("other".into()), "GET", &items, None).unwrap().is_none());
 }
 
 #[tokio::test]

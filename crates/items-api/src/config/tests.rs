@@ -55,6 +55,15 @@ fn each_bad_setting_is_named() {
     assert_eq!(setting(load(&[("POLICY_FILE", "/nonexistent.rego")])), "POLICY_FILE");
     assert_eq!(setting(load(&[("DATABASE_URL", "mysql://x")])), "DATABASE_URL");
     assert_eq!(setting(load(&[("TOKEN_LEEWAY_SECS", "soon")])), "TOKEN_LEEWAY_SECS");
+    assert_eq!(setting(load(&[("DPOP_NONCE_SECS", "5")])), "DPOP_NONCE_SECS");
+    assert_eq!(setting(load(&[("DPOP_MAX_AGE_SECS", "0")])), "DPOP_MAX_AGE_SECS");
+}
+
+#[test]
+fn dpop_nonces_are_off_unless_given_a_lifetime() {
+    assert_eq!(load(&[]).unwrap().dpop_nonce, None);
+    assert_eq!(load(&[("DPOP_NONCE_SECS", "0")]).unwrap().dpop_nonce, None);
+    assert_eq!(load(&[("DPOP_NONCE_SECS", "300")]).unwrap().dpop_nonce, Some(Duration::from_secs(300)));
 }
 
 #[test]

@@ -8,6 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
+use std::time::Duration;
+
 use crate::support::{Harness, Options, introspection, start, start_with};
 
 const SCOPE: &str = "items:read items:write";
@@ -41,6 +43,8 @@ async fn bound_token(h: &Harness, key: &DpopKey) -> String {
 struct Sent {
     status: StatusCode,
     challenge: Vec<String>,
+    /// The `DPoP-Nonce` handed out, if any.
+    nonce: Option<String>,
     json: Value,
 }
 
@@ -54,8 +58,9 @@ async fn send(h: &Harness, method: Method, path: &str, authorization: &str, proo
     let status = response.status();
     let challenge =
         response.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let nonce = response.headers().get("dpop-nonce").map(|v| v.to_str().unwrap().to_owned());
     let text = response.text().await.unwrap();
-    Sent { status, challenge, json: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+    Sent { status, challenge, nonce, json: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
 }
 
 fn now() -> u64 {
@@ -145,4 +150,54 @@ async fn no_credentials_get_a_challenge_for_each_scheme() {
     let challenges: Vec<&str> =
         response.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap()).collect();
     assert_eq!(challenges, ["Bearer realm=\"items\"", "DPoP algs=\"ES256\""]);
+}
+
+#[tokio::test]
+async fn with_nonces_on_a_proof_must_carry_the_apis_nonce() {
+    let h = start_with(Options { dpop_nonce: Some(Duration::from_secs(300)), ..Options::default() }).await;
+    let key = DpopKey::generate().unwrap();
+    let token = bound_token(&h, &key).await;
+    let scheme = format!("DPoP {token}");
+    let items = "/v1/items";
+    let url = Url::parse(&h.url(items)).unwrap();
+    let with_nonce = |nonce: Option<&str>| key.proof("GET", &url, Some(&token), nonce, now()).unwrap();
+
+    // RFC 9449 §9: without the API's nonce, or with one it did not make,
+    // the answer asks for it and hands it out.
+    let first = send(&h, Method::GET, items, &scheme, &[with_nonce(None)]).await;
+    refused(&first, "use_dpop_nonce");
+    let nonce = first.nonce.clone().expect("DPoP-Nonce with use_dpop_nonce");
+    assert_eq!(nonce.len(), 43, "{nonce}");
+    let made_up = send(&h, Method::GET, items, &scheme, &[with_nonce(Some("made-up"))]).await;
+    refused(&made_up, "use_dpop_nonce");
+    assert_eq!(made_up.nonce.as_deref(), Some(nonce.as_str()));
+    // The dev-idp's nonce is not the API's.
+    let other = send(&h, Method::GET, items, &scheme, &[with_nonce(Some(&"A".repeat(43)))]).await;
+    refused(&other, "use_dpop_nonce");
+
+    // With it: served, and the nonce handed out again for the next proof.
+    let served = send(&h, Method::GET, items, &scheme, &[with_nonce(Some(&nonce))]).await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.json);
+    assert_eq!(served.nonce.as_deref(), Some(nonce.as_str()));
+    // Every other rule still holds: the same proof again is a replay.
+    let once = with_nonce(Some(&nonce));
+    assert_eq!(send(&h, Method::GET, items, &scheme, std::slice::from_ref(&once)).await.status, StatusCode::OK);
+    refused(&send(&h, Method::GET, items, &scheme, &[once]).await, "invalid_dpop_proof");
+
+    // Bearer requests are not asked for nonces, and get none.
+    let bearer = h.machine_token(SCOPE).await;
+    let plain = send(&h, Method::GET, items, &format!("Bearer {bearer}"), &[]).await;
+    assert_eq!((plain.status, plain.nonce), (StatusCode::OK, None));
+}
+
+#[tokio::test]
+async fn without_nonces_the_api_hands_out_none() {
+    let h = start().await;
+    let key = DpopKey::generate().unwrap();
+    let token = bound_token(&h, &key).await;
+    let items = "/v1/items";
+    let sent =
+        send(&h, Method::GET, items, &format!("DPoP {token}"), &[proof(&h, &key, "GET", items, Some(&token), now())])
+            .await;
+    assert_eq!((sent.status, sent.nonce), (StatusCode::OK, None));
 }

@@ -28,11 +28,13 @@ pub struct Options {
     pub policy: Policy,
     /// The database; a SQLite file in the harness's folder when `None`.
     pub database: Option<String>,
+    /// The lifetime of the API's own DPoP nonces; `None`: none asked for.
+    pub dpop_nonce: Option<Duration>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { mode: Mode::Local, policy: Policy::None, database: None }
+        Self { mode: Mode::Local, policy: Policy::None, database: None, dpop_nonce: None }
     }
 }
 
@@ -61,7 +63,11 @@ pub async fn start_with(options: Options) -> Harness {
         mode: options.mode,
     })
     .unwrap();
-    let app = items_api::router(items_api::AppState::new(validator, store, options.policy));
+    let mut dpop = items_api::dpop::DpopChecks::default();
+    if let Some(lifetime) = options.dpop_nonce {
+        dpop = dpop.with_nonces(lifetime);
+    }
+    let app = items_api::router(items_api::AppState::with_dpop(validator, store, options.policy, dpop));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -927,12 +927,18 @@ impl items_client::TokenSource for Session {
         Session::renew(self, rejected).await.map_err(|e| Box::new(e) as items_client::TokenError)
     }
 
-    fn proof(&self, token: &AccessToken, method: &str, url: &Url) -> Result<Option<String>, items_client::TokenError> {
+    fn proof(
+        &self,
+        token: &AccessToken,
+        method: &str,
+        url: &Url,
+        nonce: Option<&str>,
+    ) -> Result<Option<String>, items_client::TokenError> {
         let key =
             self.tokens().values().find(|t| t.access_token.secret() == token.secret()).and_then(|t| t.dpop.clone());
         let Some(key) = key else { return Ok(None) };
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        key.proof(method, url, Some(token.secret()), None, now)
+        key.proof(method, url, Some(token.secret()), nonce, now)
             .map(Some)
             .map_err(|e| Box::new(e) as items_client::TokenError)
     }
@@ -947,7 +953,13 @@ impl items_client::TokenSource for &Session {
         items_client::TokenSource::renew(*self, rejected).await
     }
 
-    fn proof(&self, token: &AccessToken, method: &str, url: &Url) -> Result<Option<String>, items_client::TokenError> {
-        items_client::TokenSource::proof(*self, token, method, url)
+    fn proof(
+        &self,
+        token: &AccessToken,
+        method: &str,
+        url: &Url,
+        nonce: Option<&str>,
+    ) -> Result<Option<String>, items_client::TokenError> {
+        items_client::TokenSource::proof(*self, token, method, url, nonce)
     }
 }
