@@ -188,8 +188,8 @@ impl Provider {
     }
 
     /// The provider's current time in seconds since the epoch (its clock may
-    /// be a test's `ManualClock`), for tests that forge tokens.
-    #[cfg(feature = "testing")]
+    /// be a test's `ManualClock`): DPoP's nonces and proof times, and tests
+    /// that forge tokens or proofs.
     #[must_use]
     pub fn now_unix(&self) -> u64 {
         crate::clock::unix_seconds(self.now())
