@@ -6,6 +6,8 @@
 //!   outside the timing: a client's cost, not the API's), so the difference
 //!   is the API's DPoP work: the proof's ES256 check, the URL, the replay
 //!   cache;
+//! - `request/dpop_nonce`: the same with the API's own nonces on
+//!   (`DPOP_NONCE_SECS`), the proof carrying the current one;
 //! - `proof/verify_only`: `dpop::verify` alone.
 //!
 //! Run with `cargo bench -p tessera-items-api --bench dpop`.
@@ -68,7 +70,7 @@ fn request(authorization: String, proof: Option<String>) -> Request<Body> {
 fn benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let key = DpopKey::generate().expect("key");
-    let (_idp, router, bearer, bound) = runtime.block_on(async {
+    let (_idp, router, with_nonces, bearer, bound) = runtime.block_on(async {
         let idp = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.expect("dev-idp");
         let validator = TokenValidator::new(ValidatorConfig {
             issuer: Url::parse(idp.issuer()).expect("issuer"),
@@ -79,10 +81,12 @@ fn benches(c: &mut Criterion) {
         })
         .expect("validator");
         let store = Store::connect("sqlite::memory:").await.expect("store");
-        let router = items_api::router(items_api::AppState::new(validator, store, Policy::None));
+        let router = items_api::router(items_api::AppState::new(validator.clone(), store.clone(), Policy::None));
+        let nonces = items_api::dpop::DpopChecks::default().with_nonces(Duration::from_secs(300));
+        let with_nonces = items_api::router(items_api::AppState::with_dpop(validator, store, Policy::None, nonces));
         let bearer = token(&idp, None).await;
         let bound = token(&idp, Some(&key)).await;
-        (idp, router, bearer, bound)
+        (idp, router, with_nonces, bearer, bound)
     });
     let url = Url::parse(&format!("http://{HOST}{PATH}")).expect("URL");
     let call = |request: Request<Body>| {
@@ -92,6 +96,19 @@ fn benches(c: &mut Criterion) {
     // Warm the key cache and check both work.
     call(request(format!("Bearer {bearer}"), None));
     call(request(format!("DPoP {bound}"), Some(key.proof("GET", &url, Some(&bound), None, now()).expect("proof"))));
+    // The API's nonce, asked for once.
+    let asked = runtime
+        .block_on(with_nonces.clone().oneshot(request(
+            format!("DPoP {bound}"),
+            Some(key.proof("GET", &url, Some(&bound), None, now()).expect("proof")),
+        )))
+        .expect("answer");
+    assert_eq!(asked.status(), StatusCode::UNAUTHORIZED, "use_dpop_nonce");
+    let nonce = asked.headers()["dpop-nonce"].to_str().expect("a nonce").to_owned();
+    let call_with_nonces = |request: Request<Body>| {
+        let response = runtime.block_on(with_nonces.clone().oneshot(request)).expect("answer");
+        assert_eq!(response.status(), StatusCode::OK);
+    };
 
     let mut group = c.benchmark_group("request");
     group.bench_function("bearer", |b| b.iter(|| call(black_box(request(format!("Bearer {bearer}"), None)))));
@@ -104,6 +121,18 @@ fn benches(c: &mut Criterion) {
                 )
             },
             |request| call(black_box(request)),
+            BatchSize::SmallInput,
+        );
+    });
+    group.bench_function("dpop_nonce", |b| {
+        b.iter_batched(
+            || {
+                request(
+                    format!("DPoP {bound}"),
+                    Some(key.proof("GET", &url, Some(&bound), Some(&nonce), now()).expect("proof")),
+                )
+            },
+            |request| call_with_nonces(black_box(request)),
             BatchSize::SmallInput,
         );
     });
