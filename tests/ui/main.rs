@@ -135,6 +135,22 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     app.click("item-save").await;
     app.wait_until("document.getElementById('detail-price').textContent.includes('19.99')", "the new price").await;
     app.screenshot("items").await;
+
+    // The session panel, opened: how the tokens are held.
+    app.eval("document.getElementById('session-panel').open = true").await;
+    assert!(app.text("session-binding").await.starts_with("bound to this device (DPoP key "));
+    app.eval("document.getElementById('session-binding').scrollIntoView({ block: 'end' })").await;
+    app.screenshot("session").await;
+    app.eval("document.getElementById('session-panel').open = false").await;
+
+    // Settings, for a provider of one's own: DPoP is offered, off until chosen.
+    app.click("settings-button").await;
+    app.wait_for_view("settings").await;
+    assert_eq!(app.eval("document.getElementById('settings-dpop').checked").await, Value::Bool(false));
+    app.eval("document.getElementById('settings-dpop').scrollIntoView({ block: 'center' })").await;
+    app.screenshot("settings").await;
+    app.click("settings-close").await;
+    app.wait_for_view("items").await;
     app.quit().await;
 }
 
