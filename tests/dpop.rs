@@ -31,6 +31,17 @@ async fn signed_in(stack: &DemoStack, store: Arc<MemoryStore>, dir: &tempfile::T
     session
 }
 
+/// `GET url` with `token` under the DPoP scheme and `proof`.
+async fn dpop_get(url: &url::Url, token: &str, proof: String) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url.clone())
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", proof)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere() {
     let stack = DemoStack::start().await.unwrap();
@@ -43,13 +54,7 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     let access = session.access_token().await.unwrap();
     let url = stack.items_api().join("/v1/items").unwrap();
     let proof = items_client::TokenSource::proof(&session, &access, "GET", &url, None).unwrap().unwrap();
-    let asked = reqwest::Client::new()
-        .get(url.clone())
-        .header("authorization", format!("DPoP {}", access.secret()))
-        .header("dpop", proof)
-        .send()
-        .await
-        .unwrap();
+    let asked = dpop_get(&url, access.secret(), proof).await;
     assert_eq!(asked.status(), 401);
     assert!(asked.headers()["www-authenticate"].to_str().unwrap().contains("use_dpop_nonce"));
     let api_nonce = asked.headers()["dpop-nonce"].to_str().unwrap().to_owned();
@@ -74,13 +79,7 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     let thief = dpop::DpopKey::generate().unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let theirs = thief.proof("GET", &url, Some(access.secret()), Some(&api_nonce), now).unwrap();
-    let answer = http
-        .get(url.clone())
-        .header("authorization", format!("DPoP {}", access.secret()))
-        .header("dpop", theirs)
-        .send()
-        .await
-        .unwrap();
+    let answer = dpop_get(&url, access.secret(), theirs).await;
     assert_eq!(answer.status(), 401);
     let challenge = answer.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert!(challenge.contains("error=\"invalid_token\""), "another key, not a missing nonce: {challenge}");
