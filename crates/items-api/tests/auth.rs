@@ -1012,10 +1012,41 @@ mod introspection {
         let validator = idp.introspecting(Duration::from_secs(60));
         assert_invalid(validator.validate(refresh).await, NOT_ACCESS_TOKEN);
         assert_invalid(validator.validate(refresh).await, NOT_ACCESS_TOKEN);
-        assert_eq!(validator.stats().cache_hits, 0, "a refused answer is never cached");
+        let stats = validator.stats();
+        assert_eq!(stats.cache_hits, 0, "a refused answer is never taken for an active one");
+        assert_eq!((stats.introspections, stats.refusal_hits), (1, 1), "the refusal is remembered");
         let _ = assert_any_invalid(idp.local().validate(refresh).await);
         // Its access token is fine.
         validator.validate(tokens["access_token"].as_str().unwrap()).await.unwrap();
+    }
+
+    /// A refusal is remembered for 30 s, at most `cache_ttl`: a client that
+    /// keeps sending a revoked token costs the issuer one request per 30 s.
+    #[tokio::test]
+    async fn a_refusal_is_remembered_for_30_s_at_most() {
+        let idp = start().await;
+        let token = idp.client_credentials().await;
+        idp.revoke(&token).await;
+        let validator = idp.introspecting(Duration::from_secs(60));
+        let short = idp.introspecting(Duration::from_secs(5));
+        let never = idp.introspecting(Duration::ZERO);
+        for v in [&validator, &short, &never] {
+            assert_invalid(v.validate(&token).await, INACTIVE);
+            assert_invalid(v.validate(&token).await, INACTIVE);
+        }
+        let counts = |v: &TokenValidator| (v.stats().introspections, v.stats().refusal_hits, v.stats().cache_hits);
+        assert_eq!(counts(&validator), (1, 1, 0));
+        assert_eq!(counts(&short), (1, 1, 0));
+        assert_eq!(counts(&never), (2, 0, 0), "a zero cache_ttl remembers nothing");
+
+        idp.advance(6);
+        assert_invalid(validator.validate(&token).await, INACTIVE);
+        assert_invalid(short.validate(&token).await, INACTIVE);
+        assert_eq!(counts(&validator), (1, 2, 0), "30 s");
+        assert_eq!(counts(&short), (2, 1, 0), "the cache's 5 s bound it");
+        idp.advance(25);
+        assert_invalid(validator.validate(&token).await, INACTIVE);
+        assert_eq!(counts(&validator), (2, 2, 0), "asked again once 30 s have passed");
     }
 
     /// The documented trade-off: a cached answer outlives a revocation, for

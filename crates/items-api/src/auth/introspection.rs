@@ -1,10 +1,15 @@
 //! The cache of introspection answers (RFC 7662 §4: a resource server may
 //! cache answers, trading the freshness of revocation for fewer requests).
 //!
-//! Entries are keyed by the SHA-256 of the token, never the token itself, and
-//! live until `min(exp, answered_at + cache_ttl)`. Only active answers that
-//! passed every check are cached. The map is bounded: when full, expired
-//! entries are dropped, and if it is still full the answer is not cached.
+//! Entries are keyed by the SHA-256 of the token, never the token itself.
+//! Active answers that passed every check live until
+//! `min(exp, answered_at + cache_ttl)`. Refusals (inactive, or failing a
+//! check) are remembered in a map of their own for `min(cache_ttl, 30 s)`, so
+//! a client that keeps sending a revoked or expired token (a retry loop, a
+//! replay) costs the issuer one request per 30 s rather than one per request;
+//! tokens that differ each time are asked about each time. Each map is
+//! bounded: when full, ended entries are dropped, and if it is still full the
+//! answer is not cached (so refusals never crowd out active answers).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -22,27 +27,28 @@ pub(super) fn cache_key(token: &str) -> CacheKey {
     Sha256::digest(token.as_bytes()).into()
 }
 
-struct Entry {
-    claims: Claims,
+struct Entry<T> {
+    value: T,
     until: SystemTime,
 }
 
-/// Active introspection answers by token hash.
-pub(super) struct AnswerCache {
-    entries: Mutex<HashMap<CacheKey, Entry>>,
+/// Introspection answers by token hash: the claims of active tokens
+/// ([`Claims`]), or the reasons tokens were refused (`&'static str`).
+pub(super) struct AnswerCache<T> {
+    entries: Mutex<HashMap<CacheKey, Entry<T>>>,
     capacity: usize,
 }
 
-impl AnswerCache {
+impl<T: Clone> AnswerCache<T> {
     pub(super) fn new(capacity: usize) -> Self {
         Self { entries: Mutex::new(HashMap::new()), capacity }
     }
 
-    /// The cached claims of a token whose entry has not ended.
-    pub(super) fn get(&self, key: &CacheKey, now: SystemTime) -> Option<Claims> {
+    /// The cached answer of a token whose entry has not ended.
+    pub(super) fn get(&self, key: &CacheKey, now: SystemTime) -> Option<T> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         match entries.get(key) {
-            Some(entry) if now < entry.until => Some(entry.claims.clone()),
+            Some(entry) if now < entry.until => Some(entry.value.clone()),
             Some(_) => {
                 entries.remove(key);
                 None
@@ -51,13 +57,9 @@ impl AnswerCache {
         }
     }
 
-    /// Caches `claims` until `min(exp, now + ttl)`.
-    pub(super) fn insert(&self, key: CacheKey, claims: &Claims, now: SystemTime, ttl: Duration) {
-        let expiry = u64::try_from(claims.expires_at)
-            .ok()
-            .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
-            .unwrap_or(UNIX_EPOCH);
-        let until = expiry.min(later(now, ttl));
+    /// Caches `value` until `until`; nothing when that has passed or the
+    /// cache is full of entries that have not ended.
+    fn insert_until(&self, key: CacheKey, value: T, now: SystemTime, until: SystemTime) {
         if until <= now || self.capacity == 0 {
             return;
         }
@@ -68,12 +70,33 @@ impl AnswerCache {
                 return;
             }
         }
-        entries.insert(key, Entry { claims: claims.clone(), until });
+        entries.insert(key, Entry { value, until });
     }
 
     /// How many entries are held (tests).
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+}
+
+impl AnswerCache<Claims> {
+    /// Caches an active token's `claims` until `min(exp, now + ttl)`.
+    pub(super) fn insert(&self, key: CacheKey, claims: &Claims, now: SystemTime, ttl: Duration) {
+        let expiry = u64::try_from(claims.expires_at)
+            .ok()
+            .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+            .unwrap_or(UNIX_EPOCH);
+        self.insert_until(key, claims.clone(), now, expiry.min(later(now, ttl)));
+    }
+}
+
+/// The longest a refusal is remembered, whatever the cache's lifetime.
+pub(super) const REFUSAL_TTL: Duration = Duration::from_secs(30);
+
+impl AnswerCache<&'static str> {
+    /// Remembers why a token was refused, for `min(ttl, REFUSAL_TTL)`.
+    pub(super) fn insert_refusal(&self, key: CacheKey, reason: &'static str, now: SystemTime, ttl: Duration) {
+        self.insert_until(key, reason, now, later(now, ttl.min(REFUSAL_TTL)));
     }
 }

@@ -59,7 +59,8 @@
 //! A timeout, an HTTP error or a malformed answer is [`AuthError::Unavailable`].
 //!
 //! Active answers are cached, keyed by the SHA-256 of the token (never the
-//! token itself), until `min(exp, now + cache_ttl)`. **Trade-off** (RFC 7662
+//! token itself), until `min(exp, now + cache_ttl)`; refusals for
+//! `min(cache_ttl, 30 s)` (see `introspection`). **Trade-off** (RFC 7662
 //! §4): a token revoked at the issuer stays accepted until its cache entry
 //! ends; `cache_ttl` bounds that window, and the token's `exp` always ends it.
 //! Set `cache_ttl` to zero to ask the issuer every time.
@@ -233,6 +234,8 @@ pub struct ValidatorStats {
     pub introspections: u64,
     /// Tokens answered from the introspection cache.
     pub cache_hits: u64,
+    /// Tokens refused from the cache of refusals (introspection).
+    pub refusal_hits: u64,
 }
 
 #[derive(Debug, Default)]
@@ -241,6 +244,7 @@ struct Counters {
     jwks_fetches: AtomicU64,
     introspections: AtomicU64,
     cache_hits: AtomicU64,
+    refusal_hits: AtomicU64,
 }
 
 impl Counters {
@@ -258,7 +262,13 @@ pub struct TokenValidator {
 /// The mode, as the validator keeps it.
 enum Checks {
     Local,
-    Introspection { client_id: String, client_secret: oauth2::ClientSecret, cache_ttl: Duration, answers: AnswerCache },
+    Introspection {
+        client_id: String,
+        client_secret: oauth2::ClientSecret,
+        cache_ttl: Duration,
+        answers: AnswerCache<Claims>,
+        refusals: AnswerCache<&'static str>,
+    },
 }
 
 struct Inner {
@@ -373,6 +383,7 @@ impl TokenValidator {
                     client_secret,
                     cache_ttl,
                     answers: AnswerCache::new(options.max_cached_answers),
+                    refusals: AnswerCache::new(options.max_cached_answers),
                 }
             }
         };
@@ -446,6 +457,7 @@ impl TokenValidator {
             jwks_fetches: c.jwks_fetches.load(Ordering::Relaxed),
             introspections: c.introspections.load(Ordering::Relaxed),
             cache_hits: c.cache_hits.load(Ordering::Relaxed),
+            refusal_hits: c.refusal_hits.load(Ordering::Relaxed),
         }
     }
 
@@ -613,7 +625,8 @@ impl TokenValidator {
     // ----- introspection mode -----------------------------------------------
 
     async fn validate_by_introspection(&self, token: &str) -> Result<Claims, AuthError> {
-        let Checks::Introspection { client_id, client_secret, cache_ttl, answers } = &self.inner.checks else {
+        let Checks::Introspection { client_id, client_secret, cache_ttl, answers, refusals } = &self.inner.checks
+        else {
             return Err(AuthError::Invalid(claims::MALFORMED));
         };
         let key = introspection::cache_key(token);
@@ -621,6 +634,10 @@ impl TokenValidator {
         if let Some(claims) = answers.get(&key, now) {
             Counters::bump(&self.inner.counters.cache_hits);
             return Ok(claims);
+        }
+        if let Some(reason) = refusals.get(&key, now) {
+            Counters::bump(&self.inner.counters.refusal_hits);
+            return Err(AuthError::Invalid(reason));
         }
         let metadata = self.metadata().await?;
         let endpoint = metadata.introspection_endpoint.as_ref().ok_or_else(|| {
@@ -636,9 +653,17 @@ impl TokenValidator {
         })?;
         // The answer may have taken a while: judge it at the time it arrived.
         let now = self.now();
-        let claims = claims::from_introspection(answer, &self.expected(now))?;
-        answers.insert(key, &claims, now, *cache_ttl);
-        Ok(claims)
+        match claims::from_introspection(answer, &self.expected(now)) {
+            Ok(claims) => {
+                answers.insert(key, &claims, now, *cache_ttl);
+                Ok(claims)
+            }
+            Err(AuthError::Invalid(reason)) => {
+                refusals.insert_refusal(key, reason, now, *cache_ttl);
+                Err(AuthError::Invalid(reason))
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 

@@ -56,8 +56,8 @@ pub enum Upstream {
     /// Local mode: an unknown `kid` may cause one JWKS refetch, rate-limited
     /// to one per refetch interval whatever the number of such tokens.
     KeyRefetch,
-    /// Introspection mode: posted to the issuer every time (a refused answer
-    /// is never cached).
+    /// Introspection mode: posted to the issuer, which refuses it; the
+    /// refusal is then remembered for 30 s (at most the cache's lifetime).
     Asks,
     /// Introspection mode: posted once; the active answer is then cached.
     AsksOnce,
