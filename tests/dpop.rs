@@ -68,6 +68,13 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     let created = items.create(&lamp).await.expect("a DPoP-bound write");
     assert_eq!(items.get(&created.id).await.unwrap(), created);
     assert_eq!(session.whoami().await.unwrap().refreshed_at, None, "the API's nonce cost no token refresh");
+    // Several first calls at once, each asked for the nonce: each gives it.
+    let fresh = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
+    let options = ListOptions::default();
+    let at_once =
+        tokio::join!(fresh.list(&options), fresh.list(&options), fresh.list(&options), fresh.get(&created.id));
+    assert!(at_once.0.is_ok() && at_once.1.is_ok() && at_once.2.is_ok() && at_once.3.is_ok(), "{at_once:?}");
+    assert_eq!(session.whoami().await.unwrap().refreshed_at, None, "still no token refresh");
 
     // The access token, stolen, is refused as a bearer token and with
     // another key's proof (with the API's nonce).

@@ -375,13 +375,11 @@ impl<S: TokenSource> ItemsClient<S> {
         self.dpop_nonce.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Keeps the nonce an answer hands out; says whether it is a new one.
-    fn keep_nonce(&self, headers: &header::HeaderMap) -> bool {
-        let Some(fresh) = headers.get("dpop-nonce").and_then(|v| v.to_str().ok()) else { return false };
-        let mut kept = self.dpop_nonce.lock().unwrap_or_else(PoisonError::into_inner);
-        let new = kept.as_deref() != Some(fresh);
-        *kept = Some(fresh.to_owned());
-        new
+    /// Keeps the nonce an answer hands out, and answers it.
+    fn keep_nonce(&self, headers: &header::HeaderMap) -> Option<String> {
+        let fresh = headers.get("dpop-nonce").and_then(|v| v.to_str().ok())?.to_owned();
+        *self.dpop_nonce.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh.clone());
+        Some(fresh)
     }
 
     /// One attempt: the request with the current token, renewed and tried
@@ -400,9 +398,10 @@ impl<S: TokenSource> ItemsClient<S> {
         loop {
             let mut request = self.http.request(method.clone(), url.clone());
             // A DPoP-bound token goes with a fresh proof (RFC 9449 §7.1).
+            let sent_nonce = self.nonce();
             let proof = self
                 .tokens
-                .proof(&token, method.as_str(), url, self.nonce().as_deref())
+                .proof(&token, method.as_str(), url, sent_nonce.as_deref())
                 .map_err(ItemsError::SignInRequired)?;
             let with_proof = proof.is_some();
             request = match proof {
@@ -418,10 +417,12 @@ impl<S: TokenSource> ItemsClient<S> {
                 request = request.header(IDEMPOTENCY_KEY, key);
             }
             let response = request.send().await.map_err(ItemsError::Network)?;
-            let new_nonce = with_proof && self.keep_nonce(response.headers());
-            // RFC 9449 §9: asked for the API's nonce, try once more with it.
+            let handed_out = if with_proof { self.keep_nonce(response.headers()) } else { None };
+            // RFC 9449 §9: asked for the API's nonce, try once more with it
+            // (when it is not the one this proof carried).
             if response.status() == StatusCode::UNAUTHORIZED
-                && new_nonce
+                && handed_out.is_some()
+                && handed_out != sent_nonce
                 && !nonce_given
                 && challenge_error(response.headers()).as_deref() == Some("use_dpop_nonce")
             {
