@@ -55,8 +55,14 @@ async fn signs_in_over_ipv4_loopback_with_a_pushed_request_pkce_state_and_nonce(
 
 #[tokio::test]
 async fn signs_in_over_ipv6_loopback() {
-    if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("note: [::1] cannot be bound on this machine; skipping the IPv6 loopback test");
+    if let Err(error) = std::net::TcpListener::bind("[::1]:0") {
+        // `./x test` sets TESSERA_REQUIRE_IPV6=1: there a machine without
+        // IPv6 loopback fails loudly instead of skipping.
+        assert!(
+            std::env::var("TESSERA_REQUIRE_IPV6").as_deref() != Ok("1"),
+            "TESSERA_REQUIRE_IPV6=1 but [::1] cannot be bound: {error}"
+        );
+        eprintln!("note: [::1] cannot be bound on this machine ({error}); skipping the IPv6 loopback test");
         return;
     }
     let env = start().await;
