@@ -1112,10 +1112,10 @@ mod introspection {
         assert_eq!(form.get("token").map(String::as_str), Some(token));
         assert_eq!(form.get("token_type_hint").map(String::as_str), Some("access_token"));
 
-        let mut without_iss_aud = active.clone();
-        merge(&mut without_iss_aud, &json!({ "iss": null, "aud": null }));
-        fake.set("introspect", Reply::json(&without_iss_aud));
-        validator.validate(token).await.expect("iss and aud are checked only when present");
+        let mut without_iss = active.clone();
+        merge(&mut without_iss, &json!({ "iss": null }));
+        fake.set("introspect", Reply::json(&without_iss));
+        validator.validate(token).await.expect("iss is checked only when present");
 
         for (change, reason) in [
             (json!({ "active": false }), INACTIVE),
@@ -1133,6 +1133,63 @@ mod introspection {
             fake.set("introspect", Reply::json(&answer));
             assert_invalid(validator.validate(token).await, reason);
         }
+    }
+
+    /// Issue 14, item 7: an active answer that does not name our audience
+    /// (none, another, an empty list) or names another issuer is refused,
+    /// whatever else it says; the right ones are taken.
+    #[tokio::test]
+    async fn an_active_answer_must_name_our_audience_and_our_issuer_when_it_names_one() {
+        let idp = start().await;
+        let fake = FakeIssuer::start().await;
+        let validator =
+            TokenValidator::with_options(config_for(&fake.issuer, introspection_mode(Duration::ZERO)), idp.options())
+                .unwrap();
+        let now = idp.now();
+        let right = json!({
+            "active": true, "token_type": "Bearer", "scope": "items:read items:write", "client_id": "c",
+            "sub": "alice", "exp": now + 300, "iat": now, "iss": fake.issuer, "aud": AUDIENCE,
+        });
+        let answering = |change: Value| {
+            let mut answer = right.clone();
+            merge(&mut answer, &change);
+            fake.set("introspect", Reply::json(&answer));
+        };
+        let other_issuer = format!("{}/oauth2/other", fake.base);
+        for (i, (change, reason)) in [
+            (json!({ "aud": null }), WRONG_AUDIENCE),
+            (json!({ "aud": null, "iss": null }), WRONG_AUDIENCE),
+            (json!({ "aud": [] }), WRONG_AUDIENCE),
+            (json!({ "aud": "api://other" }), WRONG_AUDIENCE),
+            (json!({ "aud": ["api://other", "tessera-desktop"] }), WRONG_AUDIENCE),
+            (json!({ "aud": "API://DEFAULT" }), WRONG_AUDIENCE),
+            (json!({ "iss": "https://evil.example/oauth2/default" }), WRONG_ISSUER),
+            (json!({ "iss": other_issuer }), WRONG_ISSUER),
+            (json!({ "iss": format!("{}/", fake.issuer) }), WRONG_ISSUER),
+            (json!({ "aud": null, "token_type": "refresh_token" }), NOT_ACCESS_TOKEN),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            answering(change.clone());
+            assert_invalid(validator.validate(&format!("opaque-{i}")).await, reason);
+        }
+        // The right ones: our audience alone or among others, with our
+        // issuer or none.
+        for (i, change) in [
+            json!({}),
+            json!({ "aud": ["api://other", AUDIENCE] }),
+            json!({ "iss": null }),
+            json!({ "iss": null, "aud": [AUDIENCE] }),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            answering(change.clone());
+            let claims = validator.validate(&format!("good-{i}")).await.unwrap_or_else(|e| panic!("{change}: {e}"));
+            assert_eq!(claims.subject, "alice");
+        }
+        assert_eq!(fake.hits("introspect"), 14, "each answer came from the provider");
     }
 
     #[tokio::test]
@@ -1156,7 +1213,7 @@ mod introspection {
             Reply::json(&json!({})),
             Reply::json(&json!({ "active": "true" })),
             Reply::json(&json!({ "active": 1 })),
-            Reply::json(&json!({ "active": true, "sub": "s", "exp": "later" })),
+            Reply::json(&json!({ "active": true, "sub": "s", "exp": "later", "aud": AUDIENCE })),
             Reply::json(&json!({ "active": true, "sub": "s", "exp": 4_000_000_000_u64, "aud": 7 })),
             Reply::status(500, "{}"),
             Reply::status(401, r#"{"error":"invalid_client"}"#),

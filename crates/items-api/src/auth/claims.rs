@@ -119,12 +119,16 @@ fn check_introspection(all: Map<String, Value>, expected: &Expected<'_>) -> Chec
             return Err(Refusal::Invalid(NOT_ACCESS_TOKEN));
         }
     }
+    // RFC 7662 §2.2 makes `iss` and `aud` optional, but an answer that does
+    // not say the token is meant for us could be for any API the issuer
+    // serves (RFC 9068 §4 step 4 for JWTs; Okta answers a refresh token with
+    // neither): `aud` must name ours, and `iss`, when present, be ours.
     let issuer = match string(&all, "iss")? {
         Some(issuer) if issuer != expected.issuer => return Err(Refusal::Invalid(WRONG_ISSUER)),
         Some(issuer) => issuer.to_owned(),
         None => expected.issuer.to_owned(),
     };
-    if audience_contains(&all, expected.audience)? == Some(false) {
+    if audience_contains(&all, expected.audience)? != Some(true) {
         return Err(Refusal::Invalid(WRONG_AUDIENCE));
     }
     check_times(&all, expected)?;

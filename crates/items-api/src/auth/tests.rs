@@ -223,7 +223,11 @@ fn introspection_answers_are_checked_like_tokens() {
     assert!(check(without(active_answer(), "token_type")).is_ok());
     assert_eq!(invalid(check(with(active_answer(), "iss", json!("https://evil.example")))), claims::WRONG_ISSUER);
     assert_eq!(invalid(check(with(active_answer(), "aud", json!("api://other")))), claims::WRONG_AUDIENCE);
-    assert!(check(without(without(active_answer(), "iss"), "aud")).is_ok(), "iss and aud only when present");
+    assert!(check(without(active_answer(), "iss")).is_ok(), "iss only when present");
+    assert_eq!(invalid(check(without(active_answer(), "aud"))), claims::WRONG_AUDIENCE, "aud is required");
+    assert_eq!(invalid(check(with(active_answer(), "aud", Value::Null))), claims::WRONG_AUDIENCE);
+    assert_eq!(invalid(check(with(active_answer(), "aud", json!([])))), claims::WRONG_AUDIENCE);
+    assert_eq!(invalid(check(without(without(active_answer(), "iss"), "aud"))), claims::WRONG_AUDIENCE);
     let client = check(with(active_answer(), "uid", Value::Null)).expect("null counts as absent");
     assert_eq!(client.user_id, None);
     assert_eq!(invalid(check(with(active_answer(), "exp", json!(NOW - 31)))), claims::EXPIRED);
