@@ -187,18 +187,37 @@ fn print_item(item: &items_client::Item, json: bool) -> std::io::Result<()> {
 }
 
 async fn logout(session: &Session, all: bool, account: Option<&str>) -> Result<(), Failure> {
+    let signed_out = if all { session.sign_out_all().await? } else { vec![session.sign_out_account(account).await?] };
+    let mut not_revoked = Vec::new();
+    for done in signed_out {
+        let account = &done.account;
+        progress(&format!("Signed out of {} ({})", account.display_name(), account.id()));
+        if done.logout_url.is_some() {
+            progress(&format!(
+                "Your browser may still be signed in at {}; sign out there to end that session too.",
+                account.key.issuer
+            ));
+        }
+        not_revoked.extend(done.revocation_error);
+    }
+    // Each account's token is revoked at its own issuer only; one that could
+    // not be is said plainly, and the command fails.
+    let last = not_revoked.pop();
+    for error in not_revoked {
+        not_revoked_failure(error).print();
+    }
+    if let Some(error) = last {
+        return Err(not_revoked_failure(error));
+    }
     if all {
-        session.sign_out_all().await?;
         progress("Signed out of every account.");
-        return Ok(());
-    }
-    let signed_out = session.sign_out_account(account).await?;
-    if let Some(error) = &signed_out.revocation_error {
-        progress(&format!("warning: the provider could not revoke the sign-in ({error}); it was forgotten here"));
-    }
-    progress(&format!("Signed out of {} ({})", signed_out.account.display_name(), signed_out.account.id()));
-    if signed_out.logout_url.is_some() {
-        progress("Your browser may still be signed in at the provider; sign out there to end that session too.");
     }
     Ok(())
+}
+
+fn not_revoked_failure(error: signin::SessionError) -> Failure {
+    Failure::from(error).with_hint(
+        "the account is forgotten on this computer, but its sign-in may stay valid at that provider until it \
+         expires: sign out there, or ask its administrator to revoke it",
+    )
 }

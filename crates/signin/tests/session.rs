@@ -553,7 +553,7 @@ async fn without_an_account_the_errors_say_so() {
     assert_eq!(session.whoami().await.unwrap_err().code(), "no-account");
     assert_eq!(session.sign_out(None).await.unwrap_err().code(), "no-account");
     assert_eq!(session.sign_out(Some("alice")).await.unwrap_err().code(), "no-account");
-    session.sign_out_all().await.unwrap();
+    assert!(session.sign_out_all().await.unwrap().is_empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -623,6 +623,135 @@ async fn sign_out_completes_locally_when_the_provider_is_unreachable() {
     assert_eq!(error.code(), "network", "{error:?}");
     assert!(store.is_empty());
     assert!(session.accounts().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Tokens go only to the issuer that issued them (issue 14, item 1)
+
+/// Every request a provider received: method, path and query, body.
+type Received = Arc<Mutex<Vec<String>>>;
+
+/// Another provider ("B"), working but fake: it publishes a discovery
+/// document naming itself (every endpoint on itself), answers 200 `{}` to
+/// everything else, and records every request it receives.
+async fn spawn_logging_provider() -> (String, Received) {
+    let received: Received = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let issuer = format!("{base}/oauth2/default");
+    let router = axum::Router::new().fallback({
+        let (received, issuer) = (received.clone(), issuer.clone());
+        move |request: axum::extract::Request| {
+            let (received, issuer) = (received.clone(), issuer.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+                received.lock().unwrap().push(format!(
+                    "{} {} {}",
+                    parts.method,
+                    parts.uri,
+                    String::from_utf8_lossy(&body)
+                ));
+                if parts.uri.path().ends_with("/.well-known/openid-configuration") {
+                    let at = |path: &str| format!("{issuer}/v1/{path}");
+                    return axum::Json(serde_json::json!({
+                        "issuer": issuer,
+                        "authorization_endpoint": at("authorize"),
+                        "token_endpoint": at("token"),
+                        "userinfo_endpoint": at("userinfo"),
+                        "jwks_uri": at("keys"),
+                        "revocation_endpoint": at("revoke"),
+                        "end_session_endpoint": at("logout"),
+                        "response_types_supported": ["code"],
+                        "subject_types_supported": ["public"],
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                    }))
+                    .into_response();
+                }
+                if parts.uri.path().ends_with("/v1/keys") {
+                    return axum::Json(serde_json::json!({ "keys": [] })).into_response();
+                }
+                axum::Json(serde_json::json!({})).into_response()
+            }
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (issuer, received)
+}
+
+impl Env {
+    /// A session as a process configured for another provider (`issuer`,
+    /// discovered on first use) would make it, over the same book.
+    fn session_for(&self, issuer: &str, store: Arc<dyn TokenStore>) -> Session {
+        let mut config = self.config();
+        config.issuer = IssuerUrl::new(issuer.to_owned()).unwrap();
+        config.http_timeout = Duration::from_secs(5);
+        Session::new(config, store, AccountBook::load(self.book_path()).unwrap())
+            .with_post_logout_redirect(Url::parse(SIGNED_OUT).unwrap())
+    }
+}
+
+#[tokio::test]
+async fn sign_out_revokes_at_the_accounts_own_issuer_not_the_configured_one() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let alice = env.session(store.clone()).sign_in(browser(&alice_browser), false).await.unwrap();
+    let refresh = stored(store.as_ref(), &alice.key).unwrap();
+    assert!(env.active(&refresh).await);
+
+    // The settings now name provider B.
+    let (b, received) = spawn_logging_provider().await;
+    let session = env.session_for(&b, store.clone());
+    // Alice's tokens are not refreshed at B, nor used with B's settings.
+    for error in [
+        session.access_token().await.unwrap_err(),
+        session.whoami().await.unwrap_err(),
+        session.use_account("alice").unwrap_err(),
+    ] {
+        assert!(matches!(error, SessionError::OtherProvider { .. }), "{error:?}");
+        assert_eq!(error.code(), "config");
+        let said = error.to_string();
+        assert!(said.contains(env.idp.issuer()) && said.contains(&b), "{said}");
+    }
+    assert_eq!(session.keep_fresh().await, KEEP_FRESH_MAX_WAIT);
+    assert_eq!(session.offline(), None, "not an outage: nothing to retry");
+
+    let signed_out = session.sign_out_all().await.unwrap();
+    assert_eq!(signed_out.len(), 1);
+    assert!(signed_out[0].revocation_error.is_none(), "{:?}", signed_out[0].revocation_error);
+    assert!(!env.active(&refresh).await, "the refresh token is revoked at its own issuer");
+    let url = signed_out[0].logout_url.clone().expect("A's logout URL");
+    assert!(url.as_str().starts_with(&format!("{}/v1/logout", env.idp.issuer())), "{url}");
+    assert_eq!(query(&url, "client_id").as_deref(), Some(DESKTOP_CLIENT_ID));
+    assert_eq!(query(&url, "post_logout_redirect_uri"), None, "registered for B's client, not at A");
+    let received = received.lock().unwrap().clone();
+    assert!(received.is_empty(), "provider B received {received:?}");
+    assert!(store.is_empty() && session.accounts().is_empty());
+}
+
+#[tokio::test]
+async fn sign_out_at_an_unreachable_own_issuer_forgets_locally_and_names_that_issuer() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let alice = env.session(store.clone()).sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let (b, received) = spawn_logging_provider().await;
+    let a = env.idp.issuer().to_owned();
+    let session = env.session_for(&b, store.clone());
+    let Env { idp, clock: _clock, provider: _provider, token_requests: _requests, dir } = env;
+    idp.shutdown().await;
+
+    let signed_out = session.sign_out_account(Some("alice")).await.unwrap();
+    assert_eq!(signed_out.account.key, alice.key);
+    let error = signed_out.revocation_error.expect("the revocation failed");
+    assert!(matches!(&error, SessionError::NotRevoked { issuer, .. } if *issuer == a), "{error:?}");
+    assert_eq!(error.code(), "network", "{error:?}");
+    assert!(error.to_string().contains(&format!("could not be revoked at {a}")), "{error}");
+    assert!(signed_out.logout_url.is_none());
+    assert!(store.is_empty() && session.accounts().is_empty(), "forgotten here");
+    assert!(AccountBook::load(dir.path().join("accounts.json")).unwrap().list().is_empty());
+    let received = received.lock().unwrap().clone();
+    assert!(received.is_empty(), "provider B received {received:?}");
 }
 
 // ---------------------------------------------------------------------------

@@ -177,6 +177,18 @@ pub enum SigninError {
         /// Where parsing failed and why.
         detail: String,
     },
+    /// The provider answered with a server error (HTTP 5xx) at its token,
+    /// pushed-request, device, revocation, userinfo or discovery endpoint.
+    #[error(transparent)]
+    ProviderFailed(super::http::ProviderFailure),
+    /// No provider is configured: nothing names an issuer (`OKTA_DOMAIN`,
+    /// `OKTA_ISSUER`, or the file's `okta_domain` / `issuer`). Nothing is
+    /// contacted then (no default address is trusted).
+    #[error(
+        "no sign-in provider is configured: set OKTA_DOMAIN (or OKTA_ISSUER) and CLIENT_ID, \
+         or okta_domain and client_id in the configuration file"
+    )]
+    NoProvider,
     /// The token request failed (network, unexpected answer).
     #[error("the token request failed")]
     TokenRequest(#[source] BoxError),

@@ -64,6 +64,77 @@ pub enum HttpError {
     /// response).
     #[error("the provider's answer could not be read")]
     Response(#[source] openidconnect::http::Error),
+    /// The provider answered with a server error (HTTP 5xx).
+    #[error(transparent)]
+    Failed(ProviderFailure),
+}
+
+/// The provider answered with a server error (HTTP 5xx, RFC 9110 §15.6): it
+/// failed, whatever was asked. Kept apart from a malformed answer so that
+/// the person reads that the provider failed, with its status and its own
+/// error text when it sent one (RFC 6749 §5.2's `error` and
+/// `error_description`, or a short plain-text body).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the provider failed (HTTP {status}) — try again later{}", detail(error.as_deref(), description.as_deref()))]
+pub struct ProviderFailure {
+    /// The HTTP status (500 to 599).
+    pub status: u16,
+    /// The provider's error code (`error`), if it sent one.
+    pub error: Option<String>,
+    /// The provider's own words (`error_description`, or a short plain-text
+    /// body), if any.
+    pub description: Option<String>,
+}
+
+/// The longest piece of the provider's own error text that is kept.
+const MAX_ERROR_TEXT: usize = 200;
+
+impl ProviderFailure {
+    /// The failure an answer with `status` describes, when it is a server
+    /// error; `None` for any other status. A JSON body's `error` and
+    /// `error_description` (RFC 6749 §5.2) are kept, or a short plain-text
+    /// body; never HTML, never more than [`MAX_ERROR_TEXT`] characters of
+    /// each, control characters dropped.
+    #[must_use]
+    pub fn from_answer(status: u16, content_type: Option<&str>, body: &[u8]) -> Option<Self> {
+        if !(500..=599).contains(&status) {
+            return None;
+        }
+        let text = |value: &str| {
+            let value: String = value.chars().filter(|c| !c.is_control()).take(MAX_ERROR_TEXT).collect();
+            Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+        };
+        let mut failure = Self { status, error: None, description: None };
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice::<serde_json::Value>(body) {
+            let field = |name: &str| fields.get(name).and_then(serde_json::Value::as_str).and_then(text);
+            failure.error = field("error");
+            failure.description = field("error_description");
+        } else if content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/plain")) {
+            failure.description = std::str::from_utf8(body).ok().and_then(text);
+        }
+        Some(failure)
+    }
+}
+
+/// The [`ProviderFailure`] somewhere in `error`'s chain (an `openidconnect`
+/// request error wrapping [`HttpError::Failed`]), if any.
+pub(crate) fn failure_in(error: &(dyn std::error::Error + 'static)) -> Option<ProviderFailure> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(HttpError::Failed(failure)) = error.downcast_ref::<HttpError>() {
+            return Some(failure.clone());
+        }
+        current = error.source();
+    }
+    None
+}
+
+fn detail(error: Option<&str>, description: Option<&str>) -> String {
+    match (error, description) {
+        (Some(error), Some(description)) => format!(" ({error}: {description})"),
+        (Some(text), None) | (None, Some(text)) => format!(" ({text})"),
+        (None, None) => String::new(),
+    }
 }
 
 impl HttpClient {
@@ -96,13 +167,18 @@ impl HttpClient {
         &self.inner
     }
 
-    /// Sends `request` and reads its answer, within the time limit and the cap.
+    /// Sends `request` and reads its answer, within the time limit and the
+    /// cap; a server error (HTTP 5xx) is [`HttpError::Failed`].
     ///
     /// # Errors
     /// See [`HttpError`].
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<(reqwest::Response, Vec<u8>), HttpError> {
         let mut response = request.send().await.map_err(|e| self.error(e))?;
         let body = self.read(&mut response).await?;
+        let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        if let Some(failure) = ProviderFailure::from_answer(response.status().as_u16(), content_type, &body) {
+            return Err(HttpError::Failed(failure));
+        }
         Ok((response, body))
     }
 
@@ -141,11 +217,16 @@ impl HttpClient {
     }
 
     /// Sends an `openidconnect` request and reads its answer, within the
-    /// time limit and the cap.
+    /// time limit and the cap; a server error (HTTP 5xx) is
+    /// [`HttpError::Failed`], so that every endpoint names it alike.
     pub(crate) async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let request = reqwest::Request::try_from(request).map_err(HttpError::Other)?;
         let mut response = self.inner.execute(request).await.map_err(|e| self.error(e))?;
         let body = self.read(&mut response).await?;
+        let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        if let Some(failure) = ProviderFailure::from_answer(response.status().as_u16(), content_type, &body) {
+            return Err(HttpError::Failed(failure));
+        }
         let mut answer = openidconnect::http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             answer = answer.header(name, value);

@@ -19,6 +19,7 @@ use url::Url;
 
 use super::dpop::DpopKey;
 use super::error::SigninError;
+use super::http::HttpError;
 use super::provider::Provider;
 use crate::account::{AccountKey, IdTokenText, Identity, SignedIn, TokenSet};
 
@@ -201,7 +202,10 @@ pub async fn push(provider: &Provider, url: Url) -> Result<Url, SigninError> {
     let client_id = form.iter().find(|(name, _)| name == "client_id").map(|(_, v)| v.clone()).unwrap_or_default();
     let http = provider.http();
     let request = http.reqwest().post(endpoint.clone()).header("accept", "application/json").form(&form);
-    let (response, body) = http.send(request).await.map_err(|e| SigninError::Push(Box::new(e)))?;
+    let (response, body) = http.send(request).await.map_err(|e| match e {
+        HttpError::Failed(failure) => SigninError::ProviderFailed(failure),
+        other => SigninError::Push(Box::new(other)),
+    })?;
     let status = response.status();
     if status.is_client_error() {
         let refusal: PushError = serde_json::from_slice(&body)
@@ -390,7 +394,10 @@ where
         // The body of a response that could not be parsed may hold tokens:
         // keep the parser's message only.
         RequestTokenError::Parse(error, _body) => SigninError::MalformedTokenResponse { detail: error.to_string() },
-        other => SigninError::TokenRequest(Box::new(other)),
+        other => match super::http::failure_in(&other) {
+            Some(failure) => SigninError::ProviderFailed(failure),
+            None => SigninError::TokenRequest(Box::new(other)),
+        },
     }
 }
 
@@ -438,7 +445,10 @@ pub(crate) async fn finish(
             UserInfoError::ClaimsVerification(ClaimsVerificationError::InvalidSubject(_)) => {
                 SigninError::UserInfoSubjectMismatch
             }
-            other => SigninError::UserInfo(Box::new(other)),
+            other => match super::http::failure_in(&other) {
+                Some(failure) => SigninError::ProviderFailed(failure),
+                None => SigninError::UserInfo(Box::new(other)),
+            },
         })?;
     if userinfo.subject() != claims.subject() {
         return Err(SigninError::UserInfoSubjectMismatch);

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::SigninError;
 
-pub use super::http::{HttpClient, HttpError};
+pub use super::http::{HttpClient, HttpError, ProviderFailure};
 
 /// The provider's [`HttpClient`] with the default time limit.
 ///
@@ -54,6 +54,12 @@ pub struct ExtraMetadata {
     /// RFC 9449 §5.1: the algorithms the provider takes DPoP proofs in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dpop_signing_alg_values_supported: Vec<String>,
+    /// RFC 8414 §2: where tokens are revoked (RFC 7009).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<url::Url>,
+    /// OIDC RP-Initiated Logout 1.0 §2.1: where the browser signs out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<url::Url>,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -124,6 +130,8 @@ impl Provider {
     /// invalid (another issuer named, unparseable, an error status).
     pub async fn discover_uncached(issuer: &IssuerUrl, http: &HttpClient) -> Result<Self, SigninError> {
         let metadata = Metadata::discover_async(issuer.clone(), http).await.map_err(|e| match e {
+            // Reached, and failing (HTTP 5xx).
+            openidconnect::DiscoveryError::Request(HttpError::Failed(failure)) => SigninError::ProviderFailed(failure),
             // Not reached: the network or the provider is down.
             openidconnect::DiscoveryError::Request(_) => {
                 SigninError::Discovery { issuer: issuer.to_string(), source: Box::new(e) }
@@ -177,6 +185,19 @@ impl Provider {
     #[must_use]
     pub fn requires_par(&self) -> bool {
         self.metadata.additional_metadata().require_pushed_authorization_requests
+    }
+
+    /// Where this provider revokes its tokens (RFC 7009), when it says.
+    #[must_use]
+    pub fn revocation_endpoint(&self) -> Option<&url::Url> {
+        self.metadata.additional_metadata().revocation_endpoint.as_ref()
+    }
+
+    /// Where the browser signs out of this provider (OIDC RP-Initiated
+    /// Logout 1.0 §2.1), when it says.
+    #[must_use]
+    pub fn end_session_endpoint(&self) -> Option<&url::Url> {
+        self.metadata.additional_metadata().end_session_endpoint.as_ref()
     }
 
     /// Whether the provider takes DPoP proofs signed with ES256 (RFC 9449 §5.1).

@@ -41,6 +41,33 @@ pub enum SessionError {
         /// The HTTP status.
         status: u16,
     },
+    /// The account was signed out here, but its refresh token could not be
+    /// revoked at the issuer that issued it (the only place it is ever
+    /// sent): that issuer is unreachable, failing, or refused.
+    #[error("the sign-in could not be revoked at {issuer}; it was forgotten here only")]
+    NotRevoked {
+        /// The account's own issuer (not the one configured now).
+        issuer: String,
+        /// Why.
+        #[source]
+        source: Box<SessionError>,
+    },
+    /// The account was signed in at another provider than the one configured
+    /// now: its tokens go only to its own issuer, and its access tokens are
+    /// not handed to an API set up for another provider, so it cannot be
+    /// used until that provider is configured again (it can be signed out).
+    #[error(
+        "{account} was signed in at {issuer}, but Tessera is set up for {configured}; \
+         configure {issuer} again to use this account, or sign it out"
+    )]
+    OtherProvider {
+        /// The account's display name.
+        account: String,
+        /// The account's issuer.
+        issuer: String,
+        /// The issuer configured now.
+        configured: String,
+    },
     /// A blocking task (keyring access) died.
     #[error("an internal task failed")]
     Task(#[source] tokio::task::JoinError),
@@ -50,7 +77,8 @@ impl SessionError {
     /// A stable, machine-readable code: `no-account`, `ambiguous-account`,
     /// `sign-in-required`, `keyring-unavailable`, `keyring`, `account-book`,
     /// `network`, `provider`, `access-denied`, `cancelled`, `timeout`,
-    /// `config`, `internal`.
+    /// `config`, `internal`. A [`NotRevoked`](Self::NotRevoked) has its
+    /// cause's code; [`OtherProvider`](Self::OtherProvider) is `config`.
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
@@ -64,6 +92,8 @@ impl SessionError {
             Self::Signin(e) => signin_code(e),
             Self::Revocation(_) => "network",
             Self::RevocationRefused { .. } => "provider",
+            Self::NotRevoked { source, .. } => source.code(),
+            Self::OtherProvider { .. } => "config",
             Self::Task(_) => "internal",
         }
     }
@@ -76,6 +106,7 @@ fn signin_code(error: &SigninError) -> &'static str {
         | SigninError::ConfigWrite { .. }
         | SigninError::ConfigParse { .. }
         | SigninError::DotEnv { .. }
+        | SigninError::NoProvider
         | SigninError::PortInUse { .. }
         | SigninError::Bind { .. } => "config",
         SigninError::HttpClient(_)
@@ -84,6 +115,7 @@ fn signin_code(error: &SigninError) -> &'static str {
         | SigninError::TokenRequest(_)
         | SigninError::UserInfo(_)
         | SigninError::Push(_)
+        | SigninError::ProviderFailed(_)
         | SigninError::Listener(_) => "network",
         SigninError::Cancelled => "cancelled",
         SigninError::TimedOut { .. } => "timeout",

@@ -20,6 +20,15 @@
 //! account, and answers the RP-initiated logout URL (OIDC RP-Initiated
 //! Logout 1.0) for the desktop to open.
 //!
+//! A token goes only to the issuer that issued it: an account's revocation
+//! and logout URL use the endpoints of the issuer in its own
+//! [`AccountKey`] (discovered for it, with the client id it was issued to),
+//! never those of the issuer configured now. An account of another issuer
+//! than the configured one (the settings changed since it signed in) is
+//! not refreshed or used at all ([`SessionError::OtherProvider`]): its
+//! access tokens would go to an API set up for another provider. It can
+//! still be signed out, at its own issuer.
+//!
 //! Keyring calls are blocking; the session runs them on Tokio's blocking
 //! threads, so every method can be called from async code.
 
@@ -159,21 +168,13 @@ pub struct WhoAmI {
 pub struct SignedOut {
     /// The account removed.
     pub account: Account,
-    /// The RP-initiated logout URL to open in the browser, when the provider
-    /// has an `end_session_endpoint`.
+    /// The RP-initiated logout URL to open in the browser, when the
+    /// account's own issuer has an `end_session_endpoint`.
     pub logout_url: Option<Url>,
-    /// Why the refresh token could not be revoked at the provider (the
-    /// local sign-out completed anyway).
+    /// Why the refresh token could not be revoked at the account's own
+    /// issuer ([`SessionError::NotRevoked`], naming it); the local sign-out
+    /// completed anyway.
     pub revocation_error: Option<SessionError>,
-}
-
-/// Endpoints read from discovery that the `openidconnect` metadata drops.
-#[derive(Debug, Default)]
-struct ExtraEndpoints {
-    /// RFC 7009 (`revocation_endpoint`, RFC 8414 §2).
-    revocation: Option<Url>,
-    /// OIDC RP-Initiated Logout 1.0 §2.1 (`end_session_endpoint`).
-    end_session: Option<Url>,
 }
 
 /// The signed-in accounts of this app and their tokens (see the [module
@@ -183,7 +184,9 @@ pub struct Session {
     store: Arc<dyn TokenStore>,
     book: Mutex<AccountBook>,
     provider: OnceCell<Arc<Provider>>,
-    endpoints: OnceCell<ExtraEndpoints>,
+    /// Issuers of accounts other than the configured one, discovered to
+    /// sign those accounts out (by issuer).
+    other_issuers: tokio::sync::Mutex<HashMap<String, Arc<Provider>>>,
     tokens: Mutex<HashMap<AccountKey, TokenSet>>,
     refresh_locks: Mutex<HashMap<AccountKey, Arc<tokio::sync::Mutex<()>>>>,
     now: Now,
@@ -214,7 +217,7 @@ impl Session {
             store,
             book: Mutex::new(book),
             provider: OnceCell::new(),
-            endpoints: OnceCell::new(),
+            other_issuers: tokio::sync::Mutex::default(),
             tokens: Mutex::default(),
             refresh_locks: Mutex::default(),
             now: Arc::new(SystemTime::now),
@@ -301,10 +304,13 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::Accounts`] when no account or several match, or the
-    /// book cannot be saved.
+    /// book cannot be saved; [`SessionError::OtherProvider`] for an account
+    /// of another issuer than the configured one.
     pub fn use_account(&self, selector: &str) -> Result<Account, SessionError> {
         let mut book = self.book();
-        let key = book.find(selector)?.key.clone();
+        let account = book.find(selector)?;
+        self.check_issuer(account)?;
+        let key = account.key.clone();
         book.set_active(&key)?;
         let account = book.get(&key).cloned().ok_or(SessionError::NoAccount)?;
         drop(book);
@@ -343,10 +349,11 @@ impl Session {
 
     async fn sign_in_inner(&self, method: SignInMethod, switching: bool) -> Result<Account, SessionError> {
         let provider = self.provider().await?;
+        // A login hint names someone at this provider only.
         let hint = self
             .book()
             .active()
-            .filter(|a| a.needs_sign_in)
+            .filter(|a| a.needs_sign_in && a.key.issuer == self.config.issuer.as_str())
             .and_then(|a| a.identity.preferred_username.clone().or_else(|| a.identity.email.clone()));
         let options = if switching {
             AuthOptions {
@@ -512,7 +519,7 @@ impl Session {
                 let wait = due.duration_since((self.now)()).unwrap_or(Duration::ZERO);
                 wait.clamp(Duration::from_secs(1), KEEP_FRESH_MAX_WAIT)
             }
-            Err(SessionError::SignInRequired { .. }) => {
+            Err(SessionError::SignInRequired { .. } | SessionError::OtherProvider { .. }) => {
                 self.set_offline(None);
                 KEEP_FRESH_MAX_WAIT
             }
@@ -591,26 +598,31 @@ impl Session {
         self.sign_out_known(account).await
     }
 
-    /// Signs every account out ("sign out everywhere"): each is revoked,
-    /// forgotten and removed; one failure does not stop the others.
+    /// Signs every account out ("sign out everywhere"): each is revoked at
+    /// its own issuer, forgotten and removed; one failure does not stop the
+    /// others. Answers what was done for each account signed out (a failed
+    /// revocation in its [`SignedOut::revocation_error`]).
     ///
     /// # Errors
-    /// The first failure, after trying every account.
-    pub async fn sign_out_all(&self) -> Result<(), SessionError> {
+    /// The first failure to forget an account (the keyring, the book),
+    /// after trying every account.
+    pub async fn sign_out_all(&self) -> Result<Vec<SignedOut>, SessionError> {
         let mut first_error = None;
+        let mut done = Vec::new();
         for account in self.accounts() {
             match self.sign_out_known(account).await {
                 Ok(signed_out) => {
-                    if let Some(error) = signed_out.revocation_error {
-                        tracing::warn!(code = error.code(), %error, "the sign-in could not be revoked at the provider");
+                    if let Some(error) = &signed_out.revocation_error {
+                        tracing::warn!(code = error.code(), %error, "the sign-in could not be revoked");
                     }
+                    done.push(signed_out);
                 }
                 Err(error) => {
                     first_error.get_or_insert(error);
                 }
             }
         }
-        first_error.map_or(Ok(()), Err)
+        first_error.map_or(Ok(done), Err)
     }
 
     // -----------------------------------------------------------------------
@@ -624,20 +636,28 @@ impl Session {
             let (store, key) = (self.store.clone(), key.clone());
             blocking(move || store.load(&key)).await
         };
-        let revocation_error = match stored {
-            Ok(Some(sealed)) => {
-                let refresh_token = dpop::open(&sealed).map_or(sealed, |(token, _)| token);
-                self.revoke(&refresh_token).await.err()
-            }
-            Ok(None) => None,
-            Err(error) => Some(error),
+        // The account's own issuer, whatever is configured now: its tokens
+        // go there or nowhere.
+        let (provider, unreachable) = match self.provider_of(&key.issuer).await {
+            Ok(provider) => (Some(provider), None),
+            Err(error) => (None, Some(error)),
         };
+        let revocation_error = match (stored, &provider) {
+            (Ok(Some(sealed)), Some(provider)) => {
+                let refresh_token = dpop::open(&sealed).map_or(sealed, |(token, _)| token);
+                self.revoke(provider, &key, &refresh_token).await.err()
+            }
+            (Ok(Some(_)), None) => unreachable,
+            (Ok(None), _) => None,
+            (Err(error), _) => Some(error),
+        }
+        .map(|source| SessionError::NotRevoked { issuer: key.issuer.clone(), source: Box::new(source) });
         {
             let (store, key) = (self.store.clone(), key.clone());
             blocking(move || store.delete(&key)).await?;
         }
         let id_token = self.tokens().remove(&key).and_then(|t| t.id_token);
-        let logout_url = self.logout_url(id_token.as_ref()).await;
+        let logout_url = provider.and_then(|provider| self.logout_url(&provider, &key, id_token.as_ref()));
         let account = self.book().remove(&key)?;
         self.refresh_locks.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
         self.refreshed_at().remove(&key);
@@ -646,51 +666,88 @@ impl Session {
         Ok(SignedOut { account, logout_url, revocation_error })
     }
 
-    /// Revokes a refresh token (RFC 7009 §2.1; a public client identifies
-    /// itself with `client_id`).
-    async fn revoke(&self, refresh_token: &RefreshToken) -> Result<(), SessionError> {
-        let provider = self.provider().await?;
-        let endpoints = self.endpoints(&provider).await?;
-        let url = endpoints.revocation.clone().ok_or(SigninError::MissingEndpoint("revocation"))?;
+    /// Revokes `key`'s refresh token at `provider`, the issuer that issued
+    /// it (RFC 7009 §2.1; a public client identifies itself with the
+    /// `client_id` the token was issued to).
+    async fn revoke(
+        &self,
+        provider: &Provider,
+        key: &AccountKey,
+        refresh_token: &RefreshToken,
+    ) -> Result<(), SessionError> {
+        if provider.issuer().as_str() != key.issuer {
+            // Not reached: `provider_of` discovered this very issuer.
+            return Err(SigninError::IssuerMismatch {
+                expected: key.issuer.clone(),
+                got: provider.issuer().to_string(),
+            }
+            .into());
+        }
+        let url = provider.revocation_endpoint().cloned().ok_or(SigninError::MissingEndpoint("revocation"))?;
         let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("token", refresh_token.secret())
             .append_pair("token_type_hint", "refresh_token")
-            .append_pair("client_id", self.config.client_id.as_str())
+            .append_pair("client_id", &key.client_id)
             .finish();
-        let response = provider
-            .http()
+        let http = provider.http();
+        let request = http
             .reqwest()
             .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SessionError::Revocation(Box::new(e)))?;
+            .body(body);
+        let (response, _) = http.send(request).await.map_err(|e| match e {
+            provider::HttpError::Failed(failure) => SessionError::Signin(SigninError::ProviderFailed(failure)),
+            other => SessionError::Revocation(Box::new(other)),
+        })?;
         let status = response.status();
         if status.is_success() { Ok(()) } else { Err(SessionError::RevocationRefused { status: status.as_u16() }) }
     }
 
-    async fn logout_url(&self, id_token: Option<&IdTokenText>) -> Option<Url> {
-        let provider = self.provider().await.ok()?;
-        let endpoints = self.endpoints(&provider).await.ok()?;
-        let mut url = endpoints.end_session.clone()?;
+    /// The RP-initiated logout URL of `key`'s own issuer (`provider`), with
+    /// the client id the account signed in with; `post_logout_redirect_uri`
+    /// only for this app's configured client at the configured issuer
+    /// (where it is registered).
+    fn logout_url(&self, provider: &Provider, key: &AccountKey, id_token: Option<&IdTokenText>) -> Option<Url> {
+        if provider.issuer().as_str() != key.issuer {
+            return None;
+        }
+        let mut url = provider.end_session_endpoint()?.clone();
         {
             let mut query = url.query_pairs_mut();
             if let Some(id_token) = id_token {
                 query.append_pair("id_token_hint", id_token.secret());
             }
-            query.append_pair("client_id", self.config.client_id.as_str());
-            if let Some(redirect) = &self.post_logout_redirect {
+            query.append_pair("client_id", &key.client_id);
+            let configured =
+                key.issuer == self.config.issuer.as_str() && key.client_id == self.config.client_id.as_str();
+            if let Some(redirect) = self.post_logout_redirect.as_ref().filter(|_| configured) {
                 query.append_pair("post_logout_redirect_uri", redirect.as_str());
             }
         }
         Some(url)
     }
 
+    /// Refuses an account of another issuer than the configured one (see
+    /// the [module docs](self)).
+    fn check_issuer(&self, account: &Account) -> Result<(), SessionError> {
+        if account.key.issuer == self.config.issuer.as_str() {
+            return Ok(());
+        }
+        Err(SessionError::OtherProvider {
+            account: account.display_name().to_owned(),
+            issuer: account.key.issuer.clone(),
+            configured: self.config.issuer.to_string(),
+        })
+    }
+
     /// The current tokens of `key`, refreshed when they are missing,
     /// expiring, or the very token the API `rejected`.
     async fn token_for(&self, key: &AccountKey, rejected: Option<&AccessToken>) -> Result<TokenSet, SessionError> {
+        let account = self.book().get(key).cloned();
+        if let Some(account) = account {
+            self.check_issuer(&account)?;
+        }
         let usable = |tokens: &TokenSet| {
             self.fresh(tokens) && rejected.is_none_or(|r| r.secret() != tokens.access_token.secret())
         };
@@ -858,34 +915,25 @@ impl Session {
         Ok(provider.clone())
     }
 
-    /// The revocation and end-session endpoints, read once from the
-    /// discovery document (RFC 8414 §2, RP-Initiated Logout §2.1).
-    async fn endpoints(&self, provider: &Provider) -> Result<&ExtraEndpoints, SessionError> {
-        self.endpoints
-            .get_or_try_init(|| async {
-                let issuer = self.config.issuer.as_str().trim_end_matches('/');
-                let discovery = format!("{issuer}/.well-known/openid-configuration");
-                let discovery_error = |e: Box<dyn std::error::Error + Send + Sync>| SigninError::Discovery {
-                    issuer: self.config.issuer.to_string(),
-                    source: e,
-                };
-                let http = provider.http();
-                let request = http.reqwest().get(&discovery).header("accept", "application/json");
-                let (response, body) = http.send(request).await.map_err(|e| discovery_error(Box::new(e)))?;
-                if !response.status().is_success() {
-                    let status = format!("the provider answered {}", response.status());
-                    return Err(discovery_error(status.into()).into());
-                }
-                let document: serde_json::Value =
-                    serde_json::from_slice(&body).map_err(|e| discovery_error(Box::new(e)))?;
-                let endpoint =
-                    |name: &str| document.get(name).and_then(|v| v.as_str()).and_then(|s| Url::parse(s).ok());
-                Ok::<_, SessionError>(ExtraEndpoints {
-                    revocation: endpoint("revocation_endpoint"),
-                    end_session: endpoint("end_session_endpoint"),
-                })
-            })
-            .await
+    /// The provider of `issuer`: the configured one, or another issuer
+    /// (an account signed in before the settings changed) discovered for it
+    /// (OIDC Discovery §4.3: the document must name exactly `issuer`).
+    async fn provider_of(&self, issuer: &str) -> Result<Arc<Provider>, SessionError> {
+        if issuer == self.config.issuer.as_str() {
+            return self.provider().await;
+        }
+        let mut others = self.other_issuers.lock().await;
+        if let Some(provider) = others.get(issuer) {
+            return Ok(provider.clone());
+        }
+        let url = openidconnect::IssuerUrl::new(issuer.to_owned()).map_err(|e| SigninError::InvalidSetting {
+            setting: "the account's issuer".to_owned(),
+            message: e.to_string(),
+        })?;
+        let http = provider::http_client_with(self.config.http_timeout)?;
+        let provider = Arc::new(Provider::discover_uncached(&url, &http).await?);
+        others.insert(issuer.to_owned(), provider.clone());
+        Ok(provider)
     }
 }
 
