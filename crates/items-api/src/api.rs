@@ -20,7 +20,7 @@ use crate::auth::{Claims, TokenValidator};
 use crate::dpop::DpopChecks;
 use crate::error::ApiError;
 use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Visibility};
-use crate::policy::{self, Policy};
+use crate::policy::{self, CanonicalPath, Policy};
 use crate::store::Store;
 
 /// Read scope.
@@ -139,6 +139,12 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // The path the policy decides on is the decoded one the handlers
+        // use (other spellings were refused by `canonical_path`).
+        let path = match parts.extensions.get::<CanonicalPath>() {
+            Some(path) => path.clone(),
+            None => CanonicalPath::parse(parts.uri.path()).map_err(|e| ApiError::InvalidRequest(e.to_string()))?,
+        };
         let (scheme, token) = credentials(parts)?;
         // A proof is checked before the token (no validation, no
         // introspection, for a request without a good proof).
@@ -160,8 +166,7 @@ impl FromRequestParts<AppState> for Caller {
             (Some(_), None) => return Err(ApiError::DpopInvalidToken("the token is not DPoP-bound")),
             (Some(proof), Some(jkt)) => state.inner.dpop.accept(&proof, jkt)?,
         }
-        let decision =
-            state.inner.policy.decide(&policy::input(&claims, parts.method.as_str(), parts.uri.path())).await;
+        let decision = state.inner.policy.decide(&policy::input(&claims, parts.method.as_str(), &path)).await;
         if !decision.allow {
             return Err(ApiError::PolicyDenied);
         }
@@ -441,6 +446,19 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
+/// Refuses a path spelled other than canonically (`400 invalid_request`,
+/// before routing, authentication or the policy; see [`CanonicalPath`]) and
+/// hands the decoded one to the `Caller` extractor.
+async fn canonical_path(mut request: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
+    match CanonicalPath::parse(request.uri().path()) {
+        Ok(path) => {
+            request.extensions_mut().insert(path);
+            next.run(request).await
+        }
+        Err(error) => ApiError::InvalidRequest(error.to_string()).into_response(),
+    }
+}
+
 /// With nonces on (RFC 9449 §9), every answer to a request with a DPoP
 /// proof hands out the API's current nonce, refusals included.
 async fn hand_out_nonce(
@@ -471,6 +489,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/items/{id}", get(get_item).patch(update_item).delete(delete_item))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(nonces)
+        .layer(axum::middleware::from_fn(canonical_path))
         // Method and path only: never query strings or headers.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())

@@ -63,16 +63,95 @@ pub enum Policy {
     },
 }
 
-/// The policy input: `{claims, scopes, subject, method, path}`.
+/// A request's path as the handlers see it: its segments percent-decoded
+/// (RFC 3986 §2.1), as axum decodes the route parameters the handlers take.
+///
+/// Only one spelling of each path is taken, so that a policy rule about an
+/// item cannot be stepped around with another spelling of its id
+/// (`/v1/items/%30193…` for `/v1/items/0193…`): a percent-encoded
+/// character that needs no encoding (an unreserved one, RFC 3986 §2.3) or
+/// an encoded `/` (which would make one segment look like two, or two like
+/// one), a `%` not followed by two hex digits, and segments that do not
+/// decode to UTF-8 are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalPath {
+    segments: Vec<String>,
+}
+
+/// Why a path was refused by [`CanonicalPath::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PathError {
+    /// `%` not followed by two hex digits (RFC 3986 §2.1).
+    #[error("the path has a % that is not followed by two hex digits")]
+    BadEscape,
+    /// A percent-encoded unreserved character (RFC 3986 §2.3: such URIs are
+    /// equivalent to the decoded one and should not be produced).
+    #[error("the path percent-encodes a character that needs no encoding")]
+    NeedlessEscape,
+    /// A percent-encoded `/` (`%2F`), which would be taken as part of a segment.
+    #[error("the path has an encoded /")]
+    EncodedSlash,
+    /// A segment that does not decode to UTF-8.
+    #[error("the path is not UTF-8 once decoded")]
+    NotUtf8,
+}
+
+impl CanonicalPath {
+    /// Decodes `raw`, a request target's path (without its query).
+    ///
+    /// # Errors
+    /// A [`PathError`] for a spelling that is not the canonical one.
+    pub fn parse(raw: &str) -> Result<Self, PathError> {
+        let segments =
+            raw.split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { segments })
+    }
+
+    /// The decoded segments, empty ones left out.
+    #[must_use]
+    pub fn segments(&self) -> &[String] {
+        &self.segments
+    }
+}
+
+fn decode_segment(segment: &str) -> Result<String, PathError> {
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'%' {
+            decoded.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
+        let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
+            return Err(PathError::BadEscape);
+        };
+        let byte = u8::try_from(high * 16 + low).map_err(|_| PathError::BadEscape)?;
+        if byte == b'/' {
+            return Err(PathError::EncodedSlash);
+        }
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            return Err(PathError::NeedlessEscape);
+        }
+        decoded.push(byte);
+        i += 3;
+    }
+    String::from_utf8(decoded).map_err(|_| PathError::NotUtf8)
+}
+
+/// The policy input: `{claims, scopes, subject, method, path}`, `path` being
+/// the decoded segments (the values the handlers use, never the raw path).
 #[must_use]
-pub fn input(claims: &Claims, method: &str, path: &str) -> Value {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+pub fn input(claims: &Claims, method: &str, path: &CanonicalPath) -> Value {
     json!({
         "claims": claims.all,
         "scopes": claims.scopes,
         "subject": claims.subject,
         "method": method,
-        "path": segments,
+        "path": path.segments(),
     })
 }
 

@@ -20,7 +20,7 @@ fn claims(scopes: &[&str], groups: &[&str]) -> Claims {
 }
 
 async fn decide(policy: &Policy, scopes: &[&str], method: &str, path: &str) -> Decision {
-    policy.decide(&input(&claims(scopes, &[]), method, path)).await
+    policy.decide(&input(&claims(scopes, &[]), method, &CanonicalPath::parse(path).unwrap())).await
 }
 
 #[tokio::test]
@@ -39,7 +39,8 @@ async fn the_sample_maps_methods_to_scopes_and_groups_to_see_all() {
     assert!(!decide(&policy, &["items:read"], "DELETE", "/v1/items/1").await.allow);
     assert!(decide(&policy, &["items:write"], "PATCH", "/v1/items/1").await.allow);
     assert!(!decide(&policy, &["items:read"], "GET", "/v1/items").await.see_all);
-    let support = policy.decide(&input(&claims(&["items:read"], &["support"]), "GET", "/v1/items")).await;
+    let path = CanonicalPath::parse("/v1/items").unwrap();
+    let support = policy.decide(&input(&claims(&["items:read"], &["support"]), "GET", &path)).await;
     assert_eq!(support, Decision { allow: true, see_all: true });
 }
 
@@ -60,4 +61,32 @@ async fn an_unreachable_opa_denies() {
     let policy =
         Policy::opa(Url::parse("http://127.0.0.1:9/v1/data/items").unwrap(), Duration::from_millis(500)).unwrap();
     assert_eq!(decide(&policy, &["items:read"], "GET", "/v1/items").await, Decision::DENY);
+}
+
+#[test]
+fn a_path_is_decoded_and_only_its_canonical_spelling_is_taken() {
+    let segments = |raw: &str| CanonicalPath::parse(raw).map(|path| path.segments().to_vec());
+    assert_eq!(segments("/v1/items/0193-ab").unwrap(), ["v1", "items", "0193-ab"]);
+    assert_eq!(segments("/v1/items/a%20b%25c%C3%A9").unwrap(), ["v1", "items", "a b%c\u{e9}"]);
+    assert_eq!(segments("//v1//items/").unwrap(), ["v1", "items"]);
+    for (raw, error) in [
+        ("/v1/items/%30193", PathError::NeedlessEscape),
+        ("/v1/items/0193%2Dab", PathError::NeedlessEscape),
+        ("/v1/items/0193%2dab", PathError::NeedlessEscape),
+        ("/v1/items/%61b", PathError::NeedlessEscape),
+        ("/v1/%69tems", PathError::NeedlessEscape),
+        ("/v1/items/%2E", PathError::NeedlessEscape),
+        ("/v1/items/%7E", PathError::NeedlessEscape),
+        ("/v1/items/%5F", PathError::NeedlessEscape),
+        ("/v1/items%2F0193", PathError::EncodedSlash),
+        ("/v1/items%2f0193", PathError::EncodedSlash),
+        ("/v1%2Fitems", PathError::EncodedSlash),
+        ("/v1/items/%", PathError::BadEscape),
+        ("/v1/items/%3", PathError::BadEscape),
+        ("/v1/items/%zz", PathError::BadEscape),
+        ("/v1/items/%+1", PathError::BadEscape),
+        ("/v1/items/%FF", PathError::NotUtf8),
+    ] {
+        assert_eq!(segments(raw), Err(error), "{raw}");
+    }
 }

@@ -57,3 +57,118 @@ async fn an_opa_server_decides_with_the_same_input_and_errors_deny() {
     assert!(input["scopes"].as_array().unwrap().contains(&json!("items:read")));
     assert!(input.get("token").is_none() && !input.to_string().contains(&alice), "the token itself never leaves");
 }
+
+/// Issue 14, item 5: a policy that denies one item id cannot be stepped
+/// around with another spelling of the path. The id is percent-encoded in
+/// part or whole, the `/` before it encoded, in upper and lower case: each
+/// is `400 invalid_request` before the policy (or, for spellings the
+/// handlers would not take as the item either, not found), and the item is
+/// untouched. The policy sees the decoded path the handlers use.
+#[tokio::test]
+async fn a_policy_denying_an_item_cannot_be_stepped_around_by_spelling_its_path_otherwise() {
+    use crate::support::raw_request;
+    use items_api::auth::{Mode, TokenValidator, ValidatorConfig};
+    use items_api::store::Store;
+
+    // Items made through an API without a policy…
+    let h = crate::support::start().await;
+    let alice = h.token(ALICE, "openid items:read items:write").await;
+    let denied = h.post("/v1/items", &alice, json!({ "name": "Denied", "price": 1 })).await.json;
+    let denied = denied["id"].as_str().unwrap().to_owned();
+    let other = h.post("/v1/items", &alice, json!({ "name": "Other", "price": 2 })).await.json;
+    let other = other["id"].as_str().unwrap().to_owned();
+
+    // …then served over the same database by one whose policy denies the first.
+    let rego = format!(
+        "package items\nimport rego.v1\ndefault allow := false\nallow if not denied\n\
+         denied if input.path == [\"v1\", \"items\", \"{denied}\"]\n"
+    );
+    let validator = TokenValidator::new(ValidatorConfig {
+        issuer: url::Url::parse(h.idp.issuer()).unwrap(),
+        audience: "api://default".to_owned(),
+        leeway: Duration::from_secs(5),
+        timeout: Duration::from_secs(3),
+        mode: Mode::Local,
+    })
+    .unwrap();
+    let store = Store::connect(&format!("sqlite://{}", h.dir.path().join("items.db").display())).await.unwrap();
+    let app = items_api::router(items_api::AppState::new(validator, store, Policy::rego("deny.rego", &rego).unwrap()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let send = |method: &'static str, path: String| {
+        let head = format!("{method} {path} HTTP/1.1\r\nHost: {api}\r\nAuthorization: Bearer {alice}\r\n");
+        // PATCH with a change, so that only the path decides.
+        let (head, body) = if method == "PATCH" {
+            (format!("{head}Content-Type: application/json\r\n"), r#"{"name":"X"}"#)
+        } else {
+            (head, "")
+        };
+        async move { raw_request(api, &head, body).await }
+    };
+
+    // The id as it is: the policy denies it, and allows the other item.
+    for method in ["GET", "PATCH", "DELETE"] {
+        let answer = send(method, format!("/v1/items/{denied}")).await;
+        assert_eq!(answer.status, 403, "{method}: {}", answer.body);
+        assert!(answer.body.contains("access_denied"), "{}", answer.body);
+    }
+    assert_eq!(send("GET", format!("/v1/items/{other}")).await.status, 200);
+    assert_eq!(send("GET", format!("/v1/items/{denied}?limit=1")).await.status, 403);
+
+    let encode = |c: char, upper: bool| if upper { format!("%{:02X}", c as u32) } else { format!("%{:02x}", c as u32) };
+    let first = denied.chars().next().unwrap();
+    let letter = denied.find(|c: char| c.is_ascii_alphabetic()).expect("a hex letter in a UUID");
+    let with_letter_encoded = |upper| {
+        let mut id = denied.clone();
+        id.replace_range(letter..=letter, &encode(denied.as_bytes()[letter] as char, upper));
+        id
+    };
+    let all_encoded: String = denied.chars().map(|c| encode(c, true)).collect();
+    let rest = &denied[1..];
+    let refused = [
+        format!("/v1/items/{}{rest}", encode(first, true)),
+        format!("/v1/items/{}", with_letter_encoded(true)),
+        format!("/v1/items/{}", with_letter_encoded(false)),
+        format!("/v1/items/{}", denied.replacen('-', "%2D", 1)),
+        format!("/v1/items/{}", denied.replacen('-', "%2d", 1)),
+        format!("/v1/items/{all_encoded}"),
+        format!("/v1/items%2F{denied}"),
+        format!("/v1/items%2f{denied}"),
+        format!("/v1%2Fitems/{denied}"),
+        format!("/v1/%69tems/{denied}"),
+        format!("/%76%31/items/{denied}"),
+        format!("/v1/items/%2E/{denied}"),
+        format!("/v1/items/{denied}%2F"),
+        format!("/v1/items/{denied}%"),
+        format!("/v1/items/{denied}%2"),
+    ];
+    for path in &refused {
+        for method in ["GET", "PATCH", "DELETE"] {
+            let answer = send(method, path.clone()).await;
+            assert_eq!(answer.status, 400, "{method} {path}: {}", answer.body);
+            assert!(answer.body.contains("invalid_request"), "{method} {path}: {}", answer.body);
+        }
+    }
+    // Spellings that are not the item to the handlers either: never served.
+    let not_it = [
+        format!("/v1/items/{}", denied.to_uppercase()),
+        format!("/v1/items/{denied}/"),
+        format!("/v1/items/./{denied}"),
+        format!("/v1//items/{denied}"),
+        format!("/v1/items/%25{}{rest}", format!("{:02X}", first as u32)),
+        format!("/v1/items/{denied}%00"),
+        format!("/v1/items/{denied}%20"),
+    ];
+    for path in &not_it {
+        for method in ["GET", "PATCH", "DELETE"] {
+            let answer = send(method, path.clone()).await;
+            assert!([400, 403, 404].contains(&answer.status), "{method} {path}: {} {}", answer.status, answer.body);
+        }
+    }
+
+    // The item is still there, unchanged (seen through the API without the policy).
+    let item = h.get(&format!("/v1/items/{denied}"), &alice).await;
+    assert_eq!(item.status, StatusCode::OK, "{}", item.json);
+    assert_eq!(item.json["name"], "Denied");
+}

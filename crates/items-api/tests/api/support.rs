@@ -186,3 +186,33 @@ impl Harness {
         self.send(reqwest::Method::POST, path, Some(token), Some(body)).await
     }
 }
+
+/// What a hand-written request got back: the status and the body.
+pub struct RawAnswer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+/// Sends `head` (an HTTP/1.1 request line and headers; `Connection: close`
+/// and, with a `body`, its `Content-Length` added) and `body` to `addr`
+/// over a plain socket, byte for byte: no URL normalisation, any `Host`.
+/// Fails the test after 10 s.
+pub async fn raw_request(addr: SocketAddr, head: &str, body: &str) -> RawAnswer {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let head = head.trim_end_matches("\r\n");
+    let length = if body.is_empty() { String::new() } else { format!("Content-Length: {}\r\n", body.len()) };
+    let request = format!("{head}\r\n{length}Connection: close\r\n\r\n{body}");
+    let exchange = async {
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        socket.read_to_end(&mut answer).await.unwrap();
+        answer
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(10), exchange).await.expect("the API answered within 10 s");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status: {head}"));
+    RawAnswer { status, head: head.to_owned(), body: body.to_owned() }
+}
