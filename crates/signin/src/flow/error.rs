@@ -198,6 +198,15 @@ pub enum SigninError {
     /// The ID token failed a check of OIDC Core §3.1.3.7.
     #[error("the provider's ID token was rejected: {0}")]
     InvalidIdToken(#[source] openidconnect::ClaimsVerificationError),
+    /// The ID token's `azp` (authorized party) is another client than ours
+    /// (OIDC Core §3.1.3.7 step 5): it was issued to another app.
+    #[error("the provider's ID token was rejected: it was issued to another app (azp {got}, expected {expected})")]
+    AuthorizedPartyMismatch {
+        /// Our client id.
+        expected: String,
+        /// The `azp` in the token.
+        got: String,
+    },
     /// The ID token's `at_hash` does not match the access token (OIDC Core §3.1.3.8).
     #[error("the provider's ID token was rejected: at_hash does not match the access token")]
     AccessTokenHashMismatch,

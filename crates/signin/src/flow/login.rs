@@ -106,6 +106,14 @@ impl PendingLogin {
         self.state.secret()
     }
 
+    /// Whether `state` (a redirect's) is the one sent (RFC 8252 §8.9),
+    /// compared in constant time: a listener that keeps waiting after a
+    /// wrong guess must not tell how close it was.
+    #[must_use]
+    pub fn state_matches(&self, state: Option<&str>) -> bool {
+        state.is_some_and(|state| constant_time_eq(state.as_bytes(), self.state.secret().as_bytes()))
+    }
+
     pub(crate) fn set_created_at(&mut self, at: SystemTime) {
         self.created_at = at;
     }
@@ -115,6 +123,11 @@ impl PendingLogin {
     pub fn dpop_key(&self) -> Option<&DpopKey> {
         self.dpop.as_deref()
     }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 /// Makes the authorization URL (PKCE S256, `state`, `nonce`, RFC 8252 §8.1,
@@ -349,7 +362,7 @@ pub async fn complete(
     callback: &Callback,
 ) -> Result<SignedIn, SigninError> {
     let state = callback.state.as_deref().ok_or(SigninError::MissingState)?;
-    if state != pending.state.secret() {
+    if !pending.state_matches(Some(state)) {
         return Err(SigninError::StateMismatch);
     }
     if provider.issuer() != &pending.issuer {
@@ -505,6 +518,24 @@ fn check_auth_time(claims: &CoreIdTokenClaims, max_age: Duration) -> Result<(), 
     Ok(())
 }
 
+/// OIDC Core §3.1.3.7 steps 4 and 5: an ID token with several audiences
+/// must name its authorized party (`azp`), and an `azp`, when present, must
+/// be our client: a token issued to another app (which listed us as an
+/// audience, or was given our id as `aud`) is not a sign-in to this one.
+/// Used for sign-ins and refreshed ID tokens alike (both go through
+/// [`verify_id_token`]).
+fn check_authorized_party(claims: &CoreIdTokenClaims, client_id: &ClientId) -> Result<(), SigninError> {
+    match claims.authorized_party() {
+        Some(azp) if azp != client_id => {
+            Err(SigninError::AuthorizedPartyMismatch { expected: client_id.to_string(), got: azp.to_string() })
+        }
+        None if claims.audiences().len() > 1 => Err(SigninError::InvalidIdToken(
+            ClaimsVerificationError::InvalidAudience("several audiences but no azp".to_owned()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Verifies an ID token with the provider's keys; on an unknown `kid` (the
 /// provider rotated its keys) fetches the JWKS once more and tries again,
 /// then gives up (OIDC Core §10.1.1).
@@ -528,8 +559,10 @@ pub(crate) async fn verified_claims(
 
 /// OIDC Core §3.1.3.7 with openidconnect's verifier: signature with a key
 /// of `keys`, `alg` RS256 only (never `none`), `iss` exact, `aud` has the
-/// client (and `azp` is the client when there are several audiences),
-/// `exp` in the future, `nonce`; then `at_hash` (§3.1.3.8) when present.
+/// client and no other audience (step 3), `exp` in the future, `nonce`;
+/// then, here, because openidconnect 4.1 leaves steps 4 and 5 out: `azp`,
+/// when present, is the client, and several audiences need it (see
+/// [`check_authorized_party`]); then `at_hash` (§3.1.3.8) when present.
 fn verify_id_token(
     keys: CoreJsonWebKeySet,
     provider: &Provider,
@@ -546,6 +579,7 @@ fn verify_id_token(
     }
     .map_err(SigninError::InvalidIdToken)?
     .clone();
+    check_authorized_party(&claims, client_id)?;
     if let Some(expected) = claims.access_token_hash() {
         let signature = |e| SigninError::InvalidIdToken(ClaimsVerificationError::SignatureVerification(e));
         let alg = id_token.signing_alg().map_err(signature)?;

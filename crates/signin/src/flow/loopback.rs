@@ -1,22 +1,27 @@
 //! The loopback redirect of RFC 8252 §7.3: a listener on `127.0.0.1` or
 //! `[::1]` that lives only for one sign-in, takes exactly one authorization
 //! response on its exact path, answers the browser with a small page and
-//! closes (§8.3).
+//! closes (§8.3). Only an answer carrying this sign-in's `state` ends the
+//! wait (§8.9): anything else on the path gets a 400 page, so a local program
+//! or a web page cannot end the sign-in by getting there first; idle
+//! connections are dropped oldest first, so a pile of them cannot shut the
+//! browser out (issue 14, item 9).
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use openidconnect::{ClientId, RedirectUrl};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::browser::{Browser, BrowserError};
 use super::config::RedirectKind;
 use super::error::SigninError;
-use super::login::{self, AuthOptions, Callback};
+use super::login::{self, AuthOptions, Callback, PendingLogin};
 use super::provider::Provider;
 use crate::account::SignedIn;
 
@@ -24,7 +29,8 @@ use crate::account::SignedIn;
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// How long one connection may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How many connections are read at once (more are dropped).
+/// How many connections are read at once; a new one beyond this drops the
+/// oldest still being read (not the new one: the browser's may be it).
 const MAX_CONNECTIONS: usize = 32;
 
 /// A bound loopback listener waiting for the provider's redirect.
@@ -109,18 +115,21 @@ impl LoopbackRedirect {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Waits for the authorization response: a `GET` on the exact path with a
-    /// `code` or an `error`. Other requests (another path, a favicon, a
-    /// request without a response) are answered `404`/`400` and the wait goes
-    /// on. Connections are read concurrently, so an idle one (a browser's
-    /// speculative pre-connect) delays nothing. The listener is closed when
-    /// this returns.
+    /// Waits for `pending`'s authorization response: a `GET` on the exact
+    /// path with a `code` or an `error` and `pending`'s `state` (RFC 8252
+    /// §8.9). Other requests (another path, a favicon, a request without a
+    /// response, one whose `state` is missing, repeated or another sign-in's)
+    /// are answered `404`/`400` and the wait goes on. Connections are read
+    /// concurrently, so an idle one (a browser's speculative pre-connect)
+    /// delays nothing; past 32 at once the oldest is dropped. The
+    /// listener is closed when this returns.
     ///
     /// # Errors
     /// [`SigninError::TimedOut`] after `timeout`, [`SigninError::Cancelled`]
     /// when `cancel` fires, [`SigninError::Listener`] when accepting fails.
     pub async fn wait(
         self,
+        pending: &PendingLogin,
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<(Callback, BrowserReply), SigninError> {
@@ -128,18 +137,27 @@ impl LoopbackRedirect {
         tokio::pin!(deadline);
         // Dropped (and every reader aborted) when this returns.
         let mut readers: JoinSet<Option<RequestHead>> = JoinSet::new();
+        // The readers still running, oldest first.
+        let mut reading: VecDeque<AbortHandle> = VecDeque::new();
         loop {
             let head = tokio::select! {
                 () = cancel.cancelled() => return Err(SigninError::Cancelled),
                 () = &mut deadline => return Err(SigninError::TimedOut { after: timeout }),
                 accepted = self.listener.accept() => {
                     match accepted {
-                        Ok((stream, _)) if readers.len() < MAX_CONNECTIONS => {
-                            readers.spawn(async move {
+                        Ok((stream, _)) => {
+                            reading.retain(|reader| !reader.is_finished());
+                            if reading.len() >= MAX_CONNECTIONS {
+                                // Too many at once: the oldest goes (its
+                                // connection is closed), the new one is read.
+                                if let Some(oldest) = reading.pop_front() {
+                                    oldest.abort();
+                                }
+                            }
+                            reading.push_back(readers.spawn(async move {
                                 tokio::time::timeout(READ_TIMEOUT, read_head(stream)).await.ok().flatten()
-                            });
+                            }));
                         }
-                        Ok(_) => {} // Too many at once: dropped.
                         Err(e) if is_transient(&e) => {}
                         Err(e) => return Err(SigninError::Listener(e)),
                     }
@@ -164,9 +182,19 @@ impl LoopbackRedirect {
                 continue;
             }
             match Callback::from_query(query.as_deref().unwrap_or("")) {
-                Ok(callback) if callback.is_response() => {
+                Ok(callback) if callback.is_response() && pending.state_matches(callback.state()) => {
                     tracing::debug!("loopback redirect received");
                     return Ok((callback, BrowserReply { stream }));
+                }
+                Ok(callback) if callback.is_response() => {
+                    tracing::debug!("an answer for another sign-in on the loopback path; still waiting");
+                    respond(
+                        &mut stream,
+                        400,
+                        "Not this sign-in",
+                        "This answer does not belong to the sign-in in progress; Tessera keeps waiting for it.",
+                    )
+                    .await;
                 }
                 _ => {
                     respond(&mut stream, 400, "Waiting for the sign-in", "This page waits for the provider's answer.")
@@ -317,7 +345,7 @@ pub async fn sign_in(
         tracing::warn!(%error, "could not open a browser");
         no_browser(&url, &error);
     }
-    let (callback, reply) = listener.wait(timeout, cancel).await?;
+    let (callback, reply) = listener.wait(&pending, timeout, cancel).await?;
     let result = tokio::select! {
         () = cancel.cancelled() => Err(SigninError::Cancelled),
         result = login::complete(provider, pending, &callback) => result,

@@ -20,7 +20,7 @@ use signin::flow::SigninError;
 use signin::flow::login::{self, AuthOptions, Callback};
 use signin::flow::provider::Provider;
 
-use crate::support::{ALICE, ALICE_SUB, Env, client_id, scopes, start};
+use crate::support::{ALICE, ALICE_SUB, Env, client_id, scopes, start, within};
 
 /// Changes the ID token: gets the dev-idp provider, the header, the claims
 /// and the original compact JWT; answers the JWT to hand out.
@@ -108,8 +108,11 @@ async fn sign_in_with_options(
     let fake = fake_token_endpoint(env, tamper).await;
     let redirect = RedirectUrl::new("http://127.0.0.1:53682/callback".to_owned()).unwrap();
     let (url, pending) = login::begin(&fake.provider, &client_id(), redirect, &scopes(), options).unwrap();
-    let redirect = Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
-    let result = login::complete(&fake.provider, pending, &Callback::from_url(&redirect).unwrap()).await;
+    let redirect =
+        within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let callback = Callback::from_url(&redirect).unwrap();
+    let completing = login::complete(&fake.provider, pending, &callback);
+    let result = within("the code exchange at the fake token endpoint", completing).await;
     (result, fake.key_fetches.load(Ordering::SeqCst))
 }
 
@@ -234,6 +237,34 @@ async fn several_audiences_need_azp_and_no_untrusted_audience() {
     // OIDC Core §3.1.3.7 step 3: an audience the client does not trust is
     // refused even with azp = us (we trust no other audience).
     assert!(matches!(claims_error(&result), ClaimsVerificationError::InvalidAudience(_)), "untrusted aud: {result:?}");
+}
+
+/// Issue 24, item 2: OIDC Core §3.1.3.7 step 5. An `azp` naming our client
+/// signs in; one naming another app is refused with a clear error, even
+/// with `aud` = our client alone (openidconnect 4.1 does not check `azp`).
+#[tokio::test]
+async fn azp_must_be_our_client_when_present() {
+    let env = start().await;
+    let (result, _) = sign_in_with(&env, resign(|_, claims, _| claims["azp"] = json!("tessera-desktop"))).await;
+    assert_eq!(result.unwrap().key.subject, ALICE_SUB, "azp = our client signs in");
+    for other in ["another-app", "TESSERA-DESKTOP", "tessera-desktop ", ""] {
+        let (result, _) = sign_in_with(
+            &env,
+            resign(move |_, claims, _| {
+                claims["aud"] = json!("tessera-desktop");
+                claims["azp"] = json!(other);
+            }),
+        )
+        .await;
+        match &result {
+            Err(error @ SigninError::AuthorizedPartyMismatch { expected, got }) => {
+                assert_eq!((expected.as_str(), got.as_str()), ("tessera-desktop", other));
+                let message = error.to_string();
+                assert!(message.contains("issued to another app") && message.contains(other), "{message}");
+            }
+            other_result => panic!("azp {other:?} must be refused: {:?}", other_result.as_ref().map(|s| &s.key)),
+        }
+    }
 }
 
 #[tokio::test]
@@ -364,8 +395,11 @@ async fn a_redirecting_token_endpoint_is_not_followed() {
     let provider = Provider::from_metadata(metadata, env.http.clone());
     let redirect = RedirectUrl::new("http://127.0.0.1:53682/callback".to_owned()).unwrap();
     let (url, pending) = login::begin(&provider, &client_id(), redirect, &scopes(), &AuthOptions::default()).unwrap();
-    let redirect = Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
-    let result = login::complete(&provider, pending, &Callback::from_url(&redirect).unwrap()).await;
+    let redirect =
+        within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let callback = Callback::from_url(&redirect).unwrap();
+    let completing = login::complete(&provider, pending, &callback);
+    let result = within("the code exchange at a redirecting endpoint", completing).await;
     assert!(result.is_err(), "a redirect is not a token response");
     assert_eq!(stolen.load(Ordering::SeqCst), 0, "the code and verifier went nowhere else");
 }
@@ -377,13 +411,36 @@ async fn a_refreshed_id_token_about_someone_else_is_refused() {
     let signed_in = signed_in.unwrap();
     let fake = fake_token_endpoint(&env, resign(|_, claims, _| claims["sub"] = json!("00u1mallory00000001"))).await;
     let refresh_token = signed_in.tokens.refresh_token.clone().unwrap();
-    let error =
-        signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None, None).await.unwrap_err();
+    let refreshing = signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None, None);
+    let error = within("a refresh", refreshing).await.unwrap_err();
     assert!(matches!(error, SigninError::IdentityChanged), "{error:?}");
     let fake = fake_token_endpoint(&env, resign(|_, claims, _| claims["aud"] = json!("another-app"))).await;
-    let error =
-        signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None, None).await.unwrap_err();
+    let refreshing = signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None, None);
+    let error = within("a refresh", refreshing).await.unwrap_err();
     assert!(matches!(error, SigninError::InvalidIdToken(_)), "{error:?}");
+}
+
+/// Issue 24, item 2: a refreshed ID token is held to `azp` too.
+#[tokio::test]
+async fn a_refreshed_id_token_for_another_app_is_refused() {
+    let env = start().await;
+    let (signed_in, _) = sign_in_with(&env, Arc::new(|_, _, _, jwt| jwt.to_owned())).await;
+    let signed_in = signed_in.unwrap();
+    let refresh_token = signed_in.tokens.refresh_token.clone().unwrap();
+    let refresh = |provider| {
+        let (key, token) = (signed_in.key.clone(), refresh_token.clone());
+        async move {
+            let refreshing = signin::flow::refresh::refresh(&provider, &key, &token, None, None);
+            within("a refresh at the fake token endpoint", refreshing).await
+        }
+    };
+    let fake = fake_token_endpoint(&env, resign(|_, claims, _| claims["azp"] = json!("another-app"))).await;
+    let error = refresh(fake.provider).await.unwrap_err();
+    assert!(matches!(&error, SigninError::AuthorizedPartyMismatch { got, .. } if got == "another-app"), "{error:?}");
+    // With azp = our client, the refresh (of the rotated or the same token) works.
+    let fake = fake_token_endpoint(&env, resign(|_, claims, _| claims["azp"] = json!("tessera-desktop"))).await;
+    let tokens = refresh(fake.provider).await.unwrap();
+    assert!(tokens.id_token.is_some(), "a new ID token was checked and kept");
 }
 
 #[tokio::test]

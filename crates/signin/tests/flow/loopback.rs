@@ -12,7 +12,10 @@ use signin::flow::loopback::{self, LoopbackRedirect};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::support::{ALICE, ALICE_SUB, LOCALHOST_V4, LOCALHOST_V6, client_id, loopback_sign_in, query, scopes, start};
+use crate::support::{
+    ALICE, ALICE_SUB, LOCALHOST_V4, LOCALHOST_V6, client_id, loopback_sign_in, pending_for, query, scopes, start,
+    with_param, within,
+};
 
 #[tokio::test]
 async fn signs_in_over_ipv4_loopback_with_a_pushed_request_pkce_state_and_nonce() {
@@ -28,7 +31,7 @@ async fn signs_in_over_ipv4_loopback_with_a_pushed_request_pkce_state_and_nonce(
     assert!(signed_in.tokens.scopes.iter().any(|s| s == "items:read"));
     assert!(!format!("{signed_in:?}").contains(signed_in.tokens.access_token.secret()), "tokens are not printed");
 
-    let delivered = browser.delivered().await.unwrap();
+    let delivered = within("the test browser's page", browser.delivered()).await.unwrap();
     assert_eq!(delivered.status, 200, "{}", delivered.body);
     assert!(delivered.body.contains("signed in"), "{}", delivered.body);
     assert!(!delivered.body.contains(query(&delivered.redirect, "code").unwrap().as_str()), "no code on the page");
@@ -69,7 +72,7 @@ async fn signs_in_over_ipv6_loopback() {
     let browser = HttpBrowser::new(ALICE.0, ALICE.1);
     let signed_in = loopback_sign_in(&env, LOCALHOST_V6, None, &browser, &AuthOptions::default()).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
-    let delivered = browser.delivered().await.unwrap();
+    let delivered = within("the test browser's page", browser.delivered()).await.unwrap();
     assert_eq!(delivered.redirect.host_str(), Some("[::1]"));
     assert_eq!(delivered.status, 200);
 }
@@ -81,7 +84,7 @@ async fn a_fixed_port_is_used_in_the_redirect_uri() {
     let browser = HttpBrowser::new(ALICE.0, ALICE.1);
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, Some(port), &browser, &AuthOptions::default()).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
-    let delivered = browser.delivered().await.unwrap();
+    let delivered = within("the test browser's page", browser.delivered()).await.unwrap();
     let sent = env.idp.provider().authorization_requests().pop().unwrap();
     assert_eq!(sent.get("redirect_uri").unwrap(), format!("http://127.0.0.1:{port}/callback"));
     assert!(delivered.redirect.as_str().starts_with(&format!("http://127.0.0.1:{port}/callback?")));
@@ -107,26 +110,35 @@ async fn only_loopback_addresses_and_absolute_paths_are_accepted() {
 
 #[tokio::test]
 async fn waiting_can_be_cancelled() {
+    let env = start().await;
     let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
     let port = listener.port();
+    let (_, pending) = pending_for(&env, &listener);
     let cancel = CancellationToken::new();
     let waiting = tokio::spawn({
         let cancel = cancel.clone();
-        async move { listener.wait(Duration::from_secs(60), &cancel).await }
+        async move { listener.wait(&pending, Duration::from_secs(60), &cancel).await }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
     cancel.cancel();
-    let result = tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the wait ends within 5 s of the cancellation")
+        .unwrap();
     assert!(matches!(result, Err(SigninError::Cancelled)), "{result:?}");
     assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(), "the listener is closed");
 }
 
 #[tokio::test]
 async fn waiting_times_out() {
+    let env = start().await;
     let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
     let port = listener.port();
+    let (_, pending) = pending_for(&env, &listener);
     let started = std::time::Instant::now();
-    let result = listener.wait(Duration::from_millis(200), &CancellationToken::new()).await;
+    let result =
+        within("a wait of 200 ms", listener.wait(&pending, Duration::from_millis(200), &CancellationToken::new()))
+            .await;
     assert!(matches!(result, Err(SigninError::TimedOut { .. })), "{result:?}");
     assert!(started.elapsed() >= Duration::from_millis(200));
     assert!(result.unwrap_err().to_string().contains("the sign-in timed out after 0 s; try again"));
@@ -143,28 +155,140 @@ async fn stray_requests_get_404_and_do_not_end_the_wait() {
     let env = start().await;
     let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.port());
-    let (url, pending) =
-        login::begin(&env.provider, &client_id(), listener.redirect_uri().clone(), &scopes(), &AuthOptions::default())
-            .unwrap();
-    let waiting = tokio::spawn(async move { listener.wait(Duration::from_secs(20), &CancellationToken::new()).await });
+    let (url, pending) = pending_for(&env, &listener);
+    let pending = Arc::new(pending);
+    let waiting = tokio::spawn({
+        let pending = pending.clone();
+        async move { listener.wait(&pending, Duration::from_secs(20), &CancellationToken::new()).await }
+    });
 
     let driver = Driver::new();
-    let redirect = driver.sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
-    let (status, _) = driver.get(&format!("{base}/favicon.ico")).await.unwrap();
+    let redirect = within("dev-idp's sign-in pages", driver.sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let (status, _) = within("a favicon request", driver.get(&format!("{base}/favicon.ico"))).await.unwrap();
     assert_eq!(status.as_u16(), 404);
-    let (status, _) = driver.get(&format!("{base}/callback/extra?{}", redirect.query().unwrap())).await.unwrap();
-    assert_eq!(status.as_u16(), 404, "the exact path only");
-    let (status, _) = driver.get(&format!("{base}/callback")).await.unwrap();
+    for path in ["/callback/extra", "/callbackx", "/Callback", "/callback/", "//callback", "/x/../callback/.."] {
+        let stray = format!("{base}{path}?{}", redirect.query().unwrap());
+        let (status, _) = within("an answer on another path", driver.get(&stray)).await.unwrap();
+        assert_eq!(status.as_u16(), 404, "the exact path only: {path}");
+    }
+    let (status, _) = within("a request without an answer", driver.get(&format!("{base}/callback"))).await.unwrap();
     assert_eq!(status.as_u16(), 400, "no answer in it");
     assert!(!waiting.is_finished(), "still waiting");
 
     let delivering = tokio::spawn(async move { driver.get(redirect.as_str()).await });
-    let (callback, reply) = waiting.await.unwrap().unwrap();
-    let result = login::complete(&env.provider, pending, &callback).await;
+    let (callback, reply) = within("the listener taking the redirect", waiting).await.unwrap().unwrap();
+    let pending = Arc::into_inner(pending).expect("the wait is over");
+    let result = within("the code exchange", login::complete(&env.provider, pending, &callback)).await;
     reply.send(result.as_ref()).await;
     assert_eq!(result.unwrap().key.subject, ALICE_SUB);
-    let (status, body) = delivering.await.unwrap().unwrap();
+    let (status, body) = within("the browser's page", delivering).await.unwrap().unwrap();
     assert_eq!(status.as_u16(), 200, "{body}");
+}
+
+/// Issue 14, item 9: an answer on the callback path that is not this
+/// sign-in's (no `state`, another one, a near miss, a repeated `state`, an
+/// `error` with a wrong `state`) gets a 400 page and the listener keeps
+/// waiting; the real redirect, arriving after all of them, signs in.
+#[tokio::test]
+async fn answers_for_another_sign_in_get_400_and_do_not_end_the_wait() {
+    let env = start().await;
+    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let base = format!("http://127.0.0.1:{}/callback", listener.port());
+    let (url, pending) = pending_for(&env, &listener);
+    let pending = Arc::new(pending);
+    let waiting = tokio::spawn({
+        let pending = pending.clone();
+        async move { listener.wait(&pending, Duration::from_secs(30), &CancellationToken::new()).await }
+    });
+    let driver = Driver::new();
+    let redirect = within("dev-idp's sign-in pages", driver.sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let state = query(&redirect, "state").unwrap();
+    let code = query(&redirect, "code").unwrap();
+    let mut near = state.clone().into_bytes();
+    near[0] = if near[0] == b'A' { b'B' } else { b'A' };
+    let near = String::from_utf8(near).unwrap();
+    let encoded: String = state.bytes().map(|b| format!("%{b:02X}")).collect();
+    let wrong = [
+        ("no state", with_param(&redirect, "state", None).to_string()),
+        ("another state", with_param(&redirect, "state", Some("someone-elses-state")).to_string()),
+        ("an empty state", with_param(&redirect, "state", Some("")).to_string()),
+        ("one character off", with_param(&redirect, "state", Some(&near)).to_string()),
+        ("a prefix", with_param(&redirect, "state", Some(&state[..state.len() - 1])).to_string()),
+        ("a longer one", with_param(&redirect, "state", Some(&format!("{state}x"))).to_string()),
+        ("the other case", with_param(&redirect, "state", Some(&swap_case(&state))).to_string()),
+        ("the state twice, ours first", format!("{redirect}&state=someone-elses-state")),
+        ("the state twice, ours last", format!("{base}?state=someone-elses-state&{}", redirect.query().unwrap())),
+        ("our state twice", format!("{redirect}&state={state}")),
+        ("an error without state", format!("{base}?error=access_denied")),
+        ("an error with another state", format!("{base}?error=access_denied&state=someone-elses-state")),
+        ("an error, state twice", format!("{base}?error=access_denied&state={state}&state=x")),
+        ("a code in the fragment only", format!("{base}#code={code}&state={state}")),
+    ];
+    for (what, attempt) in &wrong {
+        let (status, body) = within(what, driver.get(attempt)).await.unwrap();
+        assert_eq!(status.as_u16(), 400, "{what}: {body}");
+        assert!(!waiting.is_finished(), "{what} ended the wait");
+    }
+    // A percent-encoded spelling of our own state is our state.
+    let delivering = {
+        let real = redirect.as_str().replace(&format!("state={state}"), &format!("state={encoded}"));
+        assert_ne!(real, redirect.as_str());
+        let driver = driver.clone();
+        tokio::spawn(async move { driver.get(&real).await })
+    };
+    let (callback, reply) = within("the listener taking the real redirect", waiting).await.unwrap().unwrap();
+    assert_eq!(callback.state(), Some(state.as_str()));
+    let pending = Arc::into_inner(pending).expect("the wait is over");
+    let result = within("the code exchange", login::complete(&env.provider, pending, &callback)).await;
+    reply.send(result.as_ref()).await;
+    assert_eq!(result.unwrap().key.subject, ALICE_SUB);
+    let (status, body) = within("the browser's page", delivering).await.unwrap().unwrap();
+    assert_eq!(status.as_u16(), 200, "{body}");
+}
+
+/// Issue 14, item 9: more idle connections than the listener reads at once
+/// (32) do not shut the browser out: the oldest is closed, the newest are
+/// kept, and the browser's redirect still signs in.
+#[tokio::test]
+async fn idle_connections_are_evicted_oldest_first_and_the_browser_gets_in() {
+    use tokio::io::AsyncReadExt as _;
+    let env = start().await;
+    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let port = listener.port();
+    let (url, pending) = pending_for(&env, &listener);
+    let pending = Arc::new(pending);
+    let waiting = tokio::spawn({
+        let pending = pending.clone();
+        async move { listener.wait(&pending, Duration::from_secs(30), &CancellationToken::new()).await }
+    });
+    let mut idle = Vec::new();
+    for _ in 0..40 {
+        idle.push(within("an idle connection", tokio::net::TcpStream::connect(("127.0.0.1", port))).await.unwrap());
+        // Accepted in order: the first ones are the oldest.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), idle[0].read(&mut byte))
+        .await
+        .expect("the oldest idle connection is closed when more come");
+    assert!(matches!(read, Ok(0) | Err(_)), "the oldest connection was closed: {read:?}");
+    let newest = tokio::time::timeout(Duration::from_millis(200), idle[39].read(&mut byte)).await;
+    assert!(newest.is_err(), "the newest idle connection is still open: {newest:?}");
+
+    let driver = Driver::new();
+    let redirect = within("dev-idp's sign-in pages", driver.sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let delivering = tokio::spawn(async move { driver.get(redirect.as_str()).await });
+    let (callback, reply) = within("the listener taking the redirect", waiting).await.unwrap().unwrap();
+    let pending = Arc::into_inner(pending).expect("the wait is over");
+    let result = within("the code exchange", login::complete(&env.provider, pending, &callback)).await;
+    reply.send(result.as_ref()).await;
+    assert_eq!(result.unwrap().key.subject, ALICE_SUB);
+    let (status, body) = within("the browser's page", delivering).await.unwrap().expect("the browser got in");
+    assert_eq!(status.as_u16(), 200, "{body}");
+}
+
+fn swap_case(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()
 }
 
 /// A browser that cannot be opened, remembering nothing.
@@ -201,18 +325,21 @@ async fn without_a_browser_the_url_is_handed_out_and_the_wait_goes_on() {
             .await
         }
     });
-    let url = loop {
-        if let Some(url) = shown.lock().unwrap().clone() {
-            break url;
+    let url = within("the URL handed out", async {
+        loop {
+            if let Some(url) = shown.lock().unwrap().clone() {
+                break url;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    })
+    .await;
     // The person opens the printed URL by hand.
     let person = HttpBrowser::new(ALICE.0, ALICE.1);
     person.open(&url).unwrap();
-    let signed_in = signing_in.await.unwrap().unwrap();
+    let signed_in = within("the sign-in through the printed URL", signing_in).await.unwrap().unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
-    assert_eq!(person.delivered().await.unwrap().status, 200);
+    assert_eq!(within("the person's page", person.delivered()).await.unwrap().status, 200);
 }
 
 #[test]
@@ -232,23 +359,26 @@ async fn an_idle_connection_does_not_delay_the_answer() {
     let env = start().await;
     let listener = LoopbackRedirect::for_redirect(&signin::flow::config::RedirectKind::default()).await.unwrap();
     let port = listener.port();
-    let (url, pending) =
-        login::begin(&env.provider, &client_id(), listener.redirect_uri().clone(), &scopes(), &AuthOptions::default())
-            .unwrap();
-    let waiting = tokio::spawn(async move { listener.wait(Duration::from_secs(20), &CancellationToken::new()).await });
+    let (url, pending) = pending_for(&env, &listener);
+    let pending = Arc::new(pending);
+    let waiting = tokio::spawn({
+        let pending = pending.clone();
+        async move { listener.wait(&pending, Duration::from_secs(20), &CancellationToken::new()).await }
+    });
     // A browser's speculative pre-connect: opened, never used.
-    let _idle = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let _idle = within("an idle connection", tokio::net::TcpStream::connect(("127.0.0.1", port))).await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let driver = Driver::new();
-    let redirect = driver.sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
+    let redirect = within("dev-idp's sign-in pages", driver.sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
     let started = std::time::Instant::now();
     let delivering = tokio::spawn(async move { driver.get(redirect.as_str()).await });
-    let (callback, reply) = waiting.await.unwrap().unwrap();
+    let (callback, reply) = within("the listener taking the redirect", waiting).await.unwrap().unwrap();
     assert!(started.elapsed() < Duration::from_secs(2), "answered at once: {:?}", started.elapsed());
-    let result = login::complete(&env.provider, pending, &callback).await;
+    let pending = Arc::into_inner(pending).expect("the wait is over");
+    let result = within("the code exchange", login::complete(&env.provider, pending, &callback)).await;
     reply.send(result.as_ref()).await;
     assert_eq!(result.unwrap().key.subject, ALICE_SUB);
-    assert_eq!(delivering.await.unwrap().unwrap().0.as_u16(), 200);
+    assert_eq!(within("the browser's page", delivering).await.unwrap().unwrap().0.as_u16(), 200);
 }
 
 #[tokio::test]
@@ -283,30 +413,38 @@ fn the_system_browser_starts_dollar_browser_with_the_url() {
 #[tokio::test]
 async fn other_methods_and_oversized_requests_do_not_end_the_wait() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let env = start().await;
     let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
     let port = listener.port();
-    let waiting = tokio::spawn(async move { listener.wait(Duration::from_secs(20), &CancellationToken::new()).await });
+    let (url, pending) = pending_for(&env, &listener);
+    let state = query(&url, "state").unwrap();
+    let waiting =
+        tokio::spawn(async move { listener.wait(&pending, Duration::from_secs(20), &CancellationToken::new()).await });
     let send = |request: Vec<u8>| async move {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        let _ = stream.write_all(&request).await;
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer).await;
-        answer
+        let exchange = async {
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            let _ = stream.write_all(&request).await;
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer).await;
+            answer
+        };
+        within("the listener's answer to a raw request", exchange).await
     };
-    let answer = send(b"POST /callback?code=x&state=y HTTP/1.1\r\nHost: a\r\n\r\n".to_vec()).await;
+    let answer = send(format!("POST /callback?code=x&state={state} HTTP/1.1\r\nHost: a\r\n\r\n").into_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
-    let mut huge = b"GET /callback?code=x&state=y HTTP/1.1\r\nX-Big: ".to_vec();
+    let mut huge = format!("GET /callback?code=x&state={state} HTTP/1.1\r\nX-Big: ").into_bytes();
     huge.extend(std::iter::repeat_n(b'a', 64 * 1024));
     let answer = send(huge).await;
     assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer}");
     let answer = send(b"GET http://evil/callback HTTP/1.1\r\n\r\n".to_vec()).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(!waiting.is_finished());
-    let answering = tokio::spawn(send(b"GET /callback?error=access_denied&state=y HTTP/1.1\r\n\r\n".to_vec()));
-    let (callback, reply) = waiting.await.unwrap().unwrap();
-    assert_eq!(callback.state(), Some("y"));
+    let answering =
+        tokio::spawn(send(format!("GET /callback?error=access_denied&state={state} HTTP/1.1\r\n\r\n").into_bytes()));
+    let (callback, reply) = within("the listener taking the error", waiting).await.unwrap().unwrap();
+    assert_eq!(callback.state(), Some(state.as_str()));
     reply.send(Err(&SigninError::Cancelled)).await;
-    let answer = answering.await.unwrap();
+    let answer = within("the browser's page", answering).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("cancelled"), "{answer}");
 }
@@ -317,7 +455,7 @@ async fn without_pushed_requests_at_the_provider_the_browser_carries_the_request
     let browser = HttpBrowser::new(ALICE.0, ALICE.1);
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
-    let opened = browser.delivered().await.unwrap().opened;
+    let opened = within("the test browser's page", browser.delivered()).await.unwrap().opened;
     assert_eq!(query(&opened, "code_challenge_method").as_deref(), Some("S256"));
     assert!(query(&opened, "state").is_some_and(|s| s.len() >= 16));
     assert_eq!(query(&opened, "request_uri"), None);
@@ -340,5 +478,5 @@ async fn a_refused_push_is_told_and_no_browser_opens() {
         error.to_string().starts_with("the provider refused the requested permissions (scopes) (invalid_scope:"),
         "{error}"
     );
-    assert_eq!(browser.delivered().await.unwrap_err(), "nothing was opened");
+    assert_eq!(within("the test browser", browser.delivered()).await.unwrap_err(), "nothing was opened");
 }

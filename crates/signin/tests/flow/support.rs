@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use signin::SignedIn;
 use signin::flow::SigninError;
 use signin::flow::browser::HttpBrowser;
 use signin::flow::config::{DEFAULT_SCOPES, split_scopes};
-use signin::flow::login::AuthOptions;
+use signin::flow::login::{self, AuthOptions};
 use signin::flow::loopback::{self, LoopbackRedirect};
 use signin::flow::provider::{self, HttpClient, Provider};
 use tokio_util::sync::CancellationToken;
@@ -25,6 +26,15 @@ pub const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
 pub const ALICE_SUB: &str = "00u1alice0000000001";
 pub const LOCALHOST_V4: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 pub const LOCALHOST_V6: IpAddr = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+/// How long any one wait on a listener, a browser or the provider may take
+/// before the test fails (instead of hanging).
+pub const WAIT_LIMIT: Duration = Duration::from_secs(30);
+
+/// Awaits `future`, failing the test with `what` if it takes longer than
+/// [`WAIT_LIMIT`]: a broken check must fail a test, not hang it.
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT_LIMIT, future).await.unwrap_or_else(|_| panic!("timed out after {WAIT_LIMIT:?}: {what}"))
+}
 
 pub struct Env {
     pub idp: DevIdp,
@@ -41,10 +51,12 @@ pub async fn start_with(change: impl FnOnce(&mut Config)) -> Env {
     let mut config = Config { port: 0, ..Config::default() };
     change(&mut config);
     let clock = Arc::new(ManualClock::starting_now());
-    let idp = dev_idp::spawn_with_clock(config, clock.clone()).await.expect("dev-idp starts");
+    let idp =
+        within("dev-idp starting", dev_idp::spawn_with_clock(config, clock.clone())).await.expect("dev-idp starts");
     let http = provider::http_client().expect("HTTP client");
     // Uncached: ports are reused between tests in one process.
-    let provider = Provider::discover_uncached(&issuer(&idp), &http).await.expect("discovery");
+    let provider =
+        within("discovery at dev-idp", Provider::discover_uncached(&issuer(&idp), &http)).await.expect("discovery");
     Env { idp, clock, http, provider }
 }
 
@@ -94,16 +106,24 @@ pub async fn loopback_sign_in(
     options: &AuthOptions,
 ) -> Result<SignedIn, SigninError> {
     let listener = LoopbackRedirect::bind(ip, port, "/callback").await?;
-    loopback::sign_in(
+    let (client_id, scopes, cancel) = (client_id(), scopes(), CancellationToken::new());
+    let signing_in = loopback::sign_in(
         &env.provider,
-        &client_id(),
-        &scopes(),
+        &client_id,
+        &scopes,
         options,
         listener,
         browser,
         &no_browser,
         Duration::from_secs(20),
-        &CancellationToken::new(),
-    )
-    .await
+        &cancel,
+    );
+    within("a loopback sign-in with the test browser", signing_in).await
+}
+
+/// A pending sign-in whose answer comes back to `listener`, and its
+/// authorization URL (not pushed: its `state` is in the URL).
+pub fn pending_for(env: &Env, listener: &LoopbackRedirect) -> (Url, login::PendingLogin) {
+    let redirect = listener.redirect_uri().clone();
+    login::begin(&env.provider, &client_id(), redirect, &scopes(), &AuthOptions::default()).expect("begin")
 }
