@@ -755,6 +755,126 @@ async fn sign_out_at_an_unreachable_own_issuer_forgets_locally_and_names_that_is
 }
 
 // ---------------------------------------------------------------------------
+// A provider that fails (HTTP 5xx) is named as such (issue 23, item 3)
+
+/// The endpoint of the provider that fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failing {
+    Token,
+    Par,
+    Device,
+    Revocation,
+    Userinfo,
+}
+
+/// An endpoint that fails: every request gets `status` with `content_type`
+/// and `body`; answers how many requests reached it.
+async fn spawn_failing_endpoint(
+    status: u16,
+    content_type: &'static str,
+    body: &'static str,
+) -> (Url, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let router = axum::Router::new().fallback({
+        let count = count.clone();
+        move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            async move { (StatusCode::from_u16(status).unwrap(), [(header::CONTENT_TYPE, content_type)], body) }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (Url::parse(&format!("http://{addr}/failing")).unwrap(), count)
+}
+
+/// `env`'s provider with `endpoint` moved to `failing`.
+fn provider_failing_at(env: &Env, endpoint: Failing, failing: &Url) -> Arc<Provider> {
+    let mut metadata = env.provider.metadata().clone();
+    match endpoint {
+        Failing::Token => metadata = metadata.set_token_endpoint(Some(TokenUrl::from_url(failing.clone()))),
+        Failing::Userinfo => {
+            metadata = metadata.set_userinfo_endpoint(Some(openidconnect::UserInfoUrl::from_url(failing.clone())));
+        }
+        Failing::Par => {
+            metadata.additional_metadata_mut().pushed_authorization_request_endpoint = Some(failing.clone())
+        }
+        Failing::Device => {
+            metadata.additional_metadata_mut().device_authorization_endpoint =
+                Some(openidconnect::DeviceAuthorizationUrl::from_url(failing.clone()));
+        }
+        Failing::Revocation => metadata.additional_metadata_mut().revocation_endpoint = Some(failing.clone()),
+    }
+    Arc::new(Provider::from_metadata(metadata, provider::http_client().unwrap()))
+}
+
+/// What the person reads when `endpoint` answers `status` with `body`.
+async fn told_when_failing(endpoint: Failing, status: u16, content_type: &'static str, body: &'static str) -> String {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    if matches!(endpoint, Failing::Revocation | Failing::Token) {
+        // Signed in while the provider works; then it fails.
+        env.session(store.clone()).sign_in(browser(&alice_browser), false).await.unwrap();
+    }
+    let (failing, count) = spawn_failing_endpoint(status, content_type, body).await;
+    let session = Session::new(env.config(), store.clone(), AccountBook::load(env.book_path()).unwrap())
+        .with_provider(provider_failing_at(&env, endpoint, &failing));
+    let error = match endpoint {
+        Failing::Revocation => {
+            let signed_out = session.sign_out_account(None).await.unwrap();
+            assert!(store.is_empty() && session.accounts().is_empty(), "forgotten here all the same");
+            signed_out.revocation_error.expect("the revocation failed")
+        }
+        Failing::Token => {
+            let error = session.access_token().await.unwrap_err();
+            assert_eq!(store.len(), 1, "a failing provider is no reason to drop the sign-in");
+            assert!(!session.accounts()[0].needs_sign_in);
+            error
+        }
+        Failing::Device => {
+            let method = SignInMethod::Device { on_code: Arc::new(|_: &DeviceCodeInfo| panic!("no code to show")) };
+            session.sign_in(method, false).await.unwrap_err()
+        }
+        Failing::Par | Failing::Userinfo => session.sign_in(browser(&alice_browser), false).await.unwrap_err(),
+    };
+    if endpoint != Failing::Revocation && endpoint != Failing::Token {
+        assert!(store.is_empty() && session.accounts().is_empty(), "{endpoint:?}: something was kept");
+    }
+    assert!(count.load(Ordering::SeqCst) >= 1, "{endpoint:?}: the failing endpoint was not asked");
+    assert_eq!(error.code(), "network", "{endpoint:?}: {error:?}");
+    signin::error_chain(&error)
+}
+
+#[tokio::test]
+async fn a_failing_provider_is_named_at_every_endpoint() {
+    let json = r#"{"error":"server_error","error_description":"the database is down"}"#;
+    let said = "the provider failed (HTTP 500) — try again later (server_error: the database is down)";
+    for endpoint in [Failing::Token, Failing::Par, Failing::Device, Failing::Revocation, Failing::Userinfo] {
+        let told = told_when_failing(endpoint, 500, "application/json", json).await;
+        assert!(told.contains(said), "{endpoint:?}: the person is told “{told}”");
+        assert!(!told.contains("malformed"), "{endpoint:?}: {told}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_provider_is_named_with_its_status_and_its_own_words_only() {
+    // Another status, the provider's words as plain text.
+    let told = told_when_failing(Failing::Token, 503, "text/plain", "maintenance until 10:00\n").await;
+    assert!(told.contains("the provider failed (HTTP 503) — try again later (maintenance until 10:00)"), "{told}");
+    // An HTML error page is not shown; JSON without `error` is still a failure.
+    for (content_type, body) in
+        [("text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"), ("application/json", "{}")]
+    {
+        for endpoint in [Failing::Token, Failing::Userinfo] {
+            let told = told_when_failing(endpoint, 502, content_type, body).await;
+            assert!(told.contains("the provider failed (HTTP 502) — try again later"), "{endpoint:?}: {told}");
+            assert!(!told.contains("html") && !told.contains("malformed"), "{endpoint:?}: {told}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The real keyring
 
 fn keyring_session(test: &str) -> bool {
