@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -45,6 +46,52 @@ pub struct Config {
     pub pushed_authorization_requests: bool,
     /// DPoP (RFC 9449) at the token endpoint.
     pub dpop: DpopConfig,
+    /// Bounds on what one client can hold: timeouts and a connection cap.
+    pub server: ServerConfig,
+}
+
+/// Bounds on what one client can hold (see the `tessera-http-server` crate):
+/// dev-idp ships inside the desktop app and the CLI and listens with no
+/// reverse proxy in front. Every value must be at least 1.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Seconds for a request head to arrive in full, counted from when the
+    /// connection opened or its previous answer was sent (10).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay open sending nothing with no request
+    /// under way: the idle keep-alive limit (5).
+    pub idle_timeout_secs: u64,
+    /// Seconds from a complete request head to the answer: a body still
+    /// arriving gets 408, a slower answer 503 (30).
+    pub request_timeout_secs: u64,
+    /// Connections served at once; a new one past the cap is answered 503 (512).
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let limits = http_server::Limits::default();
+        Self {
+            header_read_timeout_secs: limits.header_read_timeout.as_secs(),
+            idle_timeout_secs: limits.idle_timeout.as_secs(),
+            request_timeout_secs: limits.request_timeout.as_secs(),
+            max_connections: limits.max_connections,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The limits the server applies.
+    #[must_use]
+    pub fn limits(&self) -> http_server::Limits {
+        http_server::Limits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 /// DPoP (RFC 9449) settings.
@@ -358,6 +405,7 @@ impl Default for Config {
             keys: KeysConfig::default(),
             pushed_authorization_requests: true,
             dpop: DpopConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -487,6 +535,17 @@ impl Config {
         }
         if self.keys.published_keys == 0 {
             return invalid("keys.published_keys must be at least 1".into());
+        }
+        let server = &self.server;
+        for (name, value) in [
+            ("server.header_read_timeout_secs", server.header_read_timeout_secs),
+            ("server.idle_timeout_secs", server.idle_timeout_secs),
+            ("server.request_timeout_secs", server.request_timeout_secs),
+            ("server.max_connections", server.max_connections as u64),
+        ] {
+            if value == 0 {
+                return invalid(format!("{name} must be at least 1"));
+            }
         }
         Ok(())
     }

@@ -1,5 +1,5 @@
-//! Discovery, keys, userinfo, introspection, revocation, logout and the admin
-//! call that rotates keys.
+//! Discovery, keys, userinfo, introspection, revocation, logout and (with the
+//! `testing` feature) the admin call that rotates keys.
 
 use crate::misbehave::Misbehavior;
 use axum::Json;
@@ -373,7 +373,8 @@ fn logout(provider: &Provider, jar: CookieJar, params: &Params) -> Response {
 }
 
 /// `POST /admin/rotate-keys`: a new signing key (for testing clients' key
-/// rotation). Answers `{"kid": …}`.
+/// rotation). Answers `{"kid": …}`. Only with the `testing` feature.
+#[cfg(feature = "testing")]
 pub(crate) async fn rotate_keys(AxumState(provider): AxumState<Provider>) -> Response {
     match tokio::task::spawn_blocking(move || provider.rotate_keys()).await {
         Ok(Ok(kid)) => Json(json!({ "kid": kid })).into_response(),

@@ -33,6 +33,7 @@ mod device;
 mod dpop;
 mod endpoints;
 mod error;
+mod host;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -15,6 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::host::{AllowedHosts, check_host};
 use crate::keys::{KeyError, KeySet};
 use crate::state::State;
 use crate::{authorize, device, endpoints, token};
@@ -241,12 +242,18 @@ impl Provider {
 }
 
 /// Everything the provider serves: the authorization server under
-/// `/oauth2/{id}/`, the device verification page at `/activate` and the
-/// admin call `POST /admin/rotate-keys`.
+/// `/oauth2/{id}/` and the device verification page at `/activate`; with the
+/// `testing` feature only, the admin call `POST /admin/rotate-keys` (it has
+/// no credentials: a shipped provider rotates keys on SIGHUP instead).
+///
+/// Requests addressed to another host than the issuer's (or a loopback name
+/// at its port) are refused with 421, a request without `Host` with 400: a
+/// web page that rebinds its own name to 127.0.0.1 cannot reach the provider.
 pub fn router(provider: Provider) -> Router {
     let base = format!("/oauth2/{}", provider.config().authorization_server_id);
     let at = |path: &str| format!("{base}{path}");
-    Router::new()
+    let hosts = Arc::new(AllowedHosts::for_issuer(provider.issuer()));
+    let routes = Router::new()
         .route(&at("/.well-known/openid-configuration"), get(endpoints::discovery))
         .route(&at("/.well-known/oauth-authorization-server"), get(endpoints::discovery))
         .route(&at("/v1/authorize"), get(authorize::authorize_get).post(authorize::authorize_post))
@@ -260,13 +267,16 @@ pub fn router(provider: Provider) -> Router {
         .route(&at("/v1/revoke"), post(endpoints::revoke))
         .route(&at("/v1/logout"), get(endpoints::logout_get).post(endpoints::logout_post))
         .route(&at("/v1/device/authorize"), post(device::device_authorization))
-        .route("/activate", get(device::activate_page).post(device::activate_submit))
-        .route("/admin/rotate-keys", post(endpoints::rotate_keys))
+        .route("/activate", get(device::activate_page).post(device::activate_submit));
+    #[cfg(feature = "testing")]
+    let routes = routes.route("/admin/rotate-keys", post(endpoints::rotate_keys));
+    routes
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(axum::middleware::from_fn_with_state(hosts, check_host))
         // Log method and path only: query strings carry ID tokens (logout) and
         // other values that do not belong in logs.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

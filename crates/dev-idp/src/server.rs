@@ -42,7 +42,8 @@ pub struct DevIdp {
     task: JoinHandle<()>,
 }
 
-/// Starts a provider on `127.0.0.1:{config.port}` (0 picks a free port).
+/// Starts a provider on `127.0.0.1:{config.port}` (0 picks a free port),
+/// bounding slow clients as `config.server` says.
 ///
 /// # Errors
 /// When the configuration is invalid, the port is taken, or no key can be made.
@@ -57,6 +58,7 @@ pub async fn spawn(config: Config) -> Result<DevIdp, SpawnError> {
 pub async fn spawn_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<DevIdp, SpawnError> {
     config.validate()?;
     let port = config.port;
+    let limits = config.server.limits();
     let listener =
         TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await.map_err(|source| SpawnError::Bind { port, source })?;
     let addr = listener.local_addr().map_err(|source| SpawnError::Bind { port, source })?;
@@ -67,14 +69,9 @@ pub async fn spawn_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<D
         .map_err(|_| KeyError::Encode("key generation task failed".into()))??;
     let (shutdown, stop) = oneshot::channel::<()>();
     let app = router(provider.clone());
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = stop.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "dev-idp server stopped");
-        }
-    });
+    let task = tokio::spawn(http_server::serve(listener, app, limits, async {
+        let _ = stop.await;
+    }));
     Ok(DevIdp { provider, addr, shutdown: Some(shutdown), task })
 }
 

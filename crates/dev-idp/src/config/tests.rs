@@ -77,3 +77,18 @@ fn the_example_users_password_is_the_one_its_comment_names() {
     assert!(config.authenticate("carol", "carol-pw").is_some());
     assert!(config.authenticate("carol", "alice-demo-pw").is_none());
 }
+
+#[test]
+fn the_server_limits_come_from_the_server_section_and_zero_is_refused() {
+    let config =
+        Config::from_toml_str("[server]\nheader_read_timeout_secs = 3\nmax_connections = 7\n").expect("parses");
+    let limits = config.server.limits();
+    assert_eq!(limits.header_read_timeout, std::time::Duration::from_secs(3));
+    assert_eq!(limits.max_connections, 7);
+    assert_eq!(limits.idle_timeout, http_server::Limits::default().idle_timeout);
+    assert_eq!(Config::default().server.limits(), http_server::Limits::default());
+    for field in ["header_read_timeout_secs", "idle_timeout_secs", "request_timeout_secs", "max_connections"] {
+        let error = Config::from_toml_str(&format!("[server]\n{field} = 0\n")).unwrap_err();
+        assert!(error.to_string().contains(&format!("server.{field} must be at least 1")), "{error}");
+    }
+}
