@@ -42,6 +42,12 @@ pub struct Config {
     pub client_secret: Option<oauth2::ClientSecret>,
     /// Longest time an introspection answer is cached (`INTROSPECTION_CACHE_SECS`).
     pub introspection_cache: Duration,
+    /// How many opaque (not JWT-shaped) tokens may be introspected at once
+    /// (`INTROSPECTION_BURST`, 30): the size of the bucket that bounds what
+    /// made-up tokens cost the issuer.
+    pub introspection_burst: u32,
+    /// ... and how many more per minute (`INTROSPECTIONS_PER_MINUTE`, 60).
+    pub introspections_per_minute: u32,
     /// Clock leeway for token times (`TOKEN_LEEWAY_SECS`).
     pub leeway: Duration,
     /// Timeout of requests to the issuer or OPA (`UPSTREAM_TIMEOUT_MS`).
@@ -106,6 +112,8 @@ struct FileConfig {
     client_id: Option<String>,
     client_secret: Option<String>,
     introspection_cache_secs: Option<u64>,
+    introspection_burst: Option<u64>,
+    introspections_per_minute: Option<u64>,
     leeway_secs: Option<u64>,
     upstream_timeout_ms: Option<u64>,
     database_url: Option<String>,
@@ -274,6 +282,16 @@ impl Config {
                 file.introspection_cache_secs,
                 60,
             )?),
+            introspection_burst: match number("INTROSPECTION_BURST", file.introspection_burst, 30)? {
+                0 => return Err(invalid("INTROSPECTION_BURST", "must be at least 1")),
+                burst => u32::try_from(burst).map_err(|_| invalid("INTROSPECTION_BURST", "is too large"))?,
+            },
+            introspections_per_minute: u32::try_from(number(
+                "INTROSPECTIONS_PER_MINUTE",
+                file.introspections_per_minute,
+                60,
+            )?)
+            .map_err(|_| invalid("INTROSPECTIONS_PER_MINUTE", "is too large"))?,
             leeway: Duration::from_secs(number("TOKEN_LEEWAY_SECS", file.leeway_secs, 30)?),
             upstream_timeout: Duration::from_millis(number("UPSTREAM_TIMEOUT_MS", file.upstream_timeout_ms, 3000)?),
             database_url,

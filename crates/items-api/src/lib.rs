@@ -65,13 +65,21 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
             cache_ttl: config.introspection_cache,
         },
     };
-    let validator = auth::TokenValidator::new(auth::ValidatorConfig {
-        issuer: config.issuer.clone(),
-        audience: config.audience.clone(),
-        leeway: config.leeway,
-        timeout: config.upstream_timeout,
-        mode,
-    })?;
+    let options = auth::ValidatorOptions {
+        introspection_burst: config.introspection_burst,
+        introspections_per_minute: config.introspections_per_minute,
+        ..auth::ValidatorOptions::default()
+    };
+    let validator = auth::TokenValidator::with_options(
+        auth::ValidatorConfig {
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            leeway: config.leeway,
+            timeout: config.upstream_timeout,
+            mode,
+        },
+        options,
+    )?;
     let policy = match (&config.policy_file, &config.opa_url) {
         (Some(path), _) => policy::Policy::rego_file(path)?,
         (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout)?,

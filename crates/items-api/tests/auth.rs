@@ -43,6 +43,7 @@ const WRONG_ISSUER: &str = "the token is from another issuer";
 const WRONG_AUDIENCE: &str = "the token is not meant for this API";
 const INACTIVE: &str = "the token is not active";
 const NOT_ACCESS_TOKEN: &str = "the token is not an access token";
+const NOT_CHECKED: &str = "too many unknown tokens to check now; try again later";
 
 // ----- set-up -----------------------------------------------------------------
 
@@ -966,13 +967,14 @@ mod introspection {
         assert_eq!(claims.client_id.as_deref(), Some(ITEMS_API_CLIENT_ID));
         assert_eq!(claims.scopes, ["items:read"]);
         assert_eq!(validator.stats().introspections, 2);
-        assert_eq!(validator.stats().jwks_fetches, 0);
+        // Both were JWTs, checked against the keys first (fetched once).
+        assert_eq!(validator.stats().jwks_fetches, 1);
 
-        // An ID token is not active as an access token at dev-idp.
-        assert_invalid(validator.validate(tokens["id_token"].as_str().unwrap()).await, INACTIVE);
+        // An ID token is refused by its claims, before any introspection.
+        assert_invalid(validator.validate(tokens["id_token"].as_str().unwrap()).await, WRONG_AUDIENCE);
         // Garbage never reaches the issuer.
         let _ = assert_any_invalid(validator.validate("not a token").await);
-        assert_eq!(validator.stats().introspections, 3);
+        assert_eq!(validator.stats().introspections, 2);
     }
 
     #[tokio::test]
@@ -986,9 +988,10 @@ mod introspection {
 
         let token = idp.client_credentials().await;
         validator.validate(&token).await.unwrap();
-        idp.advance(3601);
-        assert_invalid(validator.validate(&token).await, INACTIVE);
-        assert_eq!(validator.stats().introspections, 4, "a zero cache_ttl asks every time");
+        idp.advance(3601 + LEEWAY);
+        // Expired: seen locally, the issuer is not asked (issue 14, item 6).
+        assert_invalid(validator.validate(&token).await, EXPIRED);
+        assert_eq!(validator.stats().introspections, 3, "a zero cache_ttl asks every time");
     }
 
     #[tokio::test]
@@ -1047,6 +1050,61 @@ mod introspection {
         idp.advance(25);
         assert_invalid(validator.validate(&token).await, INACTIVE);
         assert_eq!(counts(&validator), (2, 2, 0), "asked again once 30 s have passed");
+    }
+
+    /// Issue 14, item 6: tokens that cannot be checked locally (opaque) are
+    /// introspected from a bucket of `introspection_burst`, refilled at
+    /// `introspections_per_minute`; past it they are refused unasked (and
+    /// asked about once it refills), while cached answers and JWTs the
+    /// issuer signed keep working.
+    #[tokio::test]
+    async fn opaque_tokens_are_introspected_within_the_bucket() {
+        let idp = start().await;
+        let fake = FakeIssuer::start().await;
+        let mut options = idp.options();
+        options.introspection_burst = 2;
+        options.introspections_per_minute = 60;
+        let validator = TokenValidator::with_options(
+            config_for(&fake.issuer, introspection_mode(Duration::from_secs(60))),
+            options,
+        )
+        .unwrap();
+        let now = idp.now();
+        fake.set(
+            "introspect",
+            Reply::json(&json!({
+                "active": true, "token_type": "Bearer", "scope": "items:read", "sub": "s", "exp": now + 300,
+                "iss": fake.issuer, "aud": AUDIENCE,
+            })),
+        );
+        validator.validate("opaque-a").await.expect("within the bucket");
+        validator.validate("opaque-b").await.expect("within the bucket");
+        assert_invalid(validator.validate("opaque-c").await, NOT_CHECKED);
+        assert_invalid(validator.validate("opaque-c").await, NOT_CHECKED);
+        assert_eq!(fake.hits("introspect"), 2, "past the bucket, the issuer is not asked");
+        validator.validate("opaque-a").await.expect("a cached answer needs no bucket");
+        assert_eq!(validator.stats().rate_limited, 2);
+        idp.advance(1);
+        validator.validate("opaque-c").await.expect("one more a second later, and not remembered as refused");
+        assert_invalid(validator.validate("opaque-d").await, NOT_CHECKED);
+        assert_eq!(fake.hits("introspect"), 3);
+
+        // At dev-idp: the bucket emptied by garbage, a token the issuer
+        // signed is still asked about; forged ones are refused unasked.
+        let mut options = idp.options();
+        options.introspection_burst = 1;
+        options.introspections_per_minute = 0;
+        let validator =
+            TokenValidator::with_options(config_for(idp.issuer(), introspection_mode(Duration::ZERO)), options)
+                .unwrap();
+        assert_invalid(validator.validate("garbage-1").await, INACTIVE);
+        assert_invalid(validator.validate("garbage-2").await, NOT_CHECKED);
+        assert_invalid(
+            validator.validate(&idp.forge(&json!({}), &json!({ "aud": "api://other" }))).await,
+            WRONG_AUDIENCE,
+        );
+        validator.validate(&idp.client_credentials().await).await.expect("a genuine JWT");
+        assert_eq!(validator.stats().introspections, 2);
     }
 
     /// The documented trade-off: a cached answer outlives a revocation, for

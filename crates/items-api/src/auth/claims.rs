@@ -24,6 +24,7 @@ pub(super) const NOT_YET_VALID: &str = "the token is not valid yet";
 pub(super) const ISSUED_IN_FUTURE: &str = "the token was issued in the future";
 pub(super) const NO_SUBJECT: &str = "the token names no subject";
 pub(super) const INACTIVE: &str = "the token is not active";
+pub(super) const NOT_CHECKED: &str = "too many unknown tokens to check now; try again later";
 
 /// What the claims are checked against.
 #[derive(Debug, Clone, Copy)]

@@ -100,3 +100,39 @@ impl AnswerCache<&'static str> {
         self.insert_until(key, reason, now, later(now, ttl.min(REFUSAL_TTL)));
     }
 }
+
+/// A token bucket (the classic rate limiter): `burst` introspections at once,
+/// then one per `1 / per_second` seconds. It bounds what tokens the API
+/// could not check itself (opaque ones, RFC 7662 §1) cost the issuer, whose
+/// own rate limit is shared by everything else the organisation does.
+pub(super) struct Bucket {
+    burst: f64,
+    per_second: f64,
+    /// Tokens left, and when they were counted.
+    state: Mutex<(f64, SystemTime)>,
+}
+
+impl Bucket {
+    /// A full bucket of `burst`, refilled at `per_minute / 60` per second.
+    pub(super) fn new(burst: u32, per_minute: u32, now: SystemTime) -> Self {
+        let burst = f64::from(burst);
+        Self { burst, per_second: f64::from(per_minute) / 60.0, state: Mutex::new((burst, now)) }
+    }
+
+    /// Takes one token if there is one.
+    pub(super) fn take(&self, now: SystemTime) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (left, counted) = *state;
+        // A clock that went backwards refills nothing (unlike the key
+        // fetches' rate limit, where it must never block fetching).
+        let earned = now.duration_since(counted).map_or(0.0, |d| d.as_secs_f64() * self.per_second);
+        let left = (left + earned).min(self.burst);
+        if left >= 1.0 {
+            *state = (left - 1.0, now);
+            true
+        } else {
+            *state = (left, now);
+            false
+        }
+    }
+}

@@ -108,6 +108,18 @@ impl Parsed<'_> {
     }
 }
 
+/// Whether `token` is shaped like a JWT: a JWS in compact serialization,
+/// three parts of which the first is a base64url JSON object (RFC 7519 §7.2
+/// steps 1–4, RFC 7515 §7.1). Okta's access tokens are; its refresh tokens
+/// and other opaque tokens are not. Says nothing of the header's contents.
+pub(super) fn is_jwt_shaped(token: &str) -> bool {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(_), Some(_), None) => decode_object(header).is_ok(),
+        _ => false,
+    }
+}
+
 /// A base64url (no padding, RFC 7515 §2) JSON object.
 fn decode_object(part: &str) -> Result<Map<String, Value>, AuthError> {
     let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| AuthError::Invalid(MALFORMED))?;

@@ -58,6 +58,22 @@
 //! `iat`, and a `token_type` that is not a refresh token (RFC 7662 §2.2).
 //! A timeout, an HTTP error or a malformed answer is [`AuthError::Unavailable`].
 //!
+//! Made-up tokens must not cost the issuer a request each (its rate limit is
+//! the whole organisation's). Before asking:
+//! - a token shaped like a JWT (three parts, a JSON header: Okta's access
+//!   tokens) is first checked as in local mode, against the issuer's cached
+//!   JWKS (discovery's `jwks_uri`): signature, `alg`, `iss`, `aud`, `exp` and
+//!   the rest. One that fails is [`AuthError::Invalid`] without a request;
+//!   one that passes was signed by the issuer, and is asked about only to
+//!   learn whether it is still active (revoked or not);
+//! - any other token (opaque: Okta's refresh tokens, or garbage) takes one
+//!   token from a bucket of [`ValidatorOptions::introspection_burst`],
+//!   refilled at [`ValidatorOptions::introspections_per_minute`]. With the
+//!   bucket empty it is [`AuthError::Invalid`] (`invalid_token`, never a
+//!   503) without a request, and not remembered, so that it is asked about
+//!   once the bucket refills. Tokens whose answers are cached never touch the
+//!   bucket: honest callers keep working through a flood.
+//!
 //! Active answers are cached, keyed by the SHA-256 of the token (never the
 //! token itself), until `min(exp, now + cache_ttl)`; refusals for
 //! `min(cache_ttl, 30 s)` (see `introspection`). **Trade-off** (RFC 7662
@@ -88,7 +104,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use self::http::{FetchError, Http, Metadata};
-use self::introspection::AnswerCache;
+use self::introspection::{AnswerCache, Bucket};
 use self::keys::{KeySnapshot, VerifyKey};
 
 /// The validated claims of an access token, whatever the mode.
@@ -193,6 +209,12 @@ pub struct ValidatorOptions {
     pub retry_interval: Duration,
     /// Most introspection answers cached at once (10 000).
     pub max_cached_answers: usize,
+    /// Introspection mode: how many tokens that cannot be checked locally
+    /// (not shaped like a JWT: opaque ones) may be introspected at once (30);
+    /// past it and the refill they are refused without asking the issuer.
+    pub introspection_burst: u32,
+    /// ... and how many more per minute (60): the bucket's refill.
+    pub introspections_per_minute: u32,
     /// The clock.
     pub clock: Arc<dyn Clock>,
 }
@@ -207,6 +229,8 @@ impl Default for ValidatorOptions {
             refetch_interval: Duration::from_secs(10),
             retry_interval: Duration::from_secs(1),
             max_cached_answers: 10_000,
+            introspection_burst: 30,
+            introspections_per_minute: 60,
             clock: Arc::new(SystemClock),
         }
     }
@@ -236,6 +260,8 @@ pub struct ValidatorStats {
     pub cache_hits: u64,
     /// Tokens refused from the cache of refusals (introspection).
     pub refusal_hits: u64,
+    /// Opaque tokens refused unasked, the introspection bucket being empty.
+    pub rate_limited: u64,
 }
 
 #[derive(Debug, Default)]
@@ -245,6 +271,7 @@ struct Counters {
     introspections: AtomicU64,
     cache_hits: AtomicU64,
     refusal_hits: AtomicU64,
+    rate_limited: AtomicU64,
 }
 
 impl Counters {
@@ -268,6 +295,9 @@ enum Checks {
         cache_ttl: Duration,
         answers: AnswerCache<Claims>,
         refusals: AnswerCache<&'static str>,
+        /// Bounds the introspection of tokens not checked locally (boxed:
+        /// the variants stay of a size).
+        bucket: Box<Bucket>,
     },
 }
 
@@ -378,12 +408,21 @@ impl TokenValidator {
                 if client_id.is_empty() {
                     return Err(misconfigured("the introspection client id is empty"));
                 }
+                if options.introspection_burst == 0 {
+                    return Err(misconfigured("the introspection bucket holds nothing"));
+                }
+                let bucket = Box::new(Bucket::new(
+                    options.introspection_burst,
+                    options.introspections_per_minute,
+                    options.clock.now(),
+                ));
                 Checks::Introspection {
                     client_id,
                     client_secret,
                     cache_ttl,
                     answers: AnswerCache::new(options.max_cached_answers),
                     refusals: AnswerCache::new(options.max_cached_answers),
+                    bucket,
                 }
             }
         };
@@ -458,6 +497,7 @@ impl TokenValidator {
             introspections: c.introspections.load(Ordering::Relaxed),
             cache_hits: c.cache_hits.load(Ordering::Relaxed),
             refusal_hits: c.refusal_hits.load(Ordering::Relaxed),
+            rate_limited: c.rate_limited.load(Ordering::Relaxed),
         }
     }
 
@@ -625,7 +665,8 @@ impl TokenValidator {
     // ----- introspection mode -----------------------------------------------
 
     async fn validate_by_introspection(&self, token: &str) -> Result<Claims, AuthError> {
-        let Checks::Introspection { client_id, client_secret, cache_ttl, answers, refusals } = &self.inner.checks
+        let Checks::Introspection { client_id, client_secret, cache_ttl, answers, refusals, bucket } =
+            &self.inner.checks
         else {
             return Err(AuthError::Invalid(claims::MALFORMED));
         };
@@ -638,6 +679,21 @@ impl TokenValidator {
         if let Some(reason) = refusals.get(&key, now) {
             Counters::bump(&self.inner.counters.refusal_hits);
             return Err(AuthError::Invalid(reason));
+        }
+        if jwt::is_jwt_shaped(token) {
+            // Checked as in local mode first (RFC 8725 §3, RFC 9068 §4): a
+            // forged, unsigned, expired or foreign JWT is refused here and
+            // costs the issuer nothing; one the issuer did sign is then
+            // asked about (it may have been revoked), outside the bucket:
+            // nobody else can make those.
+            self.validate_local(token).await?;
+        } else if !bucket.take(now) {
+            // An opaque token: only the issuer can tell. Past the bucket it
+            // is refused unasked (and not remembered, so that it is asked
+            // about once the bucket refills).
+            Counters::bump(&self.inner.counters.rate_limited);
+            tracing::debug!("introspection bucket empty: an opaque token refused unasked");
+            return Err(AuthError::Invalid(claims::NOT_CHECKED));
         }
         let metadata = self.metadata().await?;
         let endpoint = metadata.introspection_endpoint.as_ref().ok_or_else(|| {

@@ -77,3 +77,15 @@ fn the_environment_overrides_the_file_which_overrides_defaults() {
     std::fs::write(&path, "audiense = 1\n").unwrap();
     assert!(matches!(Config::load_with(Some(&path), |_| None), Err(ConfigError::Parse { .. })));
 }
+
+/// Issue 14, item 6: the introspection bucket's settings.
+#[test]
+fn the_introspection_bucket_has_named_settings() {
+    let config = load(&[]).unwrap();
+    assert_eq!((config.introspection_burst, config.introspections_per_minute), (30, 60));
+    let config = load(&[("INTROSPECTION_BURST", "5"), ("INTROSPECTIONS_PER_MINUTE", "0")]).unwrap();
+    assert_eq!((config.introspection_burst, config.introspections_per_minute), (5, 0));
+    assert_eq!(setting(load(&[("INTROSPECTION_BURST", "0")])), "INTROSPECTION_BURST");
+    assert_eq!(setting(load(&[("INTROSPECTION_BURST", "many")])), "INTROSPECTION_BURST");
+    assert_eq!(setting(load(&[("INTROSPECTIONS_PER_MINUTE", "99999999999")])), "INTROSPECTIONS_PER_MINUTE");
+}

@@ -7,9 +7,12 @@
 //!   table with the exact status and challenge per mode; one test per mode.
 //! - `load`: good requests alone, then with as many hostile ones; the p99 of
 //!   the good ones, the server's health and the issuer traffic afterwards.
+//! - `flood`: 500 different made-up tokens at an API that introspects cost
+//!   the issuer at most the introspection bucket (counted at the issuer).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod corpus;
+mod flood;
 mod harness;
 mod load;
 #[path = "../tokens/mod.rs"]
