@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::{
-    ALICE, ALICE_SUB, BOB, LOCALHOST_V4, client_id, loopback_sign_in, query, scopes, start, with_param,
+    ALICE, ALICE_SUB, BOB, LOCALHOST_V4, client_id, loopback_sign_in, query, scopes, start, with_param, within,
 };
 use dev_idp::testing::{Browser as Driver, Page};
 use signin::flow::SigninError;
@@ -17,22 +17,65 @@ fn redirect_uri() -> openidconnect::RedirectUrl {
     openidconnect::RedirectUrl::new("http://127.0.0.1:53682/callback".to_owned()).unwrap()
 }
 
+/// A loopback sign-in with `browser` that waits at most `timeout`.
+async fn short_loopback_sign_in(
+    env: &crate::support::Env,
+    browser: &HttpBrowser,
+    timeout: Duration,
+) -> Result<signin::SignedIn, SigninError> {
+    let listener = signin::flow::loopback::LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (client_id, scopes, options) = (client_id(), scopes(), AuthOptions::default());
+    let signing_in = signin::flow::loopback::sign_in(
+        &env.provider,
+        &client_id,
+        &scopes,
+        &options,
+        listener,
+        browser,
+        &crate::support::no_browser,
+        timeout,
+        &cancel,
+    );
+    within("a loopback sign-in", signing_in).await
+}
+
+/// RFC 8252 §8.9 with issue 14, item 9: an answer with another `state` is
+/// refused with a page saying so, and does not end the sign-in (the real
+/// answer may still come; here none does, so it times out).
 #[tokio::test]
 async fn a_different_state_is_refused_and_the_browser_told() {
     let env = start().await;
     let browser = HttpBrowser::new(ALICE.0, ALICE.1).rewriting(|url| with_param(&url, "state", Some("forged")));
-    let error = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap_err();
-    assert!(matches!(error, SigninError::StateMismatch), "{error:?}");
-    let delivered = browser.delivered().await.unwrap();
+    let error = short_loopback_sign_in(&env, &browser, Duration::from_secs(2)).await.unwrap_err();
+    assert!(matches!(error, SigninError::TimedOut { .. }), "the forged answer did not end the wait: {error:?}");
+    let delivered = within("the test browser's page", browser.delivered()).await.unwrap();
     assert_eq!(delivered.status, 400);
-    assert!(delivered.body.contains("state mismatch"), "{}", delivered.body);
+    assert!(delivered.body.contains("does not belong to the sign-in in progress"), "{}", delivered.body);
+    // Completing with it directly is refused too.
+    let (url, pending) =
+        login::begin(&env.provider, &client_id(), redirect_uri(), &scopes(), &AuthOptions::default()).unwrap();
+    let redirect =
+        within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let forged = Callback::from_url(&with_param(&redirect, "state", Some("forged"))).unwrap();
+    let error = within("a refused completion", login::complete(&env.provider, pending, &forged)).await.unwrap_err();
+    assert!(matches!(error, SigninError::StateMismatch), "{error:?}");
 }
 
 #[tokio::test]
 async fn a_missing_state_is_refused() {
     let env = start().await;
     let browser = HttpBrowser::new(ALICE.0, ALICE.1).rewriting(|url| with_param(&url, "state", None));
-    let error = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap_err();
+    let error = short_loopback_sign_in(&env, &browser, Duration::from_secs(2)).await.unwrap_err();
+    assert!(matches!(error, SigninError::TimedOut { .. }), "the answer without state did not end the wait: {error:?}");
+    let delivered = within("the test browser's page", browser.delivered()).await.unwrap();
+    assert_eq!(delivered.status, 400);
+    let (url, pending) =
+        login::begin(&env.provider, &client_id(), redirect_uri(), &scopes(), &AuthOptions::default()).unwrap();
+    let redirect =
+        within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let stateless = Callback::from_url(&with_param(&redirect, "state", None)).unwrap();
+    let error = within("a refused completion", login::complete(&env.provider, pending, &stateless)).await.unwrap_err();
     assert!(matches!(error, SigninError::MissingState), "{error:?}");
 }
 
@@ -49,7 +92,7 @@ async fn a_different_iss_is_refused_as_a_mix_up() {
         }
         other => panic!("expected an issuer mismatch, got {other:?}"),
     }
-    assert!(browser.delivered().await.unwrap().body.contains("mix-up"));
+    assert!(within("the test browser's page", browser.delivered()).await.unwrap().body.contains("mix-up"));
 }
 
 #[tokio::test]
@@ -69,9 +112,10 @@ async fn a_missing_iss_is_accepted_when_discovery_does_not_promise_it() {
     let provider = Provider::from_metadata(metadata, env.http.clone());
     let (url, pending) =
         login::begin(&provider, &client_id(), redirect_uri(), &scopes(), &AuthOptions::default()).unwrap();
-    let redirect = Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
+    let redirect =
+        within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
     let callback = Callback::from_url(&with_param(&redirect, "iss", None)).unwrap();
-    let signed_in = login::complete(&provider, pending, &callback).await.unwrap();
+    let signed_in = within("the code exchange", login::complete(&provider, pending, &callback)).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
 }
 
@@ -82,7 +126,7 @@ async fn cancel_on_the_sign_in_form_is_access_denied_with_a_clear_message() {
     let error = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap_err();
     assert!(matches!(&error, SigninError::Provider { error, .. } if error == "access_denied"), "{error:?}");
     assert!(error.to_string().contains("cancelled"), "{error}");
-    let delivered = browser.delivered().await.unwrap();
+    let delivered = within("the test browser's page", browser.delivered()).await.unwrap();
     assert_eq!(query(&delivered.redirect, "error").as_deref(), Some("access_denied"));
     assert_eq!(delivered.status, 400);
     assert!(delivered.body.contains("could not sign you in"), "{}", delivered.body);
@@ -93,13 +137,19 @@ async fn a_replayed_code_is_refused_by_the_provider() {
     let env = start().await;
     let (url, pending) =
         login::begin(&env.provider, &client_id(), redirect_uri(), &scopes(), &AuthOptions::default()).unwrap();
-    let redirect = Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
-    login::complete(&env.provider, pending, &Callback::from_url(&redirect).unwrap()).await.unwrap();
+    let redirect =
+        within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    within("the code exchange", login::complete(&env.provider, pending, &Callback::from_url(&redirect).unwrap()))
+        .await
+        .unwrap();
     // Another pending sign-in (its own verifier) handed the used code.
     let (other_url, other) =
         login::begin(&env.provider, &client_id(), redirect_uri(), &scopes(), &AuthOptions::default()).unwrap();
     let replay = with_param(&redirect, "state", Some(&query(&other_url, "state").unwrap()));
-    let error = login::complete(&env.provider, other, &Callback::from_url(&replay).unwrap()).await.unwrap_err();
+    let error =
+        within("the code exchange", login::complete(&env.provider, other, &Callback::from_url(&replay).unwrap()))
+            .await
+            .unwrap_err();
     assert!(matches!(&error, SigninError::TokenEndpoint { error, .. } if error == "invalid_grant"), "{error:?}");
     assert!(error.to_string().contains("sign in again"), "{error}");
 }
@@ -149,7 +199,7 @@ async fn switching_users_with_login_consent_asks_for_credentials_and_gets_the_ot
 
     // `consent` alone: the live session answers for alice, no form.
     let url = authorize_url(&env, &AuthOptions { prompt: Some("consent".to_owned()), ..AuthOptions::default() });
-    let page = driver.open(url.as_str()).await.unwrap();
+    let page = within("a dev-idp page", driver.open(url.as_str())).await.unwrap();
     assert!(matches!(page, Page::Consent(_)), "{page:?}");
 
     // `login consent` with a hint: the sign-in form, prefilled.
@@ -160,7 +210,9 @@ async fn switching_users_with_login_consent_asks_for_credentials_and_gets_the_ot
         dpop: false,
     };
     let url = authorize_url(&env, &options);
-    let Page::SignIn(form) = driver.open(url.as_str()).await.unwrap() else { panic!("expected the sign-in form") };
+    let Page::SignIn(form) = within("a dev-idp page", driver.open(url.as_str())).await.unwrap() else {
+        panic!("expected the sign-in form")
+    };
     assert_eq!(form.field("username"), Some(BOB.0));
 
     // The same browser (alice's session) signs bob in through Tessera.
@@ -188,12 +240,12 @@ async fn a_pending_login_does_not_print_its_secrets() {
 async fn discovery_is_cached_per_issuer() {
     let env = start().await;
     let issuer = crate::support::issuer(&env.idp);
-    let first = Provider::discover(&issuer, &env.http).await.unwrap();
-    let second = Provider::discover(&issuer, &env.http).await.unwrap();
+    let first = within("discovery", Provider::discover(&issuer, &env.http)).await.unwrap();
+    let second = within("discovery", Provider::discover(&issuer, &env.http)).await.unwrap();
     assert!(std::sync::Arc::ptr_eq(&first, &second));
     assert!(first.metadata().additional_metadata().device_authorization_endpoint.is_some());
     let unreachable = openidconnect::IssuerUrl::new("http://127.0.0.1:9/oauth2/default".to_owned()).unwrap();
-    let error = Provider::discover(&unreachable, &env.http).await.unwrap_err();
+    let error = within("discovery", Provider::discover(&unreachable, &env.http)).await.unwrap_err();
     assert!(matches!(error, SigninError::Discovery { .. }), "{error:?}");
     assert!(error.to_string().contains("127.0.0.1:9"), "{error}");
 }

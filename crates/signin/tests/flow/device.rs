@@ -10,16 +10,20 @@ use signin::flow::device::{self, Sleep};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::support::{ALICE, ALICE_SUB, client_id, scopes, start, start_with};
+use crate::support::{ALICE, ALICE_SUB, client_id, scopes, start, start_with, within};
 
 /// The person approves (or denies) the device on the verification page.
 async fn answer(url: &Url, approve: bool) {
     let driver = Driver::new();
-    let Page::Device(form) = driver.open(url.as_str()).await.unwrap() else { panic!("expected the device page") };
+    let Page::Device(form) = within("a dev-idp page", driver.open(url.as_str())).await.unwrap() else {
+        panic!("expected the device page")
+    };
     let page = if approve {
-        driver.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "approve").await.unwrap()
+        within("a dev-idp form", driver.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "approve"))
+            .await
+            .unwrap()
     } else {
-        driver.submit(&form, &[], "deny").await.unwrap()
+        within("a dev-idp form", driver.submit(&form, &[], "deny")).await.unwrap()
     };
     assert!(matches!(page, Page::Other { .. }), "{page:?}");
 }
@@ -35,7 +39,10 @@ fn short_sleep(asked: Arc<Mutex<Vec<Duration>>>) -> Sleep {
 #[tokio::test]
 async fn the_device_flow_polls_until_approved() {
     let env = start_with(|c| c.device.poll_interval_secs = 0).await;
-    let authorization = device::start(&env.provider, &client_id(), &scopes()).await.unwrap();
+    let authorization =
+        within("the device authorization request", device::start(&env.provider, &client_id(), &scopes()))
+            .await
+            .unwrap();
     assert_eq!(authorization.user_code.len(), 9, "XXXX-XXXX");
     assert!(authorization.verification_uri.as_str().ends_with("/activate"));
     let complete = authorization.verification_uri_complete.clone().unwrap();
@@ -51,8 +58,12 @@ async fn the_device_flow_polls_until_approved() {
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!polling.is_finished(), "pending until approved");
-    answer(&complete, true).await;
-    let (signed_in, _env) = tokio::time::timeout(Duration::from_secs(10), polling).await.unwrap().unwrap().unwrap();
+    within("approving at dev-idp", answer(&complete, true)).await;
+    let (signed_in, _env) = tokio::time::timeout(Duration::from_secs(10), polling)
+        .await
+        .expect("the device sign-in ends within 10 s of the approval")
+        .unwrap()
+        .unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
     assert!(signed_in.tokens.refresh_token.is_some());
     assert!(asked.lock().unwrap().len() >= 2, "it polled several times");
@@ -61,7 +72,10 @@ async fn the_device_flow_polls_until_approved() {
 #[tokio::test]
 async fn slow_down_adds_five_seconds() {
     let env = start().await; // the default interval: 5 s
-    let authorization = device::start(&env.provider, &client_id(), &scopes()).await.unwrap();
+    let authorization =
+        within("the device authorization request", device::start(&env.provider, &client_id(), &scopes()))
+            .await
+            .unwrap();
     assert_eq!(authorization.interval, Duration::from_secs(5));
     let complete = authorization.verification_uri_complete.clone().unwrap();
     let asked: Arc<Mutex<Vec<Duration>>> = Arc::default();
@@ -81,14 +95,17 @@ async fn slow_down_adds_five_seconds() {
                     // The first wait is cut short: the next poll is too early.
                     1 => {}
                     _ => {
-                        answer(&complete, true).await;
+                        within("approving at dev-idp", answer(&complete, true)).await;
                         clock.advance(duration + Duration::from_secs(1));
                     }
                 }
             })
         })
     };
-    let signed_in = device::finish(&env.provider, authorization, sleep, &CancellationToken::new()).await.unwrap();
+    let signed_in =
+        within("the device sign-in", device::finish(&env.provider, authorization, sleep, &CancellationToken::new()))
+            .await
+            .unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
     assert_eq!(*asked.lock().unwrap(), [Duration::from_secs(5), Duration::from_secs(10)]);
 }
@@ -96,10 +113,16 @@ async fn slow_down_adds_five_seconds() {
 #[tokio::test]
 async fn a_denied_device_is_access_denied() {
     let env = start_with(|c| c.device.poll_interval_secs = 0).await;
-    let authorization = device::start(&env.provider, &client_id(), &scopes()).await.unwrap();
-    answer(&authorization.verification_uri_complete.clone().unwrap(), false).await;
-    let error =
-        device::finish(&env.provider, authorization, short_sleep(Arc::default()), &CancellationToken::new()).await;
+    let authorization =
+        within("the device authorization request", device::start(&env.provider, &client_id(), &scopes()))
+            .await
+            .unwrap();
+    within("approving at dev-idp", answer(&authorization.verification_uri_complete.clone().unwrap(), false)).await;
+    let error = within(
+        "the device sign-in",
+        device::finish(&env.provider, authorization, short_sleep(Arc::default()), &CancellationToken::new()),
+    )
+    .await;
     let error = error.unwrap_err();
     assert!(matches!(error, SigninError::DeviceDenied), "{error:?}");
     assert!(error.to_string().contains("refused"), "{error}");
@@ -108,20 +131,29 @@ async fn a_denied_device_is_access_denied() {
 #[tokio::test]
 async fn an_expired_code_is_expired_token() {
     let env = start_with(|c| c.device.poll_interval_secs = 0).await;
-    let authorization = device::start(&env.provider, &client_id(), &scopes()).await.unwrap();
+    let authorization =
+        within("the device authorization request", device::start(&env.provider, &client_id(), &scopes()))
+            .await
+            .unwrap();
     let clock = env.clock.clone();
     let sleep: Sleep = Arc::new(move |_| {
         clock.advance(Duration::from_secs(601));
         Box::pin(async {})
     });
-    let error = device::finish(&env.provider, authorization, sleep, &CancellationToken::new()).await.unwrap_err();
+    let error =
+        within("the device sign-in", device::finish(&env.provider, authorization, sleep, &CancellationToken::new()))
+            .await
+            .unwrap_err();
     assert!(matches!(error, SigninError::DeviceExpired), "{error:?}");
 }
 
 #[tokio::test]
 async fn polling_can_be_cancelled() {
     let env = start_with(|c| c.device.poll_interval_secs = 0).await;
-    let authorization = device::start(&env.provider, &client_id(), &scopes()).await.unwrap();
+    let authorization =
+        within("the device authorization request", device::start(&env.provider, &client_id(), &scopes()))
+            .await
+            .unwrap();
     let cancel = CancellationToken::new();
     let canceller = cancel.clone();
     tokio::spawn(async move {
@@ -133,14 +165,18 @@ async fn polling_can_be_cancelled() {
         device::finish(&env.provider, authorization, short_sleep(Arc::default()), &cancel),
     )
     .await
-    .unwrap();
+    .expect("polling ends within 5 s of the cancellation");
     assert!(matches!(result, Err(SigninError::Cancelled)), "{:?}", result.map(|s| s.key));
 }
 
 #[tokio::test]
 async fn a_refused_scope_is_a_token_endpoint_error() {
     let env = start().await;
-    let error =
-        device::start(&env.provider, &client_id(), &["openid".to_owned(), "items:admin".to_owned()]).await.unwrap_err();
+    let error = within(
+        "the device authorization request",
+        device::start(&env.provider, &client_id(), &["openid".to_owned(), "items:admin".to_owned()]),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(&error, SigninError::TokenEndpoint { error, .. } if error == "invalid_scope"), "{error:?}");
 }

@@ -12,7 +12,7 @@ use signin::flow::login::AuthOptions;
 use signin::flow::pending::PendingLogins;
 use url::Url;
 
-use crate::support::{ALICE, ALICE_SUB, Env, client_id, scopes, start, with_param};
+use crate::support::{ALICE, ALICE_SUB, Env, client_id, scopes, start, with_param, within};
 
 const DEEP_LINK: &str = "com.example.tessera:/callback";
 
@@ -21,7 +21,8 @@ const DEEP_LINK: &str = "com.example.tessera:/callback";
 async fn begin_and_sign_in(env: &Env, registry: &PendingLogins) -> Url {
     let redirect = RedirectUrl::new(DEEP_LINK.to_owned()).unwrap();
     let url = registry.begin(&env.provider, &client_id(), redirect, &scopes(), &AuthOptions::default()).unwrap();
-    let callback = Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1).await.unwrap();
+    let callback =
+        within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
     assert_eq!(callback.scheme(), "com.example.tessera");
     callback
 }
@@ -30,16 +31,16 @@ async fn begin_and_sign_in(env: &Env, registry: &PendingLogins) -> Url {
 async fn a_deep_link_completes_the_sign_in_with_its_state_once() {
     let env = start().await;
     let registry = PendingLogins::default();
-    let first = begin_and_sign_in(&env, &registry).await;
-    let second = begin_and_sign_in(&env, &registry).await;
+    let first = within("a sign-in at dev-idp", begin_and_sign_in(&env, &registry)).await;
+    let second = within("a sign-in at dev-idp", begin_and_sign_in(&env, &registry)).await;
     assert_eq!(registry.len(), 2);
     // Out of order: each finds its own.
-    let signed_in = registry.complete_from_url(&env.provider, &second).await.unwrap();
+    let signed_in = within("completing a deep link", registry.complete_from_url(&env.provider, &second)).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
-    let signed_in = registry.complete_from_url(&env.provider, &first).await.unwrap();
+    let signed_in = within("completing a deep link", registry.complete_from_url(&env.provider, &first)).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
     assert!(registry.is_empty());
-    let again = registry.complete_from_url(&env.provider, &first).await.unwrap_err();
+    let again = within("completing a deep link", registry.complete_from_url(&env.provider, &first)).await.unwrap_err();
     assert!(matches!(again, SigninError::UnknownState), "{again:?}");
 }
 
@@ -47,12 +48,21 @@ async fn a_deep_link_completes_the_sign_in_with_its_state_once() {
 async fn an_unknown_or_missing_state_is_a_clear_error() {
     let env = start().await;
     let registry = PendingLogins::default();
-    let callback = begin_and_sign_in(&env, &registry).await;
-    let error = registry.complete_from_url(&env.provider, &with_param(&callback, "state", Some("other"))).await;
+    let callback = within("a sign-in at dev-idp", begin_and_sign_in(&env, &registry)).await;
+    let error = within(
+        "completing a deep link",
+        registry.complete_from_url(&env.provider, &with_param(&callback, "state", Some("other"))),
+    )
+    .await;
     let error = error.unwrap_err();
     assert!(matches!(error, SigninError::UnknownState), "{error:?}");
     assert!(error.to_string().contains("sign in again"), "{error}");
-    let error = registry.complete_from_url(&env.provider, &with_param(&callback, "state", None)).await.unwrap_err();
+    let error = within(
+        "completing a deep link",
+        registry.complete_from_url(&env.provider, &with_param(&callback, "state", None)),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, SigninError::MissingState), "{error:?}");
     assert_eq!(registry.len(), 1, "the real one still waits");
 }
@@ -61,9 +71,9 @@ async fn an_unknown_or_missing_state_is_a_clear_error() {
 async fn a_deep_link_still_checks_iss() {
     let env = start().await;
     let registry = PendingLogins::default();
-    let callback = begin_and_sign_in(&env, &registry).await;
+    let callback = within("a sign-in at dev-idp", begin_and_sign_in(&env, &registry)).await;
     let forged = with_param(&callback, "iss", Some("https://attacker.example"));
-    let error = registry.complete_from_url(&env.provider, &forged).await.unwrap_err();
+    let error = within("completing a deep link", registry.complete_from_url(&env.provider, &forged)).await.unwrap_err();
     assert!(matches!(error, SigninError::IssuerMismatch { .. }), "{error:?}");
 }
 
@@ -76,15 +86,23 @@ async fn pending_sign_ins_expire() {
         Arc::new(move || SystemTime::now() + Duration::from_secs(offset.load(Ordering::SeqCst)))
     };
     let registry = PendingLogins::with_clock(Duration::from_secs(600), now);
-    let callback = begin_and_sign_in(&env, &registry).await;
+    let callback = within("a sign-in at dev-idp", begin_and_sign_in(&env, &registry)).await;
     offset.store(601, Ordering::SeqCst);
-    let error = registry.complete_from_url(&env.provider, &callback).await.unwrap_err();
+    let error =
+        within("completing a deep link", registry.complete_from_url(&env.provider, &callback)).await.unwrap_err();
     assert!(matches!(error, SigninError::ExpiredSignin), "{error:?}");
     assert!(error.to_string().contains("expired"), "{error}");
 
     // Within the time it works.
     offset.store(0, Ordering::SeqCst);
-    let callback = begin_and_sign_in(&env, &registry).await;
+    let callback = within("a sign-in at dev-idp", begin_and_sign_in(&env, &registry)).await;
     offset.store(599, Ordering::SeqCst);
-    assert_eq!(registry.complete_from_url(&env.provider, &callback).await.unwrap().key.subject, ALICE_SUB);
+    assert_eq!(
+        within("completing a deep link", registry.complete_from_url(&env.provider, &callback))
+            .await
+            .unwrap()
+            .key
+            .subject,
+        ALICE_SUB
+    );
 }
