@@ -89,9 +89,8 @@ impl DemoStack {
         let items_api =
             Url::parse(&format!("http://{}", listener.local_addr()?)).map_err(|e| DemoError::Url(Box::new(e)))?;
         let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, items_api::router(state)).await {
-                tracing::error!(%error, "the demo items API stopped");
-            }
+            // Bounded like the items API's own binary (slow clients, a connection cap).
+            http_server::serve(listener, items_api::router(state), config.limits, std::future::pending()).await;
         });
         Ok(Self { idp, items_api, server, folder })
     }

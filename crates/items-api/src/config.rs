@@ -68,6 +68,11 @@ pub struct Config {
     /// How long each of the API's own DPoP nonces lasts
     /// (`DPOP_NONCE_SECS`; 0, the default: no nonces asked for).
     pub dpop_nonce: Option<Duration>,
+    /// What one client can hold: `HEADER_READ_TIMEOUT_SECS` (10),
+    /// `IDLE_TIMEOUT_SECS` (5, the idle keep-alive limit),
+    /// `REQUEST_TIMEOUT_SECS` (30) and `MAX_CONNECTIONS` (512); see
+    /// [`http_server::Limits`].
+    pub limits: http_server::Limits,
 }
 
 impl fmt::Debug for Config {
@@ -84,6 +89,7 @@ impl fmt::Debug for Config {
             .field("opa_url", &self.opa_url.as_ref().map(Url::as_str))
             .field("demo_seed", &self.demo_seed)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +129,10 @@ struct FileConfig {
     public_url: Option<String>,
     dpop_max_age_secs: Option<u64>,
     dpop_nonce_secs: Option<u64>,
+    header_read_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    max_connections: Option<u64>,
 }
 
 /// Why the configuration was refused: each names the setting.
@@ -263,6 +273,36 @@ impl Config {
             secs if secs < 10 => return Err(invalid("DPOP_NONCE_SECS", "must be 0 (off) or at least 10")),
             secs => Some(Duration::from_secs(secs)),
         };
+        let at_least_one = |setting: &'static str, file_value: Option<u64>, default: u64| match number(
+            setting, file_value, default,
+        )? {
+            0 => Err(invalid(setting, "must be at least 1")),
+            value => Ok(value),
+        };
+        let defaults = http_server::Limits::default();
+        let limits = http_server::Limits {
+            header_read_timeout: Duration::from_secs(at_least_one(
+                "HEADER_READ_TIMEOUT_SECS",
+                file.header_read_timeout_secs,
+                defaults.header_read_timeout.as_secs(),
+            )?),
+            idle_timeout: Duration::from_secs(at_least_one(
+                "IDLE_TIMEOUT_SECS",
+                file.idle_timeout_secs,
+                defaults.idle_timeout.as_secs(),
+            )?),
+            request_timeout: Duration::from_secs(at_least_one(
+                "REQUEST_TIMEOUT_SECS",
+                file.request_timeout_secs,
+                defaults.request_timeout.as_secs(),
+            )?),
+            max_connections: usize::try_from(at_least_one(
+                "MAX_CONNECTIONS",
+                file.max_connections,
+                defaults.max_connections as u64,
+            )?)
+            .map_err(|_| invalid("MAX_CONNECTIONS", "is too large"))?,
+        };
         let database_url = text("DATABASE_URL", file.database_url, "sqlite://tessera-items.db");
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -301,6 +341,7 @@ impl Config {
             public_url,
             dpop_max_age,
             dpop_nonce,
+            limits,
         })
     }
 }

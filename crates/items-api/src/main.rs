@@ -56,10 +56,11 @@ async fn serve(config_file: Option<PathBuf>) -> Result<(), Box<dyn std::error::E
         .await
         .map_err(|source| items_api::StartError::Bind { addr: config.bind, source })?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, items_api::router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Bounds on slow clients (HEADER_READ_TIMEOUT_SECS, IDLE_TIMEOUT_SECS,
+    // REQUEST_TIMEOUT_SECS, MAX_CONNECTIONS): no reverse proxy needed.
+    http_server::serve(listener, items_api::router(state), config.limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(())
 }
