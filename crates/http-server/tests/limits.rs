@@ -133,14 +133,14 @@ fn dribble(mut writer: tokio::net::tcp::OwnedWriteHalf, every: Duration) -> Join
 
 #[tokio::test]
 async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_the_header_read_timeout() {
-    within(10, "the test", async {
+    within(15, "the test", async {
         // Idle limit far away: the bytes keep coming, the head never ends.
         let server = start(limits(1_000, 5_000, 30_000, 16)).await;
         let (mut reader, writer) = TcpStream::connect(server.addr).await.unwrap().into_split();
         let writer = dribble(writer, Duration::from_millis(150));
         let started = Instant::now();
         let mut buf = [0_u8; 256];
-        let closed = within(5, "the slow head cut off", async {
+        let closed = within(8, "the slow head cut off", async {
             loop {
                 match reader.read(&mut buf).await {
                     Ok(0) | Err(_) => return started.elapsed(),
@@ -150,7 +150,7 @@ async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_the_header_read_time
         })
         .await;
         assert!(closed >= Duration::from_millis(900), "cut off early: {closed:?}");
-        assert!(closed < Duration::from_millis(2_500), "cut off late: {closed:?}");
+        assert!(closed < Duration::from_millis(4_000), "cut off late: {closed:?}");
         writer.abort();
     })
     .await;
@@ -158,19 +158,19 @@ async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_the_header_read_time
 
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed_at_the_idle_limit() {
-    within(10, "the test", async {
+    within(15, "the test", async {
         let server = start(limits(5_000, 500, 30_000, 16)).await;
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
         let closed = within(4, "the silent connection closed", wait_for_close(&mut stream)).await;
         assert!(closed >= Duration::from_millis(400), "closed early: {closed:?}");
-        assert!(closed < Duration::from_millis(1_500), "closed late (the header timeout is 5 s): {closed:?}");
+        assert!(closed < Duration::from_millis(3_000), "closed late (the header timeout is 5 s): {closed:?}");
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_kept_alive_connection_serves_requests_and_is_closed_at_the_idle_limit() {
-    within(10, "the test", async {
+    within(15, "the test", async {
         let server = start(limits(5_000, 600, 30_000, 16)).await;
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
         for _ in 0..2 {
@@ -255,7 +255,7 @@ async fn slow_clients_holding_every_connection_are_cut_off_and_healthz_answers_a
             }
         })
         .await;
-        assert!(started.elapsed() < Duration::from_millis(2_500), "took {:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_millis(4_000), "took {:?}", started.elapsed());
         for (_, writer) in writers {
             writer.abort();
         }
@@ -265,14 +265,14 @@ async fn slow_clients_holding_every_connection_are_cut_off_and_healthz_answers_a
 
 #[tokio::test]
 async fn a_handler_slower_than_the_request_timeout_is_answered_503() {
-    within(10, "the test", async {
+    within(15, "the test", async {
         let server = start(limits(5_000, 5_000, 1_000, 16)).await;
         let started = Instant::now();
-        let answer = within(5, "an answer from /stuck", fresh_client().get(server.url("/stuck")).send()).await.unwrap();
+        let answer = within(8, "an answer from /stuck", fresh_client().get(server.url("/stuck")).send()).await.unwrap();
         let took = started.elapsed();
         assert_eq!(answer.status(), 503);
         assert_eq!(answer.headers()["retry-after"], "1");
-        assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(2_500), "took {took:?}");
+        assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(4_000), "took {took:?}");
         // The server is fine afterwards.
         assert_eq!(fresh_client().get(server.url("/healthz")).send().await.unwrap().status(), 200);
     })
@@ -281,7 +281,7 @@ async fn a_handler_slower_than_the_request_timeout_is_answered_503() {
 
 #[tokio::test]
 async fn a_request_body_slower_than_the_request_timeout_is_answered_408_and_the_connection_closed() {
-    within(10, "the test", async {
+    within(15, "the test", async {
         let server = start(limits(5_000, 5_000, 1_000, 16)).await;
         let (mut reader, mut writer) = TcpStream::connect(server.addr).await.unwrap().into_split();
         writer
@@ -299,7 +299,7 @@ async fn a_request_body_slower_than_the_request_timeout_is_answered_408_and_the_
         });
         let mut data = Vec::new();
         let mut buf = [0_u8; 1024];
-        within(5, "the 408 and the close", async {
+        within(8, "the 408 and the close", async {
             loop {
                 match reader.read(&mut buf).await {
                     Ok(0) | Err(_) => return,
@@ -311,7 +311,7 @@ async fn a_request_body_slower_than_the_request_timeout_is_answered_408_and_the_
         let took = started.elapsed();
         let answer = String::from_utf8_lossy(&data);
         assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
-        assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(2_500), "took {took:?}");
+        assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(4_000), "took {took:?}");
         body_writer.abort();
     })
     .await;
@@ -319,7 +319,7 @@ async fn a_request_body_slower_than_the_request_timeout_is_answered_408_and_the_
 
 #[tokio::test]
 async fn shutdown_answers_the_request_under_way_then_returns() {
-    within(10, "the test", async {
+    within(15, "the test", async {
         let mut server = start(Limits::default()).await;
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
         stream.write_all(b"GET /wait HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();

@@ -30,9 +30,9 @@ async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_the_configured_timeo
     });
     let started = Instant::now();
     let mut buf = [0_u8; 256];
-    within(5, "the slow head cut off", async { while let Ok(1..) = reader.read(&mut buf).await {} }).await;
+    within(8, "the slow head cut off", async { while let Ok(1..) = reader.read(&mut buf).await {} }).await;
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(2_500), "took {took:?}");
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(4_000), "took {took:?}");
     dribble.abort();
 }
 
