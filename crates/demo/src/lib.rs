@@ -74,20 +74,24 @@ impl DemoStack {
         let folder = tempfile::Builder::new().prefix("tessera-demo.").tempdir()?;
         let database = format!("sqlite://{}", folder.path().join("items.db").display());
         let issuer = idp.issuer().to_owned();
+        // Bound first: the API's URL is its configured PUBLIC_URL, which
+        // DPoP proofs must name (never the requests' Host).
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let items_api =
+            Url::parse(&format!("http://{}", listener.local_addr()?)).map_err(|e| DemoError::Url(Box::new(e)))?;
         let config = items_api::Config::load_with(None, |name| match name {
+            // Demo mode: the demo items for alice and bob.
+            "DEMO" => Some("1".to_owned()),
             "OKTA_ISSUER" => Some(issuer.clone()),
             "DATABASE_URL" => Some(database.clone()),
-            "DEMO_SEED" => Some("1".to_owned()),
-            "BIND" => Some("127.0.0.1:0".to_owned()),
+            "BIND" => Some(listener.local_addr().ok()?.to_string()),
+            "PUBLIC_URL" => Some(items_api.to_string()),
             // The API asks DPoP clients for nonces of its own (RFC 9449 §9).
             "DPOP_NONCE_SECS" => Some(DPOP_NONCE_SECS.to_string()),
             _ => None,
         })
         .map_err(DemoError::ItemsConfig)?;
         let state = items_api::build(&config).await.map_err(DemoError::ItemsStart)?;
-        let listener = tokio::net::TcpListener::bind(config.bind).await?;
-        let items_api =
-            Url::parse(&format!("http://{}", listener.local_addr()?)).map_err(|e| DemoError::Url(Box::new(e)))?;
         let server = tokio::spawn(async move {
             // Bounded like the items API's own binary (slow clients, a connection cap).
             http_server::serve(listener, items_api::router(state), config.limits, std::future::pending()).await;

@@ -81,8 +81,14 @@ fn benches(c: &mut Criterion) {
         })
         .expect("validator");
         let store = Store::connect("sqlite::memory:").await.expect("store");
-        let router = items_api::router(items_api::AppState::new(validator.clone(), store.clone(), Policy::None));
-        let nonces = items_api::dpop::DpopChecks::default().with_nonces(Duration::from_secs(300));
+        // DPoP proofs name the API's configured URL (PUBLIC_URL).
+        let public = || {
+            let url = Url::parse(&format!("http://{HOST}")).expect("URL");
+            items_api::dpop::DpopChecks::new(vec![url], items_api::dpop::DEFAULT_MAX_AGE)
+        };
+        let router =
+            items_api::router(items_api::AppState::with_dpop(validator.clone(), store.clone(), Policy::None, public()));
+        let nonces = public().with_nonces(Duration::from_secs(300));
         let with_nonces = items_api::router(items_api::AppState::with_dpop(validator, store, Policy::None, nonces));
         let bearer = token(&idp, None).await;
         let bound = token(&idp, Some(&key)).await;

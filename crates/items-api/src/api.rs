@@ -49,8 +49,9 @@ struct Inner {
 }
 
 impl AppState {
-    /// Bundles the validator, the store and the policy; DPoP proofs are
-    /// checked against each request's `Host` with the default window.
+    /// Bundles the validator, the store and the policy, taking no
+    /// DPoP-bound tokens (no public URL for proofs to name; see
+    /// [`AppState::with_dpop`]).
     #[must_use]
     pub fn new(validator: TokenValidator, store: Store, policy: Policy) -> Self {
         Self::with_dpop(validator, store, policy, DpopChecks::default())

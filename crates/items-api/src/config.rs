@@ -1,8 +1,15 @@
 //! Typed configuration: built-in defaults, then a TOML file, then the
 //! environment (the tutorials' names: `OKTA_ISSUER`, `OKTA_AUDIENCE`,
 //! `OKTA_CLIENT_ID`, `OKTA_CLIENT_SECRET`, plus `DATABASE_URL`,
-//! `POLICY_FILE`, `OPA_URL`, `BIND`). A wrong or missing setting fails at
-//! start-up with a message naming it.
+//! `POLICY_FILE`, `OPA_URL`, `BIND`). A wrong setting fails at start-up
+//! with a message naming it.
+//!
+//! Nothing configured means nothing trusted: outside demo mode the issuer
+//! (`OKTA_ISSUER` or `OKTA_DOMAIN`), the database (`DATABASE_URL`) and, while
+//! DPoP is accepted, the API's own URL (`PUBLIC_URL`) must be set, and a
+//! start without them fails with one message listing all that is missing.
+//! Demo mode (`DEMO=1`, or `--demo`) is the only one with defaults (dev-idp
+//! on 127.0.0.1:18080, `sqlite://tessera-items.db`, demo items).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -14,6 +21,9 @@ use url::Url;
 
 /// The issuer of demo mode: dev-idp on its fixed port.
 pub const DEMO_ISSUER: &str = "http://127.0.0.1:18080/oauth2/default";
+
+/// The database of demo mode, in the current folder.
+pub const DEMO_DATABASE: &str = "sqlite://tessera-items.db";
 
 /// How access tokens are validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -58,11 +68,20 @@ pub struct Config {
     pub policy_file: Option<PathBuf>,
     /// An external OPA server (`OPA_URL`), e.g. `http://127.0.0.1:8181/v1/data/items`.
     pub opa_url: Option<Url>,
-    /// Add demo items for alice and bob to an empty store (`DEMO_SEED`).
-    pub demo_seed: bool,
-    /// The API's URL as clients call it (`PUBLIC_URL`), which DPoP proofs
-    /// must name; unset: `http://` and each request's `Host` header.
-    pub public_url: Option<Url>,
+    /// Demo mode (`DEMO=1` or `--demo`): demo defaults for the issuer, the
+    /// database and the public URL, and demo items for alice and bob added
+    /// to an empty store.
+    pub demo: bool,
+    /// Whether DPoP-bound tokens are accepted (`ACCEPT_DPOP`, `true`).
+    pub accept_dpop: bool,
+    /// The API's URLs as clients call it (`PUBLIC_URL`, several separated by
+    /// commas), which DPoP proofs must name (RFC 9449 §4.3); never built from
+    /// a request's `Host`. Required while DPoP is accepted.
+    pub public_urls: Vec<Url>,
+    /// A reverse proxy terminates TLS in front of the API (`TLS_IN_FRONT`;
+    /// an `https` public URL says so too): silences the warning about
+    /// plain HTTP on a non-loopback `BIND`.
+    pub tls_in_front: bool,
     /// How old a DPoP proof may be (`DPOP_MAX_AGE_SECS`, 60).
     pub dpop_max_age: Duration,
     /// How long each of the API's own DPoP nonces lasts
@@ -87,8 +106,10 @@ impl fmt::Debug for Config {
             .field("database", &redact_url(&self.database_url))
             .field("policy_file", &self.policy_file)
             .field("opa_url", &self.opa_url.as_ref().map(Url::as_str))
-            .field("demo_seed", &self.demo_seed)
-            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("demo", &self.demo)
+            .field("accept_dpop", &self.accept_dpop)
+            .field("public_urls", &self.public_urls.iter().map(Url::as_str).collect::<Vec<_>>())
+            .field("tls_in_front", &self.tls_in_front)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -113,6 +134,7 @@ pub fn redact_url(url: &str) -> String {
 struct FileConfig {
     bind: Option<String>,
     issuer: Option<String>,
+    okta_domain: Option<String>,
     audience: Option<String>,
     validation: Option<Validation>,
     client_id: Option<String>,
@@ -125,8 +147,10 @@ struct FileConfig {
     database_url: Option<String>,
     policy_file: Option<PathBuf>,
     opa_url: Option<String>,
-    demo_seed: Option<bool>,
+    demo: Option<bool>,
+    accept_dpop: Option<bool>,
     public_url: Option<String>,
+    tls_in_front: Option<bool>,
     dpop_max_age_secs: Option<u64>,
     dpop_nonce_secs: Option<u64>,
     header_read_timeout_secs: Option<u64>,
@@ -165,6 +189,53 @@ pub enum ConfigError {
         /// What is wrong.
         problem: String,
     },
+    /// Settings without which the API does not start outside demo mode,
+    /// all of them listed in one message.
+    #[error("{}", missing_message(.0))]
+    Missing(Vec<Missing>),
+}
+
+/// A setting that must be given outside demo mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Missing {
+    /// `OKTA_ISSUER` or `OKTA_DOMAIN`: whose tokens to trust.
+    Issuer,
+    /// `DATABASE_URL`: where items are kept.
+    Database,
+    /// `PUBLIC_URL` (or `ACCEPT_DPOP=false`): the URL DPoP proofs must name.
+    PublicUrl,
+}
+
+impl Missing {
+    /// The setting's environment name(s) and what it is for.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Issuer => {
+                "OKTA_ISSUER (or OKTA_DOMAIN): the issuer whose access tokens are accepted, \
+                 e.g. https://dev-123456.okta.com/oauth2/default"
+            }
+            Self::Database => "DATABASE_URL: where items are kept, e.g. sqlite://items.db or postgres://…",
+            Self::PublicUrl => {
+                "PUBLIC_URL: the URL clients call this API at, which DPoP proofs must name, \
+                 e.g. https://items.example.com (or ACCEPT_DPOP=false to refuse DPoP-bound tokens)"
+            }
+        }
+    }
+}
+
+fn missing_message(missing: &[Missing]) -> String {
+    let mut message = String::from("not configured; set");
+    for setting in missing {
+        message.push_str("\n  ");
+        message.push_str(setting.describe());
+    }
+    message.push_str(
+        "\nor start the demo (dev-idp's issuer at 127.0.0.1:18080, sqlite://tessera-items.db, demo items) \
+         with --demo or DEMO=1",
+    );
+    message
 }
 
 fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
@@ -206,19 +277,44 @@ impl Config {
             }
         };
 
+        let flag = |setting: &'static str, file_value: Option<bool>, default: bool| -> Result<bool, ConfigError> {
+            match env(setting) {
+                Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => Ok(true),
+                    "0" | "false" | "no" | "off" => Ok(false),
+                    _ => Err(invalid(setting, format!("{value:?} is neither true nor false"))),
+                },
+                None => Ok(file_value.unwrap_or(default)),
+            }
+        };
+        if env("DEMO_SEED").is_some() {
+            return Err(invalid(
+                "DEMO_SEED",
+                "replaced by DEMO=1 (or --demo), which brings the demo's issuer and items",
+            ));
+        }
+        let demo = flag("DEMO", file.demo, false)?;
+        // What must be set outside demo mode, reported together.
+        let mut missing = Vec::new();
+
         let bind_text = text("BIND", file.bind, "127.0.0.1:8081");
-        let bind = bind_text
+        let bind: SocketAddr = bind_text
             .parse()
             .map_err(|_| invalid("BIND", format!("{bind_text:?} is not an address such as 127.0.0.1:8081")))?;
-        let issuer_text = text("OKTA_ISSUER", file.issuer, DEMO_ISSUER);
-        let issuer =
-            Url::parse(&issuer_text).map_err(|_| invalid("OKTA_ISSUER", format!("{issuer_text:?} is not a URL")))?;
-        if !matches!(issuer.scheme(), "https" | "http") {
-            return Err(invalid("OKTA_ISSUER", "must be an https:// URL"));
-        }
-        if issuer.scheme() == "http" && !is_loopback(&issuer) {
-            return Err(invalid("OKTA_ISSUER", "must use https:// (plain http is only allowed on 127.0.0.1 / [::1])"));
-        }
+        let issuer_text = match env("OKTA_ISSUER").or(file.issuer) {
+            Some(issuer) => Some(issuer),
+            None => match env("OKTA_DOMAIN").or(file.okta_domain) {
+                Some(domain) => Some(issuer_from_domain(&domain)?),
+                None => demo.then(|| DEMO_ISSUER.to_owned()),
+            },
+        };
+        let issuer = match issuer_text {
+            Some(text) => Some(parse_issuer(&text)?),
+            None => {
+                missing.push(Missing::Issuer);
+                None
+            }
+        };
         let audience = text("OKTA_AUDIENCE", file.audience, "api://default");
         let validation = match env("TOKEN_VALIDATION") {
             Some(value) => match value.trim().to_ascii_lowercase().as_str() {
@@ -249,21 +345,25 @@ impl Config {
         if let Some(path) = policy_file.as_ref().filter(|path| !path.is_file()) {
             return Err(invalid("POLICY_FILE", format!("{} is not a readable file", path.display())));
         }
-        let demo_seed = match env("DEMO_SEED") {
-            Some(value) => matches!(value.trim(), "1" | "true" | "yes"),
-            None => file.demo_seed.unwrap_or(issuer.as_str() == DEMO_ISSUER),
+        let accept_dpop = flag("ACCEPT_DPOP", file.accept_dpop, true)?;
+        let mut public_urls = match env("PUBLIC_URL").or(file.public_url) {
+            None => Vec::new(),
+            Some(value) => value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(parse_public_url)
+                .collect::<Result<_, _>>()?,
         };
-        let public_url = match env("PUBLIC_URL").or(file.public_url) {
-            None => None,
-            Some(value) => {
-                let url =
-                    Url::parse(value.trim()).map_err(|_| invalid("PUBLIC_URL", format!("{value:?} is not a URL")))?;
-                if !matches!(url.scheme(), "https" | "http") || url.query().is_some() {
-                    return Err(invalid("PUBLIC_URL", "must be an http(s):// URL without a query"));
-                }
-                Some(url)
+        if public_urls.is_empty() && accept_dpop {
+            // The demo listens where BIND says, on loopback: its URL is known.
+            let known = demo && bind.ip().is_loopback() && bind.port() != 0;
+            match Url::parse(&format!("http://{bind}")) {
+                Ok(url) if known => public_urls.push(url),
+                _ => missing.push(Missing::PublicUrl),
             }
-        };
+        }
+        let tls_in_front = flag("TLS_IN_FRONT", file.tls_in_front, false)?;
         let dpop_max_age = match number("DPOP_MAX_AGE_SECS", file.dpop_max_age_secs, 60)? {
             0 => return Err(invalid("DPOP_MAX_AGE_SECS", "must be at least 1")),
             secs => Duration::from_secs(secs),
@@ -303,13 +403,21 @@ impl Config {
             )?)
             .map_err(|_| invalid("MAX_CONNECTIONS", "is too large"))?,
         };
-        let database_url = text("DATABASE_URL", file.database_url, "sqlite://tessera-items.db");
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
+        let database_url = env("DATABASE_URL").or(file.database_url).or_else(|| demo.then(|| DEMO_DATABASE.to_owned()));
+        if let Some(database_url) = &database_url
+            && !(database_url.starts_with("sqlite:")
+                || database_url.starts_with("postgres://")
+                || database_url.starts_with("postgresql://"))
         {
             return Err(invalid("DATABASE_URL", "must start with sqlite: or postgres://"));
         }
+        if database_url.is_none() {
+            missing.push(Missing::Database);
+        }
+        let (Some(issuer), Some(database_url), true) = (issuer, database_url, missing.is_empty()) else {
+            missing.sort();
+            return Err(ConfigError::Missing(missing));
+        };
         Ok(Self {
             bind,
             issuer,
@@ -337,13 +445,69 @@ impl Config {
             database_url,
             policy_file,
             opa_url,
-            demo_seed,
-            public_url,
+            demo,
+            accept_dpop,
+            public_urls,
+            tls_in_front,
             dpop_max_age,
             dpop_nonce,
             limits,
         })
     }
+}
+
+impl Config {
+    /// The warning to log when the API is reachable from other machines over
+    /// plain HTTP: `BIND` is not a loopback address and nothing says TLS is
+    /// terminated in front of it (`TLS_IN_FRONT`, or an `https` `PUBLIC_URL`).
+    #[must_use]
+    pub fn plain_http_warning(&self) -> Option<String> {
+        let tls = self.tls_in_front || self.public_urls.iter().any(|url| url.scheme() == "https");
+        (!self.bind.ip().is_loopback() && !tls).then(|| {
+            format!(
+                "BIND={} is reachable from other machines, and this API speaks plain HTTP: access tokens could be \
+                 read on the way. Put TLS in front (a reverse proxy) and set TLS_IN_FRONT=true, or an https:// \
+                 PUBLIC_URL, to silence this warning",
+                self.bind
+            )
+        })
+    }
+}
+
+/// The issuer of an Okta domain's default authorization server (as the
+/// sign-in core reads `OKTA_DOMAIN`).
+fn issuer_from_domain(domain: &str) -> Result<String, ConfigError> {
+    let domain = domain.trim().trim_start_matches("https://").trim_end_matches('/');
+    if domain.is_empty() || domain.contains(['/', ':', '@', '?', '#']) {
+        return Err(invalid("OKTA_DOMAIN", format!("{domain:?} is not a domain such as dev-123456.okta.com")));
+    }
+    Ok(format!("https://{domain}/oauth2/default"))
+}
+
+fn parse_issuer(text: &str) -> Result<Url, ConfigError> {
+    let issuer = Url::parse(text).map_err(|_| invalid("OKTA_ISSUER", format!("{text:?} is not a URL")))?;
+    if !matches!(issuer.scheme(), "https" | "http") {
+        return Err(invalid("OKTA_ISSUER", "must be an https:// URL"));
+    }
+    if issuer.scheme() == "http" && !is_loopback(&issuer) {
+        return Err(invalid("OKTA_ISSUER", "must use https:// (plain http is only allowed on 127.0.0.1 / [::1])"));
+    }
+    Ok(issuer)
+}
+
+/// One of `PUBLIC_URL`'s URLs: scheme, host, port and any path prefix, as
+/// clients call the API; nothing a proof's `htu` cannot hold.
+fn parse_public_url(text: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(text).map_err(|_| invalid("PUBLIC_URL", format!("{text:?} is not a URL")))?;
+    let clean =
+        url.query().is_none() && url.fragment().is_none() && url.username().is_empty() && url.password().is_none();
+    if !matches!(url.scheme(), "https" | "http") || url.host().is_none() || !clean {
+        return Err(invalid(
+            "PUBLIC_URL",
+            format!("{text:?} is not an http(s):// URL without a query, fragment or user"),
+        ));
+    }
+    Ok(url)
 }
 
 fn is_loopback(url: &Url) -> bool {

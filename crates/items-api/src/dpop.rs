@@ -3,11 +3,13 @@
 //! A token whose claims (or introspection answer) hold `cnf.jkt` is bound to
 //! a key: it is taken only as `Authorization: DPoP <token>` with exactly one
 //! `DPoP` header carrying a proof that passes every check of §4.3 for this
-//! request (`htm`; `htu`, the URL as the API knows itself: [`DpopChecks`]'s
-//! public URL, else `http://` and the `Host` header; `iat` within the window;
-//! `ath` of the token), whose key's thumbprint is the token's `cnf.jkt`, and
-//! whose `jti` was not seen before. A bound token sent as `Bearer` is refused
-//! (§7.2); so is an unbound token sent with the DPoP scheme.
+//! request (`htm`; `htu`, one of the API's configured public URLs
+//! (`PUBLIC_URL`) and the request's path, never a URL made of the request's
+//! `Host` or `X-Forwarded-Host`, which the client chooses (§4.3, §11.1); `iat`
+//! within the window; `ath` of the token), whose key's thumbprint is the
+//! token's `cnf.jkt`, and whose `jti` was not seen before. A bound token sent
+//! as `Bearer` is refused (§7.2); so is an unbound token sent with the DPoP
+//! scheme. Without a public URL, DPoP is not accepted at all.
 //!
 //! Nonces (§9, optional; `DPOP_NONCE_SECS`): when on, a proof must carry
 //! the API's current nonce or the one before it; without it the answer is
@@ -41,7 +43,8 @@ const MAX_REMEMBERED: usize = 200_000;
 /// The DPoP settings and the replay cache.
 #[derive(Debug)]
 pub struct DpopChecks {
-    public_url: Option<Url>,
+    /// The URLs clients call the API at; empty: DPoP is not accepted.
+    public_urls: Vec<Url>,
     max_age: Duration,
     nonces: Option<Nonces>,
     seen: Mutex<Seen>,
@@ -93,8 +96,9 @@ struct Seen {
 }
 
 impl Default for DpopChecks {
+    /// DPoP not accepted (no public URL to check proofs against).
     fn default() -> Self {
-        Self::new(None, DEFAULT_MAX_AGE)
+        Self::new(Vec::new(), DEFAULT_MAX_AGE)
     }
 }
 
@@ -103,12 +107,18 @@ fn now() -> u64 {
 }
 
 impl DpopChecks {
-    /// Checks for an API reached at `public_url` (scheme, host and port as
-    /// clients call it; `None`: `http://` and each request's `Host`), taking
-    /// proofs up to `max_age` old.
+    /// Checks for an API reached at any of `public_urls` (scheme, host,
+    /// port and any path prefix as clients call it), taking proofs up to
+    /// `max_age` old. With no URL, every DPoP request is refused.
     #[must_use]
-    pub fn new(public_url: Option<Url>, max_age: Duration) -> Self {
-        Self { public_url, max_age, nonces: None, seen: Mutex::default() }
+    pub fn new(public_urls: Vec<Url>, max_age: Duration) -> Self {
+        Self { public_urls, max_age, nonces: None, seen: Mutex::default() }
+    }
+
+    /// Whether DPoP-bound tokens are accepted at all (a public URL is set).
+    #[must_use]
+    pub fn accepted(&self) -> bool {
+        !self.public_urls.is_empty()
     }
 
     /// The same checks, asking for the API's own nonces, each good for
@@ -126,24 +136,16 @@ impl DpopChecks {
         self.nonces.as_ref().map(|nonces| nonces.current(now()))
     }
 
-    /// The URL `parts` was sent to, as a proof must name it.
-    fn request_url(&self, parts: &Parts) -> Result<Url, ApiError> {
-        let mut url = match &self.public_url {
-            Some(url) => url.clone(),
-            None => {
-                let host = parts
-                    .headers
-                    .get(axum::http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .ok_or_else(|| ApiError::InvalidRequest("no Host header".into()))?;
-                Url::parse(&format!("http://{host}"))
-                    .map_err(|_| ApiError::InvalidRequest("the Host header is not a host".into()))?
-            }
-        };
+    /// The URL `parts` was sent to at `public_url`, as a proof must name it
+    /// (RFC 9449 §4.3 point 9): the configured URL and the request's path;
+    /// no header of the request takes part.
+    fn request_url(public_url: &Url, parts: &Parts) -> Url {
+        let mut url = public_url.clone();
         let base = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base}{}", parts.uri.path()));
         url.set_query(None);
-        Ok(url)
+        url.set_fragment(None);
+        url
     }
 
     /// Checks the `DPoP` proof of `parts` for `token` (all but the key
@@ -161,18 +163,31 @@ impl DpopChecks {
             return Err(ApiError::InvalidDpopProof("send one DPoP header, not several".into()));
         }
         let proof = proof.to_str().map_err(|_| ApiError::InvalidDpopProof("the DPoP proof is not a JWT".into()))?;
-        let url = self.request_url(parts)?;
+        if self.public_urls.is_empty() {
+            return Err(ApiError::InvalidDpopProof("this API does not accept DPoP-bound tokens".into()));
+        }
         let now = now();
-        let expected = dpop::Expected {
-            method: parts.method.as_str(),
-            url: &url,
-            access_token: Some(token),
-            nonce: None,
-            now,
-            max_age: self.max_age.as_secs(),
-            leeway: LEEWAY_SECS,
-        };
-        let verified = dpop::verify(proof, &expected).map_err(|e| ApiError::InvalidDpopProof(e.to_string()))?;
+        // The proof must name one of our URLs; another URL of ours is tried
+        // only when the proof failed on `htu` alone (checked after its
+        // signature, `typ`, `alg`, `jwk` and `htm`).
+        let mut verified = Err(dpop::ProofError::Url);
+        for public_url in &self.public_urls {
+            let url = Self::request_url(public_url, parts);
+            let expected = dpop::Expected {
+                method: parts.method.as_str(),
+                url: &url,
+                access_token: Some(token),
+                nonce: None,
+                now,
+                max_age: self.max_age.as_secs(),
+                leeway: LEEWAY_SECS,
+            };
+            verified = dpop::verify(proof, &expected);
+            if !matches!(verified, Err(dpop::ProofError::Url)) {
+                break;
+            }
+        }
+        let verified = verified.map_err(|e| ApiError::InvalidDpopProof(e.to_string()))?;
         if let Some(nonces) = &self.nonces
             && !nonces.accepts(verified.nonce.as_deref(), now)
         {

@@ -44,14 +44,15 @@ pub enum StartError {
     },
 }
 
-/// Builds the state the configuration describes: opens (and seeds, in demo
-/// mode) the store, sets up the validator and loads the policy.
+/// Builds the state the configuration describes: opens (and, in demo mode
+/// only, seeds with the demo items) the store, sets up the validator and
+/// loads the policy.
 ///
 /// # Errors
 /// The first part that cannot be set up.
 pub async fn build(config: &Config) -> Result<AppState, StartError> {
     let store = store::Store::connect(&config.database_url).await?;
-    if config.demo_seed {
+    if config.demo {
         let added = store.seed_demo().await?;
         if added > 0 {
             tracing::info!(added, "seeded demo items for alice and bob");
@@ -85,7 +86,10 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
         (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout)?,
         (None, None) => policy::Policy::None,
     };
-    let mut dpop = dpop::DpopChecks::new(config.public_url.clone(), config.dpop_max_age);
+    // Without a public URL to check proofs against, DPoP is not accepted
+    // (the configuration requires one unless ACCEPT_DPOP=false).
+    let public_urls = if config.accept_dpop { config.public_urls.clone() } else { Vec::new() };
+    let mut dpop = dpop::DpopChecks::new(public_urls, config.dpop_max_age);
     if let Some(lifetime) = config.dpop_nonce {
         dpop = dpop.with_nonces(lifetime);
     }

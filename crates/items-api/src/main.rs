@@ -7,17 +7,28 @@ use clap::Parser;
 
 /// The items API: people's items behind OAuth 2.0 bearer tokens.
 ///
-/// Settings come from the environment (OKTA_ISSUER, OKTA_AUDIENCE,
-/// OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, TOKEN_VALIDATION, DATABASE_URL,
-/// POLICY_FILE, OPA_URL, BIND, DEMO_SEED), over an optional TOML file, over
-/// demo defaults (dev-idp at 127.0.0.1:18080, SQLite).
+/// Settings come from the environment, over an optional TOML file. Required
+/// (nothing is trusted by default): OKTA_ISSUER (or OKTA_DOMAIN), DATABASE_URL,
+/// and PUBLIC_URL, the URL clients call the API at, which DPoP proofs must
+/// name (or ACCEPT_DPOP=false). Optional: OKTA_AUDIENCE, TOKEN_VALIDATION,
+/// OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, POLICY_FILE, OPA_URL, BIND
+/// (127.0.0.1:8081), TLS_IN_FRONT, and the rest listed in the README.
+///
+/// --demo (or DEMO=1) starts the demo instead: dev-idp's issuer at
+/// 127.0.0.1:18080, sqlite://tessera-items.db, demo items for alice and bob.
 #[derive(Debug, Parser)]
-#[command(name = "tessera-items-api", version, about)]
+#[command(name = "tessera-items-api", version)]
 struct Cli {
     /// A TOML configuration file.
     #[arg(long, env = "ITEMS_API_CONFIG")]
     config: Option<PathBuf>,
+    /// Demo mode (as DEMO=1): demo defaults and demo items.
+    #[arg(long)]
+    demo: bool,
 }
+
+/// The exit code of a configuration the API refuses (as the CLI's usage errors).
+const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -28,28 +39,46 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let demo = cli.demo;
+    let config = match items_api::Config::load_with(cli.config.as_deref(), |name| match name {
+        "DEMO" if demo => Some("1".to_owned()),
+        name => std::env::var(name).ok(),
+    }) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{}", error_chain(&error));
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(warning) = config.plain_http_warning() {
+        tracing::warn!("{warning}");
+    }
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Into::into)
-        .and_then(|runtime| -> Result<(), Box<dyn std::error::Error>> { runtime.block_on(serve(cli.config)) });
+        .and_then(|runtime| -> Result<(), Box<dyn std::error::Error>> { runtime.block_on(serve(config)) });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let mut message = format!("tessera-items-api: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                message.push_str(&format!("\n  caused by: {cause}"));
-                source = cause.source();
-            }
-            eprintln!("{message}");
+            eprintln!("{}", error_chain(&*error));
             ExitCode::FAILURE
         }
     }
 }
 
-async fn serve(config_file: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
-    let config = items_api::Config::load(config_file.as_deref())?;
+/// `tessera-items-api: <error>` and its causes, one a line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = format!("tessera-items-api: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    message
+}
+
+async fn serve(config: items_api::Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(?config, "starting");
     let state = items_api::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)

@@ -2,9 +2,31 @@ use std::collections::HashMap;
 
 use super::*;
 
+/// What a start outside demo mode must be given.
+const REQUIRED: [(&str, &str); 3] = [
+    ("OKTA_ISSUER", "https://dev-1.okta.com/oauth2/default"),
+    ("DATABASE_URL", "sqlite://items.db"),
+    ("PUBLIC_URL", "https://items.example.com"),
+];
+
+/// Loads `pairs` over [`REQUIRED`].
 fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut env: HashMap<String, String> = REQUIRED.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    env.extend(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    Config::load_with(None, |name| env.get(name).cloned())
+}
+
+/// Loads `pairs` alone.
+fn load_only(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let env: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     Config::load_with(None, |name| env.get(name).cloned())
+}
+
+fn missing(result: Result<Config, ConfigError>) -> Vec<Missing> {
+    match result {
+        Err(ConfigError::Missing(missing)) => missing,
+        other => panic!("expected missing settings, got {other:?}"),
+    }
 }
 
 fn setting(result: Result<Config, ConfigError>) -> &'static str {
@@ -14,14 +36,88 @@ fn setting(result: Result<Config, ConfigError>) -> &'static str {
     }
 }
 
+/// Issue 23, item 1: nothing configured trusts nothing, and one message
+/// says everything that is missing.
 #[test]
-fn defaults_are_demo_mode() {
-    let config = load(&[]).unwrap();
-    assert_eq!(config.issuer.as_str(), DEMO_ISSUER);
-    assert_eq!(config.audience, "api://default");
-    assert_eq!(config.validation, Validation::Local);
-    assert_eq!(config.bind.to_string(), "127.0.0.1:8081");
-    assert!(config.demo_seed);
+fn nothing_configured_is_refused_with_one_message_listing_what_to_set() {
+    let error = load_only(&[]).unwrap_err();
+    let message = error.to_string();
+    for name in ["OKTA_ISSUER", "OKTA_DOMAIN", "DATABASE_URL", "PUBLIC_URL", "ACCEPT_DPOP=false", "--demo", "DEMO=1"] {
+        assert!(message.contains(name), "{name} in {message}");
+    }
+    assert_eq!(missing(Err(error)), [Missing::Issuer, Missing::Database, Missing::PublicUrl]);
+    // Each one alone missing, the others set; OKTA_DOMAIN stands for OKTA_ISSUER.
+    for (i, expected) in [Missing::Issuer, Missing::Database, Missing::PublicUrl].into_iter().enumerate() {
+        let mut pairs = REQUIRED.to_vec();
+        pairs.remove(i);
+        assert_eq!(missing(load_only(&pairs)), [expected]);
+    }
+    let domain = load_only(&[("OKTA_DOMAIN", "dev-2.okta.com"), REQUIRED[1], REQUIRED[2]]).unwrap();
+    assert_eq!(domain.issuer.as_str(), "https://dev-2.okta.com/oauth2/default");
+    assert!(!domain.demo, "no demo without the switch");
+    assert_eq!(setting(load_only(&[("OKTA_DOMAIN", "dev-2.okta.com/oauth2/x")])), "OKTA_DOMAIN");
+    // DPoP refused: no public URL needed.
+    let without_dpop = load_only(&[REQUIRED[0], REQUIRED[1], ("ACCEPT_DPOP", "false")]).unwrap();
+    assert!(!without_dpop.accept_dpop && without_dpop.public_urls.is_empty());
+    assert_eq!(setting(load(&[("ACCEPT_DPOP", "maybe")])), "ACCEPT_DPOP");
+    // Blank counts as unset; the old demo switch is named, not ignored.
+    assert_eq!(missing(load_only(&[("OKTA_ISSUER", " "), REQUIRED[1], REQUIRED[2]])), [Missing::Issuer]);
+    assert_eq!(setting(load(&[("DEMO_SEED", "1")])), "DEMO_SEED");
+}
+
+#[test]
+fn the_demo_switch_brings_the_demo_defaults() {
+    for switch in ["1", "true", "yes"] {
+        let config = load_only(&[("DEMO", switch)]).unwrap();
+        assert!(config.demo);
+        assert_eq!(config.issuer.as_str(), DEMO_ISSUER);
+        assert_eq!(config.database_url, DEMO_DATABASE);
+        assert_eq!(config.audience, "api://default");
+        assert_eq!(config.validation, Validation::Local);
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8081");
+        let urls: Vec<&str> = config.public_urls.iter().map(Url::as_str).collect();
+        assert_eq!(urls, ["http://127.0.0.1:8081/"], "the demo's URL is its loopback BIND");
+    }
+    assert!(!load(&[("DEMO", "0")]).unwrap().demo);
+    // The demo on a port chosen at bind time must say its URL.
+    assert_eq!(missing(load_only(&[("DEMO", "1"), ("BIND", "127.0.0.1:0")])), [Missing::PublicUrl]);
+    assert_eq!(missing(load_only(&[("DEMO", "1"), ("BIND", "0.0.0.0:8081")])), [Missing::PublicUrl]);
+    let config = load_only(&[("DEMO", "1"), ("OKTA_ISSUER", "http://127.0.0.1:4000/oauth2/default")]).unwrap();
+    assert_eq!(config.issuer.as_str(), "http://127.0.0.1:4000/oauth2/default", "the demo's own issuer");
+}
+
+/// Issue 14, item 3: `PUBLIC_URL` holds one URL or several, and nothing a
+/// proof's `htu` could not name.
+#[test]
+fn public_urls_are_a_list_of_plain_http_urls() {
+    let config = load(&[("PUBLIC_URL", "https://items.example.com/api, http://127.0.0.1:8081")]).unwrap();
+    let urls: Vec<&str> = config.public_urls.iter().map(Url::as_str).collect();
+    assert_eq!(urls, ["https://items.example.com/api", "http://127.0.0.1:8081/"]);
+    for bad in [
+        "items.example.com",
+        "ftp://items.example.com",
+        "https://items.example.com/?a=1",
+        "https://u:p@items.example.com",
+        "https://items.example.com/#x",
+    ] {
+        assert_eq!(setting(load(&[("PUBLIC_URL", bad)])), "PUBLIC_URL", "{bad}");
+    }
+}
+
+/// Issue 23, item 1: plain HTTP reachable from other machines is allowed,
+/// with a warning naming what silences it.
+#[test]
+fn a_non_loopback_bind_without_tls_in_front_is_warned_about() {
+    assert_eq!(load(&[("PUBLIC_URL", "http://127.0.0.1:8081")]).unwrap().plain_http_warning(), None);
+    for bind in ["0.0.0.0:8081", "192.0.2.7:8081", "[::]:8081"] {
+        let warning = load(&[("BIND", bind), ("PUBLIC_URL", "http://items.example.com")]).unwrap().plain_http_warning();
+        let warning = warning.unwrap_or_else(|| panic!("{bind}: a warning"));
+        assert!(warning.contains(bind) && warning.contains("TLS_IN_FRONT=true"), "{warning}");
+        let quiet = load(&[("BIND", bind), ("PUBLIC_URL", "http://items.example.com"), ("TLS_IN_FRONT", "true")]);
+        assert_eq!(quiet.unwrap().plain_http_warning(), None);
+        let https = load(&[("BIND", bind), ("PUBLIC_URL", "https://items.example.com")]).unwrap();
+        assert_eq!(https.plain_http_warning(), None, "an https PUBLIC_URL says TLS is in front");
+    }
 }
 
 #[test]
@@ -38,7 +134,7 @@ fn the_tutorials_variable_names_work() {
     .unwrap();
     assert_eq!(config.issuer.as_str(), "https://dev-1.okta.com/oauth2/default");
     assert_eq!(config.validation, Validation::Introspection);
-    assert!(!config.demo_seed);
+    assert!(!config.demo);
     let shown = format!("{config:?}");
     assert!(!shown.contains("s3cret") && !shown.contains(":pw@"), "{shown}");
 }
@@ -71,7 +167,11 @@ fn the_environment_overrides_the_file_which_overrides_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("items.toml");
     std::fs::write(&path, "audience = \"api://file\"\nbind = \"127.0.0.1:7000\"\n").unwrap();
-    let config = Config::load_with(Some(&path), |name| (name == "BIND").then(|| "127.0.0.1:7001".to_owned())).unwrap();
+    let env = |name: &str| match name {
+        "BIND" => Some("127.0.0.1:7001".to_owned()),
+        name => REQUIRED.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()),
+    };
+    let config = Config::load_with(Some(&path), env).unwrap();
     assert_eq!(config.audience, "api://file");
     assert_eq!(config.bind.to_string(), "127.0.0.1:7001");
     std::fs::write(&path, "audiense = 1\n").unwrap();

@@ -201,3 +201,118 @@ async fn without_nonces_the_api_hands_out_none() {
             .await;
     assert_eq!((sent.status, sent.nonce), (StatusCode::OK, None));
 }
+
+/// Issue 14, item 3: `htu` is compared with the API's configured URLs
+/// (`PUBLIC_URL`) only. A proof made for another API that shares the
+/// audience is refused whatever the request's `Host` (or
+/// `X-Forwarded-Host`, `Forwarded`) says, in any spelling; a proof for one
+/// of ours is taken whatever the `Host`.
+#[tokio::test]
+async fn a_proof_for_another_url_is_refused_whatever_the_host_header_says() {
+    use crate::support::raw_request;
+
+    // Ours: the loopback address the test calls, and the address behind a
+    // proxy that strips `/api`.
+    let behind_proxy = Url::parse("https://items.example.com/api").unwrap();
+    let h = start_with(Options { public_urls: vec![behind_proxy], ..Options::default() }).await;
+    let key = DpopKey::generate().unwrap();
+    let token = bound_token(&h, &key).await;
+    let api = h.api;
+    let port = api.port();
+    let items = "/v1/items";
+    // GET /v1/items with `headers`, a new proof for `htu`.
+    let call = |htu: String, headers: String| {
+        let proof = key.proof("GET", &Url::parse(&htu).unwrap(), Some(&token), None, now()).unwrap();
+        let head = format!("GET {items} HTTP/1.1\r\n{headers}Authorization: DPoP {token}\r\nDPoP: {proof}\r\n");
+        async move { raw_request(api, &head, "").await }
+    };
+
+    // Ours, whatever the Host says.
+    for (htu, host) in [
+        (format!("http://{api}{items}"), format!("{api}")),
+        (format!("http://{api}{items}"), "other-api.example".to_owned()),
+        (format!("https://items.example.com/api{items}"), "items.example.com".to_owned()),
+        (format!("https://ITEMS.example.com:443/api{items}"), format!("{api}")),
+    ] {
+        let answer = call(htu.clone(), format!("Host: {host}\r\n")).await;
+        assert_eq!(answer.status, 200, "{htu} with Host {host}: {}", answer.body);
+    }
+
+    // Another API's URL, the request's Host (and proxy headers) forged to
+    // match it, in every spelling.
+    let forged = [
+        "other-api.example".to_owned(),
+        "OTHER-API.EXAMPLE".to_owned(),
+        "other-api.example.".to_owned(),
+        "other-api.example:80".to_owned(),
+        format!("other-api.example:{port}"),
+        "items.example.com".to_owned(),
+        "127.0.0.1".to_owned(),
+        "127.0.0.1:80".to_owned(),
+        format!("127.0.0.2:{port}"),
+        format!("localhost:{port}"),
+        format!("LOCALHOST:{port}"),
+        format!("[::1]:{port}"),
+        format!("127.0.0.1.:{port}"),
+        format!("0x7f.0.0.1:{port}"),
+    ];
+    for host in &forged {
+        let htu = format!("http://{host}{items}");
+        if Url::parse(&htu).unwrap() == Url::parse(&format!("http://{api}{items}")).unwrap() {
+            continue; // a spelling of our own URL
+        }
+        for headers in [
+            format!("Host: {host}\r\n"),
+            format!("Host: {api}\r\nX-Forwarded-Host: {host}\r\nX-Forwarded-Proto: http\r\n"),
+            format!("Host: {api}\r\nForwarded: host=\"{host}\";proto=http\r\n"),
+        ] {
+            let answer = call(htu.clone(), headers.clone()).await;
+            assert_eq!(answer.status, 401, "{htu} with {headers:?}: {}", answer.body);
+            assert!(answer.body.contains("invalid_dpop_proof") && answer.body.contains("htu"), "{}", answer.body);
+        }
+    }
+    // Ours in another scheme, without the proxy's path, with a path of its own.
+    for htu in [
+        format!("https://{api}{items}"),
+        format!("http://{api}/api{items}"),
+        format!("https://items.example.com{items}"),
+        format!("http://items.example.com/api{items}"),
+        format!("https://items.example.com/api/api{items}"),
+    ] {
+        let answer = call(htu.clone(), format!("Host: {api}\r\n")).await;
+        assert_eq!(answer.status, 401, "{htu}: {}", answer.body);
+    }
+}
+
+/// Without a public URL (`AppState::new`, or `ACCEPT_DPOP=false`), no DPoP
+/// request is taken, not even one whose proof names the `Host` it was sent
+/// with.
+#[tokio::test]
+async fn without_a_public_url_dpop_is_refused() {
+    use items_api::auth::{Mode, TokenValidator, ValidatorConfig};
+    use items_api::store::Store;
+
+    let h = start().await;
+    let key = DpopKey::generate().unwrap();
+    let token = bound_token(&h, &key).await;
+    let validator = TokenValidator::new(ValidatorConfig {
+        issuer: Url::parse(h.idp.issuer()).unwrap(),
+        audience: "api://default".to_owned(),
+        leeway: Duration::from_secs(5),
+        timeout: Duration::from_secs(3),
+        mode: Mode::Local,
+    })
+    .unwrap();
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    let app = items_api::router(items_api::AppState::new(validator, store, items_api::policy::Policy::None));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = Url::parse(&format!("http://{api}/v1/items")).unwrap();
+    let proof = key.proof("GET", &url, Some(&token), None, now()).unwrap();
+    let response =
+        h.http.get(url).header("authorization", format!("DPoP {token}")).header("dpop", proof).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_dpop_proof", "{body}");
+}

@@ -30,11 +30,13 @@ pub struct Options {
     pub database: Option<String>,
     /// The lifetime of the API's own DPoP nonces; `None`: none asked for.
     pub dpop_nonce: Option<Duration>,
+    /// More URLs DPoP proofs may name, beside `http://{api}`.
+    pub public_urls: Vec<Url>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { mode: Mode::Local, policy: Policy::None, database: None, dpop_nonce: None }
+        Self { mode: Mode::Local, policy: Policy::None, database: None, dpop_nonce: None, public_urls: Vec::new() }
     }
 }
 
@@ -63,13 +65,16 @@ pub async fn start_with(options: Options) -> Harness {
         mode: options.mode,
     })
     .unwrap();
-    let mut dpop = items_api::dpop::DpopChecks::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = listener.local_addr().unwrap();
+    // DPoP proofs name the API's configured URL (PUBLIC_URL), never the Host.
+    let mut public_urls = vec![Url::parse(&format!("http://{api}")).unwrap()];
+    public_urls.extend(options.public_urls);
+    let mut dpop = items_api::dpop::DpopChecks::new(public_urls, items_api::dpop::DEFAULT_MAX_AGE);
     if let Some(lifetime) = options.dpop_nonce {
         dpop = dpop.with_nonces(lifetime);
     }
     let app = items_api::router(items_api::AppState::with_dpop(validator, store, options.policy, dpop));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     Harness { idp, api, http, dir }
