@@ -74,6 +74,42 @@ async fn a_missing_scope_is_403_insufficient_scope_naming_it() {
     assert!(answer.challenge().contains("scope=\"items:read\""));
 }
 
+/// Issue 24, item 1: changing and deleting need `items:write` as creating
+/// does. A token without it (read only, with or without other scopes) gets
+/// `403 insufficient_scope` naming it, before the body is looked at, and the
+/// item is neither changed nor deleted.
+#[tokio::test]
+async fn patch_and_delete_without_items_write_are_403_insufficient_scope_and_change_nothing() {
+    use reqwest::Method;
+    let h = start().await;
+    let writer = h.token(ALICE, "openid items:read items:write").await;
+    let created = h.post("/v1/items", &writer, json!({ "name": "Lamp", "price": 10, "tags": ["home"] })).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let path = format!("/v1/items/{}", created.json["id"].as_str().unwrap());
+    let challenge = "Bearer realm=\"items\", error=\"insufficient_scope\", scope=\"items:write\"";
+    for scope in ["openid items:read", "items:read profile email"] {
+        let token = h.token(ALICE, scope).await;
+        for body in [json!({ "name": "Stolen", "price": 0 }), json!({ "price": "not a number" }), json!({})] {
+            let answer = h.send(Method::PATCH, &path, Some(&token), Some(body.clone())).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "PATCH {body} with {scope}: {}", answer.json);
+            assert_eq!(answer.json["error"], "insufficient_scope", "{}", answer.json);
+            assert_eq!(answer.challenge(), challenge);
+        }
+        let answer = h.send(Method::DELETE, &path, Some(&token), None).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "DELETE with {scope}: {}", answer.json);
+        assert_eq!(answer.json["error"], "insufficient_scope", "{}", answer.json);
+        assert_eq!(answer.challenge(), challenge);
+    }
+    // Still there, unchanged.
+    let item = h.get(&path, &writer).await;
+    assert_eq!(item.status, StatusCode::OK, "{}", item.json);
+    assert_eq!(item.json, created.json, "the item is unchanged");
+    // And the writer can do both.
+    let changed = h.send(Method::PATCH, &path, Some(&writer), Some(json!({ "name": "Desk lamp" }))).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.json);
+    assert_eq!(h.send(Method::DELETE, &path, Some(&writer), None).await.status, StatusCode::NO_CONTENT);
+}
+
 #[tokio::test]
 async fn health_readiness_and_the_openapi_document() {
     let h = start().await;
