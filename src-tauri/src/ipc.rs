@@ -237,7 +237,7 @@ pub struct ItemView {
     pub price: f64,
     /// The tags.
     pub tags: Vec<String>,
-    /// The owner's subject.
+    /// The owner's user id at the issuer (Okta's `uid`, else `sub`).
     pub owner: String,
     /// When it was created (RFC 3339).
     pub created_at: String,

@@ -377,8 +377,9 @@ async fn demo_signs_in_through_the_browser_and_adds_and_lists() {
     assert!(listed.iter().all(|i| i["tags"].as_array().unwrap().contains(&"home".into())));
     assert_eq!(docs[2]["email"], "alice@example.com");
     assert!(docs[2]["scopes"].as_array().unwrap().contains(&"items:write".into()));
-    // Okta's access tokens (so the API's owner) name the login.
-    assert_eq!(item["owner"], "alice@example.com");
+    // Okta's access tokens name the login in `sub` and the user id in `uid`:
+    // the API's owner is the user id (issue 14, item 8).
+    assert_eq!(item["owner"], "00u1alice0000000001");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,8 @@
 # The items API's sample policy (POLICY_FILE=crates/items-api/policies/items.rego).
 #
-# input: {claims, scopes, subject, method, path}, the claims already validated.
+# input: {claims, scopes, subject, owner, method, path}, the claims already
+# validated; `owner` is the immutable user id (Okta's uid, else sub) that owns
+# items: name people by it, not by `subject` (a login, renamable).
 # data.items.allow must be true for a request to go on; anything else denies.
 # data.items.see_all, when true, lets the caller see and change every item.
 package items

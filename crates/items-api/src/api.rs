@@ -19,7 +19,7 @@ use utoipa::OpenApi;
 use crate::auth::{Claims, TokenValidator};
 use crate::dpop::DpopChecks;
 use crate::error::ApiError;
-use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Visibility};
+use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Owner, Visibility};
 use crate::policy::{self, CanonicalPath, Policy};
 use crate::store::Store;
 
@@ -82,10 +82,16 @@ impl Caller {
         if self.claims.scopes.iter().any(|s| s == scope) { Ok(()) } else { Err(ApiError::InsufficientScope(scope)) }
     }
 
+    /// The caller as the owner of items: (issuer, `uid` or else `sub`).
+    #[must_use]
+    pub fn owner(&self) -> Owner<'_> {
+        Owner::of(&self.claims)
+    }
+
     /// Whose items the caller may see and change.
     #[must_use]
     pub fn visibility(&self) -> Visibility<'_> {
-        if self.see_all { Visibility::All } else { Visibility::Owner(&self.claims.subject) }
+        if self.see_all { Visibility::All } else { Visibility::Owner(self.owner()) }
     }
 }
 
@@ -172,6 +178,9 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::PolicyDenied);
         }
         let see_all = decision.see_all || claims.scopes.iter().any(|s| s == ADMIN);
+        // Items stored under this token's `sub` before owners were user ids
+        // become the owner's (issue 14, item 8; a no-op once none are left).
+        state.inner.store.claim(Owner::of(&claims), &claims.subject).await.map_err(|e| storage_failed(&e))?;
         Ok(Self { claims, see_all })
     }
 }
@@ -335,7 +344,7 @@ async fn create_item(
     let Json(item) = body.map_err(|r| bad_json(&r))?;
     let item = item.validated()?;
     let store = &state.inner.store;
-    let owner = &caller.claims.subject;
+    let owner = caller.owner();
     let (created, replayed) = match key {
         Some(key) => {
             let created = store.create_once(owner, item, &key).await.map_err(|e| storage_failed(&e))?;
@@ -393,6 +402,7 @@ async fn delete_item(
 async fn me(caller: Caller) -> Json<Value> {
     Json(json!({
         "sub": caller.claims.subject,
+        "owner": { "issuer": caller.claims.issuer, "id": caller.owner().id },
         "client_id": caller.claims.client_id,
         "scopes": caller.claims.scopes,
         "sees_all_items": caller.see_all,

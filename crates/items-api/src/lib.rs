@@ -52,12 +52,6 @@ pub enum StartError {
 /// The first part that cannot be set up.
 pub async fn build(config: &Config) -> Result<AppState, StartError> {
     let store = store::Store::connect(&config.database_url).await?;
-    if config.demo {
-        let added = store.seed_demo().await?;
-        if added > 0 {
-            tracing::info!(added, "seeded demo items for alice and bob");
-        }
-    }
     let mode = match config.validation {
         config::Validation::Local => auth::Mode::Local,
         config::Validation::Introspection => auth::Mode::Introspection {
@@ -81,6 +75,14 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
         },
         options,
     )?;
+    if config.demo {
+        // Owned by alice's and bob's user ids at the issuer, as the
+        // validator names it (issue 14, item 8).
+        let added = store.seed_demo(validator.issuer()).await?;
+        if added > 0 {
+            tracing::info!(added, "seeded demo items for alice and bob");
+        }
+    }
     let policy = match (&config.policy_file, &config.opa_url) {
         (Some(path), _) => policy::Policy::rego_file(path)?,
         (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout)?,

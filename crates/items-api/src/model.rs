@@ -81,7 +81,9 @@ pub struct Item {
     pub price: Price,
     /// Lower-case tags.
     pub tags: Vec<String>,
-    /// The owner's `sub`.
+    /// The owner's user id at its issuer ([`Owner::id`]: Okta's `uid`, else
+    /// the token's `sub`). Items stored before owners had ids show the old
+    /// `sub` until their owner's first request re-keys them.
     pub owner: String,
     /// When it was made (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
@@ -220,11 +222,35 @@ impl ItemPatch {
     }
 }
 
+/// Who owns items: a person (or client) as their issuer identifies them for
+/// good. Okta's access tokens name the person's login in `sub` (on custom
+/// authorization servers), which can be renamed or given to someone else
+/// later; `uid` is the user id that never changes. So the owner is `uid`
+/// when the token has one, else `sub` (a client acting for itself, or an
+/// issuer whose `sub` is already immutable, as OIDC Core §2 asks of it),
+/// scoped by the issuer that vouched for it (ids are unique per issuer only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Owner<'a> {
+    /// The issuer, exactly as in its tokens.
+    pub issuer: &'a str,
+    /// The user id at that issuer.
+    pub id: &'a str,
+}
+
+impl<'a> Owner<'a> {
+    /// The owner a token's validated claims name: (`iss`, `uid` or else `sub`).
+    #[must_use]
+    pub fn of(claims: &'a crate::auth::Claims) -> Self {
+        let id = claims.user_id.as_deref().filter(|uid| !uid.is_empty()).unwrap_or(&claims.subject);
+        Self { issuer: &claims.issuer, id }
+    }
+}
+
 /// Whose items a caller may see and change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility<'a> {
-    /// Only the items whose owner is this `sub`.
-    Owner(&'a str),
+    /// Only the items of this owner.
+    Owner(Owner<'a>),
     /// Every item (`items:admin`).
     All,
 }

@@ -142,14 +142,17 @@ fn decode_segment(segment: &str) -> Result<String, PathError> {
     String::from_utf8(decoded).map_err(|_| PathError::NotUtf8)
 }
 
-/// The policy input: `{claims, scopes, subject, method, path}`, `path` being
-/// the decoded segments (the values the handlers use, never the raw path).
+/// The policy input: `{claims, scopes, subject, owner, method, path}`,
+/// `owner` being the immutable user id items are owned by (Okta's `uid`, else
+/// `sub`: rules about people should name it, not the renamable `subject`),
+/// `path` the decoded segments (the values the handlers use, never the raw path).
 #[must_use]
 pub fn input(claims: &Claims, method: &str, path: &CanonicalPath) -> Value {
     json!({
         "claims": claims.all,
         "scopes": claims.scopes,
         "subject": claims.subject,
+        "owner": crate::model::Owner::of(claims).id,
         "method": method,
         "path": path.segments(),
     })

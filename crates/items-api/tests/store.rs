@@ -14,12 +14,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use items_api::model::{Cursor, Item, ItemPatch, ListQuery, NewItem, Price, Visibility};
+use items_api::model::{Cursor, Item, ItemPatch, ListQuery, NewItem, Owner, Price, Visibility};
 use items_api::store::{Store, StoreError};
 use sqlx::{Connection as _, Executor as _};
 
-const ALICE: &str = "alice@example.com";
-const BOB: &str = "bob@example.com";
+const ISSUER: &str = "https://idp.example/oauth2/default";
+/// Alice and bob as the demo seed owns items for them (their user ids at dev-idp).
+const ALICE: Owner<'static> = Owner { issuer: ISSUER, id: "00u1alice0000000001" };
+const BOB: Owner<'static> = Owner { issuer: ISSUER, id: "00u2bob00000000002" };
 
 // ---------------------------------------------------------------------------
 // Databases
@@ -113,6 +115,7 @@ on_both_databases!(
     ping_answers,
     created_items_read_back_exactly,
     owners_cannot_see_or_change_each_others_items,
+    owners_are_scoped_by_their_issuer,
     pages_walk_every_item_once_newest_first,
     pages_stay_stable_while_items_are_added,
     search_finds_name_or_description_ignoring_case,
@@ -227,7 +230,7 @@ async fn created_items_read_back_exactly(store: &Store) {
     assert_eq!(item.description, "Brass, with a linen shade");
     assert_eq!(item.price.cents(), 4_550);
     assert_eq!(item.tags, ["home", "desk", "brass"], "tags keep their order");
-    assert_eq!(item.owner, ALICE);
+    assert_eq!(item.owner, ALICE.id);
     assert_eq!(item.created_at, item.updated_at);
     assert!(item.created_at >= before - Duration::from_secs(1) && item.created_at <= time::OffsetDateTime::now_utc());
     let id = uuid::Uuid::parse_str(&item.id).unwrap();
@@ -274,9 +277,35 @@ async fn owners_cannot_see_or_change_each_others_items(store: &Store) {
     // The admin may change and delete anyone's.
     let patch = ItemPatch { price: Some(Price::from_cents(1).unwrap()), ..ItemPatch::default() };
     let cheap = store.update(Visibility::All, &bobs.id, patch).await.unwrap().unwrap();
-    assert_eq!((cheap.price.cents(), cheap.owner.as_str()), (1, BOB));
+    assert_eq!((cheap.price.cents(), cheap.owner.as_str()), (1, BOB.id));
     assert!(store.delete(Visibility::All, &bobs.id).await.unwrap());
     assert!(walk_all(store, Visibility::All, query(10)).await.is_empty());
+}
+
+/// Issue 14, item 8: one user id at two issuers is two owners, for items
+/// and idempotency keys alike.
+async fn owners_are_scoped_by_their_issuer(store: &Store) {
+    let here = ALICE;
+    let there = Owner { issuer: "https://other.example/oauth2/default", id: ALICE.id };
+    let mine = store.create_once(here, named("Here"), "k").await.unwrap();
+    let theirs = store.create_once(there, named("There"), "k").await.unwrap();
+    assert!(!theirs.replayed, "the same key at another issuer is another key");
+    assert_ne!(mine.item.id, theirs.item.id);
+    let (here_v, there_v) = (Visibility::Owner(here), Visibility::Owner(there));
+    assert_eq!(ids(&walk_all(store, here_v, query(10)).await), [mine.item.id.as_str()]);
+    assert_eq!(ids(&walk_all(store, there_v, query(10)).await), [theirs.item.id.as_str()]);
+    assert_eq!(store.get(there_v, &mine.item.id).await.unwrap(), None);
+    assert_eq!(
+        store
+            .update(there_v, &mine.item.id, ItemPatch { name: Some("x".into()), ..ItemPatch::default() })
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(!store.delete(there_v, &mine.item.id).await.unwrap());
+    assert_eq!(store.get(here_v, &mine.item.id).await.unwrap().map(|i| i.name), Some("Here".to_owned()));
+    // Nothing is left from before owner ids: claiming changes nothing.
+    assert_eq!(store.claim(here, "alice@example.com").await.unwrap(), 0);
 }
 
 async fn pages_walk_every_item_once_newest_first(store: &Store) {
@@ -414,7 +443,7 @@ async fn tag_filter_combines_with_owner_search_and_cursor(store: &Store) {
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 3, 1]);
     let kitchen = pages.concat();
     assert_unique(&ids(&kitchen));
-    assert!(kitchen.iter().all(|item| item.owner == ALICE && item.tags.contains(&"kitchen".to_owned())));
+    assert!(kitchen.iter().all(|item| item.owner == ALICE.id && item.tags.contains(&"kitchen".to_owned())));
     assert_eq!(kitchen.len(), 10);
     // Every tag of an item comes back, not only the one asked for.
     assert!(kitchen.iter().filter(|item| item.name.starts_with("pan")).all(|item| item.tags == ["kitchen", "iron"]));
@@ -520,7 +549,7 @@ async fn seed_demo_fills_an_empty_store_once(store: &Store) {
         let (store, start) = (store.clone(), Arc::clone(&start));
         seeders.push(tokio::spawn(async move {
             start.wait().await;
-            store.seed_demo().await.unwrap()
+            store.seed_demo(ISSUER).await.unwrap()
         }));
     }
     let mut added = 0;
@@ -528,7 +557,7 @@ async fn seed_demo_fills_an_empty_store_once(store: &Store) {
         added += seeder.await.unwrap();
     }
     assert_eq!(added, 7, "seeded once, by one of them");
-    assert_eq!(store.seed_demo().await.unwrap(), 0);
+    assert_eq!(store.seed_demo(ISSUER).await.unwrap(), 0);
 
     let all = walk_all(store, Visibility::All, ListQuery::default()).await;
     assert_eq!(all.len(), added);
@@ -540,13 +569,16 @@ async fn seed_demo_fills_an_empty_store_once(store: &Store) {
         assert!(!item.name.is_empty() && !item.tags.is_empty() && item.price.cents() > 0, "{item:?}");
         let checked = new_item(&item.name, &item.description, item.price.cents(), &[]);
         assert_eq!(checked.name, item.name, "demo names are valid");
-        assert_eq!(store.get(Visibility::Owner(&item.owner), &item.id).await.unwrap().as_ref(), Some(item));
+        assert_eq!(
+            store.get(Visibility::Owner(Owner { issuer: ISSUER, id: &item.owner }), &item.id).await.unwrap().as_ref(),
+            Some(item)
+        );
     }
 }
 
 async fn seed_demo_leaves_a_store_with_items_alone(store: &Store) {
     store.create(BOB, named("Only item")).await.unwrap();
-    assert_eq!(store.seed_demo().await.unwrap(), 0);
+    assert_eq!(store.seed_demo(ISSUER).await.unwrap(), 0);
     assert_eq!(walk_all(store, Visibility::All, ListQuery::default()).await.len(), 1);
 }
 
@@ -561,7 +593,7 @@ async fn concurrent_writes_are_all_stored(store: &Store) {
             let mut ids = Vec::new();
             for i in 0..EACH {
                 let item = new_item(&format!("item {t}/{i}"), "", 100, &["load", &format!("task-{t}")]);
-                ids.push(store.create(&owner, item).await.unwrap().id);
+                ids.push(store.create(Owner { issuer: ISSUER, id: &owner }, item).await.unwrap().id);
             }
             ids
         }));
@@ -579,7 +611,7 @@ async fn concurrent_writes_are_all_stored(store: &Store) {
     assert!(created.iter().all(|id| stored_ids.contains(id)));
     for t in 0..TASKS {
         let owner = format!("writer-{t}@example.com");
-        let mine = walk_all(store, Visibility::Owner(&owner), query(100)).await;
+        let mine = walk_all(store, Visibility::Owner(Owner { issuer: ISSUER, id: &owner }), query(100)).await;
         assert_eq!(mine.len(), EACH);
         let tagged = ListQuery { tag: Some(format!("task-{t}")), ..query(100) };
         assert_eq!(walk_all(store, Visibility::All, tagged).await.len(), EACH);
@@ -689,7 +721,7 @@ async fn sqlite_memory_store_works() {
     let (a, b) = tokio::join!(store.get(Visibility::All, &item.id), store.list(Visibility::All, &first_five));
     assert_eq!(a.unwrap().as_ref(), Some(&item));
     assert_eq!(b.unwrap().items, [item]);
-    assert_eq!(store.seed_demo().await.unwrap(), 0);
+    assert_eq!(store.seed_demo(ISSUER).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -750,20 +782,20 @@ async fn operations_abandoned_midway_leave_the_store_working() {
     let item =
         || NewItem { name: "x".into(), description: String::new(), price: Price::default(), tags: vec!["t".into()] };
     for _ in 0..10 {
-        store.create("alice@example.com", item()).await.unwrap();
+        store.create(ALICE, item()).await.unwrap();
     }
     let query = ListQuery::default();
     for i in 0..2000u64 {
         // Poll the operation for a moment, then drop it, at many different points.
         let abandon = Duration::from_micros(i % 97);
         if i % 3 == 0 {
-            let _ = tokio::time::timeout(abandon, store.create("alice@example.com", item())).await;
+            let _ = tokio::time::timeout(abandon, store.create(ALICE, item())).await;
         } else {
             let _ = tokio::time::timeout(abandon, store.list(Visibility::All, &query)).await;
         }
     }
     for _ in 0..50 {
         store.list(Visibility::All, &query).await.expect("listing still works");
-        store.create("alice@example.com", item()).await.expect("writing still works");
+        store.create(ALICE, item()).await.expect("writing still works");
     }
 }

@@ -93,7 +93,7 @@ pub struct Item {
     pub price: f64,
     /// Tags.
     pub tags: Vec<String>,
-    /// The owner's `sub`.
+    /// The owner's user id at the issuer (Okta's `uid`, else `sub`).
     pub owner: String,
     /// RFC 3339.
     pub created_at: String,

@@ -90,8 +90,9 @@ async fn with_nothing_configured_the_app_runs_the_demo_and_alice_can_sign_in_and
 
     let page = desktop.list_items(&ListOptions::default()).await.unwrap();
     assert!(!page.items.is_empty(), "the demo seed has items for alice");
-    // Okta's access tokens carry the login as `sub` (the ID token the user id).
-    assert!(page.items.iter().all(|i| i.owner == "alice@example.com"), "{:?}", page.items);
+    // Okta's access tokens carry the login as `sub` and the user id as `uid`;
+    // the API owns items by the user id (issue 14, item 8).
+    assert!(page.items.iter().all(|i| i.owner == "00u1alice0000000001"), "{:?}", page.items);
     let lamp = NewItem { name: "Desk lamp".into(), description: "warm".into(), price: 24.5, tags: vec!["home".into()] };
     let created = desktop.create_item(&lamp).await.unwrap();
     let patch = ItemPatch { price: Some(19.99), ..ItemPatch::default() };

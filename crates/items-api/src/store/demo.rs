@@ -2,7 +2,7 @@
 
 /// One demo item.
 pub(super) struct DemoItem {
-    /// Its owner's `sub`.
+    /// Its owner's user id at dev-idp (the access token's `uid`).
     pub(super) owner: &'static str,
     /// Its name.
     pub(super) name: &'static str,
@@ -14,10 +14,10 @@ pub(super) struct DemoItem {
     pub(super) tags: &'static [&'static str],
 }
 
-/// Alice's demo account.
-pub(super) const ALICE: &str = "alice@example.com";
-/// Bob's demo account.
-pub(super) const BOB: &str = "bob@example.com";
+/// Alice's demo account (`alice@example.com`): her user id at dev-idp.
+pub(super) const ALICE: &str = "00u1alice0000000001";
+/// Bob's demo account (`bob@example.com`): his user id at dev-idp.
+pub(super) const BOB: &str = "00u2bob00000000002";
 
 /// The demo items, oldest first.
 pub(super) const ITEMS: &[DemoItem] = &[

@@ -18,10 +18,12 @@ mod transaction;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use sqlx::Connection as _;
@@ -30,7 +32,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 
-use crate::model::{Cursor, Item, ItemPatch, ListQuery, MAX_LIMIT, NewItem, Page, ValidationError, Visibility, micros};
+use crate::model::{
+    Cursor, Item, ItemPatch, ListQuery, MAX_LIMIT, NewItem, Owner, Page, ValidationError, Visibility, micros,
+};
 use sql::{Dialect, NewRow};
 use transaction::{ItemRow, Transaction};
 
@@ -158,16 +162,34 @@ where
     tokio::spawn(operation).await.map_err(StoreError::Task)?
 }
 
+/// [`Owner`] without the borrow, to move into a task.
+struct OwnedOwner {
+    issuer: String,
+    id: String,
+}
+
+impl From<Owner<'_>> for OwnedOwner {
+    fn from(owner: Owner<'_>) -> Self {
+        Self { issuer: owner.issuer.to_owned(), id: owner.id.to_owned() }
+    }
+}
+
+impl OwnedOwner {
+    fn as_owner(&self) -> Owner<'_> {
+        Owner { issuer: &self.issuer, id: &self.id }
+    }
+}
+
 /// [`Visibility`] without the borrow, to move into a task.
 enum OwnedVisibility {
-    Owner(String),
+    Owner(OwnedOwner),
     All,
 }
 
 impl From<Visibility<'_>> for OwnedVisibility {
     fn from(who: Visibility<'_>) -> Self {
         match who {
-            Visibility::Owner(sub) => Self::Owner(sub.to_owned()),
+            Visibility::Owner(owner) => Self::Owner(owner.into()),
             Visibility::All => Self::All,
         }
     }
@@ -176,10 +198,24 @@ impl From<Visibility<'_>> for OwnedVisibility {
 impl OwnedVisibility {
     fn as_visibility(&self) -> Visibility<'_> {
         match self {
-            Self::Owner(sub) => Visibility::Owner(sub),
+            Self::Owner(owner) => Visibility::Owner(owner.as_owner()),
             Self::All => Visibility::All,
         }
     }
+}
+
+/// Most `sub`s remembered as having no rows left to claim.
+const MAX_CLAIM_CHECKS: usize = 10_000;
+
+/// What the store knows of rows from before owners had issuers (the
+/// migration `owner_ids`), so that once none are left, or a `sub` has none,
+/// requests stop asking the database.
+#[derive(Debug, Default)]
+struct Unclaimed {
+    /// Whether any such rows may be left.
+    any: AtomicBool,
+    /// `sub`s known to have none (none can be added, so this stays true).
+    checked: Mutex<HashSet<String>>,
 }
 
 /// A connection pool to either database.
@@ -196,6 +232,7 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    unclaimed: Arc<Unclaimed>,
 }
 
 impl fmt::Debug for Store {
@@ -234,7 +271,12 @@ impl Store {
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .map_err(StoreError::Migrate)?;
-        let store = Self { pool };
+        let store = Self { pool, unclaimed: Arc::default() };
+        let any = !store.read_texts(&sql::unclaimed(None)).await?.is_empty();
+        if any {
+            tracing::info!("the store holds items from before owner ids: each is re-keyed at its owner's next request");
+        }
+        store.unclaimed.any.store(any, Ordering::Relaxed);
         tracing::debug!(?store, "item store ready");
         Ok(store)
     }
@@ -276,9 +318,52 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Database`], [`StoreError::InvalidItem`], [`StoreError::Task`].
-    pub async fn create(&self, owner: &str, item: NewItem) -> Result<Item, StoreError> {
-        let (store, owner) = (self.clone(), owner.to_owned());
-        detached(async move { store.create_now(&owner, item).await }).await
+    pub async fn create(&self, owner: Owner<'_>, item: NewItem) -> Result<Item, StoreError> {
+        let (store, owner) = (self.clone(), OwnedOwner::from(owner));
+        detached(async move { store.create_now(owner.as_owner(), item).await }).await
+    }
+
+    /// Issue 14, item 8: items stored before owners were (issuer, user id)
+    /// are keyed by the `sub` of the token that made them, with no issuer.
+    /// Called with a token's owner and `sub` both known at once, this re-keys
+    /// that `sub`'s rows to `owner` and answers how many there were; later
+    /// requests under the same `sub` find nothing to claim. The first person
+    /// to present a `sub` after the upgrade takes its rows: a login renamed
+    /// or given to someone else before its owner's first request cannot be
+    /// told apart (the API never saw the old user id). Cheap once nothing is
+    /// left: no query at all, or none for a `sub` already looked at.
+    /// Runs to completion even if the caller stops waiting.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::Task`].
+    pub async fn claim(&self, owner: Owner<'_>, sub: &str) -> Result<u64, StoreError> {
+        if !self.unclaimed.any.load(Ordering::Relaxed)
+            || self.unclaimed.checked.lock().unwrap_or_else(PoisonError::into_inner).contains(sub)
+        {
+            return Ok(0);
+        }
+        let (store, owner, sub) = (self.clone(), OwnedOwner::from(owner), sub.to_owned());
+        detached(async move { store.claim_now(owner.as_owner(), &sub).await }).await
+    }
+
+    async fn claim_now(&self, owner: Owner<'_>, sub: &str) -> Result<u64, StoreError> {
+        let claimed = if self.read_texts(&sql::unclaimed(Some(sub))).await?.is_empty() {
+            0
+        } else {
+            let mut tx = self.begin().await?;
+            let claimed = tx.execute(&sql::claim(owner, sub)).await?;
+            tx.commit().await?;
+            tracing::info!(claimed, "items re-keyed from their owner's sub to the issuer's user id");
+            if self.read_texts(&sql::unclaimed(None)).await?.is_empty() {
+                self.unclaimed.any.store(false, Ordering::Relaxed);
+            }
+            claimed
+        };
+        let mut checked = self.unclaimed.checked.lock().unwrap_or_else(PoisonError::into_inner);
+        if checked.len() < MAX_CLAIM_CHECKS {
+            checked.insert(sub.to_owned());
+        }
+        Ok(claimed)
     }
 
     /// Stores a new (already validated) item for `owner` once per idempotency
@@ -289,9 +374,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::KeyReused`] for the same key with another item,
     /// [`StoreError::KeyItemDeleted`], and those of [`Store::create`].
-    pub async fn create_once(&self, owner: &str, item: NewItem, key: &str) -> Result<Created, StoreError> {
-        let (store, owner, key) = (self.clone(), owner.to_owned(), key.to_owned());
-        detached(async move { store.create_once_now(&owner, item, &key).await }).await
+    pub async fn create_once(&self, owner: Owner<'_>, item: NewItem, key: &str) -> Result<Created, StoreError> {
+        let (store, owner, key) = (self.clone(), OwnedOwner::from(owner), key.to_owned());
+        detached(async move { store.create_once_now(owner.as_owner(), item, &key).await }).await
     }
 
     /// Applies a (validated) patch to an item `who` may change; `None` when
@@ -344,7 +429,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Database`] and [`StoreError::InvalidItem`].
-    async fn create_now(&self, owner: &str, item: NewItem) -> Result<Item, StoreError> {
+    async fn create_now(&self, owner: Owner<'_>, item: NewItem) -> Result<Item, StoreError> {
         let fresh = Fresh::new(owner, item);
         let mut tx = self.begin().await?;
         insert(&mut tx, &fresh.row(), &fresh.tags).await?;
@@ -356,7 +441,7 @@ impl Store {
     /// that inserts the item, so both are kept or neither; a second request
     /// with the key finds it (on PostgreSQL after waiting for the first to
     /// commit; SQLite's writers take turns) and answers that item.
-    async fn create_once_now(&self, owner: &str, item: NewItem, key: &str) -> Result<Created, StoreError> {
+    async fn create_once_now(&self, owner: Owner<'_>, item: NewItem, key: &str) -> Result<Created, StoreError> {
         let fresh = Fresh::new(owner, item);
         let now = fresh.now;
         let fingerprint = fingerprint(&fresh.name, &fresh.description, fresh.price_cents, &fresh.tags);
@@ -421,14 +506,14 @@ impl Store {
         Ok(deleted > 0)
     }
 
-    /// Demo mode: when the store is empty, adds a few items for
-    /// `alice@example.com` and `bob@example.com`. Returns how many were added:
-    /// none when there were items already, so calling it again is harmless
-    /// (also concurrently).
+    /// Demo mode: when the store is empty, adds a few items for alice and
+    /// bob, owned by their user ids at dev-idp (`issuer`, the demo issuer).
+    /// Returns how many were added: none when there were items already, so
+    /// calling it again is harmless (also concurrently).
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    pub async fn seed_demo(&self) -> Result<usize, StoreError> {
+    pub async fn seed_demo(&self, issuer: &str) -> Result<usize, StoreError> {
         let mut tx = self.begin().await?;
         if let Some(lock) = sql::lock_for_seed(tx.dialect()) {
             tx.execute(&lock).await?;
@@ -445,7 +530,7 @@ impl Store {
                 name: demo.name,
                 description: demo.description,
                 price_cents: demo.price_cents,
-                owner: demo.owner,
+                owner: Owner { issuer, id: demo.owner },
                 created_at: now - age * 1_000_000,
             };
             let tags: Vec<String> = demo.tags.iter().map(|&tag| tag.to_owned()).collect();
@@ -484,6 +569,25 @@ impl Store {
                 .collect::<Result<_, _>>()?,
         };
         rows.into_iter().map(transaction::TaggedRow::into_item).collect()
+    }
+
+    /// Runs one read statement that selects one text column.
+    async fn read_texts(&self, statement: &sql::Statement) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = match &self.pool {
+            Pool::Sqlite(pool) => transaction::query(statement)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(sqlx::FromRow::from_row)
+                .collect::<Result<_, _>>()?,
+            Pool::Postgres(pool) => transaction::query(statement)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(sqlx::FromRow::from_row)
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(rows.into_iter().map(|(text,)| text).collect())
     }
 
     async fn begin(&self) -> Result<Transaction, StoreError> {
@@ -563,7 +667,7 @@ async fn connect_postgres(url: &str) -> Result<PgPool, StoreError> {
 struct Fresh<'a> {
     id: String,
     now: i64,
-    owner: &'a str,
+    owner: Owner<'a>,
     name: String,
     description: String,
     price_cents: i64,
@@ -571,7 +675,7 @@ struct Fresh<'a> {
 }
 
 impl<'a> Fresh<'a> {
-    fn new(owner: &'a str, item: NewItem) -> Self {
+    fn new(owner: Owner<'a>, item: NewItem) -> Self {
         Self {
             id: uuid::Uuid::now_v7().to_string(),
             now: now_micros(),
@@ -602,7 +706,7 @@ impl<'a> Fresh<'a> {
             name: self.name,
             description: self.description,
             price_cents: self.price_cents,
-            owner: self.owner.to_owned(),
+            owner: self.owner.id.to_owned(),
             created_at: self.now,
             updated_at: self.now,
         }

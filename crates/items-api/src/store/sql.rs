@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{ItemPatch, ListQuery, Visibility};
+use crate::model::{ItemPatch, ListQuery, Owner, Visibility};
 
 /// The columns of `items`, in the order of [`super::transaction::ItemRow`].
 const ITEM_COLUMNS: &str = "id, name, description, price_cents, owner, created_at, updated_at";
@@ -114,10 +114,12 @@ impl Statement {
         self
     }
 
-    /// Appends `AND owner = $n` when `who` sees only their own items.
+    /// Appends `AND owner_issuer = $n AND owner = $m` when `who` sees only
+    /// their own items (never rows without an issuer: those wait for [`claim`]).
     fn visible_to(&mut self, who: Visibility<'_>) -> &mut Self {
-        if let Visibility::Owner(sub) = who {
-            self.push(" AND owner = ").bind(sub);
+        if let Visibility::Owner(owner) = who {
+            self.push(" AND owner_issuer = ").bind(owner.issuer);
+            self.push(" AND owner = ").bind(owner.id);
         }
         self
     }
@@ -196,7 +198,7 @@ pub(super) struct NewRow<'a> {
     /// Its price.
     pub(super) price_cents: i64,
     /// Its owner.
-    pub(super) owner: &'a str,
+    pub(super) owner: Owner<'a>,
     /// Its creation time, also its update time.
     pub(super) created_at: i64,
 }
@@ -204,13 +206,14 @@ pub(super) struct NewRow<'a> {
 /// Inserts an item row (not its tags).
 pub(super) fn insert_item(row: &NewRow<'_>) -> Statement {
     let mut st = Statement::new("INSERT INTO items (");
-    st.push(ITEM_COLUMNS).push(") VALUES (").bind(row.id);
+    st.push(ITEM_COLUMNS).push(", owner_issuer) VALUES (").bind(row.id);
     st.push(", ").bind(row.name);
     st.push(", ").bind(row.description);
     st.push(", ").bind(row.price_cents);
-    st.push(", ").bind(row.owner);
+    st.push(", ").bind(row.owner.id);
     st.push(", ").bind(row.created_at);
-    st.push(", ").bind(row.created_at).push(")");
+    st.push(", ").bind(row.created_at);
+    st.push(", ").bind(row.owner.issuer).push(")");
     st
 }
 
@@ -266,6 +269,26 @@ pub(super) fn delete_item(who: Visibility<'_>, id: &str) -> Statement {
     st
 }
 
+/// Rows from before owners had issuers (see the migration `owner_ids`)
+/// whose `sub` was `sub`: re-keyed to `owner`.
+pub(super) fn claim(owner: Owner<'_>, sub: &str) -> Statement {
+    let mut st = Statement::new("UPDATE items SET owner_issuer = ");
+    st.bind(owner.issuer).push(", owner = ").bind(owner.id);
+    st.push(" WHERE owner_issuer IS NULL AND owner = ").bind(sub);
+    st
+}
+
+/// The id of some row from before owners had issuers whose `sub` was `sub`
+/// (any such row, without `sub`).
+pub(super) fn unclaimed(sub: Option<&str>) -> Statement {
+    let mut st = Statement::new("SELECT id FROM items WHERE owner_issuer IS NULL");
+    if let Some(sub) = sub {
+        st.push(" AND owner = ").bind(sub);
+    }
+    st.push(" LIMIT 1");
+    st
+}
+
 /// The id of some item, if there is any.
 pub(super) fn any_item() -> Statement {
     Statement::new("SELECT id FROM items LIMIT 1")
@@ -290,8 +313,8 @@ pub(super) fn forget_keys(before: i64) -> Statement {
 
 /// A create's idempotency key, as stored.
 pub(super) struct KeyRow<'a> {
-    /// The caller's `sub`: keys are per caller.
-    pub(super) owner: &'a str,
+    /// The caller: keys are per owner.
+    pub(super) owner: Owner<'a>,
     /// The key.
     pub(super) key: &'a str,
     /// The request's fingerprint.
@@ -306,16 +329,18 @@ pub(super) struct KeyRow<'a> {
 /// changes no row). On PostgreSQL it waits for a concurrent request with the
 /// same key to finish, and then changes nothing if that one committed.
 pub(super) fn remember_key(row: &KeyRow<'_>) -> Statement {
-    let mut st = Statement::new("INSERT INTO idempotency_keys (owner, key, fingerprint, item_id, created_at) VALUES (");
-    st.bind(row.owner).push(", ").bind(row.key).push(", ").bind(row.fingerprint);
-    st.push(", ").bind(row.item_id).push(", ").bind(row.created_at);
-    st.push(") ON CONFLICT (owner, key) DO NOTHING");
+    let mut st = Statement::new(
+        "INSERT INTO idempotency_keys (owner_issuer, owner, key, fingerprint, item_id, created_at) VALUES (",
+    );
+    st.bind(row.owner.issuer).push(", ").bind(row.owner.id).push(", ").bind(row.key);
+    st.push(", ").bind(row.fingerprint).push(", ").bind(row.item_id).push(", ").bind(row.created_at);
+    st.push(") ON CONFLICT (owner_issuer, owner, key) DO NOTHING");
     st
 }
 
 /// The fingerprint and item of the caller's idempotency key.
-pub(super) fn find_key(owner: &str, key: &str) -> Statement {
-    let mut st = Statement::new("SELECT fingerprint, item_id FROM idempotency_keys WHERE owner = ");
-    st.bind(owner).push(" AND key = ").bind(key);
+pub(super) fn find_key(owner: Owner<'_>, key: &str) -> Statement {
+    let mut st = Statement::new("SELECT fingerprint, item_id FROM idempotency_keys WHERE owner_issuer = ");
+    st.bind(owner.issuer).push(" AND owner = ").bind(owner.id).push(" AND key = ").bind(key);
     st
 }

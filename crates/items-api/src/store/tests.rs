@@ -3,7 +3,9 @@
 
 use super::is_sqlite_memory;
 use super::sql::{self, Arg, Dialect, contains_pattern};
-use crate::model::{Cursor, ItemPatch, ListQuery, Price, Visibility};
+use crate::model::{Cursor, ItemPatch, ListQuery, Owner, Price, Visibility};
+
+const BOB: Owner<'static> = Owner { issuer: "https://idp.example/oauth2/default", id: "bob" };
 
 #[test]
 fn like_patterns_match_wildcards_literally() {
@@ -22,7 +24,8 @@ fn placeholders_are_numbered_in_the_order_of_their_values() {
         q: Some("Tea".into()),
         tag: Some("Drinks".into()),
     };
-    let st = sql::list(Dialect::Postgres, Visibility::Owner("alice"), &query, 11);
+    let alice = Owner { issuer: "https://idp.example/oauth2/default", id: "00u1alice" };
+    let st = sql::list(Dialect::Postgres, Visibility::Owner(alice), &query, 11);
     for n in 1..=st.args.len() {
         assert!(st.sql.contains(&format!("${n}")), "${n} missing from {}", st.sql);
     }
@@ -30,7 +33,8 @@ fn placeholders_are_numbered_in_the_order_of_their_values() {
     assert_eq!(
         st.args,
         [
-            Arg::Text("alice".into()),
+            Arg::Text("https://idp.example/oauth2/default".into()),
+            Arg::Text("00u1alice".into()),
             Arg::Int(42),
             Arg::Text("0190-ab".into()),
             Arg::Text("%Tea%".into()),
@@ -39,9 +43,9 @@ fn placeholders_are_numbered_in_the_order_of_their_values() {
             Arg::Int(11),
         ]
     );
-    assert!(st.sql.contains("owner = $1"));
-    assert!(st.sql.contains("(created_at, id) < ($2, $3)"));
-    assert!(st.sql.ends_with("ORDER BY created_at DESC, id DESC LIMIT $7"));
+    assert!(st.sql.contains("owner_issuer = $1 AND owner = $2"));
+    assert!(st.sql.contains("(created_at, id) < ($3, $4)"));
+    assert!(st.sql.ends_with("ORDER BY created_at DESC, id DESC LIMIT $8"));
 }
 
 #[test]
@@ -58,21 +62,37 @@ fn search_ignores_case_in_each_dialect() {
 fn everyone_filter_adds_no_owner_condition() {
     let all = sql::get(Dialect::Postgres, Visibility::All, "id-1");
     assert!(all.sql.ends_with("WHERE id = $1"), "{}", all.sql);
-    let own = sql::delete_item(Visibility::Owner("bob"), "id-1");
-    assert!(own.sql.ends_with("WHERE id = $1 AND owner = $2"), "{}", own.sql);
+    let own = sql::delete_item(Visibility::Owner(BOB), "id-1");
+    assert!(own.sql.ends_with("WHERE id = $1 AND owner_issuer = $2 AND owner = $3"), "{}", own.sql);
 }
 
 #[test]
 fn updates_set_only_the_patched_columns() {
     let patch = ItemPatch { price: Some(Price::from_cents(150).unwrap()), ..ItemPatch::default() };
-    let st = sql::update_item(Visibility::Owner("bob"), "id-1", &patch, 1_000);
+    let st = sql::update_item(Visibility::Owner(BOB), "id-1", &patch, 1_000);
     assert!(st.sql.contains("price_cents = $3"), "{}", st.sql);
     assert!(!st.sql.contains("name ="));
     assert!(!st.sql.contains("description ="));
     assert_eq!(
         st.args,
-        [Arg::Int(1_000), Arg::Int(1_000), Arg::Int(150), Arg::Text("id-1".into()), Arg::Text("bob".into())]
+        [
+            Arg::Int(1_000),
+            Arg::Int(1_000),
+            Arg::Int(150),
+            Arg::Text("id-1".into()),
+            Arg::Text(BOB.issuer.into()),
+            Arg::Text("bob".into())
+        ]
     );
+}
+
+/// Issue 14, item 8: rows from before owners had issuers are re-keyed by
+/// their old `sub`, and only those (an owner's query never matches them).
+#[test]
+fn claiming_re_keys_only_rows_without_an_issuer() {
+    let st = sql::claim(BOB, "bob@example.com");
+    assert_eq!(st.sql, "UPDATE items SET owner_issuer = $1, owner = $2 WHERE owner_issuer IS NULL AND owner = $3");
+    assert_eq!(st.args, [Arg::Text(BOB.issuer.into()), Arg::Text("bob".into()), Arg::Text("bob@example.com".into())]);
 }
 
 #[test]
@@ -101,8 +121,9 @@ fn store_futures_are_send(store: &super::Store, item: crate::model::NewItem) {
     send(store.ping());
     send(store.list(Visibility::All, &ListQuery::default()));
     send(store.get(Visibility::All, "id"));
-    send(store.create("alice", item));
+    send(store.create(BOB, item));
+    send(store.claim(BOB, "bob@example.com"));
     send(store.update(Visibility::All, "id", ItemPatch::default()));
     send(store.delete(Visibility::All, "id"));
-    send(store.seed_demo());
+    send(store.seed_demo("https://idp.example"));
 }

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{ALICE, BOB, start};
+use crate::support::{ALICE, ALICE_ID, BOB, BOB_ID, start};
 
 const RW: &str = "openid profile items:read items:write";
 
@@ -22,7 +22,8 @@ async fn people_create_read_change_and_delete_their_own_items_only() {
     assert_eq!(item["name"], "Desk lamp");
     assert_eq!(item["price"], 24.5);
     assert_eq!(item["tags"], json!(["home", "light"]));
-    assert_eq!(item["owner"], "alice@example.com");
+    // Owned by her user id (the token's `uid`), not her login (issue 14, item 8).
+    assert_eq!(item["owner"], ALICE_ID);
     assert_eq!(item["description"], "");
 
     let path = format!("/v1/items/{id}");
@@ -129,7 +130,7 @@ async fn items_admin_sees_and_changes_everyones_items() {
     let admin = h.machine_token("items:read items:write items:admin").await;
     let all = h.get("/v1/items", &admin).await.json;
     let owners: Vec<&str> = all["items"].as_array().unwrap().iter().map(|i| i["owner"].as_str().unwrap()).collect();
-    assert_eq!(owners, ["bob@example.com", "alice@example.com"]);
+    assert_eq!(owners, [BOB_ID, ALICE_ID]);
     let path = format!("/v1/items/{}", a["id"].as_str().unwrap());
     assert_eq!(h.send(Method::DELETE, &path, Some(&admin), None).await.status, StatusCode::NO_CONTENT);
     // Without items:admin the same client sees only its own (none).
@@ -143,6 +144,7 @@ async fn me_answers_the_callers_validated_claims() {
     let alice = h.token(ALICE, RW).await;
     let me: Value = h.get("/v1/me", &alice).await.json;
     assert_eq!(me["sub"], "alice@example.com");
+    assert_eq!(me["owner"], json!({ "issuer": h.idp.issuer(), "id": ALICE_ID }));
     assert_eq!(me["client_id"], "tessera-desktop");
     assert_eq!(me["claims"]["uid"], "00u1alice0000000001");
     assert_eq!(me["sees_all_items"], false);

@@ -9,5 +9,6 @@ mod dpop;
 mod errors;
 mod faults;
 mod modes;
+mod owners;
 mod policy;
 mod postgres;

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{ALICE, Options, introspection, start, start_with};
+use crate::support::{ALICE, ALICE_ID, Options, introspection, start, start_with};
 
 #[tokio::test]
 async fn introspection_mode_serves_the_same_api() {
@@ -12,7 +12,7 @@ async fn introspection_mode_serves_the_same_api() {
     let created = h.post("/v1/items", &alice, json!({ "name": "Via introspection", "price": 3 })).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
     let list = h.get("/v1/items", &alice).await;
-    assert_eq!(list.json["items"][0]["owner"], "alice@example.com");
+    assert_eq!(list.json["items"][0]["owner"], ALICE_ID);
     let answer = h.get("/v1/items", "not-a-token").await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert!(answer.challenge().contains("invalid_token"));

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::{ALICE, Options, start_with};
+use crate::support::{ALICE, ALICE_ID, Options, start_with};
 
 const SAMPLE: &str = include_str!("../../policies/items.rego");
 
@@ -53,6 +53,8 @@ async fn an_opa_server_decides_with_the_same_input_and_errors_deny() {
     assert_eq!(h.get("/v1/me", &alice).await.status, StatusCode::FORBIDDEN);
     let input = seen.lock().unwrap()[0].clone();
     assert_eq!(input["subject"], "alice@example.com");
+    // The immutable user id items are owned by (issue 14, item 8).
+    assert_eq!(input["owner"], ALICE_ID);
     assert_eq!(input["claims"]["cid"], "tessera-desktop");
     assert!(input["scopes"].as_array().unwrap().contains(&json!("items:read")));
     assert!(input.get("token").is_none() && !input.to_string().contains(&alice), "the token itself never leaves");
@@ -156,7 +158,7 @@ async fn a_policy_denying_an_item_cannot_be_stepped_around_by_spelling_its_path_
         format!("/v1/items/{denied}/"),
         format!("/v1/items/./{denied}"),
         format!("/v1//items/{denied}"),
-        format!("/v1/items/%25{}{rest}", format!("{:02X}", first as u32)),
+        format!("/v1/items/%25{:02X}{rest}", first as u32),
         format!("/v1/items/{denied}%00"),
         format!("/v1/items/{denied}%20"),
     ];

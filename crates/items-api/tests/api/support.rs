@@ -82,6 +82,10 @@ pub async fn start_with(options: Options) -> Harness {
 
 pub const ALICE: (&str, &str) = ("alice", DEMO_ALICE_PASSWORD);
 pub const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
+/// Alice's user id at dev-idp: her access tokens' `uid`, the owner of her items.
+pub const ALICE_ID: &str = "00u1alice0000000001";
+/// Bob's.
+pub const BOB_ID: &str = "00u2bob00000000002";
 
 /// What an answer looked like.
 pub struct Answer {

@@ -70,7 +70,7 @@ pub async fn start(validation: Validation) -> Api {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Store::connect(&format!("sqlite://{}", dir.path().join("items.db").display())).await.unwrap();
-    store.seed_demo().await.unwrap();
+    store.seed_demo(idp.issuer()).await.unwrap();
     let mode = match validation {
         Validation::Local => Mode::Local,
         Validation::Introspection => Mode::Introspection {
