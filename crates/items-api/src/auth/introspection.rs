@@ -10,6 +10,10 @@
 //! tokens that differ each time are asked about each time. Each map is
 //! bounded: when full, ended entries are dropped, and if it is still full the
 //! answer is not cached (so refusals never crowd out active answers).
+//!
+//! The [`Bucket`] bounds how many tokens the validator could not check
+//! itself (opaque ones) it asks about: made-up tokens that differ each time
+//! cost the issuer at most the bucket, whatever their number.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
