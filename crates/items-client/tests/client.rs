@@ -145,8 +145,9 @@ async fn refusals_are_told_apart() {
         Err(ItemsError::Invalid { field, .. }) => assert_eq!(field.as_deref(), Some("name")),
         other => panic!("{other:?}"),
     }
-    // An id cannot smuggle in path segments: it is percent-encoded.
-    assert!(matches!(writer.get("../../v1/me").await, Err(ItemsError::NotFound)));
+    // An id cannot smuggle in path segments: it is percent-encoded, and the
+    // API refuses an encoded `/` (400, issue 14 item 5).
+    assert!(matches!(writer.get("../../v1/me").await, Err(ItemsError::Invalid { field: None, .. })));
     let offline = ItemsClient::new(Url::parse("http://127.0.0.1:9").unwrap(), Tokens::new(bad(), vec![])).unwrap();
     assert!(matches!(offline.list(&ListOptions::default()).await, Err(ItemsError::Network(_))));
 }
