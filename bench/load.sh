@@ -192,7 +192,7 @@ TOKEN="$("$RELEASE/examples/bench_token" "$ISSUER" "openid items:read")" || die 
 items_env=(
   "OKTA_ISSUER=$ISSUER"
   "OKTA_AUDIENCE=api://default"
-  "DEMO_SEED=1"
+  "DEMO=1"
   "NO_COLOR=1"
 )
 
@@ -246,8 +246,8 @@ run_items_api() {
   port="$(free_port)"
   say "$name: starting the items API on 127.0.0.1:$port"
   start_server "$name" "http://127.0.0.1:$port/healthz" \
-    env "${items_env[@]}" "$@" "BIND=127.0.0.1:$port" "DATABASE_URL=sqlite://$WORK/$name.db" \
-    "$RELEASE/tessera-items-api"
+    env "${items_env[@]}" "$@" "BIND=127.0.0.1:$port" "PUBLIC_URL=http://127.0.0.1:$port" \
+    "DATABASE_URL=sqlite://$WORK/$name.db" "$RELEASE/tessera-items-api"
   measure "$name" "http://127.0.0.1:$port/v1/items"
   if [ "$name" = ours-local ]; then
     # Context for the table: where the time goes. /v1/me validates the token

@@ -37,16 +37,19 @@ async fn stack_with(change: impl FnOnce(&mut dev_idp::Config)) -> Stack {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("items.db").display());
     let issuer = idp.issuer().to_owned();
+    // Bound first: DPoP proofs name the API's PUBLIC_URL.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
     let config = items_api::Config::load_with(None, |name| match name {
+        // Demo mode: the demo items for alice and bob.
+        "DEMO" => Some("1".to_owned()),
         "OKTA_ISSUER" => Some(issuer.clone()),
         "DATABASE_URL" => Some(database.clone()),
-        "DEMO_SEED" => Some("1".to_owned()),
+        "PUBLIC_URL" => Some(api.clone()),
         _ => None,
     })
     .unwrap();
     let state = items_api::build(&config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, items_api::router(state)).await });
     Stack { idp, api, _dir: dir }
 }
