@@ -4,7 +4,7 @@
 //! [`commands`](crate::commands) only adapt these methods; the tests drive
 //! them directly.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -41,7 +41,7 @@ pub const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// How long saving the settings waits for the provider's discovery document.
 pub const DISCOVERY_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A setting lookup (the process environment with `.env`, or a test's map).
+/// A setting lookup (the process environment with `TESSERA_ENV_FILE`'s file, or a test's map).
 pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Where the app reads and keeps things (tests point these at temporary
@@ -73,16 +73,15 @@ impl std::fmt::Debug for Options {
 
 impl Options {
     /// As the installed app runs: the platform's config and data folders,
-    /// the process environment over a `.env` in the working folder, the OS
-    /// keyring.
+    /// the process environment over the file `TESSERA_ENV_FILE` names (if
+    /// set; a `.env` in the working folder is never read: issue 14, item 2),
+    /// the OS keyring.
     ///
     /// # Errors
-    /// When `.env` exists but cannot be read.
+    /// When `TESSERA_ENV_FILE` names a file that cannot be read.
     pub fn from_process() -> Result<Self, SigninError> {
-        let dotenv = signin::flow::config::read_dotenv(Path::new(".env"))?;
-        let env: Env = Arc::new(move |name: &str| {
-            std::env::var(name).ok().or_else(|| dotenv.get(name).cloned()).filter(|v| !v.trim().is_empty())
-        });
+        let env_file = signin::flow::config::env_file_from_process();
+        let env: Env = Arc::new(signin::flow::config::process_env(env_file.as_deref())?);
         Ok(Self {
             config_file: SigninConfig::default_file(),
             accounts_file: AccountBook::default_path().ok(),
@@ -547,7 +546,12 @@ async fn configure(options: &Options) -> Result<Current, IpcError> {
     let env = options.env.clone();
     let file = options.config_file.as_deref();
     let source = ProviderSource::find(file, |name| env(name))?;
-    let mut config = SigninConfig::load_from(file, |name| env(name))?;
+    // No provider named: the demo mode, with a provider of its own (the
+    // core has no default one to fall back on).
+    let mut config = match source {
+        ProviderSource::Demo => SigninConfig::demo_from(file, |name| env(name))?,
+        ProviderSource::File | ProviderSource::Environment => SigninConfig::load_from(file, |name| env(name))?,
+    };
     if source == ProviderSource::Demo {
         let stack = DemoStack::start().await.map_err(|e| IpcError::new("internal", e.to_string()))?;
         stack.configure(&mut config).map_err(|e| IpcError::new("internal", e.to_string()))?;

@@ -8,9 +8,16 @@ const LONG_ABOUT: &str = "\
 Sign in with Okta (or any OpenID Connect provider) through your system browser,
 and use the items API from a terminal.
 
-Settings come from ~/.config/tessera/tessera.toml, the environment and a .env
-file (OKTA_ISSUER or OKTA_DOMAIN, CLIENT_ID, OKTA_SCOPES, REDIRECT_URL,
-OKTA_PROMPT, ITEMS_API_URL, SIGNIN_TIMEOUT_SECS). Refresh tokens are kept in
+Settings come from ~/.config/tessera/tessera.toml and the environment
+(OKTA_ISSUER or OKTA_DOMAIN, CLIENT_ID, OKTA_SCOPES, REDIRECT_URL,
+OKTA_PROMPT, ITEMS_API_URL, SIGNIN_TIMEOUT_SECS). A .env file is read only when
+named with --env-file PATH (or TESSERA_ENV_FILE=PATH), never from the working
+folder by itself, and it never overrides the environment. ITEMS_API_URL must be
+https, or http on 127.0.0.1 or [::1]. There is no default provider: with none
+configured, commands that need one say so and exit 2 (set OKTA_DOMAIN and
+CLIENT_ID, or try `tessera demo`, which starts a provider of its own). Each
+account is refreshed and revoked only at the issuer that signed it in; logout
+exits non-zero when that issuer could not revoke it. Refresh tokens are kept in
 the OS keyring (Secret Service); when there is none, tessera says so and stops,
 unless --memory-only (TESSERA_MEMORY_ONLY=1) asks for a session that is
 forgotten when the command ends. Data goes to stdout, progress and errors to
@@ -19,11 +26,13 @@ stderr.
 Exit codes:
   0  success
   1  any other error
-  2  usage: bad arguments or settings, or a value the items API refuses
+  2  usage: bad arguments or settings (no provider configured included),
+     or a value the items API refuses
   3  sign-in required: nobody is signed in, or the sign-in is no longer valid
   4  permission denied: a missing scope, the API's policy, or a refused sign-in
   5  not found: no such item or account
   6  network: the provider or the items API cannot be reached or is unavailable
+     (the provider failing with HTTP 5xx included)
   7  keyring unavailable: no Secret Service (use --memory-only)";
 
 /// `tessera`: sign in with Okta or any OpenID provider, and use the items API.
@@ -45,6 +54,11 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub memory_only: bool,
+
+    /// Read settings from this .env-style file (KEY=value lines) for what the
+    /// environment does not set. No .env is read unless named here.
+    #[arg(long, global = true, value_name = "PATH", env = "TESSERA_ENV_FILE")]
+    pub env_file: Option<std::path::PathBuf>,
 
     /// What to do.
     #[command(subcommand)]

@@ -6,6 +6,8 @@ use std::time::SystemTime;
 
 use items_client::{ItemPatch, ItemsClient, ListOptions, NewItem};
 use serde_json::json;
+use signin::accounts::{Account, AccountBook};
+use signin::flow::SigninError;
 use signin::flow::browser::{Browser, BrowserError, SystemBrowser};
 use signin::session::DeviceCodeInfo;
 use signin::{Session, SignInMethod};
@@ -85,23 +87,46 @@ impl Browser for AnnouncedBrowser {
 
 async fn accounts(session: &Session, action: AccountsAction, json: bool) -> Result<(), Failure> {
     match action {
-        AccountsAction::List => {
-            let (accounts, active) = (session.accounts(), session.active());
-            if json {
-                let active_key = active.as_ref().map(|a| &a.key);
-                let list = accounts.iter().map(|a| output::account_json(a, Some(&a.key) == active_key)).collect();
-                output::json(&serde_json::Value::Array(list))?;
-            } else if accounts.is_empty() {
-                progress("No accounts; sign in with `tessera login`.");
-            } else {
-                output::line(&output::accounts_table(&accounts, active.as_ref()))?;
-            }
-        }
+        AccountsAction::List => list_accounts(&session.accounts(), session.active().as_ref(), json)?,
         AccountsAction::Use { account } => {
             let account = session.use_account(&account)?;
             progress(&format!("Now using {} ({})", account.display_name(), account.id()));
         }
         AccountsAction::Remove { account } => logout(session, false, Some(&account)).await?,
+    }
+    Ok(())
+}
+
+/// `accounts` and `accounts use` with no provider configured: they read and
+/// write the account book only, so they need none.
+///
+/// # Errors
+/// The book's errors, or [`Exit::Usage`] for a command that needs a provider.
+pub fn accounts_without_provider(mut book: AccountBook, action: AccountsAction, json: bool) -> Result<(), Failure> {
+    match action {
+        AccountsAction::List => {
+            list_accounts(&book.list().into_iter().cloned().collect::<Vec<_>>(), book.active(), json)
+        }
+        AccountsAction::Use { account } => {
+            let key = book.find(&account)?.key.clone();
+            book.set_active(&key)?;
+            let account = book.get(&key).ok_or_else(|| Failure::new(Exit::NotFound, "no such account"))?;
+            progress(&format!("Now using {} ({})", account.display_name(), account.id()));
+            Ok(())
+        }
+        AccountsAction::Remove { .. } => Err(signin::SessionError::from(SigninError::NoProvider).into()),
+    }
+}
+
+fn list_accounts(accounts: &[Account], active: Option<&Account>, json: bool) -> Result<(), Failure> {
+    if json {
+        let active_key = active.map(|a| &a.key);
+        let list = accounts.iter().map(|a| output::account_json(a, Some(&a.key) == active_key)).collect();
+        output::json(&serde_json::Value::Array(list))?;
+    } else if accounts.is_empty() {
+        progress("No accounts; sign in with `tessera login`.");
+    } else {
+        output::line(&output::accounts_table(accounts, active))?;
     }
     Ok(())
 }

@@ -52,7 +52,8 @@ pub async fn run(args: &[String], json: bool) -> Result<(), Failure> {
     let progress =
         format!("Demo: dev-idp at {} ({}), items API at {}", stack.issuer(), users.join(", "), stack.items_api());
     commands::progress(&progress);
-    let mut config = SigninConfig::load()?;
+    // The demo's own provider: no configured one is needed (or used).
+    let mut config = SigninConfig::demo_from(SigninConfig::default_file().as_deref(), |name| std::env::var(name).ok())?;
     stack.configure(&mut config).map_err(|e| Failure::new(Exit::Error, e))?;
     let book = AccountBook::empty(stack.folder().join("accounts.json"));
     let session = Session::new(config, Arc::new(MemoryStore::new()), book);

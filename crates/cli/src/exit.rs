@@ -109,9 +109,17 @@ fn session_exit(error: &SessionError) -> Exit {
     }
 }
 
+/// The two ways forward when no provider is configured (issue 23).
+pub const NO_PROVIDER_HINT: &str = "to sign in with your Okta org, set OKTA_DOMAIN (e.g. dev-123456.okta.com) \
+     and CLIENT_ID (your app's client id), in the environment or as okta_domain and client_id in \
+     ~/.config/tessera/tessera.toml; or try Tessera first with `tessera demo`, which starts a demo provider \
+     and items API of its own";
+
 impl From<SessionError> for Failure {
     fn from(error: SessionError) -> Self {
-        Self::new(session_exit(&error), error)
+        let no_provider = matches!(error, SessionError::Signin(SigninError::NoProvider));
+        let failure = Self::new(session_exit(&error), error);
+        if no_provider { failure.with_hint(NO_PROVIDER_HINT) } else { failure }
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use clap::Parser as _;
 use signin::Session;
 use signin::accounts::AccountBook;
+use signin::flow::SigninError;
 use signin::flow::config::SigninConfig;
 use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
 
@@ -80,7 +81,16 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
         return runtime.block_on(demo::run(commands, cli.json));
     }
     let store = token_store(cli.memory_only, needs_tokens(&cli.command))?;
-    let config = SigninConfig::load()?;
+    let config = match SigninConfig::load_with_env_file(cli.env_file.as_deref()) {
+        // Listing and choosing accounts need no provider; everything else
+        // says that none is configured (exit 2), and contacts nothing.
+        Err(SigninError::NoProvider) if !needs_tokens(&cli.command) => {
+            let Command::Accounts { action } = cli.command else { return Err(SigninError::NoProvider.into()) };
+            let book = AccountBook::load(AccountBook::default_path()?)?;
+            return commands::accounts_without_provider(book, action.unwrap_or(AccountsAction::List), cli.json);
+        }
+        config => config?,
+    };
     let config = match &cli.command {
         Command::Login { prompt: Some(prompt), .. } => {
             let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -128,9 +128,14 @@ impl Machine {
         self
     }
 
+    /// Runs `tessera args`; fails the test (killing it) if it takes longer
+    /// than [`RUN_LIMIT`]: a broken check must fail, not hang.
     async fn run(&self, args: &[&str]) -> Run {
-        let mut command = self.command(args);
-        let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+        let command = self.command(args);
+        let output = tokio::task::spawn_blocking(move || output_within(command, RUN_LIMIT))
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("`tessera {}` did not end within {RUN_LIMIT:?}", args.join(" ")));
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8(output.stdout).unwrap(),
@@ -151,6 +156,41 @@ impl Machine {
             .current_dir(&home);
         command
     }
+}
+
+/// The longest one run of `tessera` may take (a sign-in times out after
+/// `SIGNIN_TIMEOUT_SECS`, 30 s here).
+const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// `command.output()`, but the process is killed and `None` answered when it
+/// has not ended within `limit`.
+fn output_within(mut command: Command, limit: std::time::Duration) -> Option<std::process::Output> {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("tessera starts");
+    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Some(std::process::Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() })
 }
 
 /// A compact JWS: three base64url parts, the header naming RS256.
@@ -241,6 +281,43 @@ async fn no_keyring_exits_7_and_never_falls_back_silently() {
     machine.run(&["accounts"]).await.expect(0);
     // Asked for, memory-only works.
     machine.with("TESSERA_MEMORY_ONLY", "1").run(&["login"]).await.expect(0);
+}
+
+/// Issue 23: with no provider configured, a command that needs one says so,
+/// offers the two ways forward, exits 2, and contacts no default address:
+/// listeners on the demo provider's and demo API's fixed ports (when free
+/// here) receive nothing. Listing accounts needs no provider.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_provider_configured_exits_2_and_contacts_nothing() {
+    let listen = |port: u16| {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).ok()?;
+        listener.set_nonblocking(true).unwrap();
+        Some(listener)
+    };
+    let listeners: Vec<(u16, Option<std::net::TcpListener>)> =
+        [18080, 8081].into_iter().map(|port| (port, listen(port))).collect();
+    let machine = Machine::new(None);
+    for args in [&["login"][..], &["login", "--device"], &["whoami"], &["token"], &["items", "list"], &["logout"]] {
+        let run = machine.run(args).await;
+        run.expect(2);
+        assert!(run.stdout.is_empty(), "{run:?}");
+        assert!(run.stderr.contains("tessera: no sign-in provider is configured"), "{args:?}: {run:?}");
+        for way in ["OKTA_DOMAIN", "CLIENT_ID", "tessera demo"] {
+            assert!(run.stderr.contains(way), "{args:?}: the hint lacks {way}: {run:?}");
+        }
+        assert!(!run.stderr.contains("127.0.0.1:18080"), "{args:?}: {run:?}");
+    }
+    machine.run(&["accounts"]).await.expect(0);
+    machine.run(&["accounts", "--json"]).await.expect(0);
+    for (port, listener) in listeners {
+        match listener {
+            Some(listener) => match listener.accept() {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                other => panic!("127.0.0.1:{port} was contacted: {other:?}"),
+            },
+            None => eprintln!("127.0.0.1:{port} is in use here: not watched"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -518,6 +595,127 @@ async fn keyring_tour_across_processes() {
     reader.run(&["token"]).await.expect(3);
 }
 
+/// Every request a fake provider received: method, URI, body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Another provider ("B"), working but fake: a discovery document naming
+/// itself (every endpoint on itself), 200 `{}` to everything else, and a
+/// record of every request it receives.
+async fn spawn_logging_provider() -> (String, Received) {
+    let received: Received = std::sync::Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}/oauth2/default", listener.local_addr().unwrap());
+    let router = axum::Router::new().fallback({
+        let (received, issuer) = (received.clone(), issuer.clone());
+        move |request: axum::extract::Request| {
+            let (received, issuer) = (received.clone(), issuer.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+                let line = format!("{} {} {}", parts.method, parts.uri, String::from_utf8_lossy(&body));
+                received.lock().unwrap().push(line);
+                let at = |path: &str| format!("{issuer}/v1/{path}");
+                axum::Json(if parts.uri.path().ends_with("/.well-known/openid-configuration") {
+                    serde_json::json!({
+                        "issuer": issuer,
+                        "authorization_endpoint": at("authorize"),
+                        "token_endpoint": at("token"),
+                        "userinfo_endpoint": at("userinfo"),
+                        "jwks_uri": at("keys"),
+                        "revocation_endpoint": at("revoke"),
+                        "end_session_endpoint": at("logout"),
+                        "response_types_supported": ["code"],
+                        "subject_types_supported": ["public"],
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                    })
+                } else {
+                    serde_json::json!({})
+                })
+            }
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (issuer, received)
+}
+
+/// The refresh token the OS keyring holds for the account `accounts --json`
+/// listed as `account`.
+async fn keyring_token(account: &Value) -> Option<String> {
+    use signin::store::{KeyringBackend, KeyringStore, TokenStore as _};
+    let key = signin::AccountKey {
+        issuer: account["issuer"].as_str().unwrap().to_owned(),
+        client_id: account["client_id"].as_str().unwrap().to_owned(),
+        subject: account["subject"].as_str().unwrap().to_owned(),
+    };
+    tokio::task::spawn_blocking(move || {
+        let store = KeyringStore::open(KeyringBackend::SecretService).unwrap();
+        store.load(&key).unwrap().map(|token| token.secret().clone())
+    })
+    .await
+    .unwrap()
+}
+
+/// Whether dev-idp still takes `token` (RFC 7662 introspection).
+async fn active_at(idp: &dev_idp::DevIdp, token: &str) -> bool {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/v1/introspect", idp.issuer()))
+        .form(&[("client_id", "tessera-desktop"), ("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["active"] == true
+}
+
+/// Issue 14, item 1: alice signs in at provider A; the settings then name
+/// provider B. `logout --all` revokes alice's token at A and sends B
+/// nothing; with A unreachable, alice is forgotten here, the message names
+/// A, and the exit code is not 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_revokes_at_the_accounts_own_issuer_and_never_at_another() {
+    if !keyring_session() {
+        return;
+    }
+    // Provider A: dev-idp alone (the items API plays no part).
+    let a = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.unwrap();
+    let at_a = Machine::new(None).with("OKTA_ISSUER", a.issuer()).with_keyring();
+    at_a.run(&["login"]).await.expect(0);
+    let account = at_a.run(&["accounts", "--json"]).await.json()[0].clone();
+    let token = keyring_token(&account).await.expect("the refresh token is in the keyring");
+    assert!(active_at(&a, &token).await);
+
+    let (b, received) = spawn_logging_provider().await;
+    let at_b = Machine { home: at_a.home, env: at_a.env.clone() }.with("OKTA_ISSUER", &b);
+    // Alice's tokens are neither refreshed at B nor used with B's settings.
+    for args in [&["whoami"][..], &["token"]] {
+        let run = at_b.run(args).await;
+        run.expect(2);
+        assert!(run.stderr.contains(a.issuer()) && run.stderr.contains(&b), "{run:?}");
+    }
+    let run = at_b.run(&["logout", "--all"]).await;
+    run.expect(0);
+    assert!(run.stderr.contains("Signed out of every account"), "{run:?}");
+    assert!(!active_at(&a, &token).await, "revoked at A");
+    assert_eq!(keyring_token(&account).await, None);
+    assert!(received.lock().unwrap().is_empty(), "B received {:?}", received.lock().unwrap());
+
+    // Signed in at A again; A is then unreachable.
+    let at_a = Machine { home: at_b.home, env: at_b.env.clone() }.with("OKTA_ISSUER", a.issuer());
+    at_a.run(&["login"]).await.expect(0);
+    let issuer_a = a.issuer().to_owned();
+    a.shutdown().await;
+    let at_b = Machine { home: at_a.home, env: at_a.env.clone() }.with("OKTA_ISSUER", &b);
+    let run = at_b.run(&["logout", "--all"]).await;
+    run.expect(6);
+    assert!(run.stderr.contains(&format!("tessera: the sign-in could not be revoked at {issuer_a}")), "{run:?}");
+    assert!(!run.stderr.contains("Signed out of every account"), "{run:?}");
+    assert_eq!(at_b.run(&["accounts", "--json"]).await.json(), serde_json::json!([]), "forgotten here");
+    assert_eq!(keyring_token(&account).await, None);
+    assert!(received.lock().unwrap().is_empty(), "B received {:?}", received.lock().unwrap());
+}
+
 /// Kills `tessera token` on `machine` while its refresh answer is on its
 /// way: the provider has redeemed the stored refresh token and issued a new
 /// one (rotation), which never reaches the client (its answer stalls).
@@ -647,5 +845,125 @@ async fn dpop_sign_in_and_items_calls_across_processes() {
     let refused = plain.run(&["login"]).await;
     assert_ne!(refused.code, 0, "{refused:?}");
     assert!(refused.stderr.contains("invalid_dpop_proof"), "{refused:?}");
+    alice.run(&["logout", "--all"]).await.expect(0);
+}
+
+/// Writes `tessera.toml` where `machine`'s tessera reads it.
+fn write_config(machine: &Machine, text: &str) {
+    let folder = machine.home.path().join(".config").join("tessera");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("tessera.toml"), text).unwrap();
+}
+
+/// A `.env` in `machine`'s working folder, as a cloned repository might
+/// hold, naming `issuer` and `items_api` (logging listeners), another
+/// client and a redirect on the issuer's own port.
+fn write_hostile_dotenv(machine: &Machine, issuer: &str, items_api: &str) -> PathBuf {
+    let port = url::Url::parse(issuer).unwrap().port().unwrap();
+    let path = machine.home.path().join(".env");
+    std::fs::write(
+        &path,
+        format!(
+            "OKTA_DOMAIN=evil.example\nOKTA_ISSUER={issuer}\nCLIENT_ID=evil-app\nOKTA_CLIENT_ID=evil-app\n\
+             ITEMS_API_URL={items_api}\nREDIRECT_URL=http://127.0.0.1:{port}/callback\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Issue 14, item 2: the settings file names provider A; a `.env` in the
+/// working folder names another issuer and items API (both logging
+/// listeners). `tessera login` signs in at A and neither listener hears a
+/// thing; only `--env-file` or `TESSERA_ENV_FILE` makes tessera read it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dotenv_in_the_working_folder_does_not_choose_the_provider() {
+    let stack = stack().await;
+    let (evil_issuer, issuer_heard) = spawn_logging_provider().await;
+    let (evil_api, api_heard) = spawn_logging_provider().await;
+    let evil_api = evil_api.trim_end_matches("/oauth2/default").to_owned();
+    let machine = Machine::new(None);
+    write_config(&machine, &format!("issuer = \"{}\"\nitems_api_url = \"{}\"\n", stack.idp.issuer(), stack.api));
+    write_hostile_dotenv(&machine, &evil_issuer, &evil_api);
+
+    let run = machine.run(&["login", "--json"]).await;
+    run.expect(0);
+    assert_eq!(run.json()["issuer"], stack.idp.issuer(), "{run:?}");
+    assert_eq!(run.json()["client_id"], "tessera-desktop", "{run:?}");
+    let sent = stack.idp.provider().authorization_requests();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].get("client_id"), Some("tessera-desktop"));
+    assert!(!sent[0].get("redirect_uri").unwrap().contains(&evil_issuer[7..]), "{sent:?}");
+    assert!(issuer_heard.lock().unwrap().is_empty(), "the .env's issuer heard {:?}", issuer_heard.lock().unwrap());
+    assert!(api_heard.lock().unwrap().is_empty(), "the .env's items API heard {:?}", api_heard.lock().unwrap());
+
+    // Named on purpose, it is read (and it names a provider that is no
+    // real one: the sign-in fails there).
+    for machine in [
+        Machine { home: tempfile::tempdir().unwrap(), env: machine.env.clone() },
+        Machine { home: tempfile::tempdir().unwrap(), env: machine.env.clone() },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (index, machine) = machine;
+        write_config(&machine, &format!("issuer = \"{}\"\n", stack.idp.issuer()));
+        let path = write_hostile_dotenv(&machine, &evil_issuer, &evil_api);
+        let heard = issuer_heard.lock().unwrap().len();
+        let run = if index == 0 {
+            machine.run(&["--env-file", path.to_str().unwrap(), "login"]).await
+        } else {
+            machine.with("TESSERA_ENV_FILE", path.to_str().unwrap()).run(&["login"]).await
+        };
+        assert_ne!(run.code, 0, "{run:?}");
+        assert!(issuer_heard.lock().unwrap().len() > heard, "the named file was not read: {run:?}");
+    }
+    // A file named but missing is an error, never skipped.
+    let run = machine.run(&["--env-file", "no-such.env", "login"]).await;
+    run.expect(2);
+    assert!(run.stderr.contains("no-such.env"), "{run:?}");
+    assert_eq!(stack.idp.provider().authorization_requests().len(), 1, "no sign-in was started");
+}
+
+#[tokio::test]
+async fn help_documents_the_env_file() {
+    let run = Machine::new(None).run(&["--help"]).await;
+    run.expect(0);
+    for text in ["--env-file <PATH>", "TESSERA_ENV_FILE", "never from the working", "ITEMS_API_URL must be"] {
+        assert!(run.stdout.contains(text), "help lacks {text:?}: {}", run.stdout);
+    }
+}
+
+/// Issue 14, item 2, with the keyring (a sign-in that outlives the
+/// process): alice is signed in at A with the items API from the settings
+/// file; a `.env` in the working folder naming another items API (a
+/// logging listener) gets no request and no token; `--env-file` naming it
+/// on purpose sends the calls there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dotenv_in_the_working_folder_does_not_get_the_access_token() {
+    if !keyring_session() {
+        return;
+    }
+    let stack = stack().await;
+    let (evil_issuer, issuer_heard) = spawn_logging_provider().await;
+    let (evil_api, api_heard) = spawn_logging_provider().await;
+    let evil_api = evil_api.trim_end_matches("/oauth2/default").to_owned();
+    let alice = Machine::new(None).with_keyring();
+    write_config(&alice, &format!("issuer = \"{}\"\nitems_api_url = \"{}\"\n", stack.idp.issuer(), stack.api));
+    alice.run(&["login"]).await.expect(0);
+    write_hostile_dotenv(&alice, &evil_issuer, &evil_api);
+    let listed = alice.run(&["items", "list", "--json"]).await;
+    listed.expect(0);
+    assert!(listed.json().is_array(), "{listed:?}");
+    alice.run(&["whoami"]).await.expect(0);
+    assert!(api_heard.lock().unwrap().is_empty(), "the .env's items API heard {:?}", api_heard.lock().unwrap());
+    assert!(issuer_heard.lock().unwrap().is_empty(), "the .env's issuer heard {:?}", issuer_heard.lock().unwrap());
+
+    // Named on purpose (only the items API in it), it is used.
+    let named = alice.home.path().join("items.env");
+    std::fs::write(&named, format!("ITEMS_API_URL={evil_api}\n")).unwrap();
+    let run = alice.run(&["--env-file", named.to_str().unwrap(), "items", "list"]).await;
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(!api_heard.lock().unwrap().is_empty(), "--env-file was not read: {run:?}");
     alice.run(&["logout", "--all"]).await.expect(0);
 }

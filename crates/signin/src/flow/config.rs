@@ -1,10 +1,17 @@
 //! Where Tessera signs in: issuer, client, scopes, redirect, prompt.
 //!
-//! Layers, each overriding the one before: built-in demo defaults (dev-idp on
-//! `127.0.0.1:18080`), the TOML file `tessera.toml` in the platform config
-//! directory, then the environment with the Okta tutorials' names, where a
-//! `.env` file in the working directory fills in what the real environment
-//! does not set (as `dotenvy` does for the tutorials).
+//! Layers, each overriding the one before: built-in defaults, the TOML file
+//! `tessera.toml` in the platform config directory, then the environment
+//! with the Okta tutorials' names. There is no default provider: unless the
+//! file or the environment names one, [`SigninConfig::load_from`] answers
+//! [`SigninError::NoProvider`] and nothing is contacted (issue 23); only a
+//! demo that starts its own provider takes the demo defaults
+//! ([`SigninConfig::demo_from`]). A `.env`
+//! file is read only when asked for by path (`--env-file PATH` on the CLI,
+//! [`ENV_FILE_VAR`] for the CLI and the desktop app), and then only fills in
+//! what the real environment does not set: a `.env` that happens to be in the
+//! working folder (a cloned repository's) is never read, so it cannot choose
+//! where tokens go (issue 14, item 2).
 //!
 //! | Environment | File key | Meaning |
 //! |---|---|---|
@@ -14,7 +21,7 @@
 //! | `OKTA_SCOPES` | `scopes` | space-separated scopes (must hold `openid`) |
 //! | `REDIRECT_URL` | `redirect_url` | `http://127.0.0.1[:port]/path`, `http://[::1]…`, or `com.example.tessera:/callback` |
 //! | `OKTA_PROMPT` | `prompt` | `prompt` for adding/switching accounts, sent as given; empty: none |
-//! | `ITEMS_API_URL` | `items_api_url` | the items API |
+//! | `ITEMS_API_URL` | `items_api_url` | the items API (`https`, or `http` on 127.0.0.0/8 or `[::1]` only) |
 //! | `SIGNIN_TIMEOUT_SECS` | `timeout_secs` | how long a browser sign-in may take |
 //! | `SIGNIN_HTTP_TIMEOUT_SECS` | `http_timeout_secs` | how long one request to the provider may take (30 s) |
 //! | `SIGNIN_DPOP` | `dpop` | bind tokens to a key of this device (DPoP, RFC 9449) when the provider offers it (`true`/`false`, default `false`) |
@@ -48,6 +55,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
 /// The name of the configuration file in the platform config directory.
 pub const CONFIG_FILE_NAME: &str = "tessera.toml";
+/// The environment variable naming a `.env`-style file to read settings
+/// from (opt-in: no such file is read unless named).
+pub const ENV_FILE_VAR: &str = "TESSERA_ENV_FILE";
 
 /// Where the provider sends the browser back (RFC 8252 §7).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,30 +175,79 @@ impl SigninConfig {
     }
 
     /// Loads the configuration as the app does: defaults, the file in the
-    /// platform config dir (if present), the process environment, and a
-    /// `.env` in the working directory (which never overrides real variables).
+    /// platform config dir (if present) and the process environment, with
+    /// the file named by [`ENV_FILE_VAR`] (if set) filling in what the
+    /// environment does not set. No `.env` in the working folder is read.
     ///
     /// # Errors
-    /// When the file or `.env` cannot be read, or a setting is invalid.
+    /// When a file cannot be read, or a setting is invalid.
     pub fn load() -> Result<Self, SigninError> {
-        let dotenv = read_dotenv(Path::new(".env"))?;
-        let env = |name: &str| std::env::var(name).ok().or_else(|| dotenv.get(name).cloned());
-        Self::load_from(Self::default_file().as_deref(), env)
+        Self::load_with_env_file(env_file_from_process().as_deref())
+    }
+
+    /// As [`SigninConfig::load`], with `env_file` (the CLI's `--env-file`)
+    /// as the only `.env`-style file read; `None` reads none.
+    ///
+    /// # Errors
+    /// When a file cannot be read (a named `env_file` that does not exist
+    /// included), or a setting is invalid.
+    pub fn load_with_env_file(env_file: Option<&Path>) -> Result<Self, SigninError> {
+        let env = process_env(env_file)?;
+        Self::load_from(Self::default_file().as_deref(), |name| env(name))
     }
 
     /// Loads from an optional file (ignored when it does not exist) and an
-    /// environment lookup (tests pass a closure over a map).
+    /// environment lookup (tests pass a closure over a map). A provider must
+    /// be named (`OKTA_ISSUER` / `OKTA_DOMAIN`, or the file's `issuer` /
+    /// `okta_domain`): there is no default one, so nothing configured never
+    /// means trusting whatever answers on a local port (issue 23).
     ///
     /// # Errors
-    /// When the file cannot be read or parsed, or a setting is invalid; the
-    /// error names the setting.
+    /// When the file cannot be read or parsed, or a setting is invalid (the
+    /// error names the setting); [`SigninError::NoProvider`] when nothing
+    /// names a provider.
     pub fn load_from(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SigninError> {
+        let (config, source) = Self::layered(file, env)?;
+        if source == ProviderSource::Demo {
+            return Err(SigninError::NoProvider);
+        }
+        Ok(config)
+    }
+
+    /// The demo defaults with the file and the environment over them, for a
+    /// demo that starts its own provider in-process (`tessera demo`, the
+    /// desktop's demo mode) and then points the issuer, client and items
+    /// API at it (`DemoStack::configure` in the demo crate); never
+    /// for signing in elsewhere.
+    ///
+    /// # Errors
+    /// As [`load_from`](Self::load_from), except that no provider needs to
+    /// be named.
+    pub fn demo_from(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SigninError> {
+        Self::layered(file, env).map(|(config, _)| config)
+    }
+
+    /// The demo defaults, the file, then the environment; and where the
+    /// provider came from.
+    fn layered(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Self, ProviderSource), SigninError> {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let file = file.map(ConfigFile::read).transpose()?.flatten();
+        let mut source = ProviderSource::Demo;
+        if file.as_ref().is_some_and(|f| f.issuer.is_some() || f.okta_domain.is_some()) {
+            source = ProviderSource::File;
+        }
+        if env("OKTA_ISSUER").is_some() || env("OKTA_DOMAIN").is_some() {
+            source = ProviderSource::Environment;
+        }
         let mut config = Self::demo();
-        if let Some(file) = file.map(ConfigFile::read).transpose()?.flatten() {
+        if let Some(file) = file {
             config.apply_file(file)?;
         }
-        config.apply_env(&|name| env(name).filter(|v| !v.trim().is_empty()))?;
-        Ok(config)
+        config.apply_env(&env)?;
+        Ok((config, source))
     }
 
     /// The configuration `file` describes over the demo defaults (no
@@ -223,7 +282,7 @@ impl SigninConfig {
             self.prompt = prompt_value(&prompt);
         }
         if let Some(items) = file.items_api_url {
-            self.items_api = parse_url("items_api_url", &items)?;
+            self.items_api = parse_items_api("items_api_url", &items)?;
         }
         if let Some(secs) = file.timeout_secs {
             self.timeout = timeout("timeout_secs", secs)?;
@@ -260,7 +319,7 @@ impl SigninConfig {
             self.prompt = prompt_value(&prompt);
         }
         if let Some(items) = env("ITEMS_API_URL") {
-            self.items_api = parse_url("ITEMS_API_URL", items.trim())?;
+            self.items_api = parse_items_api("ITEMS_API_URL", items.trim())?;
         }
         if let Some(secs) = env("SIGNIN_TIMEOUT_SECS") {
             self.timeout = timeout("SIGNIN_TIMEOUT_SECS", seconds("SIGNIN_TIMEOUT_SECS", &secs)?)?;
@@ -319,7 +378,8 @@ pub enum ProviderSource {
     Demo,
     /// The configuration file.
     File,
-    /// The environment (or `.env`), which wins over the file.
+    /// The environment (or the file named by `--env-file` /
+    /// [`ENV_FILE_VAR`]), which wins over the configuration file.
     Environment,
 }
 
@@ -423,17 +483,34 @@ impl ConfigFile {
     }
 }
 
-/// Reads `KEY=value` pairs from a `.env` file (missing file: empty).
+/// Reads `KEY=value` pairs from a `.env`-style file named on purpose
+/// (`--env-file`, [`ENV_FILE_VAR`]).
 ///
 /// # Errors
-/// When the file exists but cannot be read or parsed.
-pub fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, SigninError> {
-    let iter = match dotenvy::from_path_iter(path) {
-        Ok(iter) => iter,
-        Err(e) if e.not_found() => return Ok(HashMap::new()),
-        Err(source) => return Err(SigninError::DotEnv { path: path.to_owned(), source }),
-    };
-    iter.map(|item| item.map_err(|source| SigninError::DotEnv { path: path.to_owned(), source })).collect()
+/// [`SigninError::DotEnv`] when the file does not exist, cannot be read or
+/// cannot be parsed: a file asked for is never silently skipped.
+pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>, SigninError> {
+    let failed = |source| SigninError::DotEnv { path: path.to_owned(), source };
+    dotenvy::from_path_iter(path).map_err(failed)?.map(|item| item.map_err(failed)).collect()
+}
+
+/// The file [`ENV_FILE_VAR`] names in the process environment, if set and
+/// not empty.
+#[must_use]
+pub fn env_file_from_process() -> Option<PathBuf> {
+    std::env::var_os(ENV_FILE_VAR).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// The setting lookup of a process: its environment, then `env_file` (if
+/// any) for what the environment does not set. Empty values count as unset.
+///
+/// # Errors
+/// As [`read_env_file`].
+pub fn process_env(
+    env_file: Option<&Path>,
+) -> Result<impl Fn(&str) -> Option<String> + Send + Sync + 'static, SigninError> {
+    let file = env_file.map(read_env_file).transpose()?.unwrap_or_default();
+    Ok(move |name: &str| std::env::var(name).ok().or_else(|| file.get(name).cloned()).filter(|v| !v.trim().is_empty()))
 }
 
 /// Splits a space-separated scope string (RFC 6749 §3.3).
@@ -474,6 +551,32 @@ fn parse_issuer(setting: &str, value: &str) -> Result<IssuerUrl, SigninError> {
     }
     IssuerUrl::new(value.to_owned())
         .map_err(|e| SigninError::InvalidSetting { setting: setting.to_owned(), message: e.to_string() })
+}
+
+/// The items API's URL: access tokens go there, so it must be `https`, or
+/// `http` on a loopback IP literal only (127.0.0.0/8, `[::1]`; RFC 9700
+/// §4.3.2's concern with tokens in the clear). `localhost` is refused like in
+/// a redirect (RFC 8252 §8.3: a name may resolve elsewhere), and so is a URL
+/// with user info (`http://127.0.0.1@evil.example` is evil.example's).
+fn parse_items_api(setting: &str, value: &str) -> Result<Url, SigninError> {
+    let url = parse_url(setting, value)?;
+    let invalid = |message: &str| SigninError::InvalidSetting {
+        setting: setting.to_owned(),
+        message: format!("{value:?}: {message}"),
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("the items API URL must not hold a user name or password"));
+    }
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => Ok(url),
+        ("http", Some(url::Host::Ipv4(ip))) if ip.is_loopback() => Ok(url),
+        ("http", Some(url::Host::Ipv6(ip))) if ip.is_loopback() => Ok(url),
+        ("http", Some(url::Host::Domain(name))) if name.trim_end_matches('.') == "localhost" => {
+            Err(invalid("use http://127.0.0.1 or http://[::1] instead of localhost, or https"))
+        }
+        ("http", _) => Err(invalid("the items API must use https (http only on 127.0.0.1 or [::1])")),
+        _ => Err(invalid("the items API URL must be an https URL")),
+    }
 }
 
 fn parse_url(setting: &str, value: &str) -> Result<Url, SigninError> {

@@ -39,8 +39,8 @@ fn session_with(store: Arc<dyn TokenStore>, dir: &std::path::Path) -> Session {
     )
     .unwrap();
     let mut config = SigninConfig::demo();
-    // Never reached: the store fails first.
-    config.issuer = openidconnect::IssuerUrl::new("http://127.0.0.1:9/oauth2/default".into()).unwrap();
+    // The account's own issuer (never reached: the store fails first).
+    config.issuer = openidconnect::IssuerUrl::new(key("alice").issuer).unwrap();
     Session::new(config, store, book)
 }
 
