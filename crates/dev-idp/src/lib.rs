@@ -33,10 +33,10 @@ mod device;
 mod dpop;
 mod endpoints;
 mod error;
-mod host;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod host;
 mod issue;
 mod keys;
 pub mod misbehave;
