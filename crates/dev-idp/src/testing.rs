@@ -96,6 +96,10 @@ impl Page {
     }
 }
 
+/// How long the test browser waits for any one page: a page that never
+/// answers fails the test instead of hanging it.
+pub const PAGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A cookie-keeping HTTP driver standing in for a person's browser.
 #[derive(Debug, Clone)]
 pub struct Browser {
@@ -119,6 +123,7 @@ impl Browser {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
+            .timeout(PAGE_TIMEOUT)
             .build()
             .expect("an HTTP client for the test browser");
         Self { http }
