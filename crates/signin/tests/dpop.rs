@@ -21,6 +21,9 @@ use signin::flow::provider::{self, Provider};
 use signin::store::{MemoryStore, TokenStore};
 use signin::{AccountKey, Session, SignInMethod};
 use url::Url;
+use wait::within;
+
+mod wait;
 
 /// dev-idp's access tokens live this long here.
 const ACCESS_TOKEN_SECS: u64 = 120;
@@ -46,9 +49,11 @@ async fn start_with(change: impl FnOnce(&mut Config)) -> Env {
     change(&mut config);
     assert!(config.dpop.require_nonce, "the tests expect nonces asked for, as Okta does");
     let clock = Arc::new(ManualClock::starting_now());
-    let idp = dev_idp::spawn_with_clock(config, clock.clone()).await.unwrap();
+    let idp = within("dev-idp starting", dev_idp::spawn_with_clock(config, clock.clone())).await.unwrap();
     let issuer = IssuerUrl::new(idp.issuer().to_owned()).unwrap();
-    let provider = Arc::new(Provider::discover_uncached(&issuer, &provider::http_client().unwrap()).await.unwrap());
+    let http = provider::http_client().unwrap();
+    let discovery = Provider::discover_uncached(&issuer, &http);
+    let provider = Arc::new(within("discovery at dev-idp", discovery).await.unwrap());
     Env { idp, clock, provider, dir: tempfile::tempdir().unwrap() }
 }
 
@@ -65,7 +70,7 @@ impl Env {
     }
 
     async fn introspect(&self, token: &str) -> serde_json::Value {
-        reqwest::Client::new()
+        wait::http()
             .post(format!("{}/v1/introspect", self.idp.issuer()))
             .form(&[("client_id", DESKTOP_CLIENT_ID), ("token", token)])
             .send()
@@ -84,7 +89,7 @@ impl Env {
             [("grant_type", "refresh_token"), ("client_id", DESKTOP_CLIENT_ID), ("refresh_token", refresh_token)];
         let mut nonce: Option<String> = None;
         loop {
-            let mut request = reqwest::Client::new().post(url.clone()).form(&form);
+            let mut request = wait::http().post(url.clone()).form(&form);
             if let Some(key) = key {
                 let proof = key.proof("POST", &url, None, nonce.as_deref(), self.idp.provider().now_unix()).unwrap();
                 request = request.header("DPoP", proof);
@@ -119,7 +124,9 @@ async fn a_dpop_sign_in_binds_the_tokens_to_a_key_kept_with_the_refresh_token() 
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), true);
-    let alice = session.sign_in(browser(), false).await.expect("signs in, the nonce asked for and given");
+    let alice = within("session.sign_in", session.sign_in(browser(), false))
+        .await
+        .expect("signs in, the nonce asked for and given");
 
     // The request went through PAR: the browser saw only its handle.
     let sent = env.idp.provider().authorization_requests().pop().unwrap();
@@ -133,8 +140,8 @@ async fn a_dpop_sign_in_binds_the_tokens_to_a_key_kept_with_the_refresh_token() 
     assert_eq!(sent.get("dpop_jkt"), Some(key.thumbprint()), "{sent:?}");
     assert!(!refresh_token.secret().contains(' '));
     // The access token is bound to that key.
-    let access = session.access_token().await.unwrap();
-    let about = env.introspect(access.secret()).await;
+    let access = within("session.access_token", session.access_token()).await.unwrap();
+    let about = within("env.introspect", env.introspect(access.secret())).await;
     assert_eq!(about["active"], true, "{about}");
     assert_eq!(about["token_type"], "DPoP", "{about}");
     assert_eq!(about["cnf"]["jkt"], key.thumbprint(), "{about}");
@@ -149,15 +156,15 @@ async fn refreshes_prove_the_same_key_also_after_a_restart() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), true);
-    let alice = session.sign_in(browser(), false).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
     let (first_token, key) = stored(store.as_ref(), &alice.key);
     let jkt = key.unwrap().thumbprint().to_owned();
-    let before = session.access_token().await.unwrap();
+    let before = within("session.access_token", session.access_token()).await.unwrap();
 
     env.clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS - 30));
-    let after = session.access_token().await.expect("a refresh with a proof");
+    let after = within("session.access_token", session.access_token()).await.expect("a refresh with a proof");
     assert_ne!(after.secret(), before.secret());
-    assert_eq!(env.introspect(after.secret()).await["cnf"]["jkt"], jkt.as_str());
+    assert_eq!(within("env.introspect", env.introspect(after.secret())).await["cnf"]["jkt"], jkt.as_str());
     // The rotated refresh token is stored with the same key.
     let (rotated, key) = stored(store.as_ref(), &alice.key);
     assert_ne!(rotated.secret(), first_token.secret());
@@ -167,8 +174,9 @@ async fn refreshes_prove_the_same_key_also_after_a_restart() {
     drop(session);
     let restarted = env.session(store.clone(), true);
     env.clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
-    let again = restarted.access_token().await.expect("the stored key proves the refresh");
-    assert_eq!(env.introspect(again.secret()).await["cnf"]["jkt"], jkt.as_str());
+    let again =
+        within("restarted.access_token", restarted.access_token()).await.expect("the stored key proves the refresh");
+    assert_eq!(within("env.introspect", env.introspect(again.secret())).await["cnf"]["jkt"], jkt.as_str());
     assert_eq!(env.idp.provider().refreshes(), 2);
 }
 
@@ -177,35 +185,35 @@ async fn a_refresh_token_without_its_key_is_of_no_use() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), true);
-    let alice = session.sign_in(browser(), false).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
     let (refresh_token, _) = stored(store.as_ref(), &alice.key);
 
     // Copied out without the key: as a bearer refresh token, and with a
     // proof from the thief's own key.
-    let (status, answer) = env.stolen_refresh(refresh_token.secret(), None).await;
+    let (status, answer) = within("env.stolen_refresh", env.stolen_refresh(refresh_token.secret(), None)).await;
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["error"], "invalid_dpop_proof", "{answer}");
     let thief = DpopKey::generate().unwrap();
-    let (status, answer) = env.stolen_refresh(refresh_token.secret(), Some(&thief)).await;
+    let (status, answer) = within("env.stolen_refresh", env.stolen_refresh(refresh_token.secret(), Some(&thief))).await;
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["error"], "invalid_grant", "{answer}");
     assert_eq!(env.idp.provider().refreshes(), 0, "no tokens were issued to the thief");
 
     // The owner, with the key, still refreshes.
     env.clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
-    session.access_token().await.expect("the owner's refresh works");
+    within("session.access_token", session.access_token()).await.expect("the owner's refresh works");
 }
 
 #[tokio::test]
 async fn a_bound_access_token_is_refused_as_a_bearer_token_and_proofs_name_the_request() {
     let env = start().await;
     let session = env.session(Arc::new(MemoryStore::new()), true);
-    session.sign_in(browser(), false).await.unwrap();
-    let access = session.access_token().await.unwrap();
+    within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
+    let access = within("session.access_token", session.access_token()).await.unwrap();
     let userinfo = Url::parse(&format!("{}/v1/userinfo", env.idp.issuer())).unwrap();
 
     // Stolen and used as a bearer token: refused (RFC 9449 §7.2).
-    let response = reqwest::Client::new().get(userinfo.clone()).bearer_auth(access.secret()).send().await.unwrap();
+    let response = wait::http().get(userinfo.clone()).bearer_auth(access.secret()).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 401);
     let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert!(challenge.starts_with("DPoP ") && challenge.contains("invalid_token"), "{challenge}");
@@ -226,7 +234,7 @@ async fn a_bound_access_token_is_refused_as_a_bearer_token_and_proofs_name_the_r
         leeway: 60,
     };
     let verified = ::dpop::verify(&proof, &expected).expect("a valid proof");
-    assert_eq!(env.introspect(access.secret()).await["cnf"]["jkt"], verified.jkt.as_str());
+    assert_eq!(within("env.introspect", env.introspect(access.secret())).await["cnf"]["jkt"], verified.jkt.as_str());
     let wrong = ::dpop::Expected { method: "DELETE", ..expected };
     assert!(::dpop::verify(&proof, &wrong).is_err());
     // The API's nonce, when it asks for one, goes into the proof.
@@ -241,20 +249,22 @@ async fn a_bound_access_token_is_refused_as_a_bearer_token_and_proofs_name_the_r
 async fn without_dpop_configured_tokens_stay_bearer_tokens() {
     let mut config = Config { port: 0, ..Config::default() };
     config.lifetimes.access_token_secs = ACCESS_TOKEN_SECS;
-    let idp = dev_idp::spawn(config).await.unwrap();
+    let idp = within("dev-idp starting", dev_idp::spawn(config)).await.unwrap();
     let issuer = IssuerUrl::new(idp.issuer().to_owned()).unwrap();
-    let provider = Arc::new(Provider::discover_uncached(&issuer, &provider::http_client().unwrap()).await.unwrap());
+    let http = provider::http_client().unwrap();
+    let discovery = Provider::discover_uncached(&issuer, &http);
+    let provider = Arc::new(within("discovery at dev-idp", discovery).await.unwrap());
     assert!(provider.offers_dpop(), "dev-idp offers DPoP");
     let env = Env { idp, clock: Arc::new(ManualClock::starting_now()), provider, dir: tempfile::tempdir().unwrap() };
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), false);
-    let alice = session.sign_in(browser(), false).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
     let raw = store.load(&alice.key).unwrap().unwrap();
     assert!(!raw.secret().starts_with("tessera-dpop/"));
     let pushed = env.idp.provider().authorization_requests().into_iter().rfind(|r| r.pushed).unwrap();
     assert_eq!(pushed.get("dpop_jkt"), None, "no key, no dpop_jkt");
-    let access = session.access_token().await.unwrap();
-    let about = env.introspect(access.secret()).await;
+    let access = within("session.access_token", session.access_token()).await.unwrap();
+    let about = within("env.introspect", env.introspect(access.secret())).await;
     assert_eq!(about["token_type"], "Bearer", "{about}");
     assert!(about.get("cnf").is_none(), "{about}");
 }
@@ -268,12 +278,14 @@ async fn a_nonce_that_went_stale_is_replaced_when_the_provider_asks() {
     let env = start_with(|config| config.dpop.nonce_lifetime_secs = 60).await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), true);
-    let alice = session.sign_in(browser(), false).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
     let jkt = stored(store.as_ref(), &alice.key).1.unwrap().thumbprint().to_owned();
     for round in 1..=2 {
         env.clock.advance(Duration::from_secs(130));
-        let token = session.access_token().await.unwrap_or_else(|e| panic!("refresh {round}: {e}"));
-        assert_eq!(env.introspect(token.secret()).await["cnf"]["jkt"], jkt.as_str());
+        let token = within("session.access_token", session.access_token())
+            .await
+            .unwrap_or_else(|e| panic!("refresh {round}: {e}"));
+        assert_eq!(within("env.introspect", env.introspect(token.secret())).await["cnf"]["jkt"], jkt.as_str());
     }
     assert_eq!(env.idp.provider().refreshes(), 2);
 }

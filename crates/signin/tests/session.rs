@@ -28,6 +28,9 @@ use signin::session::{DeviceCodeInfo, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, REF
 use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
 use signin::{AccountKey, Session, SessionError, SignInMethod};
 use url::Url;
+use wait::within;
+
+mod wait;
 
 const ALICE: (&str, &str) = ("alice", DEMO_ALICE_PASSWORD);
 const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
@@ -59,9 +62,10 @@ async fn start_with(change: impl FnOnce(&mut Config)) -> Env {
     config.lifetimes.access_token_secs = ACCESS_TOKEN_SECS;
     change(&mut config);
     let clock = Arc::new(ManualClock::starting_now());
-    let idp = dev_idp::spawn_with_clock(config, clock.clone()).await.expect("dev-idp starts");
+    let idp =
+        within("dev-idp starting", dev_idp::spawn_with_clock(config, clock.clone())).await.expect("dev-idp starts");
     let http = provider::http_client().unwrap();
-    let discovered = Provider::discover_uncached(&issuer(&idp), &http).await.unwrap();
+    let discovered = within("discovery at dev-idp", Provider::discover_uncached(&issuer(&idp), &http)).await.unwrap();
     let target = discovered.metadata().token_endpoint().unwrap().url().clone();
     let token_requests = Arc::new(AtomicUsize::new(0));
     let proxy = spawn_counting_proxy(target, token_requests.clone()).await;
@@ -102,7 +106,7 @@ async fn spawn_counting_proxy(target: Url, count: Arc<AtomicUsize>) -> Url {
         let body = response.bytes().await.unwrap();
         (status, [(header::CONTENT_TYPE, content_type)], body.to_vec()).into_response()
     }
-    let state = Proxy { target, count, http: reqwest::Client::new() };
+    let state = Proxy { target, count, http: wait::http() };
     let router = axum::Router::new().route("/token", axum::routing::post(forward)).with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -136,7 +140,7 @@ impl Env {
     }
 
     async fn post(&self, endpoint: &str, token: &str) -> serde_json::Value {
-        let response = reqwest::Client::new()
+        let response = wait::http()
             .post(format!("{}/v1/{endpoint}", self.idp.issuer()))
             .form(&[("client_id", DESKTOP_CLIENT_ID), ("token", token)])
             .send()
@@ -148,7 +152,7 @@ impl Env {
 
     /// Whether dev-idp still takes `token` (RFC 7662 introspection).
     async fn active(&self, token: &str) -> bool {
-        self.post("introspect", token).await["active"] == true
+        within("self.post", self.post("introspect", token)).await["active"] == true
     }
 }
 
@@ -168,14 +172,17 @@ async fn sign_in_until_shown(
 ) -> (tokio::task::JoinHandle<Result<signin::accounts::Account, SessionError>>, Url) {
     let signing_in = tokio::spawn({
         let session = session.clone();
-        async move { session.sign_in(method, false).await }
+        async move { within("session.sign_in", session.sign_in(method, false)).await }
     });
-    loop {
-        if let Some(url) = shown.lock().unwrap().clone() {
-            return (signing_in, url);
+    within("the sign-in showing its URL", async {
+        loop {
+            if let Some(url) = shown.lock().unwrap().clone() {
+                return (signing_in, url);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await
 }
 
 fn stored(store: &dyn TokenStore, key: &AccountKey) -> Option<String> {
@@ -196,7 +203,8 @@ async fn signing_in_stores_only_the_refresh_token_and_makes_the_account_active()
     let session = env.session(store.clone());
     assert!(session.active().is_none());
 
-    let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let alice =
+        within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
     assert_eq!(alice.key.subject, ALICE_SUB);
     assert_eq!(alice.key.issuer, env.idp.issuer());
     assert_eq!(alice.key.client_id, DESKTOP_CLIENT_ID);
@@ -206,15 +214,15 @@ async fn signing_in_stores_only_the_refresh_token_and_makes_the_account_active()
     // The store holds one entry: the refresh token.
     assert_eq!(store.len(), 1);
     let refresh = stored(store.as_ref(), &alice.key).unwrap();
-    let answer = env.post("introspect", &refresh).await;
+    let answer = within("env.post", env.post("introspect", &refresh)).await;
     assert_eq!(answer["token_type"], "refresh_token", "{answer}");
 
     // The fresh access token is used as it is: no token request.
     let before = env.token_requests();
-    let access = session.access_token().await.unwrap();
+    let access = within("session.access_token", session.access_token()).await.unwrap();
     assert_eq!(env.token_requests(), before);
-    assert!(env.active(access.secret()).await);
-    let whoami = session.whoami().await.unwrap();
+    assert!(within("env.active", env.active(access.secret())).await);
+    let whoami = within("session.whoami", session.whoami()).await.unwrap();
     assert_eq!(whoami.account.key, alice.key);
     assert!(whoami.scopes.iter().any(|s| s == "items:read"), "{:?}", whoami.scopes);
 
@@ -224,7 +232,7 @@ async fn signing_in_stores_only_the_refresh_token_and_makes_the_account_active()
     assert!(book.contains(ALICE_SUB));
 
     // The items client's token source is the session.
-    let via_source = items_client::TokenSource::token(&session).await.unwrap();
+    let via_source = within("TokenSource::token", items_client::TokenSource::token(&session)).await.unwrap();
     assert_eq!(via_source.secret(), access.secret());
 }
 
@@ -234,32 +242,32 @@ async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = session.sign_in(browser(&alice_browser), false).await.unwrap();
-    let alice_token = session.access_token().await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let alice_token = within("session.access_token", session.access_token()).await.unwrap();
 
     // The same browser (its provider session is alice's) adds bob.
     let bob_browser = alice_browser.signing_in_as(BOB.0, BOB.1);
-    let bob = session.sign_in(browser(&bob_browser), true).await.unwrap();
+    let bob = within("session.sign_in", session.sign_in(browser(&bob_browser), true)).await.unwrap();
     let sent = env.idp.provider().authorization_requests().pop().unwrap();
     assert_eq!(sent.get("prompt"), Some("login consent"), "{sent:?}");
-    assert!(bob_browser.delivered().await.is_ok());
+    assert!(within("bob_browser.delivered", bob_browser.delivered()).await.is_ok());
     assert_ne!(bob.key, alice.key, "never overwrite a different person");
     assert_eq!(session.accounts().len(), 2);
     assert_eq!(session.active().unwrap().key, bob.key);
-    let bob_token = session.access_token().await.unwrap();
+    let bob_token = within("session.access_token", session.access_token()).await.unwrap();
     assert_ne!(bob_token.secret(), alice_token.secret());
-    assert_eq!(session.whoami().await.unwrap().account.key, bob.key);
+    assert_eq!(within("session.whoami", session.whoami()).await.unwrap().account.key, bob.key);
     assert!(stored(store.as_ref(), &alice.key).is_some() && stored(store.as_ref(), &bob.key).is_some());
 
     // Switching back uses alice's tokens as they are.
     let before = env.token_requests();
     assert_eq!(session.use_account("alice").unwrap().key, alice.key);
-    assert_eq!(session.access_token().await.unwrap().secret(), alice_token.secret());
+    assert_eq!(within("session.access_token", session.access_token()).await.unwrap().secret(), alice_token.secret());
     assert_eq!(env.token_requests(), before);
 
     // Alice again: her account is updated, not added.
     let again_browser = bob_browser.signing_in_as(ALICE.0, ALICE.1);
-    let again = session.sign_in(browser(&again_browser), true).await.unwrap();
+    let again = within("session.sign_in", session.sign_in(browser(&again_browser), true)).await.unwrap();
     assert_eq!(again.key, alice.key);
     assert_eq!(session.accounts().len(), 2);
     assert_eq!(session.active().unwrap().key, alice.key);
@@ -273,27 +281,31 @@ async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
 async fn keep_fresh_refreshes_ahead_of_expiry_and_announces_it() {
     let env = start().await;
     let session = env.session(Arc::new(MemoryStore::new()));
-    assert_eq!(session.keep_fresh().await, KEEP_FRESH_MAX_WAIT, "nobody signed in: nothing to do");
+    assert_eq!(
+        within("session.keep_fresh", session.keep_fresh()).await,
+        KEEP_FRESH_MAX_WAIT,
+        "nobody signed in: nothing to do"
+    );
     let mut changes = session.subscribe();
-    session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
     assert!(changes.has_changed().unwrap(), "the sign-in is announced");
     changes.mark_unchanged();
     let requests = env.token_requests();
 
     // Fresh: no refresh; the next check is due when the refresh margin begins.
-    let wait = session.keep_fresh().await;
+    let wait = within("session.keep_fresh", session.keep_fresh()).await;
     assert_eq!(env.token_requests(), requests);
     let due = Duration::from_secs(ACCESS_TOKEN_SECS) - REFRESH_MARGIN;
     assert!(wait <= due && wait + Duration::from_secs(5) >= due, "{wait:?}, due in {due:?}");
     assert!(!changes.has_changed().unwrap());
-    assert_eq!(session.whoami().await.unwrap().refreshed_at, None);
+    assert_eq!(within("session.whoami", session.whoami()).await.unwrap().refreshed_at, None);
 
     // Due: one refresh, announced, and recorded for the session panel.
     env.clock.advance(wait + Duration::from_secs(1));
-    let next = session.keep_fresh().await;
+    let next = within("session.keep_fresh", session.keep_fresh()).await;
     assert_eq!(env.token_requests(), requests + 1);
     assert!(changes.has_changed().unwrap(), "the refresh is announced");
-    assert!(session.whoami().await.unwrap().refreshed_at.is_some());
+    assert!(within("session.whoami", session.whoami()).await.unwrap().refreshed_at.is_some());
     assert!(next > Duration::from_secs(5), "the new token is fresh: {next:?}");
     assert_eq!(env.token_requests(), requests + 1, "whoami used the refreshed token");
 }
@@ -308,18 +320,19 @@ async fn keep_fresh_backs_off_while_the_provider_is_unreachable_and_keeps_the_se
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
-    let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let alice =
+        within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
     let mut changes = session.subscribe();
     changes.mark_unchanged();
     let Env { idp, clock, dir: _dir, .. } = env;
     clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
-    idp.shutdown().await;
+    within("idp.shutdown", idp.shutdown()).await;
     assert_eq!(session.offline(), None);
 
     // 5 s, then twice as long at each failure in a row, up to 5 minutes.
     let mut waits = Vec::new();
     for _ in 0..8 {
-        waits.push(session.keep_fresh().await);
+        waits.push(within("session.keep_fresh", session.keep_fresh()).await);
     }
     let bases = [5, 10, 20, 40, 80, 160, 300, 300].map(Duration::from_secs);
     for (wait, base) in waits.iter().zip(bases) {
@@ -344,12 +357,12 @@ async fn keep_fresh_is_online_again_as_soon_as_a_refresh_works() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
-    session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
     env.clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
     // The provider fails: its answers are cut off halfway.
     env.idp.provider().misbehave(&[Misbehavior::TokenResponseCutOff]);
-    let first = session.keep_fresh().await;
-    let second = session.keep_fresh().await;
+    let first = within("session.keep_fresh", session.keep_fresh()).await;
+    let second = within("session.keep_fresh", session.keep_fresh()).await;
     assert!(spread_from(first, KEEP_FRESH_RETRY) && spread_from(second, KEEP_FRESH_RETRY * 2), "{first:?} {second:?}");
     let offline = session.offline().expect("offline while the provider fails");
     assert_eq!(offline.attempts, 2);
@@ -357,14 +370,14 @@ async fn keep_fresh_is_online_again_as_soon_as_a_refresh_works() {
     let mut changes = session.subscribe();
     changes.mark_unchanged();
     env.idp.provider().misbehave(&[]);
-    let next = session.keep_fresh().await;
+    let next = within("session.keep_fresh", session.keep_fresh()).await;
     assert_eq!(session.offline(), None, "back online");
     assert!(changes.has_changed().unwrap(), "subscribers hear that the session is back");
     assert!(next > KEEP_FRESH_RETRY * 4, "the next check waits for the new token's expiry, not a retry: {next:?}");
     // A later failure starts the back-off from the beginning.
     env.clock.advance(Duration::from_secs(ACCESS_TOKEN_SECS));
     env.idp.provider().misbehave(&[Misbehavior::TokenResponseCutOff]);
-    assert!(spread_from(session.keep_fresh().await, KEEP_FRESH_RETRY));
+    assert!(spread_from(within("session.keep_fresh", session.keep_fresh()).await, KEEP_FRESH_RETRY));
 }
 
 #[tokio::test]
@@ -386,11 +399,15 @@ async fn the_device_grant_signs_in_too() {
     };
     let (signing_in, url) = sign_in_until_shown(&session, method, &shown).await;
     let driver = Driver::new();
-    let Page::Device(form) = driver.open(url.as_str()).await.unwrap() else { panic!("expected the device page") };
-    driver.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "approve").await.unwrap();
-    let account = tokio::time::timeout(Duration::from_secs(10), signing_in).await.unwrap().unwrap().unwrap();
+    let Page::Device(form) = within("driver.open", driver.open(url.as_str())).await.unwrap() else {
+        panic!("expected the device page")
+    };
+    within("driver.submit", driver.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "approve"))
+        .await
+        .unwrap();
+    let account = within("the device sign-in after approval", signing_in).await.unwrap().unwrap();
     assert_eq!(account.key.subject, ALICE_SUB);
-    assert!(session.access_token().await.is_ok());
+    assert!(within("session.access_token", session.access_token()).await.is_ok());
 }
 
 // ---------------------------------------------------------------------------
@@ -401,8 +418,9 @@ async fn a_hundred_concurrent_callers_during_expiry_cause_exactly_one_refresh() 
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = Arc::new(env.session(store.clone()));
-    let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
-    let first = session.access_token().await.unwrap();
+    let alice =
+        within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
+    let first = within("session.access_token", session.access_token()).await.unwrap();
     let first_refresh = stored(store.as_ref(), &alice.key).unwrap();
 
     env.clock.advance(INTO_REFRESH_WINDOW);
@@ -410,25 +428,25 @@ async fn a_hundred_concurrent_callers_during_expiry_cause_exactly_one_refresh() 
     let callers: Vec<_> = (0..100)
         .map(|_| {
             let session = session.clone();
-            tokio::spawn(async move { session.access_token().await })
+            tokio::spawn(async move { within("session.access_token", session.access_token()).await })
         })
         .collect();
     let mut tokens = Vec::new();
     for caller in callers {
-        tokens.push(caller.await.unwrap().unwrap());
+        tokens.push(within("a concurrent access_token caller", caller).await.unwrap().unwrap());
     }
     assert_eq!(env.token_requests() - before, 1, "one refresh request for 100 callers");
     assert!(tokens.iter().all(|t| t.secret() == tokens[0].secret()), "everyone got the same new token");
     assert_ne!(tokens[0].secret(), first.secret());
-    assert!(env.active(tokens[0].secret()).await);
+    assert!(within("env.active", env.active(tokens[0].secret())).await);
 
     // The rotated refresh token replaced the old one.
     let rotated = stored(store.as_ref(), &alice.key).unwrap();
     assert_ne!(rotated, first_refresh);
-    assert!(env.active(&rotated).await);
+    assert!(within("env.active", env.active(&rotated)).await);
 
     // The new token is fresh on the session's clock: no further refresh.
-    assert_eq!(session.access_token().await.unwrap().secret(), tokens[0].secret());
+    assert_eq!(within("session.access_token", session.access_token()).await.unwrap().secret(), tokens[0].secret());
     assert_eq!(env.token_requests() - before, 1);
 }
 
@@ -436,34 +454,35 @@ async fn a_hundred_concurrent_callers_during_expiry_cause_exactly_one_refresh() 
 async fn renew_refreshes_only_the_token_the_api_rejected() {
     let env = start().await;
     let session = Arc::new(env.session(Arc::new(MemoryStore::new())));
-    session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
-    let t0 = session.access_token().await.unwrap();
+    within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
+    let t0 = within("session.access_token", session.access_token()).await.unwrap();
     let before = env.token_requests();
 
-    let t1 = session.renew(&t0).await.unwrap();
+    let t1 = within("session.renew", session.renew(&t0)).await.unwrap();
     assert_ne!(t1.secret(), t0.secret());
     assert_eq!(env.token_requests() - before, 1);
 
     // A caller still holding t0 gets t1 without a refresh.
-    assert_eq!(session.renew(&t0).await.unwrap().secret(), t1.secret());
+    assert_eq!(within("session.renew", session.renew(&t0)).await.unwrap().secret(), t1.secret());
     assert_eq!(env.token_requests() - before, 1);
 
     // Many callers rejected with t1 at once: one refresh.
     let callers: Vec<_> = (0..20)
         .map(|_| {
             let (session, t1) = (session.clone(), t1.clone());
-            tokio::spawn(async move { session.renew(&t1).await })
+            tokio::spawn(async move { within("session.renew", session.renew(&t1)).await })
         })
         .collect();
     let mut renewed = Vec::new();
     for caller in callers {
-        renewed.push(caller.await.unwrap().unwrap());
+        renewed.push(within("a concurrent renew caller", caller).await.unwrap().unwrap());
     }
     assert_eq!(env.token_requests() - before, 2);
     assert!(renewed.iter().all(|t| t.secret() == renewed[0].secret() && t.secret() != t1.secret()));
 
     // Through the items client's trait too.
-    let t3 = items_client::TokenSource::renew(session.as_ref(), &renewed[0]).await.unwrap();
+    let t3 =
+        within("TokenSource::renew", items_client::TokenSource::renew(session.as_ref(), &renewed[0])).await.unwrap();
     assert_ne!(t3.secret(), renewed[0].secret());
     assert_eq!(env.token_requests() - before, 3);
 }
@@ -474,12 +493,12 @@ async fn a_revoked_refresh_token_asks_for_a_new_sign_in() {
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = session.sign_in(browser(&alice_browser), false).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
     let refresh = stored(store.as_ref(), &alice.key).unwrap();
-    env.post("revoke", &refresh).await;
+    within("env.post", env.post("revoke", &refresh)).await;
 
     env.clock.advance(INTO_REFRESH_WINDOW);
-    let error = session.access_token().await.unwrap_err();
+    let error = within("session.access_token", session.access_token()).await.unwrap_err();
     assert!(matches!(error, SessionError::SignInRequired { .. }), "{error:?}");
     assert_eq!(error.code(), "sign-in-required");
     let text = format!("{error} {error:?}");
@@ -494,17 +513,17 @@ async fn a_revoked_refresh_token_asks_for_a_new_sign_in() {
 
     // A second call does not ask the provider again.
     let before = env.token_requests();
-    assert_eq!(session.access_token().await.unwrap_err().code(), "sign-in-required");
+    assert_eq!(within("session.access_token", session.access_token()).await.unwrap_err().code(), "sign-in-required");
     assert_eq!(env.token_requests(), before);
 
     // Signing in again (with a hint) clears it.
     let again_browser = alice_browser.signing_in_as(ALICE.0, ALICE.1);
-    session.sign_in(browser(&again_browser), true).await.unwrap();
-    assert!(again_browser.delivered().await.is_ok());
+    within("session.sign_in", session.sign_in(browser(&again_browser), true)).await.unwrap();
+    assert!(within("again_browser.delivered", again_browser.delivered()).await.is_ok());
     let sent = env.idp.provider().authorization_requests().pop().unwrap();
     assert!(sent.get("login_hint").is_some(), "{sent:?}");
     assert!(!session.active().unwrap().needs_sign_in);
-    assert!(session.access_token().await.is_ok());
+    assert!(within("session.access_token", session.access_token()).await.is_ok());
 }
 
 #[tokio::test]
@@ -512,16 +531,17 @@ async fn a_rotated_token_reused_after_the_grace_period_asks_for_a_new_sign_in() 
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
-    let alice = session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let alice =
+        within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
     let old = stored(store.as_ref(), &alice.key).unwrap();
-    let t0 = session.access_token().await.unwrap();
-    session.renew(&t0).await.unwrap();
+    let t0 = within("session.access_token", session.access_token()).await.unwrap();
+    within("session.renew", session.renew(&t0)).await.unwrap();
     assert_ne!(stored(store.as_ref(), &alice.key).unwrap(), old, "rotated");
 
     // Another (stale) process put the old token back; the grace period ends.
     store.save(&alice.key, &RefreshToken::new(old)).unwrap();
     env.clock.advance(Duration::from_secs(31) + INTO_REFRESH_WINDOW);
-    let error = session.access_token().await.unwrap_err();
+    let error = within("session.access_token", session.access_token()).await.unwrap_err();
     assert_eq!(error.code(), "sign-in-required", "{error:?}");
     assert_eq!(stored(store.as_ref(), &alice.key), None);
     assert!(session.active().unwrap().needs_sign_in);
@@ -533,27 +553,30 @@ async fn a_new_process_uses_the_stored_refresh_token() {
     let store = Arc::new(MemoryStore::new());
     let alice = {
         let first = env.session(store.clone());
-        first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap()
+        within("first.sign_in", first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap()
     };
     let second = env.session(store.clone());
     assert_eq!(second.active().unwrap().key, alice.key);
     let before = env.token_requests();
-    let token = second.access_token().await.unwrap();
+    let token = within("second.access_token", second.access_token()).await.unwrap();
     assert_eq!(env.token_requests() - before, 1, "no token in memory: one refresh");
-    assert!(env.active(token.secret()).await);
-    assert_eq!(second.whoami().await.unwrap().account.key.subject, ALICE_SUB);
+    assert!(within("env.active", env.active(token.secret())).await);
+    assert_eq!(within("second.whoami", second.whoami()).await.unwrap().account.key.subject, ALICE_SUB);
 }
 
 #[tokio::test]
 async fn without_an_account_the_errors_say_so() {
     let env = start().await;
     let session = env.session(Arc::new(MemoryStore::new()));
-    assert_eq!(session.access_token().await.unwrap_err().code(), "no-account");
-    assert_eq!(session.renew(&AccessToken::new("x".into())).await.unwrap_err().code(), "no-account");
-    assert_eq!(session.whoami().await.unwrap_err().code(), "no-account");
-    assert_eq!(session.sign_out(None).await.unwrap_err().code(), "no-account");
-    assert_eq!(session.sign_out(Some("alice")).await.unwrap_err().code(), "no-account");
-    assert!(session.sign_out_all().await.unwrap().is_empty());
+    assert_eq!(within("session.access_token", session.access_token()).await.unwrap_err().code(), "no-account");
+    assert_eq!(
+        within("session.renew", session.renew(&AccessToken::new("x".into()))).await.unwrap_err().code(),
+        "no-account"
+    );
+    assert_eq!(within("session.whoami", session.whoami()).await.unwrap_err().code(), "no-account");
+    assert_eq!(within("session.sign_out", session.sign_out(None)).await.unwrap_err().code(), "no-account");
+    assert_eq!(within("session.sign_out", session.sign_out(Some("alice"))).await.unwrap_err().code(), "no-account");
+    assert!(within("session.sign_out_all", session.sign_out_all()).await.unwrap().is_empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -565,16 +588,17 @@ async fn sign_out_revokes_forgets_and_answers_the_logout_url() {
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = session.sign_in(browser(&alice_browser), false).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
     let refresh = stored(store.as_ref(), &alice.key).unwrap();
-    let access = session.access_token().await.unwrap();
-    assert!(env.active(&refresh).await);
+    let access = within("session.access_token", session.access_token()).await.unwrap();
+    assert!(within("env.active", env.active(&refresh)).await);
 
-    let url = session.sign_out(None).await.unwrap().expect("dev-idp has an end_session_endpoint");
+    let url =
+        within("session.sign_out", session.sign_out(None)).await.unwrap().expect("dev-idp has an end_session_endpoint");
     assert!(url.as_str().starts_with(&format!("{}/v1/logout", env.idp.issuer())), "{url}");
     assert!(query(&url, "id_token_hint").is_some());
     assert_eq!(query(&url, "post_logout_redirect_uri").as_deref(), Some(SIGNED_OUT));
-    assert!(!env.active(&refresh).await, "the refresh token is revoked");
+    assert!(!within("env.active", env.active(&refresh)).await, "the refresh token is revoked");
     assert_eq!(stored(store.as_ref(), &alice.key), None);
     assert!(store.is_empty());
     assert!(session.accounts().is_empty() && session.active().is_none());
@@ -582,7 +606,7 @@ async fn sign_out_revokes_forgets_and_answers_the_logout_url() {
     assert!(!url.as_str().contains(access.secret().as_str()));
 
     // The provider takes the logout URL (it redirects to the registered URI).
-    let (status, _) = alice_browser.driver().get(url.as_str()).await.unwrap();
+    let (status, _) = within("alice_browser.driver().get", alice_browser.driver().get(url.as_str())).await.unwrap();
     assert!(status.is_redirection() || status.is_success(), "{status}");
 }
 
@@ -592,20 +616,24 @@ async fn sign_out_all_revokes_every_account() {
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = session.sign_in(browser(&alice_browser), false).await.unwrap();
-    let bob = session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let bob = within("session.sign_in", session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true))
+        .await
+        .unwrap();
     let tokens = [stored(store.as_ref(), &alice.key).unwrap(), stored(store.as_ref(), &bob.key).unwrap()];
 
     // One account by name first, then everyone.
-    session.sign_out(Some("bob")).await.unwrap();
-    assert!(!env.active(&tokens[1]).await);
+    within("session.sign_out", session.sign_out(Some("bob"))).await.unwrap();
+    assert!(!within("env.active", env.active(&tokens[1])).await);
     assert_eq!(session.accounts().len(), 1);
-    let bob = session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true).await.unwrap();
+    let bob = within("session.sign_in", session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true))
+        .await
+        .unwrap();
     let bob_token = stored(store.as_ref(), &bob.key).unwrap();
 
-    session.sign_out_all().await.unwrap();
-    assert!(!env.active(&tokens[0]).await);
-    assert!(!env.active(&bob_token).await);
+    within("session.sign_out_all", session.sign_out_all()).await.unwrap();
+    assert!(!within("env.active", env.active(&tokens[0])).await);
+    assert!(!within("env.active", env.active(&bob_token)).await);
     assert!(store.is_empty());
     assert!(session.accounts().is_empty());
 }
@@ -615,10 +643,10 @@ async fn sign_out_completes_locally_when_the_provider_is_unreachable() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
-    session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
     let Env { idp, clock: _clock, provider: _provider, token_requests: _requests, dir: _dir } = env;
-    idp.shutdown().await;
-    let signed_out = session.sign_out_account(None).await.unwrap();
+    within("idp.shutdown", idp.shutdown()).await;
+    let signed_out = within("session.sign_out_account", session.sign_out_account(None)).await.unwrap();
     let error = signed_out.revocation_error.expect("the revocation failed");
     assert_eq!(error.code(), "network", "{error:?}");
     assert!(store.is_empty());
@@ -696,17 +724,18 @@ async fn sign_out_revokes_at_the_accounts_own_issuer_not_the_configured_one() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = env.session(store.clone()).sign_in(browser(&alice_browser), false).await.unwrap();
+    let alice =
+        within("session.sign_in", env.session(store.clone()).sign_in(browser(&alice_browser), false)).await.unwrap();
     let refresh = stored(store.as_ref(), &alice.key).unwrap();
-    assert!(env.active(&refresh).await);
+    assert!(within("env.active", env.active(&refresh)).await);
 
     // The settings now name provider B.
     let (b, received) = spawn_logging_provider().await;
     let session = env.session_for(&b, store.clone());
     // Alice's tokens are not refreshed at B, nor used with B's settings.
     for error in [
-        session.access_token().await.unwrap_err(),
-        session.whoami().await.unwrap_err(),
+        within("session.access_token", session.access_token()).await.unwrap_err(),
+        within("session.whoami", session.whoami()).await.unwrap_err(),
         session.use_account("alice").unwrap_err(),
     ] {
         assert!(matches!(error, SessionError::OtherProvider { .. }), "{error:?}");
@@ -714,13 +743,13 @@ async fn sign_out_revokes_at_the_accounts_own_issuer_not_the_configured_one() {
         let said = error.to_string();
         assert!(said.contains(env.idp.issuer()) && said.contains(&b), "{said}");
     }
-    assert_eq!(session.keep_fresh().await, KEEP_FRESH_MAX_WAIT);
+    assert_eq!(within("session.keep_fresh", session.keep_fresh()).await, KEEP_FRESH_MAX_WAIT);
     assert_eq!(session.offline(), None, "not an outage: nothing to retry");
 
-    let signed_out = session.sign_out_all().await.unwrap();
+    let signed_out = within("session.sign_out_all", session.sign_out_all()).await.unwrap();
     assert_eq!(signed_out.len(), 1);
     assert!(signed_out[0].revocation_error.is_none(), "{:?}", signed_out[0].revocation_error);
-    assert!(!env.active(&refresh).await, "the refresh token is revoked at its own issuer");
+    assert!(!within("env.active", env.active(&refresh)).await, "the refresh token is revoked at its own issuer");
     let url = signed_out[0].logout_url.clone().expect("A's logout URL");
     assert!(url.as_str().starts_with(&format!("{}/v1/logout", env.idp.issuer())), "{url}");
     assert_eq!(query(&url, "client_id").as_deref(), Some(DESKTOP_CLIENT_ID));
@@ -734,14 +763,19 @@ async fn sign_out_revokes_at_the_accounts_own_issuer_not_the_configured_one() {
 async fn sign_out_at_an_unreachable_own_issuer_forgets_locally_and_names_that_issuer() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
-    let alice = env.session(store.clone()).sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap();
+    let alice = within(
+        "session.sign_in",
+        env.session(store.clone()).sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false),
+    )
+    .await
+    .unwrap();
     let (b, received) = spawn_logging_provider().await;
     let a = env.idp.issuer().to_owned();
     let session = env.session_for(&b, store.clone());
     let Env { idp, clock: _clock, provider: _provider, token_requests: _requests, dir } = env;
-    idp.shutdown().await;
+    within("idp.shutdown", idp.shutdown()).await;
 
-    let signed_out = session.sign_out_account(Some("alice")).await.unwrap();
+    let signed_out = within("session.sign_out_account", session.sign_out_account(Some("alice"))).await.unwrap();
     assert_eq!(signed_out.account.key, alice.key);
     let error = signed_out.revocation_error.expect("the revocation failed");
     assert!(matches!(&error, SessionError::NotRevoked { issuer, .. } if *issuer == a), "{error:?}");
@@ -815,28 +849,30 @@ async fn told_when_failing(endpoint: Failing, status: u16, content_type: &'stati
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
     if matches!(endpoint, Failing::Revocation | Failing::Token) {
         // Signed in while the provider works; then it fails.
-        env.session(store.clone()).sign_in(browser(&alice_browser), false).await.unwrap();
+        within("session.sign_in", env.session(store.clone()).sign_in(browser(&alice_browser), false)).await.unwrap();
     }
     let (failing, count) = spawn_failing_endpoint(status, content_type, body).await;
     let session = Session::new(env.config(), store.clone(), AccountBook::load(env.book_path()).unwrap())
         .with_provider(provider_failing_at(&env, endpoint, &failing));
     let error = match endpoint {
         Failing::Revocation => {
-            let signed_out = session.sign_out_account(None).await.unwrap();
+            let signed_out = within("session.sign_out_account", session.sign_out_account(None)).await.unwrap();
             assert!(store.is_empty() && session.accounts().is_empty(), "forgotten here all the same");
             signed_out.revocation_error.expect("the revocation failed")
         }
         Failing::Token => {
-            let error = session.access_token().await.unwrap_err();
+            let error = within("session.access_token", session.access_token()).await.unwrap_err();
             assert_eq!(store.len(), 1, "a failing provider is no reason to drop the sign-in");
             assert!(!session.accounts()[0].needs_sign_in);
             error
         }
         Failing::Device => {
             let method = SignInMethod::Device { on_code: Arc::new(|_: &DeviceCodeInfo| panic!("no code to show")) };
-            session.sign_in(method, false).await.unwrap_err()
+            within("session.sign_in", session.sign_in(method, false)).await.unwrap_err()
         }
-        Failing::Par | Failing::Userinfo => session.sign_in(browser(&alice_browser), false).await.unwrap_err(),
+        Failing::Par | Failing::Userinfo => {
+            within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap_err()
+        }
     };
     if endpoint != Failing::Revocation && endpoint != Failing::Token {
         assert!(store.is_empty() && session.accounts().is_empty(), "{endpoint:?}: something was kept");
@@ -896,31 +932,38 @@ async fn the_keyring_keeps_the_refresh_token_across_processes() {
     }
     let service = format!("com.example.tessera.test.session.{}", std::process::id());
     let keyring: Arc<dyn TokenStore> = Arc::new(
-        tokio::task::spawn_blocking(move || KeyringStore::open_with_service(KeyringBackend::SecretService, &service))
-            .await
-            .unwrap()
-            .unwrap(),
+        within(
+            "opening the keyring",
+            tokio::task::spawn_blocking(move || {
+                KeyringStore::open_with_service(KeyringBackend::SecretService, &service)
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap(),
     );
     let load = |key: AccountKey| {
         let keyring = keyring.clone();
-        async move { tokio::task::spawn_blocking(move || stored(keyring.as_ref(), &key)).await.unwrap() }
+        async move {
+            within("a keyring read", tokio::task::spawn_blocking(move || stored(keyring.as_ref(), &key))).await.unwrap()
+        }
     };
     let env = start().await;
     let alice = {
         let first = env.session(keyring.clone());
-        first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false).await.unwrap()
+        within("first.sign_in", first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap()
     };
     let refresh = load(alice.key.clone()).await.expect("stored in the keyring");
 
     // A new process refreshes with it; the rotated token replaces it.
     let second = env.session(keyring.clone());
-    second.access_token().await.unwrap();
+    within("second.access_token", second.access_token()).await.unwrap();
     let rotated = load(alice.key.clone()).await.unwrap();
     assert_ne!(rotated, refresh);
 
-    second.sign_out(None).await.unwrap();
+    within("second.sign_out", second.sign_out(None)).await.unwrap();
     assert_eq!(load(alice.key.clone()).await, None);
-    assert!(!env.active(&rotated).await);
+    assert!(!within("env.active", env.active(&rotated)).await);
 }
 
 // ---------------------------------------------------------------------------
@@ -955,7 +998,11 @@ async fn without_a_browser_the_url_is_shown_and_the_sign_in_can_be_cancelled() {
     assert_eq!(sent.get("prompt"), None, "a first sign-in sends no prompt");
     assert!(sent.get("redirect_uri").unwrap().starts_with("http://127.0.0.1:"), "{sent:?}");
     session.cancel_sign_in();
-    let error = tokio::time::timeout(Duration::from_secs(5), signing_in).await.unwrap().unwrap().unwrap_err();
+    let error = tokio::time::timeout(Duration::from_secs(5), signing_in)
+        .await
+        .expect("the cancelled sign-in did not end within 5 s")
+        .unwrap()
+        .unwrap_err();
     assert_eq!(error.code(), "cancelled", "{error:?}");
     assert!(session.accounts().is_empty());
 }

@@ -29,6 +29,9 @@ use oauth2::RefreshToken;
 use signin::accounts::{Account, AccountBook, AccountsError};
 use signin::store::{KeyringBackend, KeyringStore, MemoryStore, StoreError, TokenStore};
 use signin::{AccountKey, Identity, SignedIn, TokenSet};
+use wait::within;
+
+mod wait;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -75,11 +78,9 @@ fn open(backend: KeyringBackend, test: &str) -> KeyringStore {
 }
 
 fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{program} could not run: {e}"))
+    let mut command = Command::new(program);
+    command.args(args).stdin(Stdio::null());
+    wait::output_within(&mut command, &format!("{program} {}", args.join(" ")), Duration::from_secs(60))
 }
 
 /// `secret-tool lookup service <service> username <user>`: the secret, or
@@ -222,21 +223,8 @@ fn child(scenario: &str, wrapper: &[&str], env: &[(&str, &str)], remove_env: &[&
     for name in remove_env {
         command.env_remove(name);
     }
-    let mut spawned = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     // A child that hangs (a keyring prompt waiting forever) fails the test.
-    let deadline = SystemTime::now() + Duration::from_secs(120);
-    loop {
-        if spawned.try_wait().unwrap().is_some() {
-            break;
-        }
-        if SystemTime::now() > deadline {
-            spawned.kill().unwrap();
-            let _ = spawned.wait();
-            panic!("child scenario {scenario} hung");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = spawned.wait_with_output().unwrap();
+    let out = wait::output_within(&mut command, &format!("child scenario {scenario}"), Duration::from_secs(120));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     eprintln!("child scenario {scenario}:\n{stdout}");
@@ -294,8 +282,7 @@ impl BareBus {
             .stderr(Stdio::null())
             .spawn()
             .expect("dbus-daemon (package dbus-daemon / dbus-x11) is needed");
-        let mut line = String::new();
-        BufReader::new(daemon.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let line = wait::first_line_within(daemon.stdout.take().unwrap(), "dbus-daemon printing its address");
         let address = line.trim().to_owned();
         assert!(address.starts_with("unix:"), "dbus-daemon gave no address: {line:?}");
         Self { daemon, address, _dir: dir }
@@ -1032,16 +1019,16 @@ async fn secret_service_from_async_code_through_spawn_blocking() {
     if !keyring_session("secret_service_from_async_code_through_spawn_blocking") {
         return;
     }
-    let store: Arc<dyn TokenStore> =
-        Arc::new(tokio::task::spawn_blocking(|| open(KeyringBackend::SecretService, "async")).await.unwrap());
+    let opening = tokio::task::spawn_blocking(|| open(KeyringBackend::SecretService, "async"));
+    let store: Arc<dyn TokenStore> = Arc::new(within("opening the keyring", opening).await.unwrap());
     let alice = key(ISSUER, "alice");
     let (s, k) = (store.clone(), alice.clone());
-    tokio::task::spawn_blocking(move || s.save(&k, &rt("rt-async"))).await.unwrap().unwrap();
+    within("a keyring write", tokio::task::spawn_blocking(move || s.save(&k, &rt("rt-async")))).await.unwrap().unwrap();
     let (s, k) = (store.clone(), alice.clone());
-    let loaded = tokio::task::spawn_blocking(move || s.load(&k)).await.unwrap().unwrap();
+    let loaded = within("a keyring read", tokio::task::spawn_blocking(move || s.load(&k))).await.unwrap().unwrap();
     assert_eq!(secret(loaded).as_deref(), Some("rt-async"));
     let (s, k) = (store.clone(), alice.clone());
-    tokio::task::spawn_blocking(move || s.delete(&k)).await.unwrap().unwrap();
+    within("a keyring delete", tokio::task::spawn_blocking(move || s.delete(&k))).await.unwrap().unwrap();
     // The last handle dropped on a runtime thread must not panic (the
     // connection closes on a thread of its own).
     drop(store);

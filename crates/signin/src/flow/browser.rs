@@ -148,6 +148,9 @@ mod testing {
     type Rewrite = Arc<dyn Fn(Url) -> Url + Send + Sync>;
     type Task = Arc<Mutex<Option<JoinHandle<Result<Delivered, String>>>>>;
 
+    /// How long [`HttpBrowser::delivered`] waits for the browsing to end.
+    pub const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
     /// A test browser (feature `testing`): signs a given person in on
     /// dev-idp's pages over HTTP (or presses Cancel) and delivers the redirect
     /// it stops at to the client with a plain `GET`, as a real browser would
@@ -216,14 +219,21 @@ mod testing {
             &self.driver
         }
 
-        /// Waits for the last [`Browser::open`] to finish and answers what it did.
+        /// Waits (at most [`DELIVERY_TIMEOUT`]) for the last [`Browser::open`]
+        /// to finish and answers what it did.
         ///
         /// # Errors
-        /// When nothing was opened or the browsing failed.
+        /// When nothing was opened, the browsing failed or timed out.
         pub async fn delivered(&self) -> Result<Delivered, String> {
             let task = self.task.lock().unwrap_or_else(PoisonError::into_inner).take();
             match task {
-                Some(task) => task.await.map_err(|e| e.to_string())?,
+                Some(task) => match tokio::time::timeout(DELIVERY_TIMEOUT, task).await {
+                    Ok(done) => done.map_err(|e| e.to_string())?,
+                    Err(_) => Err(format!(
+                        "the test browser did not deliver the redirect within {DELIVERY_TIMEOUT:?} \
+                         (a page or the loopback listener never answered)"
+                    )),
+                },
                 None => Err("nothing was opened".to_owned()),
             }
         }
