@@ -13,6 +13,20 @@ use items_client::{ItemPatch, ItemsClient, ItemsError, ListOptions, NewItem, Tok
 use oauth2::AccessToken;
 use url::Url;
 
+/// How long any one wait on dev-idp, the API or the proxy may take before
+/// the test fails (issue 24, item 4: a broken check fails, never hangs).
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// Awaits `future`, failing the test with `what` after [`WAIT_LIMIT`].
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT_LIMIT, future).await.unwrap_or_else(|_| panic!("timed out after {WAIT_LIMIT:?}: {what}"))
+}
+
+/// An HTTP client for the tests' own requests, each bounded in time.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+}
+
 struct Stack {
     idp: dev_idp::DevIdp,
     api: Url,
@@ -20,9 +34,11 @@ struct Stack {
 }
 
 async fn stack() -> Stack {
-    let idp = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.unwrap();
+    let idp =
+        within("dev-idp starting", dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() })).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("items.db").display())).await.unwrap();
+    let database = format!("sqlite://{}", dir.path().join("items.db").display());
+    let store = within("opening the items database", Store::connect(&database)).await.unwrap();
     let validator = TokenValidator::new(ValidatorConfig {
         issuer: Url::parse(idp.issuer()).unwrap(),
         audience: "api://default".into(),
@@ -40,16 +56,19 @@ async fn stack() -> Stack {
 
 impl Stack {
     async fn token(&self, scope: &str) -> AccessToken {
-        let answer: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/v1/token", self.idp.issuer()))
-            .basic_auth(ITEMS_API_CLIENT_ID, Some(ITEMS_API_DEMO_SECRET))
-            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let asking = async {
+            http()
+                .post(format!("{}/v1/token", self.idp.issuer()))
+                .basic_auth(ITEMS_API_CLIENT_ID, Some(ITEMS_API_DEMO_SECRET))
+                .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        };
+        let answer = within("a client-credentials token from dev-idp", asking).await;
         AccessToken::new(answer["access_token"].as_str().unwrap().to_owned())
     }
 }
@@ -93,18 +112,23 @@ async fn crud_round_trip() {
     let s = stack().await;
     let client = ItemsClient::new(s.api.clone(), Tokens::new(s.token("items:read items:write").await, vec![])).unwrap();
     let item = NewItem { name: "Lamp".into(), description: "desk".into(), price: 12.5, tags: vec!["home".into()] };
-    let created = client.create(&item).await.unwrap();
+    let created = within("client.create", client.create(&item)).await.unwrap();
     assert_eq!((created.name.as_str(), created.price, created.owner.as_str()), ("Lamp", 12.5, ITEMS_API_CLIENT_ID));
-    assert_eq!(client.get(&created.id).await.unwrap(), created);
-    let changed = client.update(&created.id, &ItemPatch { price: Some(10.0), ..ItemPatch::default() }).await.unwrap();
+    assert_eq!(within("client.get", client.get(&created.id)).await.unwrap(), created);
+    let changed =
+        within("client.update", client.update(&created.id, &ItemPatch { price: Some(10.0), ..ItemPatch::default() }))
+            .await
+            .unwrap();
     assert_eq!(changed.price, 10.0);
-    let page = client.list(&ListOptions { tag: Some("home".into()), ..ListOptions::default() }).await.unwrap();
+    let page = within("client.list", client.list(&ListOptions { tag: Some("home".into()), ..ListOptions::default() }))
+        .await
+        .unwrap();
     assert_eq!(page.items, vec![changed.clone()]);
     assert_eq!(page.next_cursor, None);
-    assert_eq!(client.me().await.unwrap()["sub"], ITEMS_API_CLIENT_ID);
-    client.delete(&created.id).await.unwrap();
-    assert!(matches!(client.get(&created.id).await, Err(ItemsError::NotFound)));
-    assert!(matches!(client.delete(&created.id).await, Err(ItemsError::NotFound)));
+    assert_eq!(within("client.me", client.me()).await.unwrap()["sub"], ITEMS_API_CLIENT_ID);
+    within("client.delete", client.delete(&created.id)).await.unwrap();
+    assert!(matches!(within("client.get", client.get(&created.id)).await, Err(ItemsError::NotFound)));
+    assert!(matches!(within("client.delete", client.delete(&created.id)).await, Err(ItemsError::NotFound)));
 }
 
 #[tokio::test]
@@ -112,9 +136,9 @@ async fn a_401_renews_the_token_once_and_retries() {
     let s = stack().await;
     let good = s.token("items:read").await;
     let client = ItemsClient::new(s.api.clone(), Tokens::new(bad(), vec![good])).unwrap();
-    client.list(&ListOptions::default()).await.expect("succeeds after one renewal");
+    within("client.list", client.list(&ListOptions::default())).await.expect("succeeds after one renewal");
     assert_eq!(client.tokens().renewed.load(Ordering::SeqCst), 1);
-    client.list(&ListOptions::default()).await.unwrap();
+    within("client.list", client.list(&ListOptions::default())).await.unwrap();
     assert_eq!(client.tokens().renewed.load(Ordering::SeqCst), 1, "the renewed token is reused");
 }
 
@@ -122,10 +146,10 @@ async fn a_401_renews_the_token_once_and_retries() {
 async fn a_second_401_or_a_failed_renewal_asks_for_a_new_sign_in() {
     let s = stack().await;
     let client = ItemsClient::new(s.api.clone(), Tokens::new(bad(), vec![bad()])).unwrap();
-    let error = client.list(&ListOptions::default()).await.unwrap_err();
+    let error = within("client.list", client.list(&ListOptions::default())).await.unwrap_err();
     assert!(matches!(error, ItemsError::Unauthorized { .. }), "{error:?}");
     assert_eq!(client.tokens().renewed.load(Ordering::SeqCst), 1, "one renewal, not a loop");
-    let error = client.list(&ListOptions::default()).await.unwrap_err();
+    let error = within("client.list", client.list(&ListOptions::default())).await.unwrap_err();
     assert!(matches!(error, ItemsError::SignInRequired(_)), "{error:?}");
     assert_eq!(error.to_string(), "you need to sign in again");
 }
@@ -135,21 +159,24 @@ async fn refusals_are_told_apart() {
     let s = stack().await;
     let reader = ItemsClient::new(s.api.clone(), Tokens::new(s.token("items:read").await, vec![])).unwrap();
     let item = NewItem { name: "x".into(), description: String::new(), price: 1.0, tags: vec![] };
-    match reader.create(&item).await {
+    match within("reader.create", reader.create(&item)).await {
         Err(ItemsError::MissingScope { scope }) => assert_eq!(scope, "items:write"),
         other => panic!("{other:?}"),
     }
     let writer = ItemsClient::new(s.api.clone(), Tokens::new(s.token("items:read items:write").await, vec![])).unwrap();
     let blank = NewItem { name: " ".into(), ..item.clone() };
-    match writer.create(&blank).await {
+    match within("writer.create", writer.create(&blank)).await {
         Err(ItemsError::Invalid { field, .. }) => assert_eq!(field.as_deref(), Some("name")),
         other => panic!("{other:?}"),
     }
     // An id cannot smuggle in path segments: it is percent-encoded, and the
     // API refuses an encoded `/` (400, issue 14 item 5).
-    assert!(matches!(writer.get("../../v1/me").await, Err(ItemsError::Invalid { field: None, .. })));
+    assert!(matches!(
+        within("writer.get", writer.get("../../v1/me")).await,
+        Err(ItemsError::Invalid { field: None, .. })
+    ));
     let offline = ItemsClient::new(Url::parse("http://127.0.0.1:9").unwrap(), Tokens::new(bad(), vec![])).unwrap();
-    assert!(matches!(offline.list(&ListOptions::default()).await, Err(ItemsError::Network(_))));
+    assert!(matches!(within("offline.list", offline.list(&ListOptions::default())).await, Err(ItemsError::Network(_))));
 }
 
 // ---------------------------------------------------------------------------
@@ -229,7 +256,7 @@ impl Proxy {
         let mut url = proxy.api.clone();
         url.set_path(parts.uri.path());
         url.set_query(parts.uri.query());
-        let mut forward = reqwest::Client::new().request(parts.method.clone(), url).body(body);
+        let mut forward = http().request(parts.method.clone(), url).body(body);
         for (name, value) in &parts.headers {
             if name != "host" {
                 forward = forward.header(name, value);
@@ -271,7 +298,7 @@ async fn reads_are_retried_after_a_failure_and_a_timeout() {
     let s = stack().await;
     let (proxy, url) = Proxy::start(&s.api, &[Fault::Fail(503), Fault::Stall]).await;
     let client = retrying_client(&s, url).await;
-    let page = client.list(&ListOptions::default()).await.expect("the third attempt answers");
+    let page = within("client.list", client.list(&ListOptions::default())).await.expect("the third attempt answers");
     assert_eq!(page.items, vec![]);
     let seen = proxy.seen();
     assert_eq!(seen.len(), 3, "{seen:?}");
@@ -283,14 +310,17 @@ async fn reads_give_up_after_the_attempts_with_a_clear_error() {
     let s = stack().await;
     let (proxy, url) = Proxy::start(&s.api, &[Fault::Fail(502), Fault::Fail(503), Fault::Fail(504), Fault::Pass]).await;
     let client = retrying_client(&s, url).await;
-    let error = client.get("0192f000-0000-7000-8000-000000000000").await.unwrap_err();
+    let error = within("client.get", client.get("0192f000-0000-7000-8000-000000000000")).await.unwrap_err();
     assert!(matches!(error, ItemsError::Unavailable { status: 504 }), "{error:?}");
     assert_eq!(error.to_string(), "the items API is unavailable (HTTP 504); try again later");
     assert_eq!(proxy.seen().len(), 3);
     // Not for a refusal: a 404 is an answer, asked once.
     let (proxy, url) = Proxy::start(&s.api, &[]).await;
     let client = retrying_client(&s, url).await;
-    assert!(matches!(client.get("0192f000-0000-7000-8000-000000000000").await, Err(ItemsError::NotFound)));
+    assert!(matches!(
+        within("client.get", client.get("0192f000-0000-7000-8000-000000000000")).await,
+        Err(ItemsError::NotFound)
+    ));
     assert_eq!(proxy.seen().len(), 1);
 }
 
@@ -299,20 +329,22 @@ async fn a_create_whose_answer_was_lost_is_made_once() {
     let s = stack().await;
     let (proxy, url) = Proxy::start(&s.api, &[Fault::Lose, Fault::Fail(503)]).await;
     let client = retrying_client(&s, url).await;
-    let created = client.create(&lamp()).await.expect("the retry answers the item made by the first attempt");
+    let created = within("client.create", client.create(&lamp()))
+        .await
+        .expect("the retry answers the item made by the first attempt");
     let seen = proxy.seen();
     assert_eq!(seen.len(), 3, "{seen:?}");
     let key = seen[0].idempotency_key.clone().expect("a create carries a key");
     assert!(seen.iter().all(|r| r.method == "POST" && r.idempotency_key.as_deref() == Some(key.as_str())), "{seen:?}");
     // One item at the API, the one answered.
     let direct = ItemsClient::new(s.api.clone(), Tokens::new(s.token("items:read").await, vec![])).unwrap();
-    let page = direct.list(&ListOptions::default()).await.unwrap();
+    let page = within("direct.list", direct.list(&ListOptions::default())).await.unwrap();
     assert_eq!(page.items, vec![created]);
     // The next create has a key of its own.
-    client.create(&lamp()).await.unwrap();
+    within("client.create", client.create(&lamp())).await.unwrap();
     let next = proxy.seen().last().unwrap().idempotency_key.clone().unwrap();
     assert_ne!(next, key);
-    assert_eq!(direct.list(&ListOptions::default()).await.unwrap().items.len(), 2);
+    assert_eq!(within("direct.list", direct.list(&ListOptions::default())).await.unwrap().items.len(), 2);
 }
 
 #[tokio::test]
@@ -320,14 +352,14 @@ async fn changes_and_deletions_are_not_retried() {
     let s = stack().await;
     let (proxy, url) = Proxy::start(&s.api, &[]).await;
     let client = retrying_client(&s, url).await;
-    let item = client.create(&lamp()).await.unwrap();
+    let item = within("client.create", client.create(&lamp())).await.unwrap();
     proxy.script.lock().unwrap().extend([Fault::Fail(503), Fault::Fail(503)]);
     let patch = ItemPatch { price: Some(1.0), ..ItemPatch::default() };
-    let error = client.update(&item.id, &patch).await.unwrap_err();
+    let error = within("client.update", client.update(&item.id, &patch)).await.unwrap_err();
     assert!(matches!(error, ItemsError::Unavailable { status: 503 }), "{error:?}");
-    let error = client.delete(&item.id).await.unwrap_err();
+    let error = within("client.delete", client.delete(&item.id)).await.unwrap_err();
     assert!(matches!(error, ItemsError::Unavailable { status: 503 }), "{error:?}");
     let methods: Vec<String> = proxy.seen().into_iter().map(|r| r.method).collect();
     assert_eq!(methods, ["POST", "PATCH", "DELETE"]);
-    assert_eq!(client.get(&item.id).await.unwrap(), item, "unchanged and still there");
+    assert_eq!(within("client.get", client.get(&item.id)).await.unwrap(), item, "unchanged and still there");
 }
