@@ -16,6 +16,9 @@ use signin::flow::config::SigninConfig;
 use signin::flow::dpop;
 use signin::store::{MemoryStore, TokenStore};
 use signin::{Session, SignInMethod};
+use wait::within;
+
+mod wait;
 
 async fn signed_in(stack: &DemoStack, store: Arc<MemoryStore>, dir: &tempfile::TempDir) -> Arc<Session> {
     let mut config = SigninConfig::demo();
@@ -27,13 +30,13 @@ async fn signed_in(stack: &DemoStack, store: Arc<MemoryStore>, dir: &tempfile::T
         browser: Arc::new(HttpBrowser::new("alice", dev_idp::config::DEMO_ALICE_PASSWORD)),
         on_url: Arc::new(|url| panic!("the test browser always opens; asked to print {url}")),
     };
-    session.sign_in(browser, false).await.unwrap();
+    within("session.sign_in", session.sign_in(browser, false)).await.unwrap();
     session
 }
 
 /// `GET url` with `token` under the DPoP scheme and `proof`.
 async fn dpop_get(url: &url::Url, token: &str, proof: String) -> reqwest::Response {
-    reqwest::Client::new()
+    wait::http()
         .get(url.clone())
         .header("authorization", format!("DPoP {token}"))
         .header("dpop", proof)
@@ -44,17 +47,17 @@ async fn dpop_get(url: &url::Url, token: &str, proof: String) -> reqwest::Respon
 
 #[tokio::test]
 async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere() {
-    let stack = DemoStack::start().await.unwrap();
+    let stack = within("the demo stack starting", DemoStack::start()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(MemoryStore::new());
-    let session = signed_in(&stack, store.clone(), &dir).await;
+    let session = within("alice signing in", signed_in(&stack, store.clone(), &dir)).await;
 
     // The demo API asks for a nonce of its own in each proof (RFC 9449 §9):
     // a proof without one is refused, and the nonce handed out.
-    let access = session.access_token().await.unwrap();
+    let access = within("session.access_token", session.access_token()).await.unwrap();
     let url = stack.items_api().join("/v1/items").unwrap();
     let proof = items_client::TokenSource::proof(&session, &access, "GET", &url, None).unwrap().unwrap();
-    let asked = dpop_get(&url, access.secret(), proof).await;
+    let asked = within("a DPoP GET", dpop_get(&url, access.secret(), proof)).await;
     assert_eq!(asked.status(), 401);
     assert!(asked.headers()["www-authenticate"].to_str().unwrap().contains("use_dpop_nonce"));
     let api_nonce = asked.headers()["dpop-nonce"].to_str().unwrap().to_owned();
@@ -62,23 +65,29 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     // The items API takes the session's calls, each with a fresh proof
     // (the client gives the API's nonce when asked, then keeps it).
     let items = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
-    let seeded = items.list(&ListOptions::default()).await.expect("a DPoP-bound read");
+    let seeded = within("items.list", items.list(&ListOptions::default())).await.expect("a DPoP-bound read");
     assert!(!seeded.items.is_empty(), "alice's demo items");
     let lamp = NewItem { name: "Lamp".into(), description: String::new(), price: 12.0, tags: vec![] };
-    let created = items.create(&lamp).await.expect("a DPoP-bound write");
-    assert_eq!(items.get(&created.id).await.unwrap(), created);
-    assert_eq!(session.whoami().await.unwrap().refreshed_at, None, "the API's nonce cost no token refresh");
+    let created = within("items.create", items.create(&lamp)).await.expect("a DPoP-bound write");
+    assert_eq!(within("items.get", items.get(&created.id)).await.unwrap(), created);
+    assert_eq!(
+        within("session.whoami", session.whoami()).await.unwrap().refreshed_at,
+        None,
+        "the API's nonce cost no token refresh"
+    );
     // Several first calls at once, each asked for the nonce: each gives it.
     let fresh = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
     let options = ListOptions::default();
-    let at_once =
-        tokio::join!(fresh.list(&options), fresh.list(&options), fresh.list(&options), fresh.get(&created.id));
+    let at_once = within("four first calls at once", async {
+        tokio::join!(fresh.list(&options), fresh.list(&options), fresh.list(&options), fresh.get(&created.id))
+    })
+    .await;
     assert!(at_once.0.is_ok() && at_once.1.is_ok() && at_once.2.is_ok() && at_once.3.is_ok(), "{at_once:?}");
-    assert_eq!(session.whoami().await.unwrap().refreshed_at, None, "still no token refresh");
+    assert_eq!(within("session.whoami", session.whoami()).await.unwrap().refreshed_at, None, "still no token refresh");
 
     // The access token, stolen, is refused as a bearer token and with
     // another key's proof (with the API's nonce).
-    let http = reqwest::Client::new();
+    let http = wait::http();
     let answer = http.get(url.clone()).bearer_auth(access.secret()).send().await.unwrap();
     assert_eq!(answer.status(), 401);
     let challenge = answer.headers()["www-authenticate"].to_str().unwrap().to_owned();
@@ -86,7 +95,7 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     let thief = dpop::DpopKey::generate().unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let theirs = thief.proof("GET", &url, Some(access.secret()), Some(&api_nonce), now).unwrap();
-    let answer = dpop_get(&url, access.secret(), theirs).await;
+    let answer = within("a DPoP GET with another key", dpop_get(&url, access.secret(), theirs)).await;
     assert_eq!(answer.status(), 401);
     let challenge = answer.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert!(challenge.contains("error=\"invalid_token\""), "another key, not a missing nonce: {challenge}");
@@ -110,6 +119,9 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     assert_eq!(body["error"], "invalid_dpop_proof", "{body}");
 
     // The owner goes on.
-    assert!(matches!(items.get("0192f000-0000-7000-8000-000000000000").await, Err(ItemsError::NotFound)));
-    assert_eq!(items.list(&ListOptions::default()).await.unwrap().items.first(), Some(&created));
+    assert!(matches!(
+        within("items.get", items.get("0192f000-0000-7000-8000-000000000000")).await,
+        Err(ItemsError::NotFound)
+    ));
+    assert_eq!(within("items.list", items.list(&ListOptions::default())).await.unwrap().items.first(), Some(&created));
 }

@@ -13,6 +13,9 @@ use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 use tessera_desktop::desktop::{Desktop, Options, Starting};
+use wait::within;
+
+mod wait;
 
 fn request(command: &str, args: Value) -> InvokeRequest {
     InvokeRequest {
@@ -47,7 +50,7 @@ impl Harness {
             store: Some(Arc::new(MemoryStore::new())),
             log_dir: Some(folder.path().join("logs")),
         };
-        let desktop = Desktop::start(options).await.unwrap();
+        let desktop = within("the desktop core starting", Desktop::start(options)).await.unwrap();
         let app = mock_builder()
             .invoke_handler(tessera_desktop::handler())
             .manage(Starting::ready(desktop))
@@ -61,17 +64,16 @@ impl Harness {
     /// mock waits for the answer).
     async fn call(&self, command: &str, args: Value) -> Result<Value, Value> {
         let (window, request) = (self.window.clone(), request(command, args));
-        tokio::task::spawn_blocking(move || {
+        let answering = tokio::task::spawn_blocking(move || {
             get_ipc_response(&window, request).map(|body| body.deserialize::<Value>().unwrap())
-        })
-        .await
-        .unwrap()
+        });
+        within(&format!("the answer to the IPC command {command}"), answering).await.unwrap()
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_answer_through_the_ipc_with_typed_errors_and_no_tokens() {
-    let stack = demo::DemoStack::start().await.unwrap();
+    let stack = within("the demo stack starting", demo::DemoStack::start()).await.unwrap();
     let harness = Harness::new(&stack).await;
 
     let info = harness.call("app_info", json!({})).await.unwrap();
@@ -118,7 +120,7 @@ async fn commands_answer_through_the_ipc_with_typed_errors_and_no_tokens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webview_cannot_call_plugins_or_unknown_commands() {
-    let stack = demo::DemoStack::start().await.unwrap();
+    let stack = within("the demo stack starting", demo::DemoStack::start()).await.unwrap();
     let harness = Harness::new(&stack).await;
     // The opener is for the Rust side only: the webview cannot open URLs or files.
     let error = harness.call("plugin:opener|open_url", json!({ "url": "https://example.com" })).await.unwrap_err();

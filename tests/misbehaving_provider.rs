@@ -25,6 +25,9 @@ use signin::accounts::AccountBook;
 use signin::flow::browser::HttpBrowser;
 use signin::flow::config::SigninConfig;
 use signin::store::MemoryStore;
+use wait::within;
+
+mod wait;
 
 /// What the sign-in must do.
 #[derive(Debug, Clone, Copy)]
@@ -147,7 +150,8 @@ fn message(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 async fn check(case: &Case) {
-    let idp = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.unwrap();
+    let idp =
+        within("dev-idp starting", dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() })).await.unwrap();
     if case.two_keys {
         idp.provider().rotate_keys().unwrap();
     }
@@ -162,10 +166,11 @@ async fn check(case: &Case) {
     let browser = Arc::new(HttpBrowser::new("alice", "alice-demo-pw"));
     let method = signin::SignInMethod::Browser { browser, on_url: Arc::new(|_: &url::Url| {}) };
     if case.at_refresh {
-        return check_refresh(case, &idp, &session, method, &store, &book_path).await;
+        let refreshing = check_refresh(case, &idp, &session, method, &store, &book_path);
+        return within(&format!("{:?}: a sign-in then a refresh", case.fault), refreshing).await;
     }
     idp.provider().misbehave(&[case.fault]);
-    let outcome = session.sign_in(method, false).await;
+    let outcome = within(&format!("{:?}: signing in", case.fault), session.sign_in(method, false)).await;
     let accounts = AccountBook::load(book_path).unwrap().list().len();
     match (case.expect, outcome) {
         (Expect::Accept, Ok(_)) => {
@@ -200,7 +205,8 @@ fn cli_binary(name: &str) -> std::path::PathBuf {
 
 /// `tessera` run on a machine of its own (HOME, config) against `idp`.
 fn tessera(home: &std::path::Path, idp: &dev_idp::DevIdp, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(cli_binary("tessera"))
+    let mut command = std::process::Command::new(cli_binary("tessera"));
+    command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -216,9 +222,9 @@ fn tessera(home: &std::path::Path, idp: &dev_idp::DevIdp, args: &[&str]) -> std:
         .env("SIGNIN_HTTP_TIMEOUT_SECS", HTTP_TIMEOUT.as_secs().to_string())
         .env("TESSERA_MEMORY_ONLY", "1")
         .env("RUST_LOG", "warn")
-        .current_dir(home)
-        .output()
-        .unwrap()
+        .current_dir(home);
+    // The CLI gives up on a sign-in after 30 s: four times that, it hangs.
+    wait::output_within(&mut command, &format!("tessera {}", args.join(" ")), Duration::from_secs(120))
 }
 
 /// The same sign-in through the CLI: its exit code, what it says on

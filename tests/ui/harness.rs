@@ -24,6 +24,16 @@ use serde_json::{Value, json};
 /// included).
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Awaits one WebDriver command (or a sign-in, a request), failing the test
+/// with `what` after [`STEP_TIMEOUT`]: WebKitWebDriver can leave a command
+/// unanswered for ever, and a broken check must fail, not hang (issue 24,
+/// item 4).
+pub async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(STEP_TIMEOUT, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out after {STEP_TIMEOUT:?}: {what}"))
+}
+
 /// What a UI test needs from the machine; `None` when all is there.
 pub fn missing_tools() -> Option<String> {
     if std::env::var_os("DISPLAY").is_none() {
@@ -237,7 +247,9 @@ impl App {
         let script = format!("return Boolean({condition});");
         let deadline = Instant::now() + STEP_TIMEOUT;
         loop {
-            if self.client.execute(&script, vec![]).await.ok() == Some(Value::Bool(true)) {
+            let answer =
+                within(&format!("WebDriver evaluating {condition}"), self.client.execute(&script, vec![])).await;
+            if answer.ok() == Some(Value::Bool(true)) {
                 return;
             }
             if Instant::now() > deadline {
@@ -263,12 +275,16 @@ impl App {
 
     /// The value of a JS expression.
     pub async fn eval(&self, expression: &str) -> Value {
-        self.client.execute(&format!("return {expression};"), vec![]).await.unwrap_or(Value::Null)
+        let script = format!("return {expression};");
+        let evaluating = self.client.execute(&script, vec![]);
+        within(&format!("WebDriver evaluating {expression}"), evaluating).await.unwrap_or(Value::Null)
     }
 
     /// The text of `#id`.
     pub async fn text(&self, id: &str) -> String {
-        self.client.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
+        within(&format!("the text of #{id}"), async { self.client.find(Locator::Id(id)).await?.text().await })
+            .await
+            .unwrap()
     }
 
     /// Clicks `#id` (waiting for it to be shown).
@@ -297,8 +313,8 @@ impl App {
     async fn click_when_interactable(&self, locator: Locator<'_>) {
         let deadline = Instant::now() + STEP_TIMEOUT;
         loop {
-            let element = self.client.find(locator).await.unwrap();
-            match element.click().await {
+            let clicking = async { self.client.find(locator).await?.click().await };
+            match within(&format!("WebDriver clicking {locator:?}"), clicking).await {
                 Ok(()) => return,
                 Err(fantoccini::error::CmdError::Standard(e))
                     if e.error == fantoccini::error::ErrorStatus::ElementNotInteractable
@@ -313,14 +329,18 @@ impl App {
 
     /// Replaces the text of the input `#id`.
     pub async fn fill(&self, id: &str, text: &str) {
-        let input = self.client.find(Locator::Id(id)).await.unwrap();
-        input.clear().await.unwrap();
-        input.send_keys(text).await.unwrap();
+        let filling = async {
+            let input = self.client.find(Locator::Id(id)).await?;
+            input.clear().await?;
+            input.send_keys(text).await
+        };
+        within(&format!("WebDriver filling #{id}"), filling).await.unwrap();
     }
 
     /// Types `keys` (text or [`fantoccini::key::Key`]s) into the focused element.
     pub async fn press(&self, keys: &str) {
-        self.client.active_element().await.unwrap().send_keys(keys).await.unwrap();
+        let pressing = async { self.client.active_element().await?.send_keys(keys).await };
+        within(&format!("WebDriver pressing {keys:?}"), pressing).await.unwrap();
     }
 
     /// The names of the items listed.
@@ -351,7 +371,7 @@ impl App {
     /// is still exiting would find it on the bus and hand its arguments to
     /// it (tauri-plugin-single-instance), then exit.
     pub async fn quit(self) {
-        self.client.clone().close().await.unwrap();
+        within("WebDriver closing the app", self.client.clone().close()).await.unwrap();
         let deadline = Instant::now() + STEP_TIMEOUT;
         while app_running_in(self.group) || self.instance_on_bus() {
             assert!(Instant::now() < deadline, "the app did not exit");
@@ -383,7 +403,7 @@ pub async fn seed_items(stack: &demo::DemoStack, count: usize) {
     let session = Arc::new(signin::Session::new(config, Arc::new(signin::store::MemoryStore::new()), book));
     let browser = Arc::new(signin::flow::browser::HttpBrowser::new("alice", "alice-demo-pw"));
     let method = signin::SignInMethod::Browser { browser, on_url: Arc::new(|_: &url::Url| {}) };
-    session.sign_in(method, false).await.unwrap();
+    within("alice signing in to seed items", session.sign_in(method, false)).await.unwrap();
     let client = items_client::ItemsClient::new(stack.items_api().clone(), session).unwrap();
     for n in 0..count {
         let item = items_client::NewItem {
@@ -392,6 +412,6 @@ pub async fn seed_items(stack: &demo::DemoStack, count: usize) {
             price: 10.0 + (n % 100) as f64,
             tags: vec![format!("tag{}", n % 7), "long-list".into()],
         };
-        client.create(&item).await.unwrap();
+        within("seeding an item", client.create(&item)).await.unwrap();
     }
 }

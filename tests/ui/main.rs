@@ -158,7 +158,7 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
 async fn accounts_add_switch_restart_and_sign_out_with_the_keyring() {
     require_ui!();
     let _serial = SERIAL.lock().await;
-    let stack = DemoStack::start().await.unwrap();
+    let stack = harness::within("the demo stack starting", DemoStack::start()).await.unwrap();
     // With DPoP: each account's key is kept in the keyring beside its
     // refresh token, and after the restart below the app refreshes and
     // calls the items API with it.
@@ -224,7 +224,7 @@ async fn accounts_add_switch_restart_and_sign_out_with_the_keyring() {
 async fn a_deep_link_from_a_second_launch_completes_the_sign_in() {
     require_ui!();
     let _serial = SERIAL.lock().await;
-    let stack = DemoStack::start().await.unwrap();
+    let stack = harness::within("the demo stack starting", DemoStack::start()).await.unwrap();
     let mut env = configured(&stack);
     env.push(("REDIRECT_URL", "com.example.tessera:/callback".to_owned()));
     let driver = Driver::start(&env);
@@ -269,7 +269,7 @@ async fn a_long_list_keeps_only_the_rows_near_the_screen() {
     require_ui!();
     let _serial = SERIAL.lock().await;
     const COUNT: u64 = 160;
-    let stack = DemoStack::start().await.unwrap();
+    let stack = harness::within("the demo stack starting", DemoStack::start()).await.unwrap();
     harness::seed_items(&stack, COUNT as usize).await;
     let driver = Driver::start(&configured(&stack));
     let app = driver.launch().await;
