@@ -40,13 +40,15 @@ pub fn wait_child(child: &mut Child, what: &str, limit: Duration) -> ExitStatus 
     }
 }
 
-/// Runs `command` to its end, as [`Command::output`] does, killing it and
+/// Runs `command` to its end, as [`Command::output`] does (stdin empty,
+/// stdout and stderr captured), killing it and
 /// failing the test with `what` after `limit` (a keyring prompt waiting
 /// forever, say).
 pub fn output_within(command: &mut std::process::Command, what: &str, limit: Duration) -> std::process::Output {
     use std::io::Read as _;
     use std::process::Stdio;
     let mut child = command
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
