@@ -379,7 +379,7 @@ async fn device_login_shows_the_code_on_stderr_and_waits_for_approval() {
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     // "To sign in, open <url> on any device and check that it shows the code <code>"
-    let (shown, url) = tokio::task::spawn_blocking(move || {
+    let reading = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
         while stderr.read_line(&mut line).unwrap() > 0 {
             if let Some(rest) = line.split("open ").nth(1) {
@@ -389,9 +389,13 @@ async fn device_login_shows_the_code_on_stderr_and_waits_for_approval() {
             line.clear();
         }
         panic!("no code was shown: {line}");
-    })
-    .await
-    .unwrap();
+    });
+    // A CLI that never shows the code fails the test (killed), not hangs it.
+    let Ok(reading) = tokio::time::timeout(RUN_LIMIT, reading).await else {
+        let _ = child.kill();
+        panic!("`tessera login --device` showed no code within {RUN_LIMIT:?}");
+    };
+    let (shown, url) = reading.unwrap();
     assert!(shown.contains("shows the code"), "{shown}");
     assert!(url.contains("/activate"), "{shown}");
     // The person approves on another device.
@@ -399,15 +403,18 @@ async fn device_login_shows_the_code_on_stderr_and_waits_for_approval() {
     let dev_idp::testing::Page::Device(form) = driver.open(&url).await.unwrap() else { panic!("no device page") };
     driver.submit(&form, &[("username", "alice"), ("password", "alice-demo-pw")], "approve").await.unwrap();
     let mut stdout = child.stdout.take().unwrap();
-    let status = tokio::task::spawn_blocking(move || {
+    let reading = tokio::task::spawn_blocking(move || {
         let mut out = String::new();
         stdout.read_to_string(&mut out).unwrap();
-        (child.wait().unwrap(), out)
-    })
-    .await
-    .unwrap();
-    assert!(status.0.success(), "{status:?}");
-    let account: Value = serde_json::from_str(&status.1).unwrap();
+        out
+    });
+    let Ok(out) = tokio::time::timeout(RUN_LIMIT, reading).await else {
+        let _ = child.kill();
+        panic!("`tessera login --device` did not end within {RUN_LIMIT:?} of the approval");
+    };
+    let (out, status) = (out.unwrap(), child.wait().unwrap());
+    assert!(status.success(), "{status:?}: {out}");
+    let account: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(account["email"], "alice@example.com");
 }
 
