@@ -49,6 +49,13 @@ if ! cargo install --list 2>/dev/null | grep -q "^cargo-mutants v$CARGO_MUTANTS_
   cargo install --quiet --locked cargo-mutants --version "$CARGO_MUTANTS_VERSION"
 fi
 
+# nextest stops a mutant's run at its first failing test: a caught mutant
+# costs one failure, not the whole binary's timeouts.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest"
+  cargo install --quiet --locked cargo-nextest
+fi
+
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "scripts/mutants.sh mutates the tree in place: commit or stash your changes first" >&2
   exit 2
@@ -105,7 +112,7 @@ run_group() {
   # Exit codes: 0 all caught, 2 some missed, 3 some timed out; the summary
   # below reports them, so only a failure to run stops the script.
   local status=0
-  cargo mutants --in-place --no-shuffle --baseline skip --timeout "$timeout" \
+  cargo mutants --in-place --no-shuffle --baseline skip --timeout "$timeout" --test-tool nextest \
     --package "$package" --test-package "$package" "${file_args[@]}" --re "$functions" \
     --output "$output" -- "${tests[@]}" || status=$?
   case "$status" in 0 | 2 | 3) ;; *) echo "cargo mutants failed for $group (exit $status)" >&2; exit "$status" ;; esac
