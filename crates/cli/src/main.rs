@@ -80,7 +80,8 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     if let Command::Demo { commands } = &cli.command {
         return runtime.block_on(demo::run(commands, cli.json));
     }
-    let store = token_store(cli.memory_only, needs_tokens(&cli.command))?;
+    // The settings first: with no provider configured that is what the
+    // person needs to hear, whatever the state of the keyring.
     let config = match SigninConfig::load_with_env_file(cli.env_file.as_deref()) {
         // Listing and choosing accounts need no provider; everything else
         // says that none is configured (exit 2), and contacts nothing.
@@ -98,6 +99,7 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
         }
         _ => config,
     };
+    let store = token_store(cli.memory_only, needs_tokens(&cli.command))?;
     let book = AccountBook::load(AccountBook::default_path()?)?;
     let session = Session::new(config, store, book);
     runtime.block_on(commands::run(&session, cli.command, cli.json))

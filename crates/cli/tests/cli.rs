@@ -309,6 +309,15 @@ async fn no_provider_configured_exits_2_and_contacts_nothing() {
     }
     machine.run(&["accounts"]).await.expect(0);
     machine.run(&["accounts", "--json"]).await.expect(0);
+    // With the keyring out of reach too (no session bus: an SSH session),
+    // the missing provider is what is said, not the keyring.
+    let no_keyring = Machine::new(None).without("TESSERA_MEMORY_ONLY");
+    for args in [&["login"][..], &["whoami"]] {
+        let run = no_keyring.run(args).await;
+        run.expect(2);
+        assert!(run.stderr.contains("tessera: no sign-in provider is configured"), "{args:?}: {run:?}");
+        assert!(!run.stderr.contains("D-Bus"), "{args:?}: {run:?}");
+    }
     for (port, listener) in listeners {
         match listener {
             Some(listener) => match listener.accept() {
