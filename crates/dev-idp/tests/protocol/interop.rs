@@ -7,13 +7,14 @@ use openidconnect::{
     RedirectUrl, Scope, TokenResponse,
 };
 
-use crate::support::{ALICE, DESKTOP, query, start};
+use crate::support::{ALICE, DESKTOP, REQUEST_TIMEOUT, query, start};
 
 #[tokio::test]
 async fn openidconnect_core_client_signs_in_refreshes_and_reads_userinfo() {
     let idp = start().await;
     let http = openidconnect::reqwest::ClientBuilder::new()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
         .build()
         .unwrap();
     let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(idp.issuer().to_owned()).unwrap(), &http)

@@ -6,18 +6,19 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::support::start_with;
+use crate::support::{REQUEST_TIMEOUT, start_with};
 
 async fn within<T>(seconds: u64, what: &str, future: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(seconds), future)
         .await
-        .unwrap_or_else(|_| panic!("{what}: not within {seconds} s"))
+        .unwrap_or_else(|_| panic!("timed out after {seconds}s: {what}"))
 }
 
 #[tokio::test]
 async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_the_configured_timeout() {
     let idp = start_with(|config| config.server.header_read_timeout_secs = 1).await;
-    let (mut reader, mut writer) = TcpStream::connect(idp.idp.addr()).await.unwrap().into_split();
+    let (mut reader, mut writer) =
+        within(30, "a connection to dev-idp", TcpStream::connect(idp.idp.addr())).await.unwrap().into_split();
     let head = format!("GET /oauth2/default/v1/keys HTTP/1.1\r\nHost: {}\r\n", idp.idp.addr());
     let dribble = tokio::spawn(async move {
         writer.write_all(head.as_bytes()).await.unwrap();
@@ -41,11 +42,12 @@ async fn at_the_configured_connection_cap_discovery_is_503_then_answers_once_slo
     let idp = start_with(|config| config.server.max_connections = 2).await;
     let mut slow = Vec::new();
     for _ in 0..2 {
-        let mut stream = TcpStream::connect(idp.idp.addr()).await.unwrap();
+        let mut stream = within(30, "a connection to dev-idp", TcpStream::connect(idp.idp.addr())).await.unwrap();
         stream.write_all(b"GET / HTTP/1.1\r\nHo").await.unwrap();
         slow.push(stream);
     }
-    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    // Each request bounded, well above the 5 s the test waits in all.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0).timeout(REQUEST_TIMEOUT).build().unwrap();
     let discovery = format!("{}/.well-known/openid-configuration", idp.issuer());
     let status = || async { http.get(&discovery).send().await.unwrap().status().as_u16() };
     within(5, "a 503 at the cap", async {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,18 @@ pub const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
 pub const DESKTOP: &str = DESKTOP_CLIENT_ID;
 pub const LOOPBACK: &str = "http://127.0.0.1:53682/callback";
 pub const FULL_SCOPE: &str = "openid profile email offline_access items:read";
+/// How long any one wait on the provider may take before the test fails
+/// (issue 24, item 4: a broken check fails a test, never hangs it).
+pub const WAIT_LIMIT: Duration = Duration::from_secs(60);
+/// How long any one back-channel request may take (the test browser has
+/// its own `PAGE_TIMEOUT`).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Awaits `future`, failing the test with `what` if it takes longer than
+/// [`WAIT_LIMIT`].
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT_LIMIT, future).await.unwrap_or_else(|_| panic!("timed out after {WAIT_LIMIT:?}: {what}"))
+}
 
 pub struct Idp {
     pub idp: DevIdp,
@@ -37,8 +50,13 @@ pub async fn start_with(change: impl FnOnce(&mut Config)) -> Idp {
     let mut config = Config { port: 0, ..Config::default() };
     change(&mut config);
     let clock = Arc::new(ManualClock::starting_now());
-    let idp = dev_idp::spawn_with_clock(config, clock.clone()).await.expect("dev-idp starts");
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let idp =
+        within("dev-idp starting", dev_idp::spawn_with_clock(config, clock.clone())).await.expect("dev-idp starts");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("client");
     Idp { idp, clock, http }
 }
 
