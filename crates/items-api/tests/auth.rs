@@ -27,8 +27,10 @@ use tokio::net::TcpListener;
 use url::Url;
 
 mod tokens;
+mod wait;
 
 use tokens::{AUDIENCE, claims_of, forge_with, jwt_part, merge, random};
+use wait::within;
 
 const LEEWAY: u64 = 30;
 const PERSON_SCOPE: &str = "openid profile email offline_access items:read";
@@ -71,8 +73,9 @@ async fn start_with(change: impl FnOnce(&mut Config)) -> Idp {
     let mut config = Config { port: 0, ..Config::default() };
     change(&mut config);
     let clock = Arc::new(ManualClock::starting_now());
-    let idp = dev_idp::spawn_with_clock(config, clock.clone()).await.expect("dev-idp starts");
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let idp =
+        within("dev-idp starting", dev_idp::spawn_with_clock(config, clock.clone())).await.expect("dev-idp starts");
+    let http = wait::http();
     Idp { idp, clock, http }
 }
 
@@ -480,9 +483,10 @@ mod local {
     #[tokio::test]
     async fn jku_x5u_and_jwk_headers_are_never_fetched_nor_used() {
         let idp = start().await;
-        let other = dev_idp::spawn(Config { port: 0, ..Config::default() }).await.unwrap();
+        let other =
+            within("another dev-idp starting", dev_idp::spawn(Config { port: 0, ..Config::default() })).await.unwrap();
         let other_jwks: Value =
-            reqwest::get(format!("{}/v1/keys", other.issuer())).await.unwrap().json().await.unwrap();
+            idp.http.get(format!("{}/v1/keys", other.issuer())).send().await.unwrap().json().await.unwrap();
         let other_jwk = other_jwks["keys"][0].clone();
         let key_server = FakeIssuer::start().await;
         key_server.set("jku", Reply::json(&other_jwks));
@@ -680,7 +684,8 @@ mod local {
     #[tokio::test]
     async fn tokens_signed_by_a_key_outside_the_jwks_are_refused() {
         let idp = start().await;
-        let other = dev_idp::spawn(Config { port: 0, ..Config::default() }).await.unwrap();
+        let other =
+            within("another dev-idp starting", dev_idp::spawn(Config { port: 0, ..Config::default() })).await.unwrap();
         let validator = idp.local();
         let our_kid = idp.provider().active_kid();
         // Another RSA key, claiming our kid.
@@ -691,7 +696,8 @@ mod local {
         assert_invalid(validator.validate(&token).await, UNKNOWN_KEY);
         // Another issuer's genuine token.
         let (status, answer) = {
-            let response = reqwest::Client::new()
+            let response = idp
+                .http
                 .post(format!("{}/v1/token", other.issuer()))
                 .basic_auth(ITEMS_API_CLIENT_ID, Some(ITEMS_API_DEMO_SECRET))
                 .form(&[("grant_type", "client_credentials"), ("scope", "items:read")])
@@ -714,7 +720,11 @@ mod local {
 
         // dev-idp rotates; the old key stays published.
         let provider = idp.provider().clone();
-        let second_kid = tokio::task::spawn_blocking(move || provider.rotate_keys()).await.unwrap().unwrap();
+        let second_kid =
+            within("dev-idp rotating its keys", tokio::task::spawn_blocking(move || provider.rotate_keys()))
+                .await
+                .unwrap()
+                .unwrap();
         let second = idp.client_credentials().await;
         assert_eq!(header_kid(&second), second_kid);
         validator.validate(&first).await.expect("the old kid is still cached and published");
@@ -725,7 +735,10 @@ mod local {
 
         // Another rotation: the first key leaves the JWKS.
         let provider = idp.provider().clone();
-        tokio::task::spawn_blocking(move || provider.rotate_keys()).await.unwrap().unwrap();
+        within("dev-idp rotating its keys", tokio::task::spawn_blocking(move || provider.rotate_keys()))
+            .await
+            .unwrap()
+            .unwrap();
         let third = idp.client_credentials().await;
         for _ in 0..20 {
             assert_invalid(validator.validate(&third).await, UNKNOWN_KEY);
@@ -740,7 +753,10 @@ mod local {
         // A burst of new and unknown kids at once: one fetch (single flight).
         idp.advance(11);
         let provider = idp.provider().clone();
-        tokio::task::spawn_blocking(move || provider.rotate_keys()).await.unwrap().unwrap();
+        within("dev-idp rotating its keys", tokio::task::spawn_blocking(move || provider.rotate_keys()))
+            .await
+            .unwrap()
+            .unwrap();
         let fourth = idp.client_credentials().await;
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..64 {
@@ -748,7 +764,7 @@ mod local {
             let token = if i % 2 == 0 { fourth.clone() } else { idp.forge(&json!({ "kid": random() }), &json!({})) };
             tasks.spawn(async move { (i % 2 == 0, validator.validate(&token).await) });
         }
-        while let Some(joined) = tasks.join_next().await {
+        while let Some(joined) = within("a validation of the burst", tasks.join_next()).await {
             let (genuine, result) = joined.unwrap();
             if genuine {
                 result.expect("the new key");
@@ -766,7 +782,7 @@ mod local {
             tasks.spawn(async move { validator.validate(&token).await.map(|_| ()) });
         }
         let mut results = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
+        while let Some(joined) = within("a validation of the burst", tasks.join_next()).await {
             results.push(joined.unwrap());
         }
         results

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 async fn within<T>(seconds: u64, what: &str, future: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(seconds), future)
         .await
-        .unwrap_or_else(|_| panic!("{what}: not within {seconds} s"))
+        .unwrap_or_else(|_| panic!("timed out after {seconds}s: {what}"))
 }
 
 struct Api {
@@ -24,7 +24,9 @@ struct Api {
 
 /// The API configured by `settings` (environment names) over the demo ones.
 async fn start(settings: &[(&str, &str)]) -> Api {
-    let idp = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.unwrap();
+    let idp = within(60, "dev-idp starting", dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }))
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -36,14 +38,16 @@ async fn start(settings: &[(&str, &str)]) -> Api {
     ]);
     env.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = items_api::Config::load_with(None, |name| env.get(name).cloned()).unwrap();
-    let state = items_api::build(&config).await.unwrap();
+    let state = within(60, "the items API starting", items_api::build(&config)).await.unwrap();
     tokio::spawn(http_server::serve(listener, items_api::router(state), config.limits, std::future::pending()));
     Api { addr, _idp: idp, _dir: dir }
 }
 
 #[tokio::test]
 async fn the_limits_come_from_their_settings_and_zero_is_refused() {
-    let idp = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.unwrap();
+    let idp = within(60, "dev-idp starting", dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }))
+        .await
+        .unwrap();
     let base = [
         ("OKTA_ISSUER", idp.issuer().to_owned()),
         ("DATABASE_URL", "sqlite://unused.db".to_owned()),
@@ -86,7 +90,8 @@ async fn the_limits_come_from_their_settings_and_zero_is_refused() {
 #[tokio::test]
 async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_header_read_timeout_secs() {
     let api = start(&[("HEADER_READ_TIMEOUT_SECS", "1")]).await;
-    let (mut reader, mut writer) = TcpStream::connect(api.addr).await.unwrap().into_split();
+    let (mut reader, mut writer) =
+        within(30, "a connection to the API", TcpStream::connect(api.addr)).await.unwrap().into_split();
     let dribble = tokio::spawn(async move {
         writer.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
         loop {
@@ -107,7 +112,7 @@ async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_header_read_timeout_
 #[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed_at_idle_timeout_secs() {
     let api = start(&[("IDLE_TIMEOUT_SECS", "1")]).await;
-    let mut stream = TcpStream::connect(api.addr).await.unwrap();
+    let mut stream = within(30, "a connection to the API", TcpStream::connect(api.addr)).await.unwrap();
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
     let mut buf = [0_u8; 4096];
     let n = within(5, "the /healthz answer", stream.read(&mut buf)).await.unwrap();
@@ -127,11 +132,12 @@ async fn at_max_connections_healthz_is_503_then_200_once_the_slow_clients_leave(
     let api = start(&[("MAX_CONNECTIONS", "2")]).await;
     let mut slow = Vec::new();
     for _ in 0..2 {
-        let mut stream = TcpStream::connect(api.addr).await.unwrap();
+        let mut stream = within(30, "a connection to the API", TcpStream::connect(api.addr)).await.unwrap();
         stream.write_all(b"GET /healthz HTTP/1.1\r\nHo").await.unwrap();
         slow.push(stream);
     }
-    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    // Each request bounded, well above the 5 s the test waits in all.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(30)).build().unwrap();
     let url = format!("http://{}/healthz", api.addr);
     let status = || async { http.get(&url).send().await.unwrap().status().as_u16() };
     within(5, "a 503 at the cap", async {

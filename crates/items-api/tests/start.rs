@@ -22,6 +22,9 @@ use dev_idp::testing::Browser;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
+use wait::within;
+
+mod wait;
 
 /// How long a run may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -59,7 +62,7 @@ fn run_to_exit(mut command: Command) -> (ExitStatus, String) {
         }
         Err(_) => {
             let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("the program did not stop within {DEADLINE:?}");
+            panic!("timed out after {DEADLINE:?}: the program stopping (killed)");
         }
     }
 }
@@ -92,7 +95,7 @@ impl Running {
                 return running;
             }
             if started.elapsed() > DEADLINE {
-                panic!("/healthz did not answer within {DEADLINE:?}: {}", running.stop());
+                panic!("timed out after {DEADLINE:?}: /healthz answering (killed): {}", running.stop());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -146,7 +149,7 @@ async fn alice_token(issuer: &str) -> String {
         .append_pair("code_challenge_method", "S256");
     let back = Browser::new().sign_in(url.as_str(), "alice", DEMO_ALICE_PASSWORD).await.unwrap();
     let code = back.query_pairs().find(|(n, _)| n == "code").unwrap().1.into_owned();
-    let tokens: Value = reqwest::Client::new()
+    let tokens: Value = wait::http()
         .post(format!("{issuer}/v1/token"))
         .form(&[
             ("grant_type", "authorization_code"),
@@ -166,10 +169,9 @@ async fn alice_token(issuer: &str) -> String {
 
 /// The names of the items alice sees at `addr`.
 async fn alice_items(addr: SocketAddr, token: &str) -> Vec<String> {
-    let page: Value = reqwest::Client::new()
+    let page: Value = wait::http()
         .get(format!("http://{addr}/v1/items"))
         .bearer_auth(token)
-        .timeout(Duration::from_secs(10))
         .send()
         .await
         .unwrap()
@@ -207,7 +209,8 @@ fn with_nothing_configured_it_does_not_start_and_says_in_one_message_what_to_set
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_demo_switch_it_starts_and_serves_the_demo_items_which_only_the_switch_brings() {
-    let idp = dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }).await.unwrap();
+    let idp =
+        within("dev-idp starting", dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() })).await.unwrap();
     let token = alice_token(idp.issuer()).await;
     let folder = tempfile::tempdir().unwrap();
 

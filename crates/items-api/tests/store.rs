@@ -17,6 +17,13 @@ use std::time::Duration;
 use items_api::model::{Cursor, Item, ItemPatch, ListQuery, NewItem, Owner, Price, Visibility};
 use items_api::store::{Store, StoreError};
 use sqlx::{Connection as _, Executor as _};
+use wait::{within, within_limit};
+
+mod wait;
+
+/// How long one behaviour below may take on one database before the test
+/// fails (a lost wake-up or a lock never released must not hang it).
+const BEHAVIOUR_LIMIT: Duration = Duration::from_secs(120);
 
 const ISSUER: &str = "https://idp.example/oauth2/default";
 /// Alice and bob as the demo seed owns items for them (their user ids at dev-idp).
@@ -35,7 +42,7 @@ struct SqliteDb {
 impl SqliteDb {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&sqlite_url(&dir, "items.db")).await.unwrap();
+        let store = within("opening a SQLite store", Store::connect(&sqlite_url(&dir, "items.db"))).await.unwrap();
         Self { store, _dir: dir }
     }
 }
@@ -66,21 +73,27 @@ impl PostgresDb {
             return None;
         };
         let name = format!("tessera_test_{}", uuid::Uuid::now_v7().simple());
-        let mut server = sqlx::PgConnection::connect(&server_url).await.expect("connect to TEST_DATABASE_URL");
-        server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-        server.close().await.unwrap();
+        within("making a database on the server at TEST_DATABASE_URL", async {
+            let mut server = sqlx::PgConnection::connect(&server_url).await.expect("connect to TEST_DATABASE_URL");
+            server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            server.close().await.unwrap();
+        })
+        .await;
         let mut url = url::Url::parse(&server_url).expect("TEST_DATABASE_URL is a URL");
         url.set_path(&name);
-        let store = Store::connect(url.as_str()).await.unwrap();
+        let store = within("opening a PostgreSQL store", Store::connect(url.as_str())).await.unwrap();
         Some(Self { store, server_url, name })
     }
 
     /// Drops the test's database (left behind when the test fails, for a look).
     async fn drop_database(self) {
         drop(self.store);
-        let mut server = sqlx::PgConnection::connect(&self.server_url).await.unwrap();
-        server.execute(format!("DROP DATABASE {} WITH (FORCE)", self.name).as_str()).await.unwrap();
-        server.close().await.unwrap();
+        within("dropping the test's database", async {
+            let mut server = sqlx::PgConnection::connect(&self.server_url).await.unwrap();
+            server.execute(format!("DROP DATABASE {} WITH (FORCE)", self.name).as_str()).await.unwrap();
+            server.close().await.unwrap();
+        })
+        .await;
     }
 }
 
@@ -93,7 +106,8 @@ macro_rules! on_both_databases {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $behaviour() {
                     let db = super::SqliteDb::new().await;
-                    super::$behaviour(&db.store).await;
+                    let what = concat!("sqlite::", stringify!($behaviour));
+                    super::within_limit(super::BEHAVIOUR_LIMIT, what, super::$behaviour(&db.store)).await;
                 }
             )+
         }
@@ -103,7 +117,8 @@ macro_rules! on_both_databases {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $behaviour() {
                     let Some(db) = super::PostgresDb::new(stringify!($behaviour)).await else { return };
-                    super::$behaviour(&db.store).await;
+                    let what = concat!("postgres::", stringify!($behaviour));
+                    super::within_limit(super::BEHAVIOUR_LIMIT, what, super::$behaviour(&db.store)).await;
                     db.drop_database().await;
                 }
             )+
@@ -676,17 +691,18 @@ async fn concurrent_creates_with_one_key_make_one_item(store: &Store) {
 async fn sqlite_file_and_directories_are_created_and_data_persists() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir, "nested/deeper/items.db");
-    let store = Store::connect(&url).await.unwrap();
-    let item = store.create(ALICE, named("Kept")).await.unwrap();
+    let store = within("opening a SQLite store", Store::connect(&url)).await.unwrap();
+    let item = within("a create", store.create(ALICE, named("Kept"))).await.unwrap();
     assert!(dir.path().join("nested/deeper/items.db").is_file());
     assert!(dir.path().join("nested/deeper/items.db-wal").is_file(), "WAL journal mode");
 
     // A second store on the same file (as after a restart) migrates nothing new and sees the data.
-    let again = Store::connect(&url).await.unwrap();
-    assert_eq!(again.get(Visibility::All, &item.id).await.unwrap(), Some(item));
+    let again = within("opening the store again", Store::connect(&url)).await.unwrap();
+    assert_eq!(within("a get", again.get(Visibility::All, &item.id)).await.unwrap(), Some(item));
     // Also through the short `sqlite:` form.
-    let short = Store::connect(&format!("sqlite:{}", dir.path().join("nested/deeper/items.db").display())).await;
-    assert_eq!(walk_all(&short.unwrap(), Visibility::All, ListQuery::default()).await.len(), 1);
+    let short = format!("sqlite:{}", dir.path().join("nested/deeper/items.db").display());
+    let short = within("opening the store by its short URL", Store::connect(&short)).await;
+    assert_eq!(within("a walk", walk_all(&short.unwrap(), Visibility::All, ListQuery::default())).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -694,7 +710,10 @@ async fn two_stores_on_one_sqlite_file_wait_for_each_other() {
     // As two processes would: separate pools, one file, writers contending.
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir, "shared.db");
-    let stores = [Store::connect(&url).await.unwrap(), Store::connect(&url).await.unwrap()];
+    let stores = [
+        within("opening a SQLite store", Store::connect(&url)).await.unwrap(),
+        within("opening a second store on the file", Store::connect(&url)).await.unwrap(),
+    ];
     let mut tasks = Vec::new();
     for (s, store) in stores.iter().enumerate() {
         for t in 0..4 {
@@ -707,27 +726,28 @@ async fn two_stores_on_one_sqlite_file_wait_for_each_other() {
         }
     }
     for task in tasks {
-        task.await.unwrap();
+        within("a writer's 25 creates", task).await.unwrap();
     }
-    assert_eq!(walk_all(&stores[0], Visibility::All, query(100)).await.len(), 200);
+    assert_eq!(within("a walk", walk_all(&stores[0], Visibility::All, query(100))).await.len(), 200);
 }
 
 #[tokio::test]
 async fn sqlite_memory_store_works() {
-    let store = Store::connect("sqlite::memory:").await.unwrap();
-    let item = store.create(ALICE, new_item("Ephemeral", "", 1, &["tmp"])).await.unwrap();
+    let store = within("opening an in-memory store", Store::connect("sqlite::memory:")).await.unwrap();
+    let item = within("a create", store.create(ALICE, new_item("Ephemeral", "", 1, &["tmp"]))).await.unwrap();
     // Several connections share the one in-memory database.
     let first_five = query(5);
-    let (a, b) = tokio::join!(store.get(Visibility::All, &item.id), store.list(Visibility::All, &first_five));
+    let both = async { tokio::join!(store.get(Visibility::All, &item.id), store.list(Visibility::All, &first_five)) };
+    let (a, b) = within("a get and a list at once", both).await;
     assert_eq!(a.unwrap().as_ref(), Some(&item));
     assert_eq!(b.unwrap().items, [item]);
-    assert_eq!(store.seed_demo(ISSUER).await.unwrap(), 0);
+    assert_eq!(within("seeding", store.seed_demo(ISSUER)).await.unwrap(), 0);
 }
 
 #[tokio::test]
 async fn other_databases_are_refused() {
     for url in ["mysql://root:pw@localhost/db", "items.db", "", "http://localhost"] {
-        let error = Store::connect(url).await.unwrap_err();
+        let error = within("refusing a database URL", Store::connect(url)).await.unwrap_err();
         assert!(matches!(error, StoreError::UnsupportedUrl), "{url}: {error:?}");
     }
 }
@@ -747,9 +767,11 @@ fn everything_said(error: &StoreError) -> String {
 async fn errors_never_repeat_the_password() {
     const SECRET: &str = "hunter2-correct-horse";
     // Nothing listens on port 1.
-    let refused = Store::connect(&format!("postgres://tessera:{SECRET}@127.0.0.1:1/tessera")).await.unwrap_err();
+    let refused = format!("postgres://tessera:{SECRET}@127.0.0.1:1/tessera");
+    let refused = within("a refused connection", Store::connect(&refused)).await.unwrap_err();
     assert!(matches!(refused, StoreError::Connect(_)), "{refused:?}");
-    let bad_port = Store::connect(&format!("postgres://tessera:{SECRET}@127.0.0.1:port/tessera")).await.unwrap_err();
+    let bad_port = format!("postgres://tessera:{SECRET}@127.0.0.1:port/tessera");
+    let bad_port = within("refusing a bad port", Store::connect(&bad_port)).await.unwrap_err();
     assert!(matches!(bad_port, StoreError::InvalidUrl(_)), "{bad_port:?}");
     for error in [refused, bad_port] {
         let said = everything_said(&error);
@@ -762,7 +784,7 @@ async fn postgres_wrong_password_fails_without_repeating_it() {
     let Some(db) = PostgresDb::new("postgres_wrong_password_fails_without_repeating_it").await else { return };
     let mut url = url::Url::parse(&db.server_url).unwrap();
     url.set_password(Some("not-the-password-9f2c")).unwrap();
-    let error = Store::connect(url.as_str()).await.unwrap_err();
+    let error = within("a connection with a wrong password", Store::connect(url.as_str())).await.unwrap_err();
     let said = everything_said(&error);
     assert!(matches!(error, StoreError::Connect(_)), "{said}");
     assert!(!said.contains("not-the-password-9f2c"), "the password leaked: {said}");
@@ -778,11 +800,11 @@ async fn postgres_wrong_password_fails_without_repeating_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_abandoned_midway_leave_the_store_working() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("items.db").display())).await.unwrap();
+    let store = within("opening a SQLite store", Store::connect(&sqlite_url(&dir, "items.db"))).await.unwrap();
     let item =
         || NewItem { name: "x".into(), description: String::new(), price: Price::default(), tags: vec!["t".into()] };
     for _ in 0..10 {
-        store.create(ALICE, item()).await.unwrap();
+        within("a create", store.create(ALICE, item())).await.unwrap();
     }
     let query = ListQuery::default();
     for i in 0..2000u64 {
@@ -795,7 +817,9 @@ async fn operations_abandoned_midway_leave_the_store_working() {
         }
     }
     for _ in 0..50 {
-        store.list(Visibility::All, &query).await.expect("listing still works");
-        store.create(ALICE, item()).await.expect("writing still works");
+        within("a list after the abandoned ones", store.list(Visibility::All, &query))
+            .await
+            .expect("listing still works");
+        within("a create after the abandoned ones", store.create(ALICE, item())).await.expect("writing still works");
     }
 }

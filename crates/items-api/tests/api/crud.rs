@@ -4,6 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::{ALICE, ALICE_ID, BOB, BOB_ID, start};
+use crate::wait::within;
 
 const RW: &str = "openid profile items:read items:write";
 
@@ -171,7 +172,7 @@ async fn concurrent_writes_lose_nothing() {
     }
     let mut created = 0;
     for task in tasks {
-        created += task.await.unwrap();
+        created += within("a writer's 25 requests", task).await.unwrap();
     }
     assert_eq!(created, 200, "every write answered 201");
     let mut stored = 0;
@@ -204,7 +205,7 @@ async fn clients_that_hang_up_mid_request_do_not_break_the_store() {
         }));
     }
     for task in tasks {
-        task.await.unwrap();
+        within("an abandoned request", task).await.unwrap();
     }
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     for _ in 0..100 {

@@ -303,7 +303,7 @@ async fn without_a_public_url_dpop_is_refused() {
         mode: Mode::Local,
     })
     .unwrap();
-    let store = Store::connect("sqlite::memory:").await.unwrap();
+    let store = crate::wait::within("opening the items database", Store::connect("sqlite::memory:")).await.unwrap();
     let app = items_api::router(items_api::AppState::new(validator, store, items_api::policy::Policy::None));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = listener.local_addr().unwrap();

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
+#[path = "../wait/mod.rs"]
+mod wait;
 
 mod crud;
 mod dpop;

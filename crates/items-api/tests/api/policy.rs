@@ -93,7 +93,8 @@ async fn a_policy_denying_an_item_cannot_be_stepped_around_by_spelling_its_path_
         mode: Mode::Local,
     })
     .unwrap();
-    let store = Store::connect(&format!("sqlite://{}", h.dir.path().join("items.db").display())).await.unwrap();
+    let database = format!("sqlite://{}", h.dir.path().join("items.db").display());
+    let store = crate::wait::within("opening the items database", Store::connect(&database)).await.unwrap();
     let app = items_api::router(items_api::AppState::new(validator, store, Policy::rego("deny.rego", &rego).unwrap()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = listener.local_addr().unwrap();

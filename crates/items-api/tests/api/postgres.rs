@@ -13,6 +13,7 @@ use sqlx::{Connection as _, Executor as _};
 use url::Url;
 
 use crate::support::{ALICE, BOB, start};
+use crate::wait::within;
 
 /// A fresh database on the test server, or `None` when there is none (and none is required).
 async fn fresh_database() -> Option<String> {
@@ -25,16 +26,19 @@ async fn fresh_database() -> Option<String> {
         return None;
     };
     let name = format!("tessera_api_{}", uuid::Uuid::now_v7().simple());
-    let mut server = sqlx::PgConnection::connect(&server_url).await.unwrap();
-    server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-    server.close().await.unwrap();
+    within("making a database on the server at TEST_DATABASE_URL", async {
+        let mut server = sqlx::PgConnection::connect(&server_url).await.unwrap();
+        server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        server.close().await.unwrap();
+    })
+    .await;
     let mut url = Url::parse(&server_url).unwrap();
     url.set_path(&name);
     Some(url.into())
 }
 
 async fn instance(issuer: &str, database: &str) -> String {
-    let store = Store::connect(database).await.unwrap();
+    let store = within("opening the items database", Store::connect(database)).await.unwrap();
     let validator = TokenValidator::new(ValidatorConfig {
         issuer: Url::parse(issuer).unwrap(),
         audience: "api://default".to_owned(),

@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 use std::time::Duration;
 use url::Url;
 
+use crate::wait::within;
+
 pub struct Harness {
     pub idp: DevIdp,
     pub api: SocketAddr,
@@ -53,10 +55,10 @@ pub fn introspection() -> Mode {
 }
 
 pub async fn start_with(options: Options) -> Harness {
-    let idp = dev_idp::spawn(IdpConfig { port: 0, ..IdpConfig::default() }).await.unwrap();
+    let idp = within("dev-idp starting", dev_idp::spawn(IdpConfig { port: 0, ..IdpConfig::default() })).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let database = options.database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("items.db").display()));
-    let store = Store::connect(&database).await.unwrap();
+    let store = within("opening the items database", Store::connect(&database)).await.unwrap();
     let validator = TokenValidator::new(ValidatorConfig {
         issuer: Url::parse(idp.issuer()).unwrap(),
         audience: "api://default".to_owned(),
@@ -76,7 +78,7 @@ pub async fn start_with(options: Options) -> Harness {
     }
     let app = items_api::router(items_api::AppState::with_dpop(validator, store, options.policy, dpop));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = crate::wait::http();
     Harness { idp, api, http, dir }
 }
 

@@ -26,6 +26,7 @@ use url::Url;
 
 use crate::harness::ONE_AT_A_TIME;
 use crate::tokens::{self, AUDIENCE, forge_with, jwt_part};
+use crate::wait::within;
 
 /// The introspection bucket of the API under test (no refill).
 const BURST: u32 = 20;
@@ -55,10 +56,8 @@ async fn counted_provider() -> (Provider, Arc<Calls>) {
     client.redirect_uris.push("http://127.0.0.1/callback".to_owned());
     client.allowed_scopes = None;
     let issuer = format!("http://{addr}/oauth2/default");
-    let provider = tokio::task::spawn_blocking(move || Provider::new(config, issuer, Arc::new(SystemClock)))
-        .await
-        .unwrap()
-        .expect("dev-idp's keys");
+    let making = tokio::task::spawn_blocking(move || Provider::new(config, issuer, Arc::new(SystemClock)));
+    let provider = within("dev-idp's keys", making).await.unwrap().expect("dev-idp's keys");
     let calls = Arc::new(Calls::default());
     let counting = {
         let calls = calls.clone();
@@ -82,7 +81,8 @@ async fn counted_provider() -> (Provider, Arc<Calls>) {
 
 /// The API in introspection mode, with a bucket of [`BURST`] that does not refill.
 async fn api(issuer: &str, dir: &tempfile::TempDir) -> SocketAddr {
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("items.db").display())).await.unwrap();
+    let database = format!("sqlite://{}", dir.path().join("items.db").display());
+    let store = within("opening the items database", Store::connect(&database)).await.unwrap();
     let mut options = ValidatorOptions::default();
     options.introspection_burst = BURST;
     options.introspections_per_minute = 0;
@@ -140,12 +140,10 @@ async fn made_up_tokens_cost_the_issuer_at_most_the_bucket() {
     let _one = ONE_AT_A_TIME.lock().await;
     let started = Instant::now();
     let (provider, calls) = counted_provider().await;
-    let stranger = tokio::task::spawn_blocking(|| {
+    let making = tokio::task::spawn_blocking(|| {
         Provider::new(IdpConfig::default(), "http://127.0.0.1:9/oauth2/default".to_owned(), Arc::new(SystemClock))
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    });
+    let stranger = within("another provider's keys", making).await.unwrap().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let addr = api(provider.issuer(), &dir).await;
     let http = reqwest::Client::builder()

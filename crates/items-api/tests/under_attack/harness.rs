@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use url::Url;
 
 use crate::tokens::{self, AUDIENCE, forge_with};
+use crate::wait::{self, within};
 
 /// Tests of this binary measure latencies: one at a time, so that the corpus
 /// walk of one mode does not load the machine while the other mode measures.
@@ -66,11 +67,12 @@ pub async fn start(validation: Validation) -> Api {
     client.grant_types.extend([grant::AUTHORIZATION_CODE.to_owned(), grant::REFRESH_TOKEN.to_owned()]);
     client.redirect_uris.push("http://127.0.0.1/callback".to_owned());
     client.allowed_scopes = None;
-    let idp = dev_idp::spawn(config).await.expect("dev-idp starts");
+    let idp = within("dev-idp starting", dev_idp::spawn(config)).await.expect("dev-idp starts");
 
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("items.db").display())).await.unwrap();
-    store.seed_demo(idp.issuer()).await.unwrap();
+    let database = format!("sqlite://{}", dir.path().join("items.db").display());
+    let store = within("opening the items database", Store::connect(&database)).await.unwrap();
+    within("seeding the demo items", store.seed_demo(idp.issuer())).await.unwrap();
     let mode = match validation {
         Validation::Local => Mode::Local,
         Validation::Introspection => Mode::Introspection {
@@ -91,7 +93,7 @@ pub async fn start(validation: Validation) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = wait::http();
     Api { idp, addr, validator, http, _dir: dir }
 }
 

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use crate::corpus::{Expect, Upstream, corpus};
 use crate::harness::{self, ONE_AT_A_TIME, Probe, Validation, percentile};
+use crate::wait;
 
 /// Rounds of (good alone, good with hostile).
 const ROUNDS: usize = 4;
@@ -167,7 +168,9 @@ async fn under_attack(validation: Validation) {
     let next = Arc::new(AtomicUsize::new(0));
     let url: Arc<str> = api.url("/v1/items").into();
     let token: Arc<str> = kit.good.clone().into();
-    let http: Vec<reqwest::Client> = (0..clients).map(|_| reqwest::Client::new()).collect();
+    // Each request bounded (far above any latency the test accepts).
+    let http: Vec<reqwest::Client> =
+        (0..clients).map(|_| reqwest::Client::builder().timeout(wait::REQUEST_TIMEOUT).build().unwrap()).collect();
 
     let mut failures = Vec::new();
     let mut sent = Vec::new();

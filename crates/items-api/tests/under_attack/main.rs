@@ -17,3 +17,5 @@ mod harness;
 mod load;
 #[path = "../tokens/mod.rs"]
 mod tokens;
+#[path = "../wait/mod.rs"]
+mod wait;
