@@ -21,8 +21,17 @@ use crate::support::{
 async fn signs_in_over_ipv4_loopback_with_a_pushed_request_pkce_state_and_nonce() {
     let env = start().await;
     let browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let before = std::time::SystemTime::now();
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
+    // The access token lives `expires_in` (dev-idp: 3600 s) from now.
+    let lifetime = Duration::from_secs(3600);
+    let expires_at = signed_in.tokens.expires_at;
+    assert!(
+        expires_at >= before + lifetime - Duration::from_secs(2)
+            && expires_at <= std::time::SystemTime::now() + lifetime,
+        "expires at {expires_at:?}, signed in at {before:?}"
+    );
     assert_eq!(signed_in.key.issuer, env.idp.issuer());
     assert_eq!(signed_in.key.client_id, "tessera-desktop");
     assert_eq!(signed_in.identity.email.as_deref(), Some("alice@example.com"));
@@ -223,6 +232,9 @@ async fn answers_for_another_sign_in_get_400_and_do_not_end_the_wait() {
         ("an error with another state", format!("{base}?error=access_denied&state=someone-elses-state")),
         ("an error, state twice", format!("{base}?error=access_denied&state={state}&state=x")),
         ("a code in the fragment only", format!("{base}#code={code}&state={state}")),
+        // Our state, but no answer (neither code nor error): not the redirect.
+        ("our state alone", format!("{base}?state={state}")),
+        ("our state with iss only", format!("{base}?state={state}&iss=x")),
     ];
     for (what, attempt) in &wrong {
         let (status, body) = within(what, driver.get(attempt)).await.unwrap();

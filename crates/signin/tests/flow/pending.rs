@@ -77,6 +77,24 @@ async fn a_deep_link_still_checks_iss() {
     assert!(matches!(error, SigninError::IssuerMismatch { .. }), "{error:?}");
 }
 
+/// The link must come back on this sign-in's redirect URI: another path or
+/// another scheme carrying the right answer is refused (the pending sign-in
+/// is then spent: a link handed in by another app must not complete it).
+#[tokio::test]
+async fn a_link_on_another_scheme_or_path_is_refused() {
+    let env = start().await;
+    let registry = PendingLogins::default();
+    for elsewhere in ["com.example.tessera:/elsewhere", "com.example.other:/callback", "https://app.example/callback"] {
+        let callback = within("a sign-in at dev-idp", begin_and_sign_in(&env, &registry)).await;
+        let mut forged = Url::parse(elsewhere).unwrap();
+        forged.set_query(callback.query());
+        let error =
+            within("completing a deep link", registry.complete_from_url(&env.provider, &forged)).await.unwrap_err();
+        assert!(matches!(error, SigninError::BadCallback(_)), "{elsewhere}: {error:?}");
+        assert!(error.to_string().contains("redirect URI"), "{elsewhere}: {error}");
+    }
+}
+
 #[tokio::test]
 async fn pending_sign_ins_expire() {
     let env = start().await;

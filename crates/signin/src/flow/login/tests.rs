@@ -16,3 +16,15 @@ fn error_codes_get_their_wire_names() {
     assert_eq!(code_name(&openidconnect::core::CoreErrorResponseType::InvalidGrant), "invalid_grant");
     assert_eq!(code_name(&openidconnect::DeviceCodeErrorResponseType::AccessDenied), "access_denied");
 }
+
+#[test]
+fn an_error_answer_keeps_the_providers_description_once() {
+    let callback = Callback::from_query("error=access_denied&error_description=The+user+cancelled&state=s").unwrap();
+    assert!(callback.is_response());
+    assert_eq!(callback.error.as_deref(), Some("access_denied"));
+    assert_eq!(callback.error_description.as_deref(), Some("The user cancelled"));
+    assert!(matches!(
+        Callback::from_query("error=x&error_description=a&error_description=b&state=s"),
+        Err(SigninError::BadCallback(_))
+    ));
+}
