@@ -18,7 +18,7 @@ use signin::store::{MemoryStore, TokenStore};
 use signin::{Session, SignInMethod};
 use wait::within;
 
-mod wait;
+use testkit as wait;
 
 async fn signed_in(stack: &DemoStack, store: Arc<MemoryStore>, dir: &tempfile::TempDir) -> Arc<Session> {
     let mut config = SigninConfig::demo();

@@ -15,7 +15,7 @@ use tauri::webview::InvokeRequest;
 use tessera_desktop::desktop::{Desktop, Options, Starting};
 use wait::within;
 
-mod wait;
+use testkit as wait;
 
 fn request(command: &str, args: Value) -> InvokeRequest {
     InvokeRequest {

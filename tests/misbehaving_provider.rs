@@ -27,7 +27,7 @@ use signin::flow::config::SigninConfig;
 use signin::store::MemoryStore;
 use wait::within;
 
-mod wait;
+use testkit as wait;
 
 /// What the sign-in must do.
 #[derive(Debug, Clone, Copy)]

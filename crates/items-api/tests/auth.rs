@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 mod tokens;
-mod wait;
+use testkit as wait;
 
 use tokens::{AUDIENCE, claims_of, forge_with, jwt_part, merge, random};
 use wait::within;
@@ -75,7 +75,7 @@ async fn start_with(change: impl FnOnce(&mut Config)) -> Idp {
     let clock = Arc::new(ManualClock::starting_now());
     let idp =
         within("dev-idp starting", dev_idp::spawn_with_clock(config, clock.clone())).await.expect("dev-idp starts");
-    let http = wait::http();
+    let http = wait::http_without_redirects();
     Idp { idp, clock, http }
 }
 

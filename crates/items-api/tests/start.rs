@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 use wait::within;
 
-mod wait;
+use testkit as wait;
 
 /// How long a run may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -149,7 +149,7 @@ async fn alice_token(issuer: &str) -> String {
         .append_pair("code_challenge_method", "S256");
     let back = Browser::new().sign_in(url.as_str(), "alice", DEMO_ALICE_PASSWORD).await.unwrap();
     let code = back.query_pairs().find(|(n, _)| n == "code").unwrap().1.into_owned();
-    let tokens: Value = wait::http()
+    let tokens: Value = wait::http_without_redirects()
         .post(format!("{issuer}/v1/token"))
         .form(&[
             ("grant_type", "authorization_code"),
@@ -169,7 +169,7 @@ async fn alice_token(issuer: &str) -> String {
 
 /// The names of the items alice sees at `addr`.
 async fn alice_items(addr: SocketAddr, token: &str) -> Vec<String> {
-    let page: Value = wait::http()
+    let page: Value = wait::http_without_redirects()
         .get(format!("http://{addr}/v1/items"))
         .bearer_auth(token)
         .send()

@@ -19,7 +19,7 @@ use items_api::store::{Store, StoreError};
 use sqlx::{Connection as _, Executor as _};
 use wait::{within, within_limit};
 
-mod wait;
+use testkit as wait;
 
 /// How long one behaviour below may take on one database before the test
 /// fails (a lost wake-up or a lock never released must not hang it).

@@ -23,7 +23,7 @@ use signin::{AccountKey, Session, SignInMethod};
 use url::Url;
 use wait::within;
 
-mod wait;
+use testkit as wait;
 
 /// dev-idp's access tokens live this long here.
 const ACCESS_TOKEN_SECS: u64 = 120;

@@ -30,7 +30,7 @@ use signin::{AccountKey, Session, SessionError, SignInMethod};
 use url::Url;
 use wait::within;
 
-mod wait;
+use testkit as wait;
 
 const ALICE: (&str, &str) = ("alice", DEMO_ALICE_PASSWORD);
 const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);

@@ -31,7 +31,7 @@ use signin::store::{KeyringBackend, KeyringStore, MemoryStore, StoreError, Token
 use signin::{AccountKey, Identity, SignedIn, TokenSet};
 use wait::within;
 
-mod wait;
+use testkit as wait;
 
 // ---------------------------------------------------------------------------
 // Helpers

@@ -3,8 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
-#[path = "../wait/mod.rs"]
-mod wait;
+use testkit as wait;
 
 mod crud;
 mod dpop;

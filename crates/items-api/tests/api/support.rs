@@ -78,7 +78,7 @@ pub async fn start_with(options: Options) -> Harness {
     }
     let app = items_api::router(items_api::AppState::with_dpop(validator, store, options.policy, dpop));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let http = crate::wait::http();
+    let http = crate::wait::http_without_redirects();
     Harness { idp, api, http, dir }
 }
 

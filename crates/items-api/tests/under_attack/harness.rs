@@ -93,7 +93,7 @@ pub async fn start(validation: Validation) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let http = wait::http();
+    let http = wait::http_without_redirects();
     Api { idp, addr, validator, http, _dir: dir }
 }
 

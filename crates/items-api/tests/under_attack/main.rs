@@ -17,5 +17,4 @@ mod harness;
 mod load;
 #[path = "../tokens/mod.rs"]
 mod tokens;
-#[path = "../wait/mod.rs"]
-mod wait;
+use testkit as wait;

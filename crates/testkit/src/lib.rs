@@ -1,0 +1,153 @@
+//! The tests' own tools (a dev-dependency only; nothing here ships): time
+//! limits on every wait on a listener, a browser, a provider, a database or
+//! a child process, so that a broken check fails its test with a message
+//! naming what was awaited instead of hanging it (issue 24, item 4).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let answer = testkit::within("the answer", async { 42 }).await;
+//! assert_eq!(answer, 42);
+//! # }
+//! ```
+
+use std::future::Future;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any one wait may take before the test fails. Generous: CI
+/// machines are slow and busy.
+pub const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// How long any one of the tests' own HTTP requests may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Awaits `future`, failing the test with `what` if it takes longer than
+/// [`WAIT_LIMIT`].
+///
+/// # Panics
+/// When the limit passes first.
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    within_limit(WAIT_LIMIT, what, future).await
+}
+
+/// Awaits `future`, failing the test with `what` if it takes longer than
+/// `limit`.
+///
+/// # Panics
+/// When the limit passes first.
+pub async fn within_limit<T>(limit: Duration, what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(limit, future).await.unwrap_or_else(|_| panic!("timed out after {limit:?}: {what}"))
+}
+
+/// An HTTP client for the tests' own requests, each bounded by
+/// [`REQUEST_TIMEOUT`] (redirects followed, as `reqwest`'s default).
+///
+/// # Panics
+/// When no client can be built (no TLS backend).
+#[must_use]
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build().expect("an HTTP client")
+}
+
+/// As [`http`], but following no redirects: the tests see each answer as
+/// the server gave it.
+///
+/// # Panics
+/// When no client can be built (no TLS backend).
+#[must_use]
+pub fn http_without_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Waits for `child` to exit, killing it and failing the test with `what`
+/// after `limit`.
+///
+/// # Panics
+/// When the limit passes first (the child is killed), or the child cannot
+/// be waited for.
+pub fn wait_child(child: &mut Child, what: &str, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait on a child process") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("timed out after {limit:?}: {what} (killed)");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs `command` to its end as [`Command::output`] does (stdin empty,
+/// stdout and stderr captured), killing it and failing the test with
+/// `what` after `limit` (a keyring prompt waiting forever, say).
+///
+/// # Panics
+/// When the command cannot start, or the limit passes first.
+pub fn output_within(command: &mut Command, what: &str, limit: Duration) -> Output {
+    use std::io::Read as _;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: could not start: {e}"));
+    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = read(Box::new(child.stderr.take().expect("piped stderr")));
+    let status = wait_child(&mut child, what, limit);
+    Output { status, stdout: stdout.join().expect("stdout reader"), stderr: stderr.join().expect("stderr reader") }
+}
+
+/// The first line `reader` gives, failing the test with `what` if none
+/// comes within [`WAIT_LIMIT`].
+///
+/// # Panics
+/// When the limit passes first.
+pub fn first_line_within(reader: impl std::io::Read + Send + 'static, what: &str) -> String {
+    use std::io::BufRead as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(reader).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(WAIT_LIMIT).unwrap_or_else(|_| panic!("timed out after {WAIT_LIMIT:?}: {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    #[should_panic(expected = "timed out after 10ms: a wait that never ends")]
+    async fn a_wait_past_its_limit_fails_with_what_it_awaited() {
+        within_limit(Duration::from_millis(10), "a wait that never ends", std::future::pending::<()>()).await;
+    }
+
+    #[test]
+    #[should_panic(expected = "timed out after 100ms: sleeping (killed)")]
+    fn a_child_past_its_limit_is_killed_and_named() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        wait_child(&mut child, "sleeping", Duration::from_millis(100));
+    }
+
+    #[test]
+    fn output_is_captured_within_the_limit() {
+        let output = output_within(Command::new("echo").arg("hello"), "echo", WAIT_LIMIT);
+        assert!(output.status.success());
+        assert_eq!(output.stdout, b"hello\n");
+    }
+}
