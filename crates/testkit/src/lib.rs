@@ -10,6 +10,9 @@
 //! # }
 //! ```
 
+// A test tool's job is to fail the test that uses it, loudly.
+#![allow(clippy::expect_used, clippy::panic, reason = "failing the calling test is the point")]
+
 use std::future::Future;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
