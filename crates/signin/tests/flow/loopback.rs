@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::support::{
-    ALICE, ALICE_SUB, LOCALHOST_V4, LOCALHOST_V6, client_id, loopback_sign_in, pending_for, query, scopes, start,
+    ALICE, ALICE_SUB, Env, LOCALHOST_V4, LOCALHOST_V6, client_id, loopback_sign_in, pending_for, query, scopes, start,
     with_param, within,
 };
 
@@ -194,6 +194,40 @@ async fn stray_requests_get_404_and_do_not_end_the_wait() {
     assert_eq!(status.as_u16(), 200, "{body}");
 }
 
+/// A loopback listener on 127.0.0.1 waiting (30 s) for a new sign-in's
+/// answer.
+struct Waiting {
+    port: u16,
+    /// The authorization URL to open.
+    url: Url,
+    pending: Arc<login::PendingLogin>,
+    wait: tokio::task::JoinHandle<Result<(login::Callback, loopback::BrowserReply), SigninError>>,
+}
+
+async fn listening(env: &Env) -> Waiting {
+    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let port = listener.port();
+    let (url, pending) = pending_for(env, &listener);
+    let pending = Arc::new(pending);
+    let wait = tokio::spawn({
+        let pending = pending.clone();
+        async move { listener.wait(&pending, Duration::from_secs(30), &CancellationToken::new()).await }
+    });
+    Waiting { port, url, pending, wait }
+}
+
+impl Waiting {
+    /// Takes the answer the wait ends with, completes the sign-in with it and
+    /// answers the browser; the signed-in subject.
+    async fn complete(self, env: &Env) -> String {
+        let (callback, reply) = within("the listener taking the redirect", self.wait).await.unwrap().unwrap();
+        let pending = Arc::into_inner(self.pending).expect("the wait is over");
+        let result = within("the code exchange", login::complete(&env.provider, pending, &callback)).await;
+        reply.send(result.as_ref()).await;
+        result.unwrap().key.subject
+    }
+}
+
 /// Issue 14, item 9: an answer on the callback path that is not this
 /// sign-in's (no `state`, another one, a near miss, a repeated `state`, an
 /// `error` with a wrong `state`) gets a 400 page and the listener keeps
@@ -201,16 +235,11 @@ async fn stray_requests_get_404_and_do_not_end_the_wait() {
 #[tokio::test]
 async fn answers_for_another_sign_in_get_400_and_do_not_end_the_wait() {
     let env = start().await;
-    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
-    let base = format!("http://127.0.0.1:{}/callback", listener.port());
-    let (url, pending) = pending_for(&env, &listener);
-    let pending = Arc::new(pending);
-    let waiting = tokio::spawn({
-        let pending = pending.clone();
-        async move { listener.wait(&pending, Duration::from_secs(30), &CancellationToken::new()).await }
-    });
+    let waiting = listening(&env).await;
+    let base = format!("http://127.0.0.1:{}/callback", waiting.port);
     let driver = Driver::new();
-    let redirect = within("dev-idp's sign-in pages", driver.sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let redirect =
+        within("dev-idp's sign-in pages", driver.sign_in(waiting.url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
     let state = query(&redirect, "state").unwrap();
     let code = query(&redirect, "code").unwrap();
     let mut near = state.clone().into_bytes();
@@ -239,7 +268,7 @@ async fn answers_for_another_sign_in_get_400_and_do_not_end_the_wait() {
     for (what, attempt) in &wrong {
         let (status, body) = within(what, driver.get(attempt)).await.unwrap();
         assert_eq!(status.as_u16(), 400, "{what}: {body}");
-        assert!(!waiting.is_finished(), "{what} ended the wait");
+        assert!(!waiting.wait.is_finished(), "{what} ended the wait");
     }
     // A percent-encoded spelling of our own state is our state.
     let delivering = {
@@ -248,12 +277,7 @@ async fn answers_for_another_sign_in_get_400_and_do_not_end_the_wait() {
         let driver = driver.clone();
         tokio::spawn(async move { driver.get(&real).await })
     };
-    let (callback, reply) = within("the listener taking the real redirect", waiting).await.unwrap().unwrap();
-    assert_eq!(callback.state(), Some(state.as_str()));
-    let pending = Arc::into_inner(pending).expect("the wait is over");
-    let result = within("the code exchange", login::complete(&env.provider, pending, &callback)).await;
-    reply.send(result.as_ref()).await;
-    assert_eq!(result.unwrap().key.subject, ALICE_SUB);
+    assert_eq!(waiting.complete(&env).await, ALICE_SUB);
     let (status, body) = within("the browser's page", delivering).await.unwrap().unwrap();
     assert_eq!(status.as_u16(), 200, "{body}");
 }
@@ -265,14 +289,8 @@ async fn answers_for_another_sign_in_get_400_and_do_not_end_the_wait() {
 async fn idle_connections_are_evicted_oldest_first_and_the_browser_gets_in() {
     use tokio::io::AsyncReadExt as _;
     let env = start().await;
-    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
-    let port = listener.port();
-    let (url, pending) = pending_for(&env, &listener);
-    let pending = Arc::new(pending);
-    let waiting = tokio::spawn({
-        let pending = pending.clone();
-        async move { listener.wait(&pending, Duration::from_secs(30), &CancellationToken::new()).await }
-    });
+    let waiting = listening(&env).await;
+    let port = waiting.port;
     let mut idle = Vec::new();
     for _ in 0..40 {
         idle.push(within("an idle connection", tokio::net::TcpStream::connect(("127.0.0.1", port))).await.unwrap());
@@ -288,13 +306,10 @@ async fn idle_connections_are_evicted_oldest_first_and_the_browser_gets_in() {
     assert!(newest.is_err(), "the newest idle connection is still open: {newest:?}");
 
     let driver = Driver::new();
-    let redirect = within("dev-idp's sign-in pages", driver.sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let redirect =
+        within("dev-idp's sign-in pages", driver.sign_in(waiting.url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
     let delivering = tokio::spawn(async move { driver.get(redirect.as_str()).await });
-    let (callback, reply) = within("the listener taking the redirect", waiting).await.unwrap().unwrap();
-    let pending = Arc::into_inner(pending).expect("the wait is over");
-    let result = within("the code exchange", login::complete(&env.provider, pending, &callback)).await;
-    reply.send(result.as_ref()).await;
-    assert_eq!(result.unwrap().key.subject, ALICE_SUB);
+    assert_eq!(waiting.complete(&env).await, ALICE_SUB);
     let (status, body) = within("the browser's page", delivering).await.unwrap().expect("the browser got in");
     assert_eq!(status.as_u16(), 200, "{body}");
 }
