@@ -611,49 +611,6 @@ async fn keyring_tour_across_processes() {
     reader.run(&["token"]).await.expect(3);
 }
 
-/// Every request a fake provider received: method, URI, body.
-type Received = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
-
-/// Another provider ("B"), working but fake: a discovery document naming
-/// itself (every endpoint on itself), 200 `{}` to everything else, and a
-/// record of every request it receives.
-async fn spawn_logging_provider() -> (String, Received) {
-    let received: Received = std::sync::Arc::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}/oauth2/default", listener.local_addr().unwrap());
-    let router = axum::Router::new().fallback({
-        let (received, issuer) = (received.clone(), issuer.clone());
-        move |request: axum::extract::Request| {
-            let (received, issuer) = (received.clone(), issuer.clone());
-            async move {
-                let (parts, body) = request.into_parts();
-                let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-                let line = format!("{} {} {}", parts.method, parts.uri, String::from_utf8_lossy(&body));
-                received.lock().unwrap().push(line);
-                let at = |path: &str| format!("{issuer}/v1/{path}");
-                axum::Json(if parts.uri.path().ends_with("/.well-known/openid-configuration") {
-                    serde_json::json!({
-                        "issuer": issuer,
-                        "authorization_endpoint": at("authorize"),
-                        "token_endpoint": at("token"),
-                        "userinfo_endpoint": at("userinfo"),
-                        "jwks_uri": at("keys"),
-                        "revocation_endpoint": at("revoke"),
-                        "end_session_endpoint": at("logout"),
-                        "response_types_supported": ["code"],
-                        "subject_types_supported": ["public"],
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                    })
-                } else {
-                    serde_json::json!({})
-                })
-            }
-        }
-    });
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (issuer, received)
-}
-
 /// The refresh token the OS keyring holds for the account `accounts --json`
 /// listed as `account`.
 async fn keyring_token(account: &Value) -> Option<String> {
@@ -702,7 +659,7 @@ async fn logout_revokes_at_the_accounts_own_issuer_and_never_at_another() {
     let token = keyring_token(&account).await.expect("the refresh token is in the keyring");
     assert!(active_at(&a, &token).await);
 
-    let (b, received) = spawn_logging_provider().await;
+    let (b, received) = testkit::spawn_recording_provider().await;
     let at_b = Machine { home: at_a.home, env: at_a.env.clone() }.with("OKTA_ISSUER", &b);
     // Alice's tokens are neither refreshed at B nor used with B's settings.
     for args in [&["whoami"][..], &["token"]] {
@@ -895,8 +852,8 @@ fn write_hostile_dotenv(machine: &Machine, issuer: &str, items_api: &str) -> Pat
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dotenv_in_the_working_folder_does_not_choose_the_provider() {
     let stack = stack().await;
-    let (evil_issuer, issuer_heard) = spawn_logging_provider().await;
-    let (evil_api, api_heard) = spawn_logging_provider().await;
+    let (evil_issuer, issuer_heard) = testkit::spawn_recording_provider().await;
+    let (evil_api, api_heard) = testkit::spawn_recording_provider().await;
     let evil_api = evil_api.trim_end_matches("/oauth2/default").to_owned();
     let machine = Machine::new(None);
     write_config(&machine, &format!("issuer = \"{}\"\nitems_api_url = \"{}\"\n", stack.idp.issuer(), stack.api));
@@ -961,8 +918,8 @@ async fn a_dotenv_in_the_working_folder_does_not_get_the_access_token() {
         return;
     }
     let stack = stack().await;
-    let (evil_issuer, issuer_heard) = spawn_logging_provider().await;
-    let (evil_api, api_heard) = spawn_logging_provider().await;
+    let (evil_issuer, issuer_heard) = testkit::spawn_recording_provider().await;
+    let (evil_api, api_heard) = testkit::spawn_recording_provider().await;
     let evil_api = evil_api.trim_end_matches("/oauth2/default").to_owned();
     let alice = Machine::new(None).with_keyring();
     write_config(&alice, &format!("issuer = \"{}\"\nitems_api_url = \"{}\"\n", stack.idp.issuer(), stack.api));

@@ -90,23 +90,9 @@ async fn the_limits_come_from_their_settings_and_zero_is_refused() {
 #[tokio::test]
 async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_header_read_timeout_secs() {
     let api = start(&[("HEADER_READ_TIMEOUT_SECS", "1")]).await;
-    let (mut reader, mut writer) =
-        within(30, "a connection to the API", TcpStream::connect(api.addr)).await.unwrap().into_split();
-    let dribble = tokio::spawn(async move {
-        writer.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
-        loop {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            if writer.write_all(b"X").await.is_err() {
-                return;
-            }
-        }
-    });
-    let started = Instant::now();
-    let mut buf = [0_u8; 256];
-    within(8, "the slow head cut off", async { while let Ok(1..) = reader.read(&mut buf).await {} }).await;
-    let took = started.elapsed();
+    let head = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n".to_owned();
+    let took = testkit::time_to_cut_off_a_dribbled_head(api.addr, head, Duration::from_secs(8)).await;
     assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(4_000), "took {took:?}");
-    dribble.abort();
 }
 
 #[tokio::test]

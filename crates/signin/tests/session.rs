@@ -656,57 +656,6 @@ async fn sign_out_completes_locally_when_the_provider_is_unreachable() {
 // ---------------------------------------------------------------------------
 // Tokens go only to the issuer that issued them (issue 14, item 1)
 
-/// Every request a provider received: method, path and query, body.
-type Received = Arc<Mutex<Vec<String>>>;
-
-/// Another provider ("B"), working but fake: it publishes a discovery
-/// document naming itself (every endpoint on itself), answers 200 `{}` to
-/// everything else, and records every request it receives.
-async fn spawn_logging_provider() -> (String, Received) {
-    let received: Received = Arc::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let issuer = format!("{base}/oauth2/default");
-    let router = axum::Router::new().fallback({
-        let (received, issuer) = (received.clone(), issuer.clone());
-        move |request: axum::extract::Request| {
-            let (received, issuer) = (received.clone(), issuer.clone());
-            async move {
-                let (parts, body) = request.into_parts();
-                let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-                received.lock().unwrap().push(format!(
-                    "{} {} {}",
-                    parts.method,
-                    parts.uri,
-                    String::from_utf8_lossy(&body)
-                ));
-                if parts.uri.path().ends_with("/.well-known/openid-configuration") {
-                    let at = |path: &str| format!("{issuer}/v1/{path}");
-                    return axum::Json(serde_json::json!({
-                        "issuer": issuer,
-                        "authorization_endpoint": at("authorize"),
-                        "token_endpoint": at("token"),
-                        "userinfo_endpoint": at("userinfo"),
-                        "jwks_uri": at("keys"),
-                        "revocation_endpoint": at("revoke"),
-                        "end_session_endpoint": at("logout"),
-                        "response_types_supported": ["code"],
-                        "subject_types_supported": ["public"],
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                    }))
-                    .into_response();
-                }
-                if parts.uri.path().ends_with("/v1/keys") {
-                    return axum::Json(serde_json::json!({ "keys": [] })).into_response();
-                }
-                axum::Json(serde_json::json!({})).into_response()
-            }
-        }
-    });
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (issuer, received)
-}
-
 impl Env {
     /// A session as a process configured for another provider (`issuer`,
     /// discovered on first use) would make it, over the same book.
@@ -730,7 +679,7 @@ async fn sign_out_revokes_at_the_accounts_own_issuer_not_the_configured_one() {
     assert!(within("env.active", env.active(&refresh)).await);
 
     // The settings now name provider B.
-    let (b, received) = spawn_logging_provider().await;
+    let (b, received) = testkit::spawn_recording_provider().await;
     let session = env.session_for(&b, store.clone());
     // Alice's tokens are not refreshed at B, nor used with B's settings.
     for error in [
@@ -769,7 +718,7 @@ async fn sign_out_at_an_unreachable_own_issuer_forgets_locally_and_names_that_is
     )
     .await
     .unwrap();
-    let (b, received) = spawn_logging_provider().await;
+    let (b, received) = testkit::spawn_recording_provider().await;
     let a = env.idp.issuer().to_owned();
     let session = env.session_for(&b, store.clone());
     let Env { idp, clock: _clock, provider: _provider, token_requests: _requests, dir } = env;

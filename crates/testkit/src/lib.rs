@@ -15,6 +15,7 @@
 
 use std::future::Future;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long any one wait may take before the test fails. Generous: CI
@@ -128,6 +129,88 @@ pub fn first_line_within(reader: impl std::io::Read + Send + 'static, what: &str
         let _ = tx.send(line);
     });
     rx.recv_timeout(WAIT_LIMIT).unwrap_or_else(|_| panic!("timed out after {WAIT_LIMIT:?}: {what}"))
+}
+
+/// Every request a [`spawn_recording_provider`] received, one line each:
+/// method, path and query, body.
+pub type Received = Arc<Mutex<Vec<String>>>;
+
+/// Another OpenID provider, working but fake, for tests that prove a token
+/// never goes to it: a discovery document naming itself (every endpoint on
+/// itself), an empty key set, `200 {}` to everything else, and a record of
+/// every request it receives. Answers its issuer and that record.
+///
+/// # Panics
+/// When no loopback port can be bound.
+pub async fn spawn_recording_provider() -> (String, Received) {
+    use axum::response::IntoResponse as _;
+    let received: Received = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let issuer = format!("http://{}/oauth2/default", listener.local_addr().expect("a bound address"));
+    let router = axum::Router::new().fallback({
+        let (received, issuer) = (received.clone(), issuer.clone());
+        move |request: axum::extract::Request| {
+            let (received, issuer) = (received.clone(), issuer.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+                let line = format!("{} {} {}", parts.method, parts.uri, String::from_utf8_lossy(&body));
+                received.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+                let path = parts.uri.path();
+                if path.ends_with("/.well-known/openid-configuration") {
+                    let at = |endpoint: &str| format!("{issuer}/v1/{endpoint}");
+                    return axum::Json(serde_json::json!({
+                        "issuer": issuer,
+                        "authorization_endpoint": at("authorize"),
+                        "token_endpoint": at("token"),
+                        "userinfo_endpoint": at("userinfo"),
+                        "jwks_uri": at("keys"),
+                        "revocation_endpoint": at("revoke"),
+                        "end_session_endpoint": at("logout"),
+                        "response_types_supported": ["code"],
+                        "subject_types_supported": ["public"],
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                    }))
+                    .into_response();
+                }
+                if path.ends_with("/v1/keys") {
+                    return axum::Json(serde_json::json!({ "keys": [] })).into_response();
+                }
+                axum::Json(serde_json::json!({})).into_response()
+            }
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (issuer, received)
+}
+
+/// Sends `head` (a request line and headers, without the blank line that
+/// ends them) to `addr`, then one byte every 200 ms, as a slow client
+/// holding a connection would; answers how long the server took to close
+/// the connection (failing the test if it keeps it past `limit`).
+///
+/// # Panics
+/// When the connection cannot be made, or stays open past `limit`.
+pub async fn time_to_cut_off_a_dribbled_head(addr: std::net::SocketAddr, head: String, limit: Duration) -> Duration {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let stream = within("a connection to the server", tokio::net::TcpStream::connect(addr))
+        .await
+        .expect("a connection to the server");
+    let (mut reader, mut writer) = stream.into_split();
+    let dribble = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await.expect("the head's first bytes are sent");
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if writer.write_all(b"X").await.is_err() {
+                return;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut buf = [0_u8; 256];
+    within_limit(limit, "the slow head cut off", async { while let Ok(1..) = reader.read(&mut buf).await {} }).await;
+    dribble.abort();
+    started.elapsed()
 }
 
 #[cfg(test)]

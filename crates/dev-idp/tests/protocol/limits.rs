@@ -1,9 +1,9 @@
 //! Slow clients (issue 14, item 4): the provider serves through
 //! `tessera-http-server` with the limits of its `[server]` configuration.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
 use crate::support::{REQUEST_TIMEOUT, start_with};
@@ -17,24 +17,9 @@ async fn within<T>(seconds: u64, what: &str, future: impl std::future::Future<Ou
 #[tokio::test]
 async fn a_request_head_sent_a_byte_at_a_time_is_cut_off_at_the_configured_timeout() {
     let idp = start_with(|config| config.server.header_read_timeout_secs = 1).await;
-    let (mut reader, mut writer) =
-        within(30, "a connection to dev-idp", TcpStream::connect(idp.idp.addr())).await.unwrap().into_split();
     let head = format!("GET /oauth2/default/v1/keys HTTP/1.1\r\nHost: {}\r\n", idp.idp.addr());
-    let dribble = tokio::spawn(async move {
-        writer.write_all(head.as_bytes()).await.unwrap();
-        loop {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            if writer.write_all(b"X").await.is_err() {
-                return;
-            }
-        }
-    });
-    let started = Instant::now();
-    let mut buf = [0_u8; 256];
-    within(8, "the slow head cut off", async { while let Ok(1..) = reader.read(&mut buf).await {} }).await;
-    let took = started.elapsed();
+    let took = testkit::time_to_cut_off_a_dribbled_head(idp.idp.addr(), head, Duration::from_secs(8)).await;
     assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(4_000), "took {took:?}");
-    dribble.abort();
 }
 
 #[tokio::test]
