@@ -19,6 +19,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 deb=${1:-$(ls -t "${CARGO_TARGET_DIR:-target}"/release/bundle/deb/*.deb 2>/dev/null | head -n 1)}
 [ -f "$deb" ] || fail "no .deb (run ./x bundle first)"
 package=$(dpkg-deb -f "$deb" Package)
+# The app is the one program shipped: no test aid (tessera-test-browser,
+# dev-idp) rides along.
+programs=$(dpkg-deb -c "$deb" | awk '{print $NF}' | grep -E '^\./usr/(s?bin|libexec)/.' || true)
+[ "$programs" = ".$BIN" ] || fail "the .deb ships other programs than $BIN: $(echo $programs)"
 # The .rpm beside it holds the same files and entry (no RPM system to install
 # it on here: unpack and compare).
 rpm=$(ls -t "$(dirname "$deb")"/../rpm/*.rpm 2>/dev/null | head -n 1 || true)
@@ -30,6 +34,7 @@ if [ -n "$rpm" ]; then
   rpm2cpio "$rpm" > "$unpacked/payload.cpio" || true
   (cd "$unpacked" && cpio -idm --quiet < payload.cpio)
   [ -x "$unpacked$BIN" ] || fail "the .rpm has no $BIN"
+  [ "$(ls "$unpacked/usr/bin")" = "$(basename "$BIN")" ] || fail "the .rpm ships other programs: $(ls "$unpacked/usr/bin")"
   cmp -s "$unpacked$DESKTOP" <(dpkg-deb --fsys-tarfile "$deb" | tar -xO "${DESKTOP#/}") ||
     fail "the .rpm's $DESKTOP differs from the .deb's"
   grep -qx "Exec=tessera-desktop %u" "$unpacked$DESKTOP" || fail "the .rpm's Exec does not pass the link"

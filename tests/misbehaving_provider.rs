@@ -195,11 +195,11 @@ async fn check(case: &Case) {
     check_cli(case, &idp).await;
 }
 
-/// The `tessera` CLI beside this test's binaries (`cargo test --workspace`
-/// builds it).
+/// The `tessera` CLI or the test browser beside this test's binaries
+/// (`cargo test --workspace` builds both).
 fn cli_binary(name: &str) -> std::path::PathBuf {
     let path = std::path::Path::new(env!("CARGO_BIN_EXE_tessera-desktop")).with_file_name(name);
-    assert!(path.is_file(), "{} is not built (cargo build -p tessera-cli)", path.display());
+    assert!(path.is_file(), "{} is not built (cargo build -p tessera-cli -p tessera-test-browser)", path.display());
     path
 }
 

@@ -48,7 +48,7 @@ pub fn missing_tools() -> Option<String> {
         return Some("tauri-driver is not installed (cargo install tauri-driver --locked)".to_owned());
     }
     if !test_browser().exists() {
-        return Some(format!("{} is not built (cargo build -p tessera-cli)", test_browser().display()));
+        return Some(format!("{} is not built (cargo build -p tessera-test-browser)", test_browser().display()));
     }
     None
 }
@@ -96,7 +96,10 @@ pub fn app_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tessera-desktop")))
 }
 
-/// The CLI package's test browser, built beside the app.
+/// The test browser (crates/test-browser, a package of its own that never
+/// ships), built beside the app by `cargo test --workspace` or `cargo build
+/// -p tessera-test-browser`: cargo gives tests the paths of their own
+/// package's binaries only.
 pub fn test_browser() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tessera-desktop")).with_file_name("tessera-test-browser")
 }

@@ -1,7 +1,10 @@
 //! The `tessera` binary as a real process, against dev-idp and the items API
 //! started here on 127.0.0.1 port 0. The browser is `tessera-test-browser`
 //! (through `$BROWSER`): it signs the person in on dev-idp's pages and
-//! follows the redirect into tessera's loopback listener.
+//! follows the redirect into tessera's loopback listener. It is a package of
+//! its own (crates/test-browser, never shipped), so cargo does not build it
+//! for these tests: `cargo test --workspace` does, or `cargo build -p
+//! tessera-test-browser` first (see [`test_browser`]).
 //!
 //! Sign-ins survive between processes only in the OS keyring: the
 //! multi-command tour with the keyring runs inside `scripts/keyring-session.sh`
@@ -16,8 +19,19 @@ use std::process::Command;
 use serde_json::Value;
 
 const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
-const TEST_BROWSER: &str = env!("CARGO_BIN_EXE_tessera-test-browser");
 const SCOPES: &str = "openid profile email offline_access items:read items:write";
+
+/// The test browser, built into the same target folder as `tessera` (cargo
+/// gives tests the paths of their own package's binaries only).
+fn test_browser() -> PathBuf {
+    let path = PathBuf::from(TESSERA).with_file_name("tessera-test-browser");
+    assert!(
+        path.is_file(),
+        "{} is not built: run `cargo build -p tessera-test-browser` (or `cargo test --workspace`) first",
+        path.display()
+    );
+    path
+}
 
 /// dev-idp and the items API (temporary SQLite, demo items) on port 0.
 struct Stack {
@@ -94,7 +108,7 @@ impl Machine {
         machine = machine
             .with("CLIENT_ID", "tessera-desktop")
             .with("OKTA_SCOPES", SCOPES)
-            .with("BROWSER", TEST_BROWSER)
+            .with("BROWSER", test_browser().to_str().unwrap())
             .with("TEST_BROWSER_USER", "alice")
             .with("TEST_BROWSER_PASSWORD", "alice-demo-pw")
             .with("SIGNIN_TIMEOUT_SECS", "30")

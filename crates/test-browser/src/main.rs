@@ -1,8 +1,10 @@
-//! `tessera-test-browser`: a test aid, not for people. The CLI's tests set
-//! `BROWSER` to it: it receives the authorization URL as its one argument,
-//! signs the person named by `TEST_BROWSER_USER` / `TEST_BROWSER_PASSWORD` in
-//! on dev-idp's pages (sign-in form, consent) with
-//! `dev_idp::testing::Browser`, and GETs the redirect it ends at, which is
+//! `tessera-test-browser`: a test aid, not for people, in a package of its
+//! own that is never published, installed or bundled. The CLI's and the
+//! desktop app's tests set `BROWSER` to it (they find it in the target
+//! folder beside the program they test): it receives the authorization URL
+//! as its one argument, signs the person named by `TEST_BROWSER_USER` /
+//! `TEST_BROWSER_PASSWORD` in on dev-idp's pages (sign-in form, consent)
+//! with `dev_idp::testing::Browser`, and GETs the redirect it ends at, which is
 //! `tessera`'s loopback listener — exactly what a person's browser does.
 //!
 //! `TEST_BROWSER_USER_FILE=<file>`, when set, names a file holding the user
