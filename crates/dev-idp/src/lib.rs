@@ -44,6 +44,7 @@ mod pages;
 mod params;
 mod provider;
 mod redirect;
+mod router;
 mod server;
 mod state;
 #[cfg(feature = "testing")]
@@ -55,5 +56,6 @@ pub use clock::ManualClock;
 pub use clock::{Clock, SystemClock};
 pub use config::Config;
 pub use keys::KeyError;
-pub use provider::{Provider, router};
+pub use provider::Provider;
+pub use router::router;
 pub use server::{DevIdp, SpawnError, spawn, spawn_with_clock};

@@ -1,27 +1,16 @@
-//! The provider: configuration, keys, state and clock behind one handle, and
-//! the router that serves it.
+//! The provider: configuration, keys, state and clock behind one handle.
+//! The handlers take it as their state; the router that serves them is in
+//! `router.rs`. Nothing here knows the handlers.
 
 use crate::misbehave::Misbehavior;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime};
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Request, header};
-use axum::routing::{get, post};
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
-
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::host::{AllowedHosts, check_host};
 use crate::keys::{KeyError, KeySet};
 use crate::state::State;
-use crate::{authorize, device, endpoints, token};
-
-/// Requests larger than this are refused before they are parsed.
-const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The provider's shared parts. Cheap to clone.
 #[derive(Clone)]
@@ -239,48 +228,4 @@ impl Provider {
     pub(crate) fn lifetime(secs: u64) -> Duration {
         Duration::from_secs(secs)
     }
-}
-
-/// Everything the provider serves: the authorization server under
-/// `/oauth2/{id}/` and the device verification page at `/activate`; with the
-/// `testing` feature only, the admin call `POST /admin/rotate-keys` (it has
-/// no credentials: a shipped provider rotates keys on SIGHUP instead).
-///
-/// Requests addressed to another host than the issuer's (or a loopback name
-/// at its port) are refused with 421, a request without `Host` with 400: a
-/// web page that rebinds its own name to 127.0.0.1 cannot reach the provider.
-pub fn router(provider: Provider) -> Router {
-    let base = format!("/oauth2/{}", provider.config().authorization_server_id);
-    let at = |path: &str| format!("{base}{path}");
-    let hosts = Arc::new(AllowedHosts::for_issuer(provider.issuer()));
-    let routes = Router::new()
-        .route(&at("/.well-known/openid-configuration"), get(endpoints::discovery))
-        .route(&at("/.well-known/oauth-authorization-server"), get(endpoints::discovery))
-        .route(&at("/v1/authorize"), get(authorize::authorize_get).post(authorize::authorize_post))
-        .route(&at("/sign-in"), post(authorize::sign_in))
-        .route(&at("/consent"), post(authorize::consent))
-        .route(&at("/v1/par"), post(authorize::push))
-        .route(&at("/v1/token"), post(token::token))
-        .route(&at("/v1/keys"), get(endpoints::keys))
-        .route(&at("/v1/userinfo"), get(endpoints::userinfo).post(endpoints::userinfo))
-        .route(&at("/v1/introspect"), post(endpoints::introspect))
-        .route(&at("/v1/revoke"), post(endpoints::revoke))
-        .route(&at("/v1/logout"), get(endpoints::logout_get).post(endpoints::logout_post))
-        .route(&at("/v1/device/authorize"), post(device::device_authorization))
-        .route("/activate", get(device::activate_page).post(device::activate_submit));
-    #[cfg(feature = "testing")]
-    let routes = routes.route("/admin/rotate-keys", post(endpoints::rotate_keys));
-    routes
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(axum::middleware::from_fn_with_state(hosts, check_host))
-        // Log method and path only: query strings carry ID tokens (logout) and
-        // other values that do not belong in logs.
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-        }))
-        .with_state(provider)
 }

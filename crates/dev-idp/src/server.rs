@@ -10,7 +10,8 @@ use tokio::task::JoinHandle;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::keys::KeyError;
-use crate::provider::{Provider, router};
+use crate::provider::Provider;
+use crate::router::router;
 
 /// Why the provider could not start.
 #[derive(Debug, thiserror::Error)]
