@@ -233,6 +233,21 @@ impl DpopChecks {
 mod tests {
     use super::*;
 
+    /// RFC 9449 §11.1: a proof is refused again for as long as its `iat`
+    /// window lasts, whichever second the sweep runs in, and forgotten after.
+    #[test]
+    fn a_proof_is_remembered_for_its_whole_window_and_forgotten_after() {
+        let checks = DpopChecks::new(Vec::new(), Duration::from_secs(60));
+        let start = 1_800_000_000;
+        checks.remember("key.a", start).unwrap();
+        for later in [start, start + 1, start + 60, start + 60 + LEEWAY_SECS] {
+            assert!(checks.remember("key.a", later).is_err(), "a replay {} s later was taken", later - start);
+        }
+        checks.remember("key.b", start + 61 + LEEWAY_SECS).unwrap();
+        let seen = checks.seen.lock().unwrap();
+        assert_eq!(seen.until.keys().collect::<Vec<_>>(), ["key.b"], "the expired proof is swept");
+    }
+
     #[test]
     fn a_nonce_is_taken_in_its_window_and_the_next_only() {
         let nonces = Nonces::new(Duration::from_secs(300));

@@ -336,3 +336,38 @@ fn the_answer_cache_keeps_hashes_until_the_earlier_of_exp_and_ttl() {
     assert!(cache.get(&cache_key("c"), now + Duration::from_secs(20)).is_some());
     assert_eq!(cache.len(), 2);
 }
+
+/// RFC 7517 §6.2.1, RFC 8037 §2: an elliptic key verifies only with the
+/// algorithm of its own type and curve (ES256: EC P-256, ES384: EC P-384,
+/// EdDSA: OKP Ed25519); a key that names another type or curve, or none,
+/// is skipped, as is an RSA key claiming an EC algorithm.
+#[test]
+fn elliptic_keys_fit_only_their_own_type_and_curve() {
+    // Public points from RFC 7515 A.3 (P-256) and RFC 8037 A.2 (Ed25519).
+    let (x, y) = ("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
+    let ed = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    let ec = |kid: &str, kty: &str, crv: Option<&str>| {
+        let mut jwk = json!({"kty": kty, "kid": kid, "x": x, "y": y});
+        if let Some(crv) = crv {
+            jwk["crv"] = json!(crv);
+        }
+        jwk
+    };
+    let mut rsa_es = rsa_jwk("rsa-es");
+    rsa_es["alg"] = json!("ES256");
+    let jwks = json!({"keys": [
+        ec("p256", "EC", Some("P-256")),
+        ec("p384", "EC", Some("P-384")),
+        ec("no-curve", "EC", None),
+        ec("p256-as-okp", "OKP", Some("P-256")),
+        ec("ed-as-ec", "EC", Some("Ed25519")),
+        {"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": ed},
+        {"kty": "OKP", "kid": "x448", "crv": "X448", "x": ed},
+        rsa_es,
+    ]});
+    let allowed = [Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA];
+    let keys = keys::parse_jwks(jwks.to_string().as_bytes(), &allowed).expect("parses");
+    let mut found: Vec<_> = keys.iter().map(|(kid, key)| (kid.as_str(), key.alg)).collect();
+    found.sort_by_key(|(kid, _)| *kid);
+    assert_eq!(found, [("ed", Algorithm::EdDSA), ("p256", Algorithm::ES256), ("p384", Algorithm::ES384)]);
+}
