@@ -266,3 +266,71 @@ async fn confidential_clients_authenticate_with_basic_or_post_and_get_client_cre
         .await;
     assert_eq!(openid.error(), "invalid_scope");
 }
+
+/// A confidential web client registered for the code flow (PKCE optional
+/// for it, as at Okta) at `WEB_CALLBACK`.
+const WEB_CALLBACK: &str = "http://127.0.0.1/web-callback";
+
+/// RFC 9700 §2.1.1, RFC 7636 §4.6: a code issued without a
+/// `code_challenge` is never exchanged with a `code_verifier` (a PKCE
+/// downgrade: an attacker strips the challenge from the request and sends
+/// any verifier); the same code flow without one works.
+#[tokio::test]
+async fn a_code_issued_without_a_challenge_is_refused_with_a_verifier() {
+    let idp = crate::support::start_with(|config| {
+        let web = config.clients.iter_mut().find(|c| c.client_id == ITEMS_API_CLIENT_ID).expect("the items-api client");
+        web.redirect_uris = vec![WEB_CALLBACK.to_owned()];
+        web.grant_types.push(dev_idp::config::grant::AUTHORIZATION_CODE.to_owned());
+    })
+    .await;
+    let browser = Browser::new();
+    let code_without_challenge = async || {
+        let request = idp.request(
+            "items:read",
+            &[
+                ("client_id", ITEMS_API_CLIENT_ID),
+                ("redirect_uri", WEB_CALLBACK),
+                ("code_challenge", ""),
+                ("code_challenge_method", ""),
+            ],
+        );
+        assert!(!request.url.contains("code_challenge"), "{}", request.url);
+        let redirect = browser.sign_in(&request.url, ALICE.0, ALICE.1).await.unwrap();
+        query(&redirect, "code").expect("a code")
+    };
+    let exchange = async |code: &str, verifier: Option<&str>| {
+        let mut params = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", WEB_CALLBACK)];
+        params.extend(verifier.map(|v| ("code_verifier", v)));
+        idp.post("token", &params, Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET))).await
+    };
+    let verifier = crate::support::pkce().verifier;
+    let downgraded = exchange(&code_without_challenge().await, Some(&verifier)).await;
+    assert_eq!(downgraded.status, StatusCode::BAD_REQUEST, "{}", downgraded.json);
+    assert_eq!(downgraded.error(), "invalid_grant");
+    let plain = exchange(&code_without_challenge().await, None).await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.json);
+}
+
+/// A client acting for itself gets only scopes the provider knows and the
+/// client is allowed: a known scope outside its allowance is `invalid_scope`.
+#[tokio::test]
+async fn client_credentials_grant_only_the_scopes_the_client_is_allowed() {
+    let idp = crate::support::start_with(|config| {
+        let api = config.clients.iter_mut().find(|c| c.client_id == ITEMS_API_CLIENT_ID).expect("the items-api client");
+        api.allowed_scopes = Some(vec!["items:read".to_owned()]);
+    })
+    .await;
+    let ask = async |scope: &str| {
+        idp.post(
+            "token",
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+            Some((ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET)),
+        )
+        .await
+    };
+    assert_eq!(ask("items:read").await.status, StatusCode::OK);
+    for scope in ["items:admin", "items:read items:write", "no-such-scope"] {
+        let answer = ask(scope).await;
+        assert_eq!(answer.error(), "invalid_scope", "{scope}: {}", answer.json);
+    }
+}
