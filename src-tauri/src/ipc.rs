@@ -6,9 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use items_client::{Item, ItemPage, ItemsError};
 use serde::{Deserialize, Serialize};
-use signin::SessionError;
 use signin::accounts::Account;
 use signin::flow::SigninError;
+use signin::{ErrorKind, SessionError};
 
 /// Where the app signs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -324,31 +324,25 @@ pub fn message_with_causes(error: &(dyn std::error::Error + 'static)) -> String 
 
 impl From<SessionError> for IpcError {
     fn from(error: SessionError) -> Self {
-        Self::from_chain(session_code(&error), &error)
+        Self::from_chain(session_code(error.kind()), &error)
     }
 }
 
-/// The IPC code of a session error (`ui/IPC.md`).
-fn session_code(error: &SessionError) -> &'static str {
-    match error.code() {
-        "no-account" | "ambiguous-account" => "no_account",
-        "sign-in-required" => "sign_in_required",
-        "keyring-unavailable" | "keyring" => "keyring",
-        "network" => "provider_unreachable",
-        "access-denied" => "access_denied",
-        "cancelled" => "cancelled",
-        "timeout" => "timeout",
-        "config" => "settings_invalid",
-        "provider" if is_failed_check(error) => "sign_in_failed",
-        "provider" => "provider_error",
-        _ => "internal",
+/// The IPC code of a session error's kind (`ui/IPC.md`).
+fn session_code(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::NoAccount | ErrorKind::NoSuchAccount | ErrorKind::AmbiguousAccount => "no_account",
+        ErrorKind::SignInRequired => "sign_in_required",
+        ErrorKind::KeyringUnavailable | ErrorKind::Keyring => "keyring",
+        ErrorKind::Network => "provider_unreachable",
+        ErrorKind::AccessDenied => "access_denied",
+        ErrorKind::Cancelled => "cancelled",
+        ErrorKind::TimedOut => "timeout",
+        ErrorKind::Config => "settings_invalid",
+        ErrorKind::SignInFailed => "sign_in_failed",
+        ErrorKind::ProviderError => "provider_error",
+        ErrorKind::AccountBook | ErrorKind::Internal => "internal",
     }
-}
-
-/// A check of the sign-in's answer failed (state, issuer, ID token), as
-/// opposed to the provider answering an error.
-fn is_failed_check(error: &SessionError) -> bool {
-    matches!(error, SessionError::Signin(e) if !matches!(e, SigninError::Provider { .. }))
 }
 
 impl From<SigninError> for IpcError {
@@ -357,20 +351,16 @@ impl From<SigninError> for IpcError {
     }
 }
 
-impl From<ItemsError> for IpcError {
-    fn from(error: ItemsError) -> Self {
+impl From<ItemsError<SessionError>> for IpcError {
+    fn from(error: ItemsError<SessionError>) -> Self {
         let code = match &error {
-            ItemsError::SignInRequired(source) => {
-                // The token source is the session: say why it had no token
-                // (the provider may just be unreachable; signing in again
-                // would not help then).
-                if let Some(session) = source.downcast_ref::<SessionError>()
-                    && !matches!(session.code(), "sign-in-required" | "no-account")
-                {
-                    return Self::from_chain(session_code(session), session);
-                }
-                "sign_in_required"
-            }
+            // The token source is the session: say why it had no token (the
+            // provider may just be unreachable; signing in again would not
+            // help then).
+            ItemsError::SignInRequired(session) => match session.kind() {
+                ErrorKind::SignInRequired | ErrorKind::NoAccount | ErrorKind::NoSuchAccount => "sign_in_required",
+                kind => return Self::from_chain(session_code(kind), session),
+            },
             ItemsError::Unauthorized { .. } => "unauthorized",
             ItemsError::MissingScope { .. } => "missing_scope",
             ItemsError::Forbidden { .. } => "forbidden",
@@ -421,10 +411,10 @@ mod tests {
             issuer: "https://example.okta.com".into(),
             source: Box::new(std::io::Error::other("connection refused")),
         });
-        let error: IpcError = ItemsError::SignInRequired(Box::new(offline)).into();
+        let error: IpcError = ItemsError::SignInRequired(offline).into();
         assert_eq!(error.code, "provider_unreachable", "not a new sign-in: the provider is offline");
         let refused = SessionError::SignInRequired { account: "bob".into(), source: None };
-        let error: IpcError = ItemsError::SignInRequired(Box::new(refused)).into();
+        let error: IpcError = ItemsError::SignInRequired(refused).into();
         assert_eq!(error.code, "sign_in_required");
         let error: IpcError =
             ItemsError::Invalid { field: Some("price".into()), message: "price must be at least 0".into() }.into();

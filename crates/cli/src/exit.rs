@@ -5,10 +5,10 @@ use std::error::Error as StdError;
 use std::io::Write as _;
 
 use items_client::ItemsError;
-use signin::SessionError;
 use signin::accounts::AccountsError;
 use signin::flow::SigninError;
 use signin::store::StoreError;
+use signin::{ErrorKind, SessionError};
 
 /// What the exit code says (documented in `tessera --help` and the README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,19 +93,22 @@ impl Failure {
     }
 }
 
-/// The exit code of a session error, from its stable code.
-fn session_exit(error: &SessionError) -> Exit {
-    match error {
-        SessionError::Accounts(AccountsError::NoSuchAccount { .. }) => Exit::NotFound,
-        SessionError::Accounts(AccountsError::AmbiguousAccount { .. }) => Exit::Usage,
-        _ => match error.code() {
-            "no-account" | "sign-in-required" => Exit::SignInRequired,
-            "keyring-unavailable" => Exit::KeyringUnavailable,
-            "network" => Exit::Network,
-            "access-denied" => Exit::PermissionDenied,
-            "config" => Exit::Usage,
-            _ => Exit::Error,
-        },
+/// The exit code of a session error's kind.
+fn session_exit(kind: ErrorKind) -> Exit {
+    match kind {
+        ErrorKind::NoSuchAccount => Exit::NotFound,
+        ErrorKind::AmbiguousAccount | ErrorKind::Config => Exit::Usage,
+        ErrorKind::NoAccount | ErrorKind::SignInRequired => Exit::SignInRequired,
+        ErrorKind::KeyringUnavailable => Exit::KeyringUnavailable,
+        ErrorKind::Network => Exit::Network,
+        ErrorKind::AccessDenied => Exit::PermissionDenied,
+        ErrorKind::Keyring
+        | ErrorKind::AccountBook
+        | ErrorKind::Cancelled
+        | ErrorKind::TimedOut
+        | ErrorKind::ProviderError
+        | ErrorKind::SignInFailed
+        | ErrorKind::Internal => Exit::Error,
     }
 }
 
@@ -118,7 +121,7 @@ pub const NO_PROVIDER_HINT: &str = "to sign in with your Okta org, set OKTA_DOMA
 impl From<SessionError> for Failure {
     fn from(error: SessionError) -> Self {
         let no_provider = matches!(error, SessionError::Signin(SigninError::NoProvider));
-        let failure = Self::new(session_exit(&error), error);
+        let failure = Self::new(session_exit(error.kind()), error);
         if no_provider { failure.with_hint(NO_PROVIDER_HINT) } else { failure }
     }
 }
@@ -141,13 +144,11 @@ impl From<AccountsError> for Failure {
     }
 }
 
-impl From<ItemsError> for Failure {
-    fn from(error: ItemsError) -> Self {
+impl From<ItemsError<SessionError>> for Failure {
+    fn from(error: ItemsError<SessionError>) -> Self {
         let exit = match &error {
-            ItemsError::SignInRequired(source) => match source.downcast_ref::<SessionError>() {
-                Some(session) => session_exit(session),
-                None => Exit::SignInRequired,
-            },
+            // The session's own error decides: nobody signed in, or the network.
+            ItemsError::SignInRequired(session) => session_exit(session.kind()),
             ItemsError::Unauthorized { .. } => Exit::SignInRequired,
             ItemsError::MissingScope { .. } | ItemsError::Forbidden { .. } => Exit::PermissionDenied,
             ItemsError::NotFound => Exit::NotFound,

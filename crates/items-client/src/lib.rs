@@ -27,18 +27,20 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// The error a token source fails with (its own type, boxed).
-pub type TokenError = Box<dyn std::error::Error + Send + Sync>;
-
 /// Where access tokens come from.
 pub trait TokenSource: Send + Sync {
+    /// Why the source has no token (in the apps, the sign-in core's
+    /// `SessionError`): it reaches the caller unchanged, typed, in
+    /// [`ItemsError::SignInRequired`].
+    type Error: std::error::Error + Send + Sync + 'static;
+
     /// A current access token (the source refreshes one that is about to expire).
-    fn token(&self) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+    fn token(&self) -> impl Future<Output = Result<AccessToken, Self::Error>> + Send;
 
     /// The API refused `rejected` with 401: answer a renewed token, or fail
     /// (the person must sign in again). Sources make sure that many callers
     /// renewing at once cause one refresh.
-    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, Self::Error>> + Send;
 
     /// A DPoP proof (RFC 9449 §7) for a `method` request to `url` with
     /// `token`, carrying the API's `nonce` when it asked for one (§9), when
@@ -53,7 +55,7 @@ pub trait TokenSource: Send + Sync {
         method: &str,
         url: &Url,
         nonce: Option<&str>,
-    ) -> Result<Option<String>, TokenError> {
+    ) -> Result<Option<String>, Self::Error> {
         let _ = (token, method, url, nonce);
         Ok(None)
     }
@@ -61,11 +63,13 @@ pub trait TokenSource: Send + Sync {
 
 /// A shared source is a source (an app holds its session as `Arc<Session>`).
 impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
-    fn token(&self) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
+    type Error = T::Error;
+
+    fn token(&self) -> impl Future<Output = Result<AccessToken, Self::Error>> + Send {
         (**self).token()
     }
 
-    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
+    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, Self::Error>> + Send {
         (**self).renew(rejected)
     }
 
@@ -75,7 +79,7 @@ impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
         method: &str,
         url: &Url,
         nonce: Option<&str>,
-    ) -> Result<Option<String>, TokenError> {
+    ) -> Result<Option<String>, Self::Error> {
         (**self).proof(token, method, url, nonce)
     }
 }
@@ -153,13 +157,16 @@ pub struct ItemPage {
     pub next_cursor: Option<String>,
 }
 
-/// Why a call failed, in terms a person can act on.
+/// Why a call failed, in terms a person can act on. `E` is the token
+/// source's own error ([`TokenSource::Error`]), kept typed so that callers
+/// can tell why no token could be had without recovering its type.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ItemsError {
-    /// No token could be had: sign in again.
+pub enum ItemsError<E> {
+    /// No token could be had: sign in again, or see the source's error
+    /// (its provider may just be unreachable).
     #[error("you need to sign in again")]
-    SignInRequired(#[source] TokenError),
+    SignInRequired(#[source] E),
     /// The API refused the token even after a renewal.
     #[error("the items API refused the sign-in: {description}")]
     Unauthorized {
@@ -278,7 +285,7 @@ struct Answer {
 
 /// Whether a failed attempt may be tried again: the API failed or could not
 /// be reached, or its answer did not arrive whole.
-fn retryable(outcome: &Result<Answer, ItemsError>) -> bool {
+fn retryable<E>(outcome: &Result<Answer, ItemsError<E>>) -> bool {
     match outcome {
         Ok(answer) => matches!(
             answer.status,
@@ -294,7 +301,7 @@ fn retryable(outcome: &Result<Answer, ItemsError>) -> bool {
 
 /// The `Retry-After` of an answer, in seconds (the date form is not used by
 /// the items API).
-fn retry_after(outcome: &Result<Answer, ItemsError>) -> Option<u64> {
+fn retry_after<E>(outcome: &Result<Answer, ItemsError<E>>) -> Option<u64> {
     let answer = outcome.as_ref().ok()?;
     answer.headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
 }
@@ -333,7 +340,7 @@ impl<S: TokenSource> ItemsClient<S> {
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn new(base: Url, tokens: S) -> Result<Self, ItemsError> {
+    pub fn new(base: Url, tokens: S) -> Result<Self, ItemsError<S::Error>> {
         Self::with_timeout(base, tokens, DEFAULT_TIMEOUT)
     }
 
@@ -342,7 +349,7 @@ impl<S: TokenSource> ItemsClient<S> {
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn with_timeout(base: Url, tokens: S, timeout: Duration) -> Result<Self, ItemsError> {
+    pub fn with_timeout(base: Url, tokens: S, timeout: Duration) -> Result<Self, ItemsError<S::Error>> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -391,7 +398,7 @@ impl<S: TokenSource> ItemsClient<S> {
         url: &Url,
         body: Option<&serde_json::Value>,
         key: Option<&str>,
-    ) -> Result<Answer, ItemsError> {
+    ) -> Result<Answer, ItemsError<S::Error>> {
         let mut token = self.tokens.token().await.map_err(ItemsError::SignInRequired)?;
         let mut renewed = false;
         let mut nonce_given = false;
@@ -449,7 +456,7 @@ impl<S: TokenSource> ItemsClient<S> {
         url: Url,
         body: Option<&serde_json::Value>,
         key: Option<&str>,
-    ) -> Result<T, ItemsError> {
+    ) -> Result<T, ItemsError<S::Error>> {
         let attempts = if method == Method::GET || key.is_some() { self.retries.attempts.max(1) } else { 1 };
         let mut attempt = 1;
         let answer = loop {
@@ -505,7 +512,7 @@ impl<S: TokenSource> ItemsClient<S> {
     ///
     /// # Errors
     /// An [`ItemsError`].
-    pub async fn list(&self, options: &ListOptions) -> Result<ItemPage, ItemsError> {
+    pub async fn list(&self, options: &ListOptions) -> Result<ItemPage, ItemsError<S::Error>> {
         let mut url = self.url("/v1/items");
         {
             let mut query = url.query_pairs_mut();
@@ -528,7 +535,7 @@ impl<S: TokenSource> ItemsClient<S> {
     ///
     /// # Errors
     /// [`ItemsError::NotFound`] and the others.
-    pub async fn get(&self, id: &str) -> Result<Item, ItemsError> {
+    pub async fn get(&self, id: &str) -> Result<Item, ItemsError<S::Error>> {
         self.call(Method::GET, self.item_url(id), None, None).await
     }
 
@@ -537,7 +544,7 @@ impl<S: TokenSource> ItemsClient<S> {
     ///
     /// # Errors
     /// [`ItemsError::Invalid`] naming the field, and the others.
-    pub async fn create(&self, item: &NewItem) -> Result<Item, ItemsError> {
+    pub async fn create(&self, item: &NewItem) -> Result<Item, ItemsError<S::Error>> {
         self.create_with_key(item, &uuid::Uuid::now_v7().to_string()).await
     }
 
@@ -548,7 +555,7 @@ impl<S: TokenSource> ItemsClient<S> {
     /// [`ItemsError::Invalid`] naming the field or a key used for another
     /// item, [`ItemsError::Conflict`] when the key's item has been deleted,
     /// and the others.
-    pub async fn create_with_key(&self, item: &NewItem, key: &str) -> Result<Item, ItemsError> {
+    pub async fn create_with_key(&self, item: &NewItem, key: &str) -> Result<Item, ItemsError<S::Error>> {
         let body = serde_json::to_value(item).map_err(|e| ItemsError::Unexpected { status: 0, source: Some(e) })?;
         self.call(Method::POST, self.url("/v1/items"), Some(&body), Some(key)).await
     }
@@ -557,7 +564,7 @@ impl<S: TokenSource> ItemsClient<S> {
     ///
     /// # Errors
     /// [`ItemsError::NotFound`], [`ItemsError::Invalid`] and the others.
-    pub async fn update(&self, id: &str, patch: &ItemPatch) -> Result<Item, ItemsError> {
+    pub async fn update(&self, id: &str, patch: &ItemPatch) -> Result<Item, ItemsError<S::Error>> {
         let body = serde_json::to_value(patch).map_err(|e| ItemsError::Unexpected { status: 0, source: Some(e) })?;
         self.call(Method::PATCH, self.item_url(id), Some(&body), None).await
     }
@@ -566,7 +573,7 @@ impl<S: TokenSource> ItemsClient<S> {
     ///
     /// # Errors
     /// [`ItemsError::NotFound`] and the others.
-    pub async fn delete(&self, id: &str) -> Result<(), ItemsError> {
+    pub async fn delete(&self, id: &str) -> Result<(), ItemsError<S::Error>> {
         let _: serde_json::Value = self.call(Method::DELETE, self.item_url(id), None, None).await?;
         Ok(())
     }
@@ -575,7 +582,7 @@ impl<S: TokenSource> ItemsClient<S> {
     ///
     /// # Errors
     /// An [`ItemsError`].
-    pub async fn me(&self) -> Result<serde_json::Value, ItemsError> {
+    pub async fn me(&self) -> Result<serde_json::Value, ItemsError<S::Error>> {
         self.call(Method::GET, self.url("/v1/me"), None, None).await
     }
 }

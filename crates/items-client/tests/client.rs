@@ -9,7 +9,7 @@ use dev_idp::config::{ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET};
 use items_api::auth::{Mode, TokenValidator, ValidatorConfig};
 use items_api::policy::Policy;
 use items_api::store::Store;
-use items_client::{ItemPatch, ItemsClient, ItemsError, ListOptions, NewItem, TokenError, TokenSource};
+use items_client::{ItemPatch, ItemsClient, ItemsError, ListOptions, NewItem, TokenSource};
 use oauth2::AccessToken;
 use url::Url;
 
@@ -91,13 +91,15 @@ impl Tokens {
 struct Refused;
 
 impl TokenSource for Tokens {
-    async fn token(&self) -> Result<AccessToken, TokenError> {
+    type Error = Refused;
+
+    async fn token(&self) -> Result<AccessToken, Refused> {
         Ok(self.current.lock().unwrap().clone())
     }
 
-    async fn renew(&self, _rejected: &AccessToken) -> Result<AccessToken, TokenError> {
+    async fn renew(&self, _rejected: &AccessToken) -> Result<AccessToken, Refused> {
         self.renewed.fetch_add(1, Ordering::SeqCst);
-        let next = self.renewals.lock().unwrap().pop().ok_or_else(|| Box::new(Refused) as TokenError)?;
+        let next = self.renewals.lock().unwrap().pop().ok_or(Refused)?;
         *self.current.lock().unwrap() = next.clone();
         Ok(next)
     }
@@ -150,7 +152,7 @@ async fn a_second_401_or_a_failed_renewal_asks_for_a_new_sign_in() {
     assert!(matches!(error, ItemsError::Unauthorized { .. }), "{error:?}");
     assert_eq!(client.tokens().renewed.load(Ordering::SeqCst), 1, "one renewal, not a loop");
     let error = within("client.list", client.list(&ListOptions::default())).await.unwrap_err();
-    assert!(matches!(error, ItemsError::SignInRequired(_)), "{error:?}");
+    assert!(matches!(error, ItemsError::SignInRequired(Refused)), "the source's own error, typed: {error:?}");
     assert_eq!(error.to_string(), "you need to sign in again");
 }
 

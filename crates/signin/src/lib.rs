@@ -21,7 +21,7 @@ pub mod session;
 pub mod store;
 
 pub use account::{AccountKey, Identity, SignedIn, TokenSet};
-pub use session::{Session, SessionError, SignInMethod};
+pub use session::{ErrorKind, Session, SessionError, SignInMethod};
 
 /// The error's message followed by its causes (`: `-separated), skipping a
 /// cause whose text is already said (some libraries repeat their cause in

@@ -26,7 +26,7 @@ use signin::flow::config::SigninConfig;
 use signin::flow::provider::{self, Provider};
 use signin::session::{DeviceCodeInfo, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, REFRESH_MARGIN, retry_wait};
 use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
-use signin::{AccountKey, Session, SessionError, SignInMethod};
+use signin::{AccountKey, ErrorKind, Session, SessionError, SignInMethod};
 use url::Url;
 use wait::within;
 
@@ -274,7 +274,7 @@ async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
 
     // Unknown and ambiguous selectors.
     let error = session.use_account("carol").unwrap_err();
-    assert_eq!(error.code(), "no-account", "{error}");
+    assert_eq!(error.kind(), ErrorKind::NoSuchAccount, "{error}");
 }
 
 #[tokio::test]
@@ -500,7 +500,7 @@ async fn a_revoked_refresh_token_asks_for_a_new_sign_in() {
     env.clock.advance(INTO_REFRESH_WINDOW);
     let error = within("session.access_token", session.access_token()).await.unwrap_err();
     assert!(matches!(error, SessionError::SignInRequired { .. }), "{error:?}");
-    assert_eq!(error.code(), "sign-in-required");
+    assert_eq!(error.kind(), ErrorKind::SignInRequired);
     let text = format!("{error} {error:?}");
     assert!(text.contains("sign in again"), "{text}");
     assert!(!text.contains(&refresh), "no token in errors");
@@ -513,7 +513,10 @@ async fn a_revoked_refresh_token_asks_for_a_new_sign_in() {
 
     // A second call does not ask the provider again.
     let before = env.token_requests();
-    assert_eq!(within("session.access_token", session.access_token()).await.unwrap_err().code(), "sign-in-required");
+    assert_eq!(
+        within("session.access_token", session.access_token()).await.unwrap_err().kind(),
+        ErrorKind::SignInRequired
+    );
     assert_eq!(env.token_requests(), before);
 
     // Signing in again (with a hint) clears it.
@@ -542,7 +545,7 @@ async fn a_rotated_token_reused_after_the_grace_period_asks_for_a_new_sign_in() 
     store.save(&alice.key, &RefreshToken::new(old)).unwrap();
     env.clock.advance(Duration::from_secs(31) + INTO_REFRESH_WINDOW);
     let error = within("session.access_token", session.access_token()).await.unwrap_err();
-    assert_eq!(error.code(), "sign-in-required", "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::SignInRequired, "{error:?}");
     assert_eq!(stored(store.as_ref(), &alice.key), None);
     assert!(session.active().unwrap().needs_sign_in);
 }
@@ -568,14 +571,17 @@ async fn a_new_process_uses_the_stored_refresh_token() {
 async fn without_an_account_the_errors_say_so() {
     let env = start().await;
     let session = env.session(Arc::new(MemoryStore::new()));
-    assert_eq!(within("session.access_token", session.access_token()).await.unwrap_err().code(), "no-account");
+    assert_eq!(within("session.access_token", session.access_token()).await.unwrap_err().kind(), ErrorKind::NoAccount);
     assert_eq!(
-        within("session.renew", session.renew(&AccessToken::new("x".into()))).await.unwrap_err().code(),
-        "no-account"
+        within("session.renew", session.renew(&AccessToken::new("x".into()))).await.unwrap_err().kind(),
+        ErrorKind::NoAccount
     );
-    assert_eq!(within("session.whoami", session.whoami()).await.unwrap_err().code(), "no-account");
-    assert_eq!(within("session.sign_out", session.sign_out(None)).await.unwrap_err().code(), "no-account");
-    assert_eq!(within("session.sign_out", session.sign_out(Some("alice"))).await.unwrap_err().code(), "no-account");
+    assert_eq!(within("session.whoami", session.whoami()).await.unwrap_err().kind(), ErrorKind::NoAccount);
+    assert_eq!(within("session.sign_out", session.sign_out(None)).await.unwrap_err().kind(), ErrorKind::NoAccount);
+    assert_eq!(
+        within("session.sign_out", session.sign_out(Some("alice"))).await.unwrap_err().kind(),
+        ErrorKind::NoSuchAccount
+    );
     assert!(within("session.sign_out_all", session.sign_out_all()).await.unwrap().is_empty());
 }
 
@@ -648,7 +654,7 @@ async fn sign_out_completes_locally_when_the_provider_is_unreachable() {
     within("idp.shutdown", idp.shutdown()).await;
     let signed_out = within("session.sign_out_account", session.sign_out_account(None)).await.unwrap();
     let error = signed_out.revocation_error.expect("the revocation failed");
-    assert_eq!(error.code(), "network", "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Network, "{error:?}");
     assert!(store.is_empty());
     assert!(session.accounts().is_empty());
 }
@@ -688,7 +694,7 @@ async fn sign_out_revokes_at_the_accounts_own_issuer_not_the_configured_one() {
         session.use_account("alice").unwrap_err(),
     ] {
         assert!(matches!(error, SessionError::OtherProvider { .. }), "{error:?}");
-        assert_eq!(error.code(), "config");
+        assert_eq!(error.kind(), ErrorKind::Config);
         let said = error.to_string();
         assert!(said.contains(env.idp.issuer()) && said.contains(&b), "{said}");
     }
@@ -728,7 +734,7 @@ async fn sign_out_at_an_unreachable_own_issuer_forgets_locally_and_names_that_is
     assert_eq!(signed_out.account.key, alice.key);
     let error = signed_out.revocation_error.expect("the revocation failed");
     assert!(matches!(&error, SessionError::NotRevoked { issuer, .. } if *issuer == a), "{error:?}");
-    assert_eq!(error.code(), "network", "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Network, "{error:?}");
     assert!(error.to_string().contains(&format!("could not be revoked at {a}")), "{error}");
     assert!(signed_out.logout_url.is_none());
     assert!(store.is_empty() && session.accounts().is_empty(), "forgotten here");
@@ -827,7 +833,7 @@ async fn told_when_failing(endpoint: Failing, status: u16, content_type: &'stati
         assert!(store.is_empty() && session.accounts().is_empty(), "{endpoint:?}: something was kept");
     }
     assert!(count.load(Ordering::SeqCst) >= 1, "{endpoint:?}: the failing endpoint was not asked");
-    assert_eq!(error.code(), "network", "{endpoint:?}: {error:?}");
+    assert_eq!(error.kind(), ErrorKind::Network, "{endpoint:?}: {error:?}");
     signin::error_chain(&error)
 }
 
@@ -952,6 +958,6 @@ async fn without_a_browser_the_url_is_shown_and_the_sign_in_can_be_cancelled() {
         .expect("the cancelled sign-in did not end within 5 s")
         .unwrap()
         .unwrap_err();
-    assert_eq!(error.code(), "cancelled", "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Cancelled, "{error:?}");
     assert!(session.accounts().is_empty());
 }

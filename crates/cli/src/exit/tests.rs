@@ -5,7 +5,7 @@ use signin::flow::SigninError;
 
 use super::{Exit, Failure};
 
-fn items(error: ItemsError) -> Exit {
+fn items(error: ItemsError<SessionError>) -> Exit {
     Failure::from(error).exit
 }
 
@@ -22,9 +22,9 @@ fn items_errors_have_their_exit_codes() {
     assert_eq!(items(ItemsError::Invalid { field: Some("price".into()), message: "bad".into() }), Exit::Usage);
     assert_eq!(items(ItemsError::Unauthorized { description: String::new() }), Exit::SignInRequired);
     // The token source's own error decides: nobody signed in, or the network.
-    assert_eq!(items(ItemsError::SignInRequired(Box::new(SessionError::NoAccount))), Exit::SignInRequired);
+    assert_eq!(items(ItemsError::SignInRequired(SessionError::NoAccount)), Exit::SignInRequired);
     let offline = SessionError::Signin(SigninError::Discovery { issuer: "x".into(), source: "down".into() });
-    assert_eq!(items(ItemsError::SignInRequired(Box::new(offline))), Exit::Network);
+    assert_eq!(items(ItemsError::SignInRequired(offline)), Exit::Network);
 }
 
 #[test]

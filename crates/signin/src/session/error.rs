@@ -1,5 +1,6 @@
-//! Why a session operation failed, with a stable [`code`](SessionError::code)
-//! for the CLI's exit codes and the desktop's `{code, message}`.
+//! Why a session operation failed, and its [`kind`](SessionError::kind): the
+//! [`ErrorKind`] the CLI maps to exit codes and the desktop to its
+//! `{code, message}`, each with one `match`.
 
 use crate::accounts::AccountsError;
 use crate::flow::{BoxError, SigninError};
@@ -73,33 +74,75 @@ pub enum SessionError {
     Task(#[source] tokio::task::JoinError),
 }
 
+/// What kind of failure a [`SessionError`] is: what a shell needs to choose
+/// an exit code or an IPC code, and what the person can do about it.
+///
+/// Deliberately exhaustive: the shells `match` it without a catch-all, so a
+/// new kind is a compile error in each of them until it is given its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Nobody is signed in (no active account).
+    NoAccount,
+    /// No account matches the one asked for.
+    NoSuchAccount,
+    /// Several accounts match the one asked for.
+    AmbiguousAccount,
+    /// The account's sign-in is gone or was refused: sign in again.
+    SignInRequired,
+    /// The keyring as a whole cannot be used (no bus, no Secret Service,
+    /// locked, no session keyring): a memory-only session may help.
+    KeyringUnavailable,
+    /// The keyring failed otherwise (an unreadable or ambiguous entry, a
+    /// platform error).
+    Keyring,
+    /// The account book could not be read or written.
+    AccountBook,
+    /// The provider could not be reached, or failed (5xx, a cut-off answer).
+    Network,
+    /// The person (or the provider's policy) refused the sign-in.
+    AccessDenied,
+    /// The sign-in was cancelled.
+    Cancelled,
+    /// The sign-in was not completed in time.
+    TimedOut,
+    /// The settings are missing or wrong, or the account belongs to a
+    /// provider that is not configured now.
+    Config,
+    /// The provider answered an error (RFC 6749 §4.1.2.1), or refused a
+    /// revocation (RFC 7009 §2.2.1).
+    ProviderError,
+    /// The sign-in's answer failed a check (state, issuer, ID token, …) or
+    /// was refused at the token endpoint.
+    SignInFailed,
+    /// A task of Tessera's own failed.
+    Internal,
+}
+
 impl SessionError {
-    /// A stable, machine-readable code: `no-account`, `ambiguous-account`,
-    /// `sign-in-required`, `keyring-unavailable`, `keyring`, `account-book`,
-    /// `network`, `provider`, `access-denied`, `cancelled`, `timeout`,
-    /// `config`, `internal`. A [`NotRevoked`](Self::NotRevoked) has its
-    /// cause's code; [`OtherProvider`](Self::OtherProvider) is `config`.
+    /// The kind of failure. A [`NotRevoked`](Self::NotRevoked) has its
+    /// cause's kind; [`OtherProvider`](Self::OtherProvider) is
+    /// [`Config`](ErrorKind::Config).
     #[must_use]
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::NoAccount => "no-account",
-            Self::SignInRequired { .. } => "sign-in-required",
-            Self::Accounts(AccountsError::NoSuchAccount { .. }) => "no-account",
-            Self::Accounts(AccountsError::AmbiguousAccount { .. }) => "ambiguous-account",
-            Self::Accounts(_) => "account-book",
-            Self::Store(e) if e.keyring_unavailable() => "keyring-unavailable",
-            Self::Store(_) => "keyring",
-            Self::Signin(e) => signin_code(e),
-            Self::Revocation(_) => "network",
-            Self::RevocationRefused { .. } => "provider",
-            Self::NotRevoked { source, .. } => source.code(),
-            Self::OtherProvider { .. } => "config",
-            Self::Task(_) => "internal",
+            Self::NoAccount => ErrorKind::NoAccount,
+            Self::SignInRequired { .. } => ErrorKind::SignInRequired,
+            Self::Accounts(AccountsError::NoSuchAccount { .. }) => ErrorKind::NoSuchAccount,
+            Self::Accounts(AccountsError::AmbiguousAccount { .. }) => ErrorKind::AmbiguousAccount,
+            Self::Accounts(_) => ErrorKind::AccountBook,
+            Self::Store(e) if e.keyring_unavailable() => ErrorKind::KeyringUnavailable,
+            Self::Store(_) => ErrorKind::Keyring,
+            Self::Signin(e) => signin_kind(e),
+            Self::Revocation(_) => ErrorKind::Network,
+            Self::RevocationRefused { .. } => ErrorKind::ProviderError,
+            Self::NotRevoked { source, .. } => source.kind(),
+            Self::OtherProvider { .. } => ErrorKind::Config,
+            Self::Task(_) => ErrorKind::Internal,
         }
     }
 }
 
-fn signin_code(error: &SigninError) -> &'static str {
+fn signin_kind(error: &SigninError) -> ErrorKind {
     match error {
         SigninError::InvalidSetting { .. }
         | SigninError::ConfigRead { .. }
@@ -108,7 +151,7 @@ fn signin_code(error: &SigninError) -> &'static str {
         | SigninError::DotEnv { .. }
         | SigninError::NoProvider
         | SigninError::PortInUse { .. }
-        | SigninError::Bind { .. } => "config",
+        | SigninError::Bind { .. } => ErrorKind::Config,
         SigninError::HttpClient(_)
         | SigninError::Discovery { .. }
         | SigninError::Keys(_)
@@ -116,12 +159,13 @@ fn signin_code(error: &SigninError) -> &'static str {
         | SigninError::UserInfo(_)
         | SigninError::Push(_)
         | SigninError::ProviderFailed(_)
-        | SigninError::Listener(_) => "network",
-        SigninError::Cancelled => "cancelled",
-        SigninError::TimedOut { .. } => "timeout",
-        SigninError::DeviceDenied => "access-denied",
-        SigninError::Provider { error, .. } if error == "access_denied" => "access-denied",
-        SigninError::RefreshTokenRejected { .. } => "sign-in-required",
-        _ => "provider",
+        | SigninError::Listener(_) => ErrorKind::Network,
+        SigninError::Cancelled => ErrorKind::Cancelled,
+        SigninError::TimedOut { .. } => ErrorKind::TimedOut,
+        SigninError::DeviceDenied => ErrorKind::AccessDenied,
+        SigninError::Provider { error, .. } if error == "access_denied" => ErrorKind::AccessDenied,
+        SigninError::Provider { .. } => ErrorKind::ProviderError,
+        SigninError::RefreshTokenRejected { .. } => ErrorKind::SignInRequired,
+        _ => ErrorKind::SignInFailed,
     }
 }

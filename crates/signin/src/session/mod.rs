@@ -61,7 +61,7 @@ mod error;
 #[cfg(test)]
 mod tests;
 
-pub use error::SessionError;
+pub use error::{ErrorKind, SessionError};
 
 /// An access token expiring within this margin is refreshed before use.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -528,7 +528,7 @@ impl Session {
                 let previous = self.offline();
                 let attempts = previous.as_ref().map_or(0, |o| o.attempts).saturating_add(1);
                 let wait = retry_wait(attempts, jitter());
-                tracing::warn!(code = error.code(), %error, attempts, retry_in = ?wait, "background refresh failed; will retry");
+                tracing::warn!(kind = ?error.kind(), %error, attempts, retry_in = ?wait, "background refresh failed; will retry");
                 self.set_offline(Some(Offline {
                     since: previous.map_or(now, |o| o.since),
                     attempts,
@@ -572,7 +572,7 @@ impl Session {
     pub async fn sign_out(&self, selector: Option<&str>) -> Result<Option<Url>, SessionError> {
         let signed_out = self.sign_out_account(selector).await?;
         if let Some(error) = &signed_out.revocation_error {
-            tracing::warn!(code = error.code(), %error, "the sign-in could not be revoked at the provider");
+            tracing::warn!(kind = ?error.kind(), %error, "the sign-in could not be revoked at the provider");
         }
         Ok(signed_out.logout_url)
     }
@@ -613,7 +613,7 @@ impl Session {
             match self.sign_out_known(account).await {
                 Ok(signed_out) => {
                     if let Some(error) = &signed_out.revocation_error {
-                        tracing::warn!(code = error.code(), %error, "the sign-in could not be revoked");
+                        tracing::warn!(kind = ?error.kind(), %error, "the sign-in could not be revoked");
                     }
                     done.push(signed_out);
                 }
@@ -967,12 +967,14 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl items_client::TokenSource for Session {
-    async fn token(&self) -> Result<AccessToken, items_client::TokenError> {
-        self.access_token().await.map_err(|e| Box::new(e) as items_client::TokenError)
+    type Error = SessionError;
+
+    async fn token(&self) -> Result<AccessToken, SessionError> {
+        self.access_token().await
     }
 
-    async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, items_client::TokenError> {
-        Session::renew(self, rejected).await.map_err(|e| Box::new(e) as items_client::TokenError)
+    async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, SessionError> {
+        Session::renew(self, rejected).await
     }
 
     fn proof(
@@ -981,23 +983,25 @@ impl items_client::TokenSource for Session {
         method: &str,
         url: &Url,
         nonce: Option<&str>,
-    ) -> Result<Option<String>, items_client::TokenError> {
+    ) -> Result<Option<String>, SessionError> {
         let key =
             self.tokens().values().find(|t| t.access_token.secret() == token.secret()).and_then(|t| t.dpop.clone());
         let Some(key) = key else { return Ok(None) };
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         key.proof(method, url, Some(token.secret()), nonce, now)
             .map(Some)
-            .map_err(|e| Box::new(e) as items_client::TokenError)
+            .map_err(|e| SessionError::Signin(SigninError::Dpop(Box::new(e))))
     }
 }
 
 impl items_client::TokenSource for &Session {
-    async fn token(&self) -> Result<AccessToken, items_client::TokenError> {
+    type Error = SessionError;
+
+    async fn token(&self) -> Result<AccessToken, SessionError> {
         items_client::TokenSource::token(*self).await
     }
 
-    async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, items_client::TokenError> {
+    async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, SessionError> {
         items_client::TokenSource::renew(*self, rejected).await
     }
 
@@ -1007,7 +1011,7 @@ impl items_client::TokenSource for &Session {
         method: &str,
         url: &Url,
         nonce: Option<&str>,
-    ) -> Result<Option<String>, items_client::TokenError> {
+    ) -> Result<Option<String>, SessionError> {
         items_client::TokenSource::proof(*self, token, method, url, nonce)
     }
 }

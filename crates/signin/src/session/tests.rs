@@ -49,11 +49,11 @@ async fn a_missing_keyring_is_reported_with_its_code() {
     let dir = tempfile::tempdir().unwrap();
     let session = session_with(Arc::new(NoKeyring), dir.path());
     let error = session.access_token().await.unwrap_err();
-    assert_eq!(error.code(), "keyring-unavailable", "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::KeyringUnavailable, "{error:?}");
     assert!(error.to_string().contains("D-Bus"), "{error}");
     // Sign-out cannot forget the token, so the account is kept.
     let error = session.sign_out(None).await.unwrap_err();
-    assert_eq!(error.code(), "keyring-unavailable");
+    assert_eq!(error.kind(), ErrorKind::KeyringUnavailable);
     assert_eq!(session.accounts().len(), 1);
 }
 
@@ -62,36 +62,47 @@ async fn a_missing_refresh_token_asks_for_a_sign_in() {
     let dir = tempfile::tempdir().unwrap();
     let session = session_with(Arc::new(crate::store::MemoryStore::new()), dir.path());
     let error = session.access_token().await.unwrap_err();
-    assert_eq!(error.code(), "sign-in-required", "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::SignInRequired, "{error:?}");
     assert!(error.to_string().contains("alice@example.com"), "{error}");
     assert!(session.active().unwrap().needs_sign_in);
 }
 
 #[test]
-fn error_codes_are_stable() {
+fn errors_have_their_kinds() {
     use crate::accounts::AccountsError;
-    let cases: Vec<(SessionError, &str)> = vec![
-        (SessionError::NoAccount, "no-account"),
-        (SessionError::Accounts(AccountsError::NoSuchAccount { query: "x".into() }), "no-account"),
+    let cases: Vec<(SessionError, ErrorKind)> = vec![
+        (SessionError::NoAccount, ErrorKind::NoAccount),
+        (SessionError::Accounts(AccountsError::NoSuchAccount { query: "x".into() }), ErrorKind::NoSuchAccount),
         (
             SessionError::Accounts(AccountsError::AmbiguousAccount { query: "a".into(), candidates: vec![] }),
-            "ambiguous-account",
+            ErrorKind::AmbiguousAccount,
         ),
-        (SessionError::Store(no_bus()), "keyring-unavailable"),
-        (SessionError::Store(StoreError::Unreadable), "keyring"),
-        (SessionError::Signin(SigninError::Cancelled), "cancelled"),
-        (SessionError::Signin(SigninError::TimedOut { after: Duration::from_secs(1) }), "timeout"),
-        (SessionError::Signin(SigninError::DeviceDenied), "access-denied"),
+        (SessionError::Store(no_bus()), ErrorKind::KeyringUnavailable),
+        (SessionError::Store(StoreError::Unreadable), ErrorKind::Keyring),
+        (SessionError::Signin(SigninError::Cancelled), ErrorKind::Cancelled),
+        (SessionError::Signin(SigninError::TimedOut { after: Duration::from_secs(1) }), ErrorKind::TimedOut),
+        (SessionError::Signin(SigninError::DeviceDenied), ErrorKind::AccessDenied),
         (
             SessionError::Signin(SigninError::Provider { error: "access_denied".into(), description: None }),
-            "access-denied",
+            ErrorKind::AccessDenied,
         ),
-        (SessionError::Signin(SigninError::TokenRequest(Box::new(std::io::Error::other("down")))), "network"),
-        (SessionError::Signin(SigninError::StateMismatch), "provider"),
-        (SessionError::RevocationRefused { status: 400 }, "provider"),
-        (SessionError::SignInRequired { account: "a".into(), source: None }, "sign-in-required"),
+        (
+            SessionError::Signin(SigninError::Provider { error: "server_error".into(), description: None }),
+            ErrorKind::ProviderError,
+        ),
+        (SessionError::Signin(SigninError::TokenRequest(Box::new(std::io::Error::other("down")))), ErrorKind::Network),
+        (SessionError::Signin(SigninError::StateMismatch), ErrorKind::SignInFailed),
+        (SessionError::RevocationRefused { status: 400 }, ErrorKind::ProviderError),
+        (SessionError::SignInRequired { account: "a".into(), source: None }, ErrorKind::SignInRequired),
+        (
+            SessionError::NotRevoked {
+                issuer: "https://example.com".into(),
+                source: Box::new(SessionError::RevocationRefused { status: 503 }),
+            },
+            ErrorKind::ProviderError,
+        ),
     ];
-    for (error, code) in cases {
-        assert_eq!(error.code(), code, "{error:?}");
+    for (error, kind) in cases {
+        assert_eq!(error.kind(), kind, "{error:?}");
     }
 }
