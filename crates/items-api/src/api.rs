@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::auth::{Claims, TokenValidator};
+use crate::auth::{Claims, Refusal, TokenValidator};
 use crate::dpop::DpopChecks;
 use crate::error::ApiError;
 use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Owner, Visibility};
@@ -120,7 +120,7 @@ fn credentials(parts: &Parts) -> Result<(Scheme, &str), ApiError> {
         return Err(ApiError::InvalidRequest("more than one Authorization header".into()));
     }
     if value.len() > MAX_AUTHORIZATION {
-        return Err(ApiError::InvalidToken("the token is too large"));
+        return Err(ApiError::InvalidToken(Refusal::TooLarge));
     }
     let value = value.to_str().map_err(|_| ApiError::InvalidRequest("the Authorization header is not text".into()))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, Refusal};
 use crate::model::ValidationError;
 
 /// The realm named in challenges.
@@ -28,7 +28,7 @@ pub enum ApiError {
     InvalidRequest(String),
     /// The token was refused.
     #[error("invalid token: {0}")]
-    InvalidToken(&'static str),
+    InvalidToken(Refusal),
     /// A DPoP proof is missing, invalid or replayed (RFC 9449 §7.1).
     #[error("invalid DPoP proof: {0}")]
     InvalidDpopProof(String),
@@ -102,9 +102,9 @@ impl ApiError {
                 "Bearer realm=\"{REALM}\", error=\"invalid_request\", error_description=\"{}\"",
                 quote(description)
             )),
-            Self::InvalidToken(description) => Some(format!(
+            Self::InvalidToken(refusal) => Some(format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
-                quote(description)
+                quote(&refusal.to_string())
             )),
             Self::InsufficientScope(scope) => {
                 Some(format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""))
@@ -147,7 +147,7 @@ impl ApiError {
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::Invalid(description) => Self::InvalidToken(description),
+            AuthError::Invalid(refusal) => Self::InvalidToken(refusal),
             AuthError::Unavailable(source) => {
                 tracing::warn!(error = %source, "token validation unavailable");
                 Self::Unavailable

@@ -20,7 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dev_idp::config::{ClientConfig, DESKTOP_CLIENT_ID, ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET, grant};
 use dev_idp::{Config, DevIdp, ManualClock};
 use items_api::auth::{
-    Algorithm, AuthError, Clock, Mode, TokenValidator, ValidatorConfig, ValidatorOptions, ValidatorStats,
+    Algorithm, AuthError, Clock, Mode, Refusal, TokenValidator, ValidatorConfig, ValidatorOptions, ValidatorStats,
 };
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -34,18 +34,6 @@ use wait::within;
 
 const LEEWAY: u64 = 30;
 const PERSON_SCOPE: &str = "openid profile email offline_access items:read";
-
-// Reasons the validator gives (the `error_description`s).
-const EXPIRED: &str = "the token has expired";
-const UNKNOWN_KEY: &str = "the token's signing key is unknown";
-const BAD_SIGNATURE: &str = "the token's signature is invalid";
-const BAD_ALGORITHM: &str = "the token's signing algorithm is not accepted";
-const UNSIGNED: &str = "unsigned tokens are not accepted";
-const WRONG_ISSUER: &str = "the token is from another issuer";
-const WRONG_AUDIENCE: &str = "the token is not meant for this API";
-const INACTIVE: &str = "the token is not active";
-const NOT_ACCESS_TOKEN: &str = "the token is not an access token";
-const NOT_CHECKED: &str = "too many unknown tokens to check now; try again later";
 
 // ----- set-up -----------------------------------------------------------------
 
@@ -188,7 +176,7 @@ impl Idp {
 }
 
 #[track_caller]
-fn assert_invalid<T: std::fmt::Debug>(result: Result<T, AuthError>, reason: &str) {
+fn assert_invalid<T: std::fmt::Debug>(result: Result<T, AuthError>, reason: Refusal) {
     match result {
         Err(AuthError::Invalid(got)) => assert_eq!(got, reason),
         other => panic!("expected Invalid({reason:?}), got {other:?}"),
@@ -196,7 +184,7 @@ fn assert_invalid<T: std::fmt::Debug>(result: Result<T, AuthError>, reason: &str
 }
 
 #[track_caller]
-fn assert_any_invalid<T: std::fmt::Debug>(result: Result<T, AuthError>) -> &'static str {
+fn assert_any_invalid<T: std::fmt::Debug>(result: Result<T, AuthError>) -> Refusal {
     match result {
         Err(AuthError::Invalid(got)) => got,
         other => panic!("expected Invalid, got {other:?}"),
@@ -424,10 +412,10 @@ mod local {
         for none in ["none", "None", "NONE", "nOnE"] {
             let header = json!({ "alg": none, "kid": idp.provider().active_kid() });
             let bare = format!("{}.{}.", jwt_part(&header), jwt_part(&claims));
-            assert_invalid(validator.validate(&bare).await, UNSIGNED);
+            assert_invalid(validator.validate(&bare).await, Refusal::Unsigned);
             // Even with a real signature over it, `none` is refused.
             let signed = idp.provider().sign_raw(&header, &claims);
-            assert_invalid(validator.validate(&signed).await, UNSIGNED);
+            assert_invalid(validator.validate(&signed).await, Refusal::Unsigned);
         }
     }
 
@@ -452,7 +440,7 @@ mod local {
             header.kid = Some(kid.clone());
             let token =
                 jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(&secret)).unwrap();
-            assert_invalid(validator.validate(&token).await, BAD_ALGORITHM);
+            assert_invalid(validator.validate(&token).await, Refusal::BadAlgorithm);
         }
         // Nor can HS* be allowed by configuration.
         for algorithms in [vec![Algorithm::HS256], vec![Algorithm::RS256, Algorithm::HS512], vec![]] {
@@ -476,7 +464,7 @@ mod local {
         ] {
             let token = idp.forge(&header, &json!({}));
             let reason = assert_any_invalid(validator.validate(&token).await);
-            assert!(reason.contains("critical"), "{header}: {reason}");
+            assert_eq!(reason, Refusal::Critical, "{header}: {reason}");
         }
     }
 
@@ -500,11 +488,11 @@ mod local {
             // Signed by the other key, named by its own kid: unknown here.
             let mut with_kid = header.clone();
             with_kid["kid"] = json!(other_kid);
-            assert_invalid(validator.validate(&by_other(with_kid)).await, UNKNOWN_KEY);
+            assert_invalid(validator.validate(&by_other(with_kid)).await, Refusal::UnknownKey);
             // Signed by the other key, claiming our kid: the signature fails.
             let mut with_kid = header.clone();
             with_kid["kid"] = json!(our_kid);
-            assert_invalid(validator.validate(&by_other(with_kid)).await, BAD_SIGNATURE);
+            assert_invalid(validator.validate(&by_other(with_kid)).await, Refusal::BadSignature);
             // Signed by our issuer, with the header: the header is ignored, not refused.
             validator.validate(&idp.forge(&header, &json!({}))).await.expect("key headers are ignored");
         }
@@ -528,7 +516,7 @@ mod local {
         ];
         for kid in hostile {
             let token = idp.forge(&json!({ "kid": kid }), &json!({}));
-            assert_invalid(validator.validate(&token).await, UNKNOWN_KEY);
+            assert_invalid(validator.validate(&token).await, Refusal::UnknownKey);
         }
         assert_eq!(fetches(&validator), stats(2, 1), "one refetch for the first unknown kid, then none");
 
@@ -536,7 +524,7 @@ mod local {
         for _ in 0..5 {
             for kid in hostile {
                 let token = idp.forge(&json!({ "kid": kid }), &json!({}));
-                assert_invalid(validator.validate(&token).await, UNKNOWN_KEY);
+                assert_invalid(validator.validate(&token).await, Refusal::UnknownKey);
             }
         }
         assert_eq!(fetches(&validator), stats(3, 1), "one refetch per interval, whatever the number of bad kids");
@@ -549,10 +537,10 @@ mod local {
         let idp = start().await;
         let validator = idp.local();
         let oversized = idp.forge(&json!({}), &json!({ "padding": "x".repeat(9 * 1024) }));
-        assert_invalid(validator.validate(&oversized).await, "the token is too large");
+        assert_invalid(validator.validate(&oversized).await, Refusal::TooLarge);
         let huge_header = idp.forge(&json!({ "x": "y".repeat(20 * 1024) }), &json!({}));
-        assert_invalid(validator.validate(&huge_header).await, "the token is too large");
-        assert_invalid(validator.validate(&"a".repeat(1 << 20)).await, "the token is too large");
+        assert_invalid(validator.validate(&huge_header).await, Refusal::TooLarge);
+        assert_invalid(validator.validate(&"a".repeat(1 << 20)).await, Refusal::TooLarge);
         let garbage = [
             "",
             " ",
@@ -608,23 +596,20 @@ mod local {
             let validator = validator.clone();
             async move { validator.validate(&token).await }
         };
-        assert_invalid(check(json!({ "iat": now - 7200, "exp": now - 120 })).await, EXPIRED);
-        assert_invalid(check(json!({ "exp": now - leeway })).await, EXPIRED);
+        assert_invalid(check(json!({ "iat": now - 7200, "exp": now - 120 })).await, Refusal::Expired);
+        assert_invalid(check(json!({ "exp": now - leeway })).await, Refusal::Expired);
         check(json!({ "exp": now - leeway + 5 })).await.expect("expired within the leeway");
-        assert_invalid(check(json!({ "nbf": now + 120 })).await, "the token is not valid yet");
+        assert_invalid(check(json!({ "nbf": now + 120 })).await, Refusal::NotYetValid);
         check(json!({ "nbf": now + leeway - 5 })).await.expect("nbf within the leeway");
-        assert_invalid(
-            check(json!({ "iat": now + 86_400, "exp": now + 90_000 })).await,
-            "the token was issued in the future",
-        );
-        assert_invalid(check(json!({ "exp": null })).await, "the token has no expiry time");
-        assert_invalid(check(json!({ "exp": "tomorrow" })).await, "the token's claims are malformed");
+        assert_invalid(check(json!({ "iat": now + 86_400, "exp": now + 90_000 })).await, Refusal::IssuedInFuture);
+        assert_invalid(check(json!({ "exp": null })).await, Refusal::NoExpiry);
+        assert_invalid(check(json!({ "exp": "tomorrow" })).await, Refusal::MalformedClaims);
 
         // A real token, once dev-idp's clock (shared with the validator) passes its exp.
         let token = idp.client_credentials().await;
         validator.validate(&token).await.unwrap();
         idp.advance(3600 + LEEWAY);
-        assert_invalid(validator.validate(&token).await, EXPIRED);
+        assert_invalid(validator.validate(&token).await, Refusal::Expired);
     }
 
     #[tokio::test]
@@ -641,14 +626,17 @@ mod local {
             json!(issuer.replace(&port.to_string(), &(port ^ 1).to_string())),
             json!(issuer.to_uppercase()),
         ] {
-            assert_invalid(validator.validate(&idp.forge(&json!({}), &json!({ "iss": iss }))).await, WRONG_ISSUER);
+            assert_invalid(
+                validator.validate(&idp.forge(&json!({}), &json!({ "iss": iss }))).await,
+                Refusal::WrongIssuer,
+            );
         }
-        assert_invalid(
-            validator.validate(&idp.forge(&json!({}), &json!({ "iss": null }))).await,
-            "the token names no issuer",
-        );
+        assert_invalid(validator.validate(&idp.forge(&json!({}), &json!({ "iss": null }))).await, Refusal::NoIssuer);
         for aud in [json!("api://other"), json!(["api://other", "tessera-desktop"]), json!([]), json!(null)] {
-            assert_invalid(validator.validate(&idp.forge(&json!({}), &json!({ "aud": aud }))).await, WRONG_AUDIENCE);
+            assert_invalid(
+                validator.validate(&idp.forge(&json!({}), &json!({ "aud": aud }))).await,
+                Refusal::WrongAudience,
+            );
         }
         let many = idp.forge(&json!({}), &json!({ "aud": ["api://other", AUDIENCE] }));
         validator.validate(&many).await.expect("aud contains ours");
@@ -660,7 +648,7 @@ mod local {
         let validator = idp.local();
         let tokens = idp.sign_in(DESKTOP_CLIENT_ID, None, PERSON_SCOPE).await;
         let id_token = tokens["id_token"].as_str().unwrap();
-        assert_invalid(validator.validate(id_token).await, WRONG_AUDIENCE);
+        assert_invalid(validator.validate(id_token).await, Refusal::WrongAudience);
 
         // Even one whose audience is ours is known by its claims.
         let id_claims = claims_of(id_token);
@@ -673,11 +661,11 @@ mod local {
                 .retain(|name, _| name != if marker == "nonce" { "at_hash" } else { "nonce" });
             assert!(claims.get(marker).is_some());
             let token = idp.forge(&json!({}), &claims);
-            assert_invalid(validator.validate(&token).await, "an ID token is not an access token");
+            assert_invalid(validator.validate(&token).await, Refusal::IdToken);
         }
         for typ in ["id_token+jwt", "application/logout+jwt", "JOSE"] {
             let token = idp.forge(&json!({ "typ": typ }), &json!({}));
-            assert_invalid(validator.validate(&token).await, NOT_ACCESS_TOKEN);
+            assert_invalid(validator.validate(&token).await, Refusal::WrongType);
         }
     }
 
@@ -690,10 +678,10 @@ mod local {
         let our_kid = idp.provider().active_kid();
         // Another RSA key, claiming our kid.
         let token = forge_with(other.provider(), idp.issuer(), &json!({ "kid": our_kid }), &json!({}));
-        assert_invalid(validator.validate(&token).await, BAD_SIGNATURE);
+        assert_invalid(validator.validate(&token).await, Refusal::BadSignature);
         // Another RSA key under its own kid.
         let token = forge_with(other.provider(), idp.issuer(), &json!({}), &json!({}));
-        assert_invalid(validator.validate(&token).await, UNKNOWN_KEY);
+        assert_invalid(validator.validate(&token).await, Refusal::UnknownKey);
         // Another issuer's genuine token.
         let (status, answer) = {
             let response = idp
@@ -741,12 +729,12 @@ mod local {
             .unwrap();
         let third = idp.client_credentials().await;
         for _ in 0..20 {
-            assert_invalid(validator.validate(&third).await, UNKNOWN_KEY);
+            assert_invalid(validator.validate(&third).await, Refusal::UnknownKey);
         }
         assert_eq!(fetches(&validator), stats(2, 1), "the rate limit holds");
         idp.advance(11);
         validator.validate(&third).await.expect("found after the interval");
-        assert_invalid(validator.validate(&first).await, UNKNOWN_KEY);
+        assert_invalid(validator.validate(&first).await, Refusal::UnknownKey);
         validator.validate(&second).await.expect("still published");
         assert_eq!(fetches(&validator), stats(3, 1));
 
@@ -769,7 +757,7 @@ mod local {
             if genuine {
                 result.expect("the new key");
             } else {
-                assert_invalid(result, UNKNOWN_KEY);
+                assert_invalid(result, Refusal::UnknownKey);
             }
         }
         assert_eq!(fetches(&validator), stats(4, 1), "one fetch for the whole burst");
@@ -810,7 +798,7 @@ mod local {
         // A burst of unknown kids: one refetch.
         let unknown: Vec<String> = (0..32).map(|_| forge(&json!({ "kid": random() }))).collect();
         for result in burst(&validator, unknown).await {
-            assert_invalid(result, UNKNOWN_KEY);
+            assert_invalid(result, Refusal::UnknownKey);
         }
         assert_eq!((fake.hits("discovery"), fake.hits("keys")), (1, 2));
         assert_eq!(fetches(&validator), stats(2, 1));
@@ -987,7 +975,7 @@ mod introspection {
         assert_eq!(validator.stats().jwks_fetches, 1);
 
         // An ID token is refused by its claims, before any introspection.
-        assert_invalid(validator.validate(tokens["id_token"].as_str().unwrap()).await, WRONG_AUDIENCE);
+        assert_invalid(validator.validate(tokens["id_token"].as_str().unwrap()).await, Refusal::WrongAudience);
         // Garbage never reaches the issuer.
         let _ = assert_any_invalid(validator.validate("not a token").await);
         assert_eq!(validator.stats().introspections, 2);
@@ -1000,13 +988,13 @@ mod introspection {
         let token = idp.client_credentials().await;
         validator.validate(&token).await.unwrap();
         idp.revoke(&token).await;
-        assert_invalid(validator.validate(&token).await, INACTIVE);
+        assert_invalid(validator.validate(&token).await, Refusal::Inactive);
 
         let token = idp.client_credentials().await;
         validator.validate(&token).await.unwrap();
         idp.advance(3601 + LEEWAY);
         // Expired: seen locally, the issuer is not asked (issue 14, item 6).
-        assert_invalid(validator.validate(&token).await, EXPIRED);
+        assert_invalid(validator.validate(&token).await, Refusal::Expired);
         assert_eq!(validator.stats().introspections, 3, "a zero cache_ttl asks every time");
     }
 
@@ -1029,8 +1017,8 @@ mod introspection {
         assert_eq!(answer["token_type"], "refresh_token");
 
         let validator = idp.introspecting(Duration::from_secs(60));
-        assert_invalid(validator.validate(refresh).await, NOT_ACCESS_TOKEN);
-        assert_invalid(validator.validate(refresh).await, NOT_ACCESS_TOKEN);
+        assert_invalid(validator.validate(refresh).await, Refusal::NotAccessToken);
+        assert_invalid(validator.validate(refresh).await, Refusal::NotAccessToken);
         let stats = validator.stats();
         assert_eq!(stats.cache_hits, 0, "a refused answer is never taken for an active one");
         assert_eq!((stats.introspections, stats.refusal_hits), (1, 1), "the refusal is remembered");
@@ -1050,8 +1038,8 @@ mod introspection {
         let short = idp.introspecting(Duration::from_secs(5));
         let never = idp.introspecting(Duration::ZERO);
         for v in [&validator, &short, &never] {
-            assert_invalid(v.validate(&token).await, INACTIVE);
-            assert_invalid(v.validate(&token).await, INACTIVE);
+            assert_invalid(v.validate(&token).await, Refusal::Inactive);
+            assert_invalid(v.validate(&token).await, Refusal::Inactive);
         }
         let counts = |v: &TokenValidator| (v.stats().introspections, v.stats().refusal_hits, v.stats().cache_hits);
         assert_eq!(counts(&validator), (1, 1, 0));
@@ -1059,12 +1047,12 @@ mod introspection {
         assert_eq!(counts(&never), (2, 0, 0), "a zero cache_ttl remembers nothing");
 
         idp.advance(6);
-        assert_invalid(validator.validate(&token).await, INACTIVE);
-        assert_invalid(short.validate(&token).await, INACTIVE);
+        assert_invalid(validator.validate(&token).await, Refusal::Inactive);
+        assert_invalid(short.validate(&token).await, Refusal::Inactive);
         assert_eq!(counts(&validator), (1, 2, 0), "30 s");
         assert_eq!(counts(&short), (2, 1, 0), "the cache's 5 s bound it");
         idp.advance(25);
-        assert_invalid(validator.validate(&token).await, INACTIVE);
+        assert_invalid(validator.validate(&token).await, Refusal::Inactive);
         assert_eq!(counts(&validator), (2, 2, 0), "asked again once 30 s have passed");
     }
 
@@ -1095,14 +1083,14 @@ mod introspection {
         );
         validator.validate("opaque-a").await.expect("within the bucket");
         validator.validate("opaque-b").await.expect("within the bucket");
-        assert_invalid(validator.validate("opaque-c").await, NOT_CHECKED);
-        assert_invalid(validator.validate("opaque-c").await, NOT_CHECKED);
+        assert_invalid(validator.validate("opaque-c").await, Refusal::NotChecked);
+        assert_invalid(validator.validate("opaque-c").await, Refusal::NotChecked);
         assert_eq!(fake.hits("introspect"), 2, "past the bucket, the issuer is not asked");
         validator.validate("opaque-a").await.expect("a cached answer needs no bucket");
         assert_eq!(validator.stats().rate_limited, 2);
         idp.advance(1);
         validator.validate("opaque-c").await.expect("one more a second later, and not remembered as refused");
-        assert_invalid(validator.validate("opaque-d").await, NOT_CHECKED);
+        assert_invalid(validator.validate("opaque-d").await, Refusal::NotChecked);
         assert_eq!(fake.hits("introspect"), 3);
 
         // At dev-idp: the bucket emptied by garbage, a token the issuer
@@ -1113,11 +1101,11 @@ mod introspection {
         let validator =
             TokenValidator::with_options(config_for(idp.issuer(), introspection_mode(Duration::ZERO)), options)
                 .unwrap();
-        assert_invalid(validator.validate("garbage-1").await, INACTIVE);
-        assert_invalid(validator.validate("garbage-2").await, NOT_CHECKED);
+        assert_invalid(validator.validate("garbage-1").await, Refusal::Inactive);
+        assert_invalid(validator.validate("garbage-2").await, Refusal::NotChecked);
         assert_invalid(
             validator.validate(&idp.forge(&json!({}), &json!({ "aud": "api://other" }))).await,
-            WRONG_AUDIENCE,
+            Refusal::WrongAudience,
         );
         validator.validate(&idp.client_credentials().await).await.expect("a genuine JWT");
         assert_eq!(validator.stats().introspections, 2);
@@ -1137,7 +1125,7 @@ mod introspection {
         validator.validate(&token).await.expect("still cached");
         assert_eq!((validator.stats().introspections, validator.stats().cache_hits), (1, 1));
         idp.advance(2);
-        assert_invalid(validator.validate(&token).await, INACTIVE);
+        assert_invalid(validator.validate(&token).await, Refusal::Inactive);
         assert_eq!(validator.stats().introspections, 2);
     }
 
@@ -1192,15 +1180,15 @@ mod introspection {
         validator.validate(token).await.expect("iss is checked only when present");
 
         for (change, reason) in [
-            (json!({ "active": false }), INACTIVE),
-            (json!({ "iss": "https://evil.example/oauth2/default" }), WRONG_ISSUER),
-            (json!({ "aud": "api://other" }), WRONG_AUDIENCE),
-            (json!({ "aud": ["api://other"] }), WRONG_AUDIENCE),
-            (json!({ "exp": now - 120 }), EXPIRED),
-            (json!({ "exp": null }), "the token has no expiry time"),
-            (json!({ "nbf": now + 600 }), "the token is not valid yet"),
-            (json!({ "token_type": "refresh_token" }), NOT_ACCESS_TOKEN),
-            (json!({ "token_type": "urn:ietf:params:oauth:token-type:refresh_token" }), NOT_ACCESS_TOKEN),
+            (json!({ "active": false }), Refusal::Inactive),
+            (json!({ "iss": "https://evil.example/oauth2/default" }), Refusal::WrongIssuer),
+            (json!({ "aud": "api://other" }), Refusal::WrongAudience),
+            (json!({ "aud": ["api://other"] }), Refusal::WrongAudience),
+            (json!({ "exp": now - 120 }), Refusal::Expired),
+            (json!({ "exp": null }), Refusal::NoExpiry),
+            (json!({ "nbf": now + 600 }), Refusal::NotYetValid),
+            (json!({ "token_type": "refresh_token" }), Refusal::NotAccessToken),
+            (json!({ "token_type": "urn:ietf:params:oauth:token-type:refresh_token" }), Refusal::NotAccessToken),
         ] {
             let mut answer = active.clone();
             merge(&mut answer, &change);
@@ -1231,16 +1219,16 @@ mod introspection {
         };
         let other_issuer = format!("{}/oauth2/other", fake.base);
         for (i, (change, reason)) in [
-            (json!({ "aud": null }), WRONG_AUDIENCE),
-            (json!({ "aud": null, "iss": null }), WRONG_AUDIENCE),
-            (json!({ "aud": [] }), WRONG_AUDIENCE),
-            (json!({ "aud": "api://other" }), WRONG_AUDIENCE),
-            (json!({ "aud": ["api://other", "tessera-desktop"] }), WRONG_AUDIENCE),
-            (json!({ "aud": "API://DEFAULT" }), WRONG_AUDIENCE),
-            (json!({ "iss": "https://evil.example/oauth2/default" }), WRONG_ISSUER),
-            (json!({ "iss": other_issuer }), WRONG_ISSUER),
-            (json!({ "iss": format!("{}/", fake.issuer) }), WRONG_ISSUER),
-            (json!({ "aud": null, "token_type": "refresh_token" }), NOT_ACCESS_TOKEN),
+            (json!({ "aud": null }), Refusal::WrongAudience),
+            (json!({ "aud": null, "iss": null }), Refusal::WrongAudience),
+            (json!({ "aud": [] }), Refusal::WrongAudience),
+            (json!({ "aud": "api://other" }), Refusal::WrongAudience),
+            (json!({ "aud": ["api://other", "tessera-desktop"] }), Refusal::WrongAudience),
+            (json!({ "aud": "API://DEFAULT" }), Refusal::WrongAudience),
+            (json!({ "iss": "https://evil.example/oauth2/default" }), Refusal::WrongIssuer),
+            (json!({ "iss": other_issuer }), Refusal::WrongIssuer),
+            (json!({ "iss": format!("{}/", fake.issuer) }), Refusal::WrongIssuer),
+            (json!({ "aud": null, "token_type": "refresh_token" }), Refusal::NotAccessToken),
         ]
         .into_iter()
         .enumerate()

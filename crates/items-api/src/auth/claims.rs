@@ -5,26 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::http::FetchError;
+use super::refusal::Refusal;
 use super::{AuthError, Claims};
-
-/// Reasons sent back to clients (`error_description`, RFC 6750 §3): short,
-/// fixed, and free of token contents.
-pub(super) const EMPTY: &str = "the token is empty";
-pub(super) const TOO_LARGE: &str = "the token is too large";
-pub(super) const MALFORMED: &str = "the token is malformed";
-pub(super) const MALFORMED_CLAIMS: &str = "the token's claims are malformed";
-pub(super) const NO_ISSUER: &str = "the token names no issuer";
-pub(super) const WRONG_ISSUER: &str = "the token is from another issuer";
-pub(super) const WRONG_AUDIENCE: &str = "the token is not meant for this API";
-pub(super) const ID_TOKEN: &str = "an ID token is not an access token";
-pub(super) const NOT_ACCESS_TOKEN: &str = "the token is not an access token";
-pub(super) const NO_EXPIRY: &str = "the token has no expiry time";
-pub(super) const EXPIRED: &str = "the token has expired";
-pub(super) const NOT_YET_VALID: &str = "the token is not valid yet";
-pub(super) const ISSUED_IN_FUTURE: &str = "the token was issued in the future";
-pub(super) const NO_SUBJECT: &str = "the token names no subject";
-pub(super) const INACTIVE: &str = "the token is not active";
-pub(super) const NOT_CHECKED: &str = "too many unknown tokens to check now; try again later";
 
 /// What the claims are checked against.
 #[derive(Debug, Clone, Copy)]
@@ -44,48 +26,48 @@ pub(super) struct Expected<'a> {
 /// with the size cap before any parsing or network use.
 pub(super) fn check_token_shape(token: &str, max_bytes: usize) -> Result<(), AuthError> {
     if token.is_empty() {
-        return Err(AuthError::Invalid(EMPTY));
+        return Err(AuthError::Invalid(Refusal::Empty));
     }
     if token.len() > max_bytes {
-        return Err(AuthError::Invalid(TOO_LARGE));
+        return Err(AuthError::Invalid(Refusal::TooLarge));
     }
     let body = token.trim_end_matches('=');
     let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
     if body.is_empty() || !body.bytes().all(allowed) {
-        return Err(AuthError::Invalid(MALFORMED));
+        return Err(AuthError::Invalid(Refusal::Malformed));
     }
     Ok(())
 }
 
 /// Why claims were refused: invalid (the token's fault) or malformed (whose
 /// fault depends on where they came from).
-enum Refusal {
-    Invalid(&'static str),
+enum Fault {
+    Invalid(Refusal),
     Malformed(&'static str),
 }
 
-type Checked<T> = Result<T, Refusal>;
+type Checked<T> = Result<T, Fault>;
 
 /// The claims of a verified JWT access token.
 pub(super) fn from_jwt(all: Map<String, Value>, expected: &Expected<'_>) -> Result<Claims, AuthError> {
     check_jwt(all, expected).map_err(|refusal| match refusal {
-        Refusal::Invalid(reason) => AuthError::Invalid(reason),
-        Refusal::Malformed(_) => AuthError::Invalid(MALFORMED_CLAIMS),
+        Fault::Invalid(reason) => AuthError::Invalid(reason),
+        Fault::Malformed(_) => AuthError::Invalid(Refusal::MalformedClaims),
     })
 }
 
 fn check_jwt(all: Map<String, Value>, expected: &Expected<'_>) -> Checked<Claims> {
-    let issuer = string(&all, "iss")?.ok_or(Refusal::Invalid(NO_ISSUER))?.to_owned();
+    let issuer = string(&all, "iss")?.ok_or(Fault::Invalid(Refusal::NoIssuer))?.to_owned();
     if issuer != expected.issuer {
-        return Err(Refusal::Invalid(WRONG_ISSUER));
+        return Err(Fault::Invalid(Refusal::WrongIssuer));
     }
     if !audience_contains(&all, expected.audience)?.unwrap_or(false) {
-        return Err(Refusal::Invalid(WRONG_AUDIENCE));
+        return Err(Fault::Invalid(Refusal::WrongAudience));
     }
     // An ID token (OIDC Core §2, §3.1.3.6) presented as an access token: its
     // audience is normally the client, but refuse it by its claims as well.
     if ["nonce", "at_hash", "c_hash"].iter().any(|name| all.contains_key(*name)) {
-        return Err(Refusal::Invalid(ID_TOKEN));
+        return Err(Fault::Invalid(Refusal::IdToken));
     }
     check_times(&all, expected)?;
     finish(all, issuer)
@@ -97,13 +79,13 @@ pub(super) fn from_introspection(mut all: Map<String, Value>, expected: &Expecte
     let malformed = |reason| AuthError::Unavailable(Box::new(FetchError::Malformed { what: "introspection", reason }));
     match all.remove("active") {
         Some(Value::Bool(true)) => {}
-        Some(Value::Bool(false)) => return Err(AuthError::Invalid(INACTIVE)),
+        Some(Value::Bool(false)) => return Err(AuthError::Invalid(Refusal::Inactive)),
         Some(_) => return Err(malformed("active is not a boolean")),
         None => return Err(malformed("no active member")),
     }
     check_introspection(all, expected).map_err(|refusal| match refusal {
-        Refusal::Invalid(reason) => AuthError::Invalid(reason),
-        Refusal::Malformed(reason) => malformed(reason),
+        Fault::Invalid(reason) => AuthError::Invalid(reason),
+        Fault::Malformed(reason) => malformed(reason),
     })
 }
 
@@ -117,7 +99,7 @@ fn check_introspection(all: Map<String, Value>, expected: &Expected<'_>) -> Chec
             .iter()
             .any(|name| kind.eq_ignore_ascii_case(name));
         if !access {
-            return Err(Refusal::Invalid(NOT_ACCESS_TOKEN));
+            return Err(Fault::Invalid(Refusal::NotAccessToken));
         }
     }
     // RFC 7662 §2.2 makes `iss` and `aud` optional, but an answer that does
@@ -125,12 +107,12 @@ fn check_introspection(all: Map<String, Value>, expected: &Expected<'_>) -> Chec
     // serves (RFC 9068 §4 step 4 for JWTs; Okta answers a refresh token with
     // neither): `aud` must name ours, and `iss`, when present, be ours.
     let issuer = match string(&all, "iss")? {
-        Some(issuer) if issuer != expected.issuer => return Err(Refusal::Invalid(WRONG_ISSUER)),
+        Some(issuer) if issuer != expected.issuer => return Err(Fault::Invalid(Refusal::WrongIssuer)),
         Some(issuer) => issuer.to_owned(),
         None => expected.issuer.to_owned(),
     };
     if audience_contains(&all, expected.audience)? != Some(true) {
-        return Err(Refusal::Invalid(WRONG_AUDIENCE));
+        return Err(Fault::Invalid(Refusal::WrongAudience));
     }
     check_times(&all, expected)?;
     finish(all, issuer)
@@ -141,26 +123,26 @@ fn check_introspection(all: Map<String, Value>, expected: &Expected<'_>) -> Chec
 fn check_times(all: &Map<String, Value>, expected: &Expected<'_>) -> Checked<()> {
     let now = expected.now;
     let leeway = expected.leeway;
-    let exp = numeric_date(all, "exp")?.ok_or(Refusal::Invalid(NO_EXPIRY))?;
+    let exp = numeric_date(all, "exp")?.ok_or(Fault::Invalid(Refusal::NoExpiry))?;
     if now >= exp.saturating_add(leeway) {
-        return Err(Refusal::Invalid(EXPIRED));
+        return Err(Fault::Invalid(Refusal::Expired));
     }
     if let Some(nbf) = numeric_date(all, "nbf")?
         && now.saturating_add(leeway) < nbf
     {
-        return Err(Refusal::Invalid(NOT_YET_VALID));
+        return Err(Fault::Invalid(Refusal::NotYetValid));
     }
     if let Some(iat) = numeric_date(all, "iat")?
         && iat > now.saturating_add(leeway)
     {
-        return Err(Refusal::Invalid(ISSUED_IN_FUTURE));
+        return Err(Fault::Invalid(Refusal::IssuedInFuture));
     }
     Ok(())
 }
 
 /// The claims every token must have, and the `Claims` made of them.
 fn finish(all: Map<String, Value>, issuer: String) -> Checked<Claims> {
-    let subject = string(&all, "sub")?.filter(|s| !s.is_empty()).ok_or(Refusal::Invalid(NO_SUBJECT))?.to_owned();
+    let subject = string(&all, "sub")?.filter(|s| !s.is_empty()).ok_or(Fault::Invalid(Refusal::NoSubject))?.to_owned();
     // Okta: `cid`; RFC 9068 §2.2 and RFC 7662 §2.2: `client_id`.
     let client_id = match string(&all, "cid")? {
         Some(cid) => Some(cid.to_owned()),
@@ -173,7 +155,7 @@ fn finish(all: Map<String, Value>, issuer: String) -> Checked<Claims> {
         Some(scp) => scope_list(scp)?,
         None => member(&all, "scope").map(scope_list).transpose()?.unwrap_or_default(),
     };
-    let expires_at = numeric_date(&all, "exp")?.ok_or(Refusal::Invalid(NO_EXPIRY))?;
+    let expires_at = numeric_date(&all, "exp")?.ok_or(Fault::Invalid(Refusal::NoExpiry))?;
     Ok(Claims { subject, client_id, user_id, scopes, issuer, expires_at, all })
 }
 
@@ -188,7 +170,7 @@ fn string<'a>(all: &'a Map<String, Value>, name: &str) -> Checked<Option<&'a str
     match member(all, name) {
         None => Ok(None),
         Some(Value::String(value)) => Ok(Some(value)),
-        Some(_) => Err(Refusal::Malformed("a claim has the wrong type")),
+        Some(_) => Err(Fault::Malformed("a claim has the wrong type")),
     }
 }
 
@@ -203,12 +185,12 @@ fn audience_contains(all: &Map<String, Value>, ours: &str) -> Checked<Option<boo
             for aud in list {
                 match aud {
                     Value::String(aud) => found |= aud == ours,
-                    _ => return Err(Refusal::Malformed("aud is not a string or an array of strings")),
+                    _ => return Err(Fault::Malformed("aud is not a string or an array of strings")),
                 }
             }
             Ok(Some(found))
         }
-        Some(_) => Err(Refusal::Malformed("aud is not a string or an array of strings")),
+        Some(_) => Err(Fault::Malformed("aud is not a string or an array of strings")),
     }
 }
 
@@ -217,7 +199,7 @@ fn numeric_date(all: &Map<String, Value>, name: &str) -> Checked<Option<i64>> {
     let Some(value) = member(all, name) else {
         return Ok(None);
     };
-    let bad = Refusal::Malformed("a time claim is not a number");
+    let bad = Fault::Malformed("a time claim is not a number");
     let Value::Number(number) = value else {
         return Err(bad);
     };
@@ -239,9 +221,9 @@ fn scope_list(value: &Value) -> Checked<Vec<String>> {
             .iter()
             .map(|scope| match scope {
                 Value::String(scope) => Ok(scope.clone()),
-                _ => Err(Refusal::Malformed("a scope is not a string")),
+                _ => Err(Fault::Malformed("a scope is not a string")),
             })
             .collect(),
-        _ => Err(Refusal::Malformed("the scope is not a string or an array of strings")),
+        _ => Err(Fault::Malformed("the scope is not a string or an array of strings")),
     }
 }

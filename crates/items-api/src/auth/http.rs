@@ -10,8 +10,6 @@ use reqwest::redirect::Policy;
 use serde_json::{Map, Value};
 use url::Url;
 
-use super::keys;
-
 /// Caps on response bodies.
 pub(super) const MAX_DISCOVERY_BYTES: usize = 64 * 1024;
 pub(super) const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -92,7 +90,7 @@ impl Http {
     ) -> Result<(Vec<u8>, Option<Duration>), FetchError> {
         let request = self.client.get(url.clone()).header(ACCEPT, HeaderValue::from_static("application/json"));
         let response = request.send().await.map_err(|source| FetchError::Request { what, source })?;
-        let max_age = keys::max_age(response.headers());
+        let max_age = max_age(response.headers());
         let body = read_body(response, what, limit).await?;
         Ok((body, max_age))
     }
@@ -180,4 +178,30 @@ async fn read_body(mut response: reqwest::Response, what: &'static str, limit: u
 
 fn declared_length(headers: &HeaderMap) -> Option<usize> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// `max-age` from `Cache-Control` (RFC 9111 §5.2.2.1); `no-store` and
+/// `no-cache` count as zero. `None` when the header says nothing about age.
+pub(super) fn max_age(headers: &reqwest::header::HeaderMap) -> Option<std::time::Duration> {
+    let mut found = None;
+    for value in headers.get_all(reqwest::header::CACHE_CONTROL) {
+        let Ok(value) = value.to_str() else { continue };
+        for directive in value.split(',') {
+            let directive = directive.trim();
+            let (name, argument) = match directive.split_once('=') {
+                Some((name, argument)) => (name.trim(), Some(argument.trim().trim_matches('"'))),
+                None => (directive, None),
+            };
+            if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
+                return Some(std::time::Duration::ZERO);
+            }
+            if name.eq_ignore_ascii_case("max-age")
+                && found.is_none()
+                && let Some(seconds) = argument.and_then(|a| a.parse::<u64>().ok())
+            {
+                found = Some(std::time::Duration::from_secs(seconds));
+            }
+        }
+    }
+    found
 }

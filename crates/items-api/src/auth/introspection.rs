@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+use super::refusal::Refusal;
 use super::{Claims, later};
 
 /// The cache key of a token: its SHA-256.
@@ -37,7 +38,7 @@ struct Entry<T> {
 }
 
 /// Introspection answers by token hash: the claims of active tokens
-/// ([`Claims`]), or the reasons tokens were refused (`&'static str`).
+/// ([`Claims`]), or the reasons tokens were refused ([`Refusal`]).
 pub(super) struct AnswerCache<T> {
     entries: Mutex<HashMap<CacheKey, Entry<T>>>,
     capacity: usize,
@@ -98,9 +99,9 @@ impl AnswerCache<Claims> {
 /// The longest a refusal is remembered, whatever the cache's lifetime.
 pub(super) const REFUSAL_TTL: Duration = Duration::from_secs(30);
 
-impl AnswerCache<&'static str> {
+impl AnswerCache<Refusal> {
     /// Remembers why a token was refused, for `min(ttl, REFUSAL_TTL)`.
-    pub(super) fn insert_refusal(&self, key: CacheKey, reason: &'static str, now: SystemTime, ttl: Duration) {
+    pub(super) fn insert_refusal(&self, key: CacheKey, reason: Refusal, now: SystemTime, ttl: Duration) {
         self.insert_until(key, reason, now, later(now, ttl.min(REFUSAL_TTL)));
     }
 }

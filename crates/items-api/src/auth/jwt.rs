@@ -7,18 +7,8 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
 use super::AuthError;
-use super::claims::MALFORMED;
 use super::keys::VerifyKey;
-
-pub(super) const UNSIGNED: &str = "unsigned tokens are not accepted";
-pub(super) const BAD_ALGORITHM: &str = "the token's signing algorithm is not accepted";
-pub(super) const NO_ALGORITHM: &str = "the token's header names no algorithm";
-pub(super) const CRITICAL: &str = "the token has a critical header extension this API does not understand";
-pub(super) const NO_KEY_ID: &str = "the token names no signing key";
-pub(super) const UNKNOWN_KEY: &str = "the token's signing key is unknown";
-pub(super) const KEY_ALGORITHM: &str = "the token's algorithm does not match its signing key";
-pub(super) const BAD_SIGNATURE: &str = "the token's signature is invalid";
-pub(super) const WRONG_TYPE: &str = "the token is not an access token";
+use super::refusal::Refusal;
 
 /// A JWS in compact serialization, its header checked, not yet verified.
 #[derive(Debug)]
@@ -43,33 +33,33 @@ pub(super) fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<Parsed<
     let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         // Not three parts: a JWE (five), an opaque token, or garbage.
-        return Err(AuthError::Invalid(MALFORMED));
+        return Err(AuthError::Invalid(Refusal::Malformed));
     };
     if header.is_empty() || payload.is_empty() {
-        return Err(AuthError::Invalid(MALFORMED));
+        return Err(AuthError::Invalid(Refusal::Malformed));
     }
     let message = &token[..header.len() + 1 + payload.len()];
     let header = decode_object(header)?;
 
     let alg = match header.get("alg") {
         Some(Value::String(alg)) => alg.as_str(),
-        Some(_) => return Err(AuthError::Invalid(MALFORMED)),
-        None => return Err(AuthError::Invalid(NO_ALGORITHM)),
+        Some(_) => return Err(AuthError::Invalid(Refusal::Malformed)),
+        None => return Err(AuthError::Invalid(Refusal::NoAlgorithm)),
     };
     // RFC 8725 §3.1, §2.1: `none` in any spelling is refused outright.
     if alg.eq_ignore_ascii_case("none") {
-        return Err(AuthError::Invalid(UNSIGNED));
+        return Err(AuthError::Invalid(Refusal::Unsigned));
     }
     // Exact, case-sensitive names (RFC 7518 §3.1); then the allow-list.
-    let alg: Algorithm = alg.parse().map_err(|_| AuthError::Invalid(BAD_ALGORITHM))?;
+    let alg: Algorithm = alg.parse().map_err(|_| AuthError::Invalid(Refusal::BadAlgorithm))?;
     if !allowed.contains(&alg) {
-        return Err(AuthError::Invalid(BAD_ALGORITHM));
+        return Err(AuthError::Invalid(Refusal::BadAlgorithm));
     }
     // RFC 7515 §4.1.11: a recipient that does not understand every listed
     // extension must reject the JWS. We understand none (and an empty list
     // is not allowed either).
     if header.contains_key("crit") {
-        return Err(AuthError::Invalid(CRITICAL));
+        return Err(AuthError::Invalid(Refusal::Critical));
     }
     // RFC 9068 §2.1, §4 step 1: `at+jwt` marks an access token; Okta sends no
     // `typ`; many issuers write `JWT`. Anything else (an ID token's, a
@@ -80,15 +70,15 @@ pub(super) fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<Parsed<
         Some(Value::String(typ)) => {
             let typ = typ.strip_prefix("application/").unwrap_or(typ);
             if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("jwt") {
-                return Err(AuthError::Invalid(WRONG_TYPE));
+                return Err(AuthError::Invalid(Refusal::WrongType));
             }
         }
-        Some(_) => return Err(AuthError::Invalid(MALFORMED)),
+        Some(_) => return Err(AuthError::Invalid(Refusal::Malformed)),
     }
     let kid = match header.get("kid") {
         Some(Value::String(kid)) if !kid.is_empty() => kid.clone(),
-        Some(Value::String(_)) | None => return Err(AuthError::Invalid(NO_KEY_ID)),
-        Some(_) => return Err(AuthError::Invalid(MALFORMED)),
+        Some(Value::String(_)) | None => return Err(AuthError::Invalid(Refusal::NoKeyId)),
+        Some(_) => return Err(AuthError::Invalid(Refusal::Malformed)),
     };
     Ok(Parsed { kid, alg, message, payload, signature })
 }
@@ -99,11 +89,11 @@ impl Parsed<'_> {
     /// read before the signature holds.
     pub(super) fn verify(&self, key: &VerifyKey) -> Result<Map<String, Value>, AuthError> {
         if key.alg != self.alg {
-            return Err(AuthError::Invalid(KEY_ALGORITHM));
+            return Err(AuthError::Invalid(Refusal::KeyAlgorithm));
         }
         match jsonwebtoken::crypto::verify(self.signature, self.message.as_bytes(), &key.decoding, key.alg) {
             Ok(true) => decode_object(self.payload),
-            Ok(false) | Err(_) => Err(AuthError::Invalid(BAD_SIGNATURE)),
+            Ok(false) | Err(_) => Err(AuthError::Invalid(Refusal::BadSignature)),
         }
     }
 }
@@ -122,6 +112,6 @@ pub(super) fn is_jwt_shaped(token: &str) -> bool {
 
 /// A base64url (no padding, RFC 7515 §2) JSON object.
 fn decode_object(part: &str) -> Result<Map<String, Value>, AuthError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| AuthError::Invalid(MALFORMED))?;
-    serde_json::from_slice::<Map<String, Value>>(&bytes).map_err(|_| AuthError::Invalid(MALFORMED))
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| AuthError::Invalid(Refusal::Malformed))?;
+    serde_json::from_slice::<Map<String, Value>>(&bytes).map_err(|_| AuthError::Invalid(Refusal::Malformed))
 }

@@ -12,7 +12,8 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
 use super::http::FetchError;
-use super::{AuthError, jwt, unavailable_without_keys};
+use super::refusal::Refusal;
+use super::{AuthError, unavailable_without_keys};
 
 /// Keys beyond this many in one JWKS are ignored.
 const MAX_KEYS: usize = 64;
@@ -28,7 +29,7 @@ pub(super) struct VerifyKey {
 impl VerifyKey {
     /// This key, if its algorithm is the token's.
     pub(super) fn check_alg(self: &Arc<Self>, alg: Algorithm) -> Result<Arc<Self>, AuthError> {
-        if self.alg == alg { Ok(Arc::clone(self)) } else { Err(AuthError::Invalid(jwt::KEY_ALGORITHM)) }
+        if self.alg == alg { Ok(Arc::clone(self)) } else { Err(AuthError::Invalid(Refusal::KeyAlgorithm)) }
     }
 }
 
@@ -190,30 +191,4 @@ fn family_fits(kty: &str, crv: Option<&str>, alg: Algorithm) -> bool {
         Algorithm::EdDSA => kty == "OKP" && crv == Some("Ed25519"),
         Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => false,
     }
-}
-
-/// `max-age` from `Cache-Control` (RFC 9111 §5.2.2.1); `no-store` and
-/// `no-cache` count as zero. `None` when the header says nothing about age.
-pub(super) fn max_age(headers: &reqwest::header::HeaderMap) -> Option<std::time::Duration> {
-    let mut found = None;
-    for value in headers.get_all(reqwest::header::CACHE_CONTROL) {
-        let Ok(value) = value.to_str() else { continue };
-        for directive in value.split(',') {
-            let directive = directive.trim();
-            let (name, argument) = match directive.split_once('=') {
-                Some((name, argument)) => (name.trim(), Some(argument.trim().trim_matches('"'))),
-                None => (directive, None),
-            };
-            if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
-                return Some(std::time::Duration::ZERO);
-            }
-            if name.eq_ignore_ascii_case("max-age")
-                && found.is_none()
-                && let Some(seconds) = argument.and_then(|a| a.parse::<u64>().ok())
-            {
-                found = Some(std::time::Duration::from_secs(seconds));
-            }
-        }
-    }
-    found
 }

@@ -90,6 +90,7 @@ mod http;
 mod introspection;
 mod jwt;
 mod keys;
+mod refusal;
 #[cfg(test)]
 mod tests;
 
@@ -100,6 +101,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// JWS algorithms (RFC 7518 §3.1), for [`ValidatorOptions::algorithms`].
 pub use jsonwebtoken::Algorithm;
+pub use refusal::Refusal;
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -161,9 +163,9 @@ pub struct ValidatorConfig {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
-    /// The token is not acceptable (any reason); the text is safe to show.
+    /// The token is not acceptable; the reason's text is safe to show.
     #[error("invalid token: {0}")]
-    Invalid(&'static str),
+    Invalid(Refusal),
     /// The issuer could not be reached or answered nonsense; the request is denied.
     #[error("cannot check the token now")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -294,7 +296,7 @@ enum Checks {
         client_secret: oauth2::ClientSecret,
         cache_ttl: Duration,
         answers: AnswerCache<Claims>,
-        refusals: AnswerCache<&'static str>,
+        refusals: AnswerCache<Refusal>,
         /// Bounds the introspection of tokens not checked locally (boxed:
         /// the variants stay of a size).
         bucket: Box<Bucket>,
@@ -547,7 +549,7 @@ impl TokenValidator {
         } else {
             self.refresh_keys(snapshot.generation, Trigger::Stale).await?
         };
-        snapshot.get(kid).ok_or(AuthError::Invalid(jwt::UNKNOWN_KEY))?.check_alg(alg)
+        snapshot.get(kid).ok_or(AuthError::Invalid(Refusal::UnknownKey))?.check_alg(alg)
     }
 
     /// Fetches the JWKS unless someone else just did or the rate limit says
@@ -668,7 +670,7 @@ impl TokenValidator {
         let Checks::Introspection { client_id, client_secret, cache_ttl, answers, refusals, bucket } =
             &self.inner.checks
         else {
-            return Err(AuthError::Invalid(claims::MALFORMED));
+            return Err(AuthError::Invalid(Refusal::Malformed));
         };
         let key = introspection::cache_key(token);
         let now = self.now();
@@ -693,7 +695,7 @@ impl TokenValidator {
             // about once the bucket refills).
             Counters::bump(&self.inner.counters.rate_limited);
             tracing::debug!("introspection bucket empty: an opaque token refused unasked");
-            return Err(AuthError::Invalid(claims::NOT_CHECKED));
+            return Err(AuthError::Invalid(Refusal::NotChecked));
         }
         let metadata = self.metadata().await?;
         let endpoint = metadata.introspection_endpoint.as_ref().ok_or_else(|| {

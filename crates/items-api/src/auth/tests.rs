@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::claims::{self, Expected};
 use super::introspection::{AnswerCache, cache_key};
-use super::{AuthError, jwt, keys};
+use super::refusal::Refusal;
+use super::{AuthError, http, jwt, keys};
 
 const ISSUER: &str = "https://example.okta.com/oauth2/default";
 const AUDIENCE: &str = "api://default";
@@ -46,7 +47,7 @@ fn without(mut claims: Map<String, Value>, name: &str) -> Map<String, Value> {
     claims
 }
 
-fn invalid(result: Result<impl std::fmt::Debug, AuthError>) -> &'static str {
+fn invalid(result: Result<impl std::fmt::Debug, AuthError>) -> Refusal {
     match result {
         Err(AuthError::Invalid(reason)) => reason,
         other => panic!("expected Invalid, got {other:?}"),
@@ -59,11 +60,11 @@ fn token(header: &Value, payload: &str) -> String {
 
 #[test]
 fn the_shape_check_caps_size_and_characters_before_parsing() {
-    assert_eq!(invalid(claims::check_token_shape("", 8)), claims::EMPTY);
-    assert_eq!(invalid(claims::check_token_shape("abcdefghi", 8)), claims::TOO_LARGE);
+    assert_eq!(invalid(claims::check_token_shape("", 8)), Refusal::Empty);
+    assert_eq!(invalid(claims::check_token_shape("abcdefghi", 8)), Refusal::TooLarge);
     assert!(claims::check_token_shape("abcdefgh", 8).is_ok());
     for bad in ["a b", "a\"b", "a,b", "ä", "a\nb", "===", "a=b"] {
-        assert_eq!(invalid(claims::check_token_shape(bad, 64)), claims::MALFORMED, "{bad:?}");
+        assert_eq!(invalid(claims::check_token_shape(bad, 64)), Refusal::Malformed, "{bad:?}");
     }
     assert!(claims::check_token_shape("aZ09-._~+/==", 64).is_ok());
 }
@@ -72,17 +73,17 @@ fn the_shape_check_caps_size_and_characters_before_parsing() {
 fn headers_without_an_allowed_algorithm_are_refused() {
     let rs256 = [Algorithm::RS256];
     for none in ["none", "None", "NONE", "nOnE"] {
-        assert_eq!(invalid(jwt::parse(&token(&json!({"alg": none, "kid": "k"}), "{}"), &rs256)), jwt::UNSIGNED);
+        assert_eq!(invalid(jwt::parse(&token(&json!({"alg": none, "kid": "k"}), "{}"), &rs256)), Refusal::Unsigned);
     }
     for other in ["HS256", "HS512", "rs256", "RS 256", "ES256", "PS256"] {
         assert_eq!(
             invalid(jwt::parse(&token(&json!({"alg": other, "kid": "k"}), "{}"), &rs256)),
-            jwt::BAD_ALGORITHM,
+            Refusal::BadAlgorithm,
             "{other}"
         );
     }
-    assert_eq!(invalid(jwt::parse(&token(&json!({"kid": "k"}), "{}"), &rs256)), jwt::NO_ALGORITHM);
-    assert_eq!(invalid(jwt::parse(&token(&json!({"alg": 256, "kid": "k"}), "{}"), &rs256)), claims::MALFORMED);
+    assert_eq!(invalid(jwt::parse(&token(&json!({"kid": "k"}), "{}"), &rs256)), Refusal::NoAlgorithm);
+    assert_eq!(invalid(jwt::parse(&token(&json!({"alg": 256, "kid": "k"}), "{}"), &rs256)), Refusal::Malformed);
 }
 
 #[test]
@@ -92,13 +93,13 @@ fn crit_typ_and_kid_are_checked_and_key_urls_ignored() {
         let token = token(&header, "{}");
         jwt::parse(&token, &rs256).map(|parsed| (parsed.kid.clone(), parsed.alg))
     };
-    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "crit": ["exp"], "exp": 1}))), jwt::CRITICAL);
-    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "crit": []}))), jwt::CRITICAL);
-    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "typ": "id_token+jwt"}))), jwt::WRONG_TYPE);
-    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "typ": "logout+jwt"}))), jwt::WRONG_TYPE);
-    assert_eq!(invalid(parse(json!({"alg": "RS256"}))), jwt::NO_KEY_ID);
-    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": ""}))), jwt::NO_KEY_ID);
-    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": 7}))), claims::MALFORMED);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "crit": ["exp"], "exp": 1}))), Refusal::Critical);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "crit": []}))), Refusal::Critical);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "typ": "id_token+jwt"}))), Refusal::WrongType);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": "k", "typ": "logout+jwt"}))), Refusal::WrongType);
+    assert_eq!(invalid(parse(json!({"alg": "RS256"}))), Refusal::NoKeyId);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": ""}))), Refusal::NoKeyId);
+    assert_eq!(invalid(parse(json!({"alg": "RS256", "kid": 7}))), Refusal::Malformed);
     for typ in ["at+jwt", "application/at+JWT", "JWT", "jwt"] {
         assert!(parse(json!({"alg": "RS256", "kid": "k", "typ": typ})).is_ok(), "{typ}");
     }
@@ -127,7 +128,7 @@ fn only_compact_jws_with_json_parts_is_parsed() {
         format!("{}.e30.sig", URL_SAFE_NO_PAD.encode("not json")),
         format!("{header}=.e30.sig"),
     ] {
-        assert_eq!(invalid(jwt::parse(&bad, &rs256)), claims::MALFORMED, "{bad}");
+        assert_eq!(invalid(jwt::parse(&bad, &rs256)), Refusal::Malformed, "{bad}");
     }
 }
 
@@ -158,38 +159,38 @@ fn rfc_9068_access_tokens_pass_too() {
 #[test]
 fn issuer_audience_and_id_token_claims_are_checked() {
     let check = |claims| claims::from_jwt(claims, &expected());
-    assert_eq!(invalid(check(without(access_claims(), "iss"))), claims::NO_ISSUER);
+    assert_eq!(invalid(check(without(access_claims(), "iss"))), Refusal::NoIssuer);
     for iss in ["https://evil.example/oauth2/default", "https://example.okta.com/oauth2/default/", ""] {
-        assert_eq!(invalid(check(with(access_claims(), "iss", json!(iss)))), claims::WRONG_ISSUER, "{iss}");
+        assert_eq!(invalid(check(with(access_claims(), "iss", json!(iss)))), Refusal::WrongIssuer, "{iss}");
     }
-    assert_eq!(invalid(check(without(access_claims(), "aud"))), claims::WRONG_AUDIENCE);
-    assert_eq!(invalid(check(with(access_claims(), "aud", json!("tessera-desktop")))), claims::WRONG_AUDIENCE);
-    assert_eq!(invalid(check(with(access_claims(), "aud", json!(["a", "b"])))), claims::WRONG_AUDIENCE);
-    assert_eq!(invalid(check(with(access_claims(), "aud", json!([AUDIENCE, 1])))), claims::MALFORMED_CLAIMS);
+    assert_eq!(invalid(check(without(access_claims(), "aud"))), Refusal::WrongAudience);
+    assert_eq!(invalid(check(with(access_claims(), "aud", json!("tessera-desktop")))), Refusal::WrongAudience);
+    assert_eq!(invalid(check(with(access_claims(), "aud", json!(["a", "b"])))), Refusal::WrongAudience);
+    assert_eq!(invalid(check(with(access_claims(), "aud", json!([AUDIENCE, 1])))), Refusal::MalformedClaims);
     for marker in ["nonce", "at_hash", "c_hash"] {
-        assert_eq!(invalid(check(with(access_claims(), marker, json!("x")))), claims::ID_TOKEN, "{marker}");
+        assert_eq!(invalid(check(with(access_claims(), marker, json!("x")))), Refusal::IdToken, "{marker}");
     }
-    assert_eq!(invalid(check(without(access_claims(), "sub"))), claims::NO_SUBJECT);
-    assert_eq!(invalid(check(with(access_claims(), "sub", json!(42)))), claims::MALFORMED_CLAIMS);
-    assert_eq!(invalid(check(with(access_claims(), "scp", json!([1])))), claims::MALFORMED_CLAIMS);
-    assert_eq!(invalid(check(with(access_claims(), "cid", json!({})))), claims::MALFORMED_CLAIMS);
+    assert_eq!(invalid(check(without(access_claims(), "sub"))), Refusal::NoSubject);
+    assert_eq!(invalid(check(with(access_claims(), "sub", json!(42)))), Refusal::MalformedClaims);
+    assert_eq!(invalid(check(with(access_claims(), "scp", json!([1])))), Refusal::MalformedClaims);
+    assert_eq!(invalid(check(with(access_claims(), "cid", json!({})))), Refusal::MalformedClaims);
 }
 
 #[test]
 fn times_are_checked_with_the_leeway() {
     let check = |claims| claims::from_jwt(claims, &expected());
-    assert_eq!(invalid(check(without(access_claims(), "exp"))), claims::NO_EXPIRY);
-    assert_eq!(invalid(check(with(access_claims(), "exp", json!(NOW - 30)))), claims::EXPIRED);
+    assert_eq!(invalid(check(without(access_claims(), "exp"))), Refusal::NoExpiry);
+    assert_eq!(invalid(check(with(access_claims(), "exp", json!(NOW - 30)))), Refusal::Expired);
     assert!(check(with(access_claims(), "exp", json!(NOW - 29))).is_ok(), "within the leeway");
-    assert_eq!(invalid(check(with(access_claims(), "exp", json!("soon")))), claims::MALFORMED_CLAIMS);
-    assert_eq!(invalid(check(with(access_claims(), "exp", json!(1e300)))), claims::MALFORMED_CLAIMS);
+    assert_eq!(invalid(check(with(access_claims(), "exp", json!("soon")))), Refusal::MalformedClaims);
+    assert_eq!(invalid(check(with(access_claims(), "exp", json!(1e300)))), Refusal::MalformedClaims);
     assert_eq!(
         check(with(access_claims(), "exp", json!(NOW as f64 + 0.5 + 60.0))).expect("fractional").expires_at,
         NOW + 60
     );
-    assert_eq!(invalid(check(with(access_claims(), "nbf", json!(NOW + 31)))), claims::NOT_YET_VALID);
+    assert_eq!(invalid(check(with(access_claims(), "nbf", json!(NOW + 31)))), Refusal::NotYetValid);
     assert!(check(with(access_claims(), "nbf", json!(NOW + 30))).is_ok(), "within the leeway");
-    assert_eq!(invalid(check(with(access_claims(), "iat", json!(NOW + 31)))), claims::ISSUED_IN_FUTURE);
+    assert_eq!(invalid(check(with(access_claims(), "iat", json!(NOW + 31)))), Refusal::IssuedInFuture);
     assert!(check(with(access_claims(), "iat", json!(NOW + 30))).is_ok(), "within the leeway");
     assert!(check(without(access_claims(), "iat")).is_ok(), "iat is optional");
 }
@@ -213,26 +214,26 @@ fn introspection_answers_are_checked_like_tokens() {
     assert_eq!(claims.scopes, ["openid", "items:read"]);
     assert_eq!(claims.client_id.as_deref(), Some("tessera-desktop"));
     assert!(!claims.all.contains_key("active"));
-    assert_eq!(invalid(check(answer(json!({"active": false})))), claims::INACTIVE);
-    assert_eq!(invalid(check(with(active_answer(), "token_type", json!("refresh_token")))), claims::NOT_ACCESS_TOKEN);
+    assert_eq!(invalid(check(answer(json!({"active": false})))), Refusal::Inactive);
+    assert_eq!(invalid(check(with(active_answer(), "token_type", json!("refresh_token")))), Refusal::NotAccessToken);
     assert_eq!(
         invalid(check(with(active_answer(), "token_type", json!("urn:ietf:params:oauth:token-type:refresh_token")))),
-        claims::NOT_ACCESS_TOKEN
+        Refusal::NotAccessToken
     );
     assert!(check(with(active_answer(), "token_type", json!("access_token"))).is_ok());
     assert!(check(without(active_answer(), "token_type")).is_ok());
-    assert_eq!(invalid(check(with(active_answer(), "iss", json!("https://evil.example")))), claims::WRONG_ISSUER);
-    assert_eq!(invalid(check(with(active_answer(), "aud", json!("api://other")))), claims::WRONG_AUDIENCE);
+    assert_eq!(invalid(check(with(active_answer(), "iss", json!("https://evil.example")))), Refusal::WrongIssuer);
+    assert_eq!(invalid(check(with(active_answer(), "aud", json!("api://other")))), Refusal::WrongAudience);
     assert!(check(without(active_answer(), "iss")).is_ok(), "iss only when present");
-    assert_eq!(invalid(check(without(active_answer(), "aud"))), claims::WRONG_AUDIENCE, "aud is required");
-    assert_eq!(invalid(check(with(active_answer(), "aud", Value::Null))), claims::WRONG_AUDIENCE);
-    assert_eq!(invalid(check(with(active_answer(), "aud", json!([])))), claims::WRONG_AUDIENCE);
-    assert_eq!(invalid(check(without(without(active_answer(), "iss"), "aud"))), claims::WRONG_AUDIENCE);
+    assert_eq!(invalid(check(without(active_answer(), "aud"))), Refusal::WrongAudience, "aud is required");
+    assert_eq!(invalid(check(with(active_answer(), "aud", Value::Null))), Refusal::WrongAudience);
+    assert_eq!(invalid(check(with(active_answer(), "aud", json!([])))), Refusal::WrongAudience);
+    assert_eq!(invalid(check(without(without(active_answer(), "iss"), "aud"))), Refusal::WrongAudience);
     let client = check(with(active_answer(), "uid", Value::Null)).expect("null counts as absent");
     assert_eq!(client.user_id, None);
-    assert_eq!(invalid(check(with(active_answer(), "exp", json!(NOW - 31)))), claims::EXPIRED);
-    assert_eq!(invalid(check(without(active_answer(), "exp"))), claims::NO_EXPIRY);
-    assert_eq!(invalid(check(without(active_answer(), "sub"))), claims::NO_SUBJECT);
+    assert_eq!(invalid(check(with(active_answer(), "exp", json!(NOW - 31)))), Refusal::Expired);
+    assert_eq!(invalid(check(without(active_answer(), "exp"))), Refusal::NoExpiry);
+    assert_eq!(invalid(check(without(active_answer(), "sub"))), Refusal::NoSubject);
 }
 
 #[test]
@@ -284,7 +285,7 @@ fn jwks_parsing_binds_one_algorithm_per_key_and_skips_the_rest() {
     assert_eq!(keys["plain"].alg, Algorithm::PS256);
     assert_eq!(keys["rs"].alg, Algorithm::RS256);
     assert_eq!(keys["ps"].alg, Algorithm::PS256);
-    assert!(matches!(keys["plain"].check_alg(Algorithm::RS256), Err(AuthError::Invalid(jwt::KEY_ALGORITHM))));
+    assert!(matches!(keys["plain"].check_alg(Algorithm::RS256), Err(AuthError::Invalid(Refusal::KeyAlgorithm))));
 
     assert!(keys::parse_jwks(b"{}", &[Algorithm::RS256]).is_err());
     assert!(keys::parse_jwks(b"not json", &[Algorithm::RS256]).is_err());
@@ -299,13 +300,13 @@ fn cache_control_gives_the_max_age() {
         }
         map
     };
-    assert_eq!(keys::max_age(&headers(&[])), None);
-    assert_eq!(keys::max_age(&headers(&["public"])), None);
-    assert_eq!(keys::max_age(&headers(&["max-age=3600, must-revalidate"])), Some(Duration::from_secs(3600)));
-    assert_eq!(keys::max_age(&headers(&["public", "Max-Age=\"60\""])), Some(Duration::from_secs(60)));
-    assert_eq!(keys::max_age(&headers(&["max-age=60, no-cache"])), Some(Duration::ZERO));
-    assert_eq!(keys::max_age(&headers(&["no-store"])), Some(Duration::ZERO));
-    assert_eq!(keys::max_age(&headers(&["max-age=soon"])), None);
+    assert_eq!(http::max_age(&headers(&[])), None);
+    assert_eq!(http::max_age(&headers(&["public"])), None);
+    assert_eq!(http::max_age(&headers(&["max-age=3600, must-revalidate"])), Some(Duration::from_secs(3600)));
+    assert_eq!(http::max_age(&headers(&["public", "Max-Age=\"60\""])), Some(Duration::from_secs(60)));
+    assert_eq!(http::max_age(&headers(&["max-age=60, no-cache"])), Some(Duration::ZERO));
+    assert_eq!(http::max_age(&headers(&["no-store"])), Some(Duration::ZERO));
+    assert_eq!(http::max_age(&headers(&["max-age=soon"])), None);
 }
 
 #[test]

@@ -16,37 +16,19 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use items_api::auth::Refusal;
 use serde_json::{Value, json};
 
 use crate::harness::{self, Answer, Kit, ONE_AT_A_TIME, Probe, Validation};
 use crate::tokens::{AUDIENCE, claims_of, jwt_part};
 
-// The `error_description`s the API sends (fixed texts, never token contents).
+// The `error_description`s of a request the API refuses before looking at
+// its token (a token's refusals are `items_api::auth::Refusal`s, whose text is
+// the description).
 const IN_URL: &str = "send the access token in the Authorization header, not the URL";
 const TWO_HEADERS: &str = "more than one Authorization header";
 const NOT_TEXT: &str = "the Authorization header is not text";
 const NOT_BEARER: &str = "the Authorization header is not a bearer token";
-const TOO_LARGE: &str = "the token is too large";
-const MALFORMED: &str = "the token is malformed";
-const MALFORMED_CLAIMS: &str = "the token's claims are malformed";
-const UNSIGNED: &str = "unsigned tokens are not accepted";
-const BAD_ALGORITHM: &str = "the token's signing algorithm is not accepted";
-const NO_ALGORITHM: &str = "the token's header names no algorithm";
-const CRITICAL: &str = "the token has a critical header extension this API does not understand";
-const NO_KEY_ID: &str = "the token names no signing key";
-const UNKNOWN_KEY: &str = "the token's signing key is unknown";
-const BAD_SIGNATURE: &str = "the token's signature is invalid";
-const NOT_ACCESS_TOKEN: &str = "the token is not an access token";
-const ID_TOKEN: &str = "an ID token is not an access token";
-const NO_ISSUER: &str = "the token names no issuer";
-const WRONG_ISSUER: &str = "the token is from another issuer";
-const WRONG_AUDIENCE: &str = "the token is not meant for this API";
-const NO_SUBJECT: &str = "the token names no subject";
-const NO_EXPIRY: &str = "the token has no expiry time";
-const EXPIRED: &str = "the token has expired";
-const NOT_YET_VALID: &str = "the token is not valid yet";
-const ISSUED_IN_FUTURE: &str = "the token was issued in the future";
-const INACTIVE: &str = "the token is not active";
 
 /// Whether (and how) a request may make the API talk to the issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +124,7 @@ fn bad_request(description: &str) -> Expect {
 }
 
 /// 401 `invalid_token`.
-fn invalid(description: &str) -> Expect {
+fn invalid(description: impl std::fmt::Display) -> Expect {
     Expect::new(
         401,
         Some(format!("Bearer realm=\"items\", error=\"invalid_token\", error_description=\"{description}\"")),
@@ -162,12 +144,12 @@ fn refused_by_http(status: u16) -> Expect {
 /// Introspection mode: an opaque token (not shaped like a JWT, so not
 /// checked locally first), and dev-idp says `active: false`.
 fn inactive() -> Expect {
-    invalid(INACTIVE).with(Upstream::Asks)
+    invalid(Refusal::Inactive).with(Upstream::Asks)
 }
 
 /// Local mode: refused for its unknown `kid` (after at most one refetch).
 fn unknown_key() -> Expect {
-    invalid(UNKNOWN_KEY).with(Upstream::KeyRefetch)
+    invalid(Refusal::UnknownKey).with(Upstream::KeyRefetch)
 }
 
 /// One row: what is sent, and what each mode must answer.
@@ -327,7 +309,7 @@ pub fn corpus() -> Vec<Attack> {
         both(
             "an Authorization header of 100 KiB",
             |_| Probe::authorization(format!("Bearer {}", "A".repeat(100 * 1024))),
-            invalid(TOO_LARGE),
+            invalid(Refusal::TooLarge),
         ),
         both(
             "150 extra headers",
@@ -339,29 +321,29 @@ pub fn corpus() -> Vec<Attack> {
             refused_by_http(431),
         ),
         // ----- the token's shape -----------------------------------------------------------------
-        each("not a JWT", |_| Probe::bearer("garbage"), invalid(MALFORMED), inactive()),
+        each("not a JWT", |_| Probe::bearer("garbage"), invalid(Refusal::Malformed), inactive()),
         each(
             "two parts",
             |kit| Probe::bearer(&kit.good[..kit.good.rfind('.').unwrap()]),
-            invalid(MALFORMED),
+            invalid(Refusal::Malformed),
             inactive(),
         ),
         each(
             "five parts (JWE-shaped)",
             |kit| Probe::bearer(&format!("{}.{}", kit.good, "AAAA.BBBB")),
-            invalid(MALFORMED),
+            invalid(Refusal::Malformed),
             inactive(),
         ),
-        each("only dots", |_| Probe::bearer("...."), invalid(MALFORMED), inactive()),
+        each("only dots", |_| Probe::bearer("...."), invalid(Refusal::Malformed), inactive()),
         both(
             "a token of 9 KiB (padded claims)",
             |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "padding": "x".repeat(9 * 1024) }))),
-            invalid(TOO_LARGE),
+            invalid(Refusal::TooLarge),
         ),
         both(
             "a JWT whose header is 100 KiB",
             |kit| Probe::bearer(&kit.forge(&json!({ "x": "y".repeat(100 * 1024) }), &json!({}))),
-            invalid(TOO_LARGE),
+            invalid(Refusal::TooLarge),
         ),
         each(
             "the header is not JSON",
@@ -372,7 +354,7 @@ pub fn corpus() -> Vec<Attack> {
                     &kit.good[kit.good.find('.').unwrap() + 1..]
                 ))
             },
-            invalid(MALFORMED),
+            invalid(Refusal::Malformed),
             inactive(),
         ),
         each(
@@ -384,19 +366,19 @@ pub fn corpus() -> Vec<Attack> {
                     &kit.good[kit.good.find('.').unwrap() + 1..]
                 ))
             },
-            invalid(MALFORMED),
+            invalid(Refusal::Malformed),
             inactive(),
         ),
         // ----- signatures and algorithms (RFC 8725 §3.1, §3.10) ----------------------------------
         both(
             "a tampered payload, the signature kept",
             |kit| Probe::bearer(&tampered(&kit.good)),
-            invalid(BAD_SIGNATURE),
+            invalid(Refusal::BadSignature),
         ),
         both(
             "the signature removed",
             |kit| Probe::bearer(&kit.good[..=kit.good.rfind('.').unwrap()]),
-            invalid(BAD_SIGNATURE),
+            invalid(Refusal::BadSignature),
         ),
         both(
             "another token's signature",
@@ -405,7 +387,7 @@ pub fn corpus() -> Vec<Attack> {
                 let good = &kit.good[..kit.good.rfind('.').unwrap()];
                 Probe::bearer(&format!("{good}{}", &other[other.rfind('.').unwrap()..]))
             },
-            invalid(BAD_SIGNATURE),
+            invalid(Refusal::BadSignature),
         ),
         both(
             "the signature in standard base64 (padded, + and /)",
@@ -414,7 +396,7 @@ pub fn corpus() -> Vec<Attack> {
                 let signature = STANDARD.encode(URL_SAFE_NO_PAD.decode(signature).unwrap());
                 Probe::bearer(&format!("{message}.{signature}"))
             },
-            invalid(BAD_SIGNATURE),
+            invalid(Refusal::BadSignature),
         ),
         both(
             "alg none, no signature",
@@ -423,12 +405,12 @@ pub fn corpus() -> Vec<Attack> {
                     header_and_claims(kit, &json!({ "alg": "none", "kid": kit.provider.active_kid() }));
                 Probe::bearer(&format!("{header}.{claims}."))
             },
-            invalid(UNSIGNED),
+            invalid(Refusal::Unsigned),
         ),
         both(
             "alg nOnE, signed anyway",
             |kit| Probe::bearer(&kit.forge(&json!({ "alg": "nOnE" }), &json!({}))),
-            invalid(UNSIGNED),
+            invalid(Refusal::Unsigned),
         ),
         both(
             "HS256 keyed with the issuer's public key",
@@ -441,18 +423,22 @@ pub fn corpus() -> Vec<Attack> {
                     &jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(&secret)).unwrap(),
                 )
             },
-            invalid(BAD_ALGORITHM),
+            invalid(Refusal::BadAlgorithm),
         ),
         both(
             "alg RS512, not in the allow-list",
             |kit| Probe::bearer(&kit.forge(&json!({ "alg": "RS512" }), &json!({}))),
-            invalid(BAD_ALGORITHM),
+            invalid(Refusal::BadAlgorithm),
         ),
-        both("no alg", |kit| Probe::bearer(&kit.forge(&json!({ "alg": null }), &json!({}))), invalid(NO_ALGORITHM)),
+        both(
+            "no alg",
+            |kit| Probe::bearer(&kit.forge(&json!({ "alg": null }), &json!({}))),
+            invalid(Refusal::NoAlgorithm),
+        ),
         both(
             "an unknown crit extension",
             |kit| Probe::bearer(&kit.forge(&json!({ "crit": ["exp"], "exp": 1 }), &json!({}))),
-            invalid(CRITICAL),
+            invalid(Refusal::Critical),
         ),
         both(
             "a foreign key with its own kid and a jku naming it",
@@ -467,7 +453,7 @@ pub fn corpus() -> Vec<Attack> {
                     &kit.forge_by_stranger(&json!({ "kid": kit.provider.active_kid(), "jwk": jwk }), &json!({})),
                 )
             },
-            invalid(BAD_SIGNATURE),
+            invalid(Refusal::BadSignature),
         ),
         both(
             "a token of another issuer (its own key and iss)",
@@ -494,13 +480,21 @@ pub fn corpus() -> Vec<Attack> {
             |kit| Probe::bearer(&kit.forge(&json!({ "kid": "http://127.0.0.1:9/keys.json" }), &json!({}))),
             unknown_key(),
         ),
-        both("no kid", |kit| Probe::bearer(&kit.forge(&json!({ "kid": null }), &json!({}))), invalid(NO_KEY_ID)),
-        both("an empty kid", |kit| Probe::bearer(&kit.forge(&json!({ "kid": "" }), &json!({}))), invalid(NO_KEY_ID)),
-        both("kid a number", |kit| Probe::bearer(&kit.forge(&json!({ "kid": 1 }), &json!({}))), invalid(MALFORMED)),
+        both("no kid", |kit| Probe::bearer(&kit.forge(&json!({ "kid": null }), &json!({}))), invalid(Refusal::NoKeyId)),
+        both(
+            "an empty kid",
+            |kit| Probe::bearer(&kit.forge(&json!({ "kid": "" }), &json!({}))),
+            invalid(Refusal::NoKeyId),
+        ),
+        both(
+            "kid a number",
+            |kit| Probe::bearer(&kit.forge(&json!({ "kid": 1 }), &json!({}))),
+            invalid(Refusal::Malformed),
+        ),
         both(
             "typ logout+jwt",
             |kit| Probe::bearer(&kit.forge(&json!({ "typ": "logout+jwt" }), &json!({}))),
-            invalid(NOT_ACCESS_TOKEN),
+            invalid(Refusal::WrongType),
         ),
         // ----- claims (RFC 9068 §4, RFC 7519 §4.1) -----------------------------------------------
         both(
@@ -509,12 +503,12 @@ pub fn corpus() -> Vec<Attack> {
                 let now = kit.provider.now_unix();
                 Probe::bearer(&kit.forge(&json!({}), &json!({ "iat": now - 7200, "exp": now - 3600 })))
             },
-            invalid(EXPIRED),
+            invalid(Refusal::Expired),
         ),
         both(
             "not valid for another hour (nbf)",
             |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "nbf": kit.provider.now_unix() + 3600 }))),
-            invalid(NOT_YET_VALID),
+            invalid(Refusal::NotYetValid),
         ),
         both(
             "issued tomorrow (iat)",
@@ -522,32 +516,44 @@ pub fn corpus() -> Vec<Attack> {
                 let now = kit.provider.now_unix();
                 Probe::bearer(&kit.forge(&json!({}), &json!({ "iat": now + 86_400, "exp": now + 90_000 })))
             },
-            invalid(ISSUED_IN_FUTURE),
+            invalid(Refusal::IssuedInFuture),
         ),
-        both("no exp", |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "exp": null }))), invalid(NO_EXPIRY)),
+        both(
+            "no exp",
+            |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "exp": null }))),
+            invalid(Refusal::NoExpiry),
+        ),
         both(
             "exp a string",
             |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "exp": "tomorrow" }))),
-            invalid(MALFORMED_CLAIMS),
+            invalid(Refusal::MalformedClaims),
         ),
         both(
             "another issuer named in iss",
             |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "iss": "https://evil.example/oauth2/default" }))),
-            invalid(WRONG_ISSUER),
+            invalid(Refusal::WrongIssuer),
         ),
         both(
             "our issuer with a trailing slash",
             |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "iss": format!("{}/", kit.issuer) }))),
-            invalid(WRONG_ISSUER),
+            invalid(Refusal::WrongIssuer),
         ),
-        both("no iss", |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "iss": null }))), invalid(NO_ISSUER)),
+        both(
+            "no iss",
+            |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "iss": null }))),
+            invalid(Refusal::NoIssuer),
+        ),
         both(
             "a token for another audience",
             |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "aud": "api://other" }))),
-            invalid(WRONG_AUDIENCE),
+            invalid(Refusal::WrongAudience),
         ),
-        both("no sub", |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "sub": null }))), invalid(NO_SUBJECT)),
-        both("the ID token of the sign-in", |kit| Probe::bearer(&kit.id_token), invalid(WRONG_AUDIENCE)),
+        both(
+            "no sub",
+            |kit| Probe::bearer(&kit.forge(&json!({}), &json!({ "sub": null }))),
+            invalid(Refusal::NoSubject),
+        ),
+        both("the ID token of the sign-in", |kit| Probe::bearer(&kit.id_token), invalid(Refusal::WrongAudience)),
         both(
             "ID token claims with our audience",
             |kit| {
@@ -557,13 +563,13 @@ pub fn corpus() -> Vec<Attack> {
                     &kit.provider.sign_raw(&json!({ "alg": "RS256", "kid": kit.provider.active_kid() }), &claims),
                 )
             },
-            invalid(ID_TOKEN),
+            invalid(Refusal::IdToken),
         ),
         each(
             "the refresh token as a bearer token",
             |kit| Probe::bearer(&kit.refresh_token),
-            invalid(MALFORMED),
-            invalid(NOT_ACCESS_TOKEN).with(Upstream::Asks),
+            invalid(Refusal::Malformed),
+            invalid(Refusal::NotAccessToken).with(Upstream::Asks),
         ),
         // Local validation cannot see a revocation: the token stays good until
         // its `exp` (SECURITY.md's trade-off); introspection sees it.
