@@ -190,6 +190,64 @@ impl Browser {
         Err(BrowserError::Unexpected(page.describe()))
     }
 
+    /// The whole code flow of the desktop client (`tessera-desktop`), as the
+    /// app runs it: an authorization request with PKCE S256 for `scope`,
+    /// the sign-in as `username`, and the code exchanged at `issuer`'s
+    /// token endpoint. Answers the access token.
+    ///
+    /// # Errors
+    /// As [`sign_in`](Self::sign_in), and when the redirect carries no code
+    /// or the token endpoint answers no access token.
+    pub async fn access_token(
+        &self,
+        issuer: &str,
+        username: &str,
+        password: &str,
+        scope: &str,
+    ) -> Result<String, BrowserError> {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        const REDIRECT: &str = "http://127.0.0.1:50000/callback";
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let verifier = encode(&rand::random::<[u8; 32]>());
+        let challenge = encode(&sha2::Sha256::digest(verifier.as_bytes()));
+        let state = encode(&rand::random::<[u8; 16]>());
+        let mut url =
+            Url::parse(&format!("{issuer}/v1/authorize")).map_err(|_| BrowserError::Url(issuer.to_owned()))?;
+        url.query_pairs_mut()
+            .append_pair("client_id", crate::config::DESKTOP_CLIENT_ID)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("scope", scope)
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let back = self.sign_in(url.as_str(), username, password).await?;
+        let code = back
+            .query_pairs()
+            .find(|(name, _)| name == "code")
+            .map(|(_, code)| code.into_owned())
+            .ok_or_else(|| BrowserError::Unexpected(format!("a redirect without a code: {back}")))?;
+        let answer: serde_json::Value = self
+            .http
+            .post(format!("{issuer}/v1/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", crate::config::DESKTOP_CLIENT_ID),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ])
+            .send()
+            .await?
+            .json()
+            .await?;
+        answer["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| BrowserError::Unexpected(format!("a token response without an access token: {answer}")))
+    }
+
     /// A plain GET of any URL (for example the client's loopback redirect),
     /// answering the status and body.
     ///

@@ -15,13 +15,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dev_idp::config::DEMO_ALICE_PASSWORD;
 use dev_idp::testing::Browser;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use url::Url;
 use wait::within;
 
 use testkit as wait;
@@ -135,36 +131,9 @@ fn free_addr() -> SocketAddr {
 /// Alice's access token from `issuer` (code flow with PKCE, through the
 /// test browser).
 async fn alice_token(issuer: &str) -> String {
-    let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let redirect = "http://127.0.0.1:50000/callback";
-    let mut url = Url::parse(&format!("{issuer}/v1/authorize")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("client_id", "tessera-desktop")
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", redirect)
-        .append_pair("scope", "openid items:read")
-        .append_pair("state", "s")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    let back = Browser::new().sign_in(url.as_str(), "alice", DEMO_ALICE_PASSWORD).await.unwrap();
-    let code = back.query_pairs().find(|(n, _)| n == "code").unwrap().1.into_owned();
-    let tokens: Value = wait::http_without_redirects()
-        .post(format!("{issuer}/v1/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "tessera-desktop"),
-            ("code", &code),
-            ("redirect_uri", redirect),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
+    let browser = Browser::new();
+    let token = browser.access_token(issuer, "alice", DEMO_ALICE_PASSWORD, "openid items:read");
+    within("alice's access token", token).await.expect("alice signs in")
 }
 
 /// The names of the items alice sees at `addr`.

@@ -2,8 +2,6 @@
 
 use std::net::SocketAddr;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dev_idp::config::{DEMO_ALICE_PASSWORD, DEMO_BOB_PASSWORD, ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET};
 use dev_idp::testing::Browser;
 use dev_idp::{Config as IdpConfig, DevIdp};
@@ -12,7 +10,6 @@ use items_api::policy::Policy;
 use items_api::store::Store;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 use url::Url;
 
@@ -109,37 +106,9 @@ impl Harness {
 
     /// A person's access token from the code flow (PKCE, through the test browser).
     pub async fn token(&self, person: (&str, &str), scope: &str) -> String {
-        let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        let redirect = "http://127.0.0.1:50000/callback";
-        let mut url = Url::parse(&format!("{}/v1/authorize", self.idp.issuer())).unwrap();
-        url.query_pairs_mut()
-            .append_pair("client_id", "tessera-desktop")
-            .append_pair("response_type", "code")
-            .append_pair("redirect_uri", redirect)
-            .append_pair("scope", scope)
-            .append_pair("state", "s")
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256");
-        let back = Browser::new().sign_in(url.as_str(), person.0, person.1).await.unwrap();
-        let code = back.query_pairs().find(|(n, _)| n == "code").unwrap().1.into_owned();
-        let tokens: Value = self
-            .http
-            .post(format!("{}/v1/token", self.idp.issuer()))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("client_id", "tessera-desktop"),
-                ("code", &code),
-                ("redirect_uri", redirect),
-                ("code_verifier", &verifier),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens["access_token"].as_str().unwrap().to_owned()
+        let browser = Browser::new();
+        let token = browser.access_token(self.idp.issuer(), person.0, person.1, scope);
+        within("a person's access token", token).await.expect("signs in")
     }
 
     /// A client-credentials token of the items-api client (`sub` = its client id).
