@@ -1,39 +1,26 @@
 //! DPoP at the token endpoint (RFC 9449 §5, §8): the proof of a token
 //! request is checked with `tessera-dpop`, its `jti` remembered against
-//! replays, and the server nonce asked for. Nonces need no state: each is
-//! the hash of the provider's secret and a time window, and the current and
-//! previous windows' nonces are taken.
+//! replays (the provider's [`dpop::ReplayCache`]), and the server nonce asked
+//! for. Nonces need no state: each is a keyed hash of a time window, and the
+//! current and previous windows' nonces are taken (the provider's
+//! [`dpop::NonceWindow`]).
 
 use axum::http::HeaderMap;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest as _, Sha256};
 use url::Url;
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::Provider;
 
-/// The nonce of the `window`-th nonce lifetime.
-fn nonce_of(provider: &Provider, window: u64) -> String {
-    let digest = Sha256::digest(format!("{}:{window}", provider.dpop_secret()).as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..18])
-}
-
-fn window(provider: &Provider) -> u64 {
-    provider.now_unix() / provider.config().dpop.nonce_lifetime_secs.max(1)
-}
+/// How far in the future a proof's `iat` may be (clock skew), in seconds.
+pub(crate) const LEEWAY_SECS: u64 = 60;
 
 /// The nonce clients should put in their next proof, when nonces are required.
 pub(crate) fn current_nonce(provider: &Provider) -> Option<String> {
-    provider.config().dpop.require_nonce.then(|| nonce_of(provider, window(provider)))
+    provider.config().dpop.require_nonce.then(|| provider.dpop_nonces().current(provider.now_unix()))
 }
 
 fn accepts_nonce(provider: &Provider, nonce: Option<&str>) -> bool {
-    if !provider.config().dpop.require_nonce {
-        return true;
-    }
-    let now = window(provider);
-    nonce.is_some_and(|nonce| nonce == nonce_of(provider, now) || nonce == nonce_of(provider, now.saturating_sub(1)))
+    !provider.config().dpop.require_nonce || provider.dpop_nonces().accepts(nonce, provider.now_unix())
 }
 
 /// The DPoP proof of a request to `endpoint` (POST): `None` when none was
@@ -80,8 +67,8 @@ fn check(
     let proof = value.to_str().map_err(|_| invalid("The DPoP proof is not a JWT."))?;
     let url = Url::parse(endpoint).map_err(|_| OAuthError::new(ErrorCode::ServerError, "bad endpoint URL"))?;
     let max_age = provider.config().dpop.proof_max_age_secs;
-    let expected =
-        dpop::Expected { method, url: &url, access_token, nonce: None, now: provider.now_unix(), max_age, leeway: 60 };
+    let now = provider.now_unix();
+    let expected = dpop::Expected { method, url: &url, access_token, nonce: None, now, max_age, leeway: LEEWAY_SECS };
     let verified = dpop::verify(proof, &expected).map_err(|error| invalid(&error.to_string()))?;
     // Nonces are asked for at the token endpoint only: userinfo is a
     // resource, whose own nonces RFC 9449 §9 leaves optional.
@@ -89,12 +76,9 @@ fn check(
         return Err(OAuthError::new(ErrorCode::UseDpopNonce, "Put the server's nonce (DPoP-Nonce) in the DPoP proof.")
             .with_dpop_nonce(current_nonce(provider)));
     }
-    let now = provider.now();
-    let mut state = provider.state();
-    if state.dpop_jtis.contains_key(&verified.jti) {
-        return Err(invalid("This DPoP proof was already used."));
-    }
-    state.dpop_jtis.insert(verified.jti, now + Provider::lifetime(max_age + 60));
-    state.sweep(now);
+    provider.dpop_replays().remember(&verified.jti, now).map_err(|error| match error {
+        dpop::ReplayError::Replayed => invalid("This DPoP proof was already used."),
+        _ => invalid("Too many DPoP proofs at once; try again."),
+    })?;
     Ok(Some(verified.jkt))
 }

@@ -29,8 +29,10 @@ struct Inner {
     /// Requests to userinfo, for tests that prove a client made none.
     userinfo_requests: AtomicUsize,
     refreshes: AtomicUsize,
-    /// The secret DPoP nonces are derived from (RFC 9449 §8).
-    dpop_secret: String,
+    /// The provider's DPoP nonces (RFC 9449 §8), with a key of its own.
+    dpop_nonces: dpop::NonceWindow,
+    /// DPoP proofs' `jti`s taken, against replays (RFC 9449 §11.1).
+    dpop_replays: dpop::ReplayCache,
     /// Authorization requests as received (tests read what clients sent).
     #[cfg(feature = "testing")]
     authorization_requests: Mutex<Vec<crate::testing::ReceivedRequest>>,
@@ -50,6 +52,11 @@ impl Provider {
     /// When the signing key cannot be generated.
     pub fn new(config: Config, issuer: String, clock: Arc<dyn Clock>) -> Result<Self, KeyError> {
         let keys = KeySet::generate(config.keys.published_keys)?;
+        let dpop_nonces = dpop::NonceWindow::new(rand::random(), Duration::from_secs(config.dpop.nonce_lifetime_secs));
+        let dpop_replays = dpop::ReplayCache::new(
+            Duration::from_secs(config.dpop.proof_max_age_secs),
+            Duration::from_secs(crate::dpop::LEEWAY_SECS),
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -60,7 +67,8 @@ impl Provider {
                 faults: RwLock::new(Vec::new()),
                 userinfo_requests: AtomicUsize::new(0),
                 refreshes: AtomicUsize::new(0),
-                dpop_secret: crate::state::random_token(),
+                dpop_nonces,
+                dpop_replays,
                 #[cfg(feature = "testing")]
                 authorization_requests: Mutex::default(),
             }),
@@ -204,9 +212,14 @@ impl Provider {
     }
 
     /// `{issuer}/v1/{path}`.
-    /// The secret DPoP nonces are derived from.
-    pub(crate) fn dpop_secret(&self) -> &str {
-        &self.inner.dpop_secret
+    /// The provider's DPoP nonces.
+    pub(crate) fn dpop_nonces(&self) -> &dpop::NonceWindow {
+        &self.inner.dpop_nonces
+    }
+
+    /// The `jti`s of DPoP proofs taken.
+    pub(crate) fn dpop_replays(&self) -> &dpop::ReplayCache {
+        &self.inner.dpop_replays
     }
 
     pub(crate) fn endpoint(&self, path: &str) -> String {

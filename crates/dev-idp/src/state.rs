@@ -158,8 +158,6 @@ pub(crate) struct DeviceAuthorization {
 pub(crate) struct State {
     pub(crate) sessions: HashMap<String, Session>,
     pub(crate) interactions: HashMap<String, Interaction>,
-    /// DPoP proofs' `jti`s seen, with when they may be forgotten (replays).
-    pub(crate) dpop_jtis: HashMap<String, SystemTime>,
     /// Pushed authorization requests, by the SHA-256 of their `request_uri`.
     pub(crate) pushed: HashMap<String, PushedRequest>,
     pub(crate) codes: HashMap<String, CodeGrant>,
@@ -206,9 +204,6 @@ impl State {
         }
         if self.interactions.len() > SWEEP_ABOVE {
             self.interactions.retain(|_, i| i.expires_at > now);
-        }
-        if self.dpop_jtis.len() > SWEEP_ABOVE {
-            self.dpop_jtis.retain(|_, forget_at| *forget_at > now);
         }
         if self.pushed.len() > SWEEP_ABOVE {
             self.pushed.retain(|_, p| p.expires_at > now);

@@ -7,7 +7,8 @@
 //! Proofs are ES256 JWTs made and checked with `jsonwebtoken`; keys are
 //! P-256 pairs from `ring`, kept as PKCS#8 (in the OS keyring, by the client).
 //! What a verifier must still do itself: refuse a request with more than one
-//! `DPoP` header, remember `jti`s to refuse replays, and compare
+//! `DPoP` header, remember `jti`s to refuse replays (a [`ReplayCache`]), ask
+//! for its nonces when it wants them (a [`NonceWindow`]), and compare
 //! [`Verified::jkt`] with the token's `cnf.jkt`.
 
 use base64::Engine as _;
@@ -21,6 +22,12 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use url::Url;
+
+mod nonce;
+mod replay;
+
+pub use nonce::NonceWindow;
+pub use replay::{ReplayCache, ReplayError};
 
 /// The `typ` of a DPoP proof (RFC 9449 §4.2).
 pub const PROOF_TYPE: &str = "dpop+jwt";

@@ -19,13 +19,11 @@
 //! start-up, so each instance of the API has its own nonces (a client sent
 //! to another instance is asked once for that one's).
 //!
-//! Replays: each accepted `jti` (with the key's thumbprint) is remembered
-//! until the proof would be too old anyway; the cache is swept as it grows
-//! and capped, and a proof is refused while it is full (never forgotten
-//! early, which would let a replay through).
+//! Replays: each accepted `jti` is remembered until the proof would be too
+//! old anyway ([`dpop::ReplayCache`]: swept as it grows and capped, and a
+//! proof is refused while it is full, never forgotten early, which would let
+//! a replay through).
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::request::Parts;
@@ -37,8 +35,6 @@ use crate::error::ApiError;
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
 /// How far in the future a proof's `iat` may be (clock skew).
 const LEEWAY_SECS: u64 = 5;
-/// The most `jti`s remembered at once.
-const MAX_REMEMBERED: usize = 200_000;
 
 /// The DPoP settings and the replay cache.
 #[derive(Debug)]
@@ -46,53 +42,8 @@ pub struct DpopChecks {
     /// The URLs clients call the API at; empty: DPoP is not accepted.
     public_urls: Vec<Url>,
     max_age: Duration,
-    nonces: Option<Nonces>,
-    seen: Mutex<Seen>,
-}
-
-/// The API's own nonces: each lasts `lifetime` seconds, and the previous
-/// one is still taken (so a nonce handed out just before the window turns
-/// is not refused at once).
-struct Nonces {
-    key: [u8; 32],
-    lifetime: u64,
-}
-
-impl std::fmt::Debug for Nonces {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Nonces").field("lifetime", &self.lifetime).finish_non_exhaustive()
-    }
-}
-
-impl Nonces {
-    fn new(lifetime: Duration) -> Self {
-        Self { key: rand::random(), lifetime: lifetime.as_secs().max(1) }
-    }
-
-    /// The nonce of the `window`-th lifetime.
-    fn of(&self, window: u64) -> String {
-        use base64::Engine as _;
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::new().chain_update(self.key).chain_update(window.to_be_bytes()).finalize();
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
-    }
-
-    fn current(&self, now: u64) -> String {
-        self.of(now / self.lifetime)
-    }
-
-    fn accepts(&self, nonce: Option<&str>, now: u64) -> bool {
-        let window = now / self.lifetime;
-        nonce.is_some_and(|nonce| nonce == self.of(window) || nonce == self.of(window.saturating_sub(1)))
-    }
-}
-
-#[derive(Debug, Default)]
-struct Seen {
-    /// `jkt.jti` → when it may be forgotten (Unix seconds).
-    until: HashMap<String, u64>,
-    /// When the cache was last swept.
-    swept: u64,
+    nonces: Option<dpop::NonceWindow>,
+    replays: dpop::ReplayCache,
 }
 
 impl Default for DpopChecks {
@@ -112,7 +63,8 @@ impl DpopChecks {
     /// `max_age` old. With no URL, every DPoP request is refused.
     #[must_use]
     pub fn new(public_urls: Vec<Url>, max_age: Duration) -> Self {
-        Self { public_urls, max_age, nonces: None, seen: Mutex::default() }
+        let replays = dpop::ReplayCache::new(max_age, Duration::from_secs(LEEWAY_SECS));
+        Self { public_urls, max_age, nonces: None, replays }
     }
 
     /// Whether DPoP-bound tokens are accepted at all (a public URL is set).
@@ -122,10 +74,10 @@ impl DpopChecks {
     }
 
     /// The same checks, asking for the API's own nonces, each good for
-    /// `lifetime` (and the next one's).
+    /// `lifetime` (and the next one's), made with a key of this instance's.
     #[must_use]
     pub fn with_nonces(mut self, lifetime: Duration) -> Self {
-        self.nonces = Some(Nonces::new(lifetime));
+        self.nonces = Some(dpop::NonceWindow::new(rand::random(), lifetime));
         self
     }
 
@@ -206,63 +158,18 @@ impl DpopChecks {
         if verified.jkt != jkt {
             return Err(ApiError::DpopInvalidToken("the DPoP proof is from another key than the token's"));
         }
-        self.remember(&format!("{}.{}", verified.jkt, verified.jti), now())
-    }
-
-    /// Remembers a proof's identifier; refuses one seen before.
-    fn remember(&self, id: &str, now: u64) -> Result<(), ApiError> {
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        // Sweep once a second at most, or when full.
-        if seen.swept != now || seen.until.len() >= MAX_REMEMBERED {
-            seen.until.retain(|_, until| *until >= now);
-            seen.swept = now;
-        }
-        if seen.until.contains_key(id) {
-            return Err(ApiError::InvalidDpopProof("this DPoP proof was already used".into()));
-        }
-        if seen.until.len() >= MAX_REMEMBERED {
-            tracing::warn!("the DPoP replay cache is full: refusing proofs until it empties");
-            return Err(ApiError::InvalidDpopProof("too many proofs at once; try again".into()));
-        }
-        seen.until.insert(id.to_owned(), now + self.max_age.as_secs() + LEEWAY_SECS);
-        Ok(())
+        self.replays.remember(&verified.jti, now()).map_err(|error| {
+            if error == dpop::ReplayError::Full {
+                tracing::warn!("the DPoP replay cache is full: refusing proofs until it empties");
+            }
+            ApiError::InvalidDpopProof(error.to_string())
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// RFC 9449 §11.1: a proof is refused again for as long as its `iat`
-    /// window lasts, whichever second the sweep runs in, and forgotten after.
-    #[test]
-    fn a_proof_is_remembered_for_its_whole_window_and_forgotten_after() {
-        let checks = DpopChecks::new(Vec::new(), Duration::from_secs(60));
-        let start = 1_800_000_000;
-        checks.remember("key.a", start).unwrap();
-        for later in [start, start + 1, start + 60, start + 60 + LEEWAY_SECS] {
-            assert!(checks.remember("key.a", later).is_err(), "a replay {} s later was taken", later - start);
-        }
-        checks.remember("key.b", start + 61 + LEEWAY_SECS).unwrap();
-        let seen = checks.seen.lock().unwrap();
-        assert_eq!(seen.until.keys().collect::<Vec<_>>(), ["key.b"], "the expired proof is swept");
-    }
-
-    #[test]
-    fn a_nonce_is_taken_in_its_window_and_the_next_only() {
-        let nonces = Nonces::new(Duration::from_secs(300));
-        let start = 1_800_000_000 / 300 * 300;
-        let nonce = nonces.current(start);
-        assert_eq!(nonce, nonces.current(start + 299), "one nonce per window");
-        assert!(nonces.accepts(Some(&nonce), start));
-        assert!(nonces.accepts(Some(&nonce), start + 300 + 299), "still in the next window");
-        assert!(!nonces.accepts(Some(&nonce), start + 600), "not two windows on");
-        assert_ne!(nonces.current(start + 300), nonce, "a new one each window");
-        assert!(!nonces.accepts(None, start));
-        // Another instance (another key) makes other nonces.
-        let other = Nonces::new(Duration::from_secs(300));
-        assert!(!other.accepts(Some(&nonce), start));
-    }
 
     #[test]
     fn nonces_are_handed_out_only_when_asked_for() {
