@@ -23,9 +23,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use url::Url;
 
+mod client;
 mod nonce;
 mod replay;
 
+pub use client::{ReceivedNonces, asks_for_nonce};
 pub use nonce::NonceWindow;
 pub use replay::{ReplayCache, ReplayError};
 

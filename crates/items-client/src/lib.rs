@@ -18,7 +18,7 @@
 //! caller decides.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use oauth2::AccessToken;
@@ -273,7 +273,7 @@ pub struct ItemsClient<S> {
     tokens: S,
     retries: RetryPolicy,
     /// The API's latest DPoP nonce (RFC 9449 §9), shared by the clones.
-    dpop_nonce: Arc<Mutex<Option<String>>>,
+    dpop_nonces: Arc<dpop::ReceivedNonces>,
 }
 
 /// An answer read whole: status, headers and body.
@@ -315,11 +315,6 @@ fn challenge_scope(headers: &header::HeaderMap) -> Option<String> {
     challenge_param(headers, "scope")
 }
 
-/// The `error` of a `WWW-Authenticate` challenge.
-fn challenge_error(headers: &header::HeaderMap) -> Option<String> {
-    challenge_param(headers, "error")
-}
-
 /// The quoted parameter `name` of the first `WWW-Authenticate` challenge
 /// that has it.
 fn challenge_param(headers: &header::HeaderMap, name: &str) -> Option<String> {
@@ -356,7 +351,7 @@ impl<S: TokenSource> ItemsClient<S> {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(ItemsError::Network)?;
-        Ok(Self { http, base, tokens, retries: RetryPolicy::default(), dpop_nonce: Arc::default() })
+        Ok(Self { http, base, tokens, retries: RetryPolicy::default(), dpop_nonces: Arc::default() })
     }
 
     /// The same client with another [`RetryPolicy`].
@@ -377,18 +372,6 @@ impl<S: TokenSource> ItemsClient<S> {
         url
     }
 
-    /// The API's latest DPoP nonce, if it handed one out.
-    fn nonce(&self) -> Option<String> {
-        self.dpop_nonce.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    /// Keeps the nonce an answer hands out, and answers it.
-    fn keep_nonce(&self, headers: &header::HeaderMap) -> Option<String> {
-        let fresh = headers.get("dpop-nonce").and_then(|v| v.to_str().ok())?.to_owned();
-        *self.dpop_nonce.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh.clone());
-        Some(fresh)
-    }
-
     /// One attempt: the request with the current token, renewed and tried
     /// once more on a 401 (or, asked for the API's DPoP nonce, tried once
     /// more with it), and its answer read whole.
@@ -405,7 +388,7 @@ impl<S: TokenSource> ItemsClient<S> {
         loop {
             let mut request = self.http.request(method.clone(), url.clone());
             // A DPoP-bound token goes with a fresh proof (RFC 9449 §7.1).
-            let sent_nonce = self.nonce();
+            let sent_nonce = self.dpop_nonces.for_url(url);
             let proof = self
                 .tokens
                 .proof(&token, method.as_str(), url, sent_nonce.as_deref())
@@ -424,15 +407,17 @@ impl<S: TokenSource> ItemsClient<S> {
                 request = request.header(IDEMPOTENCY_KEY, key);
             }
             let response = request.send().await.map_err(ItemsError::Network)?;
-            let handed_out = if with_proof { self.keep_nonce(response.headers()) } else { None };
             // RFC 9449 §9: asked for the API's nonce, try once more with it
-            // (when it is not the one this proof carried).
-            if response.status() == StatusCode::UNAUTHORIZED
-                && handed_out.is_some()
-                && handed_out != sent_nonce
-                && !nonce_given
-                && challenge_error(response.headers()).as_deref() == Some("use_dpop_nonce")
-            {
+            // (when it is not the one this proof carried). The body of a 401
+            // is not read: the API asks in its challenge.
+            let retry = with_proof && {
+                let headers = response.headers();
+                let handed_out = headers.get("dpop-nonce").and_then(|v| v.to_str().ok());
+                let challenges = headers.get_all(header::WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok());
+                let asks = dpop::asks_for_nonce(response.status().as_u16(), challenges, &[]);
+                self.dpop_nonces.keep(url, sent_nonce.as_deref(), handed_out, asks).is_some()
+            };
+            if retry && !nonce_given {
                 tracing::debug!("the items API asked for its DPoP nonce: trying once more with it");
                 nonce_given = true;
                 continue;

@@ -92,11 +92,6 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// `scheme://host:port` of `url`, for keeping nonces per server.
-fn origin(url: &Url) -> String {
-    url.origin().ascii_serialization()
-}
-
 /// Sends requests to the provider, with a DPoP proof each when it has a key
 /// (see the [module docs](self)); without one, as the provider's
 /// [`HttpClient`](super::http::HttpClient) does.
@@ -116,20 +111,20 @@ impl<'a> Sender<'a> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let Some(key) = self.key else { return self.provider.http().exchange(request).await };
         let url = Url::parse(&request.uri().to_string()).map_err(|e| HttpError::Request(e.to_string()))?;
-        let origin = origin(&url);
-        let nonce = self.provider.dpop_nonce(&origin);
+        let nonces = self.provider.dpop_nonces();
+        let nonce = nonces.for_url(&url);
         let answer =
             self.provider.http().exchange(self.with_proof(key, copy(&request), &url, nonce.as_deref())?).await?;
-        let fresh = answer.headers().get("dpop-nonce").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        if let Some(fresh) = &fresh {
-            self.provider.set_dpop_nonce(&origin, fresh);
-        }
-        match fresh {
-            Some(fresh) if asks_for_nonce(&answer) && nonce.as_deref() != Some(fresh.as_str()) => {
+        let headers = answer.headers();
+        let fresh = headers.get("dpop-nonce").and_then(|v| v.to_str().ok());
+        let challenges = headers.get_all(http::header::WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok());
+        let asks = ::dpop::asks_for_nonce(answer.status().as_u16(), challenges, answer.body());
+        match nonces.keep(&url, nonce.as_deref(), fresh, asks) {
+            Some(fresh) => {
                 tracing::debug!("the provider asked for a DPoP nonce: trying once more with it");
                 self.provider.http().exchange(self.with_proof(key, request, &url, Some(&fresh))?).await
             }
-            _ => Ok(answer),
+            None => Ok(answer),
         }
     }
 
@@ -160,22 +155,6 @@ impl<'a> Sender<'a> {
         request.headers_mut().insert("dpop", value(proof)?);
         Ok(request)
     }
-}
-
-/// Whether `answer` asks for a DPoP nonce: `use_dpop_nonce` from a token
-/// endpoint (a JSON error) or a resource (a `WWW-Authenticate` challenge).
-fn asks_for_nonce(answer: &HttpResponse) -> bool {
-    let status = answer.status().as_u16();
-    if status == 400 {
-        return serde_json::from_slice::<serde_json::Value>(answer.body())
-            .is_ok_and(|body| body["error"] == "use_dpop_nonce");
-    }
-    status == 401
-        && answer
-            .headers()
-            .get(http::header::WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("use_dpop_nonce"))
 }
 
 /// A copy of `request` (`http::Request` is not `Clone`).

@@ -96,7 +96,7 @@ pub struct Provider {
     keys: RwLock<CoreJsonWebKeySet>,
     http: HttpClient,
     /// The last `DPoP-Nonce` of each origin (RFC 9449 §8).
-    dpop_nonces: Mutex<HashMap<String, String>>,
+    dpop_nonces: dpop::ReceivedNonces,
 }
 
 fn cache() -> &'static Mutex<HashMap<String, Arc<Provider>>> {
@@ -147,7 +147,7 @@ impl Provider {
     #[must_use]
     pub fn from_metadata(metadata: Metadata, http: HttpClient) -> Self {
         let keys = RwLock::new(metadata.jwks().clone());
-        Self { metadata, keys, http, dpop_nonces: Mutex::default() }
+        Self { metadata, keys, http, dpop_nonces: dpop::ReceivedNonces::default() }
     }
 
     /// The metadata.
@@ -210,14 +210,9 @@ impl Provider {
             .any(|alg| alg == super::dpop::ALGORITHM)
     }
 
-    /// The last `DPoP-Nonce` `origin` sent.
-    pub(crate) fn dpop_nonce(&self, origin: &str) -> Option<String> {
-        self.dpop_nonces.lock().unwrap_or_else(PoisonError::into_inner).get(origin).cloned()
-    }
-
-    /// Remembers the `DPoP-Nonce` `origin` sent.
-    pub(crate) fn set_dpop_nonce(&self, origin: &str, nonce: &str) {
-        self.dpop_nonces.lock().unwrap_or_else(PoisonError::into_inner).insert(origin.to_owned(), nonce.to_owned());
+    /// The last `DPoP-Nonce` each origin of this provider handed out.
+    pub(crate) fn dpop_nonces(&self) -> &dpop::ReceivedNonces {
+        &self.dpop_nonces
     }
 
     /// Sends requests to this provider with DPoP proofs from `key`, or
