@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The desktop app's start-up and memory against an empty Tauri window built
-# the same way (benches/desktop.rs has the method). Release builds, on a
+# the same way (bench/desktop.rs has the method). Release builds, on a
 # virtual display, inside a private D-Bus session with its own keyring.
 #
 #   bench/desktop.sh     prints a Markdown table for BENCHMARKS.md

@@ -180,7 +180,7 @@ impl Driver {
     }
 
     /// The port tauri-driver listens on.
-    #[allow(dead_code)] // used by benches/desktop.rs
+    #[allow(dead_code)] // used by bench/desktop.rs
     pub fn port(&self) -> u16 {
         self.port
     }
