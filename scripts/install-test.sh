@@ -21,8 +21,9 @@ deb=${1:-$(ls -t "${CARGO_TARGET_DIR:-target}"/release/bundle/deb/*.deb 2>/dev/n
 package=$(dpkg-deb -f "$deb" Package)
 # The app is the one program shipped: no test aid (tessera-test-browser,
 # dev-idp) rides along.
-programs=$(dpkg-deb -c "$deb" | awk '{print $NF}' | grep -E '^\./usr/(s?bin|libexec)/.' || true)
-[ "$programs" = ".$BIN" ] || fail "the .deb ships other programs than $BIN: $(echo $programs)"
+# (Tauri writes the paths without a leading "./"; dpkg-deb's own builds have one.)
+programs=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./||' | grep -E '^usr/(s?bin|libexec)/.' || true)
+[ "$programs" = "${BIN#/}" ] || fail "the .deb ships other programs than $BIN: $(echo $programs)"
 # The .rpm beside it holds the same files and entry (no RPM system to install
 # it on here: unpack and compare).
 rpm=$(ls -t "$(dirname "$deb")"/../rpm/*.rpm 2>/dev/null | head -n 1 || true)
