@@ -554,26 +554,23 @@ impl Store {
     /// single statement sees one snapshot, so reads need no transaction (one
     /// round trip instead of four).
     async fn read_items(&self, statement: &sql::Statement) -> Result<Vec<Item>, StoreError> {
-        let rows: Vec<transaction::TaggedRow> = match &self.pool {
-            Pool::Sqlite(pool) => transaction::query(statement)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(sqlx::FromRow::from_row)
-                .collect::<Result<_, _>>()?,
-            Pool::Postgres(pool) => transaction::query(statement)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(sqlx::FromRow::from_row)
-                .collect::<Result<_, _>>()?,
-        };
+        let rows: Vec<transaction::TaggedRow> = self.read_rows(statement).await?;
         rows.into_iter().map(transaction::TaggedRow::into_item).collect()
     }
 
     /// Runs one read statement that selects one text column.
     async fn read_texts(&self, statement: &sql::Statement) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = match &self.pool {
+        let rows: Vec<(String,)> = self.read_rows(statement).await?;
+        Ok(rows.into_iter().map(|(text,)| text).collect())
+    }
+
+    /// Runs one read statement on whichever database this is, each row
+    /// decoded as `T`.
+    async fn read_rows<T>(&self, statement: &sql::Statement) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        Ok(match &self.pool {
             Pool::Sqlite(pool) => transaction::query(statement)
                 .fetch_all(pool)
                 .await?
@@ -586,8 +583,7 @@ impl Store {
                 .iter()
                 .map(sqlx::FromRow::from_row)
                 .collect::<Result<_, _>>()?,
-        };
-        Ok(rows.into_iter().map(|(text,)| text).collect())
+        })
     }
 
     async fn begin(&self) -> Result<Transaction, StoreError> {
