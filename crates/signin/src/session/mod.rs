@@ -966,6 +966,29 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(call).await.map_err(SessionError::Task)?.map_err(SessionError::Store)
 }
 
+impl Session {
+    /// A DPoP proof (RFC 9449 §4) for sending `token` with `method` to
+    /// `url`, from the key the token is bound to; `None` for a bearer token.
+    ///
+    /// # Errors
+    /// [`SigninError::Dpop`] when the proof cannot be signed.
+    pub fn proof(
+        &self,
+        token: &AccessToken,
+        method: &str,
+        url: &Url,
+        nonce: Option<&str>,
+    ) -> Result<Option<String>, SessionError> {
+        let key =
+            self.tokens().values().find(|t| t.access_token.secret() == token.secret()).and_then(|t| t.dpop.clone());
+        let Some(key) = key else { return Ok(None) };
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        key.proof(method, url, Some(token.secret()), nonce, now)
+            .map(Some)
+            .map_err(|e| SessionError::Signin(SigninError::Dpop(Box::new(e))))
+    }
+}
+
 impl items_client::TokenSource for Session {
     type Error = SessionError;
 
@@ -984,13 +1007,7 @@ impl items_client::TokenSource for Session {
         url: &Url,
         nonce: Option<&str>,
     ) -> Result<Option<String>, SessionError> {
-        let key =
-            self.tokens().values().find(|t| t.access_token.secret() == token.secret()).and_then(|t| t.dpop.clone());
-        let Some(key) = key else { return Ok(None) };
-        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        key.proof(method, url, Some(token.secret()), nonce, now)
-            .map(Some)
-            .map_err(|e| SessionError::Signin(SigninError::Dpop(Box::new(e))))
+        Session::proof(self, token, method, url, nonce)
     }
 }
 
