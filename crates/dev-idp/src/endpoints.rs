@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 
 use crate::authorize::SESSION_COOKIE;
 use crate::client_auth;
-use crate::clock::unix_seconds;
 use crate::config::grant;
 use crate::error::{BearerError, ErrorCode, OAuthError};
 use crate::issue::IdClaims;
@@ -21,6 +20,7 @@ use crate::params::Params;
 use crate::provider::Provider;
 use crate::redirect;
 use crate::state;
+use clock::unix_seconds;
 
 /// `GET {issuer}/.well-known/openid-configuration` (OIDC Discovery §4,
 /// RFC 8414), shaped like Okta's.

@@ -6,10 +6,10 @@ use std::sync::{Arc, OnceLock};
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use crate::clock::SystemClock;
 use crate::config::{Config, DESKTOP_CLIENT_ID};
 use crate::params::{Params, split_scope};
 use crate::provider::Provider;
+use clock::SystemClock;
 
 fn provider() -> &'static Provider {
     static PROVIDER: OnceLock<Provider> = OnceLock::new();

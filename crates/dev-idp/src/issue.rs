@@ -9,11 +9,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::clock::unix_seconds;
 use crate::config::UserConfig;
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::Provider;
 use crate::state::{self, AccessToken, RefreshToken, State};
+use clock::unix_seconds;
 
 /// The claims of an access token, as Okta's custom authorization servers
 /// issue them (`ver, jti, iss, aud, iat, exp, cid, uid, scp, sub`).

@@ -27,7 +27,6 @@
 
 mod authorize;
 mod client_auth;
-mod clock;
 pub mod config;
 mod device;
 mod dpop;
@@ -51,8 +50,11 @@ mod state;
 pub mod testing;
 mod token;
 
+/// A clock that tests move (re-exported from `tessera-clock`).
 #[cfg(feature = "testing")]
 pub use clock::ManualClock;
+/// The clock the provider reads (re-exported from `tessera-clock`), as
+/// [`spawn_with_clock`] and [`Provider::new`] take it.
 pub use clock::{Clock, SystemClock};
 pub use config::Config;
 pub use keys::KeyError;

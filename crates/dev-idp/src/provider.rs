@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime};
 
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::{KeyError, KeySet};
 use crate::state::State;
+use clock::Clock;
 
 /// The provider's shared parts. Cheap to clone.
 #[derive(Clone)]
@@ -190,7 +190,7 @@ impl Provider {
     /// that forge tokens or proofs.
     #[must_use]
     pub fn now_unix(&self) -> u64 {
-        crate::clock::unix_seconds(self.now())
+        self.inner.clock.unix_seconds()
     }
 
     /// The `kid` of the key that signs new tokens.

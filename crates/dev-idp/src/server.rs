@@ -7,11 +7,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::keys::KeyError;
 use crate::provider::Provider;
 use crate::router::router;
+use clock::{Clock, SystemClock};
 
 /// Why the provider could not start.
 #[derive(Debug, thiserror::Error)]

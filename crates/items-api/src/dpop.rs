@@ -24,9 +24,11 @@
 //! proof is refused while it is full, never forgotten early, which would let
 //! a replay through).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::request::Parts;
+use clock::{Clock, SystemClock};
 use url::Url;
 
 use crate::error::ApiError;
@@ -36,7 +38,8 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
 /// How far in the future a proof's `iat` may be (clock skew).
 const LEEWAY_SECS: u64 = 5;
 
-/// The DPoP settings and the replay cache.
+/// The DPoP settings, the replay cache and the clock proofs' times,
+/// nonces and replays are judged by.
 #[derive(Debug)]
 pub struct DpopChecks {
     /// The URLs clients call the API at; empty: DPoP is not accepted.
@@ -44,6 +47,7 @@ pub struct DpopChecks {
     max_age: Duration,
     nonces: Option<dpop::NonceWindow>,
     replays: dpop::ReplayCache,
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for DpopChecks {
@@ -53,18 +57,23 @@ impl Default for DpopChecks {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 impl DpopChecks {
     /// Checks for an API reached at any of `public_urls` (scheme, host,
     /// port and any path prefix as clients call it), taking proofs up to
-    /// `max_age` old. With no URL, every DPoP request is refused.
+    /// `max_age` old, by the system clock. With no URL, every DPoP request
+    /// is refused.
     #[must_use]
     pub fn new(public_urls: Vec<Url>, max_age: Duration) -> Self {
         let replays = dpop::ReplayCache::new(max_age, Duration::from_secs(LEEWAY_SECS));
-        Self { public_urls, max_age, nonces: None, replays }
+        Self { public_urls, max_age, nonces: None, replays, clock: Arc::new(SystemClock) }
+    }
+
+    /// The same checks, reading the time from `clock` (the validator's, so
+    /// that tokens and proofs are judged at the same time).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Whether DPoP-bound tokens are accepted at all (a public URL is set).
@@ -85,7 +94,7 @@ impl DpopChecks {
     /// asked for.
     #[must_use]
     pub fn current_nonce(&self) -> Option<String> {
-        self.nonces.as_ref().map(|nonces| nonces.current(now()))
+        self.nonces.as_ref().map(|nonces| nonces.current(self.clock.unix_seconds()))
     }
 
     /// The URL `parts` was sent to at `public_url`, as a proof must name it
@@ -118,7 +127,7 @@ impl DpopChecks {
         if self.public_urls.is_empty() {
             return Err(ApiError::InvalidDpopProof("this API does not accept DPoP-bound tokens".into()));
         }
-        let now = now();
+        let now = self.clock.unix_seconds();
         // The proof must name one of our URLs; another URL of ours is tried
         // only when the proof failed on `htu` alone (checked after its
         // signature, `typ`, `alg`, `jwk` and `htm`).
@@ -158,7 +167,7 @@ impl DpopChecks {
         if verified.jkt != jkt {
             return Err(ApiError::DpopInvalidToken("the DPoP proof is from another key than the token's"));
         }
-        self.replays.remember(&verified.jti, now()).map_err(|error| {
+        self.replays.remember(&verified.jti, self.clock.unix_seconds()).map_err(|error| {
             if error == dpop::ReplayError::Full {
                 tracing::warn!("the DPoP replay cache is full: refusing proofs until it empties");
             }

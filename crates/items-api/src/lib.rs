@@ -65,6 +65,8 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
         introspections_per_minute: config.introspections_per_minute,
         ..auth::ValidatorOptions::default()
     };
+    // One clock judges tokens and DPoP proofs.
+    let clock = options.clock.clone();
     let validator = auth::TokenValidator::with_options(
         auth::ValidatorConfig {
             issuer: config.issuer.clone(),
@@ -91,7 +93,7 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
     // Without a public URL to check proofs against, DPoP is not accepted
     // (the configuration requires one unless ACCEPT_DPOP=false).
     let public_urls = if config.accept_dpop { config.public_urls.clone() } else { Vec::new() };
-    let mut dpop = dpop::DpopChecks::new(public_urls, config.dpop_max_age);
+    let mut dpop = dpop::DpopChecks::new(public_urls, config.dpop_max_age).with_clock(clock);
     if let Some(lifetime) = config.dpop_nonce {
         dpop = dpop.with_nonces(lifetime);
     }

@@ -13,14 +13,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dev_idp::config::{ClientConfig, DESKTOP_CLIENT_ID, ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET, grant};
 use dev_idp::{Config, DevIdp, ManualClock};
 use items_api::auth::{
-    Algorithm, AuthError, Clock, Mode, Refusal, TokenValidator, ValidatorConfig, ValidatorOptions, ValidatorStats,
+    Algorithm, AuthError, Mode, Refusal, TokenValidator, ValidatorConfig, ValidatorOptions, ValidatorStats,
 };
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -36,16 +36,6 @@ const LEEWAY: u64 = 30;
 const PERSON_SCOPE: &str = "openid profile email offline_access items:read";
 
 // ----- set-up -----------------------------------------------------------------
-
-/// dev-idp's movable clock, as the validator's clock: both agree on "now".
-#[derive(Debug)]
-struct SharedClock(Arc<ManualClock>);
-
-impl Clock for SharedClock {
-    fn now(&self) -> SystemTime {
-        dev_idp::Clock::now(&*self.0)
-    }
-}
 
 struct Idp {
     idp: DevIdp,
@@ -67,8 +57,9 @@ async fn start_with(change: impl FnOnce(&mut Config)) -> Idp {
     Idp { idp, clock, http }
 }
 
+/// dev-idp's movable clock, as the validator's clock: both agree on "now".
 fn options_with(clock: &Arc<ManualClock>) -> ValidatorOptions {
-    ValidatorOptions::default().with_clock(Arc::new(SharedClock(clock.clone())))
+    ValidatorOptions::default().with_clock(clock.clone())
 }
 
 fn config_for(issuer: &str, mode: Mode) -> ValidatorConfig {

@@ -97,7 +97,7 @@ mod tests;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// JWS algorithms (RFC 7518 §3.1), for [`ValidatorOptions::algorithms`].
 pub use jsonwebtoken::Algorithm;
@@ -171,22 +171,10 @@ pub enum AuthError {
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// Where the validator reads the time from: `exp`, `nbf`, `iat`, cache ages
-/// and the refetch rate limit all use it. Tests swap in a clock they move.
-pub trait Clock: fmt::Debug + Send + Sync + 'static {
-    /// The current time.
-    fn now(&self) -> SystemTime;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
+/// Where the validator reads the time from (re-exported from
+/// `tessera-clock`): `exp`, `nbf`, `iat`, cache ages and the refetch rate
+/// limit all use it. Tests swap in a clock they move.
+pub use clock::{Clock, SystemClock};
 
 /// Tuning with safe defaults: `ValidatorOptions::default()`, then change
 /// fields. Checked by [`TokenValidator::with_options`].
@@ -518,7 +506,7 @@ impl TokenValidator {
             issuer: &self.inner.issuer,
             audience: &self.inner.audience,
             leeway: self.inner.leeway,
-            now: unix_seconds(now),
+            now: i64::try_from(clock::unix_seconds(now)).unwrap_or(i64::MAX),
         }
     }
 
@@ -727,11 +715,6 @@ impl TokenValidator {
 
 fn unavailable_without_keys() -> AuthError {
     AuthError::Unavailable(Box::new(FetchError::Malformed { what: "JWKS", reason: "no keys have been fetched yet" }))
-}
-
-/// Seconds since the epoch, as JWT `NumericDate`s count them (RFC 7519 §2).
-fn unix_seconds(time: SystemTime) -> i64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// `now + by`, saturating far in the future instead of overflowing.
