@@ -17,7 +17,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 use crate::auth::{Claims, Refusal, TokenValidator};
-use crate::dpop::DpopChecks;
+use crate::dpop::{BindingRefusal, DpopChecks};
 use crate::error::ApiError;
 use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Owner, Visibility};
 use crate::policy::{self, CanonicalPath, Policy};
@@ -166,11 +166,9 @@ impl FromRequestParts<AppState> for Caller {
         match (proof, bound) {
             (None, None) => {}
             (None, Some(_)) => {
-                return Err(ApiError::DpopInvalidToken(
-                    "the token is DPoP-bound: send it with the DPoP scheme and a proof",
-                ));
+                return Err(ApiError::DpopInvalidToken(BindingRefusal::SentAsBearer));
             }
-            (Some(_), None) => return Err(ApiError::DpopInvalidToken("the token is not DPoP-bound")),
+            (Some(_), None) => return Err(ApiError::DpopInvalidToken(BindingRefusal::NotBound)),
             (Some(proof), Some(jkt)) => state.inner.dpop.accept(&proof, jkt)?,
         }
         let decision = state.inner.policy.decide(&policy::input(&claims, parts.method.as_str(), &path)).await;

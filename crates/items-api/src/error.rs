@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::auth::{AuthError, Refusal};
+use crate::dpop::refusal::{BindingRefusal, ProofRefusal};
 use crate::model::ValidationError;
 
 /// The realm named in challenges.
@@ -31,7 +32,7 @@ pub enum ApiError {
     InvalidToken(Refusal),
     /// A DPoP proof is missing, invalid or replayed (RFC 9449 §7.1).
     #[error("invalid DPoP proof: {0}")]
-    InvalidDpopProof(String),
+    InvalidDpopProof(ProofRefusal),
     /// A DPoP proof without the API's current nonce (RFC 9449 §9); the
     /// answer carries it in `DPoP-Nonce`.
     #[error("the DPoP proof must carry the API's nonce")]
@@ -39,7 +40,7 @@ pub enum ApiError {
     /// A token refused for its DPoP binding: bound but sent as a bearer
     /// token or with another key's proof, or not bound but sent as DPoP.
     #[error("invalid token: {0}")]
-    DpopInvalidToken(&'static str),
+    DpopInvalidToken(BindingRefusal),
     /// The token lacks a scope.
     #[error("insufficient scope: {0} is required")]
     InsufficientScope(&'static str),
@@ -109,16 +110,16 @@ impl ApiError {
             Self::InsufficientScope(scope) => {
                 Some(format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""))
             }
-            Self::InvalidDpopProof(description) => Some(format!(
+            Self::InvalidDpopProof(refusal) => Some(format!(
                 "DPoP algs=\"{DPOP_ALGS}\", error=\"invalid_dpop_proof\", error_description=\"{}\"",
-                quote(description)
+                quote(&refusal.to_string())
             )),
             Self::UseDpopNonce => Some(format!(
                 "DPoP algs=\"{DPOP_ALGS}\", error=\"use_dpop_nonce\", error_description=\"put the nonce of DPoP-Nonce in the proof\""
             )),
-            Self::DpopInvalidToken(description) => Some(format!(
+            Self::DpopInvalidToken(refusal) => Some(format!(
                 "DPoP algs=\"{DPOP_ALGS}\", error=\"invalid_token\", error_description=\"{}\"",
-                quote(description)
+                quote(&refusal.to_string())
             )),
             _ => None,
         }

@@ -3,7 +3,8 @@
 //! and given, as Okta does), and each request carries a proof from it.
 
 use dev_idp::config::{ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET};
-use dpop::DpopKey;
+use dpop::{DpopKey, ProofError, ReplayError};
+use items_api::dpop::{BindingRefusal, ProofRefusal};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
@@ -78,6 +79,23 @@ fn refused(sent: &Sent, error: &str) {
     assert!(challenge.starts_with("DPoP algs=\"ES256\", error=\"") && challenge.contains(error), "{challenge}");
 }
 
+/// 401 `error` with `reason` as the DPoP challenge's `error_description`.
+fn refused_for(sent: &Sent, error: &str, reason: &dyn std::fmt::Display) {
+    refused(sent, error);
+    let expected = format!("DPoP algs=\"ES256\", error=\"{error}\", error_description=\"{reason}\"");
+    assert_eq!(sent.challenge.first(), Some(&expected), "{}", sent.json);
+}
+
+/// 401 `invalid_dpop_proof` for `refusal`.
+fn bad_proof(sent: &Sent, refusal: ProofRefusal) {
+    refused_for(sent, "invalid_dpop_proof", &refusal);
+}
+
+/// 401 `invalid_token` (DPoP scheme) for `refusal`.
+fn bad_binding(sent: &Sent, refusal: BindingRefusal) {
+    refused_for(sent, "invalid_token", &refusal);
+}
+
 async fn every_rule(h: &Harness) {
     let key = DpopKey::generate().unwrap();
     let token = bound_token(h, &key).await;
@@ -97,39 +115,43 @@ async fn every_rule(h: &Harness) {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
 
     // The same proof again: a replay.
-    refused(&send(h, Method::GET, items, &scheme, &[good]).await, "invalid_dpop_proof");
+    bad_proof(&send(h, Method::GET, items, &scheme, &[good]).await, ProofRefusal::Replay(ReplayError::Replayed));
     // For another method, another URL, without or with another token's hash,
     // too old, from the future.
-    for bad in [
-        proof(h, &key, "DELETE", items, Some(&token), now()),
-        proof(h, &key, "GET", "/v1/me", Some(&token), now()),
-        key.proof("GET", &Url::parse(&format!("http://127.0.0.2:1{items}")).unwrap(), Some(&token), None, now())
-            .unwrap(),
-        proof(h, &key, "GET", items, None, now()),
-        proof(h, &key, "GET", items, Some("another-token"), now()),
-        proof(h, &key, "GET", items, Some(&token), now() - 600),
-        proof(h, &key, "GET", items, Some(&token), now() + 600),
+    for (bad, why) in [
+        (proof(h, &key, "DELETE", items, Some(&token), now()), ProofError::Method),
+        (proof(h, &key, "GET", "/v1/me", Some(&token), now()), ProofError::Url),
+        (
+            key.proof("GET", &Url::parse(&format!("http://127.0.0.2:1{items}")).unwrap(), Some(&token), None, now())
+                .unwrap(),
+            ProofError::Url,
+        ),
+        (proof(h, &key, "GET", items, None, now()), ProofError::AccessTokenHash),
+        (proof(h, &key, "GET", items, Some("another-token"), now()), ProofError::AccessTokenHash),
+        (proof(h, &key, "GET", items, Some(&token), now() - 600), ProofError::Time),
+        (proof(h, &key, "GET", items, Some(&token), now() + 600), ProofError::Time),
     ] {
-        refused(&send(h, Method::GET, items, &scheme, &[bad]).await, "invalid_dpop_proof");
+        bad_proof(&send(h, Method::GET, items, &scheme, &[bad]).await, ProofRefusal::Check(why));
     }
     // No proof, or two.
-    refused(&send(h, Method::GET, items, &scheme, &[]).await, "invalid_dpop_proof");
+    bad_proof(&send(h, Method::GET, items, &scheme, &[]).await, ProofRefusal::Missing);
     let two = [proof(h, &key, "GET", items, Some(&token), now()), proof(h, &key, "GET", items, Some(&token), now())];
-    refused(&send(h, Method::GET, items, &scheme, &two).await, "invalid_dpop_proof");
+    bad_proof(&send(h, Method::GET, items, &scheme, &two).await, ProofRefusal::Several);
 
     // A stolen token: with the thief's own key, or as a bearer token.
     let thief = DpopKey::generate().unwrap();
-    refused(
+    bad_binding(
         &send(h, Method::GET, items, &scheme, &[proof(h, &thief, "GET", items, Some(&token), now())]).await,
-        "invalid_token",
+        BindingRefusal::OtherKey,
     );
-    refused(&send(h, Method::GET, items, &format!("Bearer {token}"), &[]).await, "invalid_token");
+    let as_bearer = send(h, Method::GET, items, &format!("Bearer {token}"), &[]).await;
+    bad_binding(&as_bearer, BindingRefusal::SentAsBearer);
 
     // An unbound token: as a bearer token only.
     let bearer = h.machine_token(SCOPE).await;
     assert_eq!(send(h, Method::GET, items, &format!("Bearer {bearer}"), &[]).await.status, StatusCode::OK);
     let as_dpop = proof(h, &key, "GET", items, Some(&bearer), now());
-    refused(&send(h, Method::GET, items, &format!("DPoP {bearer}"), &[as_dpop]).await, "invalid_token");
+    bad_binding(&send(h, Method::GET, items, &format!("DPoP {bearer}"), &[as_dpop]).await, BindingRefusal::NotBound);
 }
 
 #[tokio::test]
@@ -182,7 +204,7 @@ async fn with_nonces_on_a_proof_must_carry_the_apis_nonce() {
     // Every other rule still holds: the same proof again is a replay.
     let once = with_nonce(Some(&nonce));
     assert_eq!(send(&h, Method::GET, items, &scheme, std::slice::from_ref(&once)).await.status, StatusCode::OK);
-    refused(&send(&h, Method::GET, items, &scheme, &[once]).await, "invalid_dpop_proof");
+    bad_proof(&send(&h, Method::GET, items, &scheme, &[once]).await, ProofRefusal::Replay(ReplayError::Replayed));
 
     // Bearer requests are not asked for nonces, and get none.
     let bearer = h.machine_token(SCOPE).await;

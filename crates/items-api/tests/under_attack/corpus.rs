@@ -17,6 +17,7 @@ use std::time::Instant;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use items_api::auth::Refusal;
+use items_api::dpop::ProofRefusal;
 use serde_json::{Value, json};
 
 use crate::harness::{self, Answer, Kit, ONE_AT_A_TIME, Probe, Validation};
@@ -108,7 +109,7 @@ fn no_credentials() -> Expect {
 }
 
 /// 401 `invalid_dpop_proof`.
-fn bad_proof(description: &str) -> Expect {
+fn bad_proof(description: ProofRefusal) -> Expect {
     Expect::new(
         401,
         Some(format!("DPoP algs=\"ES256\", error=\"invalid_dpop_proof\", error_description=\"{description}\"")),
@@ -263,7 +264,7 @@ pub fn corpus() -> Vec<Attack> {
         both(
             "the DPoP scheme with the good (bearer) token and no proof",
             |kit| Probe::authorization(format!("DPoP {}", kit.good)),
-            bad_proof("a DPoP proof is required"),
+            bad_proof(ProofRefusal::Missing),
         ),
         both(
             "the scheme glued to the token",

@@ -33,6 +33,10 @@ use url::Url;
 
 use crate::error::ApiError;
 
+pub(crate) mod refusal;
+
+pub use refusal::{BindingRefusal, ProofRefusal};
+
 /// How old a proof may be, by default.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
 /// How far in the future a proof's `iat` may be (clock skew).
@@ -119,13 +123,13 @@ impl DpopChecks {
     /// proof, [`ApiError::UseDpopNonce`] for one without the current nonce.
     pub fn verify(&self, parts: &Parts, token: &str) -> Result<dpop::Verified, ApiError> {
         let mut proofs = parts.headers.get_all("dpop").iter();
-        let proof = proofs.next().ok_or(ApiError::InvalidDpopProof("a DPoP proof is required".into()))?;
+        let proof = proofs.next().ok_or(ApiError::InvalidDpopProof(ProofRefusal::Missing))?;
         if proofs.next().is_some() {
-            return Err(ApiError::InvalidDpopProof("send one DPoP header, not several".into()));
+            return Err(ApiError::InvalidDpopProof(ProofRefusal::Several));
         }
-        let proof = proof.to_str().map_err(|_| ApiError::InvalidDpopProof("the DPoP proof is not a JWT".into()))?;
+        let proof = proof.to_str().map_err(|_| ApiError::InvalidDpopProof(ProofRefusal::NotText))?;
         if self.public_urls.is_empty() {
-            return Err(ApiError::InvalidDpopProof("this API does not accept DPoP-bound tokens".into()));
+            return Err(ApiError::InvalidDpopProof(ProofRefusal::NotAccepted));
         }
         let now = self.clock.unix_seconds();
         // The proof must name one of our URLs; another URL of ours is tried
@@ -148,7 +152,7 @@ impl DpopChecks {
                 break;
             }
         }
-        let verified = verified.map_err(|e| ApiError::InvalidDpopProof(e.to_string()))?;
+        let verified = verified.map_err(|e| ApiError::InvalidDpopProof(ProofRefusal::Check(e)))?;
         if let Some(nonces) = &self.nonces
             && !nonces.accepts(verified.nonce.as_deref(), now)
         {
@@ -165,25 +169,16 @@ impl DpopChecks {
     /// token's, [`ApiError::InvalidDpopProof`] for a replay.
     pub fn accept(&self, verified: &dpop::Verified, jkt: &str) -> Result<(), ApiError> {
         if verified.jkt != jkt {
-            return Err(ApiError::DpopInvalidToken("the DPoP proof is from another key than the token's"));
+            return Err(ApiError::DpopInvalidToken(BindingRefusal::OtherKey));
         }
         self.replays.remember(&verified.jti, self.clock.unix_seconds()).map_err(|error| {
             if error == dpop::ReplayError::Full {
                 tracing::warn!("the DPoP replay cache is full: refusing proofs until it empties");
             }
-            ApiError::InvalidDpopProof(error.to_string())
+            ApiError::InvalidDpopProof(ProofRefusal::Replay(error))
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nonces_are_handed_out_only_when_asked_for() {
-        assert_eq!(DpopChecks::default().current_nonce(), None);
-        let checks = DpopChecks::default().with_nonces(Duration::from_secs(60));
-        assert!(checks.current_nonce().is_some_and(|n| n.len() == 43));
-    }
-}
+mod tests;
