@@ -1,6 +1,6 @@
 //! The types every part of the core shares: who signed in, and with which tokens.
 
-use std::time::SystemTime;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -41,22 +41,43 @@ pub struct Identity {
     pub preferred_username: Option<String>,
 }
 
-/// The tokens of one sign-in. Access and ID tokens stay in memory; only the
-/// refresh token is ever stored (in the keyring).
+/// The tokens a token response gave (a sign-in's or a refresh's), as facts:
+/// the access token's lifetime as the provider said it, not an instant on
+/// some clock (the session turns it into one, on its own clock, once).
 #[derive(Debug, Clone)]
 pub struct TokenSet {
     /// The bearer token for APIs (`Debug` prints `[redacted]`).
     pub access_token: oauth2::AccessToken,
-    /// When the access token expires.
-    pub expires_at: SystemTime,
-    /// The refresh token, when `offline_access` was granted.
-    pub refresh_token: Option<oauth2::RefreshToken>,
-    /// The raw ID token, kept for `id_token_hint` at sign-out.
+    /// How long the access token lives from the response (`expires_in`,
+    /// RFC 6749 §5.1; an hour when the provider does not say).
+    pub expires_in: Duration,
+    /// The raw ID token: always after a sign-in; after a refresh only when
+    /// the provider sent a new one (OIDC Core §12.2).
     pub id_token: Option<IdTokenText>,
     /// The scopes granted.
     pub scopes: Vec<String>,
     /// The key the tokens are bound to (DPoP), if any.
     pub dpop: Option<std::sync::Arc<crate::flow::dpop::DpopKey>>,
+}
+
+/// What a refresh did to the refresh token (RFC 6749 §6): a provider that
+/// rotates sends a new one, which replaces the old; otherwise the old one
+/// stays valid.
+#[derive(Debug, Clone)]
+pub enum Rotation {
+    /// The provider sent this new refresh token.
+    Rotated(oauth2::RefreshToken),
+    /// The provider sent none: the one used stays.
+    Unchanged,
+}
+
+/// A completed refresh.
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    /// The new tokens.
+    pub tokens: TokenSet,
+    /// Whether the refresh token rotated.
+    pub refresh_token: Rotation,
 }
 
 /// A raw ID token: a bearer-like credential, so never printed.
@@ -92,4 +113,6 @@ pub struct SignedIn {
     pub identity: Identity,
     /// The tokens.
     pub tokens: TokenSet,
+    /// The refresh token, when `offline_access` was granted.
+    pub refresh_token: Option<oauth2::RefreshToken>,
 }

@@ -20,7 +20,7 @@ pub mod redact;
 pub mod session;
 pub mod store;
 
-pub use account::{AccountKey, Identity, SignedIn, TokenSet};
+pub use account::{AccountKey, Identity, Refreshed, Rotation, SignedIn, TokenSet};
 pub use session::{ErrorKind, Session, SessionError, SignInMethod};
 
 /// The error's message followed by its causes (`: `-separated), skipping a

@@ -12,9 +12,9 @@
 //!   a request carrying an access token, as userinfo does). It keeps the
 //!   `DPoP-Nonce` each origin sends and, answered `use_dpop_nonce`, tries once
 //!   more with the new nonce, as Okta asks on the first token request.
-//! - **Storage**: the key's PKCS#8 goes into the keyring entry of the
-//!   account's refresh token ([`seal`], [`open`]): one entry, written in
-//!   one overwrite, so a token is never stored without its key or with
+//! - **Storage**: the key is saved with the refresh token in the account's
+//!   one keyring entry ([`StoredGrant`](crate::store::StoredGrant)), written
+//!   in one overwrite, so a token is never stored without its key or with
 //!   another's. Never a file.
 
 use std::future::Future;
@@ -23,9 +23,6 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use ::dpop::DpopKey;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth2::RefreshToken;
 use openidconnect::{HttpRequest, HttpResponse, http};
 use url::Url;
 
@@ -50,41 +47,6 @@ pub fn key_for(provider: &Provider, wanted: bool) -> Result<Option<Arc<DpopKey>>
         return Ok(None);
     }
     DpopKey::generate().map(|key| Some(Arc::new(key))).map_err(|e| SigninError::Dpop(Box::new(e)))
-}
-
-/// What is kept in the keyring for a DPoP-bound refresh token: a marker,
-/// the key's PKCS#8 (base64url) and the token, separated by spaces.
-const SEALED_PREFIX: &str = "tessera-dpop/1 ";
-
-/// The secret to store for `refresh_token` and its `key` (the token itself
-/// when there is no key).
-#[must_use]
-pub fn seal(refresh_token: &RefreshToken, key: Option<&DpopKey>) -> RefreshToken {
-    match key {
-        None => refresh_token.clone(),
-        Some(key) => RefreshToken::new(format!(
-            "{SEALED_PREFIX}{} {}",
-            URL_SAFE_NO_PAD.encode(key.pkcs8()),
-            refresh_token.secret()
-        )),
-    }
-}
-
-/// The refresh token and its key from a stored secret ([`seal`]). A secret
-/// without the marker is a bearer refresh token.
-///
-/// # Errors
-/// [`SigninError::Dpop`] when the marker is there but the key is not a
-/// valid one (the entry was changed by something else).
-pub fn open(stored: &RefreshToken) -> Result<(RefreshToken, Option<Arc<DpopKey>>), SigninError> {
-    let Some(rest) = stored.secret().strip_prefix(SEALED_PREFIX) else {
-        return Ok((stored.clone(), None));
-    };
-    let invalid = || SigninError::Dpop("the stored DPoP key is damaged".into());
-    let (key, token) = rest.split_once(' ').ok_or_else(invalid)?;
-    let pkcs8 = URL_SAFE_NO_PAD.decode(key).map_err(|_| invalid())?;
-    let key = DpopKey::from_pkcs8(&pkcs8).map_err(|_| invalid())?;
-    Ok((RefreshToken::new(token.to_owned()), Some(Arc::new(key))))
 }
 
 /// Unix seconds now.

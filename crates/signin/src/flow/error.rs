@@ -229,9 +229,6 @@ pub enum SigninError {
     /// A deep link arrived for a sign-in that is not (or no longer) pending.
     #[error("no sign-in is waiting for this link; it may have been used already. Please sign in again")]
     UnknownState,
-    /// A deep link arrived for a sign-in that waited too long.
-    #[error("this sign-in has expired; please sign in again")]
-    ExpiredSignin,
     /// The callback URL could not be understood.
     #[error("the callback URL is not valid: {0}")]
     BadCallback(String),

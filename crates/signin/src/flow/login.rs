@@ -5,21 +5,20 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use openidconnect::core::{
-    CoreAuthPrompt, CoreAuthenticationFlow, CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet,
-    CoreJwsSigningAlgorithm, CoreTokenResponse, CoreUserInfoClaims,
-};
+use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreTokenResponse, CoreUserInfoClaims};
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, CsrfToken, IssuerUrl, LoginHint, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
-    SignatureVerificationError, TokenResponse, UserInfoError,
+    ClaimsVerificationError, ClientId, CsrfToken, IssuerUrl, LoginHint, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse, UserInfoError,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use url::Url;
 
+pub use super::callback::Callback;
 use super::dpop::DpopKey;
 use super::error::SigninError;
-use super::http::HttpError;
+use super::id_token::check_auth_time;
+pub(crate) use super::id_token::verified_claims;
+pub use super::par::push;
 use super::provider::Provider;
 use crate::account::{AccountKey, IdTokenText, Identity, SignedIn, TokenSet};
 
@@ -114,10 +113,6 @@ impl PendingLogin {
         state.is_some_and(|state| constant_time_eq(state.as_bytes(), self.state.secret().as_bytes()))
     }
 
-    pub(crate) fn set_created_at(&mut self, at: SystemTime) {
-        self.created_at = at;
-    }
-
     /// The DPoP key the tokens will be bound to, if any.
     #[must_use]
     pub fn dpop_key(&self) -> Option<&DpopKey> {
@@ -190,163 +185,6 @@ pub fn begin(
         dpop,
     };
     Ok((url, pending))
-}
-
-/// The URL the browser opens for the authorization `url` made by [`begin`]:
-/// when the provider takes pushed authorization requests (RFC 9126: its
-/// discovery names a `pushed_authorization_request_endpoint`), the request's
-/// parameters are posted there first and the browser gets only `client_id`
-/// and the one-time `request_uri`, so nothing of the request (scopes, PKCE
-/// challenge, `state`, `nonce`) passes through the browser or can be changed
-/// there. Otherwise `url` as it is.
-///
-/// # Errors
-/// [`SigninError::PushRefused`] when the provider refuses the request,
-/// [`SigninError::Push`] when it cannot be pushed or the provider requires
-/// pushed requests but names no endpoint.
-pub async fn push(provider: &Provider, url: Url) -> Result<Url, SigninError> {
-    let Some(endpoint) = provider.par_endpoint() else {
-        if provider.requires_par() {
-            return Err(SigninError::Push("the provider requires pushed requests but names no endpoint".into()));
-        }
-        return Ok(url);
-    };
-    let form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let client_id = form.iter().find(|(name, _)| name == "client_id").map(|(_, v)| v.clone()).unwrap_or_default();
-    let http = provider.http();
-    let request = http.reqwest().post(endpoint.clone()).header("accept", "application/json").form(&form);
-    let (response, body) = http.send(request).await.map_err(|e| match e {
-        HttpError::Failed(failure) => SigninError::ProviderFailed(failure),
-        other => SigninError::Push(Box::new(other)),
-    })?;
-    let status = response.status();
-    if status.is_client_error() {
-        let refusal: PushError = serde_json::from_slice(&body)
-            .map_err(|_| SigninError::Push(format!("the provider answered {status}").into()))?;
-        return Err(SigninError::PushRefused { error: refusal.error, description: refusal.error_description });
-    }
-    if !status.is_success() {
-        return Err(SigninError::Push(format!("the provider answered {status}").into()));
-    }
-    let pushed: Pushed = serde_json::from_slice(&body)
-        .map_err(|e| SigninError::Push(format!("the answer is not RFC 9126's: {e}").into()))?;
-    let mut browser_url = provider.metadata().authorization_endpoint().url().clone();
-    browser_url.query_pairs_mut().append_pair("client_id", &client_id).append_pair("request_uri", &pushed.request_uri);
-    Ok(browser_url)
-}
-
-/// A pushed request's answer (RFC 9126 §2.2).
-#[derive(Deserialize)]
-struct Pushed {
-    request_uri: String,
-}
-
-/// A pushed request's refusal (RFC 9126 §2.3).
-#[derive(Deserialize)]
-struct PushError {
-    error: String,
-    error_description: Option<String>,
-}
-
-/// The parameters of the redirect back from the provider (RFC 6749 §4.1.2,
-/// §4.1.2.1; RFC 9207 §2). `Debug` does not print the code.
-#[derive(Clone, Default)]
-pub struct Callback {
-    code: Option<AuthorizationCode>,
-    state: Option<String>,
-    iss: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-impl std::fmt::Debug for Callback {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Callback")
-            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
-            .field("iss", &self.iss)
-            .field("error", &self.error)
-            .field("error_description", &self.error_description)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Callback {
-    /// Reads the query string of a redirect. A parameter given twice is
-    /// refused (RFC 6749 §3.1).
-    ///
-    /// # Errors
-    /// [`SigninError::BadCallback`] on a repeated parameter.
-    pub fn from_query(query: &str) -> Result<Self, SigninError> {
-        let mut callback = Self::default();
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let slot = match name.as_ref() {
-                "code" => {
-                    if callback.code.is_some() {
-                        return Err(SigninError::BadCallback("the parameter code appears twice".to_owned()));
-                    }
-                    callback.code = Some(AuthorizationCode::new(value.into_owned()));
-                    continue;
-                }
-                "state" => &mut callback.state,
-                "iss" => &mut callback.iss,
-                "error" => &mut callback.error,
-                "error_description" => &mut callback.error_description,
-                _ => continue,
-            };
-            if slot.is_some() {
-                return Err(SigninError::BadCallback(format!("the parameter {name} appears twice")));
-            }
-            *slot = Some(value.into_owned());
-        }
-        Ok(callback)
-    }
-
-    /// Reads a redirect URL's query.
-    ///
-    /// # Errors
-    /// As [`Callback::from_query`].
-    pub fn from_url(url: &Url) -> Result<Self, SigninError> {
-        Self::from_query(url.query().unwrap_or(""))
-    }
-
-    /// The `state` parameter.
-    #[must_use]
-    pub fn state(&self) -> Option<&str> {
-        self.state.as_deref()
-    }
-
-    /// The fields read, as a query string again (fuzzing checks the reading).
-    #[doc(hidden)]
-    #[must_use]
-    pub fn to_query(&self) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in self.fields() {
-            if let Some(value) = value {
-                query.append_pair(name, &value);
-            }
-        }
-        query.finish()
-    }
-
-    /// Every field read, the code's value included (fuzzing compares them).
-    #[doc(hidden)]
-    #[must_use]
-    pub fn fields(&self) -> [(&'static str, Option<String>); 5] {
-        [
-            ("code", self.code.as_ref().map(|c| c.secret().clone())),
-            ("state", self.state.clone()),
-            ("iss", self.iss.clone()),
-            ("error", self.error.clone()),
-            ("error_description", self.error_description.clone()),
-        ]
-    }
-
-    /// Whether this looks like an authorization response at all (it has a
-    /// code or an error).
-    #[must_use]
-    pub fn is_response(&self) -> bool {
-        self.code.is_some() || self.error.is_some()
-    }
 }
 
 /// Checks the provider's answer and exchanges the code: `state` (RFC 8252
@@ -492,105 +330,13 @@ pub(crate) async fn finish(
         identity,
         tokens: TokenSet {
             access_token: response.access_token().clone(),
-            expires_at: SystemTime::now() + lifetime,
-            refresh_token: response.refresh_token().cloned(),
+            expires_in: lifetime,
             id_token: Some(IdTokenText::new(id_token.to_string())),
             scopes,
             dpop,
         },
+        refresh_token: response.refresh_token().cloned(),
     })
-}
-
-/// How far clocks may disagree when checking `auth_time`.
-const AUTH_TIME_LEEWAY: Duration = Duration::from_secs(60);
-
-/// OIDC Core §3.1.3.7 step 13: with `max_age` sent, `auth_time` must be
-/// present and no older than `max_age` (plus a small leeway).
-fn check_auth_time(claims: &CoreIdTokenClaims, max_age: Duration) -> Result<(), SigninError> {
-    let invalid =
-        |message: &str| SigninError::InvalidIdToken(ClaimsVerificationError::InvalidAuthTime(message.to_owned()));
-    let auth_time = claims.auth_time().ok_or_else(|| invalid("auth_time is missing although max_age was sent"))?;
-    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let auth_time = u64::try_from(auth_time.timestamp()).unwrap_or(0);
-    if now.saturating_sub(auth_time) > (max_age + AUTH_TIME_LEEWAY).as_secs() {
-        return Err(invalid("the sign-in at the provider is older than max_age allows"));
-    }
-    Ok(())
-}
-
-/// OIDC Core §3.1.3.7 steps 4 and 5: an ID token with several audiences
-/// must name its authorized party (`azp`), and an `azp`, when present, must
-/// be our client: a token issued to another app (which listed us as an
-/// audience, or was given our id as `aud`) is not a sign-in to this one.
-/// Used for sign-ins and refreshed ID tokens alike (both go through
-/// [`verify_id_token`]).
-fn check_authorized_party(claims: &CoreIdTokenClaims, client_id: &ClientId) -> Result<(), SigninError> {
-    match claims.authorized_party() {
-        Some(azp) if azp != client_id => {
-            Err(SigninError::AuthorizedPartyMismatch { expected: client_id.to_string(), got: azp.to_string() })
-        }
-        None if claims.audiences().len() > 1 => Err(SigninError::InvalidIdToken(
-            ClaimsVerificationError::InvalidAudience("several audiences but no azp".to_owned()),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Verifies an ID token with the provider's keys; on an unknown `kid` (the
-/// provider rotated its keys) fetches the JWKS once more and tries again,
-/// then gives up (OIDC Core §10.1.1).
-pub(crate) async fn verified_claims(
-    provider: &Provider,
-    client_id: &ClientId,
-    id_token: &CoreIdToken,
-    response: &CoreTokenResponse,
-    nonce: Option<&Nonce>,
-) -> Result<CoreIdTokenClaims, SigninError> {
-    match verify_id_token(provider.keys(), provider, client_id, id_token, response, nonce) {
-        Err(SigninError::InvalidIdToken(ClaimsVerificationError::SignatureVerification(
-            SignatureVerificationError::NoMatchingKey,
-        ))) => {
-            let keys = provider.refresh_keys().await?;
-            verify_id_token(keys, provider, client_id, id_token, response, nonce)
-        }
-        other => other,
-    }
-}
-
-/// OIDC Core §3.1.3.7 with openidconnect's verifier: signature with a key
-/// of `keys`, `alg` RS256 only (never `none`), `iss` exact, `aud` has the
-/// client and no other audience (step 3), `exp` in the future, `nonce`;
-/// then, here, because openidconnect 4.1 leaves steps 4 and 5 out: `azp`,
-/// when present, is the client, and several audiences need it (see
-/// [`check_authorized_party`]); then `at_hash` (§3.1.3.8) when present.
-fn verify_id_token(
-    keys: CoreJsonWebKeySet,
-    provider: &Provider,
-    client_id: &ClientId,
-    id_token: &CoreIdToken,
-    response: &CoreTokenResponse,
-    nonce: Option<&Nonce>,
-) -> Result<CoreIdTokenClaims, SigninError> {
-    let verifier = CoreIdTokenVerifier::new_public_client(client_id.clone(), provider.issuer().clone(), keys)
-        .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
-    let claims = match nonce {
-        Some(nonce) => id_token.claims(&verifier, nonce),
-        None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
-    }
-    .map_err(SigninError::InvalidIdToken)?
-    .clone();
-    check_authorized_party(&claims, client_id)?;
-    if let Some(expected) = claims.access_token_hash() {
-        let signature = |e| SigninError::InvalidIdToken(ClaimsVerificationError::SignatureVerification(e));
-        let alg = id_token.signing_alg().map_err(signature)?;
-        let key = id_token.signing_key(&verifier).map_err(signature)?;
-        let actual = AccessTokenHash::from_token(response.access_token(), alg, key)
-            .map_err(|_| SigninError::AccessTokenHashMismatch)?;
-        if &actual != expected {
-            return Err(SigninError::AccessTokenHashMismatch);
-        }
-    }
-    Ok(claims)
 }
 
 #[cfg(test)]

@@ -11,18 +11,17 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use openidconnect::{ClientId, RedirectUrl};
+use openidconnect::RedirectUrl;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::browser::{Browser, BrowserError};
 use super::config::RedirectKind;
 use super::error::SigninError;
-use super::login::{self, AuthOptions, Callback, PendingLogin};
-use super::provider::Provider;
+use super::login::{Callback, PendingLogin};
+use super::redirect::{Redirect, Reply};
 use crate::account::SignedIn;
 
 /// The most a browser's request head may take (the answer is a short URL).
@@ -263,10 +262,10 @@ pub struct BrowserReply {
     stream: TcpStream,
 }
 
-impl BrowserReply {
+impl Reply for BrowserReply {
     /// Answers the browser: a success page naming the person, or the error's
     /// message (never a token or code), then closes the connection.
-    pub async fn send(mut self, outcome: Result<&SignedIn, &SigninError>) {
+    async fn send(mut self, outcome: Result<&SignedIn, &SigninError>) {
         match outcome {
             Ok(signed_in) => {
                 let who = signed_in
@@ -317,39 +316,24 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-/// What to do when no browser can be opened: usually print the URL so the
-/// person can open it by hand; the sign-in keeps waiting.
-pub type NoBrowser<'a> = &'a (dyn Fn(&Url, &BrowserError) + Send + Sync);
+impl Redirect for LoopbackRedirect {
+    type Reply = BrowserReply;
 
-/// A whole browser sign-in over a loopback redirect: listens first, then
-/// opens the authorization URL in the browser (RFC 8252 §7.3, practice 10),
-/// waits for one response, completes it and tells the browser how it went.
-///
-/// # Errors
-/// Any [`SigninError`] of [`LoopbackRedirect::wait`] or [`login::complete`].
-#[allow(clippy::too_many_arguments)]
-pub async fn sign_in(
-    provider: &Provider,
-    client_id: &ClientId,
-    scopes: &[String],
-    options: &AuthOptions,
-    listener: LoopbackRedirect,
-    browser: &dyn Browser,
-    no_browser: NoBrowser<'_>,
-    timeout: Duration,
-    cancel: &CancellationToken,
-) -> Result<SignedIn, SigninError> {
-    let (url, pending) = login::begin(provider, client_id, listener.redirect_uri().clone(), scopes, options)?;
-    let url = login::push(provider, url).await?;
-    if let Err(error) = browser.open(&url) {
-        tracing::warn!(%error, "could not open a browser");
-        no_browser(&url, &error);
+    fn redirect_uri(&self) -> &RedirectUrl {
+        LoopbackRedirect::redirect_uri(self)
     }
-    let (callback, reply) = listener.wait(&pending, timeout, cancel).await?;
-    let result = tokio::select! {
-        () = cancel.cancelled() => Err(SigninError::Cancelled),
-        result = login::complete(provider, pending, &callback) => result,
-    };
-    reply.send(result.as_ref()).await;
-    result
+
+    /// Nothing to do: the listener has been listening since it was bound.
+    fn expect(&mut self, _: &PendingLogin) -> Result<(), SigninError> {
+        Ok(())
+    }
+
+    async fn wait(
+        self,
+        pending: &PendingLogin,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<(Callback, BrowserReply), SigninError> {
+        LoopbackRedirect::wait(self, pending, timeout, cancel).await
+    }
 }

@@ -1,36 +1,42 @@
-//! Sign-in flows: configuration, discovery, Authorization Code + PKCE through
-//! the system browser with a loopback ([`loopback`]) or deep-link
-//! ([`pending`]) redirect, the device grant ([`device`]), the ID-token
-//! checks of OIDC Core §3.1.3.7 ([`login`]), and the refresh exchange
-//! ([`refresh`]).
+//! Sign-in flows, protocol only: configuration, discovery ([`provider`]),
+//! Authorization Code + PKCE through the system browser ([`redirect`]) with
+//! a loopback ([`loopback`]) or deep-link ([`deep_link`]) redirect, the
+//! device grant ([`device`]), the ID-token checks of OIDC Core §3.1.3.7
+//! ([`login`]), and the refresh exchange ([`refresh`]). Each answers facts
+//! (who signed in, the tokens, their lifetime, whether the refresh token
+//! rotated); what to keep and when to refresh is the
+//! [`Session`](crate::Session)'s.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), signin::flow::SigninError> {
-//! use signin::flow::{browser::SystemBrowser, config::SigninConfig, login::AuthOptions, loopback, provider};
-//! use signin::flow::config::RedirectKind;
-//! let config = SigninConfig::load()?;
+//! # async fn demo(config: signin::flow::config::SigninConfig) -> Result<(), signin::flow::SigninError> {
+//! use signin::flow::{browser::SystemBrowser, login::AuthOptions, loopback, provider, redirect};
 //! let http = provider::http_client()?;
 //! let provider = provider::Provider::discover(&config.issuer, &http).await?;
-//! let RedirectKind::Loopback { ip, port, path } = &config.redirect else { return Ok(()) };
-//! let listener = loopback::LoopbackRedirect::bind(*ip, *port, path).await?;
-//! let signed_in = loopback::sign_in(
-//!     &provider, &config.client_id, &config.scopes, &AuthOptions::default(), listener,
-//!     &SystemBrowser::from_env(), &|url, _| eprintln!("Open {url} in a browser"),
-//!     config.timeout, &Default::default(),
+//! let listener = loopback::LoopbackRedirect::for_redirect(&config.redirect).await?;
+//! let request = redirect::Request {
+//!     client_id: &config.client_id, scopes: &config.scopes, options: &AuthOptions::default(), timeout: config.timeout,
+//! };
+//! let signed_in = redirect::sign_in(
+//!     &provider, request, listener, &SystemBrowser::from_env(),
+//!     &|url, _| eprintln!("Open {url} in a browser"), &Default::default(),
 //! ).await?;
 //! # let _ = signed_in; Ok(()) }
 //! ```
 
 pub mod browser;
+pub mod callback;
 pub mod config;
+pub mod deep_link;
 pub mod device;
 pub mod dpop;
 mod error;
 pub mod http;
+mod id_token;
 pub mod login;
 pub mod loopback;
-pub mod pending;
+pub mod par;
 pub mod provider;
+pub mod redirect;
 pub mod refresh;
 
 pub use error::{BoxError, SigninError};

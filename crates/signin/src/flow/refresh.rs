@@ -1,10 +1,9 @@
 //! The refresh exchange (RFC 6749 §6, OIDC Core §12): one request, its
-//! checks, the new [`TokenSet`]. The policy around it (when to refresh, one
+//! checks, the new tokens and whether the refresh token rotated. The policy around it (when to refresh, one
 //! refresh in flight per account, saving a rotated token) lives with the
 //! accounts.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use openidconnect::{ClientId, OAuth2TokenResponse, RefreshToken, Scope, TokenResponse};
 
@@ -12,7 +11,7 @@ use super::dpop::DpopKey;
 use super::error::SigninError;
 use super::login::{DEFAULT_ACCESS_TOKEN_LIFETIME, token_error, verified_claims};
 use super::provider::Provider;
-use crate::account::{AccountKey, IdTokenText, TokenSet};
+use crate::account::{AccountKey, IdTokenText, Refreshed, Rotation, TokenSet};
 
 /// Exchanges `refresh_token` for new tokens for the account `key`.
 ///
@@ -20,8 +19,9 @@ use crate::account::{AccountKey, IdTokenText, TokenSet};
 ///   nonce) and must keep the account's `iss` and `sub` (OIDC Core §12.2);
 ///   a response without one is normal (`id_token` is then `None`: keep the
 ///   old one for `id_token_hint`).
-/// - A rotated refresh token is returned in `refresh_token`; when the
-///   provider sends none, the old one stays valid and is returned.
+/// - A new refresh token is [`Rotation::Rotated`]; when the provider sends
+///   none (or the same one), the one used stays valid:
+///   [`Rotation::Unchanged`].
 /// - `scopes`: `None` keeps the granted scopes; a narrower list asks for less
 ///   (RFC 6749 §6: never more).
 /// - `dpop`: the key a DPoP-bound refresh token is bound to; the request
@@ -38,7 +38,7 @@ pub async fn refresh(
     refresh_token: &RefreshToken,
     scopes: Option<&[String]>,
     dpop: Option<Arc<DpopKey>>,
-) -> Result<TokenSet, SigninError> {
+) -> Result<Refreshed, SigninError> {
     if provider.issuer().as_str() != key.issuer {
         return Err(SigninError::IssuerMismatch { expected: key.issuer.clone(), got: provider.issuer().to_string() });
     }
@@ -70,12 +70,18 @@ pub async fn refresh(
         .map(|s| s.iter().map(|s| s.to_string()).collect())
         .or_else(|| scopes.map(<[String]>::to_vec))
         .unwrap_or_default();
-    Ok(TokenSet {
-        access_token: response.access_token().clone(),
-        expires_at: SystemTime::now() + response.expires_in().unwrap_or(DEFAULT_ACCESS_TOKEN_LIFETIME),
-        refresh_token: Some(response.refresh_token().cloned().unwrap_or_else(|| refresh_token.clone())),
-        id_token,
-        scopes,
-        dpop,
+    let rotation = match response.refresh_token() {
+        Some(new) if new.secret() != refresh_token.secret() => Rotation::Rotated(new.clone()),
+        _ => Rotation::Unchanged,
+    };
+    Ok(Refreshed {
+        tokens: TokenSet {
+            access_token: response.access_token().clone(),
+            expires_in: response.expires_in().unwrap_or(DEFAULT_ACCESS_TOKEN_LIFETIME),
+            id_token,
+            scopes,
+            dpop,
+        },
+        refresh_token: rotation,
     })
 }

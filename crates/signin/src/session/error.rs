@@ -69,6 +69,9 @@ pub enum SessionError {
         /// The issuer configured now.
         configured: String,
     },
+    /// Another sign-in is under way: one at a time.
+    #[error("a sign-in is already under way; finish or cancel it first")]
+    SignInInProgress,
     /// A blocking task (keyring access) died.
     #[error("an internal task failed")]
     Task(#[source] tokio::task::JoinError),
@@ -114,6 +117,8 @@ pub enum ErrorKind {
     /// The sign-in's answer failed a check (state, issuer, ID token, …) or
     /// was refused at the token endpoint.
     SignInFailed,
+    /// Another sign-in is under way.
+    Busy,
     /// A task of Tessera's own failed.
     Internal,
 }
@@ -137,6 +142,7 @@ impl SessionError {
             Self::RevocationRefused { .. } => ErrorKind::ProviderError,
             Self::NotRevoked { source, .. } => source.kind(),
             Self::OtherProvider { .. } => ErrorKind::Config,
+            Self::SignInInProgress => ErrorKind::Busy,
             Self::Task(_) => ErrorKind::Internal,
         }
     }

@@ -55,8 +55,8 @@ pub enum StoreError {
         /// How many entries matched.
         count: usize,
     },
-    /// The stored value is not a refresh token Tessera wrote (not text). Its
-    /// bytes are deliberately not kept.
+    /// The stored value is not a sign-in Tessera wrote (not text, or a
+    /// damaged entry). Its bytes are deliberately not kept.
     #[error("the stored refresh token is unreadable")]
     Unreadable,
     /// Any other failure of the keyring.
@@ -71,23 +71,6 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// A stable, short label for the kind, for programs (the desktop shell's
-    /// `{code, message}`, exit codes): `no-session-bus`, `no-secret-service`,
-    /// `keyring-locked`, `no-session-keyring`, `ambiguous-entry`,
-    /// `unreadable-entry`, `keyring-failure`.
-    #[must_use]
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NoSessionBus { .. } => "no-session-bus",
-            Self::NoSecretService { .. } => "no-secret-service",
-            Self::Locked { .. } => "keyring-locked",
-            Self::NoSessionKeyring { .. } => "no-session-keyring",
-            Self::Ambiguous { .. } => "ambiguous-entry",
-            Self::Unreadable => "unreadable-entry",
-            Self::Platform { .. } => "keyring-failure",
-        }
-    }
-
     /// Whether the keyring as a whole cannot be used (no bus, no Secret
     /// Service, locked, no session keyring): the moment to ask the person
     /// whether to continue with a memory-only session.

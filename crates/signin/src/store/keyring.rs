@@ -4,9 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry};
-use oauth2::RefreshToken;
 
-use super::{StoreError, TokenStore};
+use super::{StoreError, StoredGrant, TokenStore};
 use crate::AccountKey;
 
 /// Which OS keyring holds the tokens.
@@ -198,15 +197,16 @@ impl KeyringStore {
 }
 
 impl TokenStore for KeyringStore {
-    fn load(&self, key: &AccountKey) -> Result<Option<RefreshToken>, StoreError> {
+    fn load(&self, key: &AccountKey) -> Result<Option<StoredGrant>, StoreError> {
         match self.entry(key)?.get_password() {
-            Ok(secret) => Ok(Some(RefreshToken::new(secret))),
+            Ok(text) => StoredGrant::decode(&text).map(Some),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(self.error(e)),
         }
     }
 
-    fn save(&self, key: &AccountKey, token: &RefreshToken) -> Result<(), StoreError> {
+    fn save(&self, key: &AccountKey, grant: &StoredGrant) -> Result<(), StoreError> {
+        let text = grant.encode();
         let entry = self.entry(key)?;
         let existing = match entry.get_password() {
             Ok(secret) => Some(secret),
@@ -215,11 +215,11 @@ impl TokenStore for KeyringStore {
             Err(keyring_core::Error::BadEncoding(_)) => Some(String::new()),
             Err(e) => return Err(self.error(e)),
         };
-        if existing.as_deref() == Some(token.secret().as_str()) {
-            tracing::debug!(account = %key.id(), "refresh token unchanged; not written");
+        if existing.as_deref() == Some(text.as_str()) {
+            tracing::debug!(account = %key.id(), "saved sign-in unchanged; not written");
             return Ok(());
         }
-        entry.set_password(token.secret()).map_err(|e| self.error(e))?;
+        entry.set_password(&text).map_err(|e| self.error(e))?;
         if existing.is_none() && self.backend == KeyringBackend::SecretService {
             // Extra, searchable attributes on a new item (never the token).
             let attributes = HashMap::from([("issuer", key.issuer.as_str()), ("client_id", key.client_id.as_str())]);

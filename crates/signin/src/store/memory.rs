@@ -1,20 +1,19 @@
-//! Refresh tokens in process memory only.
+//! Saved sign-ins in process memory only.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use oauth2::RefreshToken;
-
-use super::{StoreError, TokenStore};
+use super::{StoreError, StoredGrant, TokenStore};
 use crate::AccountKey;
 
-/// Refresh tokens kept in this process only: for a memory-only session the
+/// Saved sign-ins kept in this process only: for a memory-only session the
 /// person chose (no keyring available), and for tests. Everything is gone
 /// when the process ends.
 #[derive(Default)]
 pub struct MemoryStore {
-    tokens: Mutex<HashMap<AccountKey, RefreshToken>>,
+    /// Each entry's text, as a keyring would hold it ([`StoredGrant::encode`]).
+    tokens: Mutex<HashMap<AccountKey, String>>,
     writes: AtomicUsize,
 }
 
@@ -50,7 +49,7 @@ impl MemoryStore {
         self.lock().is_empty()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<AccountKey, RefreshToken>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<AccountKey, String>> {
         // A panic while holding the lock cannot leave the map half-updated
         // (each operation is a single insert or remove), so a poisoned lock
         // is still good.
@@ -59,16 +58,17 @@ impl MemoryStore {
 }
 
 impl TokenStore for MemoryStore {
-    fn load(&self, key: &AccountKey) -> Result<Option<RefreshToken>, StoreError> {
-        Ok(self.lock().get(key).cloned())
+    fn load(&self, key: &AccountKey) -> Result<Option<StoredGrant>, StoreError> {
+        self.lock().get(key).map(|text| StoredGrant::decode(text)).transpose()
     }
 
-    fn save(&self, key: &AccountKey, token: &RefreshToken) -> Result<(), StoreError> {
+    fn save(&self, key: &AccountKey, grant: &StoredGrant) -> Result<(), StoreError> {
+        let text = grant.encode();
         let mut tokens = self.lock();
-        if tokens.get(key).is_some_and(|old| old.secret() == token.secret()) {
+        if tokens.get(key) == Some(&text) {
             return Ok(());
         }
-        tokens.insert(key.clone(), token.clone());
+        tokens.insert(key.clone(), text);
         self.writes.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }

@@ -5,8 +5,10 @@
 //! ([`StoreError::keyring_unavailable`]), and the app asks the person whether to
 //! continue with a memory-only session.
 //!
-//! Only the refresh token is stored, one entry per account, keyed by
-//! [`AccountKey`] (issuer, client id, subject) so accounts coexist.
+//! One entry per account, keyed by [`AccountKey`] (issuer, client id,
+//! subject) so accounts coexist, holding a [`StoredGrant`]: the refresh
+//! token, with the last ID token and the DPoP key when there are ones.
+//! [`StoredGrant`] alone knows how an entry is written.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -38,46 +40,47 @@
 //! runtime of its own). Dropping one there is fine: its connection is then
 //! closed on a thread of its own.
 
-use oauth2::RefreshToken;
-
 use crate::AccountKey;
 
 mod error;
+mod grant;
 mod keyring;
 mod memory;
 #[cfg(test)]
 mod tests;
 
 pub use error::StoreError;
+pub use grant::StoredGrant;
 pub use keyring::{KeyringBackend, KeyringStore};
 pub use memory::MemoryStore;
 
-/// Where an account's refresh token is kept.
+/// Where an account's saved sign-in ([`StoredGrant`]) is kept.
 ///
 /// Implementations are cheap to share (`Arc<dyn TokenStore>`) and safe to call
 /// from several threads; each call is blocking (see the [module
 /// docs](self#blocking)). Tokens never appear in logs or errors.
 pub trait TokenStore: Send + Sync {
-    /// The stored refresh token of `key`, or `Ok(None)` when there is none.
+    /// The saved sign-in of `key`, or `Ok(None)` when there is none.
     ///
     /// # Errors
     ///
-    /// When the store cannot be read (see [`StoreError`]).
-    fn load(&self, key: &AccountKey) -> Result<Option<RefreshToken>, StoreError>;
+    /// When the store cannot be read, or the entry is damaged
+    /// ([`StoreError::Unreadable`]; see [`StoreError`]).
+    fn load(&self, key: &AccountKey) -> Result<Option<StoredGrant>, StoreError>;
 
-    /// Stores `token` as the refresh token of `key`, replacing any previous
-    /// one. Writes only when the token changed.
+    /// Saves `grant` as the sign-in of `key`, replacing any previous one.
+    /// Writes only when something changed.
     ///
     /// A rotated refresh token replaces the old one in a single overwrite of
-    /// the same entry, so another reader sees either the old or the new token,
-    /// never none and never a mix.
+    /// the same entry, so another reader sees either the old or the new
+    /// grant, never none and never a mix.
     ///
     /// # Errors
     ///
     /// When the store cannot be read or written (see [`StoreError`]).
-    fn save(&self, key: &AccountKey, token: &RefreshToken) -> Result<(), StoreError>;
+    fn save(&self, key: &AccountKey, grant: &StoredGrant) -> Result<(), StoreError>;
 
-    /// Forgets the refresh token of `key`. Deleting a missing entry succeeds.
+    /// Forgets the saved sign-in of `key`. Deleting a missing entry succeeds.
     ///
     /// # Errors
     ///

@@ -13,42 +13,42 @@ fn memory_store_round_trip_and_write_only_on_change() {
     let store = MemoryStore::new();
     let alice = key("alice");
     assert!(store.load(&alice).unwrap().is_none());
-    store.save(&alice, &RefreshToken::new("rt-1".into())).unwrap();
-    store.save(&alice, &RefreshToken::new("rt-1".into())).unwrap();
+    store.save(&alice, &bearer("rt-1")).unwrap();
+    store.save(&alice, &bearer("rt-1")).unwrap();
     assert_eq!(store.writes(), 1);
-    store.save(&alice, &RefreshToken::new("rt-2".into())).unwrap();
+    store.save(&alice, &bearer("rt-2")).unwrap();
     assert_eq!(store.writes(), 2);
-    assert_eq!(store.load(&alice).unwrap().unwrap().secret(), "rt-2");
+    assert_eq!(store.load(&alice).unwrap().unwrap().refresh_token.secret(), "rt-2");
     store.delete(&alice).unwrap();
     store.delete(&alice).unwrap();
     assert!(store.is_empty());
 }
 
 #[test]
-fn error_codes_are_stable_and_never_show_bytes() {
+fn error_kinds_are_sorted_and_never_show_bytes() {
     let unreadable = StoreError::from_keyring(
         KeyringBackend::SecretService,
         keyring_core::Error::BadEncoding(b"secret-token-bytes\xff".to_vec()),
     );
-    assert_eq!(unreadable.code(), "unreadable-entry");
+    assert!(matches!(unreadable, StoreError::Unreadable), "{unreadable:?}");
     assert!(!format!("{unreadable:?} {unreadable}").contains("secret"));
 
     let locked =
         StoreError::from_keyring(KeyringBackend::SecretService, keyring_core::Error::NoStorageAccess("locked".into()));
-    assert_eq!(locked.code(), "keyring-locked");
+    assert!(matches!(locked, StoreError::Locked { .. }), "{locked:?}");
     assert!(locked.keyring_unavailable());
 
     let denied = StoreError::from_keyring(
         KeyringBackend::KernelKeyring,
         keyring_core::Error::NoStorageAccess("Access denied".into()),
     );
-    assert_eq!(denied.code(), "no-session-keyring");
+    assert!(matches!(denied, StoreError::NoSessionKeyring { .. }), "{denied:?}");
 
     let other = StoreError::from_keyring(
         KeyringBackend::KernelKeyring,
         keyring_core::Error::Invalid("description".into(), "too long".into()),
     );
-    assert_eq!(other.code(), "keyring-failure");
+    assert!(matches!(other, StoreError::Platform { backend: KeyringBackend::KernelKeyring, .. }), "{other:?}");
     assert!(!other.keyring_unavailable());
     assert!(std::error::Error::source(&other).is_some());
 }
@@ -59,4 +59,56 @@ fn backend_names_round_trip() {
         assert_eq!(KeyringBackend::from_name(backend.name()), Some(backend));
     }
     assert_eq!(KeyringBackend::from_name("file"), None);
+}
+
+fn bearer(token: &str) -> StoredGrant {
+    StoredGrant::bearer(oauth2::RefreshToken::new(token.into()))
+}
+
+#[test]
+fn a_grant_round_trips_with_its_id_token_and_key() {
+    let key = std::sync::Arc::new(dpop::DpopKey::generate().unwrap());
+    let grant = StoredGrant {
+        refresh_token: oauth2::RefreshToken::new("rt-1".into()),
+        id_token: Some(crate::account::IdTokenText::new("a.b.c".into())),
+        dpop: Some(key.clone()),
+    };
+    let text = grant.encode();
+    assert_eq!(text, grant.encode(), "the same grant, the same text: no needless writes");
+    let read = StoredGrant::decode(&text).unwrap();
+    assert_eq!(read.refresh_token.secret(), "rt-1");
+    assert_eq!(read.id_token.as_ref().map(crate::account::IdTokenText::secret), Some("a.b.c"));
+    assert_eq!(read.dpop.as_ref().map(|k| k.thumbprint().to_owned()), Some(key.thumbprint().to_owned()));
+    let debug = format!("{read:?}");
+    assert!(!debug.contains("rt-1") && !debug.contains("a.b.c"), "{debug}");
+}
+
+#[test]
+fn entries_written_by_earlier_versions_are_read() {
+    let plain = StoredGrant::decode("rt-plain").unwrap();
+    assert_eq!(plain.refresh_token.secret(), "rt-plain");
+    assert!(plain.id_token.is_none() && plain.dpop.is_none());
+
+    use base64::Engine as _;
+    let key = dpop::DpopKey::generate().unwrap();
+    let pkcs8 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.pkcs8());
+    let sealed = StoredGrant::decode(&format!("tessera-dpop/1 {pkcs8} rt-bound")).unwrap();
+    assert_eq!(sealed.refresh_token.secret(), "rt-bound");
+    assert_eq!(sealed.dpop.map(|k| k.thumbprint().to_owned()), Some(key.thumbprint().to_owned()));
+}
+
+#[test]
+fn a_damaged_entry_is_unreadable_and_not_repeated() {
+    for damaged in [
+        "",
+        "tessera-grant/2 {not json",
+        "tessera-grant/2 {\"refresh_token\":\"rt-secret\",\"dpop_key\":\"!!\"}",
+        "tessera-grant/2 {\"refresh_token\":\"rt-secret\",\"extra\":1}",
+        "tessera-dpop/1 rt-secret-without-key",
+        "tessera-dpop/1 AAAA rt-secret",
+    ] {
+        let error = StoredGrant::decode(damaged).unwrap_err();
+        assert!(matches!(error, StoreError::Unreadable), "{damaged}: {error:?}");
+        assert!(!format!("{error} {error:?}").contains("rt-secret"));
+    }
 }

@@ -1,0 +1,222 @@
+//! Signing in: one at a time, through the system browser (a loopback or a
+//! deep-link redirect, one flow for both) or the device grant, recorded by
+//! (issuer, client id, subject).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::{Session, SessionError, lock};
+use crate::account::SignedIn;
+use crate::accounts::Account;
+use crate::flow::SigninError;
+use crate::flow::browser::{Browser, BrowserError};
+use crate::flow::config::RedirectKind;
+use crate::flow::device::{self, DeviceAuthorization};
+use crate::flow::login::AuthOptions;
+use crate::flow::loopback::LoopbackRedirect;
+use crate::flow::provider::Provider;
+use crate::flow::redirect::{self, Request};
+use crate::store::StoredGrant;
+
+/// How long a new sign-in waits for a cancelled one to wind down ("Try
+/// again" right after "Cancel") before it is refused as busy.
+pub const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
+/// What the device grant shows the person: the user code and where to type it
+/// (RFC 8628 §3.3).
+pub type DeviceCodeInfo = DeviceAuthorization;
+
+/// How to sign in.
+#[derive(Clone)]
+pub enum SignInMethod {
+    /// The system browser, coming back by the configured redirect: a
+    /// loopback listener (RFC 8252 §7.3), or a private-use URI scheme (§7.1)
+    /// whose link the app hands to [`Session::deliver_deep_link`]. `on_url`
+    /// is called with the authorization URL when no browser could be opened
+    /// (print it; the sign-in keeps waiting).
+    Browser {
+        /// Opens the authorization URL.
+        browser: Arc<dyn Browser>,
+        /// Shows the URL when `browser` failed.
+        on_url: Arc<dyn Fn(&Url) + Send + Sync>,
+    },
+    /// The device authorization grant (RFC 8628), for machines without a
+    /// browser. `on_code` shows the user code and the verification URI.
+    Device {
+        /// Shows the code.
+        on_code: Arc<dyn Fn(&DeviceCodeInfo) + Send + Sync>,
+    },
+}
+
+impl std::fmt::Debug for SignInMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Browser { .. } => "SignInMethod::Browser",
+            Self::Device { .. } => "SignInMethod::Device",
+        })
+    }
+}
+
+impl Session {
+    /// Whether a sign-in is under way.
+    #[must_use]
+    pub fn is_signing_in(&self) -> bool {
+        self.signing_in.try_lock().is_err()
+    }
+
+    /// Cancels the sign-in in progress, if any (it fails with
+    /// [`SigninError::Cancelled`]).
+    pub fn cancel_sign_in(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        lock(&self.cancel).cancel();
+    }
+
+    /// Signs someone in and makes their account active. One sign-in at a
+    /// time: another one under way is refused
+    /// ([`SessionError::SignInInProgress`]), unless it was just cancelled,
+    /// which this one waits for (up to [`CANCEL_GRACE`]).
+    ///
+    /// `switching` (add an account, switch users): sends the configured
+    /// `prompt` (default `login consent`, so the provider asks for
+    /// credentials even when its session is alive). A `login_hint` is sent
+    /// when the active account needs a new sign-in (its login or email).
+    ///
+    /// The result is matched by (issuer, client id, subject): a known account
+    /// is updated, a new one added, never a different person overwritten. Only
+    /// the [`StoredGrant`] is saved in the store; access and ID tokens stay in
+    /// memory.
+    ///
+    /// # Errors
+    /// [`SessionError::SignInInProgress`], [`SessionError::Signin`] for any
+    /// failure of the flow (cancelled, timed out, refused, a failed check),
+    /// [`SessionError::Store`] when the grant cannot be saved,
+    /// [`SessionError::Accounts`] when the book cannot.
+    pub async fn sign_in(&self, method: SignInMethod, switching: bool) -> Result<Account, SessionError> {
+        let _one_at_a_time = match self.signing_in.try_lock() {
+            Ok(guard) => guard,
+            Err(_) if self.cancelled.load(Ordering::SeqCst) => {
+                tokio::time::timeout(CANCEL_GRACE, self.signing_in.lock())
+                    .await
+                    .map_err(|_| SessionError::SignInInProgress)?
+            }
+            Err(_) => return Err(SessionError::SignInInProgress),
+        };
+        self.cancelled.store(false, Ordering::SeqCst);
+        let cancel = {
+            let mut slot = lock(&self.cancel);
+            *slot = CancellationToken::new();
+            slot.clone()
+        };
+        let provider = self.providers.configured().await?;
+        let options = self.auth_options(switching);
+        let signed_in = match method {
+            SignInMethod::Browser { browser, on_url } => {
+                self.browser_sign_in(&provider, &options, browser.as_ref(), &*on_url, &cancel).await?
+            }
+            SignInMethod::Device { on_code } => {
+                let authorization = device::start(&provider, &self.config.client_id, &self.config.scopes)
+                    .await?
+                    .with_dpop(&provider, self.config.dpop)?;
+                on_code(&authorization);
+                device::finish(&provider, authorization, self.device_sleep.clone(), &cancel).await?
+            }
+        };
+        self.record(signed_in).await
+    }
+
+    /// Hands in a deep link (`com.example.tessera:/callback?code=…&state=…`)
+    /// the OS delivered to the app: the browser sign-in waiting under its
+    /// `state` completes with it (every check of the code flow still runs
+    /// there). A link for no waiting sign-in, or to another path or scheme,
+    /// is refused here and the waiting sign-in, if any, keeps waiting.
+    ///
+    /// # Errors
+    /// [`SigninError::BadCallback`] for a link that is not this app's
+    /// redirect (or when the app does not sign in through links),
+    /// [`SigninError::MissingState`], [`SigninError::UnknownState`] when no
+    /// sign-in waits under its `state`.
+    pub fn deliver_deep_link(&self, link: &Url) -> Result<(), SessionError> {
+        let links = self
+            .deep_links
+            .as_ref()
+            .ok_or_else(|| SigninError::BadCallback("this app does not sign in through links".to_owned()))?;
+        Ok(links.deliver(link)?)
+    }
+
+    /// Records a completed sign-in (also one completed by a flow run
+    /// elsewhere): saves its grant, updates the book, makes the account
+    /// active and keeps the access and ID tokens in memory.
+    ///
+    /// # Errors
+    /// [`SigninError::IssuerMismatch`] for a sign-in at another provider,
+    /// [`SessionError::Store`], [`SessionError::Accounts`].
+    pub async fn record(&self, signed_in: SignedIn) -> Result<Account, SessionError> {
+        let key = signed_in.key.clone();
+        // Only sign-ins at this session's provider are recorded.
+        if key.issuer != self.config.issuer.as_str() {
+            return Err(SigninError::IssuerMismatch {
+                expected: self.config.issuer.to_string(),
+                got: key.issuer.clone(),
+            }
+            .into());
+        }
+        if let Some(refresh_token) = &signed_in.refresh_token {
+            let grant = StoredGrant {
+                refresh_token: refresh_token.clone(),
+                id_token: signed_in.tokens.id_token.clone(),
+                dpop: signed_in.tokens.dpop.clone(),
+            };
+            self.save_grant(&key, grant).await?;
+        }
+        let account = self.book().upsert(&signed_in)?.clone();
+        self.hold(&key, signed_in.tokens);
+        tracing::info!(account = %account.id(), "signed in");
+        self.changed();
+        Ok(account)
+    }
+
+    /// The authorization request's options: `prompt` when switching, a
+    /// `login_hint` naming the active account when it needs a new sign-in
+    /// at this provider, DPoP as configured.
+    fn auth_options(&self, switching: bool) -> AuthOptions {
+        let hint = self
+            .book()
+            .active()
+            .filter(|a| a.needs_sign_in && a.key.issuer == self.config.issuer.as_str())
+            .and_then(|a| a.identity.preferred_username.clone().or_else(|| a.identity.email.clone()));
+        let prompt = if switching { self.config.prompt.clone() } else { None };
+        AuthOptions { prompt, login_hint: hint, max_age: None, dpop: self.config.dpop }
+    }
+
+    /// A browser sign-in over the configured redirect.
+    async fn browser_sign_in(
+        &self,
+        provider: &Provider,
+        options: &AuthOptions,
+        browser: &dyn Browser,
+        on_url: &(dyn Fn(&Url) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<SignedIn, SessionError> {
+        let request = Request {
+            client_id: &self.config.client_id,
+            scopes: &self.config.scopes,
+            options,
+            timeout: self.config.timeout,
+        };
+        let no_browser = move |url: &Url, _: &BrowserError| on_url(url);
+        let signed_in = match (&self.config.redirect, &self.deep_links) {
+            (RedirectKind::Custom(_), Some(links)) => {
+                redirect::sign_in(provider, request, links.redirect(), browser, &no_browser, cancel).await?
+            }
+            (redirect_kind, _) => {
+                let listener = LoopbackRedirect::for_redirect(redirect_kind).await?;
+                redirect::sign_in(provider, request, listener, browser, &no_browser, cancel).await?
+            }
+        };
+        Ok(signed_in)
+    }
+}

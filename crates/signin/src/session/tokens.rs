@@ -1,0 +1,368 @@
+//! # Refresh
+//! The tokens this process holds, and the one refresh policy (see the
+//! [session docs](super)): when a token is fresh enough, one refresh in
+//! flight per account, a rotated refresh token saved in one overwrite, a
+//! refused one dropped, and the background refresh's back-off.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use oauth2::AccessToken;
+use url::Url;
+
+use super::{Session, SessionError, lock};
+use crate::account::{AccountKey, IdTokenText, Refreshed, Rotation, TokenSet};
+use crate::accounts::Account;
+use crate::flow::SigninError;
+use crate::flow::dpop::DpopKey;
+use crate::flow::refresh;
+use crate::store::{StoreError, StoredGrant};
+
+/// An access token expiring within this margin is refreshed before use.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// The longest [`Session::keep_fresh`] asks to wait between checks.
+pub const KEEP_FRESH_MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// How long [`Session::keep_fresh`] waits after a first failed refresh (the
+/// provider unreachable) before trying again; each further failure in a row
+/// doubles the wait, up to [`KEEP_FRESH_MAX_WAIT`], plus up to a fifth more
+/// at random so that clients do not all come back at the same instant after
+/// a provider's outage.
+pub const KEEP_FRESH_RETRY: Duration = Duration::from_secs(5);
+
+/// The wait before the next attempt after `attempts` failures in a row,
+/// `jitter` (0 to 1) of the way into its random fifth.
+#[must_use]
+pub fn retry_wait(attempts: u32, jitter: f64) -> Duration {
+    let doubled = KEEP_FRESH_RETRY.saturating_mul(1_u32 << attempts.saturating_sub(1).min(16));
+    let wait = doubled.min(KEEP_FRESH_MAX_WAIT);
+    wait.mul_f64(1.0 + jitter.clamp(0.0, 1.0) / 5.0)
+}
+
+/// A number from 0 to 1, different at each call (std's hasher keys are
+/// random), for spreading retries; not for anything secret.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    #[allow(clippy::cast_precision_loss)]
+    let fraction = (hasher.finish() >> 11) as f64 / (1_u64 << 53) as f64;
+    fraction
+}
+
+/// The active account's tokens cannot be refreshed for now (the provider is
+/// unreachable or failing): the session is kept, and the refresh retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offline {
+    /// When the first of the failed attempts in a row was made.
+    pub since: SystemTime,
+    /// How many attempts in a row failed.
+    pub attempts: u32,
+    /// When the next attempt is due.
+    pub retry_at: SystemTime,
+    /// What went wrong, for the person (the error and its causes).
+    pub reason: String,
+}
+
+/// The active account as `whoami` shows it.
+#[derive(Debug, Clone)]
+pub struct WhoAmI {
+    /// The account (identity, issuer, subject).
+    pub account: Account,
+    /// When the current access token expires.
+    pub expires_at: SystemTime,
+    /// The scopes granted (as the last token response said).
+    pub scopes: Vec<String>,
+    /// When this process last refreshed the account's tokens (`None`: not
+    /// since the sign-in or the start).
+    pub refreshed_at: Option<SystemTime>,
+    /// The JWK thumbprint (RFC 7638) of the key the tokens are bound to
+    /// (DPoP); `None` for bearer tokens. Public: it names the key, it is
+    /// not the key.
+    pub bound_key: Option<String>,
+}
+
+/// An access token with the key it is bound to (DPoP, RFC 9449), if any:
+/// what an API call needs, handed out together so nobody has to find the
+/// key again.
+#[derive(Debug, Clone)]
+pub struct BoundToken {
+    /// The access token (`Debug` prints `[redacted]`).
+    pub access_token: AccessToken,
+    /// The key it is bound to; `None` for a bearer token.
+    pub dpop: Option<Arc<DpopKey>>,
+}
+
+impl BoundToken {
+    /// A DPoP proof (RFC 9449 §4, §7) for sending this token with
+    /// `method` to `url`, carrying the server's `nonce` when it asked for
+    /// one, made at `now` (Unix seconds); `None` for a bearer token.
+    ///
+    /// # Errors
+    /// [`SigninError::Dpop`] when the proof cannot be signed.
+    pub fn proof(&self, method: &str, url: &Url, nonce: Option<&str>, now: u64) -> Result<Option<String>, SigninError> {
+        let Some(key) = &self.dpop else { return Ok(None) };
+        key.proof(method, url, Some(self.access_token.secret()), nonce, now)
+            .map(Some)
+            .map_err(|e| SigninError::Dpop(Box::new(e)))
+    }
+}
+
+/// The tokens this process holds for an account (never the refresh token:
+/// the store has it), with the access token's expiry on the session's clock.
+#[derive(Debug, Clone)]
+pub(super) struct Held {
+    pub(super) access_token: AccessToken,
+    pub(super) expires_at: SystemTime,
+    pub(super) id_token: Option<IdTokenText>,
+    pub(super) scopes: Vec<String>,
+    pub(super) dpop: Option<Arc<DpopKey>>,
+    /// When this process last refreshed them (`None`: a sign-in's).
+    pub(super) refreshed_at: Option<SystemTime>,
+}
+
+impl Held {
+    /// Tokens received at `now`.
+    pub(super) fn received(tokens: TokenSet, now: SystemTime) -> Self {
+        Self {
+            access_token: tokens.access_token,
+            expires_at: now + tokens.expires_in,
+            id_token: tokens.id_token,
+            scopes: tokens.scopes,
+            dpop: tokens.dpop,
+            refreshed_at: None,
+        }
+    }
+
+    fn bound(&self) -> BoundToken {
+        BoundToken { access_token: self.access_token.clone(), dpop: self.dpop.clone() }
+    }
+}
+
+impl Session {
+    /// A fresh access token for the active account, with its DPoP key when
+    /// bound: the one in memory when it is valid for more than
+    /// [`REFRESH_MARGIN`], else a refreshed one.
+    ///
+    /// # Errors
+    /// [`SessionError::NoAccount`] when nobody is signed in,
+    /// [`SessionError::SignInRequired`] when the saved sign-in is gone or
+    /// refused, [`SessionError::OtherProvider`], [`SessionError::Store`],
+    /// [`SessionError::Signin`] (network, provider).
+    pub async fn token(&self) -> Result<BoundToken, SessionError> {
+        let key = self.active_key()?;
+        self.held_for(&key, None).await.map(|held| held.bound())
+    }
+
+    /// [`token`](Self::token)'s access token alone.
+    ///
+    /// # Errors
+    /// As [`token`](Self::token).
+    pub async fn access_token(&self) -> Result<AccessToken, SessionError> {
+        self.token().await.map(|token| token.access_token)
+    }
+
+    /// The API refused `rejected` (401): when the current token is another
+    /// one (someone already renewed it), answers it without a refresh;
+    /// otherwise refreshes (one refresh in flight per account).
+    ///
+    /// # Errors
+    /// As [`token`](Self::token).
+    pub async fn renew(&self, rejected: &AccessToken) -> Result<BoundToken, SessionError> {
+        let key = self.active_key()?;
+        self.held_for(&key, Some(rejected)).await.map(|held| held.bound())
+    }
+
+    /// The active account's identity and token expiry, for `whoami`
+    /// (refreshes the access token when needed).
+    ///
+    /// # Errors
+    /// As [`token`](Self::token).
+    pub async fn whoami(&self) -> Result<WhoAmI, SessionError> {
+        let key = self.active_key()?;
+        let held = self.held_for(&key, None).await?;
+        let account = self.book().get(&key).cloned().ok_or(SessionError::NoAccount)?;
+        Ok(WhoAmI {
+            account,
+            expires_at: held.expires_at,
+            scopes: held.scopes,
+            refreshed_at: held.refreshed_at,
+            bound_key: held.dpop.as_ref().map(|key| key.thumbprint().to_owned()),
+        })
+    }
+
+    /// Keeps the active account's access token fresh in the background:
+    /// refreshes it when it expires within [`REFRESH_MARGIN`], and answers
+    /// how long to wait before calling again (until the next refresh is
+    /// due, at most [`KEEP_FRESH_MAX_WAIT`]). After a failure such as the
+    /// provider being unreachable the session is kept, [`Session::offline`]
+    /// says so (subscribers hear of it), and the wait grows with each
+    /// failure in a row ([`retry_wait`]). An account whose refresh token was
+    /// refused is marked as needing a sign-in (subscribers hear of it).
+    pub async fn keep_fresh(&self) -> Duration {
+        let Ok(key) = self.active_key() else {
+            self.set_offline(None);
+            return KEEP_FRESH_MAX_WAIT;
+        };
+        if self.book().get(&key).is_some_and(|a| a.needs_sign_in) {
+            self.set_offline(None);
+            return KEEP_FRESH_MAX_WAIT;
+        }
+        match self.held_for(&key, None).await {
+            Ok(held) => {
+                self.set_offline(None);
+                let due = held.expires_at.checked_sub(REFRESH_MARGIN).unwrap_or(held.expires_at);
+                let wait = due.duration_since(self.now()).unwrap_or(Duration::ZERO);
+                wait.clamp(Duration::from_secs(1), KEEP_FRESH_MAX_WAIT)
+            }
+            Err(SessionError::SignInRequired { .. } | SessionError::OtherProvider { .. }) => {
+                self.set_offline(None);
+                KEEP_FRESH_MAX_WAIT
+            }
+            Err(error) => {
+                let now = self.now();
+                let previous = self.offline();
+                let attempts = previous.as_ref().map_or(0, |o| o.attempts).saturating_add(1);
+                let wait = retry_wait(attempts, jitter());
+                tracing::warn!(kind = ?error.kind(), %error, attempts, retry_in = ?wait, "background refresh failed; will retry");
+                self.set_offline(Some(Offline {
+                    since: previous.map_or(now, |o| o.since),
+                    attempts,
+                    retry_at: now + wait,
+                    reason: crate::error_chain(&error),
+                }));
+                wait
+            }
+        }
+    }
+
+    /// Whether the active account's tokens could not be refreshed at the
+    /// last attempt (the provider unreachable or failing), since when, and
+    /// when the next attempt is due; `None` when all is well.
+    #[must_use]
+    pub fn offline(&self) -> Option<Offline> {
+        lock(&self.offline).clone()
+    }
+
+    fn set_offline(&self, offline: Option<Offline>) {
+        let changed = {
+            let mut current = lock(&self.offline);
+            let changed = *current != offline;
+            *current = offline;
+            changed
+        };
+        if changed {
+            self.changed();
+        }
+    }
+
+    /// Keeps a sign-in's tokens in memory.
+    pub(super) fn hold(&self, key: &AccountKey, tokens: TokenSet) {
+        let held = Held::received(tokens, self.now());
+        self.held().insert(key.clone(), held);
+    }
+
+    /// The tokens of `key`, refreshed when they are missing, expiring, or
+    /// hold the very token the API `rejected`.
+    async fn held_for(&self, key: &AccountKey, rejected: Option<&AccessToken>) -> Result<Held, SessionError> {
+        let account = self.book().get(key).cloned();
+        if let Some(account) = account {
+            self.check_issuer(&account)?;
+        }
+        let usable = |held: &Held| {
+            held.expires_at > self.now() + REFRESH_MARGIN
+                && rejected.is_none_or(|r| r.secret() != held.access_token.secret())
+        };
+        let current = || self.held().get(key).cloned();
+        if let Some(held) = current().filter(usable) {
+            return Ok(held);
+        }
+        let lock = self.refresh_lock(key);
+        let _guard = lock.lock().await;
+        // Another caller may have refreshed while this one waited.
+        if let Some(held) = current().filter(usable) {
+            return Ok(held);
+        }
+        self.refresh(key).await
+    }
+
+    /// One refresh of `key`'s tokens (the caller holds its refresh lock).
+    async fn refresh(&self, key: &AccountKey) -> Result<Held, SessionError> {
+        let grant = match self.load_grant(key).await {
+            Ok(Some(grant)) => grant,
+            Ok(None) => return Err(self.needs_sign_in(key, None).await),
+            Err(SessionError::Store(StoreError::Unreadable)) => {
+                tracing::warn!(account = %key.id(), "the saved sign-in is damaged");
+                return Err(self.needs_sign_in(key, None).await);
+            }
+            Err(error) => return Err(error),
+        };
+        let provider = self.providers.configured().await?;
+        tracing::debug!(account = %key.id(), dpop = grant.dpop.is_some(), "refreshing the access token");
+        match refresh::refresh(&provider, key, &grant.refresh_token, None, grant.dpop.clone()).await {
+            Ok(Refreshed { tokens, refresh_token }) => {
+                let mut held = Held::received(tokens, self.now());
+                held.refreshed_at = Some(self.now());
+                if held.id_token.is_none() {
+                    // No new ID token is normal: keep the last one for `id_token_hint`.
+                    held.id_token =
+                        self.held().get(key).and_then(|old| old.id_token.clone()).or(grant.id_token.clone());
+                }
+                if let Rotation::Rotated(rotated) = refresh_token {
+                    // One overwrite of the account's entry, its key and last
+                    // ID token with it.
+                    let saved =
+                        StoredGrant { refresh_token: rotated, id_token: held.id_token.clone(), dpop: grant.dpop };
+                    self.save_grant(key, saved).await?;
+                }
+                self.held().insert(key.clone(), held.clone());
+                self.changed();
+                Ok(held)
+            }
+            Err(error @ (SigninError::RefreshTokenRejected { .. } | SigninError::IdentityChanged)) => {
+                Err(self.needs_sign_in(key, Some(error)).await)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The saved sign-in of `key` is gone or refused: forget it and the
+    /// tokens in memory, mark the account, and say the person must sign in.
+    async fn needs_sign_in(&self, key: &AccountKey, cause: Option<SigninError>) -> SessionError {
+        tracing::info!(account = %key.id(), "the saved sign-in is no longer valid");
+        self.held().remove(key);
+        if let Err(error) = self.delete_grant(key).await {
+            tracing::warn!(%error, "could not delete the refused sign-in");
+        }
+        let account = {
+            let mut book = self.book();
+            if let Err(error) = book.mark_needs_sign_in(key) {
+                tracing::warn!(%error, "could not mark the account as needing a sign-in");
+            }
+            book.get(key).map_or_else(|| key.subject.clone(), |a| a.display_name().to_owned())
+        };
+        self.changed();
+        SessionError::SignInRequired { account, source: cause.map(Box::new) }
+    }
+}
+
+impl Session {
+    /// A DPoP proof for sending `token` (handed out by this session) with
+    /// `method` to `url`; `None` for a bearer token. Prefer
+    /// [`BoundToken::proof`], which needs no lookup.
+    ///
+    /// # Errors
+    /// [`SigninError::Dpop`] when the proof cannot be signed.
+    pub fn proof(
+        &self,
+        token: &AccessToken,
+        method: &str,
+        url: &Url,
+        nonce: Option<&str>,
+    ) -> Result<Option<String>, SessionError> {
+        let held = self.held().values().find(|h| h.access_token.secret() == token.secret()).map(Held::bound);
+        let Some(bound) = held else { return Ok(None) };
+        Ok(bound.proof(method, url, nonce, self.clock.unix_seconds())?)
+    }
+}
