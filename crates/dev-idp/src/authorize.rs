@@ -2,6 +2,8 @@
 //! behind it: sign-in form, consent, and the redirect back with `code`,
 //! `state` and `iss` (RFC 9207).
 
+use std::time::SystemTime;
+
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -12,7 +14,7 @@ use url::Url;
 use crate::client_auth;
 use crate::config::{ClientConfig, grant};
 use crate::error::{ErrorCode, OAuthError};
-use crate::pages;
+use crate::pages::{self, PageForm};
 use crate::params::{Params, split_scope};
 use crate::provider::Provider;
 use crate::redirect;
@@ -78,13 +80,9 @@ pub(crate) async fn authorize_get(
 pub(crate) async fn authorize_post(
     AxumState(provider): AxumState<Provider>,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    PageForm(params): PageForm,
 ) -> Response {
-    match Params::from_form(&headers, &body) {
-        Ok(params) => authorize(&provider, &jar, &params),
-        Err(message) => pages::error(StatusCode::BAD_REQUEST, message),
-    }
+    authorize(&provider, &jar, &params)
 }
 
 /// The prefix of the `request_uri`s this provider hands out (RFC 9126 §2.2).
@@ -407,24 +405,19 @@ fn advance(provider: &Provider, state: &mut State, id: &str, session_id: Option<
     reply.send(&[("code", &code)])
 }
 
-#[allow(clippy::result_large_err)] // the page is the error; it is built once and returned
-fn form_or_page(headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
-    Params::from_form(headers, body).map_err(|message| pages::error(StatusCode::BAD_REQUEST, message))
-}
-
 const EXPIRED: &str = "This sign-in has expired or was already finished.";
+
+/// The interaction `id` (a page's hidden field), unless it has expired.
+fn live_interaction(state: &State, id: &str, now: SystemTime) -> Option<Interaction> {
+    state.interactions.get(id).filter(|i| i.expires_at > now).cloned()
+}
 
 /// `POST {issuer}/sign-in`: the sign-in form.
 pub(crate) async fn sign_in(
     AxumState(provider): AxumState<Provider>,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    PageForm(params): PageForm,
 ) -> Response {
-    let params = match form_or_page(&headers, &body) {
-        Ok(params) => params,
-        Err(page) => return page,
-    };
     let id = params.get("interaction").unwrap_or_default().to_owned();
     let cancelled = params.get("action") == Some("cancel");
     // Check the password before taking the lock: argon2 is slow on purpose.
@@ -437,7 +430,7 @@ pub(crate) async fn sign_in(
     };
     let now = provider.now();
     let mut state = provider.state();
-    let Some(interaction) = state.interactions.get(&id).filter(|i| i.expires_at > now).cloned() else {
+    let Some(interaction) = live_interaction(&state, &id, now) else {
         return pages::error(StatusCode::BAD_REQUEST, EXPIRED);
     };
     let reply = Reply::for_request(&provider, &interaction.request);
@@ -480,17 +473,12 @@ pub(crate) async fn sign_in(
 pub(crate) async fn consent(
     AxumState(provider): AxumState<Provider>,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    PageForm(params): PageForm,
 ) -> Response {
-    let params = match form_or_page(&headers, &body) {
-        Ok(params) => params,
-        Err(page) => return page,
-    };
     let id = params.get("interaction").unwrap_or_default().to_owned();
     let now = provider.now();
     let mut state = provider.state();
-    let Some(interaction) = state.interactions.get(&id).filter(|i| i.expires_at > now).cloned() else {
+    let Some(interaction) = live_interaction(&state, &id, now) else {
         return pages::error(StatusCode::BAD_REQUEST, EXPIRED);
     };
     let session_id = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());

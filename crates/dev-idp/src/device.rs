@@ -16,7 +16,7 @@ use crate::authorize::SESSION_COOKIE;
 use crate::client_auth;
 use crate::config::{UserConfig, grant};
 use crate::error::{ErrorCode, OAuthError};
-use crate::pages::{self, escape};
+use crate::pages::{self, PageForm, escape};
 use crate::params::{Params, split_scope};
 use crate::provider::Provider;
 use crate::state::{self, DeviceAuthorization, DeviceStatus, Session};
@@ -52,8 +52,7 @@ pub(crate) async fn device_authorization(
         if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "The client may not use the device grant."));
         }
-        let scope =
-            params.get("scope").ok_or_else(|| OAuthError::invalid_request("The scope parameter is required."))?;
+        let scope = params.require("scope")?;
         let scopes = split_scope(scope);
         for scope in &scopes {
             if !provider.config().knows_scope(scope) || !client.allows_scope(scope) {
@@ -186,13 +185,8 @@ pub(crate) async fn activate_page(
 pub(crate) async fn activate_submit(
     AxumState(provider): AxumState<Provider>,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    PageForm(params): PageForm,
 ) -> Response {
-    let params = match Params::from_form(&headers, &body) {
-        Ok(params) => params,
-        Err(message) => return pages::error(StatusCode::BAD_REQUEST, message),
-    };
     let user_code = normalize_user_code(params.get("user_code").unwrap_or_default());
     let Some((hash, device)) = pending(&provider, &user_code) else {
         return enter_code_page(Some("That code is not valid or has expired."));

@@ -15,7 +15,7 @@ use crate::client_auth;
 use crate::config::grant;
 use crate::error::{BearerError, ErrorCode, OAuthError};
 use crate::issue::IdClaims;
-use crate::pages;
+use crate::pages::{self, PageForm};
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::redirect;
@@ -208,8 +208,7 @@ pub(crate) async fn introspect(AxumState(provider): AxumState<Provider>, headers
     let result = (|| {
         let params = back_channel_params(&headers, &body)?;
         let client = client_auth::authenticate(&provider, &headers, &params)?;
-        let token =
-            params.get("token").ok_or_else(|| OAuthError::invalid_request("The token parameter is required."))?;
+        let token = params.require("token")?;
         Ok::<_, OAuthError>(introspection(&provider, &client.client_id, token))
     })();
     match result {
@@ -279,8 +278,7 @@ pub(crate) async fn revoke(AxumState(provider): AxumState<Provider>, headers: He
     let result = (|| {
         let params = back_channel_params(&headers, &body)?;
         let client = client_auth::authenticate(&provider, &headers, &params)?;
-        let token =
-            params.get("token").ok_or_else(|| OAuthError::invalid_request("The token parameter is required."))?;
+        let token = params.require("token")?;
         if let Some(claims) = provider.verify_access_token(token) {
             let mut state = provider.state();
             if claims.cid == client.client_id
@@ -320,13 +318,9 @@ pub(crate) async fn logout_get(
 pub(crate) async fn logout_post(
     AxumState(provider): AxumState<Provider>,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    PageForm(params): PageForm,
 ) -> Response {
-    match Params::from_form(&headers, &body) {
-        Ok(params) => logout(&provider, jar, &params),
-        Err(message) => pages::error(StatusCode::BAD_REQUEST, message),
-    }
+    logout(&provider, jar, &params)
 }
 
 fn logout(provider: &Provider, jar: CookieJar, params: &Params) -> Response {

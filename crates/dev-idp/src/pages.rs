@@ -1,10 +1,28 @@
 //! The HTML the person sees: the sign-in form, the consent page, the device
 //! verification page and error pages. Every value is escaped.
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::config::ScopeConfig;
+use crate::params::Params;
+
+/// A form posted to a page the person sees (authorize, sign-in, consent,
+/// device activation, logout): a body that is not a form gets an error
+/// page, never an OAuth error for a client to read.
+pub(crate) struct PageForm(pub(crate) Params);
+
+impl<S: Send + Sync> FromRequest<S> for PageForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        Params::from_form(&headers, &body).map(Self).map_err(|message| error(StatusCode::BAD_REQUEST, message))
+    }
+}
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub(crate) fn escape(text: &str) -> String {

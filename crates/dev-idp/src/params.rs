@@ -3,6 +3,8 @@
 
 use axum::http::{HeaderMap, header};
 
+use crate::error::OAuthError;
+
 /// Parsed `application/x-www-form-urlencoded` parameters.
 #[derive(Debug, Default)]
 pub(crate) struct Params {
@@ -39,6 +41,14 @@ impl Params {
     /// The value of `name`; empty counts as absent.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// The value of `name`, required.
+    ///
+    /// # Errors
+    /// `invalid_request` (RFC 6749 §5.2) naming the missing parameter.
+    pub(crate) fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or_else(|| OAuthError::invalid_request(format!("The {name} parameter is required.")))
     }
 
     /// Whether `name` is present with a value.

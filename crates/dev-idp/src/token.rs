@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::client_auth;
-use crate::config::{ClientConfig, grant};
+use std::time::SystemTime;
+
+use crate::config::{ClientConfig, UserConfig, grant};
 use crate::error::{ErrorCode, OAuthError};
 use crate::issue::{Issue, Refresh, TokenResponse};
 use crate::misbehave::Misbehavior;
@@ -76,8 +78,7 @@ pub(crate) fn handle(
         return Err(OAuthError::invalid_request(format!("The parameter {name} appears more than once.")));
     }
     let client = client_auth::authenticate(provider, headers, &params)?;
-    let grant_type =
-        params.get("grant_type").ok_or_else(|| OAuthError::invalid_request("The grant_type parameter is required."))?;
+    let grant_type = params.require("grant_type")?;
     let known = [grant::AUTHORIZATION_CODE, grant::REFRESH_TOKEN, grant::CLIENT_CREDENTIALS, grant::DEVICE_CODE];
     if !known.contains(&grant_type) {
         return Err(OAuthError::new(
@@ -115,10 +116,49 @@ fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn new_grant(state: &mut state::State, grant: Grant) -> String {
-    let id = state::random_token();
-    state.grants.insert(id.clone(), grant);
-    id
+/// A grant about to be made: to whom (`user`, or the client itself), for
+/// which scopes, since when, and what its first token response holds.
+struct NewGrant<'a> {
+    user: Option<&'a UserConfig>,
+    scopes: &'a [String],
+    auth_time: Option<SystemTime>,
+    nonce: Option<&'a str>,
+    refresh: Refresh,
+}
+
+/// Records `new` as a grant to `client` (its tokens bound to `jkt` when
+/// DPoP) and issues its first tokens: answers the grant's id and them.
+fn issue_new_grant(
+    provider: &Provider,
+    state: &mut state::State,
+    client: &ClientConfig,
+    jkt: Option<&str>,
+    new: NewGrant<'_>,
+) -> (String, Result<TokenResponse, OAuthError>) {
+    let grant_id = state::random_token();
+    let grant = Grant {
+        client_id: client.client_id.clone(),
+        user_id: new.user.map(|user| user.id.clone()),
+        scopes: new.scopes.to_vec(),
+        auth_time: new.auth_time,
+        revoked: false,
+        jkt: jkt.map(str::to_owned),
+    };
+    state.grants.insert(grant_id.clone(), grant);
+    let issued = provider.issue(
+        state,
+        Issue {
+            grant_id: &grant_id,
+            client_id: &client.client_id,
+            user: new.user,
+            scopes: new.scopes,
+            auth_time: new.auth_time,
+            nonce: new.nonce,
+            refresh: new.refresh,
+            jkt,
+        },
+    );
+    (grant_id, issued)
 }
 
 fn wants_refresh(client: &ClientConfig, scopes: &[String]) -> Refresh {
@@ -136,10 +176,8 @@ fn authorization_code(
     params: &Params,
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let code = params.get("code").ok_or_else(|| OAuthError::invalid_request("The code parameter is required."))?;
-    let redirect_uri = params
-        .get("redirect_uri")
-        .ok_or_else(|| OAuthError::invalid_request("The redirect_uri parameter is required."))?;
+    let code = params.require("code")?;
+    let redirect_uri = params.require("redirect_uri")?;
     let verifier = params.get("code_verifier");
     if verifier.is_some_and(|v| !is_valid_verifier(v)) {
         return Err(OAuthError::invalid_request(
@@ -202,33 +240,18 @@ fn authorization_code(
     let Some(user) = provider.config().user(&code_grant.user_id) else {
         return Err(OAuthError::invalid_grant("The person no longer exists."));
     };
-    let grant_id = new_grant(
-        &mut state,
-        Grant {
-            client_id: client.client_id.clone(),
-            user_id: Some(user.id.clone()),
-            scopes: request.scopes.clone(),
-            auth_time: Some(code_grant.auth_time),
-            revoked: false,
-            jkt: jkt.map(str::to_owned),
-        },
-    );
+    let new = NewGrant {
+        user: Some(user),
+        scopes: &request.scopes,
+        auth_time: Some(code_grant.auth_time),
+        nonce: request.nonce.as_deref(),
+        refresh: wants_refresh(client, &request.scopes),
+    };
+    let (grant_id, issued) = issue_new_grant(provider, &mut state, client, jkt, new);
     if let Some(stored) = state.codes.get_mut(&hash) {
-        stored.redeemed = Some(Redemption::Granted(grant_id.clone()));
+        stored.redeemed = Some(Redemption::Granted(grant_id));
     }
-    provider.issue(
-        &mut state,
-        Issue {
-            grant_id: &grant_id,
-            client_id: &client.client_id,
-            user: Some(user),
-            scopes: &request.scopes,
-            auth_time: Some(code_grant.auth_time),
-            nonce: request.nonce.as_deref(),
-            refresh: wants_refresh(client, &request.scopes),
-            jkt,
-        },
-    )
+    issued
 }
 
 fn refresh_token(
@@ -237,9 +260,7 @@ fn refresh_token(
     params: &Params,
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let token = params
-        .get("refresh_token")
-        .ok_or_else(|| OAuthError::invalid_request("The refresh_token parameter is required."))?;
+    let token = params.require("refresh_token")?;
     let requested = params.get("scope").map(split_scope);
     let now = provider.now();
     let mut state = provider.state();
@@ -341,31 +362,8 @@ fn client_credentials(
             return Err(OAuthError::new(ErrorCode::InvalidScope, format!("The scope {scope:?} is not allowed.")));
         }
     }
-    let mut state = provider.state();
-    let grant_id = new_grant(
-        &mut state,
-        Grant {
-            client_id: client.client_id.clone(),
-            user_id: None,
-            scopes: scopes.clone(),
-            auth_time: None,
-            revoked: false,
-            jkt: jkt.map(str::to_owned),
-        },
-    );
-    provider.issue(
-        &mut state,
-        Issue {
-            grant_id: &grant_id,
-            client_id: &client.client_id,
-            user: None,
-            scopes: &scopes,
-            auth_time: None,
-            nonce: None,
-            refresh: Refresh::None,
-            jkt,
-        },
-    )
+    let new = NewGrant { user: None, scopes: &scopes, auth_time: None, nonce: None, refresh: Refresh::None };
+    issue_new_grant(provider, &mut provider.state(), client, jkt, new).1
 }
 
 fn device_code(
@@ -374,9 +372,7 @@ fn device_code(
     params: &Params,
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let device_code = params
-        .get("device_code")
-        .ok_or_else(|| OAuthError::invalid_request("The device_code parameter is required."))?;
+    let device_code = params.require("device_code")?;
     let now = provider.now();
     let mut state = provider.state();
     let hash = state::token_hash(device_code);
@@ -414,30 +410,14 @@ fn device_code(
                 .config()
                 .user(&user_id)
                 .ok_or_else(|| OAuthError::invalid_grant("The person no longer exists."))?;
-            let grant_id = new_grant(
-                &mut state,
-                Grant {
-                    client_id: client.client_id.clone(),
-                    user_id: Some(user_id.clone()),
-                    scopes: device.scopes.clone(),
-                    auth_time: Some(auth_time),
-                    revoked: false,
-                    jkt: jkt.map(str::to_owned),
-                },
-            );
-            provider.issue(
-                &mut state,
-                Issue {
-                    grant_id: &grant_id,
-                    client_id: &client.client_id,
-                    user: Some(user),
-                    scopes: &device.scopes,
-                    auth_time: Some(auth_time),
-                    nonce: None,
-                    refresh: wants_refresh(client, &device.scopes),
-                    jkt,
-                },
-            )
+            let new = NewGrant {
+                user: Some(user),
+                scopes: &device.scopes,
+                auth_time: Some(auth_time),
+                nonce: None,
+                refresh: wants_refresh(client, &device.scopes),
+            };
+            issue_new_grant(provider, &mut state, client, jkt, new).1
         }
     }
 }
