@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dev_idp::config::{DEMO_ALICE_PASSWORD, DESKTOP_CLIENT_ID};
-use dev_idp::{Clock as _, Config, DevIdp, ManualClock};
+use dev_idp::{Config, DevIdp, ManualClock};
 use oauth2::RefreshToken;
 use openidconnect::IssuerUrl;
 use signin::accounts::AccountBook;
 use signin::flow::browser::HttpBrowser;
 use signin::flow::config::SigninConfig;
-use signin::flow::dpop::{self, DpopKey};
+use signin::flow::dpop::DpopKey;
 use signin::flow::provider::{self, Provider};
 use signin::store::{MemoryStore, TokenStore};
 use signin::{AccountKey, Session, SignInMethod};
@@ -63,9 +63,8 @@ impl Env {
         config.issuer = IssuerUrl::new(self.idp.issuer().to_owned()).unwrap();
         config.timeout = Duration::from_secs(20);
         config.dpop = dpop;
-        let clock = self.clock.clone();
         Session::new(config, store, AccountBook::load(self.dir.path().join("accounts.json")).unwrap())
-            .with_clock(Arc::new(move || clock.now()))
+            .with_clock(self.clock.clone())
             .with_provider(self.provider.clone())
     }
 
@@ -114,9 +113,10 @@ fn browser() -> SignInMethod {
     }
 }
 
-/// The stored secret of `key`, opened: the refresh token and its DPoP key.
+/// The saved sign-in of `key`: the refresh token and its DPoP key.
 fn stored(store: &dyn TokenStore, key: &AccountKey) -> (RefreshToken, Option<Arc<DpopKey>>) {
-    dpop::open(&store.load(key).unwrap().expect("a stored refresh token")).unwrap()
+    let grant = store.load(key).unwrap().expect("a saved sign-in");
+    (grant.refresh_token, grant.dpop)
 }
 
 #[tokio::test]
@@ -132,8 +132,9 @@ async fn a_dpop_sign_in_binds_the_tokens_to_a_key_kept_with_the_refresh_token() 
     let sent = env.idp.provider().authorization_requests().pop().unwrap();
     assert!(sent.pushed);
     // The refresh token is stored with its key, in the one entry.
-    let raw = store.load(&alice.key).unwrap().unwrap();
-    assert!(raw.secret().starts_with("tessera-dpop/1 "), "stored with its key");
+    let grant = store.load(&alice.key).unwrap().unwrap();
+    assert!(grant.dpop.is_some(), "stored with its key");
+    assert!(grant.id_token.is_some(), "and the ID token, for id_token_hint after a restart");
     let (refresh_token, key) = stored(store.as_ref(), &alice.key);
     let key = key.expect("a DPoP key is stored");
     // The code was bound to the same key (RFC 9449 §10).
@@ -220,10 +221,11 @@ async fn a_bound_access_token_is_refused_as_a_bearer_token_and_proofs_name_the_r
 
     // The session's proofs for the items API: its key, the method, the URL
     // and the token's hash.
-    use items_client::TokenSource as _;
     let items = Url::parse("http://127.0.0.1:8081/v1/items?limit=5").unwrap();
-    let proof = session.proof(&access, "GET", &items, None).unwrap().expect("a bound token gets a proof");
+    let bound = within("session.token", session.token()).await.unwrap();
+    assert_eq!(bound.access_token.secret(), access.secret());
     let now = env.idp.provider().now_unix();
+    let proof = bound.proof("GET", &items, None, now).unwrap().expect("a bound token gets a proof");
     let expected = ::dpop::Expected {
         method: "GET",
         url: &items,
@@ -238,11 +240,12 @@ async fn a_bound_access_token_is_refused_as_a_bearer_token_and_proofs_name_the_r
     let wrong = ::dpop::Expected { method: "DELETE", ..expected };
     assert!(::dpop::verify(&proof, &wrong).is_err());
     // The API's nonce, when it asks for one, goes into the proof.
-    let with_nonce = session.proof(&access, "GET", &items, Some("api-nonce")).unwrap().unwrap();
+    let with_nonce = bound.proof("GET", &items, Some("api-nonce"), now).unwrap().unwrap();
     let verified = ::dpop::verify(&with_nonce, &::dpop::Expected { nonce: Some("api-nonce"), ..expected }).unwrap();
     assert_eq!(verified.nonce.as_deref(), Some("api-nonce"));
-    // A token the session does not hold gets no proof.
-    assert!(session.proof(&oauth2::AccessToken::new("other".into()), "GET", &items, None).unwrap().is_none());
+    // A bearer token gets no proof.
+    let bearer = signin::session::BoundToken { access_token: oauth2::AccessToken::new("other".into()), dpop: None };
+    assert!(bearer.proof("GET", &items, None, now).unwrap().is_none());
 }
 
 #[tokio::test]
@@ -259,8 +262,8 @@ async fn without_dpop_configured_tokens_stay_bearer_tokens() {
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), false);
     let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
-    let raw = store.load(&alice.key).unwrap().unwrap();
-    assert!(!raw.secret().starts_with("tessera-dpop/"));
+    let grant = store.load(&alice.key).unwrap().unwrap();
+    assert!(grant.dpop.is_none(), "no key is stored for a bearer token");
     let pushed = env.idp.provider().authorization_requests().into_iter().rfind(|r| r.pushed).unwrap();
     assert_eq!(pushed.get("dpop_jkt"), None, "no key, no dpop_jkt");
     let access = within("session.access_token", session.access_token()).await.unwrap();

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use dev_idp::config::{DEMO_ALICE_PASSWORD, DEMO_BOB_PASSWORD, DESKTOP_CLIENT_ID};
 use dev_idp::misbehave::Misbehavior;
 use dev_idp::testing::{Browser as Driver, Page};
-use dev_idp::{Clock as _, Config, DevIdp, ManualClock};
+use dev_idp::{Config, DevIdp, ManualClock};
 use oauth2::{AccessToken, RefreshToken};
 use openidconnect::{IssuerUrl, TokenUrl};
 use signin::accounts::AccountBook;
@@ -25,7 +25,7 @@ use signin::flow::browser::HttpBrowser;
 use signin::flow::config::SigninConfig;
 use signin::flow::provider::{self, Provider};
 use signin::session::{DeviceCodeInfo, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, REFRESH_MARGIN, retry_wait};
-use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
+use signin::store::{KeyringBackend, KeyringStore, MemoryStore, StoredGrant, TokenStore};
 use signin::{AccountKey, ErrorKind, Session, SessionError, SignInMethod};
 use url::Url;
 use wait::within;
@@ -128,9 +128,8 @@ impl Env {
 
     /// A session as a new process would make it: the book read from its file.
     fn session(&self, store: Arc<dyn TokenStore>) -> Session {
-        let clock = self.clock.clone();
         Session::new(self.config(), store, AccountBook::load(self.book_path()).unwrap())
-            .with_clock(Arc::new(move || clock.now()))
+            .with_clock(self.clock.clone())
             .with_provider(self.provider.clone())
             .with_post_logout_redirect(Url::parse(SIGNED_OUT).unwrap())
     }
@@ -186,7 +185,7 @@ async fn sign_in_until_shown(
 }
 
 fn stored(store: &dyn TokenStore, key: &AccountKey) -> Option<String> {
-    store.load(key).unwrap().map(|t| t.secret().clone())
+    store.load(key).unwrap().map(|grant| grant.refresh_token.secret().clone())
 }
 
 fn query(url: &Url, name: &str) -> Option<String> {
@@ -458,12 +457,12 @@ async fn renew_refreshes_only_the_token_the_api_rejected() {
     let t0 = within("session.access_token", session.access_token()).await.unwrap();
     let before = env.token_requests();
 
-    let t1 = within("session.renew", session.renew(&t0)).await.unwrap();
+    let t1 = within("session.renew", session.renew(&t0)).await.unwrap().access_token;
     assert_ne!(t1.secret(), t0.secret());
     assert_eq!(env.token_requests() - before, 1);
 
     // A caller still holding t0 gets t1 without a refresh.
-    assert_eq!(within("session.renew", session.renew(&t0)).await.unwrap().secret(), t1.secret());
+    assert_eq!(within("session.renew", session.renew(&t0)).await.unwrap().access_token.secret(), t1.secret());
     assert_eq!(env.token_requests() - before, 1);
 
     // Many callers rejected with t1 at once: one refresh.
@@ -475,7 +474,7 @@ async fn renew_refreshes_only_the_token_the_api_rejected() {
         .collect();
     let mut renewed = Vec::new();
     for caller in callers {
-        renewed.push(within("a concurrent renew caller", caller).await.unwrap().unwrap());
+        renewed.push(within("a concurrent renew caller", caller).await.unwrap().unwrap().access_token);
     }
     assert_eq!(env.token_requests() - before, 2);
     assert!(renewed.iter().all(|t| t.secret() == renewed[0].secret() && t.secret() != t1.secret()));
@@ -542,7 +541,7 @@ async fn a_rotated_token_reused_after_the_grace_period_asks_for_a_new_sign_in() 
     assert_ne!(stored(store.as_ref(), &alice.key).unwrap(), old, "rotated");
 
     // Another (stale) process put the old token back; the grace period ends.
-    store.save(&alice.key, &RefreshToken::new(old)).unwrap();
+    store.save(&alice.key, &StoredGrant::bearer(RefreshToken::new(old))).unwrap();
     env.clock.advance(Duration::from_secs(31) + INTO_REFRESH_WINDOW);
     let error = within("session.access_token", session.access_token()).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::SignInRequired, "{error:?}");
@@ -960,4 +959,68 @@ async fn without_a_browser_the_url_is_shown_and_the_sign_in_can_be_cancelled() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Cancelled, "{error:?}");
     assert!(session.accounts().is_empty());
+}
+
+/// One sign-in at a time, in the session (not in each shell): a second one
+/// is refused as busy while the first waits; right after a cancel, a new
+/// one waits for the cancelled one to end and goes ahead.
+#[tokio::test]
+async fn one_sign_in_at_a_time_and_try_again_right_after_cancel() {
+    let env = start().await;
+    let session = Arc::new(env.session(Arc::new(MemoryStore::new())));
+    let shown: Arc<Mutex<Option<Url>>> = Arc::default();
+    let no_browser = || SignInMethod::Browser {
+        browser: Arc::new(NoBrowser),
+        on_url: Arc::new({
+            let shown = shown.clone();
+            move |url: &Url| *shown.lock().unwrap() = Some(url.clone())
+        }),
+    };
+    let (first, _) = sign_in_until_shown(&session, no_browser(), &shown).await;
+    assert!(session.is_signing_in());
+    let busy = within("a second sign-in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
+        .await
+        .unwrap_err();
+    assert!(matches!(busy, SessionError::SignInInProgress), "{busy:?}");
+    assert_eq!(busy.kind(), ErrorKind::Busy);
+    assert!(session.accounts().is_empty(), "the refused sign-in did nothing");
+
+    // "Cancel", then "Try again" at once: the new one waits for the first to end.
+    session.cancel_sign_in();
+    let alice =
+        within("a sign-in right after a cancel", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
+            .await
+            .unwrap();
+    assert_eq!(alice.identity.preferred_username.as_deref(), Some("alice@example.com"));
+    let first = within("the cancelled sign-in", first).await.unwrap().unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::Cancelled, "{first:?}");
+    assert!(!session.is_signing_in());
+}
+
+/// The ID token is saved with the grant, so a sign-out after a restart (no
+/// tokens in memory) still sends `id_token_hint`, which Okta's logout needs.
+#[tokio::test]
+async fn sign_out_after_a_restart_still_sends_id_token_hint() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let first = env.session(store.clone());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let alice = within("session.sign_in", first.sign_in(browser(&alice_browser), false)).await.unwrap();
+    drop(first);
+
+    let restarted = env.session(store.clone());
+    let url = within("session.sign_out", restarted.sign_out(None))
+        .await
+        .unwrap()
+        .expect("dev-idp has an end_session_endpoint");
+    let hint = query(&url, "id_token_hint").expect("the saved ID token is sent");
+    let claims: serde_json::Value = {
+        use base64::Engine as _;
+        let payload = hint.split('.').nth(1).unwrap();
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    };
+    assert_eq!(claims["sub"].as_str(), Some(alice.key.subject.as_str()));
+    assert!(store.is_empty(), "the grant, ID token included, is gone");
+    let (status, _) = within("the logout URL", alice_browser.driver().get(url.as_str())).await.unwrap();
+    assert!(status.is_redirection() || status.is_success(), "{status}");
 }

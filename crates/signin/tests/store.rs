@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use oauth2::RefreshToken;
 use signin::accounts::{Account, AccountBook, AccountsError};
-use signin::store::{KeyringBackend, KeyringStore, MemoryStore, StoreError, TokenStore};
+use signin::store::{KeyringBackend, KeyringStore, MemoryStore, StoreError, StoredGrant, TokenStore};
 use signin::{AccountKey, Identity, SignedIn, TokenSet};
 use wait::within;
 
@@ -43,12 +43,23 @@ fn key(issuer: &str, subject: &str) -> AccountKey {
 const ISSUER: &str = "http://127.0.0.1:18080/oauth2/default";
 const OTHER_ISSUER: &str = "https://dev-123456.okta.com/oauth2/default";
 
-fn rt(value: &str) -> RefreshToken {
-    RefreshToken::new(value.into())
+fn rt(value: &str) -> StoredGrant {
+    StoredGrant::bearer(RefreshToken::new(value.into()))
 }
 
-fn secret(token: Option<RefreshToken>) -> Option<String> {
-    token.map(|t| t.secret().clone())
+/// The text of the keyring entry saved for a bearer refresh token `value`.
+fn entry(value: &str) -> String {
+    rt(value).encode()
+}
+
+fn secret(grant: Option<StoredGrant>) -> Option<String> {
+    grant.map(|g| g.refresh_token.secret().clone())
+}
+
+/// The error's kind, as the child scenarios report it to the parent: the
+/// variant's name.
+fn variant(error: &StoreError) -> String {
+    format!("{error:?}").split([' ', '{', '(']).next().unwrap_or_default().to_owned()
 }
 
 /// Whether the private keyring session is there; fails the test when it is
@@ -73,7 +84,7 @@ fn service(test: &str) -> String {
 fn open(backend: KeyringBackend, test: &str) -> KeyringStore {
     match KeyringStore::open_with_service(backend, &service(test)) {
         Ok(store) => store,
-        Err(e) => panic!("{test}: opening the {backend} keyring failed: {} ({e:?})", e.code()),
+        Err(e) => panic!("{test}: opening the {backend} keyring failed: {e} ({e:?})"),
     }
 }
 
@@ -125,7 +136,7 @@ fn secret_tool_items(attributes: &[(&str, &str)]) -> Vec<std::collections::HashM
 
 /// Runs one failure-mode scenario when this binary is started as a child
 /// with `TESSERA_STORE_CHILD=<scenario>`; does nothing otherwise. Prints
-/// `RESULT <step> <ok|error code>` lines for the parent to check.
+/// `RESULT <step> <ok|error kind>` lines for the parent to check.
 #[test]
 fn child_mode() {
     let Ok(scenario) = std::env::var("TESSERA_STORE_CHILD") else {
@@ -145,7 +156,7 @@ fn child_mode() {
             }
             println!(
                 "RESULT {step} {} keyring_unavailable={} message={e} cause={causes}",
-                e.code(),
+                variant(&e),
                 e.keyring_unavailable()
             );
         }
@@ -314,12 +325,12 @@ fn secret_service_save_load_rotate_delete() {
     assert_eq!(secret(store.load(&alice).unwrap()), None, "missing entry is None");
     store.save(&alice, &rt("rt-alice-1")).unwrap();
     assert_eq!(secret(store.load(&alice).unwrap()).as_deref(), Some("rt-alice-1"));
-    assert_eq!(secret_tool_lookup(&lookup).as_deref(), Some("rt-alice-1"));
+    assert_eq!(secret_tool_lookup(&lookup).as_deref(), Some(entry("rt-alice-1").as_str()));
 
     // Rotation: the new token replaces the old one in the same item.
     store.save(&alice, &rt("rt-alice-2")).unwrap();
     assert_eq!(secret(store.load(&alice).unwrap()).as_deref(), Some("rt-alice-2"));
-    assert_eq!(secret_tool_lookup(&lookup).as_deref(), Some("rt-alice-2"));
+    assert_eq!(secret_tool_lookup(&lookup).as_deref(), Some(entry("rt-alice-2").as_str()));
     assert_eq!(secret_tool_items(&lookup).len(), 1, "rotation must not add a second item");
 
     store.delete(&alice).unwrap();
@@ -346,7 +357,10 @@ fn secret_service_items_carry_searchable_attributes_and_a_label() {
     assert_eq!(item.get("attribute.client_id").map(String::as_str), Some("tessera-desktop"));
     assert_eq!(item.get("label").map(String::as_str), Some(format!("Tessera: alice at {ISSUER}").as_str()));
     // Found by issuer too, as a person browsing their keyring would.
-    assert_eq!(secret_tool_lookup(&[("service", svc.as_str()), ("issuer", ISSUER)]).as_deref(), Some("rt-attr"));
+    assert_eq!(
+        secret_tool_lookup(&[("service", svc.as_str()), ("issuer", ISSUER)]).as_deref(),
+        Some(entry("rt-attr").as_str())
+    );
     store.delete(&alice).unwrap();
 }
 
@@ -514,14 +528,14 @@ fn secret_service_locked_keyring_is_a_clear_error() {
     let out = child("locked", &[script.to_str().unwrap()], &[], &[]);
     for step in ["probe", "save", "save-new"] {
         let line = result_line(&out, step);
-        assert!(line.starts_with("keyring-locked keyring_unavailable=true"), "{step}: {line}");
+        assert!(line.starts_with("Locked keyring_unavailable=true"), "{step}: {line}");
         assert!(line.contains("the keyring is locked"), "{step}: {line}");
     }
     // Reading or deleting an existing item in a locked keyring needs it
     // unlocked too: the same clear error, never a silent "no token".
     for step in ["load", "delete"] {
         let line = result_line(&out, step);
-        assert!(line.starts_with("keyring-locked"), "{step}: {line}");
+        assert!(line.starts_with("Locked "), "{step}: {line}");
     }
 }
 
@@ -543,7 +557,7 @@ fn secret_service_without_a_keyring_is_a_clear_error() {
     );
     assert_eq!(result_line(&out, "open"), "ok");
     let line = result_line(&out, "probe");
-    assert!(line.starts_with("keyring-locked keyring_unavailable=true"), "{line}");
+    assert!(line.starts_with("Locked keyring_unavailable=true"), "{line}");
 }
 
 #[test]
@@ -554,7 +568,7 @@ fn no_secret_service_on_the_bus_is_a_clear_error() {
     let bus = BareBus::start();
     let out = child("secret-service-open", &[], &[("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())], &[]);
     let line = result_line(&out, "open");
-    assert!(line.starts_with("no-secret-service keyring_unavailable=true"), "{line}");
+    assert!(line.starts_with("NoSecretService keyring_unavailable=true"), "{line}");
     assert!(line.contains("org.freedesktop.secrets"), "{line}");
 }
 
@@ -568,7 +582,7 @@ fn no_session_bus_is_a_clear_error() {
         &["DBUS_SESSION_BUS_ADDRESS"],
     );
     let line = result_line(&out, "open");
-    assert!(line.starts_with("no-session-bus keyring_unavailable=true"), "{line}");
+    assert!(line.starts_with("NoSessionBus keyring_unavailable=true"), "{line}");
 }
 
 // ---------------------------------------------------------------------------
@@ -599,10 +613,10 @@ fn kernel_keyring_save_load_rotate_delete() {
     assert_eq!(secret(store.load(&alice).unwrap()), None);
     store.save(&alice, &rt("rt-k1")).unwrap();
     store.save(&bob, &rt("rt-bob")).unwrap();
-    assert_eq!(keyctl_search(&description).as_deref(), Some("rt-k1"));
+    assert_eq!(keyctl_search(&description).as_deref(), Some(entry("rt-k1").as_str()));
     store.save(&alice, &rt("rt-k2")).unwrap();
     assert_eq!(secret(store.load(&alice).unwrap()).as_deref(), Some("rt-k2"));
-    assert_eq!(keyctl_search(&description).as_deref(), Some("rt-k2"));
+    assert_eq!(keyctl_search(&description).as_deref(), Some(entry("rt-k2").as_str()));
     assert_eq!(secret(store.load(&bob).unwrap()).as_deref(), Some("rt-bob"));
 
     store.delete(&alice).unwrap();
@@ -632,7 +646,7 @@ fn kernel_keyring_without_access_is_a_clear_error() {
         .map(|step| result_line(&out, step))
         .find(|line| !line.starts_with("ok"))
         .unwrap_or_else(|| panic!("nothing failed without a session keyring:\n{out}"));
-    assert!(failed.starts_with("no-session-keyring keyring_unavailable=true"), "{failed}");
+    assert!(failed.starts_with("NoSessionKeyring keyring_unavailable=true"), "{failed}");
     assert!(failed.contains("keyctl session"), "{failed}");
 }
 
@@ -682,14 +696,14 @@ fn signed_in(issuer: &str, subject: &str, email: &str, name: &str) -> SignedIn {
         },
         tokens: TokenSet {
             access_token: oauth2::AccessToken::new(format!("at-SECRET-{subject}")),
-            expires_at: SystemTime::now() + Duration::from_secs(3600),
-            refresh_token: Some(rt(&format!("rt-SECRET-{subject}"))),
+            expires_in: Duration::from_secs(3600),
             id_token: Some(signin::account::IdTokenText::new(format!(
                 "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ{subject}SECRET.c2ln"
             ))),
             scopes: vec!["openid".into(), "offline_access".into()],
             dpop: None,
         },
+        refresh_token: Some(RefreshToken::new(format!("rt-SECRET-{subject}"))),
     }
 }
 

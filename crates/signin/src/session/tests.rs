@@ -1,5 +1,8 @@
+use std::time::Duration;
+
 use super::*;
 use crate::Identity;
+use crate::flow::SigninError;
 
 fn key(subject: &str) -> AccountKey {
     AccountKey {
@@ -13,11 +16,11 @@ fn key(subject: &str) -> AccountKey {
 struct NoKeyring;
 
 impl TokenStore for NoKeyring {
-    fn load(&self, _: &AccountKey) -> Result<Option<RefreshToken>, StoreError> {
+    fn load(&self, _: &AccountKey) -> Result<Option<StoredGrant>, StoreError> {
         Err(no_bus())
     }
 
-    fn save(&self, _: &AccountKey, _: &RefreshToken) -> Result<(), StoreError> {
+    fn save(&self, _: &AccountKey, _: &StoredGrant) -> Result<(), StoreError> {
         Err(no_bus())
     }
 
@@ -93,6 +96,7 @@ fn errors_have_their_kinds() {
         (SessionError::Signin(SigninError::TokenRequest(Box::new(std::io::Error::other("down")))), ErrorKind::Network),
         (SessionError::Signin(SigninError::StateMismatch), ErrorKind::SignInFailed),
         (SessionError::RevocationRefused { status: 400 }, ErrorKind::ProviderError),
+        (SessionError::SignInInProgress, ErrorKind::Busy),
         (SessionError::SignInRequired { account: "a".into(), source: None }, ErrorKind::SignInRequired),
         (
             SessionError::NotRevoked {

@@ -26,15 +26,14 @@ async fn short_loopback_sign_in(
     let listener = signin::flow::loopback::LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let (client_id, scopes, options) = (client_id(), scopes(), AuthOptions::default());
-    let signing_in = signin::flow::loopback::sign_in(
+    let request =
+        signin::flow::redirect::Request { client_id: &client_id, scopes: &scopes, options: &options, timeout };
+    let signing_in = signin::flow::redirect::sign_in(
         &env.provider,
-        &client_id,
-        &scopes,
-        &options,
+        request,
         listener,
         browser,
         &crate::support::no_browser,
-        timeout,
         &cancel,
     );
     within("a loopback sign-in", signing_in).await

@@ -65,7 +65,7 @@ async fn the_device_flow_polls_until_approved() {
         .unwrap()
         .unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
-    assert!(signed_in.tokens.refresh_token.is_some());
+    assert!(signed_in.refresh_token.is_some());
     assert!(asked.lock().unwrap().len() >= 2, "it polled several times");
 }
 

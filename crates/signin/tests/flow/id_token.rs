@@ -410,7 +410,7 @@ async fn a_refreshed_id_token_about_someone_else_is_refused() {
     let (signed_in, _) = sign_in_with(&env, Arc::new(|_, _, _, jwt| jwt.to_owned())).await;
     let signed_in = signed_in.unwrap();
     let fake = fake_token_endpoint(&env, resign(|_, claims, _| claims["sub"] = json!("00u1mallory00000001"))).await;
-    let refresh_token = signed_in.tokens.refresh_token.clone().unwrap();
+    let refresh_token = signed_in.refresh_token.clone().unwrap();
     let refreshing = signin::flow::refresh::refresh(&fake.provider, &signed_in.key, &refresh_token, None, None);
     let error = within("a refresh", refreshing).await.unwrap_err();
     assert!(matches!(error, SigninError::IdentityChanged), "{error:?}");
@@ -426,7 +426,7 @@ async fn a_refreshed_id_token_for_another_app_is_refused() {
     let env = start().await;
     let (signed_in, _) = sign_in_with(&env, Arc::new(|_, _, _, jwt| jwt.to_owned())).await;
     let signed_in = signed_in.unwrap();
-    let refresh_token = signed_in.tokens.refresh_token.clone().unwrap();
+    let refresh_token = signed_in.refresh_token.clone().unwrap();
     let refresh = |provider| {
         let (key, token) = (signed_in.key.clone(), refresh_token.clone());
         async move {
@@ -440,7 +440,7 @@ async fn a_refreshed_id_token_for_another_app_is_refused() {
     // With azp = our client, the refresh (of the rotated or the same token) works.
     let fake = fake_token_endpoint(&env, resign(|_, claims, _| claims["azp"] = json!("tessera-desktop"))).await;
     let tokens = refresh(fake.provider).await.unwrap();
-    assert!(tokens.id_token.is_some(), "a new ID token was checked and kept");
+    assert!(tokens.tokens.id_token.is_some(), "a new ID token was checked and kept");
 }
 
 #[tokio::test]

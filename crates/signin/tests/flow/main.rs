@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod checks;
+mod deep_link;
 mod device;
 mod id_token;
 mod loopback;
-mod pending;
 mod refresh;
 mod support;

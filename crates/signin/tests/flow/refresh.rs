@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use signin::Rotation;
 use signin::flow::SigninError;
 use signin::flow::browser::HttpBrowser;
 use signin::flow::login::AuthOptions;
@@ -14,10 +15,11 @@ async fn a_refresh_rotates_the_refresh_token_and_keeps_the_person() {
     let env = start().await;
     let browser = HttpBrowser::new(ALICE.0, ALICE.1);
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, None, &browser, &AuthOptions::default()).await.unwrap();
-    let old = signed_in.tokens.refresh_token.clone().unwrap();
-    let tokens = within("a refresh", refresh(&env.provider, &signed_in.key, &old, None, None)).await.unwrap();
+    let old = signed_in.refresh_token.clone().unwrap();
+    let refreshed = within("a refresh", refresh(&env.provider, &signed_in.key, &old, None, None)).await.unwrap();
+    let tokens = &refreshed.tokens;
     assert_ne!(tokens.access_token.secret(), signed_in.tokens.access_token.secret());
-    let new = tokens.refresh_token.clone().unwrap();
+    let Rotation::Rotated(new) = refreshed.refresh_token else { panic!("rotation is on in dev-idp") };
     assert_ne!(new.secret(), old.secret(), "rotation is on in dev-idp");
     assert!(tokens.id_token.is_some(), "dev-idp sends a new ID token");
     assert!(tokens.scopes.iter().any(|s| s == "items:read"));
@@ -26,14 +28,14 @@ async fn a_refresh_rotates_the_refresh_token_and_keeps_the_person() {
     let narrow_scopes = ["openid".to_owned(), "offline_access".to_owned()];
     let narrowing = refresh(&env.provider, &signed_in.key, &new, Some(&narrow_scopes), None);
     let narrow = within("a refresh", narrowing).await.unwrap();
-    assert!(!narrow.scopes.iter().any(|s| s == "items:read"), "{:?}", narrow.scopes);
+    assert!(!narrow.tokens.scopes.iter().any(|s| s == "items:read"), "{:?}", narrow.tokens.scopes);
 
     // The first token, reused after the grace period: the family is revoked.
     env.clock.advance(Duration::from_secs(31));
     let error = within("a refresh", refresh(&env.provider, &signed_in.key, &old, None, None)).await.unwrap_err();
     assert!(matches!(error, SigninError::RefreshTokenRejected { .. }), "{error:?}");
     assert!(error.to_string().contains("sign in again"), "{error}");
-    let current = narrow.refresh_token.unwrap();
+    let Rotation::Rotated(current) = narrow.refresh_token else { panic!("rotated again") };
     let error = within("a refresh", refresh(&env.provider, &signed_in.key, &current, None, None)).await.unwrap_err();
     assert!(matches!(error, SigninError::RefreshTokenRejected { .. }), "the whole family: {error:?}");
     assert_eq!(signed_in.key.subject, ALICE_SUB);
@@ -47,7 +49,7 @@ async fn an_account_of_another_provider_is_not_refreshed_here() {
     let mut key = signed_in.key.clone();
     key.issuer = "https://other.example/oauth2/default".to_owned();
     let error =
-        within("a refresh", refresh(&env.provider, &key, signed_in.tokens.refresh_token.as_ref().unwrap(), None, None))
+        within("a refresh", refresh(&env.provider, &key, signed_in.refresh_token.as_ref().unwrap(), None, None))
             .await
             .unwrap_err();
     assert!(matches!(error, SigninError::IssuerMismatch { .. }), "{error:?}");

@@ -16,8 +16,9 @@ use signin::flow::SigninError;
 use signin::flow::browser::HttpBrowser;
 use signin::flow::config::{DEFAULT_SCOPES, split_scopes};
 use signin::flow::login::{self, AuthOptions};
-use signin::flow::loopback::{self, LoopbackRedirect};
+use signin::flow::loopback::LoopbackRedirect;
 use signin::flow::provider::{self, HttpClient, Provider};
+use signin::flow::redirect::{self, Request};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -107,17 +108,8 @@ pub async fn loopback_sign_in(
 ) -> Result<SignedIn, SigninError> {
     let listener = LoopbackRedirect::bind(ip, port, "/callback").await?;
     let (client_id, scopes, cancel) = (client_id(), scopes(), CancellationToken::new());
-    let signing_in = loopback::sign_in(
-        &env.provider,
-        &client_id,
-        &scopes,
-        options,
-        listener,
-        browser,
-        &no_browser,
-        Duration::from_secs(20),
-        &cancel,
-    );
+    let request = Request { client_id: &client_id, scopes: &scopes, options, timeout: Duration::from_secs(20) };
+    let signing_in = redirect::sign_in(&env.provider, request, listener, browser, &no_browser, &cancel);
     within("a loopback sign-in with the test browser", signing_in).await
 }
 
