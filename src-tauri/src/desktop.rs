@@ -8,17 +8,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use demo::DemoStack;
-use items_client::{Item, ItemPage, ItemPatch, ItemsClient, ListOptions, NewItem};
+use app::settings::{DEFAULT_ITEMS_API, ENV_NAMES};
+use app::{ConfigFile, OpenedStore, ProviderCheckError, ProviderSource, SettingsError, StoreChoice, StoreKind};
+use items_client::{Item, ItemPage, ItemPatch, ListOptions, NewItem};
 use signin::accounts::AccountBook;
-use signin::flow::SigninError;
 use signin::flow::browser::Browser;
-use signin::flow::config::{
-    ConfigFile, DEFAULT_ITEMS_API, DEFAULT_PROMPT, DEFAULT_SCOPES, ENV_NAMES, ProviderSource, RedirectKind,
-    SigninConfig,
-};
-use signin::flow::provider::{self, Provider};
-use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
+use signin::flow::config::{DEFAULT_PROMPT, DEFAULT_SCOPES, RedirectKind, SigninConfig};
+use signin::store::TokenStore;
 use signin::{Session, SignInMethod};
 use tokio::sync::watch;
 use url::Url;
@@ -79,11 +75,11 @@ impl Options {
     ///
     /// # Errors
     /// When `TESSERA_ENV_FILE` names a file that cannot be read.
-    pub fn from_process() -> Result<Self, SigninError> {
-        let env_file = signin::flow::config::env_file_from_process();
-        let env: Env = Arc::new(signin::flow::config::process_env(env_file.as_deref())?);
+    pub fn from_process() -> Result<Self, SettingsError> {
+        let env_file = app::settings::env_file_from_process();
+        let env: Env = Arc::new(app::settings::process_env(env_file.as_deref())?);
         Ok(Self {
-            config_file: SigninConfig::default_file(),
+            config_file: app::Settings::default_file(),
             accounts_file: AccountBook::default_path().ok(),
             env,
             store: None,
@@ -92,15 +88,13 @@ impl Options {
     }
 }
 
-/// One configuration of the app: a session and its items client.
+/// One configuration of the app: a session and its items client (and the
+/// demo stack, kept running as long as this configuration is used).
 struct Current {
-    session: Arc<Session>,
-    items: ItemsClient<Arc<Session>>,
+    app: app::App,
     mode: Mode,
     source: ProviderSource,
     keyring: KeyringInfo,
-    /// The demo stack, kept running as long as this configuration is used.
-    _demo: Option<DemoStack>,
 }
 
 /// The desktop app's state (see the [module docs](self)).
@@ -145,14 +139,14 @@ impl Desktop {
     /// The session in use (it changes when the settings are saved).
     #[must_use]
     pub fn session(&self) -> Arc<Session> {
-        self.current().session.clone()
+        self.current().app.session.clone()
     }
 
     /// The app and where it signs in.
     #[must_use]
     pub fn app_info(&self) -> AppInfo {
         let current = self.current();
-        let config = current.session.config();
+        let config = current.app.session.config();
         let demo_users = if current.mode == Mode::Demo {
             demo::USERS
                 .iter()
@@ -169,7 +163,7 @@ impl Desktop {
             log_folder: self.options.log_dir.as_ref().map(|d| d.display().to_string()),
             issuer: config.issuer.to_string(),
             client_id: config.client_id.to_string(),
-            items_api: config.items_api.to_string(),
+            items_api: current.app.items_api.to_string(),
             redirect: redirect_of(config),
             keyring: current.keyring.clone(),
             demo_users,
@@ -313,7 +307,7 @@ impl Desktop {
     /// # Errors
     /// The items client's errors as IPC codes.
     pub async fn list_items(&self, options: &ListOptions) -> Result<ItemPage, IpcError> {
-        Ok(self.current().items.list(options).await?)
+        Ok(self.current().app.items.list(options).await?)
     }
 
     /// One item.
@@ -321,7 +315,7 @@ impl Desktop {
     /// # Errors
     /// `not_found`, …
     pub async fn get_item(&self, id: &str) -> Result<Item, IpcError> {
-        Ok(self.current().items.get(id).await?)
+        Ok(self.current().app.items.get(id).await?)
     }
 
     /// Creates an item.
@@ -329,7 +323,7 @@ impl Desktop {
     /// # Errors
     /// `invalid` (with the field), `missing_scope`, …
     pub async fn create_item(&self, item: &NewItem) -> Result<Item, IpcError> {
-        Ok(self.current().items.create(item).await?)
+        Ok(self.current().app.items.create(item).await?)
     }
 
     /// Changes an item.
@@ -337,7 +331,7 @@ impl Desktop {
     /// # Errors
     /// `invalid`, `not_found`, `missing_scope`, …
     pub async fn update_item(&self, id: &str, patch: &ItemPatch) -> Result<Item, IpcError> {
-        Ok(self.current().items.update(id, patch).await?)
+        Ok(self.current().app.items.update(id, patch).await?)
     }
 
     /// Deletes an item.
@@ -345,14 +339,14 @@ impl Desktop {
     /// # Errors
     /// `not_found`, `missing_scope`, …
     pub async fn delete_item(&self, id: &str) -> Result<(), IpcError> {
-        Ok(self.current().items.delete(id).await?)
+        Ok(self.current().app.items.delete(id).await?)
     }
 
     /// The settings screen's values.
     #[must_use]
     pub fn settings(&self) -> Settings {
         let current = self.current();
-        let config = current.session.config();
+        let config = current.app.session.config();
         let env_overrides =
             ENV_NAMES.iter().filter(|name| (self.options.env)(name).is_some()).map(|name| (*name).to_owned()).collect();
         let (source, issuer, client_id) = match current.source {
@@ -370,7 +364,7 @@ impl Desktop {
             redirect: redirect_of(config),
             deep_link_scheme: DEEP_LINK_SCHEME,
             prompt: config.prompt.clone().unwrap_or_default(),
-            items_api: if configured { config.items_api.to_string() } else { DEFAULT_ITEMS_API.to_owned() },
+            items_api: if configured { current.app.items_api.to_string() } else { DEFAULT_ITEMS_API.to_owned() },
             dpop: configured && config.dpop,
         }
     }
@@ -385,22 +379,17 @@ impl Desktop {
     /// saved then.
     pub async fn save_settings(&self, input: &SettingsInput) -> Result<AppInfo, IpcError> {
         let file = config_file_from(input);
-        let config = SigninConfig::from_file(&file).map_err(settings_error)?;
-        let http = provider::http_client_with(config.http_timeout)?;
-        let discovered =
-            tokio::time::timeout(DISCOVERY_CHECK_TIMEOUT, Provider::discover_uncached(&config.issuer, &http))
-                .await
-                .map_err(|_| {
-                    IpcError::new("discovery_failed", format!("{} did not answer in time", config.issuer.as_str()))
-                        .with_field("issuer")
-                })?;
-        if let Err(error) = discovered {
-            let message = format!(
-                "this provider could not be checked; is the issuer right? ({})",
-                crate::ipc::message_with_causes(&error)
-            );
-            return Err(IpcError::new("discovery_failed", message).with_field("issuer"));
-        }
+        let config = app::Settings::from_file(&file).map_err(settings_error)?.signin;
+        app::check_provider(&config, DISCOVERY_CHECK_TIMEOUT).await.map_err(|error| {
+            let message = match &error {
+                ProviderCheckError::Failed(error) => format!(
+                    "this provider could not be checked; is the issuer right? ({})",
+                    crate::ipc::message_with_causes(error)
+                ),
+                other => other.to_string(),
+            };
+            IpcError::new("discovery_failed", message).with_field("issuer")
+        })?;
         let path = self.config_path()?;
         file.write(&path)?;
         tracing::info!(issuer = %config.issuer.as_str(), "settings saved");
@@ -548,31 +537,16 @@ async fn configure(options: &Options) -> Result<Current, IpcError> {
     let source = ProviderSource::find(file, |name| env(name))?;
     // No provider named: the demo mode, with a provider of its own (the
     // core has no default one to fall back on).
-    let mut config = match source {
-        ProviderSource::Demo => SigninConfig::demo_from(file, |name| env(name))?,
-        ProviderSource::File | ProviderSource::Environment => SigninConfig::load_from(file, |name| env(name))?,
-    };
     if source == ProviderSource::Demo {
-        let stack = DemoStack::start().await.map_err(|e| IpcError::new("internal", e.to_string()))?;
-        stack.configure(&mut config).map_err(|e| IpcError::new("internal", e.to_string()))?;
-        // The demo provider lives in this process: its sign-ins end with it,
-        // so they are kept in memory, not in the keyring or the real book.
-        let book = AccountBook::empty(stack.folder().join("accounts.json"));
-        let session = Arc::new(Session::new(config, Arc::new(MemoryStore::new()), book));
-        let items = ItemsClient::new(session.config().items_api.clone(), session.clone())
-            .map_err(|e| IpcError::new("internal", e.to_string()))?;
-        tracing::info!(issuer = %stack.issuer(), "demo mode");
-        return Ok(Current {
-            session,
-            items,
-            mode: Mode::Demo,
-            source,
-            keyring: KeyringInfo { kind: "memory", warning: None },
-            _demo: Some(stack),
-        });
+        let settings = app::Settings::demo_from(file, |name| env(name))?;
+        let app = app::demo(settings).await.map_err(wire_error)?;
+        tracing::info!(issuer = %app.session.config().issuer.as_str(), "demo mode");
+        let keyring = KeyringInfo { kind: "memory", warning: None };
+        return Ok(Current { app, mode: Mode::Demo, source, keyring });
     }
+    let settings = app::Settings::load_from(file, |name| env(name))?;
     let (store, keyring) = match &options.store {
-        Some(store) => (store.clone(), KeyringInfo { kind: "keyring", warning: None }),
+        Some(store) => (OpenedStore::given(store.clone()), KeyringInfo { kind: "keyring", warning: None }),
         None => open_keyring().await,
     };
     let book = match &options.accounts_file {
@@ -581,32 +555,39 @@ async fn configure(options: &Options) -> Result<Current, IpcError> {
             return Err(IpcError::new("internal", "this system has no folder for the account list"));
         }
     };
-    let session = Arc::new(Session::new(config, store, book));
-    let items = ItemsClient::new(session.config().items_api.clone(), session.clone())
-        .map_err(|e| IpcError::new("internal", e.to_string()))?;
-    Ok(Current { session, items, mode: Mode::Configured, source, keyring, _demo: None })
+    let app = app::production(settings, store, book).map_err(wire_error)?;
+    Ok(Current { app, mode: Mode::Configured, source, keyring })
+}
+
+/// The builder's failures: the session's with their codes, the rest internal.
+fn wire_error(error: app::WireError) -> IpcError {
+    match error {
+        app::WireError::Session(error) => error.into(),
+        other => IpcError::new("internal", other.to_string()),
+    }
 }
 
 /// The OS keyring, checked with a probe; memory (and the reason) when it
 /// cannot be used. The Secret Service client blocks: run off the runtime.
-async fn open_keyring() -> (Arc<dyn TokenStore>, KeyringInfo) {
-    let opened = tokio::task::spawn_blocking(|| {
-        KeyringStore::open(KeyringBackend::SecretService).and_then(|store| store.probe().map(|()| store))
-    })
-    .await;
-    match opened {
-        Ok(Ok(store)) => (Arc::new(store), KeyringInfo { kind: "keyring", warning: None }),
+async fn open_keyring() -> (OpenedStore, KeyringInfo) {
+    let remembered = "Your sign-ins will not be remembered after you quit";
+    match tokio::task::spawn_blocking(|| app::open_store(StoreChoice::KeyringOrMemory)).await {
+        Ok(Ok(opened)) => {
+            let kind = match opened.kind {
+                StoreKind::Keyring => "keyring",
+                StoreKind::Memory => "memory",
+            };
+            let warning =
+                opened.keyring_error.as_ref().map(|e| format!("{remembered}: {}", crate::ipc::message_with_causes(e)));
+            (opened, KeyringInfo { kind, warning })
+        }
         Ok(Err(error)) => {
-            tracing::warn!(%error, "no keyring: sign-ins are kept in memory only");
-            let warning = format!(
-                "Your sign-ins will not be remembered after you quit: {}",
-                crate::ipc::message_with_causes(&error)
-            );
-            (Arc::new(MemoryStore::new()), KeyringInfo { kind: "memory", warning: Some(warning) })
+            let warning = format!("{remembered}: {}", crate::ipc::message_with_causes(&error));
+            (OpenedStore::memory(), KeyringInfo { kind: "memory", warning: Some(warning) })
         }
         Err(error) => {
-            let warning = format!("Your sign-ins will not be remembered after you quit: {error}");
-            (Arc::new(MemoryStore::new()), KeyringInfo { kind: "memory", warning: Some(warning) })
+            let warning = format!("{remembered}: {error}");
+            (OpenedStore::memory(), KeyringInfo { kind: "memory", warning: Some(warning) })
         }
     }
 }
@@ -644,9 +625,9 @@ fn config_file_from(input: &SettingsInput) -> ConfigFile {
 }
 
 /// A refused setting, naming the settings screen's field.
-fn settings_error(error: SigninError) -> IpcError {
+fn settings_error(error: SettingsError) -> IpcError {
     let field = match &error {
-        SigninError::InvalidSetting { setting, .. } => Some(match setting.as_str() {
+        SettingsError::Invalid { setting, .. } => Some(match setting.as_str() {
             "issuer" | "okta_domain" => "issuer",
             "client_id" | "CLIENT_ID" => "clientId",
             "scopes" => "scopes",

@@ -341,6 +341,7 @@ fn session_code(kind: ErrorKind) -> &'static str {
         ErrorKind::Config => "settings_invalid",
         ErrorKind::SignInFailed => "sign_in_failed",
         ErrorKind::ProviderError => "provider_error",
+        ErrorKind::Busy => "busy",
         ErrorKind::AccountBook | ErrorKind::Internal => "internal",
     }
 }
@@ -348,6 +349,13 @@ fn session_code(kind: ErrorKind) -> &'static str {
 impl From<SigninError> for IpcError {
     fn from(error: SigninError) -> Self {
         SessionError::Signin(error).into()
+    }
+}
+
+/// Refused or unreadable settings (the settings screen shows them).
+impl From<app::SettingsError> for IpcError {
+    fn from(error: app::SettingsError) -> Self {
+        Self::from_chain("settings_invalid", &error)
     }
 }
 

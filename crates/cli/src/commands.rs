@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use app::{App, SessionTokens};
 use items_client::{ItemPatch, ItemsClient, ListOptions, NewItem};
 use serde_json::json;
 use signin::accounts::{Account, AccountBook};
-use signin::flow::SigninError;
 use signin::flow::browser::{Browser, BrowserError, SystemBrowser};
 use signin::session::DeviceCodeInfo;
 use signin::{Session, SignInMethod};
@@ -20,12 +20,13 @@ use crate::output;
 ///
 /// # Errors
 /// The command's [`Failure`].
-pub async fn run(session: &Session, command: Command, json: bool) -> Result<(), Failure> {
+pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure> {
+    let session = &*app.session;
     match command {
         Command::Login { device, prompt, add } => login(session, device, add || prompt.is_some(), json).await,
         Command::Accounts { action } => accounts(session, action.unwrap_or(AccountsAction::List), json).await,
         Command::Whoami => whoami(session, json).await,
-        Command::Items { action } => items(session, action, json).await,
+        Command::Items { action } => items(&app.items, action, json).await,
         Command::Token => Ok(output::line(session.access_token().await?.secret())?),
         Command::Logout { all, account } => logout(session, all, account.as_deref()).await,
         Command::Demo { .. } => Err(Failure::new(Exit::Usage, "`tessera demo` cannot run inside a demo")),
@@ -114,7 +115,7 @@ pub fn accounts_without_provider(mut book: AccountBook, action: AccountsAction, 
             progress(&format!("Now using {} ({})", account.display_name(), account.id()));
             Ok(())
         }
-        AccountsAction::Remove { .. } => Err(signin::SessionError::from(SigninError::NoProvider).into()),
+        AccountsAction::Remove { .. } => Err(app::SettingsError::NoProvider.into()),
     }
 }
 
@@ -163,8 +164,7 @@ fn binding(bound_key: Option<&str>) -> String {
     }
 }
 
-async fn items(session: &Session, action: ItemsAction, json: bool) -> Result<(), Failure> {
-    let client = ItemsClient::new(session.config().items_api.clone(), session)?;
+async fn items(client: &ItemsClient<SessionTokens>, action: ItemsAction, json: bool) -> Result<(), Failure> {
     match action {
         ItemsAction::List { tag, q, limit, all_pages } => {
             let mut options = ListOptions { limit, cursor: None, q, tag };

@@ -2,13 +2,7 @@
 //! a temporary SQLite database with the demo items, and a session pointed at
 //! them that lives as long as the command.
 
-use std::sync::Arc;
-
-use demo::DemoStack;
-use signin::Session;
-use signin::accounts::AccountBook;
-use signin::flow::config::SigninConfig;
-use signin::store::MemoryStore;
+use app::Settings;
 
 use crate::args::{Cli, Command};
 use crate::exit::{Exit, Failure};
@@ -47,18 +41,16 @@ pub async fn run(args: &[String], json: bool) -> Result<(), Failure> {
         }
         parsed.push(cli);
     }
-    let stack = DemoStack::start().await.map_err(|e| Failure::new(Exit::Error, e))?;
+    // The demo's own provider: no configured one is needed (or used).
+    let settings = Settings::demo_from(Settings::default_file().as_deref(), |name| std::env::var(name).ok())?;
+    let app = app::demo(settings).await?;
+    let stack = app.demo_stack().ok_or_else(|| Failure::new(Exit::Error, "the demo stack did not start"))?;
     let users = demo::USERS.iter().map(|(user, password)| format!("{user} / {password}")).collect::<Vec<_>>();
     let progress =
         format!("Demo: dev-idp at {} ({}), items API at {}", stack.issuer(), users.join(", "), stack.items_api());
     commands::progress(&progress);
-    // The demo's own provider: no configured one is needed (or used).
-    let mut config = SigninConfig::demo_from(SigninConfig::default_file().as_deref(), |name| std::env::var(name).ok())?;
-    stack.configure(&mut config).map_err(|e| Failure::new(Exit::Error, e))?;
-    let book = AccountBook::empty(stack.folder().join("accounts.json"));
-    let session = Session::new(config, Arc::new(MemoryStore::new()), book);
     for cli in parsed {
-        commands::run(&session, cli.command, json || cli.json).await?;
+        commands::run(&app, cli.command, json || cli.json).await?;
     }
     Ok(())
 }

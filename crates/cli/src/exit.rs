@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 use std::io::Write as _;
 
+use app::SettingsError;
 use items_client::ItemsError;
 use signin::accounts::AccountsError;
 use signin::flow::SigninError;
@@ -108,6 +109,7 @@ fn session_exit(kind: ErrorKind) -> Exit {
         | ErrorKind::TimedOut
         | ErrorKind::ProviderError
         | ErrorKind::SignInFailed
+        | ErrorKind::Busy
         | ErrorKind::Internal => Exit::Error,
     }
 }
@@ -120,8 +122,16 @@ pub const NO_PROVIDER_HINT: &str = "to sign in with your Okta org, set OKTA_DOMA
 
 impl From<SessionError> for Failure {
     fn from(error: SessionError) -> Self {
-        let no_provider = matches!(error, SessionError::Signin(SigninError::NoProvider));
-        let failure = Self::new(session_exit(error.kind()), error);
+        Self::new(session_exit(error.kind()), error)
+    }
+}
+
+/// Refused settings are a usage error (exit 2); with no provider, the two
+/// ways forward as the hint.
+impl From<SettingsError> for Failure {
+    fn from(error: SettingsError) -> Self {
+        let no_provider = matches!(error, SettingsError::NoProvider);
+        let failure = Self::new(Exit::Usage, error);
         if no_provider { failure.with_hint(NO_PROVIDER_HINT) } else { failure }
     }
 }
@@ -129,6 +139,18 @@ impl From<SessionError> for Failure {
 impl From<SigninError> for Failure {
     fn from(error: SigninError) -> Self {
         Self::from(SessionError::from(error))
+    }
+}
+
+/// The builder's failures: the session's with its exit codes, the demo's
+/// and the items client's as such.
+impl From<app::WireError> for Failure {
+    fn from(error: app::WireError) -> Self {
+        match error {
+            app::WireError::Session(error) => error.into(),
+            app::WireError::ItemsClient(error) => error.into(),
+            other => Self::new(Exit::Error, other),
+        }
     }
 }
 

@@ -5,14 +5,11 @@
 //! into exit codes (see `tessera --help`).
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
+use app::{OpenedStore, Settings, SettingsError, StoreChoice};
 use clap::Parser as _;
-use signin::Session;
 use signin::accounts::AccountBook;
-use signin::flow::SigninError;
 use signin::flow::config::SigninConfig;
-use signin::store::{KeyringBackend, KeyringStore, MemoryStore, TokenStore};
 
 mod args;
 mod commands;
@@ -63,15 +60,12 @@ fn needs_tokens(command: &Command) -> bool {
 /// The token store: the OS keyring (Secret Service), checked up front, or
 /// memory when asked for. Never a file. Runs before the async runtime (the
 /// Secret Service client blocks on a runtime of its own).
-fn token_store(memory_only: bool, needs_tokens: bool) -> Result<Arc<dyn TokenStore>, Failure> {
-    if memory_only || !needs_tokens {
-        if memory_only && needs_tokens {
-            commands::progress("Memory-only session: the sign-in is forgotten when this command ends.");
-        }
-        return Ok(Arc::new(MemoryStore::new()));
+fn token_store(memory_only: bool, needs_tokens: bool) -> Result<OpenedStore, Failure> {
+    if memory_only && needs_tokens {
+        commands::progress("Memory-only session: the sign-in is forgotten when this command ends.");
     }
-    let store = KeyringStore::open(KeyringBackend::SecretService).and_then(|store| store.probe().map(|()| store))?;
-    Ok(Arc::new(store))
+    let choice = if memory_only || !needs_tokens { StoreChoice::Memory } else { StoreChoice::Keyring };
+    Ok(app::open_store(choice)?)
 }
 
 fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
@@ -82,17 +76,18 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     }
     // The settings first: with no provider configured that is what the
     // person needs to hear, whatever the state of the keyring.
-    let config = match SigninConfig::load_with_env_file(cli.env_file.as_deref()) {
+    let settings = match Settings::load_with_env_file(cli.env_file.as_deref()) {
         // Listing and choosing accounts need no provider; everything else
         // says that none is configured (exit 2), and contacts nothing.
-        Err(SigninError::NoProvider) if !needs_tokens(&cli.command) => {
-            let Command::Accounts { action } = cli.command else { return Err(SigninError::NoProvider.into()) };
+        Err(SettingsError::NoProvider) if !needs_tokens(&cli.command) => {
+            let Command::Accounts { action } = cli.command else { return Err(SettingsError::NoProvider.into()) };
             let book = AccountBook::load(AccountBook::default_path()?)?;
             return commands::accounts_without_provider(book, action.unwrap_or(AccountsAction::List), cli.json);
         }
-        config => config?,
+        settings => settings?,
     };
-    let config = match &cli.command {
+    let Settings { signin: config, items_api } = settings;
+    let signin = match &cli.command {
         Command::Login { prompt: Some(prompt), .. } => {
             let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
             SigninConfig { prompt: (!prompt.is_empty()).then_some(prompt), ..config }
@@ -101,6 +96,6 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     };
     let store = token_store(cli.memory_only, needs_tokens(&cli.command))?;
     let book = AccountBook::load(AccountBook::default_path()?)?;
-    let session = Session::new(config, store, book);
-    runtime.block_on(commands::run(&session, cli.command, cli.json))
+    let app = app::production(Settings { signin, items_api }, store, book)?;
+    runtime.block_on(commands::run(&app, cli.command, cli.json))
 }

@@ -636,7 +636,7 @@ async fn keyring_token(account: &Value) -> Option<String> {
     };
     tokio::task::spawn_blocking(move || {
         let store = KeyringStore::open(KeyringBackend::SecretService).unwrap();
-        store.load(&key).unwrap().map(|token| token.secret().clone())
+        store.load(&key).unwrap().map(|grant| grant.refresh_token.secret().clone())
     })
     .await
     .unwrap()
@@ -644,16 +644,8 @@ async fn keyring_token(account: &Value) -> Option<String> {
 
 /// Whether dev-idp still takes `token` (RFC 7662 introspection).
 async fn active_at(idp: &dev_idp::DevIdp, token: &str) -> bool {
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}/v1/introspect", idp.issuer()))
-        .form(&[("client_id", "tessera-desktop"), ("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["active"] == true
+    let introspect = testkit::http().post(format!("{}/v1/introspect", idp.issuer()));
+    testkit::json_of(introspect.form(&[("client_id", "tessera-desktop"), ("token", token)])).await["active"] == true
 }
 
 /// Issue 14, item 1: alice signs in at provider A; the settings then name

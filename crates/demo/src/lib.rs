@@ -118,16 +118,16 @@ impl DemoStack {
         self.folder.path()
     }
 
-    /// Points `config` at this stack: its issuer, the demo client, its items
-    /// API, [`WRITE_SCOPE`] added to the scopes, and DPoP on: demo tokens
-    /// are bound to a key of this process, as Tessera recommends.
+    /// Points `config` at this stack: its issuer, the demo client,
+    /// [`WRITE_SCOPE`] added to the scopes, and DPoP on: demo tokens are
+    /// bound to a key of this process, as Tessera recommends. (The items
+    /// API to call is [`items_api`](Self::items_api).)
     ///
     /// # Errors
     /// [`DemoError::Url`] (never with a running stack).
     pub fn configure(&self, config: &mut SigninConfig) -> Result<(), DemoError> {
         config.issuer = IssuerUrl::new(self.issuer().to_owned()).map_err(|e| DemoError::Url(Box::new(e)))?;
         config.client_id = ClientId::new(DEMO_CLIENT_ID.to_owned());
-        config.items_api = self.items_api.clone();
         config.dpop = true;
         if !config.scopes.iter().any(|s| s == WRITE_SCOPE) {
             config.scopes.push(WRITE_SCOPE.to_owned());
@@ -163,7 +163,6 @@ mod tests {
         stack.configure(&mut config).unwrap();
         assert_eq!(config.issuer.as_str(), stack.issuer());
         assert_eq!(config.client_id.as_str(), DEMO_CLIENT_ID);
-        assert_eq!(config.items_api, *stack.items_api());
         assert_eq!(config.scopes.iter().filter(|s| *s == WRITE_SCOPE).count(), 1);
         assert!(config.dpop, "the demo binds its tokens");
         stack.configure(&mut config).unwrap();

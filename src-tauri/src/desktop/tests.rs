@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use demo::DemoStack;
 use signin::flow::browser::HttpBrowser;
+use signin::store::MemoryStore;
 use tokio::sync::mpsc;
 
 use super::*;

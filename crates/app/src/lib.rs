@@ -1,0 +1,21 @@
+//! Tessera's app, between the sign-in core and the shells (the `tessera`
+//! CLI and the desktop app):
+//!
+//! - [`settings`]: the app's settings (defaults < `tessera.toml` < the
+//!   environment, the opt-in `.env`, the items API's URL, the demo), which
+//!   the sign-in core does not read;
+//! - [`wiring`]: one builder of the session, its token store (the keyring,
+//!   probed once) and the items client, for production, the demo and tests;
+//!   and the provider check a settings screen runs before saving;
+//! - [`tokens`]: the session as the items client's token source.
+
+pub mod settings;
+pub mod tokens;
+pub mod wiring;
+
+pub use settings::{ConfigFile, ProviderSource, Settings, SettingsError};
+pub use tokens::SessionTokens;
+pub use wiring::{
+    App, OpenedStore, ProviderCheckError, StoreChoice, StoreKind, WireError, check_provider, demo, for_tests,
+    open_store, production,
+};

@@ -1,0 +1,521 @@
+//! The app's settings: where Tessera signs in (the sign-in core's
+//! [`SigninConfig`]) and the items API it calls.
+//!
+//! Layers, each overriding the one before: built-in defaults, the TOML file
+//! `tessera.toml` in the platform config directory, then the environment
+//! with the Okta tutorials' names. There is no default provider: unless the
+//! file or the environment names one, [`Settings::load_from`] answers
+//! [`SettingsError::NoProvider`] and nothing is contacted (issue 23); only a
+//! demo that starts its own provider takes the demo defaults
+//! ([`Settings::demo_from`]). A `.env`
+//! file is read only when asked for by path (`--env-file PATH` on the CLI,
+//! [`ENV_FILE_VAR`] for the CLI and the desktop app), and then only fills in
+//! what the real environment does not set: a `.env` that happens to be in the
+//! working folder (a cloned repository's) is never read, so it cannot choose
+//! where tokens go (issue 14, item 2).
+//!
+//! | Environment | File key | Meaning |
+//! |---|---|---|
+//! | `OKTA_DOMAIN` | `okta_domain` | issuer `https://{domain}/oauth2/default` |
+//! | `OKTA_ISSUER` | `issuer` | the issuer (wins over the domain) |
+//! | `CLIENT_ID`, `OKTA_CLIENT_ID` | `client_id` | the public client (`CLIENT_ID` wins) |
+//! | `OKTA_SCOPES` | `scopes` | space-separated scopes (must hold `openid`) |
+//! | `REDIRECT_URL` | `redirect_url` | `http://127.0.0.1[:port]/path`, `http://[::1]…`, or `com.example.tessera:/callback` |
+//! | `OKTA_PROMPT` | `prompt` | `prompt` for adding/switching accounts, sent as given; empty: none |
+//! | `ITEMS_API_URL` | `items_api_url` | the items API (`https`, or `http` on 127.0.0.0/8 or `[::1]` only) |
+//! | `SIGNIN_TIMEOUT_SECS` | `timeout_secs` | how long a browser sign-in may take |
+//! | `SIGNIN_HTTP_TIMEOUT_SECS` | `http_timeout_secs` | how long one request to the provider may take (30 s) |
+//! | `SIGNIN_DPOP` | `dpop` | bind tokens to a key of this device (DPoP, RFC 9449) when the provider offers it (`true`/`false`, default `false`) |
+//!
+//! Every error names the setting it is about.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use openidconnect::ClientId;
+use serde::{Deserialize, Serialize};
+use settings::{Environment, parse};
+use signin::flow::SigninError;
+use signin::flow::config::{RedirectKind, SigninConfig, issuer_from_domain, parse_issuer, prompt_value, split_scopes};
+use url::Url;
+
+/// The items API of the demo stack.
+pub const DEFAULT_ITEMS_API: &str = "http://127.0.0.1:8081";
+/// The name of the configuration file in the platform config directory.
+pub const CONFIG_FILE_NAME: &str = "tessera.toml";
+/// The environment variable naming a `.env`-style file to read settings
+/// from (opt-in: no such file is read unless named).
+pub const ENV_FILE_VAR: &str = "TESSERA_ENV_FILE";
+
+/// Why the settings were refused; every variant about a value names its
+/// setting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// A setting has a value that cannot be used.
+    #[error("the setting {setting} is invalid: {message}")]
+    Invalid {
+        /// The setting's name (environment variable or file key).
+        setting: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The configuration file could not be read.
+    #[error("cannot read the configuration file {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file could not be written.
+    #[error("cannot save the configuration file {}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML or has unknown keys.
+    #[error("the configuration file {} is invalid", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// The `.env` file could not be read.
+    #[error("cannot read {}", path.display())]
+    DotEnv {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: dotenvy::Error,
+    },
+    /// No provider is configured: nothing names an issuer (`OKTA_DOMAIN`,
+    /// `OKTA_ISSUER`, or the file's `okta_domain` / `issuer`). Nothing is
+    /// contacted then (no default address is trusted).
+    #[error(
+        "no sign-in provider is configured: set OKTA_DOMAIN (or OKTA_ISSUER) and CLIENT_ID, \
+         or okta_domain and client_id in the configuration file"
+    )]
+    NoProvider,
+}
+
+impl SettingsError {
+    fn invalid(setting: &str, message: impl Into<String>) -> Self {
+        Self::Invalid { setting: setting.to_owned(), message: message.into() }
+    }
+
+    /// The setting a refused value was given as (environment name or file
+    /// key); `None` for the other failures.
+    #[must_use]
+    pub fn setting(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { setting, .. } => Some(setting),
+            _ => None,
+        }
+    }
+}
+
+impl From<settings::FileError> for SettingsError {
+    fn from(error: settings::FileError) -> Self {
+        match error {
+            settings::FileError::Read { path, source } => Self::Read { path, source },
+            settings::FileError::Parse { path, source } => Self::Parse { path, source },
+            // The file reader's errors are all above; keep any later one readable.
+            other => Self::invalid("the configuration file", other.to_string()),
+        }
+    }
+}
+
+/// The core's checks answer `InvalidSetting`, naming the setting.
+fn core(error: SigninError) -> SettingsError {
+    match error {
+        SigninError::InvalidSetting { setting, message } => SettingsError::Invalid { setting, message },
+        other => SettingsError::invalid("the configuration", other.to_string()),
+    }
+}
+
+/// The app's settings: the sign-in, and the items API it calls.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where and how to sign in.
+    pub signin: SigninConfig,
+    /// The items API's base URL (access tokens go there).
+    pub items_api: Url,
+}
+
+impl Settings {
+    /// The demo settings: dev-idp on its demo port, the items API on its.
+    ///
+    /// # Panics
+    /// Never: the constant is a valid URL (checked by a unit test).
+    #[must_use]
+    #[allow(clippy::expect_used)]
+    pub fn demo() -> Self {
+        Self { signin: SigninConfig::demo(), items_api: Url::parse(DEFAULT_ITEMS_API).expect("a valid constant") }
+    }
+
+    /// The configuration file's usual place: `tessera.toml` in the platform
+    /// config directory (`~/.config/tessera/` on Linux).
+    #[must_use]
+    pub fn default_file() -> Option<PathBuf> {
+        directories::ProjectDirs::from("com", "example", "tessera").map(|d| d.config_dir().join(CONFIG_FILE_NAME))
+    }
+
+    /// Loads the settings as the app does: defaults, the file in the
+    /// platform config dir (if present) and the process environment, with
+    /// the file named by [`ENV_FILE_VAR`] (if set) filling in what the
+    /// environment does not set. No `.env` in the working folder is read.
+    ///
+    /// # Errors
+    /// When a file cannot be read, or a setting is invalid.
+    pub fn load() -> Result<Self, SettingsError> {
+        Self::load_with_env_file(env_file_from_process().as_deref())
+    }
+
+    /// As [`Settings::load`], with `env_file` (the CLI's `--env-file`)
+    /// as the only `.env`-style file read; `None` reads none.
+    ///
+    /// # Errors
+    /// When a file cannot be read (a named `env_file` that does not exist
+    /// included), or a setting is invalid.
+    pub fn load_with_env_file(env_file: Option<&Path>) -> Result<Self, SettingsError> {
+        let env = process_env(env_file)?;
+        Self::load_from(Self::default_file().as_deref(), env)
+    }
+
+    /// Loads from an optional file (ignored when it does not exist) and an
+    /// environment lookup (tests pass a closure over a map). A provider must
+    /// be named (`OKTA_ISSUER` / `OKTA_DOMAIN`, or the file's `issuer` /
+    /// `okta_domain`): there is no default one, so nothing configured never
+    /// means trusting whatever answers on a local port (issue 23).
+    ///
+    /// # Errors
+    /// When the file cannot be read or parsed, or a setting is invalid (the
+    /// error names the setting); [`SettingsError::NoProvider`] when nothing
+    /// names a provider.
+    pub fn load_from(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let (settings, source) = Self::layered(file, env)?;
+        if source == ProviderSource::Demo {
+            return Err(SettingsError::NoProvider);
+        }
+        Ok(settings)
+    }
+
+    /// The demo defaults with the file and the environment over them, for a
+    /// demo that starts its own provider in-process (`tessera demo`, the
+    /// desktop's demo mode) and then points the issuer, client and items
+    /// API at it ([`crate::demo`]); never for signing in elsewhere.
+    ///
+    /// # Errors
+    /// As [`load_from`](Self::load_from), except that no provider needs to
+    /// be named.
+    pub fn demo_from(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        Self::layered(file, env).map(|(settings, _)| settings)
+    }
+
+    /// The demo defaults, the file, then the environment; and where the
+    /// provider came from.
+    fn layered(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Self, ProviderSource), SettingsError> {
+        let env = Environment::new(env);
+        let file = file.map(ConfigFile::read).transpose()?.flatten();
+        let mut source = ProviderSource::Demo;
+        if file.as_ref().is_some_and(ConfigFile::names_provider) {
+            source = ProviderSource::File;
+        }
+        if env.is_set("OKTA_ISSUER") || env.is_set("OKTA_DOMAIN") {
+            source = ProviderSource::Environment;
+        }
+        let mut settings = Self::demo();
+        if let Some(file) = file {
+            settings.apply_file(file)?;
+        }
+        settings.apply_env(&env)?;
+        Ok((settings, source))
+    }
+
+    /// The settings `file` describes over the demo defaults (no
+    /// environment): what a settings screen saves, checked before saving.
+    ///
+    /// # Errors
+    /// When a setting is invalid; the error names it.
+    pub fn from_file(file: &ConfigFile) -> Result<Self, SettingsError> {
+        let mut settings = Self::demo();
+        settings.apply_file(file.clone())?;
+        settings.apply_env(&Environment::new(|_| None))?;
+        Ok(settings)
+    }
+
+    fn apply_file(&mut self, file: ConfigFile) -> Result<(), SettingsError> {
+        let signin = &mut self.signin;
+        if let Some(domain) = file.okta_domain {
+            signin.issuer = issuer_from_domain("okta_domain", &domain).map_err(core)?;
+        }
+        if let Some(issuer) = file.issuer {
+            signin.issuer = parse_issuer("issuer", &issuer).map_err(core)?;
+        }
+        if let Some(client_id) = file.client_id {
+            signin.client_id = ClientId::new(client_id);
+        }
+        if let Some(scopes) = file.scopes {
+            signin.scopes = split_scopes(&scopes);
+        }
+        if let Some(redirect) = file.redirect_url {
+            signin.redirect = RedirectKind::parse("redirect_url", &redirect).map_err(core)?;
+        }
+        if let Some(prompt) = file.prompt {
+            signin.prompt = prompt_value(&prompt);
+        }
+        if let Some(items) = file.items_api_url {
+            self.items_api = parse_items_api("items_api_url", &items)?;
+        }
+        if let Some(secs) = file.timeout_secs {
+            signin.timeout = parse::positive_seconds(secs).map_err(|e| SettingsError::invalid("timeout_secs", e))?;
+        }
+        if let Some(secs) = file.http_timeout_secs {
+            signin.http_timeout =
+                parse::positive_seconds(secs).map_err(|e| SettingsError::invalid("http_timeout_secs", e))?;
+        }
+        if let Some(dpop) = file.dpop {
+            signin.dpop = dpop;
+        }
+        Ok(())
+    }
+
+    fn apply_env<F: Fn(&str) -> Option<String>>(&mut self, env: &Environment<F>) -> Result<(), SettingsError> {
+        let invalid = |e: settings::Invalid| SettingsError::invalid(e.setting, e.problem);
+        let signin = &mut self.signin;
+        if let Some(domain) = env.get("OKTA_DOMAIN") {
+            signin.issuer = issuer_from_domain("OKTA_DOMAIN", &domain).map_err(core)?;
+        }
+        if let Some(issuer) = env.get("OKTA_ISSUER") {
+            signin.issuer = parse_issuer("OKTA_ISSUER", &issuer).map_err(core)?;
+        }
+        if let Some(client_id) = env.get("OKTA_CLIENT_ID") {
+            signin.client_id = ClientId::new(client_id.trim().to_owned());
+        }
+        if let Some(client_id) = env.get("CLIENT_ID") {
+            signin.client_id = ClientId::new(client_id.trim().to_owned());
+        }
+        if let Some(scopes) = env.get("OKTA_SCOPES") {
+            signin.scopes = split_scopes(&scopes);
+        }
+        if let Some(redirect) = env.get("REDIRECT_URL") {
+            signin.redirect = RedirectKind::parse("REDIRECT_URL", redirect.trim()).map_err(core)?;
+        }
+        if let Some(prompt) = env.get("OKTA_PROMPT") {
+            signin.prompt = prompt_value(&prompt);
+        }
+        if let Some(items) = env.get("ITEMS_API_URL") {
+            self.items_api = parse_items_api("ITEMS_API_URL", items.trim())?;
+        }
+        let timeout = |secs: &str| parse::seconds(secs).and_then(parse::positive_seconds);
+        if let Some(timeout) = env.layer("SIGNIN_TIMEOUT_SECS", None, timeout).map_err(invalid)? {
+            signin.timeout = timeout;
+        }
+        if let Some(timeout) = env.layer("SIGNIN_HTTP_TIMEOUT_SECS", None, timeout).map_err(invalid)? {
+            signin.http_timeout = timeout;
+        }
+        if let Some(dpop) = env.layer("SIGNIN_DPOP", None, parse::flag).map_err(invalid)? {
+            signin.dpop = dpop;
+        }
+        if signin.client_id.as_str().is_empty() {
+            return Err(SettingsError::invalid("CLIENT_ID", "is empty"));
+        }
+        if !signin.scopes.iter().any(|s| s == "openid") {
+            return Err(SettingsError::invalid("scopes", "must include openid"));
+        }
+        Ok(())
+    }
+}
+
+/// The environment variables the settings read, in the order they are
+/// applied.
+pub const ENV_NAMES: [&str; 11] = [
+    "OKTA_DOMAIN",
+    "OKTA_ISSUER",
+    "OKTA_CLIENT_ID",
+    "CLIENT_ID",
+    "OKTA_SCOPES",
+    "REDIRECT_URL",
+    "OKTA_PROMPT",
+    "ITEMS_API_URL",
+    "SIGNIN_TIMEOUT_SECS",
+    "SIGNIN_HTTP_TIMEOUT_SECS",
+    "SIGNIN_DPOP",
+];
+
+/// Where the provider (the issuer) the settings sign in with comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderSource {
+    /// Nothing names one: the demo provider.
+    Demo,
+    /// The configuration file.
+    File,
+    /// The environment (or the file named by `--env-file` /
+    /// [`ENV_FILE_VAR`]), which wins over the configuration file.
+    Environment,
+}
+
+impl ProviderSource {
+    /// Finds where the provider comes from, as [`Settings::load_from`]
+    /// would read it.
+    ///
+    /// # Errors
+    /// When the file exists but cannot be read or parsed.
+    pub fn find(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let env = Environment::new(env);
+        if env.is_set("OKTA_ISSUER") || env.is_set("OKTA_DOMAIN") {
+            return Ok(Self::Environment);
+        }
+        let file = file.map(ConfigFile::read).transpose()?.flatten();
+        if file.as_ref().is_some_and(ConfigFile::names_provider) {
+            return Ok(Self::File);
+        }
+        Ok(Self::Demo)
+    }
+}
+
+/// The configuration file (`tessera.toml`): every key optional, unknown keys
+/// refused. The desktop's settings screen writes it; the CLI reads it too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `https://{okta_domain}/oauth2/default` as the issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub okta_domain: Option<String>,
+    /// The issuer (wins over `okta_domain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The public client's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Space-separated scopes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<String>,
+    /// The redirect URL (loopback or custom scheme).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    /// The `prompt` for adding or switching accounts (empty: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The items API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items_api_url: Option<String>,
+    /// How long a browser sign-in may take, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+    /// How long one request to the provider may take, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_timeout_secs: Option<u64>,
+    /// Whether to bind tokens to a key of this device (DPoP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<bool>,
+}
+
+impl ConfigFile {
+    /// Reads the file at `path`; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// [`SettingsError::Read`], [`SettingsError::Parse`].
+    pub fn read(path: &Path) -> Result<Option<Self>, SettingsError> {
+        Ok(settings::read_toml(path)?)
+    }
+
+    /// Whether the file names a provider (`issuer` or `okta_domain`).
+    fn names_provider(&self) -> bool {
+        self.issuer.is_some() || self.okta_domain.is_some()
+    }
+
+    /// Writes the file at `path` (creating its folder), replacing it in one
+    /// step: a reader sees the old file or the new one, never half of it.
+    ///
+    /// # Errors
+    /// [`SettingsError::Write`].
+    pub fn write(&self, path: &Path) -> Result<(), SettingsError> {
+        let failed = |source: std::io::Error| SettingsError::Write { path: path.to_owned(), source };
+        let text = toml::to_string(self).map_err(|e| failed(std::io::Error::other(e)))?;
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(folder).map_err(failed)?;
+        let temporary = folder.join(format!(".{CONFIG_FILE_NAME}.tmp"));
+        std::fs::write(&temporary, text).map_err(failed)?;
+        std::fs::rename(&temporary, path).map_err(failed)
+    }
+
+    /// Removes the file (nothing to do when it does not exist).
+    ///
+    /// # Errors
+    /// [`SettingsError::Write`].
+    pub fn remove(path: &Path) -> Result<(), SettingsError> {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(SettingsError::Write { path: path.to_owned(), source: e })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Reads `KEY=value` pairs from a `.env`-style file named on purpose
+/// (`--env-file`, [`ENV_FILE_VAR`]).
+///
+/// # Errors
+/// [`SettingsError::DotEnv`] when the file does not exist, cannot be read or
+/// cannot be parsed: a file asked for is never silently skipped.
+pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>, SettingsError> {
+    let failed = |source| SettingsError::DotEnv { path: path.to_owned(), source };
+    dotenvy::from_path_iter(path).map_err(failed)?.map(|item| item.map_err(failed)).collect()
+}
+
+/// The file [`ENV_FILE_VAR`] names in the process environment, if set and
+/// not empty.
+#[must_use]
+pub fn env_file_from_process() -> Option<PathBuf> {
+    std::env::var_os(ENV_FILE_VAR).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// The setting lookup of a process: its environment, then `env_file` (if
+/// any) for what the environment does not set. Empty values count as unset.
+///
+/// # Errors
+/// As [`read_env_file`].
+pub fn process_env(
+    env_file: Option<&Path>,
+) -> Result<impl Fn(&str) -> Option<String> + Send + Sync + 'static, SettingsError> {
+    let file = env_file.map(read_env_file).transpose()?.unwrap_or_default();
+    Ok(move |name: &str| std::env::var(name).ok().or_else(|| file.get(name).cloned()).filter(|v| !v.trim().is_empty()))
+}
+
+/// The items API's URL: access tokens go there, so it must be `https`, or
+/// `http` on a loopback IP literal only (127.0.0.0/8, `[::1]`; RFC 9700
+/// §4.3.2's concern with tokens in the clear). `localhost` is refused like in
+/// a redirect (RFC 8252 §8.3: a name may resolve elsewhere), and so is a URL
+/// with user info (`http://127.0.0.1@evil.example` is evil.example's).
+fn parse_items_api(setting: &str, value: &str) -> Result<Url, SettingsError> {
+    let url = parse::url(value).map_err(|message| SettingsError::invalid(setting, message))?;
+    let invalid = |message: &str| SettingsError::invalid(setting, format!("{value:?}: {message}"));
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("the items API URL must not hold a user name or password"));
+    }
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => Ok(url),
+        ("http", Some(_)) if parse::is_loopback_ip(&url) => Ok(url),
+        ("http", Some(url::Host::Domain(name))) if name.trim_end_matches('.') == "localhost" => {
+            Err(invalid("use http://127.0.0.1 or http://[::1] instead of localhost, or https"))
+        }
+        ("http", _) => Err(invalid("the items API must use https (http only on 127.0.0.1 or [::1])")),
+        _ => Err(invalid("the items API URL must be an https URL")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+use std::collections::HashMap;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use signin::flow::config::{DEFAULT_SCOPES, DEMO_CLIENT_ID, DEMO_ISSUER};
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    move |name| map.get(name).cloned()
+}
+
+/// Issue 23: nothing configured is no provider, never the demo's fixed
+/// local port; a client id, scopes or an items API alone name none either.
+#[test]
+fn nothing_configured_is_no_provider() {
+    for pairs in [
+        &[][..],
+        &[("CLIENT_ID", "0oa-app"), ("ITEMS_API_URL", "https://items.example.com")],
+        &[("OKTA_ISSUER", "  "), ("OKTA_DOMAIN", "")],
+    ] {
+        let error = Settings::load_from(None, env(pairs)).unwrap_err();
+        assert!(matches!(error, SettingsError::NoProvider), "{pairs:?}: {error:?}");
+        assert!(error.to_string().contains("OKTA_DOMAIN") && error.to_string().contains("CLIENT_ID"), "{error}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(CONFIG_FILE_NAME);
+    std::fs::write(&path, "client_id = \"0oa-app\"\n").unwrap();
+    assert!(matches!(Settings::load_from(Some(&path), env(&[])), Err(SettingsError::NoProvider)));
+    std::fs::write(&path, "okta_domain = \"dev-1.okta.com\"\n").unwrap();
+    let config = Settings::load_from(Some(&path), env(&[])).unwrap();
+    assert_eq!(config.signin.issuer.as_str(), "https://dev-1.okta.com/oauth2/default");
+}
+
+#[test]
+fn the_demo_defaults_are_asked_for_by_name() {
+    let config = Settings::demo_from(None, env(&[])).unwrap();
+    assert_eq!(config.signin.issuer.as_str(), DEMO_ISSUER);
+    assert_eq!(config.signin.client_id.as_str(), DEMO_CLIENT_ID);
+    assert_eq!(config.signin.scopes.join(" "), DEFAULT_SCOPES);
+    assert_eq!(config.signin.prompt.as_deref(), Some("login consent"));
+    assert_eq!(config.items_api.as_str(), "http://127.0.0.1:8081/");
+    assert_eq!(config.signin.timeout, Duration::from_secs(300));
+    assert_eq!(config.signin.redirect, RedirectKind::default());
+}
+
+#[test]
+fn the_tutorials_names_work() {
+    let config = Settings::load_from(
+        None,
+        env(&[
+            ("OKTA_DOMAIN", "dev-123456.okta.com"),
+            ("OKTA_CLIENT_ID", "0oa-tutorial"),
+            ("REDIRECT_URL", "http://127.0.0.1:8080/authorization-code/callback"),
+            ("OKTA_PROMPT", "consent"),
+            ("ITEMS_API_URL", "https://items.example.com"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.signin.issuer.as_str(), "https://dev-123456.okta.com/oauth2/default");
+    assert_eq!(config.signin.client_id.as_str(), "0oa-tutorial");
+    assert_eq!(
+        config.signin.redirect,
+        RedirectKind::Loopback {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: Some(8080),
+            path: "/authorization-code/callback".to_owned()
+        }
+    );
+    assert_eq!(config.signin.prompt.as_deref(), Some("consent"), "OKTA_PROMPT is sent exactly as given");
+    assert_eq!(config.items_api.as_str(), "https://items.example.com/");
+
+    let config = Settings::load_from(
+        None,
+        env(&[
+            ("OKTA_DOMAIN", "dev-1.okta.com"),
+            ("OKTA_ISSUER", "https://dev-1.okta.com/oauth2/aus42"),
+            ("CLIENT_ID", "wins"),
+            ("OKTA_CLIENT_ID", "loses"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.signin.issuer.as_str(), "https://dev-1.okta.com/oauth2/aus42", "OKTA_ISSUER beats OKTA_DOMAIN");
+    assert_eq!(config.signin.client_id.as_str(), "wins");
+}
+
+#[test]
+fn the_file_is_read_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(CONFIG_FILE_NAME);
+    std::fs::write(
+        &path,
+        "issuer = \"https://example.okta.com/oauth2/default\"\nclient_id = \"from-file\"\n\
+         redirect_url = \"com.example.tessera:/callback\"\nprompt = \"\"\ntimeout_secs = 60\n",
+    )
+    .unwrap();
+    let config = Settings::load_from(Some(&path), env(&[("CLIENT_ID", "from-env")])).unwrap();
+    assert_eq!(config.signin.issuer.as_str(), "https://example.okta.com/oauth2/default");
+    assert_eq!(config.signin.client_id.as_str(), "from-env");
+    assert!(
+        matches!(&config.signin.redirect, RedirectKind::Custom(url) if url.as_str() == "com.example.tessera:/callback")
+    );
+    assert_eq!(config.signin.prompt, None, "an empty prompt sends none");
+    assert_eq!(config.signin.timeout, Duration::from_secs(60));
+
+    let missing = dir.path().join("absent.toml");
+    let issuer = [("OKTA_ISSUER", "https://example.okta.com/oauth2/default")];
+    assert!(Settings::load_from(Some(&missing), env(&issuer)).is_ok(), "a missing file is fine");
+
+    std::fs::write(&path, "isuer = \"typo\"\n").unwrap();
+    let error = Settings::load_from(Some(&path), env(&[])).unwrap_err();
+    assert!(matches!(error, SettingsError::Parse { .. }), "{error:?}");
+}
+
+#[test]
+fn errors_name_the_setting() {
+    let cases: &[(&str, &str)] = &[
+        ("OKTA_ISSUER", "http://evil.example/oauth2/default"),
+        ("OKTA_ISSUER", "not a url"),
+        ("OKTA_DOMAIN", "dev-1.okta.com/oauth2/default"),
+        ("REDIRECT_URL", "http://localhost:8080/callback"),
+        ("REDIRECT_URL", "https://127.0.0.1/callback"),
+        ("REDIRECT_URL", "http://192.168.1.2/callback"),
+        ("REDIRECT_URL", "tessera:/callback"),
+        ("ITEMS_API_URL", "::"),
+        ("SIGNIN_TIMEOUT_SECS", "soon"),
+    ];
+    for (name, value) in cases {
+        let error = Settings::load_from(None, env(&[(name, value)])).unwrap_err();
+        assert!(error.to_string().contains(name), "{name}={value}: {error}");
+    }
+}
+
+#[test]
+fn an_env_file_named_on_purpose_is_read_without_overriding_real_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.env");
+    std::fs::write(&path, "OKTA_CLIENT_ID=from-dotenv\nOKTA_ISSUER=https://dotenv.okta.com/oauth2/default\n").unwrap();
+    let dotenv = read_env_file(&path).unwrap();
+    let real = env(&[("OKTA_ISSUER", "https://real.okta.com/oauth2/default")]);
+    let config = Settings::load_from(None, |name| real(name).or_else(|| dotenv.get(name).cloned())).unwrap();
+    assert_eq!(config.signin.client_id.as_str(), "from-dotenv");
+    assert_eq!(config.signin.issuer.as_str(), "https://real.okta.com/oauth2/default");
+    // A file asked for by name that is not there is an error, never skipped.
+    let missing = dir.path().join("none.env");
+    let error = read_env_file(&missing).unwrap_err();
+    assert!(matches!(error, SettingsError::DotEnv { .. }), "{error:?}");
+    assert!(Settings::load_with_env_file(Some(&missing)).is_err());
+}
+
+/// Issue 14, item 2: a `.env` in the working folder (a cloned repository's)
+/// names another issuer and items API; the configuration read without
+/// `--env-file` / `TESSERA_ENV_FILE` ignores it, and reads it when named.
+/// (The only test here that changes the working folder.)
+#[test]
+fn a_dotenv_in_the_working_folder_is_not_read_unless_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil_issuer = "https://evil-issuer.example/oauth2/default";
+    let evil_api = "https://evil-items.example/";
+    std::fs::write(
+        dir.path().join(".env"),
+        format!(
+            "OKTA_ISSUER={evil_issuer}\nOKTA_DOMAIN=evil.example\nCLIENT_ID=evil-client\nITEMS_API_URL={evil_api}\n"
+        ),
+    )
+    .unwrap();
+    let before = std::env::current_dir().unwrap();
+    std::env::set_current_dir(dir.path()).unwrap();
+    let implicit = Settings::load_with_env_file(None);
+    let named = Settings::load_with_env_file(Some(std::path::Path::new(".env")));
+    std::env::set_current_dir(before).unwrap();
+    // With nothing else configured, no provider (issue 23); with one, not the .env's.
+    if let Ok(implicit) = implicit.as_ref() {
+        assert_ne!(implicit.signin.issuer.as_str(), evil_issuer);
+        assert_ne!(implicit.signin.client_id.as_str(), "evil-client");
+        assert_ne!(implicit.items_api.as_str(), evil_api);
+    } else {
+        assert!(matches!(implicit, Err(SettingsError::NoProvider)), "{implicit:?}");
+    }
+    let named = named.unwrap();
+    if std::env::var_os("OKTA_ISSUER").is_none() {
+        assert_eq!(named.signin.issuer.as_str(), evil_issuer, "--env-file is read");
+    }
+    if std::env::var_os("ITEMS_API_URL").is_none() {
+        assert_eq!(named.items_api.as_str(), evil_api, "--env-file is read");
+    }
+}
+
+#[test]
+fn the_items_api_is_https_or_a_loopback_ip() {
+    for good in [
+        "https://items.example.com",
+        "https://items.example.com:8443/base/",
+        "http://127.0.0.1:8081",
+        "http://127.1.2.3:8081",
+        "http://127.0.0.1.:8081",
+        "http://[::1]:8081",
+        "HTTP://127.0.0.1:8081",
+    ] {
+        let config = Settings::load_from(None, env(&[("ITEMS_API_URL", good), ("OKTA_DOMAIN", "dev-1.okta.com")]));
+        assert!(config.is_ok(), "{good}: {:?}", config.err());
+    }
+    for bad in [
+        "http://items.example.com",
+        "http://localhost:8081",
+        "http://LOCALHOST:8081",
+        "http://localhost.:8081",
+        "http://127.0.0.1@evil.example",
+        "http://127.0.0.1:8081@evil.example/",
+        "http://user:pw@127.0.0.1:8081",
+        "https://user@items.example.com",
+        "http://127.0.0.1.evil.example",
+        "http://[::ffff:127.0.0.1]:8081",
+        "http://0.0.0.0:8081",
+        "http://10.0.0.1:8081",
+        "http://[::]:8081",
+        "ftp://items.example.com",
+        "file:///etc/passwd",
+        "items.example.com",
+    ] {
+        let error = Settings::load_from(None, env(&[("ITEMS_API_URL", bad)])).unwrap_err();
+        assert!(error.to_string().contains("ITEMS_API_URL"), "{bad}: {error}");
+        let file = ConfigFile { items_api_url: Some(bad.to_owned()), ..ConfigFile::default() };
+        let error = Settings::from_file(&file).unwrap_err();
+        assert!(error.to_string().contains("items_api_url"), "{bad}: {error}");
+    }
+}
