@@ -458,11 +458,16 @@ impl Config {
     /// When the file cannot be read or parsed, or fails [`Config::validate`].
     pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-        Self::from_toml_str(&text).map_err(|error| match error {
-            ConfigError::Parse { source, .. } => ConfigError::Parse { path: shown, source },
-            other => other,
-        })
+        let config: Self = match settings::read_toml(path) {
+            Ok(Some(config)) => config,
+            // A file named on the command line must be there.
+            Ok(None) => return Err(ConfigError::Read { path: shown, source: std::io::ErrorKind::NotFound.into() }),
+            Err(settings::FileError::Read { source, .. }) => return Err(ConfigError::Read { path: shown, source }),
+            Err(settings::FileError::Parse { source, .. }) => return Err(ConfigError::Parse { path: shown, source }),
+            Err(other) => return Err(ConfigError::Invalid(other.to_string())),
+        };
+        config.validate()?;
+        Ok(config)
     }
 
     /// Parses TOML text; fields it omits keep their defaults.
@@ -470,8 +475,8 @@ impl Config {
     /// # Errors
     /// When the text cannot be parsed, or fails [`Config::validate`].
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text)
-            .map_err(|source| ConfigError::Parse { path: "<text>".to_owned(), source: Box::new(source) })?;
+        let config: Self =
+            settings::parse_toml(text).map_err(|source| ConfigError::Parse { path: "<text>".to_owned(), source })?;
         config.validate()?;
         Ok(config)
     }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use settings::{Environment, parse};
 use url::Url;
 
 /// The issuer of demo mode: dev-idp on its fixed port.
@@ -242,6 +243,22 @@ fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { setting, problem: problem.into() }
 }
 
+impl From<settings::Invalid> for ConfigError {
+    fn from(error: settings::Invalid) -> Self {
+        invalid(error.setting, error.problem)
+    }
+}
+
+impl From<settings::FileError> for ConfigError {
+    fn from(error: settings::FileError) -> Self {
+        match error {
+            settings::FileError::Read { path, source } => Self::Read { path: path.display().to_string(), source },
+            settings::FileError::Parse { path, source } => Self::Parse { path: path.display().to_string(), source },
+            other => invalid("the configuration file", other.to_string()),
+        }
+    }
+}
+
 impl Config {
     /// Loads defaults < `file` < the process environment.
     ///
@@ -257,36 +274,25 @@ impl Config {
     /// # Errors
     /// A [`ConfigError`] naming the first bad setting.
     pub fn load_with(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let file = match file {
+        let file: FileConfig = match file {
             None => FileConfig::default(),
-            Some(path) => {
-                let shown = path.display().to_string();
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-                toml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown, source: Box::new(source) })?
-            }
+            // A file named on the command line must be there.
+            Some(path) => settings::read_toml(path)?.ok_or_else(|| ConfigError::Read {
+                path: path.display().to_string(),
+                source: std::io::ErrorKind::NotFound.into(),
+            })?,
         };
-        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let env = Environment::new(env);
         let text = |env_name: &str, file_value: Option<String>, default: &str| {
-            env(env_name).or(file_value).unwrap_or_else(|| default.to_owned())
+            env.get(env_name).or(file_value).unwrap_or_else(|| default.to_owned())
         };
         let number = |setting: &'static str, file_value: Option<u64>, default: u64| -> Result<u64, ConfigError> {
-            match env(setting) {
-                Some(value) => value.trim().parse().map_err(|_| invalid(setting, format!("{value:?} is not a number"))),
-                None => Ok(file_value.unwrap_or(default)),
-            }
+            Ok(env.layer(setting, file_value, parse::number)?.unwrap_or(default))
         };
-
         let flag = |setting: &'static str, file_value: Option<bool>, default: bool| -> Result<bool, ConfigError> {
-            match env(setting) {
-                Some(value) => match value.trim().to_ascii_lowercase().as_str() {
-                    "1" | "true" | "yes" | "on" => Ok(true),
-                    "0" | "false" | "no" | "off" => Ok(false),
-                    _ => Err(invalid(setting, format!("{value:?} is neither true nor false"))),
-                },
-                None => Ok(file_value.unwrap_or(default)),
-            }
+            Ok(env.layer(setting, file_value, parse::flag)?.unwrap_or(default))
         };
+        let env = |name: &str| env.get(name);
         if env("DEMO_SEED").is_some() {
             return Err(invalid(
                 "DEMO_SEED",
@@ -297,10 +303,8 @@ impl Config {
         // What must be set outside demo mode, reported together.
         let mut missing = Vec::new();
 
-        let bind_text = text("BIND", file.bind, "127.0.0.1:8081");
-        let bind: SocketAddr = bind_text
-            .parse()
-            .map_err(|_| invalid("BIND", format!("{bind_text:?} is not an address such as 127.0.0.1:8081")))?;
+        let bind: SocketAddr = parse::socket_addr(&text("BIND", file.bind, "127.0.0.1:8081"))
+            .map_err(|problem| invalid("BIND", problem))?;
         let issuer_text = match env("OKTA_ISSUER").or(file.issuer) {
             Some(issuer) => Some(issuer),
             None => match env("OKTA_DOMAIN").or(file.okta_domain) {
@@ -337,7 +341,7 @@ impl Config {
         let policy_file = env("POLICY_FILE").map(PathBuf::from).or(file.policy_file);
         let opa_url = match env("OPA_URL").or(file.opa_url) {
             None => None,
-            Some(value) => Some(Url::parse(&value).map_err(|_| invalid("OPA_URL", format!("{value:?} is not a URL")))?),
+            Some(value) => Some(parse::url(&value).map_err(|problem| invalid("OPA_URL", problem))?),
         };
         if policy_file.is_some() && opa_url.is_some() {
             return Err(invalid("POLICY_FILE", "set POLICY_FILE or OPA_URL, not both"));
@@ -511,12 +515,7 @@ fn parse_public_url(text: &str) -> Result<Url, ConfigError> {
 }
 
 fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
-        None => false,
-    }
+    parse::is_loopback_ip(url) || url.host_str() == Some("localhost")
 }
 
 #[cfg(test)]
