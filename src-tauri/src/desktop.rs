@@ -8,12 +8,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use app::settings::{DEFAULT_ITEMS_API, ENV_NAMES};
+use app::form::{Field, Form, RedirectChoice};
 use app::{ConfigFile, OpenedStore, ProviderCheckError, ProviderSource, SettingsError, StoreChoice, StoreKind};
 use items_client::{Item, ItemPage, ItemPatch, ListOptions, NewItem};
 use signin::accounts::AccountBook;
 use signin::flow::browser::Browser;
-use signin::flow::config::{DEFAULT_PROMPT, DEFAULT_SCOPES, RedirectKind, SigninConfig};
 use signin::store::TokenStore;
 use signin::{Session, SignInMethod};
 use tokio::sync::watch;
@@ -30,9 +29,6 @@ pub const DEEP_LINK_SCHEME: &str = "com.example.tessera";
 
 /// The path of the deep-link redirect.
 pub const DEEP_LINK_PATH: &str = "/callback";
-
-/// How long a new sign-in waits for a cancelled one to wind down.
-pub const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
 /// How long saving the settings waits for the provider's discovery document.
 pub const DISCOVERY_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -103,10 +99,6 @@ pub struct Desktop {
     current: RwLock<Arc<Current>>,
     /// Bumped when the configuration is replaced (settings saved).
     reconfigured: watch::Sender<u64>,
-    /// One sign-in at a time.
-    signing_in: tokio::sync::Mutex<()>,
-    /// The last sign-in was cancelled (and may still be winding down).
-    cancelled: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Desktop {
@@ -123,13 +115,7 @@ impl Desktop {
     /// When the configuration is invalid or the demo stack does not start.
     pub async fn start(options: Options) -> Result<Self, IpcError> {
         let current = configure(&options).await?;
-        Ok(Self {
-            options,
-            current: RwLock::new(Arc::new(current)),
-            reconfigured: watch::Sender::new(0),
-            signing_in: tokio::sync::Mutex::new(()),
-            cancelled: std::sync::atomic::AtomicBool::new(false),
-        })
+        Ok(Self { options, current: RwLock::new(Arc::new(current)), reconfigured: watch::Sender::new(0) })
     }
 
     fn current(&self) -> Arc<Current> {
@@ -164,7 +150,7 @@ impl Desktop {
             issuer: config.issuer.to_string(),
             client_id: config.client_id.to_string(),
             items_api: current.app.items_api.to_string(),
-            redirect: redirect_of(config),
+            redirect: RedirectChoice::of(config).into(),
             keyring: current.keyring.clone(),
             demo_users,
         }
@@ -226,16 +212,6 @@ impl Desktop {
         browser: Arc<dyn Browser>,
         on_url: Arc<dyn Fn(&Url) + Send + Sync>,
     ) -> Result<AccountView, IpcError> {
-        let _one_at_a_time = match self.signing_in.try_lock() {
-            Ok(guard) => guard,
-            // Cancelled a moment ago ("Try again" right after "Cancel"): it
-            // is winding down; wait for it rather than refuse.
-            Err(_) if self.cancelled.load(std::sync::atomic::Ordering::SeqCst) => {
-                tokio::time::timeout(CANCEL_GRACE, self.signing_in.lock()).await.map_err(|_| busy())?
-            }
-            Err(_) => return Err(busy()),
-        };
-        self.cancelled.store(false, std::sync::atomic::Ordering::SeqCst);
         let session = self.session();
         let account = session.sign_in(SignInMethod::Browser { browser, on_url }, add).await?;
         Ok(AccountView::new(&account, true))
@@ -243,7 +219,6 @@ impl Desktop {
 
     /// Cancels the sign-in under way, if any.
     pub fn cancel_sign_in(&self) {
-        self.cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
         self.session().cancel_sign_in();
     }
 
@@ -346,26 +321,22 @@ impl Desktop {
     #[must_use]
     pub fn settings(&self) -> Settings {
         let current = self.current();
-        let config = current.app.session.config();
-        let env_overrides =
-            ENV_NAMES.iter().filter(|name| (self.options.env)(name).is_some()).map(|name| (*name).to_owned()).collect();
-        let (source, issuer, client_id) = match current.source {
-            ProviderSource::Demo => ("demo", String::new(), String::new()),
-            ProviderSource::File => ("file", config.issuer.to_string(), config.client_id.to_string()),
-            ProviderSource::Environment => ("environment", config.issuer.to_string(), config.client_id.to_string()),
-        };
-        let configured = current.mode == Mode::Configured;
+        let form = Form::shown(current.app.session.config(), &current.app.items_api, current.source);
         Settings {
-            source,
-            env_overrides,
-            issuer,
-            client_id,
-            scopes: if configured { config.scopes.join(" ") } else { DEFAULT_SCOPES.to_owned() },
-            redirect: redirect_of(config),
+            source: match current.source {
+                ProviderSource::Demo => "demo",
+                ProviderSource::File => "file",
+                ProviderSource::Environment => "environment",
+            },
+            env_overrides: app::form::env_overrides(|name| (self.options.env)(name)),
+            issuer: form.issuer,
+            client_id: form.client_id,
+            scopes: form.scopes,
+            redirect: form.redirect.into(),
             deep_link_scheme: DEEP_LINK_SCHEME,
-            prompt: config.prompt.clone().unwrap_or_default(),
-            items_api: if configured { current.app.items_api.to_string() } else { DEFAULT_ITEMS_API.to_owned() },
-            dpop: configured && config.dpop,
+            prompt: form.prompt,
+            items_api: form.items_api,
+            dpop: form.dpop,
         }
     }
 
@@ -378,7 +349,7 @@ impl Desktop {
     /// `settings_invalid` (with the field) or `discovery_failed`; nothing is
     /// saved then.
     pub async fn save_settings(&self, input: &SettingsInput) -> Result<AppInfo, IpcError> {
-        let file = config_file_from(input);
+        let file = form_from(input).to_file(&format!("{DEEP_LINK_SCHEME}:{DEEP_LINK_PATH}"));
         let config = app::Settings::from_file(&file).map_err(settings_error)?.signin;
         app::check_provider(&config, DISCOVERY_CHECK_TIMEOUT).await.map_err(|error| {
             let message = match &error {
@@ -526,10 +497,6 @@ impl StartedSender {
     }
 }
 
-fn busy() -> IpcError {
-    IpcError::new("busy", "a sign-in is already under way; finish or cancel it first")
-}
-
 /// Builds the configuration the options describe.
 async fn configure(options: &Options) -> Result<Current, IpcError> {
     let env = options.env.clone();
@@ -592,52 +559,32 @@ async fn open_keyring() -> (OpenedStore, KeyringInfo) {
     }
 }
 
-fn redirect_of(config: &SigninConfig) -> Redirect {
-    match config.redirect {
-        RedirectKind::Loopback { .. } => Redirect::Loopback,
-        RedirectKind::Custom(_) => Redirect::DeepLink,
-    }
-}
-
-/// The file the settings screen writes for `input`.
-fn config_file_from(input: &SettingsInput) -> ConfigFile {
-    let issuer = input.issuer.trim();
-    let (issuer, okta_domain) =
-        if issuer.contains("://") { (Some(issuer.to_owned()), None) } else { (None, Some(issuer.to_owned())) };
-    let non_empty = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
-    ConfigFile {
-        okta_domain,
-        issuer,
-        client_id: Some(input.client_id.trim().to_owned()),
-        scopes: non_empty(&input.scopes),
-        redirect_url: match input.redirect {
-            Redirect::Loopback => None,
-            Redirect::DeepLink => Some(format!("{DEEP_LINK_SCHEME}:{DEEP_LINK_PATH}")),
+/// The form a saved `input` is.
+fn form_from(input: &SettingsInput) -> Form {
+    Form {
+        issuer: input.issuer.clone(),
+        client_id: input.client_id.clone(),
+        scopes: input.scopes.clone(),
+        redirect: match input.redirect {
+            Redirect::Loopback => RedirectChoice::Loopback,
+            Redirect::DeepLink => RedirectChoice::DeepLink,
         },
-        // An empty prompt is saved as such: it means "send none".
-        prompt: Some(input.prompt.trim().to_owned()).filter(|p| p != DEFAULT_PROMPT),
-        items_api_url: non_empty(&input.items_api),
-        timeout_secs: None,
-        http_timeout_secs: None,
-        // Off is the default: only "on" is written out.
-        dpop: input.dpop.then_some(true),
+        prompt: input.prompt.clone(),
+        items_api: input.items_api.clone(),
+        dpop: input.dpop,
     }
 }
 
 /// A refused setting, naming the settings screen's field.
 fn settings_error(error: SettingsError) -> IpcError {
-    let field = match &error {
-        SettingsError::Invalid { setting, .. } => Some(match setting.as_str() {
-            "issuer" | "okta_domain" => "issuer",
-            "client_id" | "CLIENT_ID" => "clientId",
-            "scopes" => "scopes",
-            "redirect_url" => "redirect",
-            "items_api_url" => "itemsApi",
-            "prompt" => "prompt",
-            _ => "issuer",
-        }),
-        _ => None,
-    };
+    let field = error.setting().map(|setting| match Field::of_setting(setting).unwrap_or(Field::Issuer) {
+        Field::Issuer => "issuer",
+        Field::ClientId => "clientId",
+        Field::Scopes => "scopes",
+        Field::Redirect => "redirect",
+        Field::ItemsApi => "itemsApi",
+        Field::Prompt => "prompt",
+    });
     let error = IpcError::new("settings_invalid", crate::ipc::message_with_causes(&error));
     match field {
         Some(field) => error.with_field(field),

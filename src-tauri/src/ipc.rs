@@ -30,6 +30,15 @@ pub enum Redirect {
     DeepLink,
 }
 
+impl From<app::form::RedirectChoice> for Redirect {
+    fn from(choice: app::form::RedirectChoice) -> Self {
+        match choice {
+            app::form::RedirectChoice::Loopback => Self::Loopback,
+            app::form::RedirectChoice::DeepLink => Self::DeepLink,
+        }
+    }
+}
+
 /// Where refresh tokens are kept, and why not in the keyring when they are not.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyringInfo {

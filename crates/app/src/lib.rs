@@ -7,8 +7,10 @@
 //! - [`wiring`]: one builder of the session, its token store (the keyring,
 //!   probed once) and the items client, for production, the demo and tests;
 //!   and the provider check a settings screen runs before saving;
-//! - [`tokens`]: the session as the items client's token source.
+//! - [`tokens`]: the session as the items client's token source;
+//! - [`form`]: a settings screen's model (what it shows, the file it saves).
 
+pub mod form;
 pub mod settings;
 pub mod tokens;
 pub mod wiring;

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use items_client::TokenSource;
+use items_client::{Credential, TokenSource};
 use oauth2::AccessToken;
+use signin::session::BoundToken;
 use signin::{Session, SessionError};
-use url::Url;
 
 /// The items client's tokens from a shared [`Session`]: its current access
 /// token, a renewal when the API refused one (one refresh however many
-/// callers ask), and the DPoP proof when the token is bound to a key.
+/// callers ask), each with the DPoP key it is bound to, if any.
 #[derive(Debug, Clone)]
 pub struct SessionTokens(pub Arc<Session>);
 
@@ -25,21 +25,17 @@ impl SessionTokens {
 impl TokenSource for SessionTokens {
     type Error = SessionError;
 
-    async fn token(&self) -> Result<AccessToken, SessionError> {
-        Session::access_token(&self.0).await
+    async fn token(&self) -> Result<Credential, SessionError> {
+        Session::token(&self.0).await.map(credential)
     }
 
-    async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, SessionError> {
-        Session::renew(&self.0, rejected).await.map(|bound| bound.access_token)
+    async fn renew(&self, rejected: &AccessToken) -> Result<Credential, SessionError> {
+        Session::renew(&self.0, rejected).await.map(credential)
     }
+}
 
-    fn proof(
-        &self,
-        token: &AccessToken,
-        method: &str,
-        url: &Url,
-        nonce: Option<&str>,
-    ) -> Result<Option<String>, SessionError> {
-        Session::proof(&self.0, token, method, url, nonce)
-    }
+/// The session's bound token as the items client takes it: the access
+/// token and its DPoP key, moved, never looked up again.
+fn credential(bound: BoundToken) -> Credential {
+    Credential { access_token: bound.access_token, dpop: bound.dpop }
 }
