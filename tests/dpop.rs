@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::SessionTokens;
 use demo::DemoStack;
 use items_client::{ItemsClient, ItemsError, ListOptions, NewItem};
 use signin::accounts::AccountBook;
@@ -56,7 +57,9 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     // a proof without one is refused, and the nonce handed out.
     let access = within("session.access_token", session.access_token()).await.unwrap();
     let url = stack.items_api().join("/v1/items").unwrap();
-    let proof = items_client::TokenSource::proof(&session, &access, "GET", &url, None).unwrap().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let bound = within("session.token", session.token()).await.unwrap();
+    let proof = bound.proof("GET", &url, None, now).unwrap().expect("a bound token");
     let asked = within("a DPoP GET", dpop_get(&url, access.secret(), proof)).await;
     assert_eq!(asked.status(), 401);
     assert!(asked.headers()["www-authenticate"].to_str().unwrap().contains("use_dpop_nonce"));
@@ -64,7 +67,7 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
 
     // The items API takes the session's calls, each with a fresh proof
     // (the client gives the API's nonce when asked, then keeps it).
-    let items = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
+    let items = ItemsClient::new(stack.items_api().clone(), SessionTokens(session.clone())).unwrap();
     let seeded = within("items.list", items.list(&ListOptions::default())).await.expect("a DPoP-bound read");
     assert!(!seeded.items.is_empty(), "alice's demo items");
     let lamp = NewItem { name: "Lamp".into(), description: String::new(), price: 12.0, tags: vec![] };
@@ -76,7 +79,7 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
         "the API's nonce cost no token refresh"
     );
     // Several first calls at once, each asked for the nonce: each gives it.
-    let fresh = ItemsClient::new(stack.items_api().clone(), session.clone()).unwrap();
+    let fresh = ItemsClient::new(stack.items_api().clone(), SessionTokens(session.clone())).unwrap();
     let options = ListOptions::default();
     let at_once = within("four first calls at once", async {
         tokio::join!(fresh.list(&options), fresh.list(&options), fresh.list(&options), fresh.get(&created.id))
@@ -93,7 +96,6 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
     let challenge = answer.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert!(challenge.starts_with("DPoP ") && challenge.contains("invalid_token"), "{challenge}");
     let thief = dpop::DpopKey::generate().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let theirs = thief.proof("GET", &url, Some(access.secret()), Some(&api_nonce), now).unwrap();
     let answer = within("a DPoP GET with another key", dpop_get(&url, access.secret(), theirs)).await;
     assert_eq!(answer.status(), 401);
@@ -102,8 +104,9 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
 
     // The refresh token, stolen without its key, gets nothing.
     let key = session.active().unwrap().key;
-    let (refresh_token, held) = dpop::open(&store.load(&key).unwrap().unwrap()).unwrap();
-    assert!(held.is_some(), "the key is kept with the token");
+    let grant = store.load(&key).unwrap().unwrap();
+    let refresh_token = grant.refresh_token;
+    assert!(grant.dpop.is_some(), "the key is kept with the token");
     let answer = http
         .post(format!("{}/v1/token", stack.issuer()))
         .form(&[

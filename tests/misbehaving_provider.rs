@@ -270,7 +270,7 @@ async fn check_refresh(
     let written = store.writes() - writes;
     match (case.expect, outcome) {
         (Expect::Accept, Ok(renewed)) => {
-            assert_ne!(renewed.secret(), first.secret(), "{:?}: a new access token", case.fault);
+            assert_ne!(renewed.access_token.secret(), first.secret(), "{:?}: a new access token", case.fault);
             assert_eq!(
                 (store.len(), written, account),
                 (1, 1, Some(false)),

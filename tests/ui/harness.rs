@@ -407,7 +407,7 @@ pub async fn seed_items(stack: &demo::DemoStack, count: usize) {
     let browser = Arc::new(signin::flow::browser::HttpBrowser::new("alice", "alice-demo-pw"));
     let method = signin::SignInMethod::Browser { browser, on_url: Arc::new(|_: &url::Url| {}) };
     within("alice signing in to seed items", session.sign_in(method, false)).await.unwrap();
-    let client = items_client::ItemsClient::new(stack.items_api().clone(), session).unwrap();
+    let client = items_client::ItemsClient::new(stack.items_api().clone(), app::SessionTokens(session)).unwrap();
     for n in 0..count {
         let item = items_client::NewItem {
             name: format!("Item {n:04}"),

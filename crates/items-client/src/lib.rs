@@ -27,6 +27,25 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+/// An access token with the key it is bound to (DPoP, RFC 9449), if any:
+/// handed out together by the [`TokenSource`], so the client signs each
+/// request's proof with the right key without looking for it.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// The access token (`Debug` prints `[redacted]`).
+    pub access_token: AccessToken,
+    /// The key it is bound to; `None` for a bearer token.
+    pub dpop: Option<Arc<dpop::DpopKey>>,
+}
+
+impl Credential {
+    /// A bearer token, bound to no key.
+    #[must_use]
+    pub fn bearer(access_token: AccessToken) -> Self {
+        Self { access_token, dpop: None }
+    }
+}
+
 /// Where access tokens come from.
 pub trait TokenSource: Send + Sync {
     /// Why the source has no token (in the apps, the sign-in core's
@@ -34,53 +53,26 @@ pub trait TokenSource: Send + Sync {
     /// [`ItemsError::SignInRequired`].
     type Error: std::error::Error + Send + Sync + 'static;
 
-    /// A current access token (the source refreshes one that is about to expire).
-    fn token(&self) -> impl Future<Output = Result<AccessToken, Self::Error>> + Send;
+    /// A current access token, with its key when bound (the source
+    /// refreshes one that is about to expire).
+    fn token(&self) -> impl Future<Output = Result<Credential, Self::Error>> + Send;
 
     /// The API refused `rejected` with 401: answer a renewed token, or fail
     /// (the person must sign in again). Sources make sure that many callers
     /// renewing at once cause one refresh.
-    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, Self::Error>> + Send;
-
-    /// A DPoP proof (RFC 9449 §7) for a `method` request to `url` with
-    /// `token`, carrying the API's `nonce` when it asked for one (§9), when
-    /// the token is bound to a key the source holds; `None` (the default)
-    /// for a bearer token.
-    ///
-    /// # Errors
-    /// When the proof cannot be made.
-    fn proof(
-        &self,
-        token: &AccessToken,
-        method: &str,
-        url: &Url,
-        nonce: Option<&str>,
-    ) -> Result<Option<String>, Self::Error> {
-        let _ = (token, method, url, nonce);
-        Ok(None)
-    }
+    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<Credential, Self::Error>> + Send;
 }
 
 /// A shared source is a source (an app holds its session as `Arc<Session>`).
 impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
     type Error = T::Error;
 
-    fn token(&self) -> impl Future<Output = Result<AccessToken, Self::Error>> + Send {
+    fn token(&self) -> impl Future<Output = Result<Credential, Self::Error>> + Send {
         (**self).token()
     }
 
-    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, Self::Error>> + Send {
+    fn renew(&self, rejected: &AccessToken) -> impl Future<Output = Result<Credential, Self::Error>> + Send {
         (**self).renew(rejected)
-    }
-
-    fn proof(
-        &self,
-        token: &AccessToken,
-        method: &str,
-        url: &Url,
-        nonce: Option<&str>,
-    ) -> Result<Option<String>, Self::Error> {
-        (**self).proof(token, method, url, nonce)
     }
 }
 
@@ -167,6 +159,9 @@ pub enum ItemsError<E> {
     /// (its provider may just be unreachable).
     #[error("you need to sign in again")]
     SignInRequired(#[source] E),
+    /// The DPoP proof for the request could not be signed.
+    #[error("could not sign the request's proof of possession")]
+    Proof(#[source] dpop::KeyError),
     /// The API refused the token even after a renewal.
     #[error("the items API refused the sign-in: {description}")]
     Unauthorized {
@@ -382,17 +377,21 @@ impl<S: TokenSource> ItemsClient<S> {
         body: Option<&serde_json::Value>,
         key: Option<&str>,
     ) -> Result<Answer, ItemsError<S::Error>> {
-        let mut token = self.tokens.token().await.map_err(ItemsError::SignInRequired)?;
+        let mut credential = self.tokens.token().await.map_err(ItemsError::SignInRequired)?;
         let mut renewed = false;
         let mut nonce_given = false;
         loop {
             let mut request = self.http.request(method.clone(), url.clone());
             // A DPoP-bound token goes with a fresh proof (RFC 9449 §7.1).
             let sent_nonce = self.dpop_nonces.for_url(url);
-            let proof = self
-                .tokens
-                .proof(&token, method.as_str(), url, sent_nonce.as_deref())
-                .map_err(ItemsError::SignInRequired)?;
+            let token = &credential.access_token;
+            let proof = match &credential.dpop {
+                Some(key) => Some(
+                    key.proof(method.as_str(), url, Some(token.secret()), sent_nonce.as_deref(), unix_now())
+                        .map_err(ItemsError::Proof)?,
+                ),
+                None => None,
+            };
             let with_proof = proof.is_some();
             request = match proof {
                 Some(proof) => {
@@ -428,7 +427,7 @@ impl<S: TokenSource> ItemsClient<S> {
                 return Ok(Answer { status, headers, text });
             }
             tracing::debug!("the items API answered 401: renewing the token once");
-            token = self.tokens.renew(&token).await.map_err(ItemsError::SignInRequired)?;
+            credential = self.tokens.renew(&credential.access_token).await.map_err(ItemsError::SignInRequired)?;
             renewed = true;
         }
     }
@@ -570,4 +569,9 @@ impl<S: TokenSource> ItemsClient<S> {
     pub async fn me(&self) -> Result<serde_json::Value, ItemsError<S::Error>> {
         self.call(Method::GET, self.url("/v1/me"), None, None).await
     }
+}
+
+/// Unix seconds now, for a proof's `iat` (RFC 9449 §4.2).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }

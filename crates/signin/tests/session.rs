@@ -230,9 +230,10 @@ async fn signing_in_stores_only_the_refresh_token_and_makes_the_account_active()
     assert!(!book.contains(&refresh) && !book.contains(access.secret().as_str()));
     assert!(book.contains(ALICE_SUB));
 
-    // The items client's token source is the session.
-    let via_source = within("TokenSource::token", items_client::TokenSource::token(&session)).await.unwrap();
-    assert_eq!(via_source.secret(), access.secret());
+    // The bound token is the same one, a bearer token here.
+    let bound = within("session.token", session.token()).await.unwrap();
+    assert_eq!(bound.access_token.secret(), access.secret());
+    assert!(bound.dpop.is_none());
 }
 
 #[tokio::test]
@@ -479,9 +480,8 @@ async fn renew_refreshes_only_the_token_the_api_rejected() {
     assert_eq!(env.token_requests() - before, 2);
     assert!(renewed.iter().all(|t| t.secret() == renewed[0].secret() && t.secret() != t1.secret()));
 
-    // Through the items client's trait too.
-    let t3 =
-        within("TokenSource::renew", items_client::TokenSource::renew(session.as_ref(), &renewed[0])).await.unwrap();
+    // The renewed one once more: a new refresh.
+    let t3 = within("session.renew", session.renew(&renewed[0])).await.unwrap().access_token;
     assert_ne!(t3.secret(), renewed[0].secret());
     assert_eq!(env.token_requests() - before, 3);
 }

@@ -78,7 +78,6 @@ use crate::flow::provider::Provider;
 use crate::store::{StoreError, StoredGrant, TokenStore};
 
 mod error;
-mod items_source;
 mod providers;
 mod sign_in;
 mod sign_out;

@@ -346,23 +346,3 @@ impl Session {
         SessionError::SignInRequired { account, source: cause.map(Box::new) }
     }
 }
-
-impl Session {
-    /// A DPoP proof for sending `token` (handed out by this session) with
-    /// `method` to `url`; `None` for a bearer token. Prefer
-    /// [`BoundToken::proof`], which needs no lookup.
-    ///
-    /// # Errors
-    /// [`SigninError::Dpop`] when the proof cannot be signed.
-    pub fn proof(
-        &self,
-        token: &AccessToken,
-        method: &str,
-        url: &Url,
-        nonce: Option<&str>,
-    ) -> Result<Option<String>, SessionError> {
-        let held = self.held().values().find(|h| h.access_token.secret() == token.secret()).map(Held::bound);
-        let Some(bound) = held else { return Ok(None) };
-        Ok(bound.proof(method, url, nonce, self.clock.unix_seconds())?)
-    }
-}
