@@ -58,6 +58,8 @@ WRK_SHOWN="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -H \"Authorizatio
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bench/load.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/machine.sh
+. "$ROOT/bench/machine.sh"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -146,19 +148,6 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Percentage of CPU time not idle over 3 s, from /proc/stat.
-cpu_busy() {
-  local _cpu user nice system idle iowait irq softirq steal total1 idle1 total2 idle2
-  read -r _cpu user nice system idle iowait irq softirq steal _ </proc/stat
-  total1=$((user + nice + system + idle + iowait + irq + softirq + steal))
-  idle1=$((idle + iowait))
-  sleep 3
-  read -r _cpu user nice system idle iowait irq softirq steal _ </proc/stat
-  total2=$((user + nice + system + idle + iowait + irq + softirq + steal))
-  idle2=$((idle + iowait))
-  echo $((100 * ((total2 - total1) - (idle2 - idle1)) / (total2 - total1 > 0 ? total2 - total1 : 1)))
-}
-
 # Waits until `url` answers 200 (up to 30 s), or fails naming `what`.
 wait_for() {
   local what="$1" url="$2" pid="$3"
@@ -216,18 +205,7 @@ measure() {
   [ "$code" = 200 ] || die "$name: GET $url answered $code: $(head -c 300 "$WORK/$name.body")"
   # With every server of ours idle, how busy is the machine? Others' builds
   # would make the numbers meaningless: wait (a while) for them to finish.
-  local busy waited=0
-  busy="$(cpu_busy)"
-  while [ "$busy" -gt 10 ] && [ "$waited" -lt "$IDLE_WAIT" ]; do
-    say "$name: the CPUs are ${busy}% busy with something else; waiting for them to be idle"
-    sleep 7
-    waited=$((waited + 10))
-    busy="$(cpu_busy)"
-  done
-  if [ "$busy" -gt 10 ]; then
-    say "$name: warning: measuring although the CPUs were ${busy}% busy with something else"
-  fi
-  echo "$busy" >"$WORK/$name.busy"
+  wait_until_idle "$name: " >"$WORK/$name.busy"
   if [ "$WARMUP" != 0 ]; then
     say "$name: warming up ($WARMUP)"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $TOKEN" "$url" >"$WORK/$name.warmup" 2>&1 \
@@ -274,24 +252,13 @@ stop_pid "$SERVER_PID"
 
 # --- 5. The report -----------------------------------------------------------
 
-cpu_model="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)"
-mem_kib="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  commit="$commit (with uncommitted changes)"
-fi
-
+export_machine_facts
 # `wrk -v` prints its version and exits with 1.
 wrk_version="$( (wrk -v 2>&1 || true) | head -n1 | cut -d' ' -f1-2)"
-BENCH_NPROC="$(nproc)"
-BENCH_KERNEL="$(uname -srm)"
-BENCH_RUSTC="$(rustc --version)"
 BENCH_PYTHON="$("$VENV/bin/python" --version 2>&1)"
-BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 export BENCH_INVOCATION="$INVOCATION" BENCH_WORK="$WORK" BENCH_ROOT="$ROOT" BENCH_WRK_SHOWN="$WRK_SHOWN" \
-  BENCH_WORKERS="$WORKERS" BENCH_WARMUP="$WARMUP" BENCH_NPROC BENCH_CPU="${cpu_model:-unknown}" \
-  BENCH_MEM_KIB="$mem_kib" BENCH_KERNEL BENCH_RUSTC BENCH_COMMIT="$commit" BENCH_PYTHON \
-  BENCH_WRK_VERSION="$wrk_version" BENCH_DATE BENCH_NO_REPORT="${BENCH_NO_REPORT:-}"
+  BENCH_WORKERS="$WORKERS" BENCH_WARMUP="$WARMUP" BENCH_PYTHON \
+  BENCH_WRK_VERSION="$wrk_version" BENCH_NO_REPORT="${BENCH_NO_REPORT:-}"
 python3 - <<'PY'
 import json
 import os

@@ -36,6 +36,8 @@ IDLE_WAIT="${BENCH_IDLE_WAIT:-300}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bench/under_attack.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/machine.sh
+. "$ROOT/bench/machine.sh"
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
@@ -47,26 +49,7 @@ TEST=(cargo test --locked --release -p tessera-items-api --test under_attack)
 say "building the under_attack test (release profile)"
 "${TEST[@]}" --no-run
 
-# Percentage of CPU time not idle over 3 s, from /proc/stat.
-cpu_busy() {
-  local a b total=0 idle i
-  read -r -a a </proc/stat
-  sleep 3
-  read -r -a b </proc/stat
-  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
-  idle=$((b[4] - a[4] + b[5] - a[5]))
-  echo $((total > 0 ? 100 * (total - idle) / total : 0))
-}
-
-busy="$(cpu_busy)"
-waited=0
-while [ "$busy" -gt 10 ] && [ "$waited" -lt "$IDLE_WAIT" ]; do
-  say "the CPUs are ${busy}% busy with something else; waiting for them to be idle"
-  sleep 7
-  waited=$((waited + 10))
-  busy="$(cpu_busy)"
-done
-[ "$busy" -le 10 ] || say "warning: measuring although the CPUs were ${busy}% busy with something else"
+busy="$(wait_until_idle "")"
 
 OUT="$(mktemp "${TMPDIR:-/tmp}/tessera-under-attack.XXXXXX")"
 trap 'rm -f "$OUT"' EXIT
@@ -76,15 +59,7 @@ UNDER_ATTACK_GOOD="$GOOD" UNDER_ATTACK_CLIENTS="$CLIENTS" \
   || { cat "$OUT" >&2; die "the load test failed: nothing written"; }
 grep -E 'under attack, |^  ' "$OUT" | sed 's/^test .* \.\.\. //' >&2 || true
 
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  commit="$commit (with uncommitted changes)"
-fi
-BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
-BENCH_CPU="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)" \
-BENCH_NPROC="$(nproc)" BENCH_MEM_KIB="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)" \
-BENCH_KERNEL="$(uname -srm)" BENCH_RUSTC="$(rustc --version)" \
-BENCH_COMMIT="$commit" \
+export_machine_facts
 BENCH_BUSY="$busy" BENCH_OUT="$OUT" BENCH_ROOT="$ROOT" BENCH_NO_REPORT="${BENCH_NO_REPORT:-}" \
 python3 - <<'PY'
 import os

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use dev_idp::config::DEMO_ALICE_PASSWORD;
 use dev_idp::testing::Browser;
-use serde_json::Value;
 use wait::within;
 
 use testkit as wait;
@@ -138,15 +137,8 @@ async fn alice_token(issuer: &str) -> String {
 
 /// The names of the items alice sees at `addr`.
 async fn alice_items(addr: SocketAddr, token: &str) -> Vec<String> {
-    let page: Value = wait::http_without_redirects()
-        .get(format!("http://{addr}/v1/items"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page =
+        wait::json_of(wait::http_without_redirects().get(format!("http://{addr}/v1/items")).bearer_auth(token)).await;
     page["items"].as_array().unwrap_or_else(|| panic!("{page}")).iter().map(|i| i["name"].to_string()).collect()
 }
 

@@ -9,23 +9,12 @@ use dev_idp::config::{ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET};
 use items_api::auth::{Mode, TokenValidator, ValidatorConfig};
 use items_api::policy::Policy;
 use items_api::store::Store;
-use items_client::{ItemPatch, ItemsClient, ItemsError, ListOptions, NewItem, TokenSource};
+use items_client::{Credential, ItemPatch, ItemsClient, ItemsError, ListOptions, NewItem, TokenSource};
 use oauth2::AccessToken;
 use url::Url;
 
-/// How long any one wait on dev-idp, the API or the proxy may take before
-/// the test fails (issue 24, item 4: a broken check fails, never hangs).
-const WAIT_LIMIT: Duration = Duration::from_secs(60);
-
-/// Awaits `future`, failing the test with `what` after [`WAIT_LIMIT`].
-async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT_LIMIT, future).await.unwrap_or_else(|_| panic!("timed out after {WAIT_LIMIT:?}: {what}"))
-}
-
-/// An HTTP client for the tests' own requests, each bounded in time.
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
-}
+// Every wait is bounded (issue 24, item 4: a broken check fails, never hangs).
+use testkit::{http, within};
 
 struct Stack {
     idp: dev_idp::DevIdp,
@@ -48,28 +37,15 @@ async fn stack() -> Stack {
     })
     .unwrap();
     let app = items_api::router(items_api::AppState::new(validator, store, Policy::None));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let api = Url::parse(&format!("http://{}", testkit::serve(app).await)).unwrap();
     Stack { idp, api, _dir: dir }
 }
 
 impl Stack {
     async fn token(&self, scope: &str) -> AccessToken {
-        let asking = async {
-            http()
-                .post(format!("{}/v1/token", self.idp.issuer()))
-                .basic_auth(ITEMS_API_CLIENT_ID, Some(ITEMS_API_DEMO_SECRET))
-                .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        };
-        let answer = within("a client-credentials token from dev-idp", asking).await;
-        AccessToken::new(answer["access_token"].as_str().unwrap().to_owned())
+        let endpoint = format!("{}/v1/token", self.idp.issuer());
+        let client = (ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET);
+        AccessToken::new(testkit::client_credentials_token(&http(), &endpoint, client, scope).await)
     }
 }
 
@@ -93,15 +69,15 @@ struct Refused;
 impl TokenSource for Tokens {
     type Error = Refused;
 
-    async fn token(&self) -> Result<AccessToken, Refused> {
-        Ok(self.current.lock().unwrap().clone())
+    async fn token(&self) -> Result<Credential, Refused> {
+        Ok(Credential::bearer(self.current.lock().unwrap().clone()))
     }
 
-    async fn renew(&self, _rejected: &AccessToken) -> Result<AccessToken, Refused> {
+    async fn renew(&self, _rejected: &AccessToken) -> Result<Credential, Refused> {
         self.renewed.fetch_add(1, Ordering::SeqCst);
         let next = self.renewals.lock().unwrap().pop().ok_or(Refused)?;
         *self.current.lock().unwrap() = next.clone();
-        Ok(next)
+        Ok(Credential::bearer(next))
     }
 }
 
@@ -224,9 +200,7 @@ impl Proxy {
             seen: std::sync::Arc::default(),
         };
         let app = axum::Router::new().fallback(Self::handle).with_state(proxy.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let url = Url::parse(&format!("http://{}", testkit::serve(app).await)).unwrap();
         (proxy, url)
     }
 

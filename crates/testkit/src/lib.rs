@@ -67,6 +67,56 @@ pub fn http_without_redirects() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
+/// Sends `request` and reads its answer's body as JSON, whatever the
+/// status, failing the test with the request's URL when no answer comes
+/// within [`WAIT_LIMIT`] or the body is not JSON.
+///
+/// # Panics
+/// When the request fails, times out, or its answer is not JSON.
+pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    let (client, request) = request.build_split();
+    let request = request.unwrap_or_else(|e| panic!("a request that cannot be built: {e}"));
+    let what = format!("{} {}", request.method(), request.url());
+    let answer = within(&what, async {
+        let response = client.execute(request).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        response.json::<serde_json::Value>().await
+    })
+    .await;
+    answer.unwrap_or_else(|e| panic!("{what}: the answer is not JSON: {e}"))
+}
+
+/// An access token by the client credentials grant (RFC 6749 §4.4) from
+/// `token_endpoint`, the client authenticating with HTTP Basic
+/// (`client` is its id and secret).
+///
+/// # Panics
+/// When the request fails or the answer holds no access token.
+pub async fn client_credentials_token(
+    http: &reqwest::Client,
+    token_endpoint: &str,
+    client: (&str, &str),
+    scope: &str,
+) -> String {
+    let request = http
+        .post(token_endpoint)
+        .basic_auth(client.0, Some(client.1))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)]);
+    let answer = json_of(request).await;
+    answer["access_token"].as_str().unwrap_or_else(|| panic!("an access token: {answer}")).to_owned()
+}
+
+/// Serves `app` on a free loopback port until the test ends; answers its
+/// address.
+///
+/// # Panics
+/// When no loopback port can be bound.
+pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
 /// Waits for `child` to exit, killing it and failing the test with `what`
 /// after `limit`.
 ///

@@ -84,15 +84,7 @@ async fn bound_sign_in(idp: &Idp, key: &DpopKey) -> (Answer, String) {
 #[tokio::test]
 async fn discovery_announces_dpop() {
     let idp = start().await;
-    let document: serde_json::Value = idp
-        .http
-        .get(format!("{}/.well-known/openid-configuration", idp.issuer()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = idp.discovery().await;
     assert_eq!(document["dpop_signing_alg_values_supported"], serde_json::json!(["ES256"]));
 }
 

@@ -39,15 +39,7 @@ fn request_uri(answer: &crate::support::Answer) -> String {
 #[tokio::test]
 async fn discovery_announces_the_endpoint() {
     let idp = start().await;
-    let document: serde_json::Value = idp
-        .http
-        .get(format!("{}/.well-known/openid-configuration", idp.issuer()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = idp.discovery().await;
     assert_eq!(document["pushed_authorization_request_endpoint"], idp.endpoint("par"));
     assert_eq!(document["require_pushed_authorization_requests"], false);
 }
@@ -172,15 +164,7 @@ async fn a_client_that_requires_par_cannot_send_its_request_through_the_browser(
 #[tokio::test]
 async fn a_provider_can_offer_no_pushed_requests() {
     let idp = start_with(|config| config.pushed_authorization_requests = false).await;
-    let document: serde_json::Value = idp
-        .http
-        .get(format!("{}/.well-known/openid-configuration", idp.issuer()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = idp.discovery().await;
     assert_eq!(document.get("pushed_authorization_request_endpoint"), None);
     let answer = push(&idp, &idp.request(FULL_SCOPE, &[]), &[]).await;
     assert_eq!((answer.status, answer.error()), (StatusCode::BAD_REQUEST, "invalid_request"), "{}", answer.json);

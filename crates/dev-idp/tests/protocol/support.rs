@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,18 +22,9 @@ pub const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
 pub const DESKTOP: &str = DESKTOP_CLIENT_ID;
 pub const LOOPBACK: &str = "http://127.0.0.1:53682/callback";
 pub const FULL_SCOPE: &str = "openid profile email offline_access items:read";
-/// How long any one wait on the provider may take before the test fails
-/// (issue 24, item 4: a broken check fails a test, never hangs it).
-pub const WAIT_LIMIT: Duration = Duration::from_secs(60);
-/// How long any one back-channel request may take (the test browser has
-/// its own `PAGE_TIMEOUT`).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Awaits `future`, failing the test with `what` if it takes longer than
-/// [`WAIT_LIMIT`].
-pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT_LIMIT, future).await.unwrap_or_else(|_| panic!("timed out after {WAIT_LIMIT:?}: {what}"))
-}
+// Every wait on the provider is bounded (issue 24, item 4: a broken check
+// fails a test, never hangs it); the test browser has its own limit.
+pub use testkit::{REQUEST_TIMEOUT, within};
 
 pub struct Idp {
     pub idp: DevIdp,
@@ -52,12 +42,7 @@ pub async fn start_with(change: impl FnOnce(&mut Config)) -> Idp {
     let clock = Arc::new(ManualClock::starting_now());
     let idp =
         within("dev-idp starting", dev_idp::spawn_with_clock(config, clock.clone())).await.expect("dev-idp starts");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .expect("client");
-    Idp { idp, clock, http }
+    Idp { idp, clock, http: testkit::http_without_redirects() }
 }
 
 /// A form-encoded POST answer.
@@ -115,6 +100,11 @@ pub struct Request {
 impl Idp {
     pub fn issuer(&self) -> &str {
         self.idp.issuer()
+    }
+
+    /// The discovery document (OIDC Discovery §4), as a client reads it.
+    pub async fn discovery(&self) -> Value {
+        testkit::json_of(self.http.get(format!("{}/.well-known/openid-configuration", self.issuer()))).await
     }
 
     pub fn endpoint(&self, path: &str) -> String {

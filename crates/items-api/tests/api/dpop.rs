@@ -11,7 +11,7 @@ use url::Url;
 
 use std::time::Duration;
 
-use crate::support::{Harness, Options, introspection, start, start_with};
+use crate::support::{Harness, Options, introspection, start, start_with, validator};
 
 const SCOPE: &str = "items:read items:write";
 
@@ -311,25 +311,16 @@ async fn a_proof_for_another_url_is_refused_whatever_the_host_header_says() {
 /// with.
 #[tokio::test]
 async fn without_a_public_url_dpop_is_refused() {
-    use items_api::auth::{Mode, TokenValidator, ValidatorConfig};
+    use items_api::auth::Mode;
     use items_api::store::Store;
 
     let h = start().await;
     let key = DpopKey::generate().unwrap();
     let token = bound_token(&h, &key).await;
-    let validator = TokenValidator::new(ValidatorConfig {
-        issuer: Url::parse(h.idp.issuer()).unwrap(),
-        audience: "api://default".to_owned(),
-        leeway: Duration::from_secs(5),
-        timeout: Duration::from_secs(3),
-        mode: Mode::Local,
-    })
-    .unwrap();
+    let validator = validator(h.idp.issuer(), Mode::Local);
     let store = crate::wait::within("opening the items database", Store::connect("sqlite::memory:")).await.unwrap();
     let app = items_api::router(items_api::AppState::new(validator, store, items_api::policy::Policy::None));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let api = testkit::serve(app).await;
     let url = Url::parse(&format!("http://{api}/v1/items")).unwrap();
     let proof = key.proof("GET", &url, Some(&token), None, now()).unwrap();
     let response =

@@ -2,9 +2,8 @@
 //! deployment that outgrows one machine runs them.
 
 use std::io::Write as _;
-use std::time::Duration;
 
-use items_api::auth::{Mode, TokenValidator, ValidatorConfig};
+use items_api::auth::Mode;
 use items_api::policy::Policy;
 use items_api::store::Store;
 use reqwest::{Method, StatusCode};
@@ -12,7 +11,7 @@ use serde_json::json;
 use sqlx::{Connection as _, Executor as _};
 use url::Url;
 
-use crate::support::{ALICE, BOB, start};
+use crate::support::{ALICE, BOB, start, validator};
 use crate::wait::within;
 
 /// A fresh database on the test server, or `None` when there is none (and none is required).
@@ -39,19 +38,8 @@ async fn fresh_database() -> Option<String> {
 
 async fn instance(issuer: &str, database: &str) -> String {
     let store = within("opening the items database", Store::connect(database)).await.unwrap();
-    let validator = TokenValidator::new(ValidatorConfig {
-        issuer: Url::parse(issuer).unwrap(),
-        audience: "api://default".to_owned(),
-        leeway: Duration::from_secs(5),
-        timeout: Duration::from_secs(3),
-        mode: Mode::Local,
-    })
-    .unwrap();
-    let app = items_api::router(items_api::AppState::new(validator, store, Policy::None));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    let app = items_api::router(items_api::AppState::new(validator(issuer, Mode::Local), store, Policy::None));
+    format!("http://{}", testkit::serve(app).await)
 }
 
 #[tokio::test]

@@ -51,19 +51,24 @@ pub fn introspection() -> Mode {
     }
 }
 
+/// A validator of dev-idp's tokens for `api://default` at `issuer`.
+pub fn validator(issuer: &str, mode: Mode) -> TokenValidator {
+    TokenValidator::new(ValidatorConfig {
+        issuer: Url::parse(issuer).unwrap(),
+        audience: "api://default".to_owned(),
+        leeway: Duration::from_secs(5),
+        timeout: Duration::from_secs(3),
+        mode,
+    })
+    .unwrap()
+}
+
 pub async fn start_with(options: Options) -> Harness {
     let idp = within("dev-idp starting", dev_idp::spawn(IdpConfig { port: 0, ..IdpConfig::default() })).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let database = options.database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("items.db").display()));
     let store = within("opening the items database", Store::connect(&database)).await.unwrap();
-    let validator = TokenValidator::new(ValidatorConfig {
-        issuer: Url::parse(idp.issuer()).unwrap(),
-        audience: "api://default".to_owned(),
-        leeway: Duration::from_secs(5),
-        timeout: Duration::from_secs(3),
-        mode: options.mode,
-    })
-    .unwrap();
+    let validator = validator(idp.issuer(), options.mode);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = listener.local_addr().unwrap();
     // DPoP proofs name the API's configured URL (PUBLIC_URL), never the Host.
@@ -113,18 +118,9 @@ impl Harness {
 
     /// A client-credentials token of the items-api client (`sub` = its client id).
     pub async fn machine_token(&self, scope: &str) -> String {
-        let tokens: Value = self
-            .http
-            .post(format!("{}/v1/token", self.idp.issuer()))
-            .basic_auth(ITEMS_API_CLIENT_ID, Some(ITEMS_API_DEMO_SECRET))
-            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens["access_token"].as_str().unwrap().to_owned()
+        let endpoint = format!("{}/v1/token", self.idp.issuer());
+        let client = (ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET);
+        testkit::client_credentials_token(&self.http, &endpoint, client, scope).await
     }
 
     pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {

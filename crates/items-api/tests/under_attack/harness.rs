@@ -136,18 +136,9 @@ impl Api {
     }
 
     async fn client_credentials(&self, scope: &str) -> String {
-        let answer: Value = self
-            .http
-            .post(format!("{}/v1/token", self.idp.issuer()))
-            .basic_auth(ITEMS_API_CLIENT_ID, Some(ITEMS_API_DEMO_SECRET))
-            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        answer["access_token"].as_str().unwrap_or_else(|| panic!("a token: {answer}")).to_owned()
+        let endpoint = format!("{}/v1/token", self.idp.issuer());
+        let client = (ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET);
+        wait::client_credentials_token(&self.http, &endpoint, client, scope).await
     }
 
     /// Signs alice in, gets the other tokens, and warms the API up with the
