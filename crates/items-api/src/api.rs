@@ -18,7 +18,7 @@ use utoipa::OpenApi;
 
 use crate::auth::{Claims, Refusal, TokenValidator};
 use crate::dpop::{BindingRefusal, DpopChecks};
-use crate::error::ApiError;
+use crate::error::{ApiError, CredentialsRefusal};
 use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Owner, Visibility};
 use crate::policy::{self, CanonicalPath, Policy};
 use crate::store::Store;
@@ -110,19 +110,19 @@ fn credentials(parts: &Parts) -> Result<(Scheme, &str), ApiError> {
     let in_query =
         parts.uri.query().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(name, _)| name == "access_token"));
     if in_query {
-        return Err(ApiError::InvalidRequest("send the access token in the Authorization header, not the URL".into()));
+        return Err(ApiError::BadCredentials(CredentialsRefusal::InUrl));
     }
     let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(ApiError::Unauthenticated);
     };
     if values.next().is_some() {
-        return Err(ApiError::InvalidRequest("more than one Authorization header".into()));
+        return Err(ApiError::BadCredentials(CredentialsRefusal::SeveralHeaders));
     }
     if value.len() > MAX_AUTHORIZATION {
         return Err(ApiError::InvalidToken(Refusal::TooLarge));
     }
-    let value = value.to_str().map_err(|_| ApiError::InvalidRequest("the Authorization header is not text".into()))?;
+    let value = value.to_str().map_err(|_| ApiError::BadCredentials(CredentialsRefusal::NotText))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     let scheme = if scheme.eq_ignore_ascii_case("bearer") {
         Scheme::Bearer
@@ -137,7 +137,7 @@ fn credentials(parts: &Parts) -> Result<(Scheme, &str), ApiError> {
     let b64token = !token.is_empty()
         && token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
     if !b64token {
-        return Err(ApiError::InvalidRequest("the Authorization header is not a bearer token".into()));
+        return Err(ApiError::BadCredentials(CredentialsRefusal::NotBearerToken));
     }
     Ok((scheme, token))
 }

@@ -17,6 +17,27 @@ pub const REALM: &str = "items";
 /// The DPoP proof algorithms the API takes (the `algs` of its challenges).
 pub const DPOP_ALGS: &str = "ES256";
 
+/// Why a request's credentials were refused before its token was looked at:
+/// the `error_description` of its `invalid_request` challenge (RFC 6750
+/// §3.1). Each reason's `Display` is its sentence, as
+/// [`Refusal`]'s is for tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialsRefusal {
+    /// An `access_token` query parameter (RFC 6750 §2.3, RFC 9700 §4.3.2).
+    #[error("send the access token in the Authorization header, not the URL")]
+    InUrl,
+    /// More than one `Authorization` header.
+    #[error("more than one Authorization header")]
+    SeveralHeaders,
+    /// An `Authorization` header that is not visible ASCII.
+    #[error("the Authorization header is not text")]
+    NotText,
+    /// A Bearer or DPoP scheme without a `b64token` (RFC 6750 §2.1).
+    #[error("the Authorization header is not a bearer token")]
+    NotBearerToken,
+}
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -24,9 +45,12 @@ pub enum ApiError {
     /// No credentials (RFC 6750 §3.1: no error code).
     #[error("authentication required")]
     Unauthenticated,
-    /// A malformed request, including credentials sent the wrong way.
+    /// A malformed request.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// Credentials sent the wrong way.
+    #[error("invalid request: {0}")]
+    BadCredentials(CredentialsRefusal),
     /// The token was refused.
     #[error("invalid token: {0}")]
     InvalidToken(Refusal),
@@ -82,7 +106,7 @@ impl ApiError {
             | Self::InvalidDpopProof(_)
             | Self::UseDpopNonce
             | Self::DpopInvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidRequest(_) | Self::BadCredentials(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope(_) | Self::PolicyDenied => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -103,6 +127,9 @@ impl ApiError {
                 "Bearer realm=\"{REALM}\", error=\"invalid_request\", error_description=\"{}\"",
                 quote(description)
             )),
+            Self::BadCredentials(refusal) => {
+                Some(format!("Bearer realm=\"{REALM}\", error=\"invalid_request\", error_description=\"{refusal}\""))
+            }
             Self::InvalidToken(refusal) => Some(format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
                 quote(&refusal.to_string())
@@ -128,7 +155,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated => "unauthenticated",
-            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidRequest(_) | Self::BadCredentials(_) => "invalid_request",
             Self::InvalidToken(_) | Self::DpopInvalidToken(_) => "invalid_token",
             Self::InvalidDpopProof(_) => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",

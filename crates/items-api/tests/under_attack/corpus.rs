@@ -18,18 +18,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use items_api::auth::Refusal;
 use items_api::dpop::ProofRefusal;
+use items_api::error::CredentialsRefusal;
 use serde_json::{Value, json};
 
 use crate::harness::{self, Answer, Kit, ONE_AT_A_TIME, Probe, Validation};
 use crate::tokens::{AUDIENCE, claims_of, jwt_part};
 
 // The `error_description`s of a request the API refuses before looking at
-// its token (a token's refusals are `items_api::auth::Refusal`s, whose text is
-// the description).
-const IN_URL: &str = "send the access token in the Authorization header, not the URL";
-const TWO_HEADERS: &str = "more than one Authorization header";
-const NOT_TEXT: &str = "the Authorization header is not text";
-const NOT_BEARER: &str = "the Authorization header is not a bearer token";
+// its token are `CredentialsRefusal`s; a token's are `Refusal`s, a DPoP
+// proof's `ProofRefusal`s: each one's text is the description.
 
 /// Whether (and how) a request may make the API talk to the issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +114,7 @@ fn bad_proof(description: ProofRefusal) -> Expect {
 }
 
 /// 400 `invalid_request`.
-fn bad_request(description: &str) -> Expect {
+fn bad_request(description: CredentialsRefusal) -> Expect {
     Expect::new(
         400,
         Some(format!("Bearer realm=\"items\", error=\"invalid_request\", error_description=\"{description}\"")),
@@ -204,12 +201,12 @@ pub fn corpus() -> Vec<Attack> {
         both(
             "the good token in the query string, no header",
             |kit| Probe { target: format!("/v1/items?access_token={}", kit.good), headers: vec![], token: None },
-            bad_request(IN_URL),
+            bad_request(CredentialsRefusal::InUrl),
         ),
         both(
             "the good token in both the header and the query string",
             |kit| Probe { target: format!("/v1/items?access_token={}", kit.good), ..Probe::bearer(&kit.good) },
-            bad_request(IN_URL),
+            bad_request(CredentialsRefusal::InUrl),
         ),
         both(
             "access_token percent-encoded in the query (access%5Ftoken)",
@@ -217,7 +214,7 @@ pub fn corpus() -> Vec<Attack> {
                 target: format!("/v1/items?limit=5&access%5Ftoken={}", kit.good),
                 ..Probe::bearer(&kit.good)
             },
-            bad_request(IN_URL),
+            bad_request(CredentialsRefusal::InUrl),
         ),
         both(
             "two Authorization headers, both the good token",
@@ -225,7 +222,7 @@ pub fn corpus() -> Vec<Attack> {
                 let value = format!("Bearer {}", kit.good).into_bytes();
                 Probe::items(vec![("Authorization".into(), value.clone()), ("authorization".into(), value)])
             },
-            bad_request(TWO_HEADERS),
+            bad_request(CredentialsRefusal::SeveralHeaders),
         ),
         both(
             "a Bearer and a Basic Authorization header",
@@ -235,12 +232,12 @@ pub fn corpus() -> Vec<Attack> {
                     ("Authorization".into(), b"Basic YWxpY2U6cHc=".to_vec()),
                 ])
             },
-            bad_request(TWO_HEADERS),
+            bad_request(CredentialsRefusal::SeveralHeaders),
         ),
         both(
             "two credentials in one header",
             |kit| Probe::authorization(format!("Bearer {0}, Bearer {0}", kit.good)),
-            bad_request(NOT_BEARER),
+            bad_request(CredentialsRefusal::NotBearerToken),
         ),
         // RFC 9110 §11.1: the scheme is case-insensitive; RFC 6750 §2.1: `1*SP`.
         both(
@@ -258,7 +255,11 @@ pub fn corpus() -> Vec<Attack> {
             |kit| Probe::authorization(format!("Bearer  {}", kit.good)).carrying(&kit.good),
             ok(),
         ),
-        both("the scheme alone: `Bearer`", |_| Probe::authorization("Bearer"), bad_request(NOT_BEARER)),
+        both(
+            "the scheme alone: `Bearer`",
+            |_| Probe::authorization("Bearer"),
+            bad_request(CredentialsRefusal::NotBearerToken),
+        ),
         both("an empty Authorization header", |_| Probe::authorization(""), no_credentials()),
         both("Basic credentials", |_| Probe::authorization("Basic YWxpY2U6cHc="), no_credentials()),
         both(
@@ -276,26 +277,30 @@ pub fn corpus() -> Vec<Attack> {
             |kit| Probe::authorization(format!("Bearer\t{}", kit.good)),
             no_credentials(),
         ),
-        both("a space inside the token", |_| Probe::authorization("Bearer abc def"), bad_request(NOT_BEARER)),
+        both(
+            "a space inside the token",
+            |_| Probe::authorization("Bearer abc def"),
+            bad_request(CredentialsRefusal::NotBearerToken),
+        ),
         both(
             "markup in the token",
             |_| Probe::authorization("Bearer <script>alert(1)</script>"),
-            bad_request(NOT_BEARER),
+            bad_request(CredentialsRefusal::NotBearerToken),
         ),
         both(
             "base64 padding inside the token",
             |kit| Probe::authorization(format!("Bearer {}=.{}", kit.good, kit.good)),
-            bad_request(NOT_BEARER),
+            bad_request(CredentialsRefusal::NotBearerToken),
         ),
         both(
             "non-ASCII (UTF-8) in the header",
             |_| Probe::authorization("Bearer tökén.ü.ü".as_bytes().to_vec()),
-            bad_request(NOT_TEXT),
+            bad_request(CredentialsRefusal::NotText),
         ),
         both(
             "raw bytes 0xFF 0xFE in the header",
             |_| Probe::authorization(b"Bearer \xff\xfe\xfd".to_vec()),
-            bad_request(NOT_TEXT),
+            bad_request(CredentialsRefusal::NotText),
         ),
         both(
             "a NUL byte in the header",
