@@ -53,7 +53,7 @@ async fn start_with(change: impl FnOnce(&mut Config)) -> Env {
     let issuer = IssuerUrl::new(idp.issuer().to_owned()).unwrap();
     let http = provider::http_client().unwrap();
     let discovery = Provider::discover_uncached(&issuer, &http);
-    let provider = Arc::new(within("discovery at dev-idp", discovery).await.unwrap());
+    let provider = Arc::new(within("discovery at dev-idp", discovery).await.unwrap().with_clock(clock.clone()));
     Env { idp, clock, provider, dir: tempfile::tempdir().unwrap() }
 }
 

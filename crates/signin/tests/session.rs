@@ -70,7 +70,7 @@ async fn start_with(change: impl FnOnce(&mut Config)) -> Env {
     let token_requests = Arc::new(AtomicUsize::new(0));
     let proxy = spawn_counting_proxy(target, token_requests.clone()).await;
     let metadata = discovered.metadata().clone().set_token_endpoint(Some(TokenUrl::from_url(proxy)));
-    let provider = Arc::new(Provider::from_metadata(metadata, http));
+    let provider = Arc::new(Provider::from_metadata(metadata, http).with_clock(clock.clone()));
     Env { idp, clock, provider, token_requests, dir: tempfile::tempdir().unwrap() }
 }
 
@@ -793,7 +793,7 @@ fn provider_failing_at(env: &Env, endpoint: Failing, failing: &Url) -> Arc<Provi
         }
         Failing::Revocation => metadata.additional_metadata_mut().revocation_endpoint = Some(failing.clone()),
     }
-    Arc::new(Provider::from_metadata(metadata, provider::http_client().unwrap()))
+    Arc::new(Provider::from_metadata(metadata, provider::http_client().unwrap()).with_clock(env.clock.clone()))
 }
 
 /// What the person reads when `endpoint` answers `status` with `body`.

@@ -70,7 +70,7 @@ pub async fn start(
         user_code: details.user_code().secret().clone(),
         verification_uri,
         verification_uri_complete,
-        expires_at: SystemTime::now() + details.expires_in(),
+        expires_at: provider.now() + details.expires_in(),
         interval: details.interval(),
         details,
         client_id: client_id.clone(),

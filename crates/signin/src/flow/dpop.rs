@@ -20,7 +20,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use ::dpop::DpopKey;
 use openidconnect::{HttpRequest, HttpResponse, http};
@@ -47,11 +46,6 @@ pub fn key_for(provider: &Provider, wanted: bool) -> Result<Option<Arc<DpopKey>>
         return Ok(None);
     }
     DpopKey::generate().map(|key| Some(Arc::new(key))).map_err(|e| SigninError::Dpop(Box::new(e)))
-}
-
-/// Unix seconds now.
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Sends requests to the provider, with a DPoP proof each when it has a key
@@ -106,7 +100,7 @@ impl<'a> Sender<'a> {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_owned);
         let proof = key
-            .proof(request.method().as_str(), url, bearer.as_deref(), nonce, now())
+            .proof(request.method().as_str(), url, bearer.as_deref(), nonce, clock::unix_seconds(self.provider.now()))
             .map_err(|e| HttpError::Request(e.to_string()))?;
         let value = |text: String| {
             http::HeaderValue::from_str(&text).map_err(|_| HttpError::Request("not a header value".to_owned()))

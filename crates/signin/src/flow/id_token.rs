@@ -18,11 +18,15 @@ const AUTH_TIME_LEEWAY: Duration = Duration::from_secs(60);
 
 /// OIDC Core §3.1.3.7 step 13: with `max_age` sent, `auth_time` must be
 /// present and no older than `max_age` (plus a small leeway).
-pub(super) fn check_auth_time(claims: &CoreIdTokenClaims, max_age: Duration) -> Result<(), SigninError> {
+pub(super) fn check_auth_time(
+    claims: &CoreIdTokenClaims,
+    max_age: Duration,
+    now: SystemTime,
+) -> Result<(), SigninError> {
     let invalid =
         |message: &str| SigninError::InvalidIdToken(ClaimsVerificationError::InvalidAuthTime(message.to_owned()));
     let auth_time = claims.auth_time().ok_or_else(|| invalid("auth_time is missing although max_age was sent"))?;
-    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = clock::unix_seconds(now);
     let auth_time = u64::try_from(auth_time.timestamp()).unwrap_or(0);
     if now.saturating_sub(auth_time) > (max_age + AUTH_TIME_LEEWAY).as_secs() {
         return Err(invalid("the sign-in at the provider is older than max_age allows"));
@@ -84,7 +88,8 @@ fn verify_id_token(
     nonce: Option<&Nonce>,
 ) -> Result<CoreIdTokenClaims, SigninError> {
     let verifier = CoreIdTokenVerifier::new_public_client(client_id.clone(), provider.issuer().clone(), keys)
-        .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
+        .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256])
+        .set_time_fn(|| chrono::DateTime::<chrono::Utc>::from(provider.now()));
     let claims = match nonce {
         Some(nonce) => id_token.claims(&verifier, nonce),
         None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),

@@ -181,7 +181,7 @@ pub fn begin(
         verifier,
         scopes: scopes.to_vec(),
         max_age: options.max_age,
-        created_at: SystemTime::now(),
+        created_at: provider.now(),
         dpop,
     };
     Ok((url, pending))
@@ -285,7 +285,7 @@ pub(crate) async fn finish(
     let id_token = response.id_token().ok_or(SigninError::MissingIdToken)?;
     let claims = verified_claims(provider, client_id, id_token, response, nonce).await?;
     if let Some(max_age) = max_age {
-        check_auth_time(&claims, max_age)?;
+        check_auth_time(&claims, max_age, provider.now())?;
     }
     let client = provider.code_client(client_id)?;
     let userinfo: CoreUserInfoClaims = client

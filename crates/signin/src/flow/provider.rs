@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
+use clock::{Clock, SystemClock};
+
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey,
     CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
@@ -97,6 +99,9 @@ pub struct Provider {
     http: HttpClient,
     /// The last `DPoP-Nonce` of each origin (RFC 9449 §8).
     dpop_nonces: dpop::ReceivedNonces,
+    /// Where the time comes from: ID tokens' `exp` and `auth_time`, proofs'
+    /// `iat`, a device code's expiry.
+    clock: Arc<dyn Clock>,
 }
 
 fn cache() -> &'static Mutex<HashMap<String, Arc<Provider>>> {
@@ -147,7 +152,19 @@ impl Provider {
     #[must_use]
     pub fn from_metadata(metadata: Metadata, http: HttpClient) -> Self {
         let keys = RwLock::new(metadata.jwks().clone());
-        Self { metadata, keys, http, dpop_nonces: dpop::ReceivedNonces::default() }
+        Self { metadata, keys, http, dpop_nonces: dpop::ReceivedNonces::default(), clock: Arc::new(SystemClock) }
+    }
+
+    /// Reads the time from `clock` (tests move it with the provider's).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, on this provider's clock.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.clock.now()
     }
 
     /// The metadata.

@@ -133,12 +133,13 @@ impl Session {
             RedirectKind::Custom(redirect_uri) => Some(DeepLinks::new(redirect_uri.clone())),
             RedirectKind::Loopback { .. } => None,
         };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Self {
-            providers: Providers::new(config.issuer.clone(), config.http_timeout),
+            providers: Providers::new(config.issuer.clone(), config.http_timeout, clock.clone()),
             config,
             store,
             book: Mutex::new(book),
-            clock: Arc::new(SystemClock),
+            clock,
             device_sleep: device::tokio_sleep(),
             post_logout_redirect: None,
             held: Mutex::default(),
@@ -153,9 +154,11 @@ impl Session {
     }
 
     /// Reads the time from `clock` (when access tokens expire, when a
-    /// refresh happened, when to retry); tests move it.
+    /// refresh happened, when to retry, and in the providers it discovers:
+    /// ID tokens' `exp`, proofs' `iat`); tests move it.
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.providers = self.providers.with_clock(clock.clone());
         self.clock = clock;
         self
     }

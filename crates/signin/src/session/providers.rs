@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clock::Clock;
 use openidconnect::IssuerUrl;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -19,11 +20,18 @@ pub(super) struct Providers {
     configured: OnceCell<Arc<Provider>>,
     others: Mutex<HashMap<String, Arc<Provider>>>,
     http_timeout: Duration,
+    /// The session's clock, handed to each provider discovered.
+    clock: Arc<dyn Clock>,
 }
 
 impl Providers {
-    pub(super) fn new(configured_issuer: IssuerUrl, http_timeout: Duration) -> Self {
-        Self { configured_issuer, configured: OnceCell::new(), others: Mutex::default(), http_timeout }
+    pub(super) fn new(configured_issuer: IssuerUrl, http_timeout: Duration, clock: Arc<dyn Clock>) -> Self {
+        Self { configured_issuer, configured: OnceCell::new(), others: Mutex::default(), http_timeout, clock }
+    }
+
+    /// Hands `clock` to the providers discovered from now on.
+    pub(super) fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
     }
 
     /// Uses `provider` as the configured one, already discovered.
@@ -59,6 +67,7 @@ impl Providers {
 
     async fn discover(&self, issuer: &IssuerUrl) -> Result<Arc<Provider>, SigninError> {
         let http = provider::http_client_with(self.http_timeout)?;
-        Provider::discover_uncached(issuer, &http).await.map(Arc::new)
+        let provider = Provider::discover_uncached(issuer, &http).await?;
+        Ok(Arc::new(provider.with_clock(self.clock.clone())))
     }
 }

@@ -58,6 +58,7 @@ pub async fn start_with(change: impl FnOnce(&mut Config)) -> Env {
     // Uncached: ports are reused between tests in one process.
     let provider =
         within("discovery at dev-idp", Provider::discover_uncached(&issuer(&idp), &http)).await.expect("discovery");
+    let provider = provider.with_clock(clock.clone());
     Env { idp, clock, http, provider }
 }
 
