@@ -93,7 +93,7 @@ impl ProviderFailure {
     /// The failure an answer with `status` describes, when it is a server
     /// error; `None` for any other status. A JSON body's `error` and
     /// `error_description` (RFC 6749 §5.2) are kept, or a short plain-text
-    /// body; never HTML, never more than [`MAX_ERROR_TEXT`] characters of
+    /// body; never HTML, never more than 200 characters of
     /// each, control characters dropped.
     #[must_use]
     pub fn from_answer(status: u16, content_type: Option<&str>, body: &[u8]) -> Option<Self> {

@@ -83,7 +83,7 @@ impl LoopbackRedirect {
     /// # Errors
     /// As [`LoopbackRedirect::bind`]; a custom-scheme redirect is
     /// [`SigninError::InvalidSetting`] (it is completed through
-    /// [`PendingLogins`](super::pending::PendingLogins), not a listener).
+    /// [`DeepLinks`](super::deep_link::DeepLinks), not a listener).
     pub async fn for_redirect(redirect: &RedirectKind) -> Result<Self, SigninError> {
         match redirect {
             RedirectKind::Loopback { ip, port, path } => match Self::bind(*ip, *port, path).await {

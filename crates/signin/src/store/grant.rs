@@ -84,8 +84,9 @@ impl StoredGrant {
         format!("{GRANT_PREFIX}{json}")
     }
 
-    /// Reads an entry's text in any of the formats (see the [module
-    /// docs](self)).
+    /// Reads an entry's text in any of the three formats: `tessera-grant/2`
+    /// JSON (written now), `tessera-dpop/1` (a bound token and its key, as
+    /// written before), or a bare refresh token (as written first).
     ///
     /// # Errors
     /// [`StoreError::Unreadable`] when a marked entry is damaged (changed by
