@@ -184,6 +184,17 @@ async fn sign_in_until_shown(
     .await
 }
 
+/// A session as a new process makes it over a new memory store, with alice
+/// signed in through a test browser (kept: its cookies are her provider
+/// session).
+async fn alice_signed_in(env: &Env) -> (Arc<MemoryStore>, Session, HttpBrowser, signin::accounts::Account) {
+    let store = Arc::new(MemoryStore::new());
+    let session = env.session(store.clone());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    (store, session, alice_browser, alice)
+}
+
 fn stored(store: &dyn TokenStore, key: &AccountKey) -> Option<String> {
     store.load(key).unwrap().map(|grant| grant.refresh_token.secret().clone())
 }
@@ -239,10 +250,7 @@ async fn signing_in_stores_only_the_refresh_token_and_makes_the_account_active()
 #[tokio::test]
 async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
     let env = start().await;
-    let store = Arc::new(MemoryStore::new());
-    let session = env.session(store.clone());
-    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let (store, session, alice_browser, alice) = alice_signed_in(&env).await;
     let alice_token = within("session.access_token", session.access_token()).await.unwrap();
 
     // The same browser (its provider session is alice's) adds bob.
@@ -489,10 +497,7 @@ async fn renew_refreshes_only_the_token_the_api_rejected() {
 #[tokio::test]
 async fn a_revoked_refresh_token_asks_for_a_new_sign_in() {
     let env = start().await;
-    let store = Arc::new(MemoryStore::new());
-    let session = env.session(store.clone());
-    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let (store, session, alice_browser, alice) = alice_signed_in(&env).await;
     let refresh = stored(store.as_ref(), &alice.key).unwrap();
     within("env.post", env.post("revoke", &refresh)).await;
 
@@ -590,10 +595,7 @@ async fn without_an_account_the_errors_say_so() {
 #[tokio::test]
 async fn sign_out_revokes_forgets_and_answers_the_logout_url() {
     let env = start().await;
-    let store = Arc::new(MemoryStore::new());
-    let session = env.session(store.clone());
-    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let (store, session, alice_browser, alice) = alice_signed_in(&env).await;
     let refresh = stored(store.as_ref(), &alice.key).unwrap();
     let access = within("session.access_token", session.access_token()).await.unwrap();
     assert!(within("env.active", env.active(&refresh)).await);
@@ -618,10 +620,7 @@ async fn sign_out_revokes_forgets_and_answers_the_logout_url() {
 #[tokio::test]
 async fn sign_out_all_revokes_every_account() {
     let env = start().await;
-    let store = Arc::new(MemoryStore::new());
-    let session = env.session(store.clone());
-    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let (store, session, alice_browser, alice) = alice_signed_in(&env).await;
     let bob = within("session.sign_in", session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true))
         .await
         .unwrap();

@@ -175,22 +175,19 @@ mod testing {
         /// A browser that signs `username` in with `password` (and allows consent).
         #[must_use]
         pub fn new(username: &str, password: &str) -> Self {
-            Self {
-                driver: Driver::new(),
-                username: username.to_owned(),
-                password: password.to_owned(),
-                cancel_sign_in: false,
-                rewrite: None,
-                task: Arc::default(),
-            }
+            Self::with_driver(Driver::new(), username, password)
         }
 
         /// The same browser (same cookies: the provider session) signing
         /// another person in.
         #[must_use]
         pub fn signing_in_as(&self, username: &str, password: &str) -> Self {
+            Self::with_driver(self.driver.clone(), username, password)
+        }
+
+        fn with_driver(driver: Driver, username: &str, password: &str) -> Self {
             Self {
-                driver: self.driver.clone(),
+                driver,
                 username: username.to_owned(),
                 password: password.to_owned(),
                 cancel_sign_in: false,
