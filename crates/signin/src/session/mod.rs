@@ -41,7 +41,6 @@
 //! - [`is_signing_in`](Session::is_signing_in): whether a sign-in is under way.
 //! - [`cancel_sign_in`](Session::cancel_sign_in): ends the sign-in under way as cancelled.
 //! - [`deliver_deep_link`](Session::deliver_deep_link): hands in the link the OS delivered for the sign-in waiting on it.
-//! - [`record`](Session::record): keeps a sign-in completed by a flow run elsewhere.
 //!
 //! Tokens:
 //! - [`token`](Session::token): the active account's fresh access token, with its DPoP key when bound.

@@ -147,14 +147,11 @@ impl Session {
         Ok(links.deliver(link)?)
     }
 
-    /// Records a completed sign-in (also one completed by a flow run
-    /// elsewhere): saves its grant, updates the book, makes the account
-    /// active and keeps the access and ID tokens in memory.
-    ///
-    /// # Errors
-    /// [`SigninError::IssuerMismatch`] for a sign-in at another provider,
-    /// [`SessionError::Store`], [`SessionError::Accounts`].
-    pub async fn record(&self, signed_in: SignedIn) -> Result<Account, SessionError> {
+    /// Records a completed sign-in: saves its grant, updates the book,
+    /// makes the account active and keeps the access and ID tokens in
+    /// memory. Only sign-ins at this session's provider
+    /// ([`SigninError::IssuerMismatch`] otherwise).
+    async fn record(&self, signed_in: SignedIn) -> Result<Account, SessionError> {
         let key = signed_in.key.clone();
         // Only sign-ins at this session's provider are recorded.
         if key.issuer != self.config.issuer.as_str() {

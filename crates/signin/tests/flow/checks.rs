@@ -256,3 +256,24 @@ async fn switching_account_options_carry_prompt_and_hint() {
     assert_eq!(query(&url, "prompt").as_deref(), Some("login consent"));
     assert_eq!(query(&url, "login_hint").as_deref(), Some("alice"));
 }
+
+/// The ID token's `exp` is read on the provider's clock (`clock::Clock`),
+/// not the system's: on a clock two hours ahead, dev-idp's one-hour ID token
+/// has expired, and the sign-in is refused.
+#[tokio::test]
+async fn an_id_token_expired_on_the_providers_clock_is_refused() {
+    let env = start().await;
+    let later = std::sync::Arc::new(dev_idp::ManualClock::starting_now());
+    later.advance(Duration::from_secs(2 * 3600));
+    let provider = Provider::from_metadata(env.provider.metadata().clone(), env.http.clone()).with_clock(later);
+    let (url, pending) =
+        login::begin(&provider, &client_id(), redirect_uri(), &scopes(), &AuthOptions::default()).unwrap();
+    let redirect =
+        within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
+    let callback = Callback::from_url(&redirect).unwrap();
+    let error = within("the code exchange", login::complete(&provider, pending, &callback)).await.unwrap_err();
+    assert!(
+        matches!(error, SigninError::InvalidIdToken(openidconnect::ClaimsVerificationError::Expired(_))),
+        "{error:?}"
+    );
+}
