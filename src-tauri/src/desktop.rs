@@ -501,17 +501,15 @@ impl StartedSender {
 async fn configure(options: &Options) -> Result<Current, IpcError> {
     let env = options.env.clone();
     let file = options.config_file.as_deref();
-    let source = ProviderSource::find(file, |name| env(name))?;
+    let (settings, source) = app::Settings::layered(file, |name| env(name))?;
     // No provider named: the demo mode, with a provider of its own (the
     // core has no default one to fall back on).
     if source == ProviderSource::Demo {
-        let settings = app::Settings::demo_from(file, |name| env(name))?;
         let app = app::demo(settings).await.map_err(wire_error)?;
         tracing::info!(issuer = %app.session.config().issuer.as_str(), "demo mode");
         let keyring = KeyringInfo { kind: "memory", warning: None };
         return Ok(Current { app, mode: Mode::Demo, source, keyring });
     }
-    let settings = app::Settings::load_from(file, |name| env(name))?;
     let (store, keyring) = match &options.store {
         Some(store) => (OpenedStore::given(store.clone()), KeyringInfo { kind: "keyring", warning: None }),
         None => open_keyring().await,

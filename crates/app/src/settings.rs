@@ -220,9 +220,15 @@ impl Settings {
         Self::layered(file, env).map(|(settings, _)| settings)
     }
 
-    /// The demo defaults, the file, then the environment; and where the
-    /// provider came from.
-    fn layered(
+    /// The demo defaults, the file, then the environment, read once; and
+    /// where the provider came from: an app that runs the demo when none is
+    /// named (the desktop) starts it for [`ProviderSource::Demo`] and uses
+    /// the settings as they are otherwise ([`load_from`](Self::load_from)
+    /// and [`demo_from`](Self::demo_from) in one reading).
+    ///
+    /// # Errors
+    /// As [`demo_from`](Self::demo_from).
+    pub fn layered(
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(Self, ProviderSource), SettingsError> {
@@ -364,25 +370,6 @@ pub enum ProviderSource {
     /// The environment (or the file named by `--env-file` /
     /// [`ENV_FILE_VAR`]), which wins over the configuration file.
     Environment,
-}
-
-impl ProviderSource {
-    /// Finds where the provider comes from, as [`Settings::load_from`]
-    /// would read it.
-    ///
-    /// # Errors
-    /// When the file exists but cannot be read or parsed.
-    pub fn find(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let env = Environment::new(env);
-        if env.is_set("OKTA_ISSUER") || env.is_set("OKTA_DOMAIN") {
-            return Ok(Self::Environment);
-        }
-        let file = file.map(ConfigFile::read).transpose()?.flatten();
-        if file.as_ref().is_some_and(ConfigFile::names_provider) {
-            return Ok(Self::File);
-        }
-        Ok(Self::Demo)
-    }
 }
 
 /// The configuration file (`tessera.toml`): every key optional, unknown keys

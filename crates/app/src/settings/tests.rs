@@ -61,13 +61,13 @@ fn the_tutorials_names_work() {
     .unwrap();
     assert_eq!(config.signin.issuer.as_str(), "https://dev-123456.okta.com/oauth2/default");
     assert_eq!(config.signin.client_id.as_str(), "0oa-tutorial");
+    // The core reads the URL (its own tests check what it makes of it).
     assert_eq!(
         config.signin.redirect,
-        RedirectKind::Loopback {
-            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            port: Some(8080),
-            path: "/authorization-code/callback".to_owned()
-        }
+        RedirectKind::parse("REDIRECT_URL", "http://127.0.0.1:8080/authorization-code/callback").unwrap()
+    );
+    assert!(
+        matches!(config.signin.redirect, RedirectKind::Loopback { ip, .. } if ip == IpAddr::V4(Ipv4Addr::LOCALHOST))
     );
     assert_eq!(config.signin.prompt.as_deref(), Some("consent"), "OKTA_PROMPT is sent exactly as given");
     assert_eq!(config.items_api.as_str(), "https://items.example.com/");
@@ -226,4 +226,20 @@ fn the_items_api_is_https_or_a_loopback_ip() {
         let error = Settings::from_file(&file).unwrap_err();
         assert!(error.to_string().contains("items_api_url"), "{bad}: {error}");
     }
+}
+
+#[test]
+fn one_reading_says_where_the_provider_comes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(CONFIG_FILE_NAME);
+    let (_, source) = Settings::layered(Some(&path), env(&[])).unwrap();
+    assert_eq!(source, ProviderSource::Demo);
+    std::fs::write(&path, "okta_domain = \"dev-1.okta.com\"\n").unwrap();
+    let (settings, source) = Settings::layered(Some(&path), env(&[])).unwrap();
+    assert_eq!(source, ProviderSource::File);
+    assert_eq!(settings.signin.issuer.as_str(), "https://dev-1.okta.com/oauth2/default");
+    let issuer = [("OKTA_ISSUER", "https://env.okta.com/oauth2/default")];
+    let (settings, source) = Settings::layered(Some(&path), env(&issuer)).unwrap();
+    assert_eq!(source, ProviderSource::Environment, "the environment wins over the file");
+    assert_eq!(settings.signin.issuer.as_str(), "https://env.okta.com/oauth2/default");
 }
