@@ -120,8 +120,9 @@ fn authorize(provider: &Provider, jar: &CookieJar, params: &Params) -> Response 
     let Some(redirect_raw) = params.get("redirect_uri") else {
         return bad("The request has no redirect_uri.");
     };
-    let Some(redirect_uri) = redirect::find_match(&client.redirect_uris, redirect_raw) else {
-        return bad(&format!("The redirect_uri {redirect_raw:?} is not registered for {}.", client.client_id));
+    let any_port = provider.config().loopback_any_port_for(client);
+    let Some(redirect_uri) = redirect::find_match(&client.redirect_uris, redirect_raw, any_port) else {
+        return bad(&redirect::unregistered("redirect_uri", redirect_raw, &client.client_id, any_port));
     };
     let reply = Reply::new(redirect_uri.clone(), params.get("state"), provider);
     if client.require_pushed_authorization_requests {
@@ -185,8 +186,9 @@ fn pushed(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<(Stri
     let client = client_auth::authenticate(provider, headers, &params)?;
     let redirect_raw =
         params.get("redirect_uri").ok_or_else(|| OAuthError::invalid_request("The request has no redirect_uri."))?;
-    let redirect_uri = redirect::find_match(&client.redirect_uris, redirect_raw).ok_or_else(|| {
-        OAuthError::invalid_request(format!("The redirect_uri {redirect_raw:?} is not registered for this client."))
+    let any_port = provider.config().loopback_any_port_for(client);
+    let redirect_uri = redirect::find_match(&client.redirect_uris, redirect_raw, any_port).ok_or_else(|| {
+        OAuthError::invalid_request(redirect::unregistered("redirect_uri", redirect_raw, &client.client_id, any_port))
     })?;
     let mut request =
         validate(provider, client, redirect_uri, &params).map_err(|(code, text)| OAuthError::new(code, text))?;

@@ -16,6 +16,12 @@ use crate::redirect::RegisteredUri;
 /// by hand find the provider at a known issuer URL.
 pub const DEMO_PORT: u16 = 18_080;
 
+/// The fixed loopback ports the demo desktop client registers, for a
+/// provider that compares redirect URIs exactly, port included (Okta; see
+/// [`Config::loopback_any_port`]): `http://127.0.0.1:{port}/callback` and
+/// `http://[::1]:{port}/callback` (and `/signed-out`) for each.
+pub const DEMO_LOOPBACK_PORTS: [u16; 3] = [8765, 8766, 8767];
+
 /// The whole provider configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -48,6 +54,12 @@ pub struct Config {
     pub dpop: DpopConfig,
     /// Bounds on what one client can hold: timeouts and a connection cap.
     pub server: ServerConfig,
+    /// Let a loopback IP redirect URI (`http://127.0.0.1/…`, `http://[::1]/…`)
+    /// match on any port, as RFC 8252 §7.3 allows. `false` compares every
+    /// redirect and post-logout redirect URI exactly, port included, as Okta
+    /// does. A client's own [`ClientConfig::loopback_any_port`] wins.
+    /// Environment: `DEV_IDP_LOOPBACK_ANY_PORT`. Default `true` (for now).
+    pub loopback_any_port: bool,
 }
 
 /// Bounds on what one client can hold (see the `tessera-http-server` crate):
@@ -135,8 +147,9 @@ pub struct ClientConfig {
     /// (`token_endpoint_auth_method=none`) and must use PKCE.
     #[serde(default)]
     pub client_secret: Option<ClientSecret>,
-    /// Registered redirect URIs. `http://127.0.0.1/...` and `http://[::1]/...`
-    /// match any port (RFC 8252 §7.3); everything else matches exactly.
+    /// Registered redirect URIs. With `loopback_any_port`,
+    /// `http://127.0.0.1/...` and `http://[::1]/...` match any port
+    /// (RFC 8252 §7.3); everything else matches exactly.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
     /// Registered `post_logout_redirect_uri`s, matched like redirect URIs.
@@ -160,6 +173,10 @@ pub struct ClientConfig {
     /// (RFC 9449 §5.2, Okta: "Require DPoP").
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// This client's own [`Config::loopback_any_port`]; `None` follows the
+    /// provider's.
+    #[serde(default)]
+    pub loopback_any_port: Option<bool>,
 }
 
 /// A client secret: compared in constant time, never printed.
@@ -341,16 +358,8 @@ impl Default for Config {
                     client_id: DESKTOP_CLIENT_ID.to_owned(),
                     name: "Tessera".to_owned(),
                     client_secret: None,
-                    redirect_uris: strings(&[
-                        "http://127.0.0.1/callback",
-                        "http://[::1]/callback",
-                        "com.example.tessera:/callback",
-                    ]),
-                    post_logout_redirect_uris: strings(&[
-                        "http://127.0.0.1/signed-out",
-                        "http://[::1]/signed-out",
-                        "com.example.tessera:/signed-out",
-                    ]),
+                    redirect_uris: demo_loopback_uris("/callback", "com.example.tessera:/callback"),
+                    post_logout_redirect_uris: demo_loopback_uris("/signed-out", "com.example.tessera:/signed-out"),
                     grant_types: strings(&[grant::AUTHORIZATION_CODE, grant::REFRESH_TOKEN, grant::DEVICE_CODE]),
                     allowed_scopes: Some(strings(&[
                         "openid",
@@ -363,6 +372,7 @@ impl Default for Config {
                     consent_required: true,
                     require_pushed_authorization_requests: false,
                     dpop_bound_access_tokens: false,
+                    loopback_any_port: None,
                 },
                 ClientConfig {
                     client_id: ITEMS_API_CLIENT_ID.to_owned(),
@@ -375,6 +385,7 @@ impl Default for Config {
                     consent_required: false,
                     require_pushed_authorization_requests: false,
                     dpop_bound_access_tokens: false,
+                    loopback_any_port: None,
                 },
             ],
             users: vec![
@@ -406,8 +417,22 @@ impl Default for Config {
             pushed_authorization_requests: true,
             dpop: DpopConfig::default(),
             server: ServerConfig::default(),
+            loopback_any_port: true,
         }
     }
+}
+
+/// The demo desktop client's URIs for `path`: the port-less loopback ones
+/// (for `loopback_any_port`), one per [`DEMO_LOOPBACK_PORTS`] port on each
+/// IP family, and the custom-scheme one.
+fn demo_loopback_uris(path: &str, custom_scheme: &str) -> Vec<String> {
+    let mut uris = vec![format!("http://127.0.0.1{path}"), format!("http://[::1]{path}")];
+    for port in DEMO_LOOPBACK_PORTS {
+        uris.push(format!("http://127.0.0.1:{port}{path}"));
+        uris.push(format!("http://[::1]:{port}{path}"));
+    }
+    uris.push(custom_scheme.to_owned());
+    uris
 }
 
 /// Demo password of alice (documented in the README; demo only).
@@ -479,6 +504,26 @@ impl Config {
             settings::parse_toml(text).map_err(|source| ConfigError::Parse { path: "<text>".to_owned(), source })?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The environment's layer over this configuration (defaults < file <
+    /// environment, as every Tessera program layers its settings): each
+    /// `DEV_IDP_*` variable that is set replaces its setting.
+    ///
+    /// | variable | setting |
+    /// | --- | --- |
+    /// | `DEV_IDP_LOOPBACK_ANY_PORT` | [`Config::loopback_any_port`] |
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming a variable whose value does not parse.
+    pub fn with_environment(mut self, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = settings::Environment::new(env);
+        let invalid = |error: settings::Invalid| ConfigError::Invalid(error.to_string());
+        self.loopback_any_port = env
+            .layer("DEV_IDP_LOOPBACK_ANY_PORT", Some(self.loopback_any_port), settings::parse::flag)
+            .map_err(invalid)?
+            .unwrap_or(self.loopback_any_port);
+        Ok(self)
     }
 
     /// Checks what types cannot: unique ids, parseable URIs and hashes, known scopes.
@@ -553,6 +598,13 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Whether `client`'s loopback redirect URIs match on any port: its own
+    /// setting, else the provider's ([`Config::loopback_any_port`]).
+    #[must_use]
+    pub fn loopback_any_port_for(&self, client: &ClientConfig) -> bool {
+        client.loopback_any_port.unwrap_or(self.loopback_any_port)
     }
 
     /// The client registered under `client_id`.

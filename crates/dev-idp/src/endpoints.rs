@@ -345,10 +345,15 @@ fn logout(provider: &Provider, jar: CookieJar, params: &Params) -> Response {
     };
     let target = match params.get("post_logout_redirect_uri") {
         None => None,
-        Some(uri) => match redirect::find_match(&client.post_logout_redirect_uris, uri) {
-            Some(url) => Some(url),
-            None => return bad(&format!("The post_logout_redirect_uri {uri:?} is not registered.")),
-        },
+        Some(uri) => {
+            let any_port = provider.config().loopback_any_port_for(client);
+            match redirect::find_match(&client.post_logout_redirect_uris, uri, any_port) {
+                Some(url) => Some(url),
+                None => {
+                    return bad(&redirect::unregistered("post_logout_redirect_uri", uri, &client.client_id, any_port));
+                }
+            }
+        }
     };
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         provider.state().sessions.remove(cookie.value());

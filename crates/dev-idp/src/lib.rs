@@ -12,7 +12,8 @@
 //! - A sign-in form, a consent page and a session cookie; `prompt`
 //!   (`none`, `login`, `consent`, `login consent`), `max_age`, `login_hint`
 //!   (OIDC Core §3.1.2.1).
-//! - Loopback redirect URIs on any port, custom schemes, RFC 8252 §7.
+//! - Loopback redirect URIs (RFC 8252 §7) on any port, or compared exactly,
+//!   port included, as Okta does (`loopback_any_port`); custom schemes.
 //! - Refresh tokens for `offline_access`, with rotation, a grace period and
 //!   family revocation on reuse; client credentials; the device grant (RFC 8628).
 //! - Introspection (RFC 7662), revocation (RFC 7009), RP-initiated logout,

@@ -76,6 +76,7 @@ fn serve(config_path: Option<PathBuf>, port: Option<u16>) -> Result<(), BoxError
         Some(path) => Config::from_toml_file(path)?,
         None => Config::default(),
     };
+    config = config.with_environment(|name| std::env::var(name).ok())?;
     if let Some(port) = port {
         config.port = port;
     }

@@ -1,4 +1,9 @@
 //! Redirect URI registration and matching (RFC 6749 §3.1.2, RFC 8252 §7).
+//!
+//! Two ways to compare, chosen by `loopback_any_port` (provider-wide, or
+//! per client): exactly, port included, as Okta does ("port number
+//! mismatch" is one of the causes of its `redirect_uri` 400 page); or with
+//! any port for a loopback IP URI, as RFC 8252 §7.3 allows.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -31,14 +36,15 @@ impl RegisteredUri {
         Ok(Self { url, loopback })
     }
 
-    /// Whether a URI presented in a request is this registered one: exact,
-    /// except for the port of a loopback IP URI (RFC 8252 §7.3). `localhost`
-    /// is not a loopback IP literal and matches only exactly (RFC 8252 §8.3).
-    pub(crate) fn matches(&self, presented: &Url) -> bool {
+    /// Whether a URI presented in a request is this registered one: exact
+    /// (scheme, host, port, path, query), except that with `any_port` the
+    /// port of a loopback IP URI may differ (RFC 8252 §7.3). `localhost` is
+    /// not a loopback IP literal and matches only exactly (RFC 8252 §8.3).
+    pub(crate) fn matches(&self, presented: &Url, any_port: bool) -> bool {
         if presented.fragment().is_some() {
             return false;
         }
-        if !self.loopback {
+        if !(self.loopback && any_port) {
             return &self.url == presented;
         }
         presented.scheme() == "http"
@@ -58,10 +64,28 @@ fn is_loopback_ip(url: &Url) -> bool {
     }
 }
 
-/// Finds the registered URI that `presented` matches.
-pub(crate) fn find_match(registered: &[String], presented: &str) -> Option<Url> {
+/// Finds the registered URI that `presented` matches; `any_port` lets a
+/// loopback IP URI match on any port (see [`RegisteredUri::matches`]).
+pub(crate) fn find_match(registered: &[String], presented: &str, any_port: bool) -> Option<Url> {
     let url = Url::parse(presented).ok()?;
-    registered.iter().filter_map(|uri| RegisteredUri::parse(uri).ok()).any(|r| r.matches(&url)).then_some(url)
+    registered.iter().filter_map(|uri| RegisteredUri::parse(uri).ok()).any(|r| r.matches(&url, any_port)).then_some(url)
+}
+
+/// What the person is told when `presented` matches no registered URI of
+/// `client_id` (`what`: "redirect_uri" or "post_logout_redirect_uri"): the
+/// URI as sent, and how it must be registered.
+pub(crate) fn unregistered(what: &str, presented: &str, client_id: &str, any_port: bool) -> String {
+    if any_port {
+        format!(
+            "The {what} {presented:?} is not registered for {client_id}. Register it exactly; \
+             for http://127.0.0.1 and http://[::1] the port may differ."
+        )
+    } else {
+        format!(
+            "The {what} {presented:?} is not registered for {client_id}. It must be registered exactly \
+             as sent, port included (this provider, like Okta, compares redirect URIs exactly)."
+        )
+    }
 }
 
 #[cfg(test)]
@@ -69,7 +93,22 @@ mod tests {
     use super::*;
 
     fn matches(registered: &str, presented: &str) -> bool {
-        find_match(&[registered.to_owned()], presented).is_some()
+        find_match(&[registered.to_owned()], presented, true).is_some()
+    }
+
+    fn matches_exactly(registered: &str, presented: &str) -> bool {
+        find_match(&[registered.to_owned()], presented, false).is_some()
+    }
+
+    #[test]
+    fn without_any_port_loopback_uris_match_exactly_port_included() {
+        assert!(matches_exactly("http://127.0.0.1:8765/callback", "http://127.0.0.1:8765/callback"));
+        assert!(matches_exactly("http://[::1]:8765/callback", "http://[::1]:8765/callback"));
+        assert!(!matches_exactly("http://127.0.0.1:8765/callback", "http://127.0.0.1:8766/callback"));
+        assert!(!matches_exactly("http://127.0.0.1/callback", "http://127.0.0.1:8765/callback"));
+        assert!(!matches_exactly("http://127.0.0.1:8765/callback", "http://localhost:8765/callback"));
+        assert!(!matches_exactly("http://127.0.0.1:8765/callback", "http://127.0.0.1:8765/callback/"));
+        assert!(matches_exactly("com.example.tessera:/callback", "com.example.tessera:/callback"));
     }
 
     #[test]

@@ -92,3 +92,49 @@ fn the_server_limits_come_from_the_server_section_and_zero_is_refused() {
         assert!(error.to_string().contains(&format!("server.{field} must be at least 1")), "{error}");
     }
 }
+
+#[test]
+fn loopback_any_port_is_on_by_default_and_layers_file_then_environment() {
+    assert!(Config::default().loopback_any_port);
+    let file = Config::from_toml_str("loopback_any_port = false\n").expect("parses");
+    assert!(!file.loopback_any_port);
+    let env = |value: &'static str| move |name: &str| (name == "DEV_IDP_LOOPBACK_ANY_PORT").then(|| value.to_owned());
+    assert!(file.clone().with_environment(env("true")).expect("flag").loopback_any_port, "environment wins");
+    assert!(!Config::default().with_environment(env("off")).expect("flag").loopback_any_port);
+    assert!(!file.clone().with_environment(env(" ")).expect("blank is unset").loopback_any_port, "file kept");
+    let error = Config::default().with_environment(env("maybe")).unwrap_err();
+    assert!(error.to_string().contains("DEV_IDP_LOOPBACK_ANY_PORT"), "{error}");
+}
+
+#[test]
+fn a_clients_own_loopback_any_port_wins() {
+    let config = Config::from_toml_str(
+        r#"loopback_any_port = false
+[[clients]]
+client_id = "cli"
+name = "CLI"
+redirect_uris = ["http://127.0.0.1/callback"]
+loopback_any_port = true
+[[clients]]
+client_id = "strict"
+name = "Strict"
+"#,
+    )
+    .expect("parses");
+    assert!(config.loopback_any_port_for(config.client("cli").expect("cli")));
+    assert!(!config.loopback_any_port_for(config.client("strict").expect("strict")));
+}
+
+#[test]
+fn the_demo_desktop_client_registers_each_fixed_loopback_port_on_both_families() {
+    let config = Config::default();
+    let desktop = config.client(DESKTOP_CLIENT_ID).expect("desktop client");
+    for port in DEMO_LOOPBACK_PORTS {
+        for (list, path) in [(&desktop.redirect_uris, "callback"), (&desktop.post_logout_redirect_uris, "signed-out")] {
+            assert!(list.contains(&format!("http://127.0.0.1:{port}/{path}")), "{port} {path}");
+            assert!(list.contains(&format!("http://[::1]:{port}/{path}")), "{port} {path}");
+        }
+    }
+    assert!(desktop.redirect_uris.iter().any(|u| u == "http://127.0.0.1/callback"), "port-less kept");
+    assert!(desktop.redirect_uris.iter().any(|u| u == "com.example.tessera:/callback"));
+}

@@ -8,6 +8,7 @@ mod authorize;
 mod device;
 mod discovery;
 mod dpop;
+mod exact_redirect;
 mod host;
 mod interop;
 mod introspection;
