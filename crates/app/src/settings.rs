@@ -60,15 +60,10 @@ pub enum SettingsError {
         /// What is wrong with it.
         message: String,
     },
-    /// The configuration file could not be read.
-    #[error("cannot read the configuration file {}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The configuration file could not be read, or is not valid TOML, or
+    /// has unknown keys.
+    #[error(transparent)]
+    File(#[from] settings::FileError),
     /// The configuration file could not be written.
     #[error("cannot save the configuration file {}", path.display())]
     Write {
@@ -77,15 +72,6 @@ pub enum SettingsError {
         /// Why.
         #[source]
         source: std::io::Error,
-    },
-    /// The configuration file is not valid TOML or has unknown keys.
-    #[error("the configuration file {} is invalid", path.display())]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: Box<toml::de::Error>,
     },
     /// The `.env` file could not be read.
     #[error("cannot read {}", path.display())]
@@ -118,17 +104,6 @@ impl SettingsError {
         match self {
             Self::Invalid { setting, .. } => Some(setting),
             _ => None,
-        }
-    }
-}
-
-impl From<settings::FileError> for SettingsError {
-    fn from(error: settings::FileError) -> Self {
-        match error {
-            settings::FileError::Read { path, source } => Self::Read { path, source },
-            settings::FileError::Parse { path, source } => Self::Parse { path, source },
-            // The file reader's errors are all above; keep any later one readable.
-            other => Self::invalid("the configuration file", other.to_string()),
         }
     }
 }
@@ -413,7 +388,7 @@ impl ConfigFile {
     /// Reads the file at `path`; `None` when it does not exist.
     ///
     /// # Errors
-    /// [`SettingsError::Read`], [`SettingsError::Parse`].
+    /// [`SettingsError::File`].
     pub fn read(path: &Path) -> Result<Option<Self>, SettingsError> {
         Ok(settings::read_toml(path)?)
     }

@@ -164,24 +164,10 @@ struct FileConfig {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read the configuration file {path}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML for this configuration.
-    #[error("the configuration file {path} is invalid")]
-    Parse {
-        /// The file.
-        path: String,
-        /// The parser's message with line and column.
-        #[source]
-        source: Box<toml::de::Error>,
-    },
+    /// The file could not be read, or is not valid TOML for this
+    /// configuration (the parser's message has line and column).
+    #[error(transparent)]
+    File(#[from] settings::FileError),
     /// A setting has a bad value.
     #[error("{setting}: {problem}")]
     Invalid {
@@ -249,16 +235,6 @@ impl From<settings::Invalid> for ConfigError {
     }
 }
 
-impl From<settings::FileError> for ConfigError {
-    fn from(error: settings::FileError) -> Self {
-        match error {
-            settings::FileError::Read { path, source } => Self::Read { path: path.display().to_string(), source },
-            settings::FileError::Parse { path, source } => Self::Parse { path: path.display().to_string(), source },
-            other => invalid("the configuration file", other.to_string()),
-        }
-    }
-}
-
 impl Config {
     /// Loads defaults < `file` < the process environment.
     ///
@@ -277,8 +253,8 @@ impl Config {
         let file: FileConfig = match file {
             None => FileConfig::default(),
             // A file named on the command line must be there.
-            Some(path) => settings::read_toml(path)?.ok_or_else(|| ConfigError::Read {
-                path: path.display().to_string(),
+            Some(path) => settings::read_toml(path)?.ok_or_else(|| settings::FileError::Read {
+                path: path.to_owned(),
                 source: std::io::ErrorKind::NotFound.into(),
             })?,
         };

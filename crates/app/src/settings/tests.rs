@@ -111,7 +111,7 @@ fn the_file_is_read_and_the_environment_wins() {
 
     std::fs::write(&path, "isuer = \"typo\"\n").unwrap();
     let error = Settings::load_from(Some(&path), env(&[])).unwrap_err();
-    assert!(matches!(error, SettingsError::Parse { .. }), "{error:?}");
+    assert!(matches!(error, SettingsError::File(settings::FileError::Parse { .. })), "{error:?}");
 }
 
 #[test]

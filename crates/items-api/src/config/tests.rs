@@ -175,7 +175,10 @@ fn the_environment_overrides_the_file_which_overrides_defaults() {
     assert_eq!(config.audience, "api://file");
     assert_eq!(config.bind.to_string(), "127.0.0.1:7001");
     std::fs::write(&path, "audiense = 1\n").unwrap();
-    assert!(matches!(Config::load_with(Some(&path), |_| None), Err(ConfigError::Parse { .. })));
+    assert!(matches!(
+        Config::load_with(Some(&path), |_| None),
+        Err(ConfigError::File(settings::FileError::Parse { .. }))
+    ));
 }
 
 /// Issue 14, item 6: the introspection bucket's settings.
