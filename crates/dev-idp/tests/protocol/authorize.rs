@@ -247,3 +247,35 @@ async fn the_authorization_request_may_be_posted() {
     assert!(response.text().await.unwrap().contains("id=\"sign-in\""));
     let _ = DESKTOP;
 }
+
+#[tokio::test]
+async fn prompt_consent_with_a_live_session_asks_consent_and_keeps_the_sessions_person() {
+    // Okta: with a browser session, prompt=consent shows consent again and
+    // signs the same person in; it neither asks for credentials nor switches.
+    let idp = start().await;
+    let browser = Browser::new();
+    idp.sign_in(&browser, ALICE, "openid profile").await;
+
+    let request = idp.request("openid profile", &[("prompt", "consent"), ("login_hint", "bob")]);
+    let (status, html) = browser.get(&request.url).await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Alice Liddell"), "consent names the session's person: {html}");
+    assert!(!html.contains("name=\"password\""), "no credentials asked");
+    let request = idp.request("openid profile", &[("prompt", "consent"), ("login_hint", "bob")]);
+    let page = browser.open(&request.url).await.unwrap();
+    let Page::Consent(form) = page else { panic!("consent, not the sign-in form: {page:?}") };
+    let Page::Redirect(url) = browser.submit(&form, &[], "allow").await.unwrap() else { panic!("redirect") };
+    let tokens = idp.exchange(&request, &url).await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.json);
+    let id = crate::support::claims(tokens.json["id_token"].as_str().unwrap());
+    assert_eq!(id["sub"], "00u1alice0000000001", "still alice, whatever login_hint says");
+
+    // prompt=login asks for credentials, and the person may change there.
+    let request = idp.request("openid profile", &[("prompt", "login")]);
+    let Page::SignIn(form) = browser.open(&request.url).await.unwrap() else { panic!("credentials asked") };
+    let page = browser.submit(&form, &[("username", BOB.0), ("password", BOB.1)], "sign-in").await.unwrap();
+    let Page::Consent(consent) = page else { panic!("bob has not consented yet: {page:?}") };
+    let Page::Redirect(url) = browser.submit(&consent, &[], "allow").await.unwrap() else { panic!("redirect") };
+    let id = crate::support::claims(idp.exchange(&request, &url).await.json["id_token"].as_str().unwrap());
+    assert_eq!(id["sub"], "00u2bob00000000002");
+}
