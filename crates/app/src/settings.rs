@@ -186,7 +186,7 @@ impl Settings {
     /// The demo defaults with the file and the environment over them, for a
     /// demo that starts its own provider in-process (`tessera demo`, the
     /// desktop's demo mode) and then points the issuer, client and items
-    /// API at it ([`crate::demo`]); never for signing in elsewhere.
+    /// API at it ([`crate::demo()`]); never for signing in elsewhere.
     ///
     /// # Errors
     /// As [`load_from`](Self::load_from), except that no provider needs to

@@ -1,7 +1,7 @@
 //! One builder for the graphs the shells run on (STYLE practice 18): the
 //! token store (the OS keyring, opened and probed once, or memory), the
 //! account book, the [`Session`] and the [`ItemsClient`]. Plain functions:
-//! [`production`] for a configured provider, [`demo`] for the in-process
+//! [`production`] for a configured provider, [`demo()`] for the in-process
 //! demo stack, [`for_tests`] for a test that swaps the session's edges.
 //! The shells call one of them and adapt.
 
