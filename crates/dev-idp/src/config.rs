@@ -275,8 +275,10 @@ impl Default for Lifetimes {
 pub struct RotationConfig {
     /// Issue a new refresh token on every refresh.
     pub enabled: bool,
-    /// How long a rotated token may still be used (Okta default: 30 s); a use
-    /// after that revokes the whole token family.
+    /// How long a rotated-away token may still be used, each use answering
+    /// new tokens (Okta's "grace period for token rotation", its API's
+    /// `leeway`, default 30 s); a use at or after that revokes the whole
+    /// token family. Environment: `DEV_IDP_REFRESH_GRACE_PERIOD_SECS`.
     pub grace_period_secs: u64,
 }
 
@@ -513,6 +515,7 @@ impl Config {
     /// | variable | setting |
     /// | --- | --- |
     /// | `DEV_IDP_LOOPBACK_ANY_PORT` | [`Config::loopback_any_port`] |
+    /// | `DEV_IDP_REFRESH_GRACE_PERIOD_SECS` | [`RotationConfig::grace_period_secs`] |
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] naming a variable whose value does not parse.
@@ -523,6 +526,11 @@ impl Config {
             .layer("DEV_IDP_LOOPBACK_ANY_PORT", Some(self.loopback_any_port), settings::parse::flag)
             .map_err(invalid)?
             .unwrap_or(self.loopback_any_port);
+        let rotation = &mut self.refresh_token_rotation;
+        rotation.grace_period_secs = env
+            .layer("DEV_IDP_REFRESH_GRACE_PERIOD_SECS", Some(rotation.grace_period_secs), settings::parse::seconds)
+            .map_err(invalid)?
+            .unwrap_or(rotation.grace_period_secs);
         Ok(self)
     }
 

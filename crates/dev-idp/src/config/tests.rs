@@ -138,3 +138,16 @@ fn the_demo_desktop_client_registers_each_fixed_loopback_port_on_both_families()
     assert!(desktop.redirect_uris.iter().any(|u| u == "http://127.0.0.1/callback"), "port-less kept");
     assert!(desktop.redirect_uris.iter().any(|u| u == "com.example.tessera:/callback"));
 }
+
+#[test]
+fn the_refresh_grace_period_is_30_seconds_by_default_and_layers_file_then_environment() {
+    assert_eq!(Config::default().refresh_token_rotation.grace_period_secs, 30);
+    let file = Config::from_toml_str("[refresh_token_rotation]\ngrace_period_secs = 5\n").expect("parses");
+    assert_eq!(file.refresh_token_rotation.grace_period_secs, 5);
+    let env =
+        |value: &'static str| move |name: &str| (name == "DEV_IDP_REFRESH_GRACE_PERIOD_SECS").then(|| value.to_owned());
+    assert_eq!(file.clone().with_environment(env("0")).expect("seconds").refresh_token_rotation.grace_period_secs, 0);
+    assert_eq!(file.clone().with_environment(env("")).expect("unset").refresh_token_rotation.grace_period_secs, 5);
+    let error = file.with_environment(env("soon")).unwrap_err();
+    assert!(error.to_string().contains("DEV_IDP_REFRESH_GRACE_PERIOD_SECS"), "{error}");
+}

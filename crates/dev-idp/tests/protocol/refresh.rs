@@ -124,3 +124,51 @@ async fn revoked_expired_and_foreign_refresh_tokens_are_invalid_grant() {
     idp.advance(1001);
     assert_eq!(idp.refresh(token).await.error(), "invalid_grant");
 }
+
+/// Signs alice in and refreshes once: the rotated-away refresh token and
+/// its successor.
+async fn rotated_once(idp: &crate::support::Idp) -> (String, String) {
+    let first = idp.sign_in(&Browser::new(), ALICE, FULL_SCOPE).await;
+    let old = first["refresh_token"].as_str().unwrap().to_owned();
+    let second = idp.refresh(&old).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.json);
+    (old, second.json["refresh_token"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn the_grace_period_is_a_setting_and_ends_exactly_at_its_last_second() {
+    let idp = start_with(|c| c.refresh_token_rotation.grace_period_secs = 10).await;
+    let (old, new) = rotated_once(&idp).await;
+    // One second before the end: the old token still answers new tokens.
+    idp.advance(9);
+    let retry = idp.refresh(&old).await;
+    assert_eq!(retry.status, StatusCode::OK, "inside the grace period: {}", retry.json);
+    let newest = retry.json["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(newest, old, "a retry answers a new refresh token");
+    // Ten seconds after the rotation: reuse, and the whole family is revoked.
+    idp.advance(1);
+    assert_eq!(idp.refresh(&old).await.error(), "invalid_grant", "grace period over");
+    for token in [&new, &newest] {
+        assert_eq!(idp.refresh(token).await.error(), "invalid_grant", "family revoked");
+    }
+}
+
+#[tokio::test]
+async fn the_default_grace_period_is_okta_s_30_seconds() {
+    let idp = start().await;
+    assert_eq!(idp.idp.provider().config().refresh_token_rotation.grace_period_secs, 30);
+    let (old, new) = rotated_once(&idp).await;
+    idp.advance(29);
+    assert_eq!(idp.refresh(&old).await.status, StatusCode::OK, "29 s after the rotation");
+    idp.advance(1);
+    assert_eq!(idp.refresh(&old).await.error(), "invalid_grant", "30 s after the rotation");
+    assert_eq!(idp.refresh(&new).await.error(), "invalid_grant", "family revoked");
+}
+
+#[tokio::test]
+async fn with_no_grace_period_the_first_reuse_revokes_the_family() {
+    let idp = start_with(|c| c.refresh_token_rotation.grace_period_secs = 0).await;
+    let (old, new) = rotated_once(&idp).await;
+    assert_eq!(idp.refresh(&old).await.error(), "invalid_grant");
+    assert_eq!(idp.refresh(&new).await.error(), "invalid_grant", "family revoked");
+}
