@@ -60,6 +60,45 @@ pub struct Config {
     /// does. A client's own [`ClientConfig::loopback_any_port`] wins.
     /// Environment: `DEV_IDP_LOOPBACK_ANY_PORT`. Default `true` (for now).
     pub loopback_any_port: bool,
+    /// Okta-style rate limits (off by default).
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Okta-style rate limits: a number of requests a minute for each endpoint
+/// family (`token`, `authorize`, `keys`, `discovery`, …), counted in windows
+/// of a calendar minute of the provider's clock. When on, every answer of
+/// a counted endpoint carries `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining`
+/// and `X-Rate-Limit-Reset` (the window's end, Unix seconds), and a request
+/// past the limit is answered `429 Too Many Requests` with an OAuth error
+/// body (`too_many_requests`), as Okta's rate-limit headers document.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Count and limit requests. Environment: `DEV_IDP_RATE_LIMITS`.
+    /// Default `false`.
+    pub enabled: bool,
+    /// Requests a minute for each endpoint family without its own limit
+    /// (600). Environment: `DEV_IDP_RATE_LIMIT_PER_MINUTE`.
+    pub per_minute: u64,
+    /// Limits of single families, e.g. `token = 10`: the endpoint's name
+    /// after `/v1/` (`token`, `authorize`, `par`, `keys`, `userinfo`,
+    /// `introspect`, `revoke`, `logout`, `device/authorize`), a page's name
+    /// (`sign-in`, `consent`, `activate`) or `discovery`.
+    pub endpoints: std::collections::BTreeMap<String, u64>,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self { enabled: false, per_minute: 600, endpoints: std::collections::BTreeMap::new() }
+    }
+}
+
+impl RateLimitConfig {
+    /// The limit a minute of the endpoint family `family`.
+    #[must_use]
+    pub fn limit_of(&self, family: &str) -> u64 {
+        self.endpoints.get(family).copied().unwrap_or(self.per_minute)
+    }
 }
 
 /// Bounds on what one client can hold (see the `tessera-http-server` crate):
@@ -420,6 +459,7 @@ impl Default for Config {
             dpop: DpopConfig::default(),
             server: ServerConfig::default(),
             loopback_any_port: true,
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -516,6 +556,8 @@ impl Config {
     /// | --- | --- |
     /// | `DEV_IDP_LOOPBACK_ANY_PORT` | [`Config::loopback_any_port`] |
     /// | `DEV_IDP_REFRESH_GRACE_PERIOD_SECS` | [`RotationConfig::grace_period_secs`] |
+    /// | `DEV_IDP_RATE_LIMITS` | [`RateLimitConfig::enabled`] |
+    /// | `DEV_IDP_RATE_LIMIT_PER_MINUTE` | [`RateLimitConfig::per_minute`] |
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] naming a variable whose value does not parse.
@@ -531,6 +573,15 @@ impl Config {
             .layer("DEV_IDP_REFRESH_GRACE_PERIOD_SECS", Some(rotation.grace_period_secs), settings::parse::seconds)
             .map_err(invalid)?
             .unwrap_or(rotation.grace_period_secs);
+        let limits = &mut self.rate_limits;
+        limits.enabled = env
+            .layer("DEV_IDP_RATE_LIMITS", Some(limits.enabled), settings::parse::flag)
+            .map_err(invalid)?
+            .unwrap_or(limits.enabled);
+        limits.per_minute = env
+            .layer("DEV_IDP_RATE_LIMIT_PER_MINUTE", Some(limits.per_minute), settings::parse::number)
+            .map_err(invalid)?
+            .unwrap_or(limits.per_minute);
         Ok(self)
     }
 
@@ -604,6 +655,12 @@ impl Config {
             if value == 0 {
                 return invalid(format!("{name} must be at least 1"));
             }
+        }
+        if self.rate_limits.per_minute == 0 {
+            return invalid("rate_limits.per_minute must be at least 1".into());
+        }
+        if let Some((family, _)) = self.rate_limits.endpoints.iter().find(|(_, limit)| **limit == 0) {
+            return invalid(format!("rate_limits.endpoints.{family} must be at least 1"));
         }
         Ok(())
     }

@@ -26,6 +26,8 @@ pub(crate) enum ErrorCode {
     InvalidDpopProof,
     /// RFC 9449 §8: the proof must carry the nonce given in `DPoP-Nonce`.
     UseDpopNonce,
+    /// Past an Okta-style rate limit (answered 429; not an RFC code).
+    TooManyRequests,
 }
 
 impl ErrorCode {
@@ -49,6 +51,7 @@ impl ErrorCode {
             Self::ServerError => "server_error",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
+            Self::TooManyRequests => "too_many_requests",
         }
     }
 }
@@ -95,6 +98,7 @@ impl IntoResponse for OAuthError {
         let status = match self.code {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         };
         let body = serde_json::json!({

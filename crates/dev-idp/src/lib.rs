@@ -43,6 +43,7 @@ pub mod misbehave;
 mod pages;
 mod params;
 mod provider;
+mod rate_limit;
 mod redirect;
 mod router;
 mod server;

@@ -33,6 +33,8 @@ struct Inner {
     dpop_nonces: dpop::NonceWindow,
     /// DPoP proofs' `jti`s taken, against replays (RFC 9449 §11.1).
     dpop_replays: dpop::ReplayCache,
+    /// Requests counted against the rate limits (when on).
+    rate_limiter: crate::rate_limit::RateLimiter,
     /// Authorization requests as received (tests read what clients sent).
     #[cfg(feature = "testing")]
     authorization_requests: Mutex<Vec<crate::testing::ReceivedRequest>>,
@@ -69,6 +71,7 @@ impl Provider {
                 refreshes: AtomicUsize::new(0),
                 dpop_nonces,
                 dpop_replays,
+                rate_limiter: crate::rate_limit::RateLimiter::default(),
                 #[cfg(feature = "testing")]
                 authorization_requests: Mutex::default(),
             }),
@@ -220,6 +223,11 @@ impl Provider {
     /// The `jti`s of DPoP proofs taken.
     pub(crate) fn dpop_replays(&self) -> &dpop::ReplayCache {
         &self.inner.dpop_replays
+    }
+
+    /// The requests counted against the rate limits.
+    pub(crate) fn rate_limiter(&self) -> &crate::rate_limit::RateLimiter {
+        &self.inner.rate_limiter
     }
 
     pub(crate) fn endpoint(&self, path: &str) -> String {

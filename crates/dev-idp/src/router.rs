@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::host::{AllowedHosts, check_host};
 use crate::provider::Provider;
-use crate::{authorize, device, endpoints, token};
+use crate::{authorize, device, endpoints, rate_limit, token};
 
 /// Requests larger than this are refused before they are parsed.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -49,6 +49,7 @@ pub fn router(provider: Provider) -> Router {
     #[cfg(feature = "testing")]
     let routes = routes.route("/admin/rotate-keys", post(endpoints::rotate_keys));
     routes
+        .layer(axum::middleware::from_fn_with_state(provider.clone(), rate_limit::limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

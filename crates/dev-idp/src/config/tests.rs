@@ -151,3 +151,28 @@ fn the_refresh_grace_period_is_30_seconds_by_default_and_layers_file_then_enviro
     let error = file.with_environment(env("soon")).unwrap_err();
     assert!(error.to_string().contains("DEV_IDP_REFRESH_GRACE_PERIOD_SECS"), "{error}");
 }
+
+#[test]
+fn rate_limits_are_off_by_default_and_layer_file_then_environment() {
+    let default = Config::default();
+    assert!(!default.rate_limits.enabled);
+    assert_eq!(default.rate_limits.limit_of("token"), 600);
+    let file =
+        Config::from_toml_str("[rate_limits]\nenabled = true\n[rate_limits.endpoints]\ntoken = 3\n").expect("parses");
+    assert!(file.rate_limits.enabled);
+    assert_eq!(file.rate_limits.limit_of("token"), 3);
+    assert_eq!(file.rate_limits.limit_of("keys"), 600);
+    let env = |name: &str| match name {
+        "DEV_IDP_RATE_LIMITS" => Some("0".to_owned()),
+        "DEV_IDP_RATE_LIMIT_PER_MINUTE" => Some("42".to_owned()),
+        _ => None,
+    };
+    let layered = file.with_environment(env).expect("layers");
+    assert!(!layered.rate_limits.enabled, "environment wins");
+    assert_eq!(layered.rate_limits.limit_of("keys"), 42);
+    assert_eq!(layered.rate_limits.limit_of("token"), 3, "a family's own limit stays");
+    let bad = Config::default().with_environment(|n: &str| (n == "DEV_IDP_RATE_LIMITS").then(|| "si".to_owned()));
+    assert!(bad.unwrap_err().to_string().contains("DEV_IDP_RATE_LIMITS"));
+    let zero = Config::from_toml_str("[rate_limits.endpoints]\ntoken = 0\n").unwrap_err();
+    assert!(zero.to_string().contains("rate_limits.endpoints.token must be at least 1"), "{zero}");
+}

@@ -16,5 +16,6 @@ mod keys;
 mod limits;
 mod logout;
 mod par;
+mod rate_limits;
 mod refresh;
 mod token;
