@@ -29,7 +29,8 @@ pub struct Config {
     /// Port to listen on (127.0.0.1 only). `0` picks a free port.
     pub port: u16,
     /// Identifier of the authorization server: the issuer is
-    /// `http://127.0.0.1:{port}/oauth2/{authorization_server_id}` as on Okta.
+    /// `http://127.0.0.1:{port}/oauth2/{authorization_server_id}` as on Okta
+    /// (unless `org_authorization_server`).
     pub authorization_server_id: String,
     /// Audience of access tokens (Okta's default server uses `api://default`).
     pub audience: String,
@@ -62,6 +63,15 @@ pub struct Config {
     pub loopback_any_port: bool,
     /// Okta-style rate limits (off by default).
     pub rate_limits: RateLimitConfig,
+    /// Act as an Okta *org* authorization server instead of a custom one:
+    /// the issuer is the origin (`http://127.0.0.1:{port}`), discovery is at
+    /// `/.well-known/openid-configuration`, the endpoints are under
+    /// `/oauth2/v1/`, and access tokens' `aud` is the issuer (the org), not
+    /// [`Config::audience`]: they are meant for the provider alone, so a
+    /// resource server that expects a custom server's audience refuses them.
+    /// `authorization_server_id` is then unused. Environment:
+    /// `DEV_IDP_ORG_AUTHORIZATION_SERVER`. Default `false`.
+    pub org_authorization_server: bool,
 }
 
 /// Okta-style rate limits: a number of requests a minute for each endpoint
@@ -460,6 +470,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             loopback_any_port: true,
             rate_limits: RateLimitConfig::default(),
+            org_authorization_server: false,
         }
     }
 }
@@ -558,6 +569,7 @@ impl Config {
     /// | `DEV_IDP_REFRESH_GRACE_PERIOD_SECS` | [`RotationConfig::grace_period_secs`] |
     /// | `DEV_IDP_RATE_LIMITS` | [`RateLimitConfig::enabled`] |
     /// | `DEV_IDP_RATE_LIMIT_PER_MINUTE` | [`RateLimitConfig::per_minute`] |
+    /// | `DEV_IDP_ORG_AUTHORIZATION_SERVER` | [`Config::org_authorization_server`] |
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] naming a variable whose value does not parse.
@@ -582,6 +594,10 @@ impl Config {
             .layer("DEV_IDP_RATE_LIMIT_PER_MINUTE", Some(limits.per_minute), settings::parse::number)
             .map_err(invalid)?
             .unwrap_or(limits.per_minute);
+        self.org_authorization_server = env
+            .layer("DEV_IDP_ORG_AUTHORIZATION_SERVER", Some(self.org_authorization_server), settings::parse::flag)
+            .map_err(invalid)?
+            .unwrap_or(self.org_authorization_server);
         Ok(self)
     }
 
@@ -670,6 +686,25 @@ impl Config {
     #[must_use]
     pub fn loopback_any_port_for(&self, client: &ClientConfig) -> bool {
         client.loopback_any_port.unwrap_or(self.loopback_any_port)
+    }
+
+    /// The path under which the authorization server's endpoints live
+    /// (`{base}/v1/…`) and its pages: `/oauth2/{authorization_server_id}`
+    /// for a custom server, `/oauth2` for the org server.
+    #[must_use]
+    pub fn base_path(&self) -> String {
+        if self.org_authorization_server {
+            "/oauth2".to_owned()
+        } else {
+            format!("/oauth2/{}", self.authorization_server_id)
+        }
+    }
+
+    /// The issuer's path: the base path for a custom server, none (the
+    /// origin) for the org server.
+    #[must_use]
+    pub fn issuer_path(&self) -> String {
+        if self.org_authorization_server { String::new() } else { self.base_path() }
     }
 
     /// The client registered under `client_id`.

@@ -145,7 +145,7 @@ impl Provider {
             ver: 1,
             jti: jti.clone(),
             iss: self.issuer().to_owned(),
-            aud: self.config().audience.clone(),
+            aud: self.access_token_audience().to_owned(),
             iat,
             exp: iat + access_ttl,
             cid: issue.client_id.to_owned(),
@@ -250,7 +250,7 @@ impl Provider {
     /// audience, expiry (by the provider's clock) and revocation.
     pub(crate) fn verify_access_token(&self, token: &str) -> Option<AccessClaims> {
         let mut validation = crate::keys::validation(self.issuer());
-        validation.set_audience(&[&self.config().audience]);
+        validation.set_audience(&[self.access_token_audience()]);
         validation.validate_exp = false; // checked below against the provider's clock
         let claims: AccessClaims = self.keys().verify(token, &validation).ok()?;
         if claims.exp <= unix_seconds(self.now()) {

@@ -5,6 +5,10 @@
 //! shape (`http://127.0.0.1:{port}/oauth2/default`), endpoints under
 //! `{issuer}/v1/`, token claims, `prompt` values and error codes. It is
 //! Tessera's demo-mode provider and the provider every test signs in against.
+//! With `org_authorization_server` it imitates an Okta *org* authorization
+//! server instead (issuer at the origin, endpoints under `/oauth2/v1/`,
+//! access tokens whose audience is the org). Okta-style rate limits
+//! (`rate_limits`) are a switch.
 //!
 //! What it speaks:
 //! - Authorization code with PKCE (S256 only, required for public clients),

@@ -48,7 +48,8 @@ impl std::fmt::Debug for Provider {
 
 impl Provider {
     /// Makes a provider for `issuer` (which must end in
-    /// `/oauth2/{authorization_server_id}`), generating its first signing key.
+    /// `/oauth2/{authorization_server_id}`, or be the origin with
+    /// `org_authorization_server`), generating its first signing key.
     ///
     /// # Errors
     /// When the signing key cannot be generated.
@@ -214,7 +215,6 @@ impl Provider {
         self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `{issuer}/v1/{path}`.
     /// The provider's DPoP nonces.
     pub(crate) fn dpop_nonces(&self) -> &dpop::NonceWindow {
         &self.inner.dpop_nonces
@@ -230,13 +230,32 @@ impl Provider {
         &self.inner.rate_limiter
     }
 
+    /// `{base}/v1/{path}`: `{issuer}/v1/…` for a custom authorization
+    /// server, `{origin}/oauth2/v1/…` for the org server.
     pub(crate) fn endpoint(&self, path: &str) -> String {
-        format!("{}/v1/{path}", self.inner.issuer)
+        format!("{}/v1/{path}", self.base())
     }
 
-    /// `{issuer}/{path}`: the provider's own pages (sign-in form, consent).
+    /// `{base}/{path}`: the provider's own pages (sign-in form, consent).
     pub(crate) fn page(&self, path: &str) -> String {
-        format!("{}/{path}", self.inner.issuer)
+        format!("{}/{path}", self.base())
+    }
+
+    /// The URL of the endpoints' base path (see [`Config::base_path`]): the
+    /// issuer, or for the org server the origin's `/oauth2`.
+    fn base(&self) -> String {
+        if self.inner.config.org_authorization_server {
+            format!("{}/oauth2", self.inner.issuer)
+        } else {
+            self.inner.issuer.clone()
+        }
+    }
+
+    /// The `aud` of access tokens: [`Config::audience`] for a custom
+    /// authorization server; the org (the issuer) for the org server, whose
+    /// access tokens only the provider itself consumes.
+    pub(crate) fn access_token_audience(&self) -> &str {
+        if self.inner.config.org_authorization_server { &self.inner.issuer } else { &self.inner.config.audience }
     }
 
     /// The origin's device verification page (`/activate`, as on Okta).

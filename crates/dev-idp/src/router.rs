@@ -20,7 +20,8 @@ use crate::{authorize, device, endpoints, rate_limit, token};
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Everything the provider serves: the authorization server under
-/// `/oauth2/{id}/` and the device verification page at `/activate`; with the
+/// `/oauth2/{id}/` (the org server: discovery at the origin, the rest under
+/// `/oauth2/`) and the device verification page at `/activate`; with the
 /// `testing` feature only, the admin call `POST /admin/rotate-keys` (it has
 /// no credentials: a shipped provider rotates keys on SIGHUP instead).
 ///
@@ -28,12 +29,15 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// at its port) are refused with 421, a request without `Host` with 400: a
 /// web page that rebinds its own name to 127.0.0.1 cannot reach the provider.
 pub fn router(provider: Provider) -> Router {
-    let base = format!("/oauth2/{}", provider.config().authorization_server_id);
+    let base = provider.config().base_path();
     let at = |path: &str| format!("{base}{path}");
+    // Discovery is under the issuer: the origin for the org server.
+    let issuer_path = provider.config().issuer_path();
+    let metadata = |path: &str| format!("{issuer_path}{path}");
     let hosts = Arc::new(AllowedHosts::for_issuer(provider.issuer()));
     let routes = Router::new()
-        .route(&at("/.well-known/openid-configuration"), get(endpoints::discovery))
-        .route(&at("/.well-known/oauth-authorization-server"), get(endpoints::discovery))
+        .route(&metadata("/.well-known/openid-configuration"), get(endpoints::discovery))
+        .route(&metadata("/.well-known/oauth-authorization-server"), get(endpoints::discovery))
         .route(&at("/v1/authorize"), get(authorize::authorize_get).post(authorize::authorize_post))
         .route(&at("/sign-in"), post(authorize::sign_in))
         .route(&at("/consent"), post(authorize::consent))

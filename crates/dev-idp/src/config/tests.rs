@@ -176,3 +176,16 @@ fn rate_limits_are_off_by_default_and_layer_file_then_environment() {
     let zero = Config::from_toml_str("[rate_limits.endpoints]\ntoken = 0\n").unwrap_err();
     assert!(zero.to_string().contains("rate_limits.endpoints.token must be at least 1"), "{zero}");
 }
+
+#[test]
+fn the_org_server_mode_is_off_by_default_and_moves_the_issuer_and_endpoints() {
+    let custom = Config::default();
+    assert!(!custom.org_authorization_server);
+    assert_eq!((custom.issuer_path().as_str(), custom.base_path().as_str()), ("/oauth2/default", "/oauth2/default"));
+    let org = Config::from_toml_str("org_authorization_server = true\n").expect("parses");
+    assert_eq!((org.issuer_path().as_str(), org.base_path().as_str()), ("", "/oauth2"));
+    let env = |value: &'static str| move |n: &str| (n == "DEV_IDP_ORG_AUTHORIZATION_SERVER").then(|| value.to_owned());
+    assert!(Config::default().with_environment(env("yes")).expect("flag").org_authorization_server);
+    assert!(!org.with_environment(env("false")).expect("flag").org_authorization_server, "environment wins");
+    assert!(Config::default().with_environment(env("2")).is_err());
+}

@@ -15,6 +15,7 @@ mod introspection;
 mod keys;
 mod limits;
 mod logout;
+mod org_server;
 mod par;
 mod rate_limits;
 mod refresh;
