@@ -30,6 +30,73 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The loopback redirect path.
 pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
 
+/// The loopback ports Tessera listens on by default, the first free one
+/// taken. Okta compares redirect URIs exactly, port included (a port cannot
+/// be a wildcard there), so each is registered at the provider as its own
+/// redirect URI: `http://127.0.0.1:8765/callback`, `…:8766/…`, `…:8767/…`.
+/// Below the ephemeral range (32768–60999 on Linux), so no outgoing
+/// connection holds one by chance.
+pub const DEFAULT_LOOPBACK_PORTS: [u16; 3] = [8765, 8766, 8767];
+
+/// Which ports a loopback listener may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoopbackPorts {
+    /// The first free one of these, in order (each registered at the
+    /// provider): what Okta needs.
+    Listed(Vec<u16>),
+    /// Any free port, for providers that compare loopback redirect URIs
+    /// without their port, as RFC 8252 §7.3 asks.
+    Any,
+}
+
+impl Default for LoopbackPorts {
+    fn default() -> Self {
+        Self::Listed(DEFAULT_LOOPBACK_PORTS.to_vec())
+    }
+}
+
+impl std::fmt::Display for LoopbackPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Any => f.write_str("any"),
+            Self::Listed(ports) => {
+                let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+                f.write_str(&ports.join(" "))
+            }
+        }
+    }
+}
+
+impl LoopbackPorts {
+    /// Reads a setting: `any`, or ports separated by spaces or commas
+    /// (`8765 8766`), each from 1 to 65535, at least one, none twice.
+    ///
+    /// # Errors
+    /// [`SigninError::InvalidSetting`] naming `setting`.
+    pub fn parse(setting: &str, value: &str) -> Result<Self, SigninError> {
+        let invalid = |message: String| SigninError::InvalidSetting { setting: setting.to_owned(), message };
+        if value.trim().eq_ignore_ascii_case("any") {
+            return Ok(Self::Any);
+        }
+        let mut ports = Vec::new();
+        for word in value.split([' ', ',']).filter(|w| !w.is_empty()) {
+            let port = word
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| invalid(format!("{word:?} is not a port from 1 to 65535 (or say any)")))?;
+            if ports.contains(&port) {
+                return Err(invalid(format!("the port {port} is listed twice")));
+            }
+            ports.push(port);
+        }
+        if ports.is_empty() {
+            return Err(invalid("list at least one port, or say any".to_owned()));
+        }
+        Ok(Self::Listed(ports))
+    }
+}
+
 /// Where the provider sends the browser back (RFC 8252 §7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedirectKind {
@@ -38,8 +105,8 @@ pub enum RedirectKind {
     Loopback {
         /// `127.0.0.1` or `::1`.
         ip: IpAddr,
-        /// A fixed port, or `None` for any free port.
-        port: Option<u16>,
+        /// The ports it may take.
+        ports: LoopbackPorts,
         /// The path, e.g. `/callback`.
         path: String,
     },
@@ -50,13 +117,19 @@ pub enum RedirectKind {
 
 impl Default for RedirectKind {
     fn default() -> Self {
-        Self::Loopback { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), port: None, path: DEFAULT_CALLBACK_PATH.to_owned() }
+        Self::Loopback {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ports: LoopbackPorts::default(),
+            path: DEFAULT_CALLBACK_PATH.to_owned(),
+        }
     }
 }
 
 impl RedirectKind {
     /// Reads a redirect URL as configured (`REDIRECT_URL`): `http://127.0.0.1[:port]/path`,
-    /// `http://[::1][:port]/path` or a custom scheme. `localhost` is refused
+    /// `http://[::1][:port]/path` or a custom scheme. A loopback URL with a
+    /// port listens on that port only; without one, on the first free of
+    /// [`DEFAULT_LOOPBACK_PORTS`]. `localhost` is refused
     /// (RFC 8252 §8.3: it may resolve to a non-loopback address), as are
     /// `https` and other hosts.
     ///
@@ -81,8 +154,11 @@ impl RedirectKind {
                 if url.query().is_some() || url.fragment().is_some() {
                     return Err(invalid("a redirect URL has no query or fragment"));
                 }
-                let port = url.port().filter(|p| *p != 0);
-                Ok(Self::Loopback { ip, port, path: url.path().to_owned() })
+                let ports = match url.port().filter(|p| *p != 0) {
+                    Some(port) => LoopbackPorts::Listed(vec![port]),
+                    None => LoopbackPorts::default(),
+                };
+                Ok(Self::Loopback { ip, ports, path: url.path().to_owned() })
             }
             "https" => Err(invalid("a native app redirects to a loopback http URL or a custom scheme")),
             scheme if scheme.contains('.') => Ok(Self::Custom(RedirectUrl::from_url(url))),

@@ -1,6 +1,5 @@
 //! Everything that can go wrong while signing in, one variant per failure.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// A boxed error from a lower layer (HTTP client, openidconnect), kept as the
@@ -20,42 +19,6 @@ pub enum SigninError {
         setting: String,
         /// What is wrong with it.
         message: String,
-    },
-    /// The configuration file could not be read.
-    #[error("cannot read the configuration file {}", path.display())]
-    ConfigRead {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The configuration file could not be written.
-    #[error("cannot save the configuration file {}", path.display())]
-    ConfigWrite {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The configuration file is not valid TOML or has unknown keys.
-    #[error("the configuration file {} is invalid", path.display())]
-    ConfigParse {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: toml::de::Error,
-    },
-    /// The `.env` file could not be read.
-    #[error("cannot read {}", path.display())]
-    DotEnv {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: dotenvy::Error,
     },
     /// The HTTP client could not be built.
     #[error("cannot set up the HTTP client")]
@@ -95,6 +58,18 @@ pub enum SigninError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// Every loopback port the sign-in may use is taken by other programs.
+    #[error(
+        "every loopback port Tessera may listen on is in use ({ports} on {ip}); close what holds one, or list \
+         other ports in the loopback_ports setting (LOOPBACK_PORTS), each registered at the provider as \
+         http://127.0.0.1:PORT/callback"
+    )]
+    PortsInUse {
+        /// The address family's loopback address.
+        ip: std::net::IpAddr,
+        /// The ports tried, as the setting lists them.
+        ports: String,
     },
     /// The loopback listener could not be opened for another reason.
     #[error("cannot listen on {addr} for the browser's redirect")]
@@ -181,14 +156,6 @@ pub enum SigninError {
     /// pushed-request, device, revocation, userinfo or discovery endpoint.
     #[error(transparent)]
     ProviderFailed(super::http::ProviderFailure),
-    /// No provider is configured: nothing names an issuer (`OKTA_DOMAIN`,
-    /// `OKTA_ISSUER`, or the file's `okta_domain` / `issuer`). Nothing is
-    /// contacted then (no default address is trusted).
-    #[error(
-        "no sign-in provider is configured: set OKTA_DOMAIN (or OKTA_ISSUER) and CLIENT_ID, \
-         or okta_domain and client_id in the configuration file"
-    )]
-    NoProvider,
     /// The token request failed (network, unexpected answer).
     #[error("the token request failed")]
     TokenRequest(#[source] BoxError),

@@ -18,7 +18,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::config::RedirectKind;
+use super::config::{LoopbackPorts, RedirectKind};
 use super::error::SigninError;
 use super::login::{Callback, PendingLogin};
 use super::redirect::{Redirect, Reply};
@@ -77,21 +77,38 @@ impl LoopbackRedirect {
         Ok(Self { listener, redirect_uri, path: path.to_owned() })
     }
 
-    /// Binds as the configuration's redirect says; when `127.0.0.1` is not
-    /// available and no port is fixed, falls back to `[::1]`.
+    /// Listens on the first free port of `ports` on `ip` (in their order),
+    /// or on any free port.
     ///
     /// # Errors
-    /// As [`LoopbackRedirect::bind`]; a custom-scheme redirect is
+    /// [`SigninError::PortsInUse`] naming them when every listed port is
+    /// taken; otherwise as [`LoopbackRedirect::bind`].
+    pub async fn bind_first_free(ip: IpAddr, ports: &LoopbackPorts, path: &str) -> Result<Self, SigninError> {
+        let LoopbackPorts::Listed(listed) = ports else { return Self::bind(ip, None, path).await };
+        for port in listed {
+            match Self::bind(ip, Some(*port), path).await {
+                Err(SigninError::PortInUse { .. }) => tracing::debug!(port, "loopback port in use; trying the next"),
+                other => return other,
+            }
+        }
+        Err(SigninError::PortsInUse { ip, ports: ports.to_string() })
+    }
+
+    /// Binds as the configuration's redirect says (the first free of its
+    /// ports); when `127.0.0.1` is not available on this host (IPv6 only),
+    /// the same ports on `[::1]`.
+    ///
+    /// # Errors
+    /// As [`LoopbackRedirect::bind_first_free`]; a custom-scheme redirect is
     /// [`SigninError::InvalidSetting`] (it is completed through
     /// [`DeepLinks`](super::deep_link::DeepLinks), not a listener).
     pub async fn for_redirect(redirect: &RedirectKind) -> Result<Self, SigninError> {
         match redirect {
-            RedirectKind::Loopback { ip, port, path } => match Self::bind(*ip, *port, path).await {
-                // No IPv4 loopback on this host (IPv6-only): any port on [::1] will do.
+            RedirectKind::Loopback { ip, ports, path } => match Self::bind_first_free(*ip, ports, path).await {
                 Err(SigninError::Bind { source, .. })
-                    if ip.is_ipv4() && port.is_none() && source.kind() == std::io::ErrorKind::AddrNotAvailable =>
+                    if ip.is_ipv4() && source.kind() == std::io::ErrorKind::AddrNotAvailable =>
                 {
-                    Self::bind(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), None, path).await
+                    Self::bind_first_free(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), ports, path).await
                 }
                 other => other,
             },

@@ -151,12 +151,8 @@ impl SessionError {
 fn signin_kind(error: &SigninError) -> ErrorKind {
     match error {
         SigninError::InvalidSetting { .. }
-        | SigninError::ConfigRead { .. }
-        | SigninError::ConfigWrite { .. }
-        | SigninError::ConfigParse { .. }
-        | SigninError::DotEnv { .. }
-        | SigninError::NoProvider
         | SigninError::PortInUse { .. }
+        | SigninError::PortsInUse { .. }
         | SigninError::Bind { .. } => ErrorKind::Config,
         SigninError::HttpClient(_)
         | SigninError::Discovery { .. }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use dev_idp::testing::Browser as Driver;
 use signin::flow::SigninError;
 use signin::flow::browser::{Browser, BrowserError, HttpBrowser};
+use signin::flow::config::LoopbackPorts;
 use signin::flow::login::{self, AuthOptions};
 use signin::flow::loopback::LoopbackRedirect;
 use signin::flow::redirect::{self, Reply as _, Request};
@@ -500,4 +501,24 @@ async fn a_refused_push_is_told_and_no_browser_opens() {
         "{error}"
     );
     assert_eq!(within("the test browser", browser.delivered()).await.unwrap_err(), "nothing was opened");
+}
+
+/// The listener takes the first free port of its list, in order, and says
+/// which ports and which setting when all are taken.
+#[tokio::test]
+async fn the_first_free_listed_port_is_taken_and_all_taken_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = taken.local_addr().unwrap().port();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let ports = LoopbackPorts::Listed(vec![busy, free]);
+    let listener = LoopbackRedirect::bind_first_free(LOCALHOST_V4, &ports, "/callback").await.unwrap();
+    assert_eq!(listener.port(), free);
+    assert_eq!(listener.redirect_uri().as_str(), format!("http://127.0.0.1:{free}/callback"));
+
+    let also_taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ports = LoopbackPorts::Listed(vec![busy, also_taken.local_addr().unwrap().port()]);
+    let error = LoopbackRedirect::bind_first_free(LOCALHOST_V4, &ports, "/callback").await.unwrap_err();
+    assert!(matches!(error, SigninError::PortsInUse { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&ports.to_string()) && message.contains("LOOPBACK_PORTS"), "{message}");
 }

@@ -16,17 +16,37 @@ fn the_demo_defaults_are_valid() {
 fn ipv6_and_custom_scheme_redirects_parse() {
     assert_eq!(
         RedirectKind::parse("x", "http://[::1]/callback").unwrap(),
-        RedirectKind::Loopback { ip: "::1".parse().unwrap(), port: None, path: "/callback".to_owned() }
+        RedirectKind::Loopback {
+            ip: "::1".parse().unwrap(),
+            ports: LoopbackPorts::Listed(DEFAULT_LOOPBACK_PORTS.to_vec()),
+            path: "/callback".to_owned()
+        }
     );
     assert!(matches!(RedirectKind::parse("x", "com.example.tessera:/callback").unwrap(), RedirectKind::Custom(_)));
     assert_eq!(
         RedirectKind::parse("x", "http://127.0.0.1:8080/authorization-code/callback").unwrap(),
         RedirectKind::Loopback {
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            port: Some(8080),
+            ports: LoopbackPorts::Listed(vec![8080]),
             path: "/authorization-code/callback".to_owned()
         }
     );
+}
+
+/// Okta compares redirect URIs exactly, port included: by default the
+/// listener takes one of a short list of ports (each registered); `any`
+/// only where the provider takes any loopback port (RFC 8252 §7.3).
+#[test]
+fn loopback_ports_are_a_short_list_or_any() {
+    assert_eq!(LoopbackPorts::default(), LoopbackPorts::Listed(vec![8765, 8766, 8767]));
+    assert_eq!(LoopbackPorts::default().to_string(), "8765 8766 8767");
+    assert_eq!(LoopbackPorts::parse("x", "any").unwrap(), LoopbackPorts::Any);
+    assert_eq!(LoopbackPorts::parse("x", " ANY ").unwrap(), LoopbackPorts::Any);
+    assert_eq!(LoopbackPorts::parse("x", "9001, 9002 9003").unwrap(), LoopbackPorts::Listed(vec![9001, 9002, 9003]));
+    for bad in ["", "0", "65536", "80 80", "8765-8767", "some"] {
+        let error = LoopbackPorts::parse("LOOPBACK_PORTS", bad).unwrap_err();
+        assert!(error.to_string().contains("LOOPBACK_PORTS"), "{bad:?}: {error}");
+    }
 }
 
 #[test]
