@@ -250,7 +250,15 @@ pub(crate) fn validate(
     }
     for scope in &scopes {
         if !provider.config().knows_scope(scope) {
-            return Err((InvalidScope, format!("The scope {scope:?} is unknown.")));
+            let text = if provider.config().org_authorization_server {
+                format!(
+                    "The scope {scope:?} is not served by the org authorization server; \
+                     custom scopes need a custom authorization server."
+                )
+            } else {
+                format!("The scope {scope:?} is unknown.")
+            };
+            return Err((InvalidScope, text));
         }
         if !client.allows_scope(scope) {
             return Err((InvalidScope, format!("The client may not ask for the scope {scope:?}.")));

@@ -367,6 +367,11 @@ impl Default for KeysConfig {
     }
 }
 
+/// The scopes an org authorization server grants (of those configured):
+/// OpenID Connect's own. Okta's org server cannot be given custom scopes
+/// such as `items:read`; those need a custom authorization server.
+pub const ORG_SERVER_SCOPES: [&str; 7] = ["openid", "profile", "email", "address", "phone", "offline_access", "groups"];
+
 /// The desktop app's client id in the demo configuration.
 pub const DESKTOP_CLIENT_ID: &str = "tessera-desktop";
 /// The items API's (confidential) client id in the demo configuration.
@@ -738,10 +743,13 @@ impl Config {
         self.users.iter().find(|u| u.id == id)
     }
 
-    /// Whether `scope` is known.
+    /// Whether this authorization server grants `scope`: a configured one,
+    /// and for the org server only OpenID Connect's own
+    /// ([`ORG_SERVER_SCOPES`]; custom scopes need a custom server on Okta).
     #[must_use]
     pub fn knows_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s.name == scope)
+            && (!self.org_authorization_server || ORG_SERVER_SCOPES.contains(&scope))
     }
 }
 

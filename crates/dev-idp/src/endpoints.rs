@@ -26,7 +26,8 @@ use clock::unix_seconds;
 /// RFC 8414), shaped like Okta's.
 pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Response {
     let config = provider.config();
-    let scopes: Vec<&str> = config.scopes.iter().map(|s| s.name.as_str()).collect();
+    let scopes: Vec<&str> =
+        config.scopes.iter().map(|s| s.name.as_str()).filter(|name| config.knows_scope(name)).collect();
     let issuer = if provider.commits(Misbehavior::DiscoveryAnotherIssuer) {
         format!("{}-other", provider.issuer())
     } else {

@@ -22,7 +22,7 @@ async fn get_json(idp: &Idp, url: &str) -> (StatusCode, Value) {
 
 /// Signs alice in through the discovered endpoints: the token response.
 async fn sign_in(idp: &Idp, discovery: &Value) -> Value {
-    let request = idp.request("openid profile offline_access items:read", &[]);
+    let request = idp.request("openid profile offline_access", &[]);
     let authorize = discovery["authorization_endpoint"].as_str().unwrap();
     let url = request.url.replacen(&idp.endpoint("authorize"), authorize, 1);
     assert!(url.starts_with(authorize), "{url}");
@@ -126,6 +126,24 @@ async fn a_code_flow_gives_tokens_of_the_org_whose_audience_a_custom_servers_res
     assert_eq!(refreshed.status(), StatusCode::OK);
     let refreshed: Value = refreshed.json().await.unwrap();
     assert_eq!(claims(refreshed["access_token"].as_str().unwrap())["aud"], origin);
+}
+
+#[tokio::test]
+async fn custom_scopes_are_not_served_by_the_org_server() {
+    let idp = org().await;
+    let origin = idp.issuer().to_owned();
+    let (_, discovery) = get_json(&idp, &format!("{origin}/.well-known/openid-configuration")).await;
+    let scopes: Vec<&str> =
+        discovery["scopes_supported"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(scopes.contains(&"openid") && scopes.contains(&"offline_access"), "{scopes:?}");
+    assert!(!scopes.iter().any(|s| s.starts_with("items:")), "{scopes:?}");
+    let request = idp.request("openid items:read", &[]);
+    let url =
+        request.url.replacen(&idp.endpoint("authorize"), discovery["authorization_endpoint"].as_str().unwrap(), 1);
+    let page = Browser::new().open(&url).await.unwrap();
+    let back = crate::support::expect_error_redirect(&page, &request, "invalid_scope");
+    let description = query(&back, "error_description").unwrap();
+    assert!(description.contains("custom authorization server"), "{description}");
 }
 
 #[tokio::test]
