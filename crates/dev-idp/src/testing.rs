@@ -207,17 +207,27 @@ impl Browser {
     ) -> Result<String, BrowserError> {
         use base64::Engine as _;
         use sha2::Digest as _;
-        const REDIRECT: &str = "http://127.0.0.1:50000/callback";
+        // A registered fixed port: accepted whether the provider compares
+        // loopback ports or not.
+        let redirect = format!("http://127.0.0.1:{}/callback", crate::config::DEMO_LOOPBACK_PORTS[0]);
+        let redirect = redirect.as_str();
         let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
         let verifier = encode(&rand::random::<[u8; 32]>());
         let challenge = encode(&sha2::Sha256::digest(verifier.as_bytes()));
         let state = encode(&rand::random::<[u8; 16]>());
-        let mut url =
-            Url::parse(&format!("{issuer}/v1/authorize")).map_err(|_| BrowserError::Url(issuer.to_owned()))?;
+        // A custom server's endpoints are under its issuer; the org server's
+        // (an issuer with no path) under `/oauth2`.
+        let issuer_url = Url::parse(issuer).map_err(|_| BrowserError::Url(issuer.to_owned()))?;
+        let base = if issuer_url.path() == "/" {
+            format!("{}/oauth2", issuer.trim_end_matches('/'))
+        } else {
+            issuer.to_owned()
+        };
+        let mut url = Url::parse(&format!("{base}/v1/authorize")).map_err(|_| BrowserError::Url(issuer.to_owned()))?;
         url.query_pairs_mut()
             .append_pair("client_id", crate::config::DESKTOP_CLIENT_ID)
             .append_pair("response_type", "code")
-            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("redirect_uri", redirect)
             .append_pair("scope", scope)
             .append_pair("state", &state)
             .append_pair("code_challenge", &challenge)
@@ -230,12 +240,12 @@ impl Browser {
             .ok_or_else(|| BrowserError::Unexpected(format!("a redirect without a code: {back}")))?;
         let answer: serde_json::Value = self
             .http
-            .post(format!("{issuer}/v1/token"))
+            .post(format!("{base}/v1/token"))
             .form(&[
                 ("grant_type", "authorization_code"),
                 ("client_id", crate::config::DESKTOP_CLIENT_ID),
                 ("code", &code),
-                ("redirect_uri", REDIRECT),
+                ("redirect_uri", redirect),
                 ("code_verifier", &verifier),
             ])
             .send()

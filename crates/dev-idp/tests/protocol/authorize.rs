@@ -13,7 +13,7 @@ async fn sign_in_and_consent_redirect_back_with_code_state_and_iss() {
     let page = browser.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "sign-in").await.unwrap();
     let Page::Consent(consent) = page else { panic!("consent after sign-in, got {page:?}") };
     let Page::Redirect(url) = browser.submit(&consent, &[], "allow").await.unwrap() else { panic!("redirect") };
-    assert!(url.as_str().starts_with("http://127.0.0.1:53682/callback?"), "{url}");
+    assert!(url.as_str().starts_with("http://127.0.0.1:8765/callback?"), "{url}");
     assert!(query(&url, "code").is_some_and(|c| c.len() >= 43));
     assert_eq!(query(&url, "state").as_deref(), Some(request.state.as_str()));
     assert_eq!(query(&url, "iss").as_deref(), Some(idp.issuer()));
@@ -21,7 +21,7 @@ async fn sign_in_and_consent_redirect_back_with_code_state_and_iss() {
 
 #[tokio::test]
 async fn loopback_redirects_match_any_port_on_both_ip_families_and_custom_schemes_exactly() {
-    let idp = start().await;
+    let idp = crate::support::start_with(|c| c.loopback_any_port = true).await;
     let browser = Browser::new();
     for redirect in ["http://127.0.0.1:1/callback", "http://[::1]:65000/callback", "com.example.tessera:/callback"] {
         let request = idp.request("openid", &[("redirect_uri", redirect)]);

@@ -21,7 +21,7 @@ async fn openidconnect_core_client_signs_in_refreshes_and_reads_userinfo() {
         .await
         .expect("discovery");
     let client = CoreClient::from_provider_metadata(metadata, ClientId::new(DESKTOP.to_owned()), None)
-        .set_redirect_uri(RedirectUrl::new("http://127.0.0.1:61000/callback".to_owned()).unwrap());
+        .set_redirect_uri(RedirectUrl::new("http://127.0.0.1:8766/callback".to_owned()).unwrap());
 
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client

@@ -20,13 +20,13 @@ async fn logout_ends_the_session_and_returns_to_a_registered_uri_with_state() {
         idp.issuer(),
         &[
             ("id_token_hint", id_token),
-            ("post_logout_redirect_uri", "http://127.0.0.1:4321/signed-out"),
+            ("post_logout_redirect_uri", "http://127.0.0.1:8765/signed-out"),
             ("state", "s-1"),
         ],
     );
     let Page::Redirect(back) = browser.open(&url).await.unwrap() else { panic!("redirect back") };
     assert_eq!(back.path(), "/signed-out");
-    assert_eq!(back.port(), Some(4321));
+    assert_eq!(back.port(), Some(8765));
     assert_eq!(query(&back, "state").as_deref(), Some("s-1"));
     // The session is gone: the next sign-in asks for credentials.
     let request = idp.request("openid", &[("prompt", "none")]);

@@ -153,3 +153,10 @@ async fn a_custom_server_is_the_default_with_its_own_audience() {
     let tokens = idp.sign_in(&Browser::new(), ALICE, "openid items:read").await;
     assert_eq!(claims(tokens["access_token"].as_str().unwrap())["aud"], "api://default");
 }
+
+#[tokio::test]
+async fn the_test_browsers_code_flow_works_against_the_org_server_too() {
+    let idp = org().await;
+    let access = Browser::new().access_token(idp.issuer(), ALICE.0, ALICE.1, "openid profile").await.unwrap();
+    assert_eq!(claims(&access)["aud"], idp.issuer());
+}

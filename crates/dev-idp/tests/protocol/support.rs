@@ -20,7 +20,9 @@ use url::Url;
 pub const ALICE: (&str, &str) = ("alice", DEMO_ALICE_PASSWORD);
 pub const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
 pub const DESKTOP: &str = DESKTOP_CLIENT_ID;
-pub const LOOPBACK: &str = "http://127.0.0.1:53682/callback";
+/// A registered fixed port (`DEMO_LOOPBACK_PORTS`), so the tests pass
+/// whether loopback redirect URIs match on any port or exactly.
+pub const LOOPBACK: &str = "http://127.0.0.1:8765/callback";
 pub const FULL_SCOPE: &str = "openid profile email offline_access items:read";
 // Every wait on the provider is bounded (issue 24, item 4: a broken check
 // fails a test, never hangs it); the test browser has its own limit.
