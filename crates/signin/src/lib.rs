@@ -21,7 +21,7 @@ pub mod session;
 pub mod store;
 
 pub use account::{AccountKey, Identity, Refreshed, Rotation, SignedIn, TokenSet};
-pub use session::{ErrorKind, Session, SessionError, SignInMethod};
+pub use session::{ErrorKind, Session, SessionError, SignInMethod, SignedInAccount};
 
 /// The error's message followed by its causes (`: `-separated), skipping a
 /// cause whose text is already said (some libraries repeat their cause in

@@ -126,7 +126,8 @@ async fn a_dpop_sign_in_binds_the_tokens_to_a_key_kept_with_the_refresh_token() 
     let session = env.session(store.clone(), true);
     let alice = within("session.sign_in", session.sign_in(browser(), false))
         .await
-        .expect("signs in, the nonce asked for and given");
+        .expect("signs in, the nonce asked for and given")
+        .account;
 
     // The request went through PAR: the browser saw only its handle.
     let sent = env.idp.provider().authorization_requests().pop().unwrap();
@@ -157,7 +158,7 @@ async fn refreshes_prove_the_same_key_also_after_a_restart() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), true);
-    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap().account;
     let (first_token, key) = stored(store.as_ref(), &alice.key);
     let jkt = key.unwrap().thumbprint().to_owned();
     let before = within("session.access_token", session.access_token()).await.unwrap();
@@ -186,7 +187,7 @@ async fn a_refresh_token_without_its_key_is_of_no_use() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), true);
-    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap().account;
     let (refresh_token, _) = stored(store.as_ref(), &alice.key);
 
     // Copied out without the key: as a bearer refresh token, and with a
@@ -261,7 +262,7 @@ async fn without_dpop_configured_tokens_stay_bearer_tokens() {
     let env = Env { idp, clock: Arc::new(ManualClock::starting_now()), provider, dir: tempfile::tempdir().unwrap() };
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), false);
-    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap().account;
     let grant = store.load(&alice.key).unwrap().unwrap();
     assert!(grant.dpop.is_none(), "no key is stored for a bearer token");
     let pushed = env.idp.provider().authorization_requests().into_iter().rfind(|r| r.pushed).unwrap();
@@ -281,7 +282,7 @@ async fn a_nonce_that_went_stale_is_replaced_when_the_provider_asks() {
     let env = start_with(|config| config.dpop.nonce_lifetime_secs = 60).await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone(), true);
-    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(), false)).await.unwrap().account;
     let jkt = stored(store.as_ref(), &alice.key).1.unwrap().thumbprint().to_owned();
     for round in 1..=2 {
         env.clock.advance(Duration::from_secs(130));

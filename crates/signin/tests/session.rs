@@ -168,7 +168,7 @@ async fn sign_in_until_shown(
     session: &Arc<Session>,
     method: SignInMethod,
     shown: &Mutex<Option<Url>>,
-) -> (tokio::task::JoinHandle<Result<signin::accounts::Account, SessionError>>, Url) {
+) -> (tokio::task::JoinHandle<Result<signin::SignedInAccount, SessionError>>, Url) {
     let signing_in = tokio::spawn({
         let session = session.clone();
         async move { within("session.sign_in", session.sign_in(method, false)).await }
@@ -191,7 +191,7 @@ async fn alice_signed_in(env: &Env) -> (Arc<MemoryStore>, Session, HttpBrowser, 
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap().account;
     (store, session, alice_browser, alice)
 }
 
@@ -213,8 +213,10 @@ async fn signing_in_stores_only_the_refresh_token_and_makes_the_account_active()
     let session = env.session(store.clone());
     assert!(session.active().is_none());
 
-    let alice =
-        within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
+        .await
+        .unwrap()
+        .account;
     assert_eq!(alice.key.subject, ALICE_SUB);
     assert_eq!(alice.key.issuer, env.idp.issuer());
     assert_eq!(alice.key.client_id, DESKTOP_CLIENT_ID);
@@ -255,7 +257,9 @@ async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
 
     // The same browser (its provider session is alice's) adds bob.
     let bob_browser = alice_browser.signing_in_as(BOB.0, BOB.1);
-    let bob = within("session.sign_in", session.sign_in(browser(&bob_browser), true)).await.unwrap();
+    let added = within("session.sign_in", session.sign_in(browser(&bob_browser), true)).await.unwrap();
+    assert!(!added.same_person_again, "bob is new here");
+    let bob = added.account;
     let sent = env.idp.provider().authorization_requests().pop().unwrap();
     assert_eq!(sent.get("prompt"), Some("login consent"), "{sent:?}");
     assert!(within("bob_browser.delivered", bob_browser.delivered()).await.is_ok());
@@ -276,6 +280,8 @@ async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
     // Alice again: her account is updated, not added.
     let again_browser = bob_browser.signing_in_as(ALICE.0, ALICE.1);
     let again = within("session.sign_in", session.sign_in(browser(&again_browser), true)).await.unwrap();
+    assert!(again.same_person_again, "asked to add someone, alice came back: said so");
+    let again = again.account;
     assert_eq!(again.key, alice.key);
     assert_eq!(session.accounts().len(), 2);
     assert_eq!(session.active().unwrap().key, alice.key);
@@ -328,8 +334,10 @@ async fn keep_fresh_backs_off_while_the_provider_is_unreachable_and_keeps_the_se
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
-    let alice =
-        within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
+        .await
+        .unwrap()
+        .account;
     let mut changes = session.subscribe();
     changes.mark_unchanged();
     let Env { idp, clock, dir: _dir, .. } = env;
@@ -413,7 +421,7 @@ async fn the_device_grant_signs_in_too() {
     within("driver.submit", driver.submit(&form, &[("username", ALICE.0), ("password", ALICE.1)], "approve"))
         .await
         .unwrap();
-    let account = within("the device sign-in after approval", signing_in).await.unwrap().unwrap();
+    let account = within("the device sign-in after approval", signing_in).await.unwrap().unwrap().account;
     assert_eq!(account.key.subject, ALICE_SUB);
     assert!(within("session.access_token", session.access_token()).await.is_ok());
 }
@@ -426,8 +434,10 @@ async fn a_hundred_concurrent_callers_during_expiry_cause_exactly_one_refresh() 
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = Arc::new(env.session(store.clone()));
-    let alice =
-        within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
+        .await
+        .unwrap()
+        .account;
     let first = within("session.access_token", session.access_token()).await.unwrap();
     let first_refresh = stored(store.as_ref(), &alice.key).unwrap();
 
@@ -538,8 +548,10 @@ async fn a_rotated_token_reused_after_the_grace_period_asks_for_a_new_sign_in() 
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let session = env.session(store.clone());
-    let alice =
-        within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap();
+    let alice = within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
+        .await
+        .unwrap()
+        .account;
     let old = stored(store.as_ref(), &alice.key).unwrap();
     let t0 = within("session.access_token", session.access_token()).await.unwrap();
     within("session.renew", session.renew(&t0)).await.unwrap();
@@ -560,7 +572,10 @@ async fn a_new_process_uses_the_stored_refresh_token() {
     let store = Arc::new(MemoryStore::new());
     let alice = {
         let first = env.session(store.clone());
-        within("first.sign_in", first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap()
+        within("first.sign_in", first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
+            .await
+            .unwrap()
+            .account
     };
     let second = env.session(store.clone());
     assert_eq!(second.active().unwrap().key, alice.key);
@@ -623,7 +638,8 @@ async fn sign_out_all_revokes_every_account() {
     let (store, session, alice_browser, alice) = alice_signed_in(&env).await;
     let bob = within("session.sign_in", session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true))
         .await
-        .unwrap();
+        .unwrap()
+        .account;
     let tokens = [stored(store.as_ref(), &alice.key).unwrap(), stored(store.as_ref(), &bob.key).unwrap()];
 
     // One account by name first, then everyone.
@@ -632,7 +648,8 @@ async fn sign_out_all_revokes_every_account() {
     assert_eq!(session.accounts().len(), 1);
     let bob = within("session.sign_in", session.sign_in(browser(&alice_browser.signing_in_as(BOB.0, BOB.1)), true))
         .await
-        .unwrap();
+        .unwrap()
+        .account;
     let bob_token = stored(store.as_ref(), &bob.key).unwrap();
 
     within("session.sign_out_all", session.sign_out_all()).await.unwrap();
@@ -677,8 +694,10 @@ async fn sign_out_revokes_at_the_accounts_own_issuer_not_the_configured_one() {
     let env = start().await;
     let store = Arc::new(MemoryStore::new());
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice =
-        within("session.sign_in", env.session(store.clone()).sign_in(browser(&alice_browser), false)).await.unwrap();
+    let alice = within("session.sign_in", env.session(store.clone()).sign_in(browser(&alice_browser), false))
+        .await
+        .unwrap()
+        .account;
     let refresh = stored(store.as_ref(), &alice.key).unwrap();
     assert!(within("env.active", env.active(&refresh)).await);
 
@@ -721,7 +740,8 @@ async fn sign_out_at_an_unreachable_own_issuer_forgets_locally_and_names_that_is
         env.session(store.clone()).sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .account;
     let (b, received) = testkit::spawn_recording_provider().await;
     let a = env.idp.issuer().to_owned();
     let session = env.session_for(&b, store.clone());
@@ -904,7 +924,10 @@ async fn the_keyring_keeps_the_refresh_token_across_processes() {
     let env = start().await;
     let alice = {
         let first = env.session(keyring.clone());
-        within("first.sign_in", first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false)).await.unwrap()
+        within("first.sign_in", first.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
+            .await
+            .unwrap()
+            .account
     };
     let refresh = load(alice.key.clone()).await.expect("stored in the keyring");
 
@@ -989,7 +1012,8 @@ async fn one_sign_in_at_a_time_and_try_again_right_after_cancel() {
     let alice =
         within("a sign-in right after a cancel", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
             .await
-            .unwrap();
+            .unwrap()
+            .account;
     assert_eq!(alice.identity.preferred_username.as_deref(), Some("alice@example.com"));
     let first = within("the cancelled sign-in", first).await.unwrap().unwrap_err();
     assert_eq!(first.kind(), ErrorKind::Cancelled, "{first:?}");
@@ -1004,7 +1028,7 @@ async fn sign_out_after_a_restart_still_sends_id_token_hint() {
     let store = Arc::new(MemoryStore::new());
     let first = env.session(store.clone());
     let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
-    let alice = within("session.sign_in", first.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let alice = within("session.sign_in", first.sign_in(browser(&alice_browser), false)).await.unwrap().account;
     drop(first);
 
     let restarted = env.session(store.clone());
@@ -1022,4 +1046,27 @@ async fn sign_out_after_a_restart_still_sends_id_token_hint() {
     assert!(store.is_empty(), "the grant, ID token included, is gone");
     let (status, _) = within("the logout URL", alice_browser.driver().get(url.as_str())).await.unwrap();
     assert!(status.is_redirection() || status.is_success(), "{status}");
+}
+
+/// With `prompt=consent` (no `login`), an Okta-like provider keeps the
+/// person of its browser session: asked to add bob, the sign-in brings alice
+/// back, and the session says so rather than "signed in as alice" alone.
+#[tokio::test]
+async fn switching_with_prompt_consent_brings_back_the_same_person_and_says_so() {
+    let env = start().await;
+    let store = Arc::new(MemoryStore::new());
+    let mut config = env.config();
+    config.prompt = Some("consent".to_owned());
+    let session = Session::new(config, store, AccountBook::load(env.book_path()).unwrap())
+        .with_clock(env.clock.clone())
+        .with_provider(env.provider.clone());
+    let alice_browser = HttpBrowser::new(ALICE.0, ALICE.1);
+    within("session.sign_in", session.sign_in(browser(&alice_browser), false)).await.unwrap();
+    let meant_for_bob = alice_browser.signing_in_as(BOB.0, BOB.1);
+    let switched = within("session.sign_in", session.sign_in(browser(&meant_for_bob), true)).await.unwrap();
+    let sent = env.idp.provider().authorization_requests().pop().unwrap();
+    assert_eq!(sent.get("prompt"), Some("consent"), "{sent:?}");
+    assert_eq!(switched.account.key.subject, ALICE_SUB, "the provider kept its session's person");
+    assert!(switched.same_person_again);
+    assert_eq!(session.accounts().len(), 1);
 }

@@ -22,7 +22,9 @@ pub const DEMO_ISSUER: &str = "http://127.0.0.1:18080/oauth2/default";
 /// The demo client: dev-idp's public desktop client.
 pub const DEMO_CLIENT_ID: &str = "tessera-desktop";
 /// The scopes asked for by default (`offline_access` for a refresh token).
-pub const DEFAULT_SCOPES: &str = "openid profile email offline_access items:read";
+/// `items:write` is there so that adding, changing and deleting items works
+/// after a first sign-in (issue 16, item 8); `OKTA_SCOPES` overrides.
+pub const DEFAULT_SCOPES: &str = "openid profile email offline_access items:read items:write";
 /// The `prompt` sent when adding or switching accounts (Okta: credentials and consent).
 pub const DEFAULT_PROMPT: &str = "login consent";
 /// How long a browser sign-in may take.
@@ -193,7 +195,7 @@ pub struct SigninConfig {
 
 impl SigninConfig {
     /// A sign-in at `issuer` as `client_id`, with the default scopes
-    /// ([`DEFAULT_SCOPES`]), a loopback redirect on any free port, the
+    /// ([`DEFAULT_SCOPES`]), a loopback redirect on the first free of [`DEFAULT_LOOPBACK_PORTS`], the
     /// default prompt and timeouts, and no DPoP.
     #[must_use]
     pub fn new(issuer: IssuerUrl, client_id: ClientId) -> Self {

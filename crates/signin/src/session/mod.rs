@@ -37,7 +37,7 @@
 //! - [`subscribe`](Session::subscribe): a counter that moves at every change a UI shows.
 //!
 //! Signing in (one at a time):
-//! - [`sign_in`](Session::sign_in): signs someone in by browser or device code and makes them active.
+//! - [`sign_in`](Session::sign_in): signs someone in by browser or device code, makes them active, and says when a switch brought back the same person.
 //! - [`is_signing_in`](Session::is_signing_in): whether a sign-in is under way.
 //! - [`cancel_sign_in`](Session::cancel_sign_in): ends the sign-in under way as cancelled.
 //! - [`deliver_deep_link`](Session::deliver_deep_link): hands in the link the OS delivered for the sign-in waiting on it.
@@ -85,7 +85,7 @@ mod tests;
 mod tokens;
 
 pub use error::{ErrorKind, SessionError};
-pub use sign_in::{CANCEL_GRACE, DeviceCodeInfo, SignInMethod};
+pub use sign_in::{CANCEL_GRACE, DeviceCodeInfo, SignInMethod, SignedInAccount};
 pub use sign_out::SignedOut;
 pub use tokens::{BoundToken, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, Offline, REFRESH_MARGIN, WhoAmI, retry_wait};
 

@@ -52,6 +52,20 @@ pub enum SignInMethod {
     },
 }
 
+/// A completed sign-in, as the session recorded it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SignedInAccount {
+    /// The account signed in, now the active one.
+    pub account: Account,
+    /// Adding or switching accounts was asked for, but the provider signed
+    /// in someone who was already signed in here: it reused its browser
+    /// session (`prompt=consent` alone does that at Okta). To really
+    /// switch, sign in with `prompt=login`, or sign out of the provider in
+    /// the browser first. The shells say so.
+    pub same_person_again: bool,
+}
+
 impl std::fmt::Debug for SignInMethod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -88,14 +102,15 @@ impl Session {
     /// The result is matched by (issuer, client id, subject): a known account
     /// is updated, a new one added, never a different person overwritten. Only
     /// the [`StoredGrant`] is saved in the store; access and ID tokens stay in
-    /// memory.
+    /// memory. When `switching` brought back someone already signed in here,
+    /// [`SignedInAccount::same_person_again`] says so.
     ///
     /// # Errors
     /// [`SessionError::SignInInProgress`], [`SessionError::Signin`] for any
     /// failure of the flow (cancelled, timed out, refused, a failed check),
     /// [`SessionError::Store`] when the grant cannot be saved,
     /// [`SessionError::Accounts`] when the book cannot.
-    pub async fn sign_in(&self, method: SignInMethod, switching: bool) -> Result<Account, SessionError> {
+    pub async fn sign_in(&self, method: SignInMethod, switching: bool) -> Result<SignedInAccount, SessionError> {
         let _one_at_a_time = match self.signing_in.try_lock() {
             Ok(guard) => guard,
             Err(_) if self.cancelled.load(Ordering::SeqCst) => {
@@ -125,7 +140,13 @@ impl Session {
                 device::finish(&provider, authorization, self.device_sleep.clone(), &cancel).await?
             }
         };
-        self.record(signed_in).await
+        let known = self.book().get(&signed_in.key).is_some();
+        let account = self.record(signed_in).await?;
+        let same_person_again = switching && known;
+        if same_person_again {
+            tracing::info!(account = %account.id(), "the provider signed in someone already signed in here");
+        }
+        Ok(SignedInAccount { account, same_person_again })
     }
 
     /// Hands in a deep link (`com.example.tessera:/callback?code=…&state=…`)
