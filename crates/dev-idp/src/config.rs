@@ -59,7 +59,8 @@ pub struct Config {
     /// match on any port, as RFC 8252 §7.3 allows. `false` compares every
     /// redirect and post-logout redirect URI exactly, port included, as Okta
     /// does. A client's own [`ClientConfig::loopback_any_port`] wins.
-    /// Environment: `DEV_IDP_LOOPBACK_ANY_PORT`. Default `true` (for now).
+    /// Environment: `DEV_IDP_LOOPBACK_ANY_PORT`. Default `false`: exact,
+    /// as at Okta.
     pub loopback_any_port: bool,
     /// Okta-style rate limits (off by default).
     pub rate_limits: RateLimitConfig,
@@ -473,7 +474,7 @@ impl Default for Config {
             pushed_authorization_requests: true,
             dpop: DpopConfig::default(),
             server: ServerConfig::default(),
-            loopback_any_port: true,
+            loopback_any_port: false,
             rate_limits: RateLimitConfig::default(),
             org_authorization_server: false,
         }

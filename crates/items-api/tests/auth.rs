@@ -997,7 +997,7 @@ mod introspection {
             let client: &mut ClientConfig =
                 config.clients.iter_mut().find(|c| c.client_id == ITEMS_API_CLIENT_ID).unwrap();
             client.grant_types.extend([grant::AUTHORIZATION_CODE.to_owned(), grant::REFRESH_TOKEN.to_owned()]);
-            client.redirect_uris.push("http://127.0.0.1/callback".to_owned());
+            client.redirect_uris.push(tokens::LOOPBACK.to_owned());
             client.allowed_scopes = None;
         })
         .await;

@@ -94,14 +94,14 @@ fn the_server_limits_come_from_the_server_section_and_zero_is_refused() {
 }
 
 #[test]
-fn loopback_any_port_is_on_by_default_and_layers_file_then_environment() {
-    assert!(Config::default().loopback_any_port);
-    let file = Config::from_toml_str("loopback_any_port = false\n").expect("parses");
-    assert!(!file.loopback_any_port);
+fn loopback_ports_are_exact_by_default_as_at_okta_and_layer_file_then_environment() {
+    assert!(!Config::default().loopback_any_port, "Okta compares redirect URIs port included");
+    let file = Config::from_toml_str("loopback_any_port = true\n").expect("parses");
+    assert!(file.loopback_any_port);
     let env = |value: &'static str| move |name: &str| (name == "DEV_IDP_LOOPBACK_ANY_PORT").then(|| value.to_owned());
-    assert!(file.clone().with_environment(env("true")).expect("flag").loopback_any_port, "environment wins");
-    assert!(!Config::default().with_environment(env("off")).expect("flag").loopback_any_port);
-    assert!(!file.clone().with_environment(env(" ")).expect("blank is unset").loopback_any_port, "file kept");
+    assert!(!file.clone().with_environment(env("false")).expect("flag").loopback_any_port, "environment wins");
+    assert!(Config::default().with_environment(env("on")).expect("flag").loopback_any_port);
+    assert!(file.clone().with_environment(env(" ")).expect("blank is unset").loopback_any_port, "file kept");
     let error = Config::default().with_environment(env("maybe")).unwrap_err();
     assert!(error.to_string().contains("DEV_IDP_LOOPBACK_ANY_PORT"), "{error}");
 }

@@ -19,7 +19,7 @@ use url::Url;
 /// The audience of dev-idp's access tokens, and of the API.
 pub const AUDIENCE: &str = "api://default";
 /// A loopback redirect registered for the desktop client.
-pub const LOOPBACK: &str = "http://127.0.0.1:53682/callback";
+pub const LOOPBACK: &str = "http://127.0.0.1:8765/callback";
 
 /// 24 random bytes, base64url.
 pub fn random() -> String {

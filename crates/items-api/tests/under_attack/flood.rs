@@ -53,7 +53,7 @@ async fn counted_provider() -> (Provider, Arc<Calls>) {
     let mut config = IdpConfig { port: addr.port(), ..IdpConfig::default() };
     let client: &mut ClientConfig = config.clients.iter_mut().find(|c| c.client_id == ITEMS_API_CLIENT_ID).unwrap();
     client.grant_types.extend([grant::AUTHORIZATION_CODE.to_owned(), grant::REFRESH_TOKEN.to_owned()]);
-    client.redirect_uris.push("http://127.0.0.1/callback".to_owned());
+    client.redirect_uris.push(tokens::LOOPBACK.to_owned());
     client.allowed_scopes = None;
     let issuer = format!("http://{addr}/oauth2/default");
     let making = tokio::task::spawn_blocking(move || Provider::new(config, issuer, Arc::new(SystemClock)));

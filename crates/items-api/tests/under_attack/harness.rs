@@ -65,7 +65,7 @@ pub async fn start(validation: Validation) -> Api {
     let mut config = IdpConfig { port: 0, ..IdpConfig::default() };
     let client: &mut ClientConfig = config.clients.iter_mut().find(|c| c.client_id == ITEMS_API_CLIENT_ID).unwrap();
     client.grant_types.extend([grant::AUTHORIZATION_CODE.to_owned(), grant::REFRESH_TOKEN.to_owned()]);
-    client.redirect_uris.push("http://127.0.0.1/callback".to_owned());
+    client.redirect_uris.push(tokens::LOOPBACK.to_owned());
     client.allowed_scopes = None;
     let idp = within("dev-idp starting", dev_idp::spawn(config)).await.expect("dev-idp starts");
 

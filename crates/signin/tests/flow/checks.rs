@@ -14,7 +14,7 @@ use signin::flow::provider::Provider;
 use url::Url;
 
 fn redirect_uri() -> openidconnect::RedirectUrl {
-    openidconnect::RedirectUrl::new("http://127.0.0.1:53682/callback".to_owned()).unwrap()
+    openidconnect::RedirectUrl::new(crate::support::REGISTERED_REDIRECT.to_owned()).unwrap()
 }
 
 /// A loopback sign-in with `browser` that waits at most `timeout`.
@@ -23,7 +23,7 @@ async fn short_loopback_sign_in(
     browser: &HttpBrowser,
     timeout: Duration,
 ) -> Result<signin::SignedIn, SigninError> {
-    let listener = signin::flow::loopback::LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await?;
+    let listener = crate::support::registered_listener(LOCALHOST_V4).await;
     let cancel = tokio_util::sync::CancellationToken::new();
     let (client_id, scopes, options) = (client_id(), scopes(), AuthOptions::default());
     let request =

@@ -106,7 +106,7 @@ async fn sign_in_with_options(
     options: &AuthOptions,
 ) -> (Result<SignedIn, SigninError>, usize) {
     let fake = fake_token_endpoint(env, tamper).await;
-    let redirect = RedirectUrl::new("http://127.0.0.1:53682/callback".to_owned()).unwrap();
+    let redirect = RedirectUrl::new(crate::support::REGISTERED_REDIRECT.to_owned()).unwrap();
     let (url, pending) = login::begin(&fake.provider, &client_id(), redirect, &scopes(), options).unwrap();
     let redirect =
         within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();
@@ -393,7 +393,7 @@ async fn a_redirecting_token_endpoint_is_not_followed() {
     let metadata =
         env.provider.metadata().clone().set_token_endpoint(Some(TokenUrl::new(format!("{base}/token")).unwrap()));
     let provider = Provider::from_metadata(metadata, env.http.clone());
-    let redirect = RedirectUrl::new("http://127.0.0.1:53682/callback".to_owned()).unwrap();
+    let redirect = RedirectUrl::new(crate::support::REGISTERED_REDIRECT.to_owned()).unwrap();
     let (url, pending) = login::begin(&provider, &client_id(), redirect, &scopes(), &AuthOptions::default()).unwrap();
     let redirect =
         within("dev-idp's sign-in pages", Driver::new().sign_in(url.as_str(), ALICE.0, ALICE.1)).await.unwrap();

@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::support::{
-    ALICE, ALICE_SUB, Env, LOCALHOST_V4, LOCALHOST_V6, client_id, loopback_sign_in, pending_for, query, scopes, start,
-    with_param, within,
+    ALICE, ALICE_SUB, Env, LOCALHOST_V4, LOCALHOST_V6, client_id, loopback_sign_in, pending_for, query,
+    registered_listener, scopes, start, start_with, with_param, within,
 };
 
 #[tokio::test]
@@ -83,8 +83,13 @@ async fn signs_in_over_ipv6_loopback() {
 
 #[tokio::test]
 async fn a_fixed_port_is_used_in_the_redirect_uri() {
-    let env = start().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Registered, port included: dev-idp compares redirect URIs exactly, as Okta does.
+    let env = start_with(|config| {
+        let desktop = config.clients.iter_mut().find(|c| c.client_id == client_id().as_str()).unwrap();
+        desktop.redirect_uris.push(format!("http://127.0.0.1:{port}/callback"));
+    })
+    .await;
     let browser = HttpBrowser::new(ALICE.0, ALICE.1);
     let signed_in = loopback_sign_in(&env, LOCALHOST_V4, Some(port), &browser, &AuthOptions::default()).await.unwrap();
     assert_eq!(signed_in.key.subject, ALICE_SUB);
@@ -115,7 +120,7 @@ async fn only_loopback_addresses_and_absolute_paths_are_accepted() {
 #[tokio::test]
 async fn waiting_can_be_cancelled() {
     let env = start().await;
-    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let listener = registered_listener(LOCALHOST_V4).await;
     let port = listener.port();
     let (_, pending) = pending_for(&env, &listener);
     let cancel = CancellationToken::new();
@@ -136,7 +141,7 @@ async fn waiting_can_be_cancelled() {
 #[tokio::test]
 async fn waiting_times_out() {
     let env = start().await;
-    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let listener = registered_listener(LOCALHOST_V4).await;
     let port = listener.port();
     let (_, pending) = pending_for(&env, &listener);
     let started = std::time::Instant::now();
@@ -157,7 +162,7 @@ async fn waiting_times_out() {
 #[tokio::test]
 async fn stray_requests_get_404_and_do_not_end_the_wait() {
     let env = start().await;
-    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let listener = registered_listener(LOCALHOST_V4).await;
     let base = format!("http://127.0.0.1:{}", listener.port());
     let (url, pending) = pending_for(&env, &listener);
     let pending = Arc::new(pending);
@@ -200,7 +205,7 @@ struct Waiting {
 }
 
 async fn listening(env: &Env) -> Waiting {
-    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let listener = registered_listener(LOCALHOST_V4).await;
     let port = listener.port();
     let (url, pending) = pending_for(env, &listener);
     let pending = Arc::new(pending);
@@ -326,7 +331,7 @@ impl Browser for NoSuchBrowser {
 async fn without_a_browser_the_url_is_handed_out_and_the_wait_goes_on() {
     let env = start().await;
     let shown: Arc<Mutex<Option<Url>>> = Arc::default();
-    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let listener = registered_listener(LOCALHOST_V4).await;
     let env = Arc::new(env);
     let signing_in = tokio::spawn({
         let env = env.clone();
@@ -428,7 +433,7 @@ fn the_system_browser_starts_dollar_browser_with_the_url() {
 async fn other_methods_and_oversized_requests_do_not_end_the_wait() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let env = start().await;
-    let listener = LoopbackRedirect::bind(LOCALHOST_V4, None, "/callback").await.unwrap();
+    let listener = registered_listener(LOCALHOST_V4).await;
     let port = listener.port();
     let (url, pending) = pending_for(&env, &listener);
     let state = query(&url, "state").unwrap();

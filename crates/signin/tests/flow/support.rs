@@ -14,6 +14,7 @@ use openidconnect::{ClientId, IssuerUrl};
 use signin::SignedIn;
 use signin::flow::SigninError;
 use signin::flow::browser::HttpBrowser;
+use signin::flow::config::LoopbackPorts;
 use signin::flow::config::{DEFAULT_SCOPES, split_scopes};
 use signin::flow::login::{self, AuthOptions};
 use signin::flow::loopback::LoopbackRedirect;
@@ -107,7 +108,10 @@ pub async fn loopback_sign_in(
     browser: &HttpBrowser,
     options: &AuthOptions,
 ) -> Result<SignedIn, SigninError> {
-    let listener = LoopbackRedirect::bind(ip, port, "/callback").await?;
+    let listener = match port {
+        Some(port) => LoopbackRedirect::bind(ip, Some(port), "/callback").await?,
+        None => LoopbackRedirect::bind_first_free(ip, &LoopbackPorts::default(), "/callback").await?,
+    };
     let (client_id, scopes, cancel) = (client_id(), scopes(), CancellationToken::new());
     let request = Request { client_id: &client_id, scopes: &scopes, options, timeout: Duration::from_secs(20) };
     let signing_in = redirect::sign_in(&env.provider, request, listener, browser, &no_browser, &cancel);
@@ -116,6 +120,16 @@ pub async fn loopback_sign_in(
 
 /// A pending sign-in whose answer comes back to `listener`, and its
 /// authorization URL (not pushed: its `state` is in the URL).
+/// A redirect URI dev-idp's desktop client registers (its Okta profile
+/// compares redirect URIs exactly, port included), for tests that stop at
+/// the provider's redirect without a listener.
+pub const REGISTERED_REDIRECT: &str = "http://127.0.0.1:8765/callback";
+
+/// A listener on the first free of the registered loopback ports.
+pub async fn registered_listener(ip: IpAddr) -> LoopbackRedirect {
+    LoopbackRedirect::bind_first_free(ip, &LoopbackPorts::default(), "/callback").await.expect("a free registered port")
+}
+
 pub fn pending_for(env: &Env, listener: &LoopbackRedirect) -> (Url, login::PendingLogin) {
     let redirect = listener.redirect_uri().clone();
     login::begin(&env.provider, &client_id(), redirect, &scopes(), &AuthOptions::default()).expect("begin")
