@@ -15,6 +15,7 @@ use openidconnect::{ClientId, IssuerUrl, RedirectUrl};
 use url::Url;
 
 use super::error::SigninError;
+pub use super::par::ParMode;
 
 /// The demo issuer: dev-idp as `./x run` starts it (the app's demo
 /// settings start from it; the core's tests and benches repoint it).
@@ -191,6 +192,10 @@ pub struct SigninConfig {
     /// allowed DPoP at the provider (Okta: "Require DPoP header in token
     /// requests").
     pub dpop: bool,
+    /// Whether authorization requests are pushed first (RFC 9126):
+    /// `auto` (when offered; a refused push falls back to a plain request),
+    /// `always` or `never`.
+    pub par: ParMode,
 }
 
 impl SigninConfig {
@@ -208,6 +213,7 @@ impl SigninConfig {
             timeout: DEFAULT_TIMEOUT,
             http_timeout: super::http::DEFAULT_TIMEOUT,
             dpop: false,
+            par: ParMode::Auto,
         }
     }
 

@@ -18,7 +18,7 @@ use super::dpop::DpopKey;
 use super::error::SigninError;
 use super::id_token::check_auth_time;
 pub(crate) use super::id_token::verified_claims;
-pub use super::par::push;
+pub use super::par::{BrowserUrl, ParMode, push};
 use super::provider::Provider;
 use crate::account::{AccountKey, IdTokenText, Identity, SignedIn, TokenSet};
 
@@ -39,6 +39,8 @@ pub struct AuthOptions {
     /// Bind the tokens to a new key of this device (DPoP) when the provider
     /// offers it ([`dpop::key_for`](super::dpop::key_for)).
     pub dpop: bool,
+    /// Whether the request is pushed first (RFC 9126).
+    pub par: ParMode,
 }
 
 impl AuthOptions {
@@ -53,6 +55,7 @@ impl AuthOptions {
             login_hint: login_hint.map(str::to_owned),
             max_age: None,
             dpop: false,
+            par: ParMode::Auto,
         }
     }
 }

@@ -82,9 +82,15 @@ pub struct Request<'a> {
 }
 
 /// A whole browser sign-in over `redirect`: the request (pushed first when
-/// the provider takes pushed requests, RFC 9126), the system browser opened
-/// only once the redirect expects the answer (practice 10), the answer
-/// checked and exchanged, the browser told.
+/// the provider takes pushed requests and `options.par` allows, RFC 9126),
+/// the system browser opened only once the redirect expects the answer
+/// (practice 10), the answer checked and exchanged, the browser told.
+///
+/// When no browser could be opened, the URL handed to `no_browser` is for
+/// the person to open by hand, maybe minutes later; a pushed request's link
+/// dies with the request (a minute at Okta), so it is pushed again before
+/// then and the new link handed to `no_browser`, for as long as the
+/// sign-in waits. (An opened browser has loaded its link already.)
 ///
 /// # Errors
 /// Any [`SigninError`] of the redirect's wait or of [`login::complete`].
@@ -98,17 +104,46 @@ pub async fn sign_in<R: Redirect>(
 ) -> Result<SignedIn, SigninError> {
     let Request { client_id, scopes, options, timeout } = request;
     let (url, pending) = login::begin(provider, client_id, redirect.redirect_uri().clone(), scopes, options)?;
-    let url = login::push(provider, url).await?;
+    let opened = login::push(provider, url.clone(), options.par).await?;
     redirect.expect(&pending)?;
-    if let Err(error) = browser.open(&url) {
-        tracing::warn!(%error, "could not open a browser");
-        no_browser(&url, &error);
-    }
-    let (callback, reply) = redirect.wait(&pending, timeout, cancel).await?;
+    let shown = match browser.open(&opened.url) {
+        Ok(()) => None,
+        Err(error) => {
+            tracing::warn!(%error, "could not open a browser");
+            no_browser(&opened.url, &error);
+            Some(error)
+        }
+    };
+    let renewing = async {
+        let (Some(error), Some(mut lifetime)) = (shown, opened.expires_in) else {
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::time::sleep(renew_after(lifetime)).await;
+            match login::push(provider, url.clone(), options.par).await {
+                Ok(renewed) => {
+                    tracing::info!("the sign-in link was about to expire: a new one");
+                    no_browser(&renewed.url, &error);
+                    lifetime = renewed.expires_in.unwrap_or(lifetime);
+                }
+                Err(error) => tracing::warn!(%error, "could not renew the sign-in link; the last one stays"),
+            }
+        }
+    };
+    let (callback, reply) = tokio::select! {
+        answer = redirect.wait(&pending, timeout, cancel) => answer?,
+        never = renewing => match never {},
+    };
     let result = tokio::select! {
         () = cancel.cancelled() => Err(SigninError::Cancelled),
         result = login::complete(provider, pending, &callback) => result,
     };
     reply.send(result.as_ref()).await;
     result
+}
+
+/// When to push a pushed request again: at three quarters of its lifetime,
+/// and not more often than once a second.
+fn renew_after(lifetime: Duration) -> Duration {
+    (lifetime * 3 / 4).max(Duration::from_secs(1))
 }

@@ -207,7 +207,7 @@ impl Session {
             .filter(|a| a.needs_sign_in && a.key.issuer == self.config.issuer.as_str())
             .and_then(|a| a.identity.preferred_username.clone().or_else(|| a.identity.email.clone()));
         let prompt = if switching { self.config.prompt.clone() } else { None };
-        AuthOptions { prompt, login_hint: hint, max_age: None, dpop: self.config.dpop }
+        AuthOptions { prompt, login_hint: hint, max_age: None, dpop: self.config.dpop, par: self.config.par }
     }
 
     /// A browser sign-in over the configured redirect.

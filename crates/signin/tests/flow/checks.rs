@@ -174,8 +174,7 @@ async fn prompt_variants_produce_the_right_authorization_parameters() {
         &AuthOptions {
             prompt: Some("login consent".to_owned()),
             login_hint: Some("bob".to_owned()),
-            max_age: None,
-            dpop: false,
+            ..AuthOptions::default()
         },
     );
     assert_eq!(query(&url, "prompt").as_deref(), Some("login consent"));
@@ -205,8 +204,7 @@ async fn switching_users_with_login_consent_asks_for_credentials_and_gets_the_ot
     let options = AuthOptions {
         prompt: Some("login consent".to_owned()),
         login_hint: Some(BOB.0.to_owned()),
-        max_age: None,
-        dpop: false,
+        ..AuthOptions::default()
     };
     let url = authorize_url(&env, &options);
     let Page::SignIn(form) = within("a dev-idp page", driver.open(url.as_str())).await.unwrap() else {

@@ -7,5 +7,6 @@ mod deep_link;
 mod device;
 mod id_token;
 mod loopback;
+mod par;
 mod refresh;
 mod support;
