@@ -62,31 +62,41 @@ pub(crate) async fn verified_claims(
     response: &CoreTokenResponse,
     nonce: Option<&Nonce>,
 ) -> Result<CoreIdTokenClaims, SigninError> {
-    match verify_id_token(provider.keys(), provider, client_id, id_token, response, nonce) {
+    let received = Received { client_id, id_token, response, nonce };
+    match verify_id_token(provider.keys(), provider, &received) {
         Err(SigninError::InvalidIdToken(ClaimsVerificationError::SignatureVerification(
             SignatureVerificationError::NoMatchingKey,
         ))) => {
             let keys = provider.refresh_keys().await?;
-            verify_id_token(keys, provider, client_id, id_token, response, nonce)
+            verify_id_token(keys, provider, &received)
         }
         other => other,
     }
 }
 
+/// An ID token as received, with what it is checked against.
+struct Received<'a> {
+    client_id: &'a ClientId,
+    id_token: &'a CoreIdToken,
+    /// The token response it came in (its access token for `at_hash`).
+    response: &'a CoreTokenResponse,
+    /// The nonce sent, or `None` for grants without one.
+    nonce: Option<&'a Nonce>,
+}
+
 /// OIDC Core §3.1.3.7 with openidconnect's verifier: signature with a key
 /// of `keys`, `alg` RS256 only (never `none`), `iss` exact, `aud` has the
-/// client and no other audience (step 3), `exp` in the future, `nonce`;
-/// then, here, because openidconnect 4.1 leaves steps 4 and 5 out: `azp`,
-/// when present, is the client, and several audiences need it (see
-/// [`check_authorized_party`]); then `at_hash` (§3.1.3.8) when present.
+/// client and no other audience (step 3), `exp` in the future (on the
+/// provider's clock), `nonce`; then, here, because openidconnect 4.1 leaves
+/// steps 4 and 5 out: `azp`, when present, is the client, and several
+/// audiences need it (see [`check_authorized_party`]); then `at_hash`
+/// (§3.1.3.8) when present.
 fn verify_id_token(
     keys: CoreJsonWebKeySet,
     provider: &Provider,
-    client_id: &ClientId,
-    id_token: &CoreIdToken,
-    response: &CoreTokenResponse,
-    nonce: Option<&Nonce>,
+    received: &Received<'_>,
 ) -> Result<CoreIdTokenClaims, SigninError> {
+    let Received { client_id, id_token, response, nonce } = *received;
     let verifier = CoreIdTokenVerifier::new_public_client(client_id.clone(), provider.issuer().clone(), keys)
         .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256])
         .set_time_fn(|| chrono::DateTime::<chrono::Utc>::from(provider.now()));
