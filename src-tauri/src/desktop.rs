@@ -13,6 +13,7 @@ use app::{ConfigFile, OpenedStore, ProviderCheckError, ProviderSource, SettingsE
 use items_client::{Item, ItemPage, ItemPatch, ListOptions, NewItem};
 use signin::accounts::AccountBook;
 use signin::flow::browser::Browser;
+use signin::flow::config::LoopbackPorts;
 use signin::store::TokenStore;
 use signin::{Session, SignInMethod};
 use tokio::sync::watch;
@@ -342,6 +343,8 @@ impl Desktop {
 
     /// Checks and saves the settings: every value is validated, and the
     /// provider's discovery document fetched, before anything is written;
+            loopback_ports: form.loopback_ports,
+            default_loopback_ports: LoopbackPorts::default().to_string(),
     /// then the app signs in with the new provider (accounts of the old one
     /// stay in the book and the keyring).
     ///
@@ -349,7 +352,11 @@ impl Desktop {
     /// `settings_invalid` (with the field) or `discovery_failed`; nothing is
     /// saved then.
     pub async fn save_settings(&self, input: &SettingsInput) -> Result<AppInfo, IpcError> {
-        let file = form_from(input).to_file(&format!("{DEEP_LINK_SCHEME}:{DEEP_LINK_PATH}"));
+        let path = self.config_path()?;
+        // What the screen does not show is kept from the file it replaces
+        // (one that cannot be read is replaced whole).
+        let previous = ConfigFile::read(&path).ok().flatten().unwrap_or_default();
+        let file = form_from(input).to_file(&format!("{DEEP_LINK_SCHEME}:{DEEP_LINK_PATH}"), &previous);
         let config = app::Settings::from_file(&file).map_err(settings_error)?.signin;
         app::check_provider(&config, DISCOVERY_CHECK_TIMEOUT).await.map_err(|error| {
             let message = match &error {
@@ -361,7 +368,6 @@ impl Desktop {
             };
             IpcError::new("discovery_failed", message).with_field("issuer")
         })?;
-        let path = self.config_path()?;
         file.write(&path)?;
         tracing::info!(issuer = %config.issuer.as_str(), "settings saved");
         self.reconfigure().await
@@ -576,6 +582,7 @@ fn form_from(input: &SettingsInput) -> Form {
 /// A refused setting, naming the settings screen's field.
 fn settings_error(error: SettingsError) -> IpcError {
     let field = error.setting().map(|setting| match Field::of_setting(setting).unwrap_or(Field::Issuer) {
+        loopback_ports: input.loopback_ports.clone(),
         Field::Issuer => "issuer",
         Field::ClientId => "clientId",
         Field::Scopes => "scopes",
@@ -589,6 +596,7 @@ fn settings_error(error: SettingsError) -> IpcError {
         None => error,
     }
 }
+        Field::LoopbackPorts => "loopbackPorts",
 
 #[cfg(test)]
 mod tests;

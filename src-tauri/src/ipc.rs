@@ -212,6 +212,11 @@ pub struct Settings {
 }
 
 /// The settings a person saves.
+    /// The loopback redirect's ports as written (`8765 8766`, or `any`);
+    /// empty: the default list ([`Settings::default_loopback_ports`]).
+    pub loopback_ports: String,
+    /// The default loopback ports, for the field's placeholder.
+    pub default_loopback_ports: String,
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsInput {
@@ -235,6 +240,10 @@ pub struct SettingsInput {
 /// An item as the webview receives it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+    /// The loopback redirect's ports (`8765 8766`, or `any`; empty: the
+    /// default list).
+    #[serde(default)]
+    pub loopback_ports: String,
 pub struct ItemView {
     /// The id.
     pub id: String,

@@ -21,6 +21,7 @@
 //! | `CLIENT_ID`, `OKTA_CLIENT_ID` | `client_id` | the public client (`CLIENT_ID` wins) |
 //! | `OKTA_SCOPES` | `scopes` | space-separated scopes (must hold `openid`) |
 //! | `REDIRECT_URL` | `redirect_url` | `http://127.0.0.1[:port]/path`, `http://[::1]…`, or `com.example.tessera:/callback` |
+//! | `LOOPBACK_PORTS` | `loopback_ports` | the loopback redirect's ports, the first free one taken (`8765 8766 8767` by default; each registered at the provider), or `any` when the provider takes any port |
 //! | `OKTA_PROMPT` | `prompt` | `prompt` for adding/switching accounts, sent as given; empty: none |
 //! | `ITEMS_API_URL` | `items_api_url` | the items API (`https`, or `http` on 127.0.0.0/8 or `[::1]` only) |
 //! | `SIGNIN_TIMEOUT_SECS` | `timeout_secs` | how long a browser sign-in may take |
@@ -28,6 +29,12 @@
 //! | `SIGNIN_DPOP` | `dpop` | bind tokens to a key of this device (DPoP, RFC 9449) when the provider offers it (`true`/`false`, default `false`) |
 //!
 //! Every error names the setting it is about.
+//!
+//! `LOOPBACK_PORTS` / `loopback_ports` is applied after the redirect URL of
+//! its own layer: it replaces the ports of a loopback redirect (a
+//! `REDIRECT_URL` with a port means that port only, without one the default
+//! list), and is refused when the redirect is a custom scheme. A later
+//! layer's redirect URL replaces the whole redirect, ports included.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -36,7 +43,9 @@ use openidconnect::ClientId;
 use serde::{Deserialize, Serialize};
 use settings::{Environment, parse};
 use signin::flow::SigninError;
-use signin::flow::config::{RedirectKind, SigninConfig, issuer_from_domain, parse_issuer, prompt_value, split_scopes};
+use signin::flow::config::{
+    LoopbackPorts, RedirectKind, SigninConfig, issuer_from_domain, parse_issuer, prompt_value, split_scopes,
+};
 use url::Url;
 
 /// The items API of the demo stack.
@@ -253,6 +262,9 @@ impl Settings {
         if let Some(redirect) = file.redirect_url {
             signin.redirect = RedirectKind::parse("redirect_url", &redirect).map_err(core)?;
         }
+        if let Some(ports) = file.loopback_ports {
+            set_loopback_ports(&mut signin.redirect, "loopback_ports", &ports)?;
+        }
         if let Some(prompt) = file.prompt {
             signin.prompt = prompt_value(&prompt);
         }
@@ -293,6 +305,9 @@ impl Settings {
         if let Some(redirect) = env.get("REDIRECT_URL") {
             signin.redirect = RedirectKind::parse("REDIRECT_URL", redirect.trim()).map_err(core)?;
         }
+        if let Some(ports) = env.get("LOOPBACK_PORTS") {
+            set_loopback_ports(&mut signin.redirect, "LOOPBACK_PORTS", &ports)?;
+        }
         if let Some(prompt) = env.get("OKTA_PROMPT") {
             signin.prompt = prompt_value(&prompt);
         }
@@ -321,13 +336,14 @@ impl Settings {
 
 /// The environment variables the settings read, in the order they are
 /// applied.
-pub const ENV_NAMES: [&str; 11] = [
+pub const ENV_NAMES: [&str; 12] = [
     "OKTA_DOMAIN",
     "OKTA_ISSUER",
     "OKTA_CLIENT_ID",
     "CLIENT_ID",
     "OKTA_SCOPES",
     "REDIRECT_URL",
+    "LOOPBACK_PORTS",
     "OKTA_PROMPT",
     "ITEMS_API_URL",
     "SIGNIN_TIMEOUT_SECS",
@@ -367,6 +383,10 @@ pub struct ConfigFile {
     /// The redirect URL (loopback or custom scheme).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
+    /// The loopback redirect's ports (`8765 8766`, or `any`), applied
+    /// after `redirect_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loopback_ports: Option<String>,
     /// The `prompt` for adding or switching accounts (empty: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
@@ -424,6 +444,30 @@ impl ConfigFile {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// Sets the ports of a loopback `redirect` from `value` (`setting`'s):
+/// `any`, or ports separated by spaces or commas.
+///
+/// # Errors
+/// [`SettingsError::Invalid`] naming `setting` when the value is not a port
+/// list, or when the redirect is a custom scheme (which has no port).
+pub fn set_loopback_ports(redirect: &mut RedirectKind, setting: &str, value: &str) -> Result<(), SettingsError> {
+    let parsed = LoopbackPorts::parse(setting, value).map_err(core)?;
+    match redirect {
+        RedirectKind::Loopback { ports, .. } => {
+            *ports = parsed;
+            Ok(())
+        }
+        RedirectKind::Custom(url) => Err(SettingsError::invalid(
+            setting,
+            format!(
+                "the redirect is the custom scheme {}, which has no port: remove {setting}, or redirect to \
+                 http://127.0.0.1/callback",
+                url.as_str()
+            ),
+        )),
     }
 }
 

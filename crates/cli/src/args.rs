@@ -10,7 +10,7 @@ and use the items API from a terminal.
 
 Settings come from ~/.config/tessera/tessera.toml and the environment
 (OKTA_ISSUER or OKTA_DOMAIN, CLIENT_ID, OKTA_SCOPES, REDIRECT_URL,
-OKTA_PROMPT, ITEMS_API_URL, SIGNIN_TIMEOUT_SECS). A .env file is read only when
+LOOPBACK_PORTS, OKTA_PROMPT, ITEMS_API_URL, SIGNIN_TIMEOUT_SECS). A .env file is read only when
 named with --env-file PATH (or TESSERA_ENV_FILE=PATH), never from the working
 folder by itself, and it never overrides the environment. ITEMS_API_URL must be
 https, or http on 127.0.0.1 or [::1]. There is no default provider: with none
@@ -80,6 +80,18 @@ pub enum Command {
         #[arg(long)]
         add: bool,
     },
+        /// Listen for the browser's redirect on this loopback port (repeat, or
+        /// separate with commas, for several: the first free one is used),
+        /// for this command only instead of LOOPBACK_PORTS. Each must be
+        /// registered at the provider as http://127.0.0.1:PORT/callback.
+        #[arg(
+            long = "port",
+            value_name = "PORT",
+            value_delimiter = ',',
+            conflicts_with = "device",
+            value_parser = clap::value_parser!(u16).range(1..)
+        )]
+        ports: Vec<u16>,
     /// List the accounts signed in on this machine, or choose or remove one.
     Accounts {
         /// What to do (default: list).

@@ -23,7 +23,7 @@ use crate::output;
 pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure> {
     let session = &*app.session;
     match command {
-        Command::Login { device, prompt, add } => login(session, device, add || prompt.is_some(), json).await,
+        Command::Login { device, prompt, add, .. } => login(session, device, add || prompt.is_some(), json).await,
         Command::Accounts { action } => accounts(session, action.unwrap_or(AccountsAction::List), json).await,
         Command::Whoami => whoami(session, json).await,
         Command::Items { action } => items(&app.items, action, json).await,

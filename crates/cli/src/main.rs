@@ -72,6 +72,20 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     let cli = parse(words)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     if let Command::Demo { commands } = &cli.command {
+/// The settings of one `tessera login`: its `--prompt` and `--port`s over
+/// the configured ones.
+fn login_config(mut config: SigninConfig, prompt: Option<&str>, ports: &[u16]) -> Result<SigninConfig, Failure> {
+    if let Some(prompt) = prompt {
+        let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+        config.prompt = (!prompt.is_empty()).then_some(prompt);
+    }
+    if !ports.is_empty() {
+        let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+        app::settings::set_loopback_ports(&mut config.redirect, "--port", &ports.join(" "))?;
+    }
+    Ok(config)
+}
+
         return runtime.block_on(demo::run(commands, cli.json));
     }
     // The settings first: with no provider configured that is what the
@@ -88,10 +102,7 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     };
     let Settings { signin: config, items_api } = settings;
     let signin = match &cli.command {
-        Command::Login { prompt: Some(prompt), .. } => {
-            let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
-            SigninConfig { prompt: (!prompt.is_empty()).then_some(prompt), ..config }
-        }
+        Command::Login { prompt, ports, .. } => login_config(config, prompt.as_deref(), ports)?,
         _ => config,
     };
     let store = token_store(cli.memory_only, needs_tokens(&cli.command))?;

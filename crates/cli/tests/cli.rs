@@ -386,6 +386,51 @@ async fn a_cancelled_sign_in_exits_4() {
     let run = Machine::new(Some(&stack)).with("TEST_BROWSER_CANCEL", "1").run(&["login"]).await;
     run.expect(4);
     assert!(run.stderr.contains("access_denied"), "{run:?}");
+/// A loopback port free now (taken and let go).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Issue 16, item 2: `login --port` listens on the ports given, for that
+/// command only (over LOOPBACK_PORTS); a custom-scheme redirect has no port
+/// (exit 2, naming --port); all given ports taken names them and the setting.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_listens_on_the_ports_asked_for() {
+    // This provider takes any loopback port: the test picks free ones.
+    let stack = stack_with(|c| c.loopback_any_port = true).await;
+    let machine = Machine::new(Some(&stack)).with("LOOPBACK_PORTS", "1");
+    let (first, second) = (free_port(), free_port());
+    machine.run(&["login", "--port", &first.to_string()]).await.expect(0);
+    machine.run(&["login", "--add", "--port", &format!("{second},{first}")]).await.expect(0);
+    // Taken: the next one listed.
+    let taken = std::net::TcpListener::bind(("127.0.0.1", second)).unwrap();
+    machine.run(&["login", "--add", "--port", &second.to_string(), "--port", &first.to_string()]).await.expect(0);
+    let redirects: Vec<String> = stack
+        .idp
+        .provider()
+        .authorization_requests()
+        .iter()
+        .map(|r| r.get("redirect_uri").unwrap().to_owned())
+        .collect();
+    let uri = |port: u16| format!("http://127.0.0.1:{port}/callback");
+    assert_eq!(redirects, [uri(first), uri(second), uri(first)]);
+
+    // Every port given taken: said, with the setting to change.
+    let run = machine.run(&["login", "--port", &second.to_string()]).await;
+    run.expect(2);
+    assert!(run.stderr.contains(&second.to_string()) && run.stderr.contains("LOOPBACK_PORTS"), "{run:?}");
+    drop(taken);
+
+    let custom = machine.without("LOOPBACK_PORTS").with("REDIRECT_URL", "com.example.tessera:/callback");
+    let run = custom.run(&["login", "--port", "8765"]).await;
+    run.expect(2);
+    assert!(run.stderr.contains("--port") && run.stderr.contains("custom scheme"), "{run:?}");
+    for bad in [&["login", "--port", "0"][..], &["login", "--port", "http"], &["login", "--device", "--port", "8765"]] {
+        Machine::new(Some(&stack)).run(bad).await.expect(2);
+    }
+    assert_eq!(stack.idp.provider().authorization_requests().len(), 3, "nothing more was asked");
+}
+
 }
 
 #[tokio::test(flavor = "multi_thread")]

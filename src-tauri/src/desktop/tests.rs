@@ -303,6 +303,7 @@ async fn settings_are_checked_against_the_provider_before_anything_is_saved() {
     let world = World::new().await;
     let desktop = Arc::new(Desktop::start(world.options(&[])).await.unwrap());
     let changes = Arc::new(AtomicUsize::new(0));
+        loopback_ports: String::new(),
     let watcher = {
         let (desktop, changes) = (desktop.clone(), changes.clone());
         tokio::spawn(async move { desktop.watch_changes(move || _ = changes.fetch_add(1, Ordering::SeqCst)).await })
@@ -360,4 +361,45 @@ async fn settings_are_checked_against_the_provider_before_anything_is_saved() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(changes.load(Ordering::SeqCst) >= 2, "each reconfiguration is announced");
     watcher.abort();
+}
+
+/// Issue 16, item 2: the loopback ports a person wrote (in the form, or by
+/// hand in the file) are shown, saved, and kept when other fields are saved.
+#[tokio::test]
+async fn the_settings_screen_keeps_the_loopback_ports_written_by_hand() {
+    let world = World::new().await;
+    std::fs::create_dir_all(world.config_file().parent().unwrap()).unwrap();
+    std::fs::write(
+        world.config_file(),
+        format!(
+            "issuer = \"{}\"\nclient_id = \"tessera-desktop\"\nredirect_url = \"http://127.0.0.1/cb\"\n\
+             loopback_ports = \"9001,9002\"\ntimeout_secs = 60\n",
+            world.stack.issuer()
+        ),
+    )
+    .unwrap();
+    let desktop = Desktop::start(world.options(&[])).await.unwrap();
+    let settings = desktop.settings();
+    assert_eq!(settings.loopback_ports, "9001 9002");
+    assert_eq!(settings.default_loopback_ports, "8765 8766 8767");
+
+    // Another field saved: the ports, the hand-written path and time limit stay.
+    let mut other = input(world.stack.issuer(), "tessera-desktop");
+    other.loopback_ports = settings.loopback_ports.clone();
+    other.items_api = world.stack.items_api().to_string();
+    desktop.save_settings(&other).await.unwrap();
+    let saved = ConfigFile::read(&world.config_file()).unwrap().unwrap();
+    assert_eq!(saved.loopback_ports.as_deref(), Some("9001 9002"));
+    assert_eq!(saved.redirect_url.as_deref(), Some("http://127.0.0.1/cb"));
+    assert_eq!(saved.timeout_secs, Some(60));
+    assert_eq!(desktop.settings().loopback_ports, "9001 9002");
+
+    // Emptied: the default list; a bad list points at its field.
+    other.loopback_ports = String::new();
+    desktop.save_settings(&other).await.unwrap();
+    assert_eq!(ConfigFile::read(&world.config_file()).unwrap().unwrap().loopback_ports, None);
+    assert_eq!(desktop.settings().loopback_ports, "");
+    other.loopback_ports = "9001 9001".into();
+    let error = desktop.save_settings(&other).await.unwrap_err();
+    assert_eq!((error.code, error.field.as_deref()), ("settings_invalid", Some("loopbackPorts")), "{error:?}");
 }

@@ -42,10 +42,12 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
     clientId: byId("settings-client-id", HTMLInputElement),
     scopes: byId("settings-scopes", HTMLInputElement),
     redirect: byId("settings-redirect", HTMLSelectElement),
+    loopbackPorts: byId("settings-loopback-ports", HTMLInputElement),
     prompt: byId("settings-prompt", HTMLInputElement),
     itemsApi: byId("settings-items-api", HTMLInputElement),
   };
   const dpop = byId("settings-dpop", HTMLInputElement);
+  const loopback = byId("settings-loopback", HTMLDivElement);
 
   let busy = false;
   let deepLinkScheme = "";
@@ -67,10 +69,12 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
   }
 
   function renderRedirectHint() {
-    redirectHint.textContent =
-      inputs.redirect.value === "deep-link"
-        ? `The provider sends you back to ${deepLinkScheme || "the app’s URL scheme"}:/callback.`
-        : "The provider sends you back to a port on 127.0.0.1 that Tessera opens for each sign-in.";
+    const deepLink = inputs.redirect.value === "deep-link";
+    redirectHint.textContent = deepLink
+      ? `The provider sends you back to ${deepLinkScheme || "the app’s URL scheme"}:/callback.`
+      : "The provider sends you back to a port on 127.0.0.1 that Tessera opens for each sign-in.";
+    // The ports stay in the field while hidden: they are saved with the loopback choice.
+    loopback.hidden = deepLink;
   }
 
   /**
@@ -109,6 +113,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
       clientId: inputs.clientId.value.trim(),
       scopes: inputs.scopes.value.trim(),
       redirect: inputs.redirect.value === "deep-link" ? "deep-link" : "loopback",
+      loopbackPorts: inputs.loopbackPorts.value.trim(),
       prompt: inputs.prompt.value.trim(),
       itemsApi: inputs.itemsApi.value.trim(),
       dpop: dpop.checked,
@@ -136,6 +141,8 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
     inputs.clientId.value = settings.clientId;
     inputs.scopes.value = settings.scopes;
     inputs.redirect.value = settings.redirect;
+    inputs.loopbackPorts.value = settings.loopbackPorts;
+    inputs.loopbackPorts.placeholder = settings.defaultLoopbackPorts;
     inputs.prompt.value = settings.prompt;
     inputs.itemsApi.value = settings.itemsApi;
     dpop.checked = settings.dpop;

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use signin::flow::config::{DEFAULT_SCOPES, DEMO_CLIENT_ID, DEMO_ISSUER};
+use signin::flow::config::{DEFAULT_SCOPES, DEMO_CLIENT_ID, DEMO_ISSUER, LoopbackPorts};
 
 use super::*;
 
@@ -242,4 +242,81 @@ fn one_reading_says_where_the_provider_comes_from() {
     let (settings, source) = Settings::layered(Some(&path), env(&issuer)).unwrap();
     assert_eq!(source, ProviderSource::Environment, "the environment wins over the file");
     assert_eq!(settings.signin.issuer.as_str(), "https://env.okta.com/oauth2/default");
+}
+
+fn ports_of(settings: &Settings) -> LoopbackPorts {
+    match &settings.signin.redirect {
+        RedirectKind::Loopback { ports, .. } => ports.clone(),
+        RedirectKind::Custom(url) => panic!("a custom scheme: {url:?}"),
+    }
+}
+
+/// Issue 16, item 2: the loopback ports are a setting of their own, applied
+/// after the redirect URL of their layer; the environment wins over the file.
+#[test]
+fn loopback_ports_are_layered_after_the_redirect_url() {
+    use signin::flow::config::DEFAULT_LOOPBACK_PORTS;
+    let domain = ("OKTA_DOMAIN", "dev-1.okta.com");
+    let listed = |ports: &[u16]| LoopbackPorts::Listed(ports.to_vec());
+    let config = Settings::load_from(None, env(&[domain])).unwrap();
+    assert_eq!(ports_of(&config), listed(&DEFAULT_LOOPBACK_PORTS), "the default list");
+    let config = Settings::load_from(None, env(&[domain, ("LOOPBACK_PORTS", "9001, 9002 9003")])).unwrap();
+    assert_eq!(ports_of(&config), listed(&[9001, 9002, 9003]));
+    let config = Settings::load_from(None, env(&[domain, ("LOOPBACK_PORTS", " ANY ")])).unwrap();
+    assert_eq!(ports_of(&config), LoopbackPorts::Any);
+    // After REDIRECT_URL, whose port it replaces; the path and IP stay.
+    let config =
+        Settings::load_from(None, env(&[domain, ("REDIRECT_URL", "http://[::1]:8080/cb"), ("LOOPBACK_PORTS", "9001")]))
+            .unwrap();
+    assert_eq!(
+        config.signin.redirect,
+        RedirectKind::Loopback { ip: "::1".parse().unwrap(), ports: listed(&[9001]), path: "/cb".to_owned() }
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(CONFIG_FILE_NAME);
+    std::fs::write(
+        &path,
+        "okta_domain = \"dev-1.okta.com\"\nredirect_url = \"http://127.0.0.1:8080/callback\"\nloopback_ports = \"9100 9101\"\n",
+    )
+    .unwrap();
+    let config = Settings::load_from(Some(&path), env(&[])).unwrap();
+    assert_eq!(ports_of(&config), listed(&[9100, 9101]), "the file's ports after its redirect URL");
+    let config = Settings::load_from(Some(&path), env(&[("LOOPBACK_PORTS", "9200")])).unwrap();
+    assert_eq!(ports_of(&config), listed(&[9200]), "the environment wins");
+    let config = Settings::load_from(Some(&path), env(&[("REDIRECT_URL", "http://127.0.0.1:7000/callback")])).unwrap();
+    assert_eq!(ports_of(&config), listed(&[7000]), "a later layer's redirect URL replaces the whole redirect");
+    let config = Settings::load_from(Some(&path), env(&[("REDIRECT_URL", "com.example.tessera:/callback")])).unwrap();
+    assert!(matches!(config.signin.redirect, RedirectKind::Custom(_)), "the file's ports went with its redirect");
+}
+
+#[test]
+fn loopback_ports_errors_name_the_setting() {
+    let domain = ("OKTA_DOMAIN", "dev-1.okta.com");
+    for bad in ["", "0", "65536", "8765 8765", "eighty", "8765;8766"] {
+        if !bad.is_empty() {
+            // (An empty variable is unset.)
+            let error = Settings::load_from(None, env(&[domain, ("LOOPBACK_PORTS", bad)])).unwrap_err();
+            assert_eq!(error.setting(), Some("LOOPBACK_PORTS"), "{bad:?}: {error}");
+        }
+        let file = ConfigFile { loopback_ports: Some(bad.to_owned()), ..ConfigFile::default() };
+        let error = Settings::from_file(&file).unwrap_err();
+        assert_eq!(error.setting(), Some("loopback_ports"), "{bad:?}: {error}");
+    }
+    // A custom scheme has no port: said, naming the setting.
+    let error = Settings::load_from(
+        None,
+        env(&[domain, ("REDIRECT_URL", "com.example.tessera:/callback"), ("LOOPBACK_PORTS", "8765")]),
+    )
+    .unwrap_err();
+    assert_eq!(error.setting(), Some("LOOPBACK_PORTS"));
+    assert!(error.to_string().contains("custom scheme com.example.tessera:/callback"), "{error}");
+    let file = ConfigFile {
+        redirect_url: Some("com.example.tessera:/callback".to_owned()),
+        loopback_ports: Some("8765".to_owned()),
+        ..ConfigFile::default()
+    };
+    let error = Settings::from_file(&file).unwrap_err();
+    assert_eq!(error.setting(), Some("loopback_ports"), "{error}");
+    assert!(ENV_NAMES.contains(&"LOOPBACK_PORTS"));
 }
