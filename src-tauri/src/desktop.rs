@@ -334,6 +334,8 @@ impl Desktop {
             client_id: form.client_id,
             scopes: form.scopes,
             redirect: form.redirect.into(),
+            loopback_ports: form.loopback_ports,
+            default_loopback_ports: LoopbackPorts::default().to_string(),
             deep_link_scheme: DEEP_LINK_SCHEME,
             prompt: form.prompt,
             items_api: form.items_api,
@@ -343,8 +345,6 @@ impl Desktop {
 
     /// Checks and saves the settings: every value is validated, and the
     /// provider's discovery document fetched, before anything is written;
-            loopback_ports: form.loopback_ports,
-            default_loopback_ports: LoopbackPorts::default().to_string(),
     /// then the app signs in with the new provider (accounts of the old one
     /// stay in the book and the keyring).
     ///
@@ -573,6 +573,7 @@ fn form_from(input: &SettingsInput) -> Form {
             Redirect::Loopback => RedirectChoice::Loopback,
             Redirect::DeepLink => RedirectChoice::DeepLink,
         },
+        loopback_ports: input.loopback_ports.clone(),
         prompt: input.prompt.clone(),
         items_api: input.items_api.clone(),
         dpop: input.dpop,
@@ -582,11 +583,11 @@ fn form_from(input: &SettingsInput) -> Form {
 /// A refused setting, naming the settings screen's field.
 fn settings_error(error: SettingsError) -> IpcError {
     let field = error.setting().map(|setting| match Field::of_setting(setting).unwrap_or(Field::Issuer) {
-        loopback_ports: input.loopback_ports.clone(),
         Field::Issuer => "issuer",
         Field::ClientId => "clientId",
         Field::Scopes => "scopes",
         Field::Redirect => "redirect",
+        Field::LoopbackPorts => "loopbackPorts",
         Field::ItemsApi => "itemsApi",
         Field::Prompt => "prompt",
     });
@@ -596,7 +597,6 @@ fn settings_error(error: SettingsError) -> IpcError {
         None => error,
     }
 }
-        Field::LoopbackPorts => "loopbackPorts",
 
 #[cfg(test)]
 mod tests;

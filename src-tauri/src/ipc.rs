@@ -200,6 +200,11 @@ pub struct Settings {
     pub scopes: String,
     /// Loopback or deep link.
     pub redirect: Redirect,
+    /// The loopback redirect's ports as written (`8765 8766`, or `any`);
+    /// empty: the default list ([`Settings::default_loopback_ports`]).
+    pub loopback_ports: String,
+    /// The default loopback ports, for the field's placeholder.
+    pub default_loopback_ports: String,
     /// The app's scheme for deep links.
     pub deep_link_scheme: &'static str,
     /// The prompt for adding accounts.
@@ -212,11 +217,6 @@ pub struct Settings {
 }
 
 /// The settings a person saves.
-    /// The loopback redirect's ports as written (`8765 8766`, or `any`);
-    /// empty: the default list ([`Settings::default_loopback_ports`]).
-    pub loopback_ports: String,
-    /// The default loopback ports, for the field's placeholder.
-    pub default_loopback_ports: String,
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsInput {
@@ -228,6 +228,10 @@ pub struct SettingsInput {
     pub scopes: String,
     /// Loopback or deep link.
     pub redirect: Redirect,
+    /// The loopback redirect's ports (`8765 8766`, or `any`; empty: the
+    /// default list).
+    #[serde(default)]
+    pub loopback_ports: String,
     /// The prompt for adding accounts (empty: none).
     pub prompt: String,
     /// The items API.
@@ -240,10 +244,6 @@ pub struct SettingsInput {
 /// An item as the webview receives it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-    /// The loopback redirect's ports (`8765 8766`, or `any`; empty: the
-    /// default list).
-    #[serde(default)]
-    pub loopback_ports: String,
 pub struct ItemView {
     /// The id.
     pub id: String,

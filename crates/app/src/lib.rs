@@ -8,8 +8,11 @@
 //!   probed once) and the items client, for production, the demo and tests;
 //!   and the provider check a settings screen runs before saving;
 //! - [`tokens`]: the session as the items client's token source;
-//! - [`form`]: a settings screen's model (what it shows, the file it saves).
+//! - [`form`]: a settings screen's model (what it shows, the file it saves);
+//! - [`doctor`]: the settings checked against the provider and the items
+//!   API, and what to register at the provider (`tessera doctor`).
 
+pub mod doctor;
 pub mod form;
 pub mod settings;
 pub mod tokens;

@@ -33,7 +33,8 @@ Exit codes:
   5  not found: no such item or account
   6  network: the provider or the items API cannot be reached or is unavailable
      (the provider failing with HTTP 5xx included)
-  7  keyring unavailable: no Secret Service (use --memory-only)";
+  7  keyring unavailable: no Secret Service (use --memory-only)
+`tessera doctor` exits 0 when every check passes, 1 when one fails.";
 
 /// `tessera`: sign in with Okta or any OpenID provider, and use the items API.
 #[derive(Debug, Parser)]
@@ -79,7 +80,6 @@ pub enum Command {
         /// Add another account or switch user (the provider asks for credentials again).
         #[arg(long)]
         add: bool,
-    },
         /// Listen for the browser's redirect on this loopback port (repeat, or
         /// separate with commas, for several: the first free one is used),
         /// for this command only instead of LOOPBACK_PORTS. Each must be
@@ -92,6 +92,7 @@ pub enum Command {
             value_parser = clap::value_parser!(u16).range(1..)
         )]
         ports: Vec<u16>,
+    },
     /// List the accounts signed in on this machine, or choose or remove one.
     Accounts {
         /// What to do (default: list).
@@ -116,6 +117,10 @@ pub enum Command {
         /// The account to sign out (default: the active one).
         account: Option<String>,
     },
+    /// Check the settings against the provider and the items API, one line per
+    /// check, and say what to register in the Okta app (exit 1 when a check
+    /// fails). Signs nobody in and changes nothing.
+    Doctor,
     /// Start dev-idp and the items API in-process on loopback and run commands
     /// against them (signing in first through the system browser).
     ///

@@ -29,6 +29,7 @@ pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure>
         Command::Items { action } => items(&app.items, action, json).await,
         Command::Token => Ok(output::line(session.access_token().await?.secret())?),
         Command::Logout { all, account } => logout(session, all, account.as_deref()).await,
+        Command::Doctor => crate::doctor::run(session.config(), &app.items_api, json).await,
         Command::Demo { .. } => Err(Failure::new(Exit::Usage, "`tessera demo` cannot run inside a demo")),
     }
 }

@@ -14,6 +14,7 @@ use signin::flow::config::SigninConfig;
 mod args;
 mod commands;
 mod demo;
+mod doctor;
 mod exit;
 mod output;
 
@@ -54,7 +55,10 @@ fn parse(words: impl IntoIterator<Item = String>) -> Result<Cli, Failure> {
 
 /// Whether the command reads or writes refresh tokens (and so needs the keyring).
 fn needs_tokens(command: &Command) -> bool {
-    !matches!(command, Command::Accounts { action: None | Some(AccountsAction::List | AccountsAction::Use { .. }) })
+    !matches!(
+        command,
+        Command::Doctor | Command::Accounts { action: None | Some(AccountsAction::List | AccountsAction::Use { .. }) }
+    )
 }
 
 /// The token store: the OS keyring (Secret Service), checked up front, or
@@ -68,10 +72,6 @@ fn token_store(memory_only: bool, needs_tokens: bool) -> Result<OpenedStore, Fai
     Ok(app::open_store(choice)?)
 }
 
-fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
-    let cli = parse(words)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    if let Command::Demo { commands } = &cli.command {
 /// The settings of one `tessera login`: its `--prompt` and `--port`s over
 /// the configured ones.
 fn login_config(mut config: SigninConfig, prompt: Option<&str>, ports: &[u16]) -> Result<SigninConfig, Failure> {
@@ -86,6 +86,10 @@ fn login_config(mut config: SigninConfig, prompt: Option<&str>, ports: &[u16]) -
     Ok(config)
 }
 
+fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
+    let cli = parse(words)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if let Command::Demo { commands } = &cli.command {
         return runtime.block_on(demo::run(commands, cli.json));
     }
     // The settings first: with no provider configured that is what the

@@ -380,12 +380,6 @@ async fn login_sends_the_prompt_asked_for() {
     assert_eq!(prompts, [None, Some("login consent"), Some("consent"), Some("consent")]);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_cancelled_sign_in_exits_4() {
-    let stack = stack().await;
-    let run = Machine::new(Some(&stack)).with("TEST_BROWSER_CANCEL", "1").run(&["login"]).await;
-    run.expect(4);
-    assert!(run.stderr.contains("access_denied"), "{run:?}");
 /// A loopback port free now (taken and let go).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -431,6 +425,12 @@ async fn login_listens_on_the_ports_asked_for() {
     assert_eq!(stack.idp.provider().authorization_requests().len(), 3, "nothing more was asked");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_sign_in_exits_4() {
+    let stack = stack().await;
+    let run = Machine::new(Some(&stack)).with("TEST_BROWSER_CANCEL", "1").run(&["login"]).await;
+    run.expect(4);
+    assert!(run.stderr.contains("access_denied"), "{run:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -990,4 +990,133 @@ async fn a_dotenv_in_the_working_folder_does_not_get_the_access_token() {
     assert_ne!(run.code, 0, "{run:?}");
     assert!(!api_heard.lock().unwrap().is_empty(), "--env-file was not read: {run:?}");
     alice.run(&["logout", "--all"]).await.expect(0);
+}
+
+/// The checks of a `tessera doctor --json` run, by name: (ok, detail).
+fn doctor_checks(run: &Run) -> std::collections::BTreeMap<String, (bool, String)> {
+    let report = run.json();
+    report["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks: {run:?}"))
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap().to_owned();
+            (name, (c["ok"].as_bool().unwrap(), c["detail"].as_str().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+/// Issue 16, item 3: against dev-idp and the items API as configured, every
+/// check passes (exit 0); the JSON has the documented shape, and the human
+/// report one line per check and what to register.
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_passes_a_good_configuration() {
+    let stack = stack().await;
+    let machine = Machine::new(Some(&stack));
+    let run = machine.run(&["doctor", "--json"]).await;
+    run.expect(0);
+    let report = run.json();
+    let keys = |value: &Value| value.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&report), ["checks", "register"], "{report:#}");
+    for check in report["checks"].as_array().unwrap() {
+        assert_eq!(keys(check), ["detail", "name", "ok"], "{check}");
+        assert_eq!(check["ok"], true, "{check}");
+    }
+    let names: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "discovery",
+            "authorization_server",
+            "grant_types",
+            "scopes",
+            "par",
+            "dpop",
+            "clock",
+            "items_api",
+            "items_api_auth"
+        ]
+    );
+    let register = &report["register"];
+    for key in ["redirect_uris", "post_logout_redirect_uris", "grant_types"] {
+        assert!(register[key].is_array(), "{key}: {register}");
+    }
+    let uris: Vec<&str> = register["redirect_uris"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect();
+    assert!(
+        uris.contains(&"http://127.0.0.1:8765/callback") && uris.contains(&"http://[::1]:8767/callback"),
+        "{uris:?}"
+    );
+    let grants: Vec<&str> = register["grant_types"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
+    assert_eq!(grants, ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]);
+
+    // The ports configured are the ones to register.
+    let run = machine.with("LOOPBACK_PORTS", "9001").run(&["doctor", "--json"]).await;
+    run.expect(0);
+    assert_eq!(
+        run.json()["register"]["redirect_uris"],
+        serde_json::json!(["http://127.0.0.1:9001/callback", "http://[::1]:9001/callback"])
+    );
+
+    let run = Machine::new(Some(&stack)).run(&["doctor"]).await;
+    run.expect(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].starts_with("ok") && lines[0].contains("discovery"), "{run:?}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("ok ")).count(), 9, "{run:?}");
+    assert!(run.stdout.contains("Register in your Okta app") && run.stdout.contains("Native"), "{run:?}");
+    assert!(run.stdout.contains("    http://127.0.0.1:8766/callback"), "{run:?}");
+}
+
+/// Each wrong setting fails its own line (exit 1), the others still pass.
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_fails_the_line_of_each_wrong_setting() {
+    let stack = stack().await;
+    let failed = |run: &Run| -> Vec<String> {
+        doctor_checks(run).into_iter().filter(|(_, (ok, _))| !ok).map(|(name, _)| name).collect()
+    };
+
+    let run = Machine::new(Some(&stack))
+        .with("OKTA_SCOPES", "openid offline_access items:delete")
+        .run(&["doctor", "--json"])
+        .await;
+    run.expect(1);
+    assert_eq!(failed(&run), ["scopes"], "{run:?}");
+    assert!(doctor_checks(&run)["scopes"].1.contains("items:delete"), "{run:?}");
+    assert!(run.stderr.contains("1 of 9 checks failed"), "{run:?}");
+
+    let run = Machine::new(Some(&stack)).with("ITEMS_API_URL", "http://127.0.0.1:9").run(&["doctor", "--json"]).await;
+    run.expect(1);
+    assert_eq!(failed(&run), ["items_api"], "{run:?}");
+    assert!(doctor_checks(&run)["items_api"].1.contains("ITEMS_API_URL"), "{run:?}");
+
+    let run = Machine::new(Some(&stack))
+        .with("OKTA_ISSUER", "http://127.0.0.1:9/oauth2/default")
+        .run(&["doctor", "--json"])
+        .await;
+    run.expect(1);
+    assert_eq!(failed(&run), ["discovery"], "{run:?}");
+    assert!(doctor_checks(&run)["discovery"].1.contains("http://127.0.0.1:9/oauth2/default"), "{run:?}");
+    assert!(doctor_checks(&run).contains_key("items_api"), "the items API is checked anyway");
+
+    // The human report says FAIL on that line.
+    let run = Machine::new(Some(&stack)).with("ITEMS_API_URL", "http://127.0.0.1:9").run(&["doctor"]).await;
+    run.expect(1);
+    assert!(run.stdout.lines().any(|l| l.starts_with("FAIL") && l.contains("items_api")), "{run:?}");
+
+    // No provider configured: a settings error as for every command (exit 2).
+    Machine::new(None).run(&["doctor"]).await.expect(2);
+}
+
+/// The org authorization server (issuer at the origin): its access tokens
+/// are Okta's own, which the items API cannot accept; and it has no custom
+/// scopes.
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_says_what_the_org_authorization_server_means() {
+    let stack = stack_with(|c| c.org_authorization_server = true).await;
+    let run = Machine::new(Some(&stack)).run(&["doctor", "--json"]).await;
+    run.expect(1);
+    let checks = doctor_checks(&run);
+    let (ok, detail) = &checks["authorization_server"];
+    assert!(!ok && detail.contains("org authorization server") && detail.contains("/oauth2/default"), "{run:?}");
+    assert!(!checks["scopes"].0, "items:read is no scope of the org server: {run:?}");
+    assert!(checks["discovery"].0, "{run:?}");
 }

@@ -292,6 +292,7 @@ fn input(issuer: &str, client_id: &str) -> SettingsInput {
         client_id: client_id.to_owned(),
         scopes: "openid profile offline_access items:read".to_owned(),
         redirect: Redirect::Loopback,
+        loopback_ports: String::new(),
         prompt: "login consent".to_owned(),
         items_api: "http://127.0.0.1:8081".to_owned(),
         dpop: false,
@@ -303,7 +304,6 @@ async fn settings_are_checked_against_the_provider_before_anything_is_saved() {
     let world = World::new().await;
     let desktop = Arc::new(Desktop::start(world.options(&[])).await.unwrap());
     let changes = Arc::new(AtomicUsize::new(0));
-        loopback_ports: String::new(),
     let watcher = {
         let (desktop, changes) = (desktop.clone(), changes.clone());
         tokio::spawn(async move { desktop.watch_changes(move || _ = changes.fetch_add(1, Ordering::SeqCst)).await })

@@ -118,6 +118,10 @@ export interface Settings {
   clientId: string;
   scopes: string;
   redirect: Redirect;
+  /** The loopback ports as written ("8765 8766", or "any"); empty: the default list. */
+  loopbackPorts: string;
+  /** The default loopback ports, for the field's placeholder. */
+  defaultLoopbackPorts: string;
   deepLinkScheme: string;
   prompt: string;
   itemsApi: string;
@@ -125,16 +129,14 @@ export interface Settings {
   dpop: boolean;
 }
 
-  /** The loopback ports as written ("8765 8766", or "any"); empty: the default list. */
-  loopbackPorts: string;
-  /** The default loopback ports, for the field's placeholder. */
-  defaultLoopbackPorts: string;
 export interface SettingsInput {
   /** An issuer URL, or a bare Okta domain (dev-123.okta.com). */
   issuer: string;
   clientId: string;
   scopes: string;
   redirect: Redirect;
+  /** The loopback ports ("8765 8766", or "any"); empty: the default list. */
+  loopbackPorts: string;
   prompt: string;
   itemsApi: string;
   dpop: boolean;
@@ -142,8 +144,6 @@ export interface SettingsInput {
 
 export interface SignInProgress {
   phase: "waiting" | "browser-failed" | "done" | "failed";
-  /** The loopback ports ("8765 8766", or "any"); empty: the default list. */
-  loopbackPorts: string;
   /** Only with "browser-failed": the authorization URL to open by hand. */
   url: string | null;
 }
