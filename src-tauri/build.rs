@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "delete_item",
     "get_settings",
     "save_settings",
+    "check_settings",
     "use_demo",
     "ui_ready",
 ];

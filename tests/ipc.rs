@@ -130,3 +130,37 @@ async fn the_webview_cannot_call_plugins_or_unknown_commands() {
     let error = harness.call("no_such_command", json!({})).await.unwrap_err();
     assert!(!error.is_null());
 }
+
+/// Issue 16, item 3: the settings screen's *Check* answers `tessera
+/// doctor`'s report, camelCase, through the permission check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_check_answers_the_doctor_report() {
+    let stack = within("the demo stack starting", demo::DemoStack::start()).await.unwrap();
+    let harness = Harness::new(&stack).await;
+    let report = harness.call("check_settings", json!({})).await.unwrap();
+    let checks = report["checks"].as_array().unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "discovery",
+            "authorization_server",
+            "grant_types",
+            "scopes",
+            "par",
+            "dpop",
+            "clock",
+            "items_api",
+            "items_api_auth"
+        ]
+    );
+    for check in checks {
+        assert_eq!(check["ok"], true, "{check}");
+        assert!(check["detail"].as_str().is_some_and(|d| !d.is_empty()), "{check}");
+    }
+    let register = &report["register"];
+    assert!(register["appType"].as_str().is_some_and(|t| t.starts_with("Native")), "{register}");
+    let uris = register["redirectUris"].as_array().unwrap();
+    assert!(uris.contains(&json!("http://127.0.0.1:8765/callback")), "{register}");
+    assert!(register["postLogoutRedirectUris"].is_array() && register["grantTypes"].is_array(), "{register}");
+}

@@ -13,8 +13,8 @@ use url::Url;
 
 use crate::desktop::Starting;
 use crate::ipc::{
-    AccountView, AppInfo, IpcError, ItemPageView, ItemView, SessionDetails, SessionState, Settings, SettingsInput,
-    SignOutView,
+    AccountView, AppInfo, DoctorReport, IpcError, ItemPageView, ItemView, SessionDetails, SessionState, Settings,
+    SettingsInput, SignOutView,
 };
 
 /// The event telling the webview that accounts or tokens changed.
@@ -205,6 +205,13 @@ pub async fn save_settings(state: State<'_, Starting>, settings: SettingsInput) 
     desktop.save_settings(&settings).await
 }
 
+/// Checks the settings in use against the provider and the items API
+/// (`tessera doctor`'s report).
+#[tauri::command]
+pub async fn check_settings(state: State<'_, Starting>) -> Result<DoctorReport, IpcError> {
+    Ok(state.desktop().await?.check_settings().await)
+}
+
 /// Back to the demo provider.
 #[tauri::command]
 pub async fn use_demo(state: State<'_, Starting>) -> Result<AppInfo, IpcError> {
@@ -260,7 +267,7 @@ mod tests {
             .map(|(list, _)| list.split(',').map(|s| s.trim().trim_matches('"')).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
         let commands = commands();
-        assert_eq!(commands.len(), 17, "{commands:?}");
+        assert_eq!(commands.len(), 18, "{commands:?}");
         assert_eq!(declared, commands);
         let capability: serde_json::Value = serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
         let granted: Vec<&str> =

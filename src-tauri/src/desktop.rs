@@ -20,8 +20,8 @@ use tokio::sync::watch;
 use url::Url;
 
 use crate::ipc::{
-    AccountView, AppInfo, DemoUser, IpcError, KeyringInfo, Mode, OfflineView, Redirect, SessionDetails, SessionState,
-    Settings, SettingsInput, SignOutView, unix_seconds,
+    AccountView, AppInfo, DemoUser, DoctorReport, IpcError, KeyringInfo, Mode, OfflineView, Redirect, SessionDetails,
+    SessionState, Settings, SettingsInput, SignOutView, unix_seconds,
 };
 
 /// The app's private-use URI scheme (RFC 8252 §7.1), as registered in
@@ -371,6 +371,15 @@ impl Desktop {
         file.write(&path)?;
         tracing::info!(issuer = %config.issuer.as_str(), "settings saved");
         self.reconfigure().await
+    }
+
+    /// Checks the settings in use against the provider and the items API:
+    /// the report of `tessera doctor` ([`app::doctor`]).
+    pub async fn check_settings(&self) -> DoctorReport {
+        let current = self.current();
+        let settings =
+            app::Settings { signin: current.app.session.config().clone(), items_api: current.app.items_api.clone() };
+        app::doctor::doctor(&settings).await.into()
     }
 
     /// Forgets the provider settings (the file) and goes back to the demo

@@ -241,6 +241,62 @@ pub struct SettingsInput {
     pub dpop: bool,
 }
 
+/// The settings check (`tessera doctor`'s report) as the settings screen
+/// shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorReport {
+    /// One line per check, in order.
+    pub checks: Vec<DoctorCheck>,
+    /// What to register in the Okta app.
+    pub register: DoctorRegister,
+}
+
+/// One line of the settings check.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorCheck {
+    /// What was checked (`discovery`, `scopes`, … as `tessera doctor --json`).
+    pub name: &'static str,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was found, in plain words.
+    pub detail: String,
+}
+
+/// What to register in the Okta app.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorRegister {
+    /// The application type.
+    pub app_type: &'static str,
+    /// Every exact sign-in redirect URI.
+    pub redirect_uris: Vec<String>,
+    /// The sign-out redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The grant types to allow.
+    pub grant_types: Vec<String>,
+}
+
+impl From<app::doctor::Report> for DoctorReport {
+    fn from(report: app::doctor::Report) -> Self {
+        let register = report.register;
+        Self {
+            checks: report
+                .checks
+                .into_iter()
+                .map(|c| DoctorCheck { name: c.name.as_str(), ok: c.ok, detail: c.detail })
+                .collect(),
+            register: DoctorRegister {
+                app_type: register.app_type,
+                redirect_uris: register.redirect_uris,
+                post_logout_redirect_uris: register.post_logout_redirect_uris,
+                grant_types: register.grant_types,
+            },
+        }
+    }
+}
+
 /// An item as the webview receives it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -61,6 +61,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         commands::delete_item,
         commands::get_settings,
         commands::save_settings,
+        commands::check_settings,
         commands::use_demo,
         commands::ui_ready,
     ]

@@ -149,6 +149,19 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     assert_eq!(app.eval("document.getElementById('settings-dpop').checked").await, Value::Bool(false));
     app.eval("document.getElementById('settings-dpop').scrollIntoView({ block: 'center' })").await;
     app.screenshot("settings").await;
+    // The loopback ports: none written, the default list as the placeholder.
+    let ports = "[document.getElementById('settings-loopback-ports').value, \
+                 document.getElementById('settings-loopback-ports').placeholder].join('|')";
+    assert_eq!(app.eval(ports).await, Value::from("|8765 8766 8767"));
+    // Check: tessera doctor's lines for the settings in use (the demo's), every one passed.
+    app.click("settings-check").await;
+    app.wait_until("!document.getElementById('settings-check-report').hidden", "the settings check's report").await;
+    let summary = app.text("settings-check-summary").await;
+    assert!(summary.starts_with("Every check passed"), "{summary}");
+    let failed = app.eval("document.querySelectorAll('#settings-check-list .check-failed').length").await;
+    assert_eq!(failed, Value::from(0));
+    app.eval("document.getElementById('settings-check-report').scrollIntoView({ block: 'end' })").await;
+    app.screenshot("settings-check").await;
     app.click("settings-close").await;
     app.wait_for_view("items").await;
     app.quit().await;

@@ -16,6 +16,7 @@ import { IpcError, normaliseError } from "./errors.js";
 /** @typedef {import("./types.js").ListItemsArgs} ListItemsArgs */
 /** @typedef {import("./types.js").Settings} Settings */
 /** @typedef {import("./types.js").SettingsInput} SettingsInput */
+/** @typedef {import("./types.js").DoctorReport} DoctorReport */
 /** @typedef {import("./types.js").SignInProgress} SignInProgress */
 
 /**
@@ -65,6 +66,8 @@ export function createIpc(tauri) {
     getSettings: () => call("get_settings"),
     /** @param {SettingsInput} settings @returns {Promise<AppInfo>} */
     saveSettings: (settings) => call("save_settings", { settings }),
+    /** Checks the settings in use (tessera doctor). @returns {Promise<DoctorReport>} */
+    checkSettings: () => call("check_settings"),
     /** @returns {Promise<AppInfo>} */
     useDemo: () => call("use_demo"),
     /** Tells the app its first real view is on screen (it logs the start-up time). @returns {Promise<null>} */

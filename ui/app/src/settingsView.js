@@ -1,6 +1,7 @@
 // The settings view: which identity provider and items API the app uses.
 
-import { byId, markInvalid } from "./dom.js";
+import { reportLines, reportSummary } from "./doctorReport.js";
+import { byId, element, markInvalid } from "./dom.js";
 import { fieldKey, normaliseError } from "./errors.js";
 
 /** @typedef {import("./types.js").AppInfo} AppInfo */
@@ -37,6 +38,10 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
   const save = byId("settings-save", HTMLButtonElement);
   const useDemo = byId("settings-use-demo", HTMLButtonElement);
   const close = byId("settings-close", HTMLButtonElement);
+  const check = byId("settings-check", HTMLButtonElement);
+  const checkReport = byId("settings-check-report", HTMLElement);
+  const checkSummary = byId("settings-check-summary", HTMLParagraphElement);
+  const checkList = byId("settings-check-list", HTMLUListElement);
   const inputs = {
     issuer: byId("settings-issuer", HTMLInputElement),
     clientId: byId("settings-client-id", HTMLInputElement),
@@ -72,7 +77,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
     const deepLink = inputs.redirect.value === "deep-link";
     redirectHint.textContent = deepLink
       ? `The provider sends you back to ${deepLinkScheme || "the app’s URL scheme"}:/callback.`
-      : "The provider sends you back to a port on 127.0.0.1 that Tessera opens for each sign-in.";
+      : "The provider sends you back to http://127.0.0.1 on the first free port listed below, which Tessera opens for each sign-in.";
     // The ports stay in the field while hidden: they are saved with the loopback choice.
     loopback.hidden = deepLink;
   }
@@ -85,7 +90,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
   async function apply(change, progress) {
     clearMessages();
     busy = true;
-    for (const button of [save, useDemo, close]) button.disabled = true;
+    for (const button of [save, useDemo, close, check]) button.disabled = true;
     const saveLabel = save.textContent;
     if (progress) save.textContent = progress;
     status.textContent = progress;
@@ -100,7 +105,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
     } finally {
       busy = false;
       save.textContent = saveLabel;
-      for (const button of [save, useDemo, close]) button.disabled = false;
+      for (const button of [save, useDemo, close, check]) button.disabled = false;
     }
   }
 
@@ -119,6 +124,41 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
       dpop: dpop.checked,
     };
     void apply(() => ipc.saveSettings(settings), "Checking the provider…");
+  });
+  /** Clears the last check's report. */
+  function clearReport() {
+    checkReport.hidden = true;
+    checkSummary.textContent = "";
+    checkList.replaceChildren();
+  }
+
+  /** Runs the settings check (tessera doctor) and lists its lines. */
+  async function runCheck() {
+    clearMessages();
+    clearReport();
+    busy = true;
+    for (const button of [save, useDemo, close, check]) button.disabled = true;
+    status.textContent = "Checking the provider and the items API…";
+    try {
+      const report = await ipc.checkSettings();
+      checkSummary.textContent = reportSummary(report);
+      checkList.replaceChildren(
+        ...reportLines(report).map((line) =>
+          element("li", line.ok === null ? "check-note" : line.ok ? "check-ok" : "check-failed", line.text),
+        ),
+      );
+      checkReport.hidden = false;
+    } catch (raw) {
+      showError(normaliseError(raw).message, null);
+    } finally {
+      status.textContent = "";
+      busy = false;
+      for (const button of [save, useDemo, close, check]) button.disabled = false;
+    }
+  }
+
+  check.addEventListener("click", () => {
+    if (!busy) void runCheck();
   });
   useDemo.addEventListener("click", () => void apply(() => ipc.useDemo(), "Switching to the demo provider…"));
   close.addEventListener("click", onClose);
@@ -153,6 +193,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
   return {
     async open() {
       clearMessages();
+      clearReport();
       fill(await ipc.getSettings());
     },
   };

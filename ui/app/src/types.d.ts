@@ -129,6 +129,27 @@ export interface Settings {
   dpop: boolean;
 }
 
+/** The settings check: `tessera doctor`'s report. */
+export interface DoctorReport {
+  checks: DoctorCheck[];
+  register: DoctorRegister;
+}
+
+export interface DoctorCheck {
+  /** "discovery", "authorization_server", "grant_types", "scopes", "par", "dpop", "clock", "items_api", "items_api_auth" */
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** What to register in the Okta app. */
+export interface DoctorRegister {
+  appType: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+}
+
 export interface SettingsInput {
   /** An issuer URL, or a bare Okta domain (dev-123.okta.com). */
   issuer: string;
