@@ -14,7 +14,7 @@ use url::Url;
 use crate::desktop::Starting;
 use crate::ipc::{
     AccountView, AppInfo, DoctorReport, IpcError, ItemPageView, ItemView, SessionDetails, SessionState, Settings,
-    SettingsInput, SignOutView,
+    SettingsInput, SignOutView, SignedInView,
 };
 
 /// The event telling the webview that accounts or tokens changed.
@@ -105,7 +105,7 @@ pub async fn sign_in<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, Starting>,
     add: bool,
-) -> Result<AccountView, IpcError> {
+) -> Result<SignedInView, IpcError> {
     let desktop = state.desktop().await?;
     let browser: Arc<dyn Browser> = Arc::new(OpenerBrowser::new(app.clone()));
     let emitter = app.clone();

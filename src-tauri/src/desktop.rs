@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::ipc::{
     AccountView, AppInfo, DemoUser, DoctorReport, IpcError, KeyringInfo, Mode, OfflineView, Redirect, SessionDetails,
-    SessionState, Settings, SettingsInput, SignOutView, unix_seconds,
+    SessionState, Settings, SettingsInput, SignOutView, SignedInView, unix_seconds,
 };
 
 /// The app's private-use URI scheme (RFC 8252 §7.1), as registered in
@@ -212,10 +212,19 @@ impl Desktop {
         add: bool,
         browser: Arc<dyn Browser>,
         on_url: Arc<dyn Fn(&Url) + Send + Sync>,
-    ) -> Result<AccountView, IpcError> {
+    ) -> Result<SignedInView, IpcError> {
         let session = self.session();
-        let account = session.sign_in(SignInMethod::Browser { browser, on_url }, add).await?;
-        Ok(AccountView::new(&account, true))
+        let signed_in = session.sign_in(SignInMethod::Browser { browser, on_url }, add).await?;
+        let account = AccountView::new(&signed_in.account, true);
+        let notice = signed_in.same_person_again.then(|| {
+            format!(
+                "{} was already signed in here: the identity provider may have kept its own sign-in in the \
+                 browser. To add someone else, sign out of the provider in the browser first, or set the \
+                 sign-in prompt to \"login\" in Settings.",
+                account.name
+            )
+        });
+        Ok(SignedInView { account, notice })
     }
 
     /// Cancels the sign-in under way, if any.

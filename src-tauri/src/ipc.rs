@@ -85,6 +85,18 @@ pub struct AppInfo {
     pub demo_users: Vec<DemoUser>,
 }
 
+/// What a sign-in did: the account, and a notice when asking to add or
+/// switch accounts brought back someone already signed in (the provider
+/// reused its browser session).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedInView {
+    /// The account signed in, now the active one.
+    pub account: AccountView,
+    /// What happened and how to really switch, when it was the same person.
+    pub notice: Option<String>,
+}
+
 /// An account as the account menu shows it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

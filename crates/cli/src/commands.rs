@@ -61,16 +61,24 @@ async fn login(session: &Session, device: bool, switching: bool, json: bool) -> 
     };
     let sign_in = session.sign_in(method, switching);
     tokio::pin!(sign_in);
-    let account = tokio::select! {
+    let signed_in = tokio::select! {
         result = &mut sign_in => result?,
         _ = tokio::signal::ctrl_c() => {
             session.cancel_sign_in();
             sign_in.await?
         }
     };
+    let account = &signed_in.account;
     progress(&format!("Signed in as {} ({})", account.display_name(), account.id()));
+    if signed_in.same_person_again {
+        progress(&format!(
+            "{} was already signed in here: the provider may have kept its own sign-in in the browser. To add \
+             someone else, run `tessera login --prompt login`, or sign out of the provider in the browser first.",
+            account.display_name()
+        ));
+    }
     if json {
-        output::json(&output::account_json(&account, true))?;
+        output::json(&output::account_json(account, true))?;
     }
     Ok(())
 }

@@ -358,7 +358,13 @@ async fn login_sends_the_prompt_asked_for() {
     let log = tempfile::NamedTempFile::new().unwrap();
     let machine = Machine::new(Some(&stack)).with("TEST_BROWSER_LOG", log.path().to_str().unwrap());
     machine.run(&["login"]).await.expect(0);
-    machine.run(&["login", "--add"]).await.expect(0);
+    let again = machine.run(&["login", "--add"]).await;
+    again.expect(0);
+    // Asked to add someone, alice came back: said, with the way to really switch.
+    assert!(
+        again.stderr.contains("was already signed in here") && again.stderr.contains("--prompt login"),
+        "{again:?}"
+    );
     machine.run(&["login", "--prompt", "consent"]).await.expect(0);
     machine.with("OKTA_PROMPT", "consent").run(&["login", "--add"]).await.expect(0);
     // The browser saw only pushed requests (RFC 9126) ...

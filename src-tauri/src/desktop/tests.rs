@@ -57,7 +57,7 @@ fn no_url() -> Arc<dyn Fn(&Url) + Send + Sync> {
 }
 
 async fn sign_in_with(desktop: &Desktop, browser: &HttpBrowser, add: bool) -> AccountView {
-    let account = desktop.sign_in(add, Arc::new(browser.clone()), no_url()).await.unwrap();
+    let account = desktop.sign_in(add, Arc::new(browser.clone()), no_url()).await.unwrap().account;
     let delivered = browser.delivered().await.unwrap();
     assert_eq!(delivered.status, 200, "{}", delivered.body);
     account
@@ -143,7 +143,9 @@ async fn accounts_are_added_with_the_prompt_switched_without_the_browser_and_sig
     // The same browser (the provider's session is alive): "add account"
     // must make the provider ask again, so bob can sign in.
     let bob_browser = alice_browser.signing_in_as("bob", "bob-demo-pw");
-    let bob = desktop.sign_in(true, Arc::new(bob_browser.clone()), no_url()).await.unwrap();
+    let added = desktop.sign_in(true, Arc::new(bob_browser.clone()), no_url()).await.unwrap();
+    assert_eq!(added.notice, None, "bob is new here");
+    let bob = added.account;
     let delivered = bob_browser.delivered().await.unwrap();
     // The request was pushed (RFC 9126): the browser saw only its handle, and
     // the prompt travelled with the pushed request. That the provider asked
@@ -156,6 +158,15 @@ async fn accounts_are_added_with_the_prompt_switched_without_the_browser_and_sig
     assert_eq!(state.accounts.len(), 2);
     assert_eq!(state.active.as_ref().map(|a| a.id.as_str()), Some(bob.id.as_str()));
     let bobs = desktop.list_items(&ListOptions::default()).await.unwrap();
+
+    // "Add account", and bob comes back: the notice says so and how to switch.
+    let again_browser = bob_browser.signing_in_as("bob", "bob-demo-pw");
+    let again = desktop.sign_in(true, Arc::new(again_browser.clone()), no_url()).await.unwrap();
+    let notice = again.notice.expect("a notice when the same person came back");
+    assert!(notice.contains("already signed in") && notice.contains("sign out of the provider"), "{notice}");
+    assert_eq!(again.account.id, bob.id);
+    assert_eq!(desktop.session_state().accounts.len(), 2);
+    let _ = again_browser.delivered().await;
 
     // Back to alice: no browser involved (none is given), her items again.
     let switched = desktop.switch_account(&alice.id).await.unwrap();
@@ -231,7 +242,7 @@ async fn a_deep_link_completes_the_waiting_sign_in_and_stray_links_are_refused()
     assert!(desktop.session_state().signing_in);
 
     desktop.deliver_deep_link(&link).unwrap();
-    let alice = signing_in.await.unwrap().unwrap();
+    let alice = signing_in.await.unwrap().unwrap().account;
     assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
     // The same link again: nobody waits for it any more.
     assert!(desktop.deliver_deep_link(&link).is_err());

@@ -8,6 +8,7 @@ import { IpcError, normaliseError } from "./errors.js";
 /** @typedef {import("./types.js").SessionState} SessionState */
 /** @typedef {import("./types.js").SessionDetails} SessionDetails */
 /** @typedef {import("./types.js").AccountView} AccountView */
+/** @typedef {import("./types.js").SignedInView} SignedInView */
 /** @typedef {import("./types.js").SignOutView} SignOutView */
 /** @typedef {import("./types.js").Item} Item */
 /** @typedef {import("./types.js").ItemPage} ItemPage */
@@ -44,7 +45,7 @@ export function createIpc(tauri) {
     sessionState: () => call("session_state"),
     /** @returns {Promise<SessionDetails | null>} */
     sessionDetails: () => call("session_details"),
-    /** @param {boolean} add @returns {Promise<AccountView>} */
+    /** @param {boolean} add @returns {Promise<SignedInView>} */
     signIn: (add) => call("sign_in", { add }),
     /** @returns {Promise<null>} */
     cancelSignIn: () => call("cancel_sign_in"),

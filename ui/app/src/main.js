@@ -105,10 +105,11 @@ async function run(ipc) {
     dispatch({ type: "sign-in-started" });
     signInPending = true;
     try {
-      await ipc.signIn(add);
+      const signedIn = await ipc.signIn(add);
       if (attempt !== signInAttempt) return;
       await syncSession();
       dispatch({ type: "signed-in" });
+      if (signedIn.notice) header.showError(signedIn.notice);
     } catch (error) {
       if (attempt !== signInAttempt) return;
       dispatch({ type: "sign-in-failed", message: signInFailureText(error) });

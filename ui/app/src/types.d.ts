@@ -32,6 +32,13 @@ export interface AccountView {
   active: boolean;
 }
 
+/** What a sign-in did. */
+export interface SignedInView {
+  account: AccountView;
+  /** Set when adding or switching brought back someone already signed in. */
+  notice: string | null;
+}
+
 export interface SessionState {
   accounts: AccountView[];
   active: AccountView | null;
