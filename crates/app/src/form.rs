@@ -140,6 +140,8 @@ impl Form {
             http_timeout_secs: previous.http_timeout_secs,
             // Off is the default: only "on" is written out.
             dpop: self.dpop.then_some(true),
+            // Not on the screen: kept as written by hand.
+            par: previous.par.clone(),
         }
     }
 }

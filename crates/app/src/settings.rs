@@ -27,6 +27,7 @@
 //! | `SIGNIN_TIMEOUT_SECS` | `timeout_secs` | how long a browser sign-in may take |
 //! | `SIGNIN_HTTP_TIMEOUT_SECS` | `http_timeout_secs` | how long one request to the provider may take (30 s) |
 //! | `SIGNIN_DPOP` | `dpop` | bind tokens to a key of this device (DPoP, RFC 9449) when the provider offers it (`true`/`false`, default `false`) |
+//! | `SIGNIN_PAR` | `par` | push authorization requests first (RFC 9126): `auto` (when offered; a push refused as not allowed for this client falls back to a plain request), `always`, `never` (default `auto`) |
 //!
 //! Every error names the setting it is about.
 //!
@@ -44,7 +45,7 @@ use serde::{Deserialize, Serialize};
 use settings::{Environment, parse};
 use signin::flow::SigninError;
 use signin::flow::config::{
-    LoopbackPorts, RedirectKind, SigninConfig, issuer_from_domain, parse_issuer, prompt_value, split_scopes,
+    LoopbackPorts, ParMode, RedirectKind, SigninConfig, issuer_from_domain, parse_issuer, prompt_value, split_scopes,
 };
 use url::Url;
 
@@ -281,6 +282,9 @@ impl Settings {
         if let Some(dpop) = file.dpop {
             signin.dpop = dpop;
         }
+        if let Some(par) = file.par {
+            signin.par = ParMode::parse("par", &par).map_err(core)?;
+        }
         Ok(())
     }
 
@@ -324,6 +328,9 @@ impl Settings {
         if let Some(dpop) = env.layer("SIGNIN_DPOP", None, parse::flag).map_err(invalid)? {
             signin.dpop = dpop;
         }
+        if let Some(par) = env.get("SIGNIN_PAR") {
+            signin.par = ParMode::parse("SIGNIN_PAR", &par).map_err(core)?;
+        }
         if signin.client_id.as_str().is_empty() {
             return Err(SettingsError::invalid("CLIENT_ID", "is empty"));
         }
@@ -336,7 +343,7 @@ impl Settings {
 
 /// The environment variables the settings read, in the order they are
 /// applied.
-pub const ENV_NAMES: [&str; 12] = [
+pub const ENV_NAMES: [&str; 13] = [
     "OKTA_DOMAIN",
     "OKTA_ISSUER",
     "OKTA_CLIENT_ID",
@@ -349,6 +356,7 @@ pub const ENV_NAMES: [&str; 12] = [
     "SIGNIN_TIMEOUT_SECS",
     "SIGNIN_HTTP_TIMEOUT_SECS",
     "SIGNIN_DPOP",
+    "SIGNIN_PAR",
 ];
 
 /// Where the provider (the issuer) the settings sign in with comes from.
@@ -402,6 +410,9 @@ pub struct ConfigFile {
     /// Whether to bind tokens to a key of this device (DPoP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop: Option<bool>,
+    /// Whether to push authorization requests first: `auto`, `always`, `never`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub par: Option<String>,
 }
 
 impl ConfigFile {

@@ -320,3 +320,22 @@ fn loopback_ports_errors_name_the_setting() {
     assert_eq!(error.setting(), Some("loopback_ports"), "{error}");
     assert!(ENV_NAMES.contains(&"LOOPBACK_PORTS"));
 }
+
+/// Issue 16, item 7: whether requests are pushed is a setting, `auto` by
+/// default; the environment wins over the file; other values are refused
+/// naming the setting.
+#[test]
+fn par_is_auto_always_or_never() {
+    use signin::flow::config::ParMode;
+    let file = ConfigFile { okta_domain: Some("dev-1.okta.com".into()), ..ConfigFile::default() };
+    assert_eq!(Settings::from_file(&file).unwrap().signin.par, ParMode::Auto);
+    let never = ConfigFile { par: Some("never".into()), ..file.clone() };
+    assert_eq!(Settings::from_file(&never).unwrap().signin.par, ParMode::Never);
+    let bad = ConfigFile { par: Some("sometimes".into()), ..file };
+    assert_eq!(Settings::from_file(&bad).unwrap_err().setting(), Some("par"));
+    let from_env = Settings::load_from(None, env(&[("OKTA_DOMAIN", "dev-1.okta.com"), ("SIGNIN_PAR", "ALWAYS")]));
+    assert_eq!(from_env.unwrap().signin.par, ParMode::Always);
+    let error = Settings::load_from(None, env(&[("OKTA_DOMAIN", "dev-1.okta.com"), ("SIGNIN_PAR", "no")])).unwrap_err();
+    assert_eq!(error.setting(), Some("SIGNIN_PAR"), "{error}");
+    assert!(ENV_NAMES.contains(&"SIGNIN_PAR"));
+}
