@@ -116,6 +116,10 @@ pub enum Command {
         all: bool,
         /// The account to sign out (default: the active one).
         account: Option<String>,
+        /// Also sign out of the provider in the browser: opens its sign-out
+        /// page (RP-initiated logout, with the ID token as `id_token_hint`).
+        #[arg(long)]
+        browser: bool,
     },
     /// Check the settings against the provider and the items API, one line per
     /// check, and say what to register in the Okta app (exit 1 when a check

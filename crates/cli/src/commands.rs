@@ -28,7 +28,7 @@ pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure>
         Command::Whoami => whoami(session, json).await,
         Command::Items { action } => items(&app.items, action, json).await,
         Command::Token => Ok(output::line(session.access_token().await?.secret())?),
-        Command::Logout { all, account } => logout(session, all, account.as_deref()).await,
+        Command::Logout { all, account, browser } => logout(session, all, account.as_deref(), browser).await,
         Command::Doctor => crate::doctor::run(session.config(), &app.items_api, json).await,
         Command::Demo { .. } => Err(Failure::new(Exit::Usage, "`tessera demo` cannot run inside a demo")),
     }
@@ -102,7 +102,7 @@ async fn accounts(session: &Session, action: AccountsAction, json: bool) -> Resu
             let account = session.use_account(&account)?;
             progress(&format!("Now using {} ({})", account.display_name(), account.id()));
         }
-        AccountsAction::Remove { account } => logout(session, false, Some(&account)).await?,
+        AccountsAction::Remove { account } => logout(session, false, Some(&account), false).await?,
     }
     Ok(())
 }
@@ -220,17 +220,27 @@ fn print_item(item: &items_client::Item, json: bool) -> std::io::Result<()> {
     if json { output::json(&json!(item)) } else { output::line(&output::item_details(item)) }
 }
 
-async fn logout(session: &Session, all: bool, account: Option<&str>) -> Result<(), Failure> {
+async fn logout(session: &Session, all: bool, account: Option<&str>, browser: bool) -> Result<(), Failure> {
     let signed_out = if all { session.sign_out_all().await? } else { vec![session.sign_out_account(account).await?] };
     let mut not_revoked = Vec::new();
     for done in signed_out {
         let account = &done.account;
         progress(&format!("Signed out of {} ({})", account.display_name(), account.id()));
-        if done.logout_url.is_some() {
-            progress(&format!(
-                "Your browser may still be signed in at {}; sign out there to end that session too.",
+        match (&done.logout_url, browser) {
+            // The URL carries the ID token (id_token_hint): opened, never printed.
+            (Some(url), true) => match SystemBrowser::from_env().open(url) {
+                Ok(()) => progress(&format!("Opened {}'s sign-out page in your browser.", account.key.issuer)),
+                Err(error) => progress(&format!(
+                    "No browser could be opened ({error}); sign out at {} in a browser to end that session too.",
+                    account.key.issuer
+                )),
+            },
+            (Some(_), false) => progress(&format!(
+                "Your browser may still be signed in at {}; sign out there to end that session too \
+                 (`tessera logout --browser` opens its sign-out page).",
                 account.key.issuer
-            ));
+            )),
+            (None, _) => {}
         }
         not_revoked.extend(done.revocation_error);
     }

@@ -1126,3 +1126,36 @@ async fn doctor_says_what_the_org_authorization_server_means() {
     assert!(!checks["scopes"].0, "items:read is no scope of the org server: {run:?}");
     assert!(checks["discovery"].0, "{run:?}");
 }
+
+/// Issue 16, item 5: `tessera logout --browser` opens the provider's
+/// sign-out page with `id_token_hint` (Okta's /v1/logout needs it), from the
+/// ID token saved with the refresh token, though each command is a new
+/// process; the URL is not printed (it carries the ID token).
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_browser_opens_the_providers_sign_out_page_with_the_id_token() {
+    if !keyring_session() {
+        return;
+    }
+    let stack = stack().await;
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let machine = Machine::new(Some(&stack)).with_keyring().with("TEST_BROWSER_LOG", log.path().to_str().unwrap());
+    machine.run(&["login"]).await.expect(0);
+    let run = machine.run(&["logout", "--browser"]).await;
+    run.expect(0);
+    assert!(run.stderr.contains("sign-out page in your browser"), "{run:?}");
+    assert!(!run.stderr.contains("id_token_hint") && !run.stderr.contains("eyJ"), "{run:?}");
+    let logout = format!("{}/v1/logout?", stack.idp.issuer());
+    let opened = testkit::within("the browser opening the sign-out page", async {
+        loop {
+            let lines = std::fs::read_to_string(log.path()).unwrap_or_default();
+            if let Some(line) = lines.lines().find(|l| l.starts_with(&logout)) {
+                break url::Url::parse(line).unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let names: Vec<String> = opened.query_pairs().map(|(name, _)| name.into_owned()).collect();
+    assert!(names.contains(&"id_token_hint".to_owned()) && names.contains(&"client_id".to_owned()), "{opened}");
+    machine.run(&["whoami"]).await.expect(3);
+}
