@@ -332,12 +332,7 @@ fn spread_from(wait: Duration, base: Duration) -> bool {
 #[tokio::test]
 async fn keep_fresh_backs_off_while_the_provider_is_unreachable_and_keeps_the_session() {
     let env = start().await;
-    let store = Arc::new(MemoryStore::new());
-    let session = env.session(store.clone());
-    let alice = within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
-        .await
-        .unwrap()
-        .account;
+    let (store, session, _, alice) = alice_signed_in(&env).await;
     let mut changes = session.subscribe();
     changes.mark_unchanged();
     let Env { idp, clock, dir: _dir, .. } = env;
@@ -546,12 +541,7 @@ async fn a_revoked_refresh_token_asks_for_a_new_sign_in() {
 #[tokio::test]
 async fn a_rotated_token_reused_after_the_grace_period_asks_for_a_new_sign_in() {
     let env = start().await;
-    let store = Arc::new(MemoryStore::new());
-    let session = env.session(store.clone());
-    let alice = within("session.sign_in", session.sign_in(browser(&HttpBrowser::new(ALICE.0, ALICE.1)), false))
-        .await
-        .unwrap()
-        .account;
+    let (store, session, _, alice) = alice_signed_in(&env).await;
     let old = stored(store.as_ref(), &alice.key).unwrap();
     let t0 = within("session.access_token", session.access_token()).await.unwrap();
     within("session.renew", session.renew(&t0)).await.unwrap();
