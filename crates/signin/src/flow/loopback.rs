@@ -27,7 +27,7 @@ use crate::account::SignedIn;
 /// The most a browser's request head may take (the answer is a short URL).
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// How long one connection may take to send its request.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many connections are read at once; a new one beyond this drops the
 /// oldest still being read (not the new one: the browser's may be it).
 const MAX_CONNECTIONS: usize = 32;
@@ -222,10 +222,10 @@ impl LoopbackRedirect {
 }
 
 /// A request's first line, with its connection.
-struct RequestHead {
-    stream: TcpStream,
-    method: String,
-    target: String,
+pub(super) struct RequestHead {
+    pub(super) stream: TcpStream,
+    pub(super) method: String,
+    pub(super) target: String,
 }
 
 fn is_transient(error: &std::io::Error) -> bool {
@@ -236,7 +236,7 @@ fn is_transient(error: &std::io::Error) -> bool {
 }
 
 /// Reads a request head; answers the stream, the method and the target.
-async fn read_head(mut stream: TcpStream) -> Option<RequestHead> {
+pub(super) async fn read_head(mut stream: TcpStream) -> Option<RequestHead> {
     let mut head = Vec::with_capacity(1024);
     let mut buffer = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -303,7 +303,7 @@ impl Reply for BrowserReply {
 }
 
 /// Writes a small self-contained HTML page and closes the connection.
-async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
+pub(super) async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
     let reason = match status {
         200 => "OK",
         404 => "Not Found",

@@ -38,5 +38,6 @@ pub mod par;
 pub mod provider;
 pub mod redirect;
 pub mod refresh;
+pub mod signed_out;
 
 pub use error::{BoxError, SigninError};

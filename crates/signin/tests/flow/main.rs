@@ -9,4 +9,5 @@ mod id_token;
 mod loopback;
 mod par;
 mod refresh;
+mod signed_out;
 mod support;
