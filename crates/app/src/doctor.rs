@@ -471,9 +471,8 @@ pub fn register(config: &SigninConfig) -> Register {
     Register {
         app_type: "Native (a public client: no client secret, PKCE)",
         redirect_uris,
-        // Tessera sends no post_logout_redirect_uri yet (nothing configures
-        // one): there is nothing to register.
-        post_logout_redirect_uris: Vec::new(),
+        // Only when one is configured: otherwise none is sent.
+        post_logout_redirect_uris: config.post_logout_redirect.iter().map(ToString::to_string).collect(),
         grant_types: GRANT_TYPES.iter().map(|g| (*g).to_owned()).collect(),
     }
 }

@@ -142,6 +142,7 @@ impl Form {
             dpop: self.dpop.then_some(true),
             // Not on the screen: kept as written by hand.
             par: previous.par.clone(),
+            post_logout_redirect_url: previous.post_logout_redirect_url.clone(),
         }
     }
 }

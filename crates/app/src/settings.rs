@@ -27,6 +27,7 @@
 //! | `SIGNIN_TIMEOUT_SECS` | `timeout_secs` | how long a browser sign-in may take |
 //! | `SIGNIN_HTTP_TIMEOUT_SECS` | `http_timeout_secs` | how long one request to the provider may take (30 s) |
 //! | `SIGNIN_DPOP` | `dpop` | bind tokens to a key of this device (DPoP, RFC 9449) when the provider offers it (`true`/`false`, default `false`) |
+//! | `POST_LOGOUT_REDIRECT_URL` | `post_logout_redirect_url` | where the provider sends the browser after signing out there (registered at the provider): `http://127.0.0.1:PORT/path`, whose page Tessera serves, or `com.example.tessera:/signed-out`; unset: none is sent |
 //! | `SIGNIN_PAR` | `par` | push authorization requests first (RFC 9126): `auto` (when offered; a push refused as not allowed for this client falls back to a plain request), `always`, `never` (default `auto`) |
 //!
 //! Every error names the setting it is about.
@@ -45,7 +46,8 @@ use serde::{Deserialize, Serialize};
 use settings::{Environment, parse};
 use signin::flow::SigninError;
 use signin::flow::config::{
-    LoopbackPorts, ParMode, RedirectKind, SigninConfig, issuer_from_domain, parse_issuer, prompt_value, split_scopes,
+    LoopbackPorts, ParMode, RedirectKind, SigninConfig, issuer_from_domain, parse_issuer, parse_post_logout_redirect,
+    prompt_value, split_scopes,
 };
 use url::Url;
 
@@ -285,6 +287,10 @@ impl Settings {
         if let Some(par) = file.par {
             signin.par = ParMode::parse("par", &par).map_err(core)?;
         }
+        if let Some(uri) = file.post_logout_redirect_url {
+            signin.post_logout_redirect =
+                Some(parse_post_logout_redirect("post_logout_redirect_url", &uri).map_err(core)?);
+        }
         Ok(())
     }
 
@@ -331,6 +337,10 @@ impl Settings {
         if let Some(par) = env.get("SIGNIN_PAR") {
             signin.par = ParMode::parse("SIGNIN_PAR", &par).map_err(core)?;
         }
+        if let Some(uri) = env.get("POST_LOGOUT_REDIRECT_URL") {
+            signin.post_logout_redirect =
+                Some(parse_post_logout_redirect("POST_LOGOUT_REDIRECT_URL", &uri).map_err(core)?);
+        }
         if signin.client_id.as_str().is_empty() {
             return Err(SettingsError::invalid("CLIENT_ID", "is empty"));
         }
@@ -343,7 +353,7 @@ impl Settings {
 
 /// The environment variables the settings read, in the order they are
 /// applied.
-pub const ENV_NAMES: [&str; 13] = [
+pub const ENV_NAMES: [&str; 14] = [
     "OKTA_DOMAIN",
     "OKTA_ISSUER",
     "OKTA_CLIENT_ID",
@@ -357,6 +367,7 @@ pub const ENV_NAMES: [&str; 13] = [
     "SIGNIN_HTTP_TIMEOUT_SECS",
     "SIGNIN_DPOP",
     "SIGNIN_PAR",
+    "POST_LOGOUT_REDIRECT_URL",
 ];
 
 /// Where the provider (the issuer) the settings sign in with comes from.
@@ -413,6 +424,9 @@ pub struct ConfigFile {
     /// Whether to push authorization requests first: `auto`, `always`, `never`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub par: Option<String>,
+    /// Where the provider sends the browser after signing out there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_logout_redirect_url: Option<String>,
 }
 
 impl ConfigFile {

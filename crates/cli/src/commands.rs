@@ -9,6 +9,7 @@ use items_client::{ItemPatch, ItemsClient, ListOptions, NewItem};
 use serde_json::json;
 use signin::accounts::{Account, AccountBook};
 use signin::flow::browser::{Browser, BrowserError, SystemBrowser};
+use signin::flow::signed_out::SignedOutPage;
 use signin::session::DeviceCodeInfo;
 use signin::{Session, SignInMethod};
 
@@ -220,6 +221,10 @@ fn print_item(item: &items_client::Item, json: bool) -> std::io::Result<()> {
     if json { output::json(&json!(item)) } else { output::line(&output::item_details(item)) }
 }
 
+/// How long `tessera logout --browser` waits for the browser to come back
+/// from the provider's sign-out to the signed-out page.
+const SIGNED_OUT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn logout(session: &Session, all: bool, account: Option<&str>, browser: bool) -> Result<(), Failure> {
     let signed_out = if all { session.sign_out_all().await? } else { vec![session.sign_out_account(account).await?] };
     let mut not_revoked = Vec::new();
@@ -228,13 +233,32 @@ async fn logout(session: &Session, all: bool, account: Option<&str>, browser: bo
         progress(&format!("Signed out of {} ({})", account.display_name(), account.id()));
         match (&done.logout_url, browser) {
             // The URL carries the ID token (id_token_hint): opened, never printed.
-            (Some(url), true) => match SystemBrowser::from_env().open(url) {
-                Ok(()) => progress(&format!("Opened {}'s sign-out page in your browser.", account.key.issuer)),
-                Err(error) => progress(&format!(
-                    "No browser could be opened ({error}); sign out at {} in a browser to end that session too.",
-                    account.key.issuer
-                )),
-            },
+            (Some(url), true) => {
+                // The provider sends the browser back here when asked to:
+                // listen before it goes.
+                let back = url.query_pairs().find(|(name, _)| name == "post_logout_redirect_uri");
+                let page = match back.and_then(|(_, uri)| url::Url::parse(&uri).ok()) {
+                    Some(uri) => SignedOutPage::bind(&uri).await.unwrap_or_else(|error| {
+                        progress(&format!("The signed-out page cannot be served ({error})."));
+                        None
+                    }),
+                    None => None,
+                };
+                match SystemBrowser::from_env().open(url) {
+                    Ok(()) => {
+                        progress(&format!("Opened {}'s sign-out page in your browser.", account.key.issuer));
+                        if let Some(page) = page
+                            && page.serve(&account.key.issuer, SIGNED_OUT_WAIT).await
+                        {
+                            progress(&format!("Signed out of {} in the browser too.", account.key.issuer));
+                        }
+                    }
+                    Err(error) => progress(&format!(
+                        "No browser could be opened ({error}); sign out at {} in a browser to end that session too.",
+                        account.key.issuer
+                    )),
+                }
+            }
             (Some(_), false) => progress(&format!(
                 "Your browser may still be signed in at {}; sign out there to end that session too \
                  (`tessera logout --browser` opens its sign-out page).",

@@ -1159,3 +1159,37 @@ async fn logout_browser_opens_the_providers_sign_out_page_with_the_id_token() {
     assert!(names.contains(&"id_token_hint".to_owned()) && names.contains(&"client_id".to_owned()), "{opened}");
     machine.run(&["whoami"]).await.expect(3);
 }
+
+/// Issue 16, item 5: with a loopback POST_LOGOUT_REDIRECT_URL (registered at
+/// the provider), `tessera logout --browser` sends it, serves the signed-out
+/// page there, and says the browser came back.
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_browser_serves_the_signed_out_page_it_asked_the_provider_to_return_to() {
+    if !keyring_session() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let signed_out = format!("http://127.0.0.1:{port}/signed-out");
+    let stack = stack_with(|config| {
+        let desktop = config.clients.iter_mut().find(|c| c.client_id == "tessera-desktop").unwrap();
+        desktop.post_logout_redirect_uris.push(signed_out.clone());
+    })
+    .await;
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let machine = Machine::new(Some(&stack))
+        .with_keyring()
+        .with("POST_LOGOUT_REDIRECT_URL", &signed_out)
+        .with("TEST_BROWSER_LOG", log.path().to_str().unwrap());
+    machine.run(&["login"]).await.expect(0);
+    let run = machine.run(&["logout", "--browser"]).await;
+    run.expect(0);
+    let opened = std::fs::read_to_string(log.path()).unwrap();
+    assert!(run.stderr.contains("in the browser too"), "the browser came back to the page: {run:?} {opened}");
+    let logout = opened.lines().find(|l| l.contains("/v1/logout?")).expect("the sign-out page was opened");
+    let logout = url::Url::parse(logout).unwrap();
+    let back = logout.query_pairs().find(|(name, _)| name == "post_logout_redirect_uri").map(|(_, v)| v.into_owned());
+    assert_eq!(back.as_deref(), Some(signed_out.as_str()));
+    let doctor = machine.with("POST_LOGOUT_REDIRECT_URL", &signed_out).run(&["doctor", "--json"]).await;
+    let register = &doctor.json()["register"]["post_logout_redirect_uris"];
+    assert_eq!(register, &serde_json::json!([signed_out]), "doctor says to register it");
+}

@@ -269,6 +269,30 @@ impl Browser {
         Ok((status, response.text().await?))
     }
 
+    /// A GET that follows redirects wherever they lead, as a browser does
+    /// (the provider's sign-out sending it back to the app's page),
+    /// answering the last status and body.
+    ///
+    /// # Errors
+    /// On HTTP failures, a bad `Location`, or more than 10 redirects.
+    pub async fn get_following(&self, url: &str) -> Result<(StatusCode, String), BrowserError> {
+        let mut current = Url::parse(url).map_err(|_| BrowserError::Url(url.to_owned()))?;
+        for _ in 0..10 {
+            let response = self.http.get(current.clone()).send().await?;
+            let status = response.status();
+            if !status.is_redirection() {
+                return Ok((status, response.text().await?));
+            }
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| BrowserError::Unexpected("redirect without Location".to_owned()))?;
+            current = current.join(location).map_err(|_| BrowserError::Url(location.to_owned()))?;
+        }
+        Err(BrowserError::RedirectLoop)
+    }
+
     async fn request(&self, method: Method, url: Url, body: Option<String>) -> Result<Page, BrowserError> {
         let origin = url.origin();
         let mut request = self.http.request(method, url.clone());

@@ -84,7 +84,7 @@ async fn browse(url: &str, user: &str, password: &str, cancel: bool) -> Result<u
     let browser = Browser::new();
     let authorization = url::Url::parse(url).map_err(|e| e.to_string())?.path().ends_with("/authorize");
     if !authorization {
-        let (status, _body) = browser.get(url).await.map_err(|e| e.to_string())?;
+        let (status, _body) = browser.get_following(url).await.map_err(|e| e.to_string())?;
         return Ok(status.as_u16());
     }
     let redirect = if cancel {

@@ -68,10 +68,12 @@ fn authorization_url(idp: &dev_idp::DevIdp, redirect: &str) -> String {
 }
 
 async fn start() -> (dev_idp::DevIdp, String, mpsc::UnboundedReceiver<Vec<(String, String)>>) {
-    let idp = testkit::within("starting dev-idp", dev_idp::spawn(dev_idp::Config { port: 0, ..Default::default() }))
-        .await
-        .expect("dev-idp");
     let (redirect, received) = listener().await;
+    // Registered, port included: dev-idp compares redirect URIs exactly, as Okta does.
+    let mut config = dev_idp::Config { port: 0, ..Default::default() };
+    let desktop = config.clients.iter_mut().find(|c| c.client_id == "tessera-desktop").expect("the desktop client");
+    desktop.redirect_uris.push(redirect.clone());
+    let idp = testkit::within("starting dev-idp", dev_idp::spawn(config)).await.expect("dev-idp");
     (idp, redirect, received)
 }
 

@@ -339,3 +339,20 @@ fn par_is_auto_always_or_never() {
     assert_eq!(error.setting(), Some("SIGNIN_PAR"), "{error}");
     assert!(ENV_NAMES.contains(&"SIGNIN_PAR"));
 }
+
+/// Issue 16, item 5: the sign-out redirect is registered exactly at the
+/// provider, so a loopback one needs its port; the custom scheme is fine.
+#[test]
+fn the_post_logout_redirect_is_a_loopback_url_with_its_port_or_the_custom_scheme() {
+    let provider = ("OKTA_DOMAIN", "dev-1.okta.com");
+    let load = |value: &str| Settings::load_from(None, env(&[provider, ("POST_LOGOUT_REDIRECT_URL", value)]));
+    let loopback = load("http://127.0.0.1:8765/signed-out").unwrap().signin.post_logout_redirect;
+    assert_eq!(loopback.map(|u| u.to_string()).as_deref(), Some("http://127.0.0.1:8765/signed-out"));
+    assert!(load("com.example.tessera:/signed-out").unwrap().signin.post_logout_redirect.is_some());
+    for bad in ["http://127.0.0.1/signed-out", "http://localhost:8765/signed-out", "https://app.example/out"] {
+        let error = load(bad).unwrap_err();
+        assert_eq!(error.setting(), Some("POST_LOGOUT_REDIRECT_URL"), "{bad}: {error}");
+    }
+    let unset = Settings::load_from(None, env(&[provider])).unwrap();
+    assert_eq!(unset.signin.post_logout_redirect, None, "none sent unless configured");
+}

@@ -196,6 +196,11 @@ pub struct SigninConfig {
     /// `auto` (when offered; a refused push falls back to a plain request),
     /// `always` or `never`.
     pub par: ParMode,
+    /// Where the provider sends the browser after signing out there
+    /// (`post_logout_redirect_uri`, registered at the provider): a loopback
+    /// URL with its port, whose page Tessera serves, or the app's custom
+    /// scheme. `None`: none is sent, and the provider shows its own page.
+    pub post_logout_redirect: Option<Url>,
 }
 
 impl SigninConfig {
@@ -214,6 +219,7 @@ impl SigninConfig {
             http_timeout: super::http::DEFAULT_TIMEOUT,
             dpop: false,
             par: ParMode::Auto,
+            post_logout_redirect: None,
         }
     }
 
@@ -288,3 +294,21 @@ pub fn parse_issuer(setting: &str, value: &str) -> Result<IssuerUrl, SigninError
 
 #[cfg(test)]
 mod tests;
+
+/// Reads a sign-out redirect URI (`post_logout_redirect_uri`): the app's
+/// custom scheme (`com.example.tessera:/signed-out`), or a loopback IP URL
+/// with its port (`http://127.0.0.1:8765/signed-out`): registered exactly
+/// at the provider, so the port cannot be left to chance.
+///
+/// # Errors
+/// [`SigninError::InvalidSetting`] naming `setting`.
+pub fn parse_post_logout_redirect(setting: &str, value: &str) -> Result<Url, SigninError> {
+    let invalid =
+        |message: &str| SigninError::InvalidSetting { setting: setting.to_owned(), message: message.to_owned() };
+    let kind = RedirectKind::parse(setting, value.trim())?;
+    let url = Url::parse(value.trim()).map_err(|e| invalid(&e.to_string()))?;
+    if matches!(kind, RedirectKind::Loopback { .. }) && url.port().is_none() {
+        return Err(invalid("give the port, as registered at the provider (http://127.0.0.1:8765/signed-out)"));
+    }
+    Ok(url)
+}

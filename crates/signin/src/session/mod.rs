@@ -133,6 +133,7 @@ impl Session {
             RedirectKind::Loopback { .. } => None,
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let post_logout_redirect = config.post_logout_redirect.clone();
         Self {
             providers: Providers::new(config.issuer.clone(), config.http_timeout, clock.clone()),
             config,
@@ -140,7 +141,7 @@ impl Session {
             book: Mutex::new(book),
             clock,
             device_sleep: device::tokio_sleep(),
-            post_logout_redirect: None,
+            post_logout_redirect,
             held: Mutex::default(),
             refresh_locks: Mutex::default(),
             offline: Mutex::default(),
