@@ -55,6 +55,6 @@ pub fn text(report: &Report) -> String {
         register.app_type,
         register.grant_types.join(", "),
         list(&register.redirect_uris, "none"),
-        list(&register.post_logout_redirect_uris, "none (Tessera sends no post_logout_redirect_uri)"),
+        list(&register.post_logout_redirect_uris, "none (no POST_LOGOUT_REDIRECT_URL is set, so none is sent)"),
     )
 }
