@@ -80,6 +80,11 @@ fn progress<R: Runtime>(app: &AppHandle<R>, phase: &'static str, url: Option<&Ur
     }
 }
 
+/// Tells the window the browser came back from signing out at the provider.
+pub(crate) fn signed_out_at_provider<R: Runtime>(app: &AppHandle<R>) {
+    progress(app, "signed-out", None);
+}
+
 /// The app and where it signs in.
 #[tauri::command]
 pub async fn app_info(state: State<'_, Starting>) -> Result<AppInfo, IpcError> {

@@ -14,6 +14,7 @@ use items_client::{Item, ItemPage, ItemPatch, ListOptions, NewItem};
 use signin::accounts::AccountBook;
 use signin::flow::browser::Browser;
 use signin::flow::config::LoopbackPorts;
+use signin::flow::signed_out::SignedOutPage;
 use signin::store::TokenStore;
 use signin::{Session, SignInMethod};
 use tokio::sync::watch;
@@ -23,6 +24,19 @@ use crate::ipc::{
     AccountView, AppInfo, DemoUser, DoctorReport, IpcError, KeyringInfo, Mode, OfflineView, Redirect, SessionDetails,
     SessionState, Settings, SettingsInput, SignOutView, SignedInView, unix_seconds,
 };
+
+/// How long the signed-out page waits for the browser to come back from the
+/// provider's sign-out.
+const SIGNED_OUT_WAIT: Duration = Duration::from_secs(120);
+
+/// What a deep link was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkDelivered {
+    /// A sign-in's answer, handed to the sign-in waiting for it.
+    SignIn,
+    /// The provider sending the browser back after signing out there.
+    SignedOut,
+}
 
 /// The app's private-use URI scheme (RFC 8252 §7.1), as registered in
 /// `tauri.conf.json` (`plugins.deep-link.desktop.schemes`).
@@ -232,12 +246,22 @@ impl Desktop {
         self.session().cancel_sign_in();
     }
 
-    /// Hands a deep link the OS delivered to the waiting sign-in.
+    /// Hands a deep link the OS delivered: the provider sending the browser
+    /// back after signing out there (the configured custom-scheme
+    /// `post_logout_redirect_uri`), or to the waiting sign-in.
     ///
     /// # Errors
-    /// When the link is not this app's redirect or no sign-in waits for it.
-    pub fn deliver_deep_link(&self, link: &Url) -> Result<(), IpcError> {
-        Ok(self.session().deliver_deep_link(link)?)
+    /// When the link is neither, or no sign-in waits for it.
+    pub fn deliver_deep_link(&self, link: &Url) -> Result<LinkDelivered, IpcError> {
+        let session = self.session();
+        let signed_out = session.config().post_logout_redirect.as_ref().is_some_and(|back| {
+            back.scheme() == link.scheme() && back.path() == link.path() && !back.scheme().starts_with("http")
+        });
+        if signed_out {
+            return Ok(LinkDelivered::SignedOut);
+        }
+        session.deliver_deep_link(link)?;
+        Ok(LinkDelivered::SignIn)
     }
 
     /// Makes `id` the active account and checks, without the browser, that
@@ -275,6 +299,23 @@ impl Desktop {
         }
         let mut logout_opened = false;
         if browser_logout && let Some(url) = &signed_out.logout_url {
+            // The provider sends the browser back to a loopback page of
+            // ours when asked to: listen before it goes.
+            let back = url.query_pairs().find(|(name, _)| name == "post_logout_redirect_uri");
+            if let Some(uri) = back.and_then(|(_, uri)| Url::parse(&uri).ok()) {
+                match SignedOutPage::bind(&uri).await {
+                    Ok(Some(page)) => {
+                        let issuer = signed_out.account.key.issuer.clone();
+                        tokio::spawn(async move {
+                            if page.serve(&issuer, SIGNED_OUT_WAIT).await {
+                                tracing::info!(%issuer, "signed out at the provider too");
+                            }
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(error) => warnings.push(format!("the signed-out page cannot be served ({error})")),
+                }
+            }
             match open_logout(url) {
                 Ok(()) => logout_opened = true,
                 Err(error) => warnings.push(format!("the browser could not be opened to sign out there: {error}")),

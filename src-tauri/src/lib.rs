@@ -103,7 +103,13 @@ async fn on_deep_links<R: Runtime>(app: AppHandle<R>, urls: Vec<Url>) {
     for url in &urls {
         // Log the scheme and path only: the query holds the code.
         match desktop.deliver_deep_link(url) {
-            Ok(()) => tracing::info!(scheme = url.scheme(), path = url.path(), "sign-in link received"),
+            Ok(desktop::LinkDelivered::SignIn) => {
+                tracing::info!(scheme = url.scheme(), path = url.path(), "sign-in link received");
+            }
+            Ok(desktop::LinkDelivered::SignedOut) => {
+                tracing::info!("back from signing out at the provider");
+                commands::signed_out_at_provider(&app);
+            }
             Err(error) => tracing::warn!(scheme = url.scheme(), path = url.path(), %error, "link refused"),
         }
     }

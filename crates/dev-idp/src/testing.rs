@@ -293,6 +293,25 @@ impl Browser {
         Err(BrowserError::RedirectLoop)
     }
 
+    /// Where a GET of `url` redirects to (its `Location`, resolved), as a
+    /// browser would go next — a custom scheme included.
+    ///
+    /// # Errors
+    /// On HTTP failures, or an answer that is not a redirect.
+    pub async fn redirect_of(&self, url: &str) -> Result<Url, BrowserError> {
+        let base = Url::parse(url).map_err(|_| BrowserError::Url(url.to_owned()))?;
+        let response = self.http.get(base.clone()).send().await?;
+        if !response.status().is_redirection() {
+            return Err(BrowserError::Unexpected(format!("not a redirect: {}", response.status())));
+        }
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| BrowserError::Unexpected("redirect without Location".to_owned()))?;
+        base.join(location).map_err(|_| BrowserError::Url(location.to_owned()))
+    }
+
     async fn request(&self, method: Method, url: Url, body: Option<String>) -> Result<Page, BrowserError> {
         let origin = url.origin();
         let mut request = self.http.request(method, url.clone());

@@ -414,3 +414,35 @@ async fn the_settings_screen_keeps_the_loopback_ports_written_by_hand() {
     let error = desktop.save_settings(&other).await.unwrap_err();
     assert_eq!((error.code, error.field.as_deref()), ("settings_invalid", Some("loopbackPorts")), "{error:?}");
 }
+
+/// Issue 16, item 5: with the app's custom scheme as the sign-out redirect,
+/// *Sign out* sends it, the provider sends the browser back to it, and the
+/// link is taken as "signed out there too", not as a stray sign-in answer.
+#[tokio::test]
+async fn signing_out_at_the_provider_comes_back_through_the_custom_scheme() {
+    let world = World::new().await;
+    let mut env = world.configured();
+    let back = format!("{DEEP_LINK_SCHEME}:/signed-out");
+    env.push(("POST_LOGOUT_REDIRECT_URL", back.clone()));
+    let desktop = Desktop::start(world.options(&env)).await.unwrap();
+    let alice = sign_in_with(&desktop, &HttpBrowser::new("alice", "alice-demo-pw"), false).await;
+    let opened = Mutex::new(None);
+    let signed_out = desktop
+        .sign_out(&alice.id, true, |url| {
+            *opened.lock().unwrap() = Some(url.clone());
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert!(signed_out.logout_opened && signed_out.warning.is_none(), "{signed_out:?}");
+    let logout = opened.into_inner().unwrap().unwrap();
+    let sent = logout.query_pairs().find(|(k, _)| k == "post_logout_redirect_uri").map(|(_, v)| v.into_owned());
+    assert_eq!(sent.as_deref(), Some(back.as_str()));
+
+    // The provider signs the browser out and sends it to the app's scheme.
+    let answer = dev_idp::testing::Browser::new().redirect_of(logout.as_str()).await.unwrap();
+    assert!(answer.as_str().starts_with(&back), "{answer}");
+    assert_eq!(desktop.deliver_deep_link(&answer).unwrap(), LinkDelivered::SignedOut);
+    let stray = Url::parse(&format!("{DEEP_LINK_SCHEME}:/elsewhere")).unwrap();
+    assert!(desktop.deliver_deep_link(&stray).is_err(), "other links are still refused");
+}

@@ -135,7 +135,9 @@ async function run(ipc) {
    * @param {SignInProgress} progress
    */
   async function onProgress(progress) {
-    if (progress.phase === "browser-failed" && progress.url) {
+    if (progress.phase === "signed-out") {
+      header.showError("You are signed out at your identity provider in the browser too.");
+    } else if (progress.phase === "browser-failed" && progress.url) {
       dispatch({ type: "browser-failed", url: progress.url });
     } else if (!signInPending && flow.view === "waiting") {
       if (progress.phase === "done") {

@@ -171,7 +171,7 @@ export interface SettingsInput {
 }
 
 export interface SignInProgress {
-  phase: "waiting" | "browser-failed" | "done" | "failed";
+  phase: "waiting" | "browser-failed" | "done" | "failed" | "signed-out";
   /** Only with "browser-failed": the authorization URL to open by hand. */
   url: string | null;
 }
