@@ -74,13 +74,14 @@ run_group() {
   case "$group" in
     id-token)
       package=tessera-signin
-      files=(crates/signin/src/flow/login.rs 'crates/signin/src/flow/login/*.rs' crates/signin/src/flow/pending.rs)
-      functions='in (check_auth_time|check_authorized_party|complete|finish|verify_id_token|verified_claims|PendingLogin::state_matches|constant_time_eq|Callback::from_query|PendingLogins::complete_from_url|PendingLogins::expired)$'
+      files=(crates/signin/src/flow/login.rs 'crates/signin/src/flow/login/*.rs' crates/signin/src/flow/id_token.rs
+        crates/signin/src/flow/callback.rs crates/signin/src/flow/deep_link.rs crates/signin/src/store/grant.rs)
+      functions='in (check_auth_time|check_authorized_party|complete|finish|verify_id_token|verified_claims|PendingLogin::state_matches|constant_time_eq|Callback::from_query|DeepLinks::deliver|StoredGrant::decode)$'
       tests=(--lib --test flow) ;;
     redirect)
       package=tessera-signin
-      files=(crates/signin/src/flow/loopback.rs)
-      functions='in (LoopbackRedirect::wait|split_target|request_line|read_head)$'
+      files=(crates/signin/src/flow/loopback.rs crates/signin/src/flow/signed_out.rs)
+      functions='in (LoopbackRedirect::wait|LoopbackRedirect::bind_first_free|SignedOutPage::serve|split_target|request_line|read_head)$'
       tests=(--test flow) ;;
     claims)
       package=tessera-items-api
