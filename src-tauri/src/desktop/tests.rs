@@ -52,6 +52,20 @@ impl World {
     }
 }
 
+/// Signs `id` out with the browser: what it did, and the logout URL it
+/// handed to the browser.
+async fn sign_out_in_the_browser(desktop: &Desktop, id: &str) -> (SignOutView, Url) {
+    let opened = Mutex::new(None);
+    let signed_out = desktop
+        .sign_out(id, true, |url| {
+            *opened.lock().unwrap() = Some(url.clone());
+            Ok(())
+        })
+        .await
+        .unwrap();
+    (signed_out, opened.into_inner().unwrap().expect("the logout URL was opened"))
+}
+
 fn no_url() -> Arc<dyn Fn(&Url) + Send + Sync> {
     Arc::new(|url: &Url| panic!("the browser failed to open {url}"))
 }
@@ -174,17 +188,9 @@ async fn accounts_are_added_with_the_prompt_switched_without_the_browser_and_sig
     let alices = desktop.list_items(&ListOptions::default()).await.unwrap();
     assert_ne!(alices.items.first().map(|i| &i.owner), bobs.items.first().map(|i| &i.owner));
 
-    let opened = Mutex::new(None);
-    let signed_out = desktop
-        .sign_out(&alice.id, true, |url| {
-            *opened.lock().unwrap() = Some(url.clone());
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let (signed_out, logout) = sign_out_in_the_browser(&desktop, &alice.id).await;
     assert!(signed_out.logout_opened);
     assert!(signed_out.warning.is_none(), "{:?}", signed_out.warning);
-    let logout = opened.into_inner().unwrap().unwrap();
     assert!(logout.as_str().starts_with(world.stack.issuer()), "{logout}");
     assert!(logout.query_pairs().any(|(k, v)| k == "client_id" && v == "tessera-desktop"));
     assert!(logout.query_pairs().any(|(k, _)| k == "id_token_hint"));
@@ -426,16 +432,8 @@ async fn signing_out_at_the_provider_comes_back_through_the_custom_scheme() {
     env.push(("POST_LOGOUT_REDIRECT_URL", back.clone()));
     let desktop = Desktop::start(world.options(&env)).await.unwrap();
     let alice = sign_in_with(&desktop, &HttpBrowser::new("alice", "alice-demo-pw"), false).await;
-    let opened = Mutex::new(None);
-    let signed_out = desktop
-        .sign_out(&alice.id, true, |url| {
-            *opened.lock().unwrap() = Some(url.clone());
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let (signed_out, logout) = sign_out_in_the_browser(&desktop, &alice.id).await;
     assert!(signed_out.logout_opened && signed_out.warning.is_none(), "{signed_out:?}");
-    let logout = opened.into_inner().unwrap().unwrap();
     let sent = logout.query_pairs().find(|(k, _)| k == "post_logout_redirect_uri").map(|(_, v)| v.into_owned());
     assert_eq!(sent.as_deref(), Some(back.as_str()));
 
