@@ -58,6 +58,19 @@ pub enum CheckName {
 }
 
 impl CheckName {
+    /// Every check, in the report's order.
+    pub const ALL: [Self; 9] = [
+        Self::Discovery,
+        Self::AuthorizationServer,
+        Self::GrantTypes,
+        Self::Scopes,
+        Self::Par,
+        Self::Dpop,
+        Self::Clock,
+        Self::ItemsApi,
+        Self::ItemsApiAuth,
+    ];
+
     /// The name as in the JSON report.
     #[must_use]
     pub fn as_str(self) -> &'static str {
