@@ -127,4 +127,11 @@ async fn a_dpop_session_uses_the_items_api_and_its_tokens_are_useless_elsewhere(
         Err(ItemsError::NotFound)
     ));
     assert_eq!(within("items.list", items.list(&ListOptions::default())).await.unwrap().items.first(), Some(&created));
+
+    // Proofs' iat comes from the client's clock: ten minutes behind, the API
+    // refuses them, renewal or not.
+    let behind = Arc::new(dev_idp::ManualClock::starting_at(std::time::SystemTime::now() - Duration::from_secs(600)));
+    let stale = ItemsClient::new(stack.items_api().clone(), SessionTokens(session.clone())).unwrap().with_clock(behind);
+    let refused = within("a call with old proofs", stale.list(&ListOptions::default())).await.unwrap_err();
+    assert!(matches!(refused, ItemsError::Unauthorized { .. }), "{refused:?}");
 }

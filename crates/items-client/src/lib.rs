@@ -21,6 +21,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clock::{Clock, SystemClock};
 use oauth2::AccessToken;
 use reqwest::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -269,6 +270,8 @@ pub struct ItemsClient<S> {
     retries: RetryPolicy,
     /// The API's latest DPoP nonce (RFC 9449 §9), shared by the clones.
     dpop_nonces: Arc<dpop::ReceivedNonces>,
+    /// Where proofs' `iat` comes from.
+    clock: Arc<dyn Clock>,
 }
 
 /// An answer read whole: status, headers and body.
@@ -346,7 +349,21 @@ impl<S: TokenSource> ItemsClient<S> {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(ItemsError::Network)?;
-        Ok(Self { http, base, tokens, retries: RetryPolicy::default(), dpop_nonces: Arc::default() })
+        Ok(Self {
+            http,
+            base,
+            tokens,
+            retries: RetryPolicy::default(),
+            dpop_nonces: Arc::default(),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// The same client reading the time (for DPoP proofs' `iat`) from `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The same client with another [`RetryPolicy`].
@@ -387,8 +404,14 @@ impl<S: TokenSource> ItemsClient<S> {
             let token = &credential.access_token;
             let proof = match &credential.dpop {
                 Some(key) => Some(
-                    key.proof(method.as_str(), url, Some(token.secret()), sent_nonce.as_deref(), unix_now())
-                        .map_err(ItemsError::Proof)?,
+                    key.proof(
+                        method.as_str(),
+                        url,
+                        Some(token.secret()),
+                        sent_nonce.as_deref(),
+                        self.clock.unix_seconds(),
+                    )
+                    .map_err(ItemsError::Proof)?,
                 ),
                 None => None,
             };
@@ -569,9 +592,4 @@ impl<S: TokenSource> ItemsClient<S> {
     pub async fn me(&self) -> Result<serde_json::Value, ItemsError<S::Error>> {
         self.call(Method::GET, self.url("/v1/me"), None, None).await
     }
-}
-
-/// Unix seconds now, for a proof's `iat` (RFC 9449 §4.2).
-fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
