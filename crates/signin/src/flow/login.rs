@@ -3,7 +3,7 @@
 //! [`PendingLogin`]; [`complete`] consumes it with the provider's answer.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreTokenResponse, CoreUserInfoClaims};
 use openidconnect::{
@@ -74,7 +74,6 @@ pub struct PendingLogin {
     verifier: PkceCodeVerifier,
     scopes: Vec<String>,
     max_age: Option<Duration>,
-    created_at: SystemTime,
     dpop: Option<Arc<DpopKey>>,
 }
 
@@ -95,12 +94,6 @@ impl PendingLogin {
     #[must_use]
     pub fn redirect_uri(&self) -> &RedirectUrl {
         &self.redirect_uri
-    }
-
-    /// When the authorization URL was made.
-    #[must_use]
-    pub fn created_at(&self) -> SystemTime {
-        self.created_at
     }
 
     /// The `state` sent, for finding the pending sign-in again (deep links).
@@ -184,7 +177,6 @@ pub fn begin(
         verifier,
         scopes: scopes.to_vec(),
         max_age: options.max_age,
-        created_at: provider.now(),
         dpop,
     };
     Ok((url, pending))
