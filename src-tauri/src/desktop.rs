@@ -9,7 +9,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use app::form::{Field, Form, RedirectChoice};
-use app::{ConfigFile, OpenedStore, ProviderCheckError, ProviderSource, SettingsError, StoreChoice, StoreKind};
+use app::{
+    ConfigFile, OpenedStore, ProviderCheckError, ProviderSource, SettingsError, TokenStoreChoice, WhenUnavailable,
+};
 use items_client::{Item, ItemPage, ItemPatch, ListOptions, NewItem};
 use signin::accounts::AccountBook;
 use signin::flow::browser::Browser;
@@ -427,8 +429,12 @@ impl Desktop {
     /// the report of `tessera doctor` ([`app::doctor`]).
     pub async fn check_settings(&self) -> DoctorReport {
         let current = self.current();
-        let settings =
-            app::Settings { signin: current.app.session.config().clone(), items_api: current.app.items_api.clone() };
+        // The doctor contacts the provider and the items API, never the token store.
+        let settings = app::Settings {
+            signin: current.app.session.config().clone(),
+            items_api: current.app.items_api.clone(),
+            token_store: TokenStoreChoice::default(),
+        };
         app::doctor::doctor(&settings).await.into()
     }
 
@@ -577,7 +583,7 @@ async fn configure(options: &Options) -> Result<Current, IpcError> {
     }
     let (store, keyring) = match &options.store {
         Some(store) => (OpenedStore::given(store.clone()), KeyringInfo { kind: "keyring", warning: None }),
-        None => open_keyring().await,
+        None => open_keyring(settings.token_store).await,
     };
     let book = match &options.accounts_file {
         Some(path) => AccountBook::load(path.clone()).map_err(signin::SessionError::from)?,
@@ -597,16 +603,15 @@ fn wire_error(error: app::WireError) -> IpcError {
     }
 }
 
-/// The OS keyring, checked with a probe; memory (and the reason) when it
-/// cannot be used. The Secret Service client blocks: run off the runtime.
-async fn open_keyring() -> (OpenedStore, KeyringInfo) {
+/// The token store `choice` names (the Secret Service unless the settings
+/// choose the kernel keyring or memory), checked with a probe; memory (and
+/// the reason) when it cannot be used. The Secret Service client blocks:
+/// run off the runtime.
+async fn open_keyring(choice: TokenStoreChoice) -> (OpenedStore, KeyringInfo) {
     let remembered = "Your sign-ins will not be remembered after you quit";
-    match tokio::task::spawn_blocking(|| app::open_store(StoreChoice::KeyringOrMemory)).await {
+    match tokio::task::spawn_blocking(move || app::open_store(choice, WhenUnavailable::UseMemory)).await {
         Ok(Ok(opened)) => {
-            let kind = match opened.kind {
-                StoreKind::Keyring => "keyring",
-                StoreKind::Memory => "memory",
-            };
+            let kind = if opened.kind.is_keyring() { "keyring" } else { "memory" };
             let warning =
                 opened.keyring_error.as_ref().map(|e| format!("{remembered}: {}", crate::ipc::message_with_causes(e)));
             (opened, KeyringInfo { kind, warning })

@@ -143,6 +143,7 @@ impl Form {
             // Not on the screen: kept as written by hand.
             par: previous.par.clone(),
             post_logout_redirect_url: previous.post_logout_redirect_url.clone(),
+            token_store: previous.token_store.clone(),
         }
     }
 }

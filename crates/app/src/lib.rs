@@ -18,9 +18,9 @@ pub mod settings;
 pub mod tokens;
 pub mod wiring;
 
-pub use settings::{ConfigFile, ProviderSource, Settings, SettingsError};
+pub use settings::{ConfigFile, ProviderSource, Settings, SettingsError, TokenStoreChoice};
 pub use tokens::SessionTokens;
 pub use wiring::{
-    App, OpenedStore, ProviderCheckError, StoreChoice, StoreKind, WireError, check_provider, demo, for_tests,
+    App, OpenedStore, ProviderCheckError, StoreKind, WhenUnavailable, WireError, check_provider, demo, for_tests,
     open_store, production,
 };

@@ -29,6 +29,7 @@
 //! | `SIGNIN_DPOP` | `dpop` | bind tokens to a key of this device (DPoP, RFC 9449) when the provider offers it (`true`/`false`, default `false`) |
 //! | `POST_LOGOUT_REDIRECT_URL` | `post_logout_redirect_url` | where the provider sends the browser after signing out there (registered at the provider): `http://127.0.0.1:PORT/path`, whose page Tessera serves, or `com.example.tessera:/signed-out`; unset: none is sent |
 //! | `SIGNIN_PAR` | `par` | push authorization requests first (RFC 9126): `auto` (when offered; a push refused as not allowed for this client falls back to a plain request), `always`, `never` (default `auto`) |
+//! | `TESSERA_TOKEN_STORE` | `token_store` | where sign-ins are kept: `secret-service` (GNOME Keyring, KWallet), `kernel` (the kernel keyring: for this login session, no D-Bus needed, e.g. over SSH), `memory` (forgotten when the program ends), or `auto` (the default: the Secret Service, and a message naming the others when there is none) |
 //!
 //! Every error names the setting it is about.
 //!
@@ -128,13 +129,77 @@ fn core(error: SigninError) -> SettingsError {
     }
 }
 
-/// The app's settings: the sign-in, and the items API it calls.
+/// The app's settings: the sign-in, the items API it calls, and where
+/// sign-ins are kept.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where and how to sign in.
     pub signin: SigninConfig,
     /// The items API's base URL (access tokens go there).
     pub items_api: Url,
+    /// Where sign-ins are kept.
+    pub token_store: TokenStoreChoice,
+}
+
+/// Where sign-ins (refresh tokens) are kept: `token_store` in the file,
+/// `TESSERA_TOKEN_STORE`, the CLI's `--token-store`. Never a plain file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenStoreChoice {
+    /// The Secret Service when the session bus offers one; otherwise the
+    /// program says so and names the other choices (it never falls back
+    /// to memory without being asked).
+    #[default]
+    Auto,
+    /// The freedesktop Secret Service (GNOME Keyring, KWallet, KeePassXC):
+    /// kept across reboots.
+    SecretService,
+    /// The Linux kernel keyring (keyutils), in the session keyring: needs no
+    /// D-Bus; kept for the login session (an SSH session included) until
+    /// it ends or the machine restarts.
+    Kernel,
+    /// Process memory: forgotten when the program ends.
+    Memory,
+}
+
+impl TokenStoreChoice {
+    /// Every choice's name, as written in settings and on the command line.
+    pub const NAMES: [&'static str; 4] = ["auto", "secret-service", "kernel", "memory"];
+
+    /// The choice's name (`auto`, `secret-service`, `kernel`, `memory`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::SecretService => "secret-service",
+            Self::Kernel => "kernel",
+            Self::Memory => "memory",
+        }
+    }
+
+    /// Parses `value`, given as `setting`; `kernel-keyring` and `keyutils`
+    /// are taken for `kernel`.
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] naming `setting` and the choices.
+    pub fn parse(setting: &str, value: &str) -> Result<Self, SettingsError> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "secret-service" => Ok(Self::SecretService),
+            "kernel" | "kernel-keyring" | "keyutils" => Ok(Self::Kernel),
+            "memory" => Ok(Self::Memory),
+            _ => Err(SettingsError::invalid(
+                setting,
+                format!("{value:?} is not a token store: choose {}", Self::NAMES.join(", ")),
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for TokenStoreChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Settings {
@@ -145,7 +210,11 @@ impl Settings {
     #[must_use]
     #[allow(clippy::expect_used)]
     pub fn demo() -> Self {
-        Self { signin: SigninConfig::demo(), items_api: Url::parse(DEFAULT_ITEMS_API).expect("a valid constant") }
+        Self {
+            signin: SigninConfig::demo(),
+            items_api: Url::parse(DEFAULT_ITEMS_API).expect("a valid constant"),
+            token_store: TokenStoreChoice::Auto,
+        }
     }
 
     /// The configuration file's usual place: `tessera.toml` in the platform
@@ -291,6 +360,9 @@ impl Settings {
             signin.post_logout_redirect =
                 Some(parse_post_logout_redirect("post_logout_redirect_url", &uri).map_err(core)?);
         }
+        if let Some(store) = file.token_store {
+            self.token_store = TokenStoreChoice::parse("token_store", &store)?;
+        }
         Ok(())
     }
 
@@ -341,6 +413,9 @@ impl Settings {
             signin.post_logout_redirect =
                 Some(parse_post_logout_redirect("POST_LOGOUT_REDIRECT_URL", &uri).map_err(core)?);
         }
+        if let Some(store) = env.get("TESSERA_TOKEN_STORE") {
+            self.token_store = TokenStoreChoice::parse("TESSERA_TOKEN_STORE", &store)?;
+        }
         if signin.client_id.as_str().is_empty() {
             return Err(SettingsError::invalid("CLIENT_ID", "is empty"));
         }
@@ -353,7 +428,7 @@ impl Settings {
 
 /// The environment variables the settings read, in the order they are
 /// applied.
-pub const ENV_NAMES: [&str; 14] = [
+pub const ENV_NAMES: [&str; 15] = [
     "OKTA_DOMAIN",
     "OKTA_ISSUER",
     "OKTA_CLIENT_ID",
@@ -368,6 +443,7 @@ pub const ENV_NAMES: [&str; 14] = [
     "SIGNIN_DPOP",
     "SIGNIN_PAR",
     "POST_LOGOUT_REDIRECT_URL",
+    "TESSERA_TOKEN_STORE",
 ];
 
 /// Where the provider (the issuer) the settings sign in with comes from.
@@ -427,6 +503,9 @@ pub struct ConfigFile {
     /// Where the provider sends the browser after signing out there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_logout_redirect_url: Option<String>,
+    /// Where sign-ins are kept: `auto`, `secret-service`, `kernel`, `memory`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_store: Option<String>,
 }
 
 impl ConfigFile {

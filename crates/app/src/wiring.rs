@@ -18,30 +18,36 @@ use signin::store::{KeyringBackend, KeyringStore, MemoryStore, StoreError, Token
 use signin::{Session, SessionError};
 use url::Url;
 
-use crate::settings::Settings;
+use crate::settings::{Settings, TokenStoreChoice};
 use crate::tokens::SessionTokens;
 
-/// Where the sign-ins are to be kept.
+/// What to do when the chosen token store cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreChoice {
-    /// In memory: forgotten when the program ends (asked for, or nothing
-    /// that needs a saved sign-in).
-    Memory,
-    /// The OS keyring (Secret Service); when it cannot be used, that is the
-    /// error (the CLI: exit 7).
-    Keyring,
-    /// The OS keyring, or memory with the reason when it cannot be used
-    /// (the desktop app, which then warns).
-    KeyringOrMemory,
+pub enum WhenUnavailable {
+    /// Fail with the store's error (the CLI: exit 7, and the choices named).
+    Fail,
+    /// Keep sign-ins in memory, with the reason (the desktop app, which
+    /// then warns).
+    UseMemory,
 }
 
 /// Where the sign-ins are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
-    /// The OS keyring.
-    Keyring,
+    /// The Secret Service.
+    SecretService,
+    /// The kernel keyring.
+    Kernel,
     /// Memory only.
     Memory,
+}
+
+impl StoreKind {
+    /// Whether sign-ins outlive the program (a keyring of either kind).
+    #[must_use]
+    pub fn is_keyring(self) -> bool {
+        self != Self::Memory
+    }
 }
 
 /// A token store as opened by [`open_store`].
@@ -50,8 +56,8 @@ pub struct OpenedStore {
     pub store: Arc<dyn TokenStore>,
     /// What it is.
     pub kind: StoreKind,
-    /// Why the keyring could not be used, when memory stands in for it
-    /// ([`StoreChoice::KeyringOrMemory`]).
+    /// Why the chosen keyring could not be used, when memory stands in for
+    /// it ([`WhenUnavailable::UseMemory`]).
     pub keyring_error: Option<StoreError>,
 }
 
@@ -62,10 +68,11 @@ impl OpenedStore {
         Self { store: Arc::new(MemoryStore::new()), kind: StoreKind::Memory, keyring_error: None }
     }
 
-    /// A store the caller made (a test's), kept as if it were the keyring.
+    /// A store the caller made (a test's), kept as if it were the Secret
+    /// Service.
     #[must_use]
     pub fn given(store: Arc<dyn TokenStore>) -> Self {
-        Self { store, kind: StoreKind::Keyring, keyring_error: None }
+        Self { store, kind: StoreKind::SecretService, keyring_error: None }
     }
 }
 
@@ -75,20 +82,25 @@ impl std::fmt::Debug for OpenedStore {
     }
 }
 
-/// Opens the token store `choice` asks for: the keyring is opened and
-/// probed (a write, read and delete of an entry of its own) here, and only
-/// here. Blocks (the Secret Service client runs a runtime of its own): call
-/// it before starting one, or through `spawn_blocking`.
+/// Opens the token store `choice` names: a keyring is opened and probed (a
+/// write, read and delete of an entry of its own) here, and only here;
+/// [`TokenStoreChoice::Auto`] is the Secret Service. Blocks (the Secret
+/// Service client runs a runtime of its own): call it before starting one,
+/// or through `spawn_blocking`.
 ///
 /// # Errors
-/// With [`StoreChoice::Keyring`], why the keyring cannot be used.
-pub fn open_store(choice: StoreChoice) -> Result<OpenedStore, StoreError> {
-    if choice == StoreChoice::Memory {
-        return Ok(OpenedStore::memory());
-    }
-    match KeyringStore::open(KeyringBackend::SecretService).and_then(|store| store.probe().map(|()| store)) {
-        Ok(store) => Ok(OpenedStore { store: Arc::new(store), kind: StoreKind::Keyring, keyring_error: None }),
-        Err(error) if choice == StoreChoice::KeyringOrMemory => {
+/// With [`WhenUnavailable::Fail`], why the keyring cannot be used.
+pub fn open_store(choice: TokenStoreChoice, when_unavailable: WhenUnavailable) -> Result<OpenedStore, StoreError> {
+    let (backend, kind) = match choice {
+        TokenStoreChoice::Memory => return Ok(OpenedStore::memory()),
+        TokenStoreChoice::Auto | TokenStoreChoice::SecretService => {
+            (KeyringBackend::SecretService, StoreKind::SecretService)
+        }
+        TokenStoreChoice::Kernel => (KeyringBackend::KernelKeyring, StoreKind::Kernel),
+    };
+    match KeyringStore::open(backend).and_then(|store| store.probe().map(|()| store)) {
+        Ok(store) => Ok(OpenedStore { store: Arc::new(store), kind, keyring_error: None }),
+        Err(error) if when_unavailable == WhenUnavailable::UseMemory => {
             tracing::warn!(%error, "no keyring: sign-ins are kept in memory only");
             Ok(OpenedStore { keyring_error: Some(error), ..OpenedStore::memory() })
         }
@@ -165,7 +177,8 @@ pub async fn demo(settings: Settings) -> Result<App, WireError> {
     let stack = DemoStack::start().await?;
     let Settings { signin: mut config, .. } = settings;
     stack.configure(&mut config)?;
-    let settings = Settings { signin: config, items_api: stack.items_api().clone() };
+    let settings =
+        Settings { signin: config, items_api: stack.items_api().clone(), token_store: TokenStoreChoice::Memory };
     let book = AccountBook::empty(stack.folder().join("accounts.json"));
     let mut app = production(settings, OpenedStore::memory(), book)?;
     app.demo = Some(stack);
@@ -183,7 +196,7 @@ pub fn for_tests(
     book: AccountBook,
     adjust: impl FnOnce(Session) -> Session,
 ) -> Result<App, WireError> {
-    let Settings { signin, items_api } = settings;
+    let Settings { signin, items_api, .. } = settings;
     let session = Arc::new(adjust(Session::new(signin, store.store, book)));
     let items = ItemsClient::new(items_api.clone(), SessionTokens(session.clone())).map_err(WireError::ItemsClient)?;
     Ok(App { session, items, items_api, store: store.kind, demo: None })

@@ -17,11 +17,20 @@ https, or http on 127.0.0.1 or [::1]. There is no default provider: with none
 configured, commands that need one say so and exit 2 (set OKTA_DOMAIN and
 CLIENT_ID, or try `tessera demo`, which starts a provider of its own). Each
 account is refreshed and revoked only at the issuer that signed it in; logout
-exits non-zero when that issuer could not revoke it. Refresh tokens are kept in
-the OS keyring (Secret Service); when there is none, tessera says so and stops,
-unless --memory-only (TESSERA_MEMORY_ONLY=1) asks for a session that is
-forgotten when the command ends. Data goes to stdout, progress and errors to
-stderr.
+exits non-zero when that issuer could not revoke it.
+
+Where sign-ins are kept (--token-store, TESSERA_TOKEN_STORE, token_store in
+tessera.toml), never in a plain file:
+  secret-service  the desktop keyring (GNOME Keyring, KWallet): kept across reboots
+  kernel          the kernel keyring: no D-Bus needed, kept for this login
+                  session (an SSH session included) until it ends or the
+                  machine restarts
+  memory          forgotten when the command ends (also --memory-only,
+                  TESSERA_MEMORY_ONLY=1)
+  auto            the default: the Secret Service; when there is none, tessera
+                  says so and names the others (it never falls back silently)
+On a machine without a browser, `tessera login --device` signs in with a code
+entered on another device. Data goes to stdout, progress and errors to stderr.
 
 Exit codes:
   0  success
@@ -33,7 +42,8 @@ Exit codes:
   5  not found: no such item or account
   6  network: the provider or the items API cannot be reached or is unavailable
      (the provider failing with HTTP 5xx included)
-  7  keyring unavailable: no Secret Service (use --memory-only)
+  7  keyring unavailable: the chosen token store cannot be used (choose
+     another with --token-store)
 `tessera doctor` exits 0 when every check passes, 1 when one fails.";
 
 /// `tessera`: sign in with Okta or any OpenID provider, and use the items API.
@@ -55,6 +65,12 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub memory_only: bool,
+
+    /// Where sign-ins are kept: secret-service, kernel, memory or auto (the
+    /// default; TESSERA_TOKEN_STORE or token_store in tessera.toml).
+    #[arg(long, global = true, value_name = "STORE", value_parser = clap::builder::PossibleValuesParser::new(
+        ["auto", "secret-service", "kernel", "memory"]))]
+    pub token_store: Option<String>,
 
     /// Read settings from this .env-style file (KEY=value lines) for what the
     /// environment does not set. No .env is read unless named here.

@@ -1,8 +1,8 @@
 //! `tessera doctor`: prints the app's doctor report ([`app::doctor`]), as
 //! lines for people or as JSON, and fails (exit 1) when a check failed.
 
-use app::Settings;
 use app::doctor::Report;
+use app::{Settings, TokenStoreChoice};
 use signin::flow::config::SigninConfig;
 use url::Url;
 
@@ -16,7 +16,9 @@ use crate::output;
 /// [`Exit::Error`] when a check failed; the report is printed first.
 pub async fn run(config: &SigninConfig, items_api: &Url, json: bool) -> Result<(), Failure> {
     progress(&format!("Checking {} and the items API at {items_api} …", config.issuer.as_str()));
-    let settings = Settings { signin: config.clone(), items_api: items_api.clone() };
+    // The doctor contacts the provider and the items API, never the token store.
+    let settings =
+        Settings { signin: config.clone(), items_api: items_api.clone(), token_store: TokenStoreChoice::default() };
     let report = app::doctor::doctor(&settings).await;
     if json {
         output::json(&serde_json::to_value(&report).map_err(std::io::Error::other)?)?;

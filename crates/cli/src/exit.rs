@@ -4,7 +4,7 @@
 use std::error::Error as StdError;
 use std::io::Write as _;
 
-use app::SettingsError;
+use app::{SettingsError, TokenStoreChoice};
 use items_client::ItemsError;
 use signin::accounts::AccountsError;
 use signin::flow::SigninError;
@@ -46,12 +46,8 @@ impl Failure {
     /// A failure with a given exit code.
     pub fn new(exit: Exit, error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         let hint = match exit {
-            Exit::SignInRequired => Some("sign in with `tessera login`".to_owned()),
-            Exit::KeyringUnavailable => Some(
-                "pass --memory-only (or set TESSERA_MEMORY_ONLY=1) to keep the sign-in in memory only; \
-                 it is then forgotten when tessera exits"
-                    .to_owned(),
-            ),
+            Exit::SignInRequired => Some(SIGN_IN_HINT.to_owned()),
+            Exit::KeyringUnavailable => Some(store_hint(TokenStoreChoice::Auto)),
             _ => None,
         };
         Self { exit, error: error.into(), hint, reported: false }
@@ -112,6 +108,28 @@ fn session_exit(kind: ErrorKind) -> Exit {
         | ErrorKind::Busy
         | ErrorKind::Internal => Exit::Error,
     }
+}
+
+/// How to sign in, on a machine with a browser or without.
+pub const SIGN_IN_HINT: &str =
+    "sign in with `tessera login` (on a machine without a browser: `tessera login --device`, with a code)";
+
+/// The ways forward when the token store `chosen` cannot be used.
+pub fn store_hint(chosen: TokenStoreChoice) -> String {
+    let others = match chosen {
+        TokenStoreChoice::Kernel => {
+            "the kernel keyring needs a session keyring of this login (an SSH or console login has one; \
+             elsewhere run tessera under `keyctl session -`); or choose --token-store secret-service \
+             (the desktop keyring) or --token-store memory (forgotten when this command ends)"
+        }
+        TokenStoreChoice::Memory => "choose --token-store secret-service or --token-store kernel",
+        TokenStoreChoice::Auto | TokenStoreChoice::SecretService => {
+            "choose where sign-ins are kept: --token-store kernel (the kernel keyring: kept for this \
+             login session, no D-Bus needed, e.g. over SSH) or --token-store memory (forgotten when this \
+             command ends), or start a Secret Service (GNOME Keyring, KWallet)"
+        }
+    };
+    format!("{others}; to keep the choice, set TESSERA_TOKEN_STORE or token_store in tessera.toml")
 }
 
 /// The two ways forward when no provider is configured (issue 23).

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use app::{OpenedStore, Settings, SettingsError, StoreChoice};
+use app::{OpenedStore, Settings, SettingsError, TokenStoreChoice, WhenUnavailable};
 use clap::Parser as _;
 use signin::accounts::AccountBook;
 use signin::flow::config::SigninConfig;
@@ -61,15 +61,42 @@ fn needs_tokens(command: &Command) -> bool {
     )
 }
 
-/// The token store: the OS keyring (Secret Service), checked up front, or
-/// memory when asked for. Never a file. Runs before the async runtime (the
-/// Secret Service client blocks on a runtime of its own).
-fn token_store(memory_only: bool, needs_tokens: bool) -> Result<OpenedStore, Failure> {
-    if memory_only && needs_tokens {
+/// Whether the command needs the token store, given the account book: a
+/// sign-in writes one; anything else reads a saved one, and with no account
+/// in the book there is none to read, whatever the state of the store. Then
+/// the session answers "nobody is signed in" (exit 3) rather than why the
+/// keyring cannot be reached.
+fn needs_store(command: &Command, book: &AccountBook) -> bool {
+    matches!(command, Command::Login { .. }) || (needs_tokens(command) && !book.list().is_empty())
+}
+
+/// The token store: the one chosen (`--token-store`, else the settings'),
+/// opened and probed up front; memory with --memory-only or when the command
+/// needs none. Never a file. Runs before the async runtime (the Secret
+/// Service client blocks on a runtime of its own).
+fn token_store(chosen: TokenStoreChoice, needed: bool) -> Result<OpenedStore, Failure> {
+    if !needed {
+        return Ok(OpenedStore::memory());
+    }
+    if chosen == TokenStoreChoice::Memory {
         commands::progress("Memory-only session: the sign-in is forgotten when this command ends.");
     }
-    let choice = if memory_only || !needs_tokens { StoreChoice::Memory } else { StoreChoice::Keyring };
-    Ok(app::open_store(choice)?)
+    app::open_store(chosen, WhenUnavailable::Fail).map_err(|error| {
+        let hint = exit::store_hint(chosen);
+        Failure::from(error).with_hint(hint)
+    })
+}
+
+/// The store asked for: `--memory-only` (or `TESSERA_MEMORY_ONLY`), else
+/// `--token-store`, else the settings'.
+fn chosen_store(cli: &Cli, configured: TokenStoreChoice) -> Result<TokenStoreChoice, Failure> {
+    if cli.memory_only {
+        return Ok(TokenStoreChoice::Memory);
+    }
+    match &cli.token_store {
+        Some(name) => Ok(TokenStoreChoice::parse("--token-store", name)?),
+        None => Ok(configured),
+    }
 }
 
 /// The settings of one `tessera login`: its `--prompt` and `--port`s over
@@ -104,13 +131,14 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
         }
         settings => settings?,
     };
-    let Settings { signin: config, items_api } = settings;
+    let Settings { signin: config, items_api, token_store: configured } = settings;
     let signin = match &cli.command {
         Command::Login { prompt, ports, .. } => login_config(config, prompt.as_deref(), ports)?,
         _ => config,
     };
-    let store = token_store(cli.memory_only, needs_tokens(&cli.command))?;
+    let chosen = chosen_store(&cli, configured)?;
     let book = AccountBook::load(AccountBook::default_path()?)?;
-    let app = app::production(Settings { signin, items_api }, store, book)?;
+    let store = token_store(chosen, needs_store(&cli.command, &book))?;
+    let app = app::production(Settings { signin, items_api, token_store: chosen }, store, book)?;
     runtime.block_on(commands::run(&app, cli.command, cli.json))
 }

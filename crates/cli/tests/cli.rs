@@ -95,15 +95,16 @@ impl Run {
 
 /// One person's machine: a private HOME (config, account book) and working
 /// directory, the settings in the environment, and nothing else of ours.
+#[derive(Clone)]
 struct Machine {
-    home: tempfile::TempDir,
+    home: std::sync::Arc<tempfile::TempDir>,
     env: Vec<(String, String)>,
 }
 
 impl Machine {
     /// Pointed at `stack`, memory-only, the test browser signing alice in.
     fn new(stack: Option<&Stack>) -> Self {
-        let home = tempfile::tempdir().unwrap();
+        let home = std::sync::Arc::new(tempfile::tempdir().unwrap());
         let mut machine = Self { home, env: Vec::new() };
         machine = machine
             .with("CLIENT_ID", "tessera-desktop")
@@ -135,6 +136,11 @@ impl Machine {
         self.env.retain(|(n, _)| n != name);
         self.env.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// The same machine (the same HOME) with `name` set to `value`.
+    fn clone_with(&self, name: &str, value: &str) -> Self {
+        self.clone().with(name, value)
     }
 
     fn without(mut self, name: &str) -> Self {
@@ -288,13 +294,90 @@ async fn no_keyring_exits_7_and_never_falls_back_silently() {
         .with("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tessera-test-bus");
     let run = machine.run(&["login"]).await;
     run.expect(7);
-    assert!(run.stderr.contains("keyring"), "{run:?}");
-    assert!(run.stderr.contains("--memory-only"), "no hint: {run:?}");
+    assert!(run.stderr.contains("no D-Bus session bus"), "{run:?}");
+    // The hint names the other stores, and how to keep the choice.
+    for choice in ["--token-store kernel", "--token-store memory", "TESSERA_TOKEN_STORE"] {
+        assert!(run.stderr.contains(choice), "the hint lacks {choice:?}: {run:?}");
+    }
     assert!(!run.stderr.contains("Signed in"), "{run:?}");
+    // Asked for the Secret Service by name, the same.
+    let run = machine.run(&["login", "--token-store", "secret-service"]).await;
+    run.expect(7);
+    assert!(run.stderr.contains("--token-store kernel"), "{run:?}");
     // Listing accounts needs no tokens, so no keyring.
     machine.run(&["accounts"]).await.expect(0);
-    // Asked for, memory-only works.
-    machine.with("TESSERA_MEMORY_ONLY", "1").run(&["login"]).await.expect(0);
+    // Asked for, memory works, by either name.
+    machine.clone_with("TESSERA_MEMORY_ONLY", "1").run(&["login"]).await.expect(0);
+    let run = machine.run(&["login", "--token-store", "memory"]).await;
+    run.expect(0);
+    assert!(run.stderr.contains("Memory-only session"), "{run:?}");
+    machine.with("TESSERA_TOKEN_STORE", "memory").run(&["login"]).await.expect(0);
+}
+
+/// Issue 17, item 3: before anyone signed in, `whoami`, `token` and `items`
+/// say "nobody is signed in" (exit 3, with how to sign in, `--device`
+/// included) whatever the state of the token store: no session bus (an SSH
+/// session), a bus without a Secret Service, or a kernel keyring that
+/// cannot be reached. Nothing is asked of the store then.
+#[tokio::test(flavor = "multi_thread")]
+async fn before_any_sign_in_commands_say_not_signed_in_whatever_the_store() {
+    let stack = stack().await;
+    let no_bus = Machine::new(Some(&stack))
+        .without("TESSERA_MEMORY_ONLY")
+        .with("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tessera-test-bus");
+    let machines = [
+        no_bus.clone_with("TESSERA_TOKEN_STORE", "auto"),
+        no_bus.clone_with("TESSERA_TOKEN_STORE", "secret-service"),
+        no_bus.clone_with("TESSERA_TOKEN_STORE", "kernel"),
+    ];
+    for machine in &machines {
+        for args in [&["whoami"][..], &["token"], &["items", "list"], &["logout"]] {
+            let run = machine.run(args).await;
+            run.expect(3);
+            assert!(run.stderr.contains("nobody is signed in"), "{args:?}: {run:?}");
+            assert!(run.stderr.contains("tessera login --device"), "{args:?}: {run:?}");
+            assert!(!run.stderr.contains("D-Bus"), "{args:?}: {run:?}");
+        }
+    }
+    // A store name that is not one is a usage error naming the setting.
+    let run = no_bus.clone_with("TESSERA_TOKEN_STORE", "file").run(&["whoami"]).await;
+    run.expect(2);
+    assert!(run.stderr.contains("TESSERA_TOKEN_STORE") && run.stderr.contains("secret-service"), "{run:?}");
+    let run = no_bus.run(&["whoami", "--token-store", "file"]).await;
+    run.expect(2);
+}
+
+/// Issue 17, item 3: the kernel keyring keeps a sign-in for the login
+/// session without any D-Bus (as over SSH): a sign-in made by one process is
+/// used by the next, through `--token-store kernel`, `TESSERA_TOKEN_STORE`
+/// or the file's `token_store`; the Secret Service holds nothing of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kernel_keyring_keeps_a_sign_in_across_processes_without_d_bus() {
+    if !keyring_session() {
+        return;
+    }
+    let stack = stack().await;
+    let ssh = Machine::new(Some(&stack))
+        .without("TESSERA_MEMORY_ONLY")
+        .with("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tessera-test-bus");
+    let run = ssh.run(&["login", "--token-store", "kernel", "--json"]).await;
+    run.expect(0);
+    assert!(!run.stderr.contains("Memory-only"), "{run:?}");
+    let account = run.json();
+    let run = ssh.run(&["whoami", "--token-store", "kernel", "--json"]).await;
+    run.expect(0);
+    assert_eq!(run.json()["account"]["id"], account["id"], "{run:?}");
+    let kernel = ssh.clone_with("TESSERA_TOKEN_STORE", "kernel");
+    let run = kernel.run(&["token"]).await;
+    run.expect(0);
+    assert_jwt(run.stdout.trim());
+    // The file's choice, below the environment's.
+    write_config(&ssh, "token_store = \"kernel\"\n");
+    ssh.run(&["token"]).await.expect(0);
+    let run = kernel.with("TESSERA_TOKEN_STORE", "secret-service").run(&["token"]).await;
+    run.expect(7);
+    // Nothing went to the Secret Service of the surrounding session.
+    assert_eq!(keyring_token(&account).await, None);
 }
 
 /// Issue 23: with no provider configured, a command that needs one says so,
@@ -930,8 +1013,8 @@ async fn a_dotenv_in_the_working_folder_does_not_choose_the_provider() {
     // Named on purpose, it is read (and it names a provider that is no
     // real one: the sign-in fails there).
     for machine in [
-        Machine { home: tempfile::tempdir().unwrap(), env: machine.env.clone() },
-        Machine { home: tempfile::tempdir().unwrap(), env: machine.env.clone() },
+        Machine { home: std::sync::Arc::new(tempfile::tempdir().unwrap()), env: machine.env.clone() },
+        Machine { home: std::sync::Arc::new(tempfile::tempdir().unwrap()), env: machine.env.clone() },
     ]
     .into_iter()
     .enumerate()
