@@ -144,6 +144,8 @@ impl Form {
             par: previous.par.clone(),
             post_logout_redirect_url: previous.post_logout_redirect_url.clone(),
             token_store: previous.token_store.clone(),
+            profile: previous.profile.clone(),
+            profiles: previous.profiles.clone(),
         }
     }
 }

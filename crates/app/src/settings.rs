@@ -31,7 +31,31 @@
 //! | `SIGNIN_PAR` | `par` | push authorization requests first (RFC 9126): `auto` (when offered; a push refused as not allowed for this client falls back to a plain request), `always`, `never` (default `auto`) |
 //! | `TESSERA_TOKEN_STORE` | `token_store` | where sign-ins are kept: `secret-service` (GNOME Keyring, KWallet), `kernel` (the kernel keyring: for this login session, no D-Bus needed, e.g. over SSH), `memory` (forgotten when the program ends), or `auto` (the default: the Secret Service, and a message naming the others when there is none) |
 //!
+//! | `TESSERA_PROFILE` | `profile` | the profile used when none is chosen on the command line (`--profile`): a name under `[profiles]`; unset, the settings at the top of the file |
+//!
 //! Every error names the setting it is about.
+//!
+//! # Profiles
+//!
+//! Several providers side by side (a production and a preview org, two
+//! customers): `[profiles.<name>]` tables in the file, each with any of the
+//! keys above (but `profile`), over the file's top-level keys. A chosen
+//! profile is an explicit choice: what it sets wins over the environment
+//! too, so `--profile preview` signs in at preview whatever `OKTA_DOMAIN`
+//! says. Chosen by, first to last: the CLI's `--profile`, `TESSERA_PROFILE`,
+//! the profile of the account in use (the shells' choice,
+//! [`profile_of`](Settings::profile_of)), the file's `profile`; else the
+//! top-level settings.
+//!
+//! ```toml
+//! okta_domain = "acme.okta.com"
+//! client_id = "0oa-prod"
+//!
+//! [profiles.preview]
+//! okta_domain = "acme.oktapreview.com"
+//! client_id = "0oa-preview"
+//! items_api_url = "https://items.preview.acme.example"
+//! ```
 //!
 //! `LOOPBACK_PORTS` / `loopback_ports` is applied after the redirect URL of
 //! its own layer: it replaces the ports of a loopback redirect (a
@@ -39,7 +63,7 @@
 //! list), and is refused when the redirect is a custom scheme. A later
 //! layer's redirect URL replaces the whole redirect, ports included.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use openidconnect::ClientId;
@@ -103,6 +127,27 @@ pub enum SettingsError {
          or okta_domain and client_id in the configuration file"
     )]
     NoProvider,
+    /// The profile asked for is not in the file.
+    #[error(
+        "there is no profile {name:?} in the configuration file{}",
+        if known.is_empty() { String::new() } else { format!(" (its profiles: {})", known.join(", ")) }
+    )]
+    UnknownProfile {
+        /// The name asked for.
+        name: String,
+        /// The profiles the file has.
+        known: Vec<String>,
+    },
+    /// The file has profiles but no provider at its top, and none was
+    /// chosen.
+    #[error(
+        "choose a profile: {} (with --profile NAME, TESSERA_PROFILE, or profile = \"NAME\" in the configuration file)",
+        known.join(", ")
+    )]
+    ChooseProfile {
+        /// The profiles the file has.
+        known: Vec<String>,
+    },
 }
 
 impl SettingsError {
@@ -139,6 +184,9 @@ pub struct Settings {
     pub items_api: Url,
     /// Where sign-ins are kept.
     pub token_store: TokenStoreChoice,
+    /// The profile these settings are (`[profiles.<name>]`); `None` for
+    /// the top-level settings.
+    pub profile: Option<String>,
 }
 
 /// Where sign-ins (refresh tokens) are kept: `token_store` in the file,
@@ -214,6 +262,7 @@ impl Settings {
             signin: SigninConfig::demo(),
             items_api: Url::parse(DEFAULT_ITEMS_API).expect("a valid constant"),
             token_store: TokenStoreChoice::Auto,
+            profile: None,
         }
     }
 
@@ -288,20 +337,120 @@ impl Settings {
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(Self, ProviderSource), SettingsError> {
+        Self::layered_profile(file, env, ProfileChoice::Default)
+    }
+
+    /// As [`layered`](Self::layered), for the profile `choice` leads to
+    /// (see [Profiles](self#profiles)).
+    ///
+    /// # Errors
+    /// As [`layered`](Self::layered); [`SettingsError::UnknownProfile`] for
+    /// a profile the file does not have, [`SettingsError::ChooseProfile`]
+    /// when the file has profiles but names no provider at its top and none
+    /// was chosen.
+    pub fn layered_profile(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        choice: ProfileChoice<'_>,
+    ) -> Result<(Self, ProviderSource), SettingsError> {
         let env = Environment::new(env);
-        let file = file.map(ConfigFile::read).transpose()?.flatten();
+        let file = file.map(ConfigFile::read).transpose()?.flatten().unwrap_or_default();
+        let name = match choice {
+            ProfileChoice::Chosen(name) => Some(name.to_owned()),
+            ProfileChoice::OfAccount(name) => env.get(PROFILE_VAR).or(name.map(str::to_owned)),
+            ProfileChoice::Default => env.get(PROFILE_VAR).or_else(|| file.profile.clone()),
+        };
+        let (settings, source) = Self::resolve(&file, &env, name.as_deref())?;
+        if source == ProviderSource::Demo && name.is_none() && !file.profiles.is_empty() {
+            return Err(SettingsError::ChooseProfile { known: file.profiles.keys().cloned().collect() });
+        }
+        Ok((settings, source))
+    }
+
+    /// As [`load_from`](Self::load_from), for the profile `choice` leads to.
+    ///
+    /// # Errors
+    /// As [`layered_profile`](Self::layered_profile), and
+    /// [`SettingsError::NoProvider`] when nothing names a provider.
+    pub fn load_profile(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        choice: ProfileChoice<'_>,
+    ) -> Result<Self, SettingsError> {
+        let (settings, source) = Self::layered_profile(file, env, choice)?;
+        if source == ProviderSource::Demo {
+            return Err(SettingsError::NoProvider);
+        }
+        Ok(settings)
+    }
+
+    /// The profile an account signed in at `issuer` with `client_id`
+    /// belongs to: `Some(None)` for the file's top-level settings,
+    /// `Some(Some(name))` for `[profiles.<name>]`, `None` when none of
+    /// them (as the environment leaves them) names that provider and
+    /// client. The top level is preferred when both do.
+    #[must_use]
+    pub fn profile_of(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        issuer: &str,
+        client_id: &str,
+    ) -> Option<Option<String>> {
+        let env = Environment::new(env);
+        let file = file.map(ConfigFile::read).and_then(Result::ok).flatten().unwrap_or_default();
+        let matches = |name: Option<&str>| {
+            Self::resolve(&file, &env, name).is_ok_and(|(settings, source)| {
+                source != ProviderSource::Demo
+                    && settings.signin.issuer.as_str() == issuer
+                    && settings.signin.client_id.as_str() == client_id
+            })
+        };
+        if matches(None) {
+            return Some(None);
+        }
+        file.profiles.keys().find(|name| matches(Some(name))).map(|name| Some(name.clone()))
+    }
+
+    /// The profile names the file at `file` has, in order.
+    #[must_use]
+    pub fn profile_names(file: Option<&Path>) -> Vec<String> {
+        let file = file.map(ConfigFile::read).and_then(Result::ok).flatten();
+        file.map(|f| f.profiles.into_keys().collect()).unwrap_or_default()
+    }
+
+    /// The demo defaults < the file's top level < the environment < the
+    /// profile `name` (when one), and where the provider came from.
+    fn resolve<F: Fn(&str) -> Option<String>>(
+        file: &ConfigFile,
+        env: &Environment<F>,
+        name: Option<&str>,
+    ) -> Result<(Self, ProviderSource), SettingsError> {
+        let name = name.filter(|name| *name != TOP_PROFILE);
+        let profile = match name {
+            Some(name) => Some(file.profiles.get(name).ok_or_else(|| SettingsError::UnknownProfile {
+                name: name.to_owned(),
+                known: file.profiles.keys().cloned().collect(),
+            })?),
+            None => None,
+        };
         let mut source = ProviderSource::Demo;
-        if file.as_ref().is_some_and(ConfigFile::names_provider) {
+        if file.names_provider() {
             source = ProviderSource::File;
         }
         if env.is_set("OKTA_ISSUER") || env.is_set("OKTA_DOMAIN") {
             source = ProviderSource::Environment;
         }
         let mut settings = Self::demo();
-        if let Some(file) = file {
-            settings.apply_file(file)?;
+        settings.apply_file(file.clone())?;
+        settings.apply_env(env)?;
+        if let Some(profile) = profile {
+            if profile.names_provider() {
+                source = ProviderSource::File;
+            }
+            settings.apply_file(profile.clone())?;
+            settings.profile = name.map(str::to_owned);
         }
-        settings.apply_env(&env)?;
+        settings.check()?;
         Ok((settings, source))
     }
 
@@ -314,6 +463,7 @@ impl Settings {
         let mut settings = Self::demo();
         settings.apply_file(file.clone())?;
         settings.apply_env(&Environment::new(|_| None))?;
+        settings.check()?;
         Ok(settings)
     }
 
@@ -416,10 +566,15 @@ impl Settings {
         if let Some(store) = env.get("TESSERA_TOKEN_STORE") {
             self.token_store = TokenStoreChoice::parse("TESSERA_TOKEN_STORE", &store)?;
         }
-        if signin.client_id.as_str().is_empty() {
+        Ok(())
+    }
+
+    /// What no layer may leave: a client id, and the `openid` scope.
+    fn check(&self) -> Result<(), SettingsError> {
+        if self.signin.client_id.as_str().is_empty() {
             return Err(SettingsError::invalid("CLIENT_ID", "is empty"));
         }
-        if !signin.scopes.iter().any(|s| s == "openid") {
+        if !self.signin.scopes.iter().any(|s| s == "openid") {
             return Err(SettingsError::invalid("scopes", "must include openid"));
         }
         Ok(())
@@ -445,6 +600,24 @@ pub const ENV_NAMES: [&str; 15] = [
     "POST_LOGOUT_REDIRECT_URL",
     "TESSERA_TOKEN_STORE",
 ];
+
+/// The name of the top-level settings as a profile (`--profile default`).
+pub const TOP_PROFILE: &str = "default";
+
+/// The environment variable choosing a profile (see [Profiles](self#profiles)).
+pub const PROFILE_VAR: &str = "TESSERA_PROFILE";
+
+/// How the profile is chosen (see [Profiles](self#profiles)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileChoice<'a> {
+    /// Named by the person (`--profile`): wins over everything.
+    Chosen(&'a str),
+    /// The profile of the account in use (`None`: the top level), unless
+    /// `TESSERA_PROFILE` names another.
+    OfAccount(Option<&'a str>),
+    /// `TESSERA_PROFILE`, else the file's `profile`, else the top level.
+    Default,
+}
 
 /// Where the provider (the issuer) the settings sign in with comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,6 +679,13 @@ pub struct ConfigFile {
     /// Where sign-ins are kept: `auto`, `secret-service`, `kernel`, `memory`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_store: Option<String>,
+    /// The profile used when none is chosen (top level only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Named provider configurations, `[profiles.<name>]`, each over the
+    /// top-level keys (top level only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, ConfigFile>,
 }
 
 impl ConfigFile {
@@ -514,7 +694,38 @@ impl ConfigFile {
     /// # Errors
     /// [`SettingsError::File`].
     pub fn read(path: &Path) -> Result<Option<Self>, SettingsError> {
-        Ok(settings::read_toml(path)?)
+        let file: Option<Self> = settings::read_toml(path)?;
+        if let Some(file) = &file {
+            file.check_profiles()?;
+        }
+        Ok(file)
+    }
+
+    /// Profiles are named with letters, digits, `-` and `_`, and hold
+    /// neither profiles nor a `profile` of their own.
+    fn check_profiles(&self) -> Result<(), SettingsError> {
+        for (name, profile) in &self.profiles {
+            let setting = format!("profiles.{name}");
+            let well_named = !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if name == TOP_PROFILE {
+                return Err(SettingsError::invalid(
+                    &setting,
+                    "`default` names the top-level settings: give this profile another name",
+                ));
+            }
+            if !well_named {
+                return Err(SettingsError::invalid(
+                    &setting,
+                    "a profile's name is letters, digits, - and _ (at most 64)",
+                ));
+            }
+            if !profile.profiles.is_empty() || profile.profile.is_some() {
+                return Err(SettingsError::invalid(&setting, "a profile cannot hold profiles or choose one"));
+            }
+        }
+        Ok(())
     }
 
     /// Whether the file names a provider (`issuer` or `okta_domain`).

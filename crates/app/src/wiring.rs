@@ -134,6 +134,8 @@ pub struct App {
     pub items_api: Url,
     /// Where the sign-ins are kept.
     pub store: StoreKind,
+    /// The profile of the settings (`None`: the top-level ones).
+    pub profile: Option<String>,
     /// The demo stack, running as long as this is kept.
     demo: Option<DemoStack>,
 }
@@ -177,8 +179,12 @@ pub async fn demo(settings: Settings) -> Result<App, WireError> {
     let stack = DemoStack::start().await?;
     let Settings { signin: mut config, .. } = settings;
     stack.configure(&mut config)?;
-    let settings =
-        Settings { signin: config, items_api: stack.items_api().clone(), token_store: TokenStoreChoice::Memory };
+    let settings = Settings {
+        signin: config,
+        items_api: stack.items_api().clone(),
+        token_store: TokenStoreChoice::Memory,
+        profile: None,
+    };
     let book = AccountBook::empty(stack.folder().join("accounts.json"));
     let mut app = production(settings, OpenedStore::memory(), book)?;
     app.demo = Some(stack);
@@ -196,10 +202,10 @@ pub fn for_tests(
     book: AccountBook,
     adjust: impl FnOnce(Session) -> Session,
 ) -> Result<App, WireError> {
-    let Settings { signin, items_api, .. } = settings;
+    let Settings { signin, items_api, profile, .. } = settings;
     let session = Arc::new(adjust(Session::new(signin, store.store, book)));
     let items = ItemsClient::new(items_api.clone(), SessionTokens(session.clone())).map_err(WireError::ItemsClient)?;
-    Ok(App { session, items, items_api, store: store.kind, demo: None })
+    Ok(App { session, items, items_api, store: store.kind, profile, demo: None })
 }
 
 /// Why a provider did not pass [`check_provider`].

@@ -356,3 +356,143 @@ fn the_post_logout_redirect_is_a_loopback_url_with_its_port_or_the_custom_scheme
     let unset = Settings::load_from(None, env(&[provider])).unwrap();
     assert_eq!(unset.signin.post_logout_redirect, None, "none sent unless configured");
 }
+
+/// Issue 17, item 3: where sign-ins are kept, from the file or the
+/// environment (which wins); a name that is not a store is refused, naming
+/// the setting and the choices.
+#[test]
+fn the_token_store_is_chosen_by_name() {
+    let provider = [("OKTA_DOMAIN", "dev-1.okta.com"), ("CLIENT_ID", "0oa-app")];
+    assert_eq!(Settings::load_from(None, env(&provider)).unwrap().token_store, TokenStoreChoice::Auto);
+    for (value, expected) in [
+        ("kernel", TokenStoreChoice::Kernel),
+        ("keyutils", TokenStoreChoice::Kernel),
+        (" Secret-Service ", TokenStoreChoice::SecretService),
+        ("memory", TokenStoreChoice::Memory),
+        ("auto", TokenStoreChoice::Auto),
+    ] {
+        let pairs = [provider[0], provider[1], ("TESSERA_TOKEN_STORE", value)];
+        assert_eq!(Settings::load_from(None, env(&pairs)).unwrap().token_store, expected, "{value:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(CONFIG_FILE_NAME);
+    std::fs::write(&path, "token_store = \"kernel\"\n").unwrap();
+    assert_eq!(Settings::load_from(Some(&path), env(&provider)).unwrap().token_store, TokenStoreChoice::Kernel);
+    let pairs = [provider[0], provider[1], ("TESSERA_TOKEN_STORE", "memory")];
+    assert_eq!(Settings::load_from(Some(&path), env(&pairs)).unwrap().token_store, TokenStoreChoice::Memory);
+    for (file, pairs) in [
+        ("token_store = \"plain-file\"\n", &provider[..]),
+        ("", &[provider[0], provider[1], ("TESSERA_TOKEN_STORE", "disk")][..]),
+    ] {
+        std::fs::write(&path, file).unwrap();
+        let error = Settings::load_from(Some(&path), env(pairs)).unwrap_err();
+        let setting = if file.is_empty() { "TESSERA_TOKEN_STORE" } else { "token_store" };
+        assert_eq!(error.setting(), Some(setting), "{error}");
+        assert!(error.to_string().contains("secret-service, kernel, memory"), "{error}");
+    }
+}
+
+fn write_profiles(dir: &tempfile::TempDir) -> PathBuf {
+    let path = dir.path().join(CONFIG_FILE_NAME);
+    std::fs::write(
+        &path,
+        r#"
+okta_domain = "acme.okta.com"
+client_id = "0oa-prod"
+items_api_url = "https://items.acme.example"
+
+[profiles.preview]
+okta_domain = "acme.oktapreview.com"
+client_id = "0oa-preview"
+token_store = "kernel"
+
+[profiles.customer-b]
+issuer = "https://b.example.com/oauth2/aus1"
+items_api_url = "https://items.b.example"
+"#,
+    )
+    .unwrap();
+    path
+}
+
+/// Issue 17, item 6: named profiles over the top-level settings; a profile
+/// chosen wins over the environment; `default` is the top level.
+#[test]
+fn profiles_layer_over_the_top_level_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_profiles(&dir);
+    let top = Settings::load_profile(Some(&path), env(&[]), ProfileChoice::Default).unwrap();
+    assert_eq!(top.profile, None);
+    assert_eq!(top.signin.issuer.as_str(), "https://acme.okta.com/oauth2/default");
+    let preview = Settings::load_profile(Some(&path), env(&[]), ProfileChoice::Chosen("preview")).unwrap();
+    assert_eq!(preview.profile.as_deref(), Some("preview"));
+    assert_eq!(preview.signin.issuer.as_str(), "https://acme.oktapreview.com/oauth2/default");
+    assert_eq!(preview.signin.client_id.as_str(), "0oa-preview");
+    assert_eq!(preview.token_store, TokenStoreChoice::Kernel);
+    // What the profile leaves unset comes from the top level.
+    assert_eq!(preview.items_api.as_str(), "https://items.acme.example/");
+    let b = Settings::load_profile(Some(&path), env(&[]), ProfileChoice::Chosen("customer-b")).unwrap();
+    assert_eq!(b.signin.client_id.as_str(), "0oa-prod");
+    assert_eq!(b.items_api.as_str(), "https://items.b.example/");
+    // The environment is below a chosen profile, above the top level.
+    let pairs = [("OKTA_DOMAIN", "other.okta.com"), ("ITEMS_API_URL", "https://items.other.example")];
+    let chosen = Settings::load_profile(Some(&path), env(&pairs), ProfileChoice::Chosen("preview")).unwrap();
+    assert_eq!(chosen.signin.issuer.as_str(), "https://acme.oktapreview.com/oauth2/default");
+    assert_eq!(chosen.items_api.as_str(), "https://items.other.example/");
+    let top = Settings::load_profile(Some(&path), env(&pairs), ProfileChoice::Default).unwrap();
+    assert_eq!(top.signin.issuer.as_str(), "https://other.okta.com/oauth2/default");
+    // TESSERA_PROFILE chooses when nothing is chosen on the command line,
+    // and wins over the account's profile; `default` is the top level.
+    let by_env = [("TESSERA_PROFILE", "preview")];
+    for choice in [ProfileChoice::Default, ProfileChoice::OfAccount(None), ProfileChoice::OfAccount(Some("customer-b"))]
+    {
+        let settings = Settings::load_profile(Some(&path), env(&by_env), choice).unwrap();
+        assert_eq!(settings.profile.as_deref(), Some("preview"), "{choice:?}");
+    }
+    let account = Settings::load_profile(Some(&path), env(&[]), ProfileChoice::OfAccount(Some("customer-b"))).unwrap();
+    assert_eq!(account.profile.as_deref(), Some("customer-b"));
+    let named_default = Settings::load_profile(Some(&path), env(&by_env), ProfileChoice::Chosen(TOP_PROFILE)).unwrap();
+    assert_eq!(named_default.profile, None);
+    assert_eq!(named_default.signin.client_id.as_str(), "0oa-prod");
+}
+
+/// Issue 17, item 6: an account belongs to the profile whose provider and
+/// client signed it in; unknown profiles and badly named ones are refused
+/// naming what there is; profiles without a top-level provider must be
+/// chosen.
+#[test]
+fn accounts_find_their_profile_and_mistakes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_profiles(&dir);
+    let of = |issuer: &str, client: &str| Settings::profile_of(Some(&path), env(&[]), issuer, client);
+    assert_eq!(of("https://acme.okta.com/oauth2/default", "0oa-prod"), Some(None));
+    assert_eq!(of("https://acme.oktapreview.com/oauth2/default", "0oa-preview"), Some(Some("preview".to_owned())));
+    assert_eq!(of("https://b.example.com/oauth2/aus1", "0oa-prod"), Some(Some("customer-b".to_owned())));
+    assert_eq!(of("https://acme.oktapreview.com/oauth2/default", "0oa-prod"), None);
+    assert_eq!(Settings::profile_names(Some(&path)), ["customer-b", "preview"]);
+
+    let error = Settings::load_profile(Some(&path), env(&[]), ProfileChoice::Chosen("staging")).unwrap_err();
+    assert!(matches!(error, SettingsError::UnknownProfile { .. }), "{error:?}");
+    assert!(error.to_string().contains("\"staging\"") && error.to_string().contains("customer-b, preview"), "{error}");
+
+    std::fs::write(&path, "[profiles.prod]\nokta_domain = \"acme.okta.com\"\nclient_id = \"0oa-prod\"\n").unwrap();
+    let error = Settings::load_profile(Some(&path), env(&[]), ProfileChoice::Default).unwrap_err();
+    assert!(matches!(error, SettingsError::ChooseProfile { .. }), "{error:?}");
+    assert!(error.to_string().contains("prod") && error.to_string().contains("--profile"), "{error}");
+    std::fs::write(&path, "profile = \"prod\"\n[profiles.prod]\nokta_domain = \"acme.okta.com\"\n").unwrap();
+    let chosen = Settings::load_profile(Some(&path), env(&[]), ProfileChoice::Default).unwrap();
+    assert_eq!(chosen.profile.as_deref(), Some("prod"));
+
+    for (text, problem) in [
+        ("[profiles.default]\nclient_id = \"x\"\n", "top-level"),
+        ("[profiles.\"a b\"]\nclient_id = \"x\"\n", "letters, digits"),
+        ("[profiles.a]\nprofile = \"b\"\n", "cannot hold profiles"),
+        ("[profiles.a.profiles.b]\nclient_id = \"x\"\n", "cannot hold profiles"),
+        ("[profiles.a]\nclient = \"x\"\n", "unknown field"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let error = Settings::load_profile(Some(&path), env(&[]), ProfileChoice::Default).unwrap_err();
+        let chain = format!("{error} {:?}", std::error::Error::source(&error).map(ToString::to_string));
+        assert!(chain.contains(problem), "{text:?}: {chain}");
+    }
+}
