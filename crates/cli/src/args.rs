@@ -72,6 +72,12 @@ pub struct Cli {
         ["auto", "secret-service", "kernel", "memory"]))]
     pub token_store: Option<String>,
 
+    /// Use this profile of tessera.toml ([profiles.NAME]; `default`: the
+    /// top-level settings) and its account, instead of the profile of the
+    /// account in use.
+    #[arg(long, global = true, value_name = "NAME", env = "TESSERA_PROFILE")]
+    pub profile: Option<String>,
+
     /// Read settings from this .env-style file (KEY=value lines) for what the
     /// environment does not set. No .env is read unless named here.
     #[arg(long, global = true, value_name = "PATH", env = "TESSERA_ENV_FILE")]

@@ -23,10 +23,13 @@ use crate::output;
 /// The command's [`Failure`].
 pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure> {
     let session = &*app.session;
+    let profile = app.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);
     match command {
-        Command::Login { device, prompt, add, .. } => login(session, device, add || prompt.is_some(), json).await,
-        Command::Accounts { action } => accounts(session, action.unwrap_or(AccountsAction::List), json).await,
-        Command::Whoami => whoami(session, json).await,
+        Command::Login { device, prompt, add, .. } => {
+            login(session, profile, device, add || prompt.is_some(), json).await
+        }
+        Command::Accounts { action } => accounts(session, action.unwrap_or(AccountsAction::List)).await,
+        Command::Whoami => whoami(session, profile, json).await,
         Command::Items { action } => items(&app.items, action, json).await,
         Command::Token => Ok(output::line(session.access_token().await?.secret())?),
         Command::Logout { all, account, browser } => logout(session, all, account.as_deref(), browser).await,
@@ -41,7 +44,7 @@ pub fn progress(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
-async fn login(session: &Session, device: bool, switching: bool, json: bool) -> Result<(), Failure> {
+async fn login(session: &Session, profile: &str, device: bool, switching: bool, json: bool) -> Result<(), Failure> {
     let method = if device {
         SignInMethod::Device {
             on_code: Arc::new(|code: &DeviceCodeInfo| {
@@ -79,7 +82,7 @@ async fn login(session: &Session, device: bool, switching: bool, json: bool) -> 
         ));
     }
     if json {
-        output::json(&output::account_json(account, true))?;
+        output::json(&output::account_json(account, profile, true))?;
     }
     Ok(())
 }
@@ -96,57 +99,73 @@ impl Browser for AnnouncedBrowser {
     }
 }
 
-async fn accounts(session: &Session, action: AccountsAction, json: bool) -> Result<(), Failure> {
+/// `accounts remove` (listing and choosing are [`accounts_in_book`]'s).
+async fn accounts(session: &Session, action: AccountsAction) -> Result<(), Failure> {
     match action {
-        AccountsAction::List => list_accounts(&session.accounts(), session.active().as_ref(), json)?,
-        AccountsAction::Use { account } => {
-            let account = session.use_account(&account)?;
-            progress(&format!("Now using {} ({})", account.display_name(), account.id()));
+        AccountsAction::Remove { account } => logout(session, false, Some(&account), false).await,
+        AccountsAction::List | AccountsAction::Use { .. } => {
+            Err(Failure::new(Exit::Error, "listing and choosing accounts need no provider"))
         }
-        AccountsAction::Remove { account } => logout(session, false, Some(&account), false).await?,
     }
-    Ok(())
 }
 
-/// `accounts` and `accounts use` with no provider configured: they read and
-/// write the account book only, so they need none.
+/// `accounts` and `accounts use`: they read and write the account book
+/// only, so they need no provider and cross profiles; each account is listed
+/// with its profile.
 ///
 /// # Errors
-/// The book's errors, or [`Exit::Usage`] for a command that needs a provider.
-pub fn accounts_without_provider(mut book: AccountBook, action: AccountsAction, json: bool) -> Result<(), Failure> {
+/// The book's errors.
+pub fn accounts_in_book<E: Fn(&str) -> Option<String>>(
+    mut book: AccountBook,
+    profiles: &crate::Profiles<'_, E>,
+    action: AccountsAction,
+    json: bool,
+) -> Result<(), Failure> {
     match action {
-        AccountsAction::List => {
-            list_accounts(&book.list().into_iter().cloned().collect::<Vec<_>>(), book.active(), json)
-        }
         AccountsAction::Use { account } => {
             let key = book.find(&account)?.key.clone();
             book.set_active(&key)?;
             let account = book.get(&key).ok_or_else(|| Failure::new(Exit::NotFound, "no such account"))?;
-            progress(&format!("Now using {} ({})", account.display_name(), account.id()));
+            let profile = profiles.label(&account.key.issuer, &account.key.client_id);
+            progress(&format!("Now using {} ({}, profile {profile})", account.display_name(), account.id()));
             Ok(())
         }
-        AccountsAction::Remove { .. } => Err(app::SettingsError::NoProvider.into()),
+        _ => {
+            let accounts: Vec<Account> = book.list().into_iter().cloned().collect();
+            let labels: Vec<String> =
+                accounts.iter().map(|a| profiles.label(&a.key.issuer, &a.key.client_id)).collect();
+            list_accounts(&accounts, &labels, book.active(), json)
+        }
     }
 }
 
-fn list_accounts(accounts: &[Account], active: Option<&Account>, json: bool) -> Result<(), Failure> {
+fn list_accounts(
+    accounts: &[Account],
+    profiles: &[String],
+    active: Option<&Account>,
+    json: bool,
+) -> Result<(), Failure> {
     if json {
         let active_key = active.map(|a| &a.key);
-        let list = accounts.iter().map(|a| output::account_json(a, Some(&a.key) == active_key)).collect();
+        let list = accounts
+            .iter()
+            .zip(profiles)
+            .map(|(a, profile)| output::account_json(a, profile, Some(&a.key) == active_key))
+            .collect();
         output::json(&serde_json::Value::Array(list))?;
     } else if accounts.is_empty() {
         progress("No accounts; sign in with `tessera login`.");
     } else {
-        output::line(&output::accounts_table(accounts, active))?;
+        output::line(&output::accounts_table(accounts, profiles, active))?;
     }
     Ok(())
 }
 
-async fn whoami(session: &Session, json: bool) -> Result<(), Failure> {
+async fn whoami(session: &Session, profile: &str, json: bool) -> Result<(), Failure> {
     let who = session.whoami().await?;
     let expires_in = who.expires_at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs());
     if json {
-        let mut value = output::account_json(&who.account, true);
+        let mut value = output::account_json(&who.account, profile, true);
         value["scopes"] = json!(who.scopes);
         value["expires_in"] = json!(expires_in);
         value["dpop_jkt"] = json!(who.bound_key);
@@ -159,6 +178,7 @@ async fn whoami(session: &Session, json: bool) -> Result<(), Failure> {
         vec!["email".into(), a.identity.email.clone().unwrap_or_default()],
         vec!["subject".into(), a.key.subject.clone()],
         vec!["issuer".into(), a.key.issuer.clone()],
+        vec!["profile".into(), profile.to_owned()],
         vec!["id".into(), a.id()],
         vec!["scopes".into(), who.scopes.join(" ")],
         vec!["token expires in".into(), format!("{expires_in} s")],

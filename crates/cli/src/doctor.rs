@@ -17,8 +17,12 @@ use crate::output;
 pub async fn run(config: &SigninConfig, items_api: &Url, json: bool) -> Result<(), Failure> {
     progress(&format!("Checking {} and the items API at {items_api} …", config.issuer.as_str()));
     // The doctor contacts the provider and the items API, never the token store.
-    let settings =
-        Settings { signin: config.clone(), items_api: items_api.clone(), token_store: TokenStoreChoice::default() };
+    let settings = Settings {
+        signin: config.clone(),
+        items_api: items_api.clone(),
+        token_store: TokenStoreChoice::default(),
+        profile: None,
+    };
     let report = app::doctor::doctor(&settings).await;
     if json {
         output::json(&serde_json::to_value(&report).map_err(std::io::Error::other)?)?;

@@ -6,8 +6,10 @@
 
 use std::process::ExitCode;
 
-use app::{OpenedStore, Settings, SettingsError, TokenStoreChoice, WhenUnavailable};
+use app::settings::ProfileChoice;
+use app::{OpenedStore, Settings, TokenStoreChoice, WhenUnavailable};
 use clap::Parser as _;
+use signin::AccountKey;
 use signin::accounts::AccountBook;
 use signin::flow::config::SigninConfig;
 
@@ -99,6 +101,42 @@ fn chosen_store(cli: &Cli, configured: TokenStoreChoice) -> Result<TokenStoreCho
     }
 }
 
+/// The profiles of the configuration file, as the environment leaves them.
+pub struct Profiles<'e, E> {
+    file: Option<std::path::PathBuf>,
+    env: &'e E,
+}
+
+impl<E: Fn(&str) -> Option<String>> Profiles<'_, E> {
+    /// The profile an account signed in at `issuer` with `client_id`
+    /// belongs to: `Some(None)` for the top-level settings, `None` for none.
+    pub fn of(&self, issuer: &str, client_id: &str) -> Option<Option<String>> {
+        Settings::profile_of(self.file.as_deref(), self.env, issuer, client_id)
+    }
+
+    /// The name shown for an account's profile: its name, `default` for the
+    /// top-level settings, `-` when no profile signs in there any more.
+    pub fn label(&self, issuer: &str, client_id: &str) -> String {
+        match self.of(issuer, client_id) {
+            Some(Some(name)) => name,
+            Some(None) => app::settings::TOP_PROFILE.to_owned(),
+            None => "-".to_owned(),
+        }
+    }
+}
+
+/// The account `settings`' profile should use when the active one was
+/// signed in elsewhere: its most recently used account, if it has one.
+fn account_of_profile(book: &AccountBook, settings: &Settings) -> Option<AccountKey> {
+    let ours = |key: &AccountKey| {
+        key.issuer == settings.signin.issuer.as_str() && key.client_id == settings.signin.client_id.as_str()
+    };
+    if book.active().is_none_or(|active| ours(&active.key)) {
+        return None;
+    }
+    book.list().into_iter().filter(|a| ours(&a.key)).max_by_key(|a| a.last_used).map(|a| a.key.clone())
+}
+
 /// The settings of one `tessera login`: its `--prompt` and `--port`s over
 /// the configured ones.
 fn login_config(mut config: SigninConfig, prompt: Option<&str>, ports: &[u16]) -> Result<SigninConfig, Failure> {
@@ -119,26 +157,37 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     if let Command::Demo { commands } = &cli.command {
         return runtime.block_on(demo::run(commands, cli.json));
     }
+    let env = app::settings::process_env(cli.env_file.as_deref())?;
+    let file = Settings::default_file();
+    let mut book = AccountBook::load(AccountBook::default_path()?)?;
+    let profiles = Profiles { file: file.clone(), env: &env };
+    // Listing and choosing accounts read and write the account book only:
+    // they need no provider, and cross profiles.
+    if let Command::Accounts { action: None | Some(AccountsAction::List | AccountsAction::Use { .. }) } = &cli.command {
+        let Command::Accounts { action } = cli.command else { unreachable!() };
+        return commands::accounts_in_book(book, &profiles, action.unwrap_or(AccountsAction::List), cli.json);
+    }
     // The settings first: with no provider configured that is what the
     // person needs to hear, whatever the state of the keyring.
-    let settings = match Settings::load_with_env_file(cli.env_file.as_deref()) {
-        // Listing and choosing accounts need no provider; everything else
-        // says that none is configured (exit 2), and contacts nothing.
-        Err(SettingsError::NoProvider) if !needs_tokens(&cli.command) => {
-            let Command::Accounts { action } = cli.command else { return Err(SettingsError::NoProvider.into()) };
-            let book = AccountBook::load(AccountBook::default_path()?)?;
-            return commands::accounts_without_provider(book, action.unwrap_or(AccountsAction::List), cli.json);
-        }
-        settings => settings?,
+    let of_account = book.active().map(|a| profiles.of(&a.key.issuer, &a.key.client_id));
+    let choice = match (&cli.profile, &of_account) {
+        (Some(name), _) => ProfileChoice::Chosen(name),
+        (None, Some(Some(profile))) => ProfileChoice::OfAccount(profile.as_deref()),
+        (None, _) => ProfileChoice::Default,
     };
-    let Settings { signin: config, items_api, token_store: configured } = settings;
+    let settings = Settings::load_profile(file.as_deref(), &env, choice)?;
+    // A profile chosen by name uses its own account: the most recent one it
+    // signed in, when the account in use is another profile's.
+    if let Some(key) = account_of_profile(&book, &settings) {
+        book.set_active(&key)?;
+    }
+    let Settings { signin: config, items_api, token_store: configured, profile } = settings;
     let signin = match &cli.command {
         Command::Login { prompt, ports, .. } => login_config(config, prompt.as_deref(), ports)?,
         _ => config,
     };
     let chosen = chosen_store(&cli, configured)?;
-    let book = AccountBook::load(AccountBook::default_path()?)?;
     let store = token_store(chosen, needs_store(&cli.command, &book))?;
-    let app = app::production(Settings { signin, items_api, token_store: chosen }, store, book)?;
+    let app = app::production(Settings { signin, items_api, token_store: chosen, profile }, store, book)?;
     runtime.block_on(commands::run(&app, cli.command, cli.json))
 }

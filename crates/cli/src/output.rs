@@ -67,10 +67,11 @@ pub fn item_details(item: &Item) -> String {
 
 /// An account as JSON (non-secret facts only).
 #[must_use]
-pub fn account_json(account: &Account, active: bool) -> Value {
+pub fn account_json(account: &Account, profile: &str, active: bool) -> Value {
     json!({
         "id": account.id(),
         "active": active,
+        "profile": profile,
         "subject": account.key.subject,
         "issuer": account.key.issuer,
         "client_id": account.key.client_id,
@@ -82,16 +83,17 @@ pub fn account_json(account: &Account, active: bool) -> Value {
     })
 }
 
-/// Accounts as a table: active marker, name, id, issuer, status.
+/// Accounts as a table: active marker, name, profile, id, issuer, status.
 #[must_use]
-pub fn accounts_table(accounts: &[Account], active: Option<&Account>) -> String {
-    let mut rows =
-        vec![vec![String::new(), "ACCOUNT".to_owned(), "ID".to_owned(), "ISSUER".to_owned(), "STATUS".to_owned()]];
-    rows.extend(accounts.iter().map(|a| {
+pub fn accounts_table(accounts: &[Account], profiles: &[String], active: Option<&Account>) -> String {
+    let header = ["", "ACCOUNT", "PROFILE", "ID", "ISSUER", "STATUS"];
+    let mut rows = vec![header.map(str::to_owned).to_vec()];
+    rows.extend(accounts.iter().zip(profiles).map(|(a, profile)| {
         let is_active = active.is_some_and(|act| act.key == a.key);
         vec![
             if is_active { "*".to_owned() } else { String::new() },
             a.display_name().to_owned(),
+            profile.clone(),
             a.id(),
             a.key.issuer.clone(),
             if a.needs_sign_in { "needs sign-in".to_owned() } else { "signed in".to_owned() },

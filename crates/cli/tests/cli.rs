@@ -1263,3 +1263,82 @@ async fn logout_browser_serves_the_signed_out_page_it_asked_the_provider_to_retu
     let register = &doctor.json()["register"]["post_logout_redirect_uris"];
     assert_eq!(register, &serde_json::json!([signed_out]), "doctor says to register it");
 }
+
+/// Issue 17, item 6: two providers side by side as profiles of one
+/// tessera.toml (the top level at A, `[profiles.b]` at B, each with its own
+/// items API). Each account is listed with its profile; using an account
+/// uses its profile (its issuer and its items API); `--profile` and
+/// `TESSERA_PROFILE` choose a profile and its account.
+#[tokio::test(flavor = "multi_thread")]
+async fn profiles_keep_two_providers_side_by_side() {
+    if !keyring_session() {
+        return;
+    }
+    let (a, b) = (stack().await, stack().await);
+    let machine = Machine::new(None).with_keyring();
+    write_config(
+        &machine,
+        &format!(
+            "issuer = \"{}\"\nitems_api_url = \"{}\"\n\n[profiles.b]\nissuer = \"{}\"\nitems_api_url = \"{}\"\n",
+            a.idp.issuer(),
+            a.api,
+            b.idp.issuer(),
+            b.api
+        ),
+    );
+    let at_a = machine.run(&["login", "--json"]).await;
+    at_a.expect(0);
+    assert_eq!(at_a.json()["issuer"], a.idp.issuer());
+    assert_eq!(at_a.json()["profile"], "default");
+    let at_b = machine.run(&["--profile", "b", "login", "--json"]).await;
+    at_b.expect(0);
+    assert_eq!(at_b.json()["issuer"], b.idp.issuer());
+    assert_eq!(at_b.json()["profile"], "b");
+
+    let accounts = machine.run(&["accounts", "--json"]).await;
+    accounts.expect(0);
+    let listed: Vec<(String, bool)> = accounts
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["profile"].as_str().unwrap().to_owned(), a["active"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(listed.len(), 2, "{accounts:?}");
+    assert!(listed.contains(&("default".to_owned(), false)) && listed.contains(&("b".to_owned(), true)), "{listed:?}");
+    let table = machine.run(&["accounts"]).await;
+    assert!(table.stdout.contains("PROFILE"), "{table:?}");
+
+    // The account in use is B's: whoami and the items API are B's.
+    let who = machine.run(&["whoami", "--json"]).await;
+    who.expect(0);
+    assert_eq!(who.json()["issuer"], b.idp.issuer());
+    assert_eq!(who.json()["profile"], "b");
+    let added = machine.run(&["items", "add", "--name", "Only at B", "--price", "3", "--json"]).await;
+    added.expect(0);
+    let names = |run: &Run| -> Vec<String> {
+        run.json().as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let listed_b = machine.run(&["items", "list", "--json"]).await;
+    listed_b.expect(0);
+    assert!(names(&listed_b).contains(&"Only at B".to_owned()), "{listed_b:?}");
+
+    // `--profile default` uses A's account (and makes it the one in use).
+    let listed_a = machine.run(&["--profile", "default", "items", "list", "--json"]).await;
+    listed_a.expect(0);
+    assert!(!names(&listed_a).contains(&"Only at B".to_owned()), "{listed_a:?}");
+    let who = machine.run(&["whoami", "--json"]).await;
+    assert_eq!(who.json()["issuer"], a.idp.issuer(), "{who:?}");
+    // TESSERA_PROFILE chooses too; an unknown profile is a usage error
+    // naming the ones there are.
+    let who = machine.clone_with("TESSERA_PROFILE", "b").run(&["whoami", "--json"]).await;
+    assert_eq!(who.json()["issuer"], b.idp.issuer(), "{who:?}");
+    let unknown = machine.run(&["--profile", "staging", "whoami"]).await;
+    unknown.expect(2);
+    assert!(unknown.stderr.contains("\"staging\"") && unknown.stderr.contains("its profiles: b"), "{unknown:?}");
+    // `accounts use` crosses profiles.
+    let id_b = at_b.json()["id"].as_str().unwrap().to_owned();
+    machine.run(&["accounts", "use", &id_b]).await.expect(0);
+    let who = machine.run(&["whoami", "--json"]).await;
+    assert_eq!(who.json()["issuer"], b.idp.issuer(), "{who:?}");
+}
