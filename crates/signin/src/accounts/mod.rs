@@ -11,7 +11,9 @@
 //! The CLI and the desktop app share the book. Each change is made to the
 //! book as it is on disk at that moment, under an exclusive lock on
 //! `accounts.json.lock`: a change another process made since this one read
-//! the book is kept, never overwritten with an older copy.
+//! the book is kept, never overwritten with an older copy. Beside it, each
+//! account has a [`RefreshLock`]: one refresh of its tokens at a time across
+//! processes.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,8 +24,10 @@ use crate::{AccountKey, Identity, SignedIn};
 
 mod error;
 mod file;
+mod refresh_lock;
 
 pub use error::AccountsError;
+pub use refresh_lock::{RefreshLock, RefreshLockError};
 
 /// The account book's file name, in the config folder.
 pub const FILE_NAME: &str = "accounts.json";

@@ -2,7 +2,7 @@
 //! [`ErrorKind`] the CLI maps to exit codes and the desktop to its
 //! `{code, message}`, each with one `match`.
 
-use crate::accounts::AccountsError;
+use crate::accounts::{AccountsError, RefreshLockError};
 use crate::flow::{BoxError, SigninError};
 use crate::store::StoreError;
 
@@ -72,6 +72,22 @@ pub enum SessionError {
     /// Another sign-in is under way: one at a time.
     #[error("a sign-in is already under way; finish or cancel it first")]
     SignInInProgress,
+    /// Another process (the desktop app, another `tessera`) held the
+    /// account's refresh lock for longer than one refresh may take.
+    #[error(
+        "another Tessera program has been refreshing the sign-in of {account} for more than {} s; try again",
+        waited.as_secs()
+    )]
+    RefreshBusy {
+        /// The account's display name.
+        account: String,
+        /// How long this process waited.
+        waited: std::time::Duration,
+    },
+    /// The account's refresh lock (a file beside the account book) could
+    /// not be created or taken.
+    #[error("cannot take the refresh lock of the sign-in")]
+    RefreshLock(#[source] RefreshLockError),
     /// A blocking task (keyring access) died.
     #[error("an internal task failed")]
     Task(#[source] tokio::task::JoinError),
@@ -98,7 +114,7 @@ pub enum ErrorKind {
     /// The keyring failed otherwise (an unreadable or ambiguous entry, a
     /// platform error).
     Keyring,
-    /// The account book could not be read or written.
+    /// The account book (or a refresh lock beside it) could not be read or written.
     AccountBook,
     /// The provider could not be reached, or failed (5xx, a cut-off answer).
     Network,
@@ -117,7 +133,8 @@ pub enum ErrorKind {
     /// The sign-in's answer failed a check (state, issuer, ID token, …) or
     /// was refused at the token endpoint.
     SignInFailed,
-    /// Another sign-in is under way.
+    /// Another sign-in is under way, or another program held the
+    /// account's refresh lock too long.
     Busy,
     /// A task of Tessera's own failed.
     Internal,
@@ -142,7 +159,8 @@ impl SessionError {
             Self::RevocationRefused { .. } => ErrorKind::ProviderError,
             Self::NotRevoked { source, .. } => source.kind(),
             Self::OtherProvider { .. } => ErrorKind::Config,
-            Self::SignInInProgress => ErrorKind::Busy,
+            Self::SignInInProgress | Self::RefreshBusy { .. } => ErrorKind::Busy,
+            Self::RefreshLock(_) => ErrorKind::AccountBook,
             Self::Task(_) => ErrorKind::Internal,
         }
     }

@@ -187,6 +187,9 @@ impl Session {
                 refresh_token: refresh_token.clone(),
                 id_token: signed_in.tokens.id_token.clone(),
                 dpop: signed_in.tokens.dpop.clone(),
+                // The sign-in's access token stays with this process; the
+                // first refresh shares its own through the entry.
+                access: None,
             };
             self.save_grant(&key, grant).await?;
         }

@@ -101,6 +101,9 @@ impl Session {
         // No refresh of this account may run while it is signed out.
         let lock_of_key = self.refresh_lock(&key);
         let _guard = lock_of_key.lock().await;
+        // Nor in another process: the entry revoked and deleted here is the
+        // latest, and no refresh saves it back afterwards.
+        let _across_processes = self.lock_across_processes(&key).await?;
         let stored = self.load_grant(&key).await;
         // The account's own issuer, whatever is configured now: its tokens
         // go there or nowhere.

@@ -3,6 +3,21 @@
 //! [session docs](super)): when a token is fresh enough, one refresh in
 //! flight per account, a rotated refresh token saved in one overwrite, a
 //! refused one dropped, and the background refresh's back-off.
+//!
+//! # Across processes
+//! The desktop app and any number of `tessera` processes share an account's
+//! store entry. A refresh runs under the account's in-process lock and then
+//! its [`RefreshLock`] (a file lock beside the account book), held around
+//! load → refresh → save only. Under it the process loads the entry again:
+//! when another process has refreshed meanwhile, the entry's access token
+//! ([`StoredAccess`]) is still fresh and is used as it is, and otherwise the
+//! refresh token spent is the latest one, never one another process has
+//! already spent. Each refresh saves the new access token with the grant,
+//! so a process started later uses it while it is fresh: one refresh per
+//! expiry, however many processes ask. A refused refresh token
+//! (`invalid_grant`) is dropped only if the entry still holds it; when a
+//! sign-in elsewhere (or a Tessera without this lock) has saved another one
+//! meanwhile, that one is used instead.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -12,14 +27,23 @@ use url::Url;
 
 use super::{Session, SessionError, lock};
 use crate::account::{AccountKey, IdTokenText, Refreshed, Rotation, TokenSet};
-use crate::accounts::Account;
+use crate::accounts::{Account, RefreshLock, RefreshLockError};
 use crate::flow::SigninError;
 use crate::flow::dpop::DpopKey;
 use crate::flow::refresh;
-use crate::store::{StoreError, StoredGrant};
+use crate::store::{StoreError, StoredAccess, StoredGrant};
 
-/// An access token expiring within this margin is refreshed before use.
+/// An access token expiring within this margin is refreshed before use
+/// (within half its lifetime, for tokens living less than twice as long).
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// How long a refresh may hold the cross-process lock beyond its two
+/// requests (discovery, the token request; each [`http_timeout`]) for the
+/// keyring calls around them; a process waiting longer gives up with
+/// [`SessionError::RefreshBusy`].
+///
+/// [`http_timeout`]: crate::flow::config::SigninConfig::http_timeout
+pub const REFRESH_LOCK_ALLOWANCE: Duration = Duration::from_secs(2);
 
 /// The longest [`Session::keep_fresh`] asks to wait between checks.
 pub const KEEP_FRESH_MAX_WAIT: Duration = Duration::from_secs(300);
@@ -74,8 +98,9 @@ pub struct WhoAmI {
     pub expires_at: SystemTime,
     /// The scopes granted (as the last token response said).
     pub scopes: Vec<String>,
-    /// When this process last refreshed the account's tokens (`None`: not
-    /// since the sign-in or the start).
+    /// When the account's tokens were last refreshed, by this process or
+    /// by another one whose token this one took over (`None`: not since the
+    /// sign-in or the start).
     pub refreshed_at: Option<SystemTime>,
     /// The JWK thumbprint (RFC 7638) of the key the tokens are bound to
     /// (DPoP); `None` for bearer tokens. Public: it names the key, it is
@@ -110,15 +135,16 @@ impl BoundToken {
 }
 
 /// The tokens this process holds for an account (never the refresh token:
-/// the store has it), with the access token's expiry on the session's clock.
+/// the store has it), with the access token's times on the session's clock.
 #[derive(Debug, Clone)]
 pub(super) struct Held {
     pub(super) access_token: AccessToken,
+    pub(super) received_at: SystemTime,
     pub(super) expires_at: SystemTime,
     pub(super) id_token: Option<IdTokenText>,
     pub(super) scopes: Vec<String>,
     pub(super) dpop: Option<Arc<DpopKey>>,
-    /// When this process last refreshed them (`None`: a sign-in's).
+    /// When they were last refreshed (`None`: a sign-in's).
     pub(super) refreshed_at: Option<SystemTime>,
 }
 
@@ -127,11 +153,45 @@ impl Held {
     pub(super) fn received(tokens: TokenSet, now: SystemTime) -> Self {
         Self {
             access_token: tokens.access_token,
+            received_at: now,
             expires_at: now + tokens.expires_in,
             id_token: tokens.id_token,
             scopes: tokens.scopes,
             dpop: tokens.dpop,
             refreshed_at: None,
+        }
+    }
+
+    /// The access token another process saved with `grant`, if any.
+    fn shared(grant: &StoredGrant) -> Option<Self> {
+        let access = grant.access.as_ref()?;
+        Some(Self {
+            access_token: access.access_token.clone(),
+            received_at: access.received_at,
+            expires_at: access.expires_at,
+            id_token: grant.id_token.clone(),
+            scopes: access.scopes.clone(),
+            dpop: grant.dpop.clone(),
+            refreshed_at: Some(access.received_at),
+        })
+    }
+
+    /// When the access token is due for a refresh: [`REFRESH_MARGIN`]
+    /// before it expires, or half-way through its life when it lives less
+    /// than twice that.
+    pub(super) fn refresh_due(&self) -> SystemTime {
+        let lifetime = self.expires_at.duration_since(self.received_at).unwrap_or_default();
+        let margin = REFRESH_MARGIN.min(lifetime / 2);
+        self.expires_at.checked_sub(margin).unwrap_or(self.expires_at)
+    }
+
+    /// The access token to share through the store.
+    fn to_share(&self) -> StoredAccess {
+        StoredAccess {
+            access_token: self.access_token.clone(),
+            received_at: self.received_at,
+            expires_at: self.expires_at,
+            scopes: self.scopes.clone(),
         }
     }
 
@@ -193,9 +253,10 @@ impl Session {
     }
 
     /// Keeps the active account's access token fresh in the background:
-    /// refreshes it when it expires within [`REFRESH_MARGIN`], and answers
-    /// how long to wait before calling again (until the next refresh is
-    /// due, at most [`KEEP_FRESH_MAX_WAIT`]). After a failure such as the
+    /// refreshes it when it expires within [`REFRESH_MARGIN`] (or uses the
+    /// one another process refreshed), and answers how long to wait before
+    /// calling again (until the next refresh is due, at most
+    /// [`KEEP_FRESH_MAX_WAIT`]). After a failure such as the
     /// provider being unreachable the session is kept, [`Session::offline`]
     /// says so (subscribers hear of it), and the wait grows with each
     /// failure in a row ([`retry_wait`]). An account whose refresh token was
@@ -212,8 +273,7 @@ impl Session {
         match self.held_for(&key, None).await {
             Ok(held) => {
                 self.set_offline(None);
-                let due = held.expires_at.checked_sub(REFRESH_MARGIN).unwrap_or(held.expires_at);
-                let wait = due.duration_since(self.now()).unwrap_or(Duration::ZERO);
+                let wait = held.refresh_due().duration_since(self.now()).unwrap_or(Duration::ZERO);
                 wait.clamp(Duration::from_secs(1), KEEP_FRESH_MAX_WAIT)
             }
             Err(SessionError::SignInRequired { .. } | SessionError::OtherProvider { .. }) => {
@@ -270,9 +330,9 @@ impl Session {
         if let Some(account) = account {
             self.check_issuer(&account)?;
         }
+        let now = || self.now();
         let usable = |held: &Held| {
-            held.expires_at > self.now() + REFRESH_MARGIN
-                && rejected.is_none_or(|r| r.secret() != held.access_token.secret())
+            held.refresh_due() > now() && rejected.is_none_or(|r| r.secret() != held.access_token.secret())
         };
         let current = || self.held().get(key).cloned();
         if let Some(held) = current().filter(usable) {
@@ -284,12 +344,33 @@ impl Session {
         if let Some(held) = current().filter(usable) {
             return Ok(held);
         }
-        self.refresh(key).await
+        let _across_processes = self.lock_across_processes(key).await?;
+        self.refresh(key, &usable).await
     }
 
-    /// One refresh of `key`'s tokens (the caller holds its refresh lock).
-    async fn refresh(&self, key: &AccountKey) -> Result<Held, SessionError> {
-        let grant = match self.load_grant(key).await {
+    /// Takes `key`'s refresh lock across processes (the caller holds its
+    /// in-process one), waiting as long as one refresh may take.
+    pub(super) async fn lock_across_processes(&self, key: &AccountKey) -> Result<RefreshLock, SessionError> {
+        let path = RefreshLock::path(self.book().path(), key);
+        let wait = self.config.http_timeout.saturating_mul(2).saturating_add(REFRESH_LOCK_ALLOWANCE);
+        let locked =
+            tokio::task::spawn_blocking(move || RefreshLock::acquire(&path, wait)).await.map_err(SessionError::Task)?;
+        locked.map_err(|error| match error {
+            RefreshLockError::Busy { waited } => {
+                let account = self.display_name(key);
+                tracing::warn!(account = %key.id(), ?waited, "another process holds the refresh lock");
+                SessionError::RefreshBusy { account, waited }
+            }
+            other => SessionError::RefreshLock(other),
+        })
+    }
+
+    /// One refresh of `key`'s tokens, under its refresh locks (in this
+    /// process and across processes). The entry is loaded here, under the
+    /// locks: when its access token is `usable`, another process refreshed
+    /// meanwhile, and it is taken as it is.
+    async fn refresh(&self, key: &AccountKey, usable: &(dyn Fn(&Held) -> bool + Sync)) -> Result<Held, SessionError> {
+        let mut grant = match self.load_grant(key).await {
             Ok(Some(grant)) => grant,
             Ok(None) => return Err(self.needs_sign_in(key, None).await),
             Err(SessionError::Store(StoreError::Unreadable)) => {
@@ -298,32 +379,77 @@ impl Session {
             }
             Err(error) => return Err(error),
         };
-        let provider = self.providers.configured().await?;
+        // At most one more try, with a grant saved elsewhere while the
+        // previous one was refused.
+        let mut retried = false;
+        loop {
+            if let Some(shared) = Held::shared(&grant).filter(|held| usable(held)) {
+                tracing::debug!(account = %key.id(), "using the access token another process refreshed");
+                self.held().insert(key.clone(), shared.clone());
+                self.changed();
+                return Ok(shared);
+            }
+            let refused = match self.refresh_with(key, &grant).await {
+                Ok(held) => return Ok(held),
+                Err(Refusal::Refused(error)) => error,
+                Err(Refusal::Failed(error)) => return Err(error),
+            };
+            // Dropped only if the entry still holds the refused token.
+            match self.load_grant(key).await {
+                Ok(Some(newer)) if newer.refresh_token.secret() != grant.refresh_token.secret() => {
+                    tracing::info!(account = %key.id(), "the refused sign-in was replaced meanwhile; using the new one");
+                    if !retried {
+                        (grant, retried) = (newer, true);
+                        continue;
+                    }
+                    // Replaced twice while refreshing: leave it to the next call.
+                    self.held().remove(key);
+                    let account = self.display_name(key);
+                    return Err(SessionError::SignInRequired { account, source: Some(Box::new(refused)) });
+                }
+                Ok(_) => return Err(self.needs_sign_in(key, Some(refused)).await),
+                // Unknown: keep the entry (the next call asks again).
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Refreshes with `grant` and saves the result: the rotated refresh
+    /// token (or the same one), the ID token and the new access token, in
+    /// one overwrite of the account's entry.
+    async fn refresh_with(&self, key: &AccountKey, grant: &StoredGrant) -> Result<Held, Refusal> {
+        let provider = self.providers.configured().await.map_err(Refusal::Failed)?;
         tracing::debug!(account = %key.id(), dpop = grant.dpop.is_some(), "refreshing the access token");
         match refresh::refresh(&provider, key, &grant.refresh_token, None, grant.dpop.clone()).await {
             Ok(Refreshed { tokens, refresh_token }) => {
                 let mut held = Held::received(tokens, self.now());
-                held.refreshed_at = Some(self.now());
+                held.refreshed_at = Some(held.received_at);
                 if held.id_token.is_none() {
                     // No new ID token is normal: keep the last one for `id_token_hint`.
                     held.id_token =
                         self.held().get(key).and_then(|old| old.id_token.clone()).or(grant.id_token.clone());
                 }
-                if let Rotation::Rotated(rotated) = refresh_token {
-                    // One overwrite of the account's entry, its key and last
-                    // ID token with it.
-                    let saved =
-                        StoredGrant { refresh_token: rotated, id_token: held.id_token.clone(), dpop: grant.dpop };
-                    self.save_grant(key, saved).await?;
-                }
+                let refresh_token = match refresh_token {
+                    Rotation::Rotated(rotated) => rotated,
+                    Rotation::Unchanged => grant.refresh_token.clone(),
+                };
+                // One overwrite of the account's entry, its key, last ID
+                // token and new access token with it.
+                let saved = StoredGrant {
+                    refresh_token,
+                    id_token: held.id_token.clone(),
+                    dpop: grant.dpop.clone(),
+                    access: Some(held.to_share()),
+                };
+                self.save_grant(key, saved).await.map_err(Refusal::Failed)?;
                 self.held().insert(key.clone(), held.clone());
                 self.changed();
                 Ok(held)
             }
             Err(error @ (SigninError::RefreshTokenRejected { .. } | SigninError::IdentityChanged)) => {
-                Err(self.needs_sign_in(key, Some(error)).await)
+                Err(Refusal::Refused(error))
             }
-            Err(error) => Err(error.into()),
+            Err(error) => Err(Refusal::Failed(error.into())),
         }
     }
 
@@ -335,14 +461,25 @@ impl Session {
         if let Err(error) = self.delete_grant(key).await {
             tracing::warn!(%error, "could not delete the refused sign-in");
         }
-        let account = {
-            let mut book = self.book();
-            if let Err(error) = book.mark_needs_sign_in(key) {
-                tracing::warn!(%error, "could not mark the account as needing a sign-in");
-            }
-            book.get(key).map_or_else(|| key.subject.clone(), |a| a.display_name().to_owned())
-        };
+        if let Err(error) = self.book().mark_needs_sign_in(key) {
+            tracing::warn!(%error, "could not mark the account as needing a sign-in");
+        }
+        let account = self.display_name(key);
         self.changed();
         SessionError::SignInRequired { account, source: cause.map(Box::new) }
     }
+
+    /// The account's name for people (its subject when it is not in the book).
+    fn display_name(&self, key: &AccountKey) -> String {
+        self.book().get(key).map_or_else(|| key.subject.clone(), |a| a.display_name().to_owned())
+    }
+}
+
+/// Why [`Session::refresh_with`] got no tokens.
+enum Refusal {
+    /// The provider refused the refresh token (`invalid_grant`), or the
+    /// refreshed ID token is about someone else: the grant is of no use.
+    Refused(SigninError),
+    /// Anything else (network, store): the grant is kept.
+    Failed(SessionError),
 }

@@ -7,7 +7,8 @@
 //!
 //! One entry per account, keyed by [`AccountKey`] (issuer, client id,
 //! subject) so accounts coexist, holding a [`StoredGrant`]: the refresh
-//! token, with the last ID token and the DPoP key when there are ones.
+//! token, with the last ID token, the DPoP key and the latest access token
+//! ([`StoredAccess`], shared by the account's processes) when there are ones.
 //! [`StoredGrant`] alone knows how an entry is written.
 //!
 //! ```no_run
@@ -50,7 +51,7 @@ mod memory;
 mod tests;
 
 pub use error::StoreError;
-pub use grant::StoredGrant;
+pub use grant::{StoredAccess, StoredGrant};
 pub use keyring::{KeyringBackend, KeyringStore};
 pub use memory::MemoryStore;
 

@@ -72,8 +72,10 @@ fn a_grant_round_trips_with_its_id_token_and_key() {
         refresh_token: oauth2::RefreshToken::new("rt-1".into()),
         id_token: Some(crate::account::IdTokenText::new("a.b.c".into())),
         dpop: Some(key.clone()),
+        access: None,
     };
     let text = grant.encode();
+    assert!(text.starts_with("tessera-grant/2 "), "without an access token, as earlier versions read it");
     assert_eq!(text, grant.encode(), "the same grant, the same text: no needless writes");
     let read = StoredGrant::decode(&text).unwrap();
     assert_eq!(read.refresh_token.secret(), "rt-1");
@@ -104,11 +106,91 @@ fn a_damaged_entry_is_unreadable_and_not_repeated() {
         "tessera-grant/2 {not json",
         "tessera-grant/2 {\"refresh_token\":\"rt-secret\",\"dpop_key\":\"!!\"}",
         "tessera-grant/2 {\"refresh_token\":\"rt-secret\",\"extra\":1}",
+        "tessera-grant/3 {not json",
+        "tessera-grant/3 {\"refresh_token\":\"rt-secret\",\"access_token\":{\"token\":\"at\"}}",
+        "tessera-grant/3 {\"refresh_token\":\"rt-secret\",\"access_token\":\"at-secret\"}",
         "tessera-dpop/1 rt-secret-without-key",
         "tessera-dpop/1 AAAA rt-secret",
     ] {
         let error = StoredGrant::decode(damaged).unwrap_err();
         assert!(matches!(error, StoreError::Unreadable), "{damaged}: {error:?}");
-        assert!(!format!("{error} {error:?}").contains("rt-secret"));
+        assert!(!format!("{error} {error:?}").contains("secret"));
     }
+}
+
+fn shared_access(token: &str, received_at: u64, lifetime: u64) -> StoredAccess {
+    let at = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    StoredAccess {
+        access_token: oauth2::AccessToken::new(token.into()),
+        received_at: at(received_at),
+        expires_at: at(received_at + lifetime),
+        scopes: vec!["openid".into(), "items:read".into()],
+    }
+}
+
+#[test]
+fn a_grant_with_the_latest_access_token_round_trips_as_format_3() {
+    let at = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    for key in [None, Some(std::sync::Arc::new(dpop::DpopKey::generate().unwrap()))] {
+        let grant = StoredGrant {
+            refresh_token: oauth2::RefreshToken::new("rt-SECRET".into()),
+            id_token: Some(crate::account::IdTokenText::new("a.b.c".into())),
+            dpop: key.clone(),
+            access: Some(shared_access("at-SECRET", 1_800_000_000, 3600)),
+        };
+        let text = grant.encode();
+        assert!(text.starts_with("tessera-grant/3 {"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(text.strip_prefix("tessera-grant/3 ").unwrap()).unwrap();
+        let expected_type = if key.is_some() { "DPoP" } else { "Bearer" };
+        assert_eq!(
+            json["access_token"],
+            serde_json::json!({
+                "token": "at-SECRET",
+                "token_type": expected_type,
+                "received_at": 1_800_000_000_u64,
+                "expires_at": 1_800_003_600_u64,
+                "scopes": ["openid", "items:read"],
+            })
+        );
+        assert_eq!(text, grant.encode(), "the same grant, the same text");
+        let read = StoredGrant::decode(&text).unwrap();
+        let access = read.access.as_ref().expect("the access token is read back");
+        assert_eq!(access.access_token.secret(), "at-SECRET");
+        assert_eq!(access.received_at, at(1_800_000_000));
+        assert_eq!(access.expires_at, at(1_800_003_600));
+        assert_eq!(access.scopes, ["openid", "items:read"]);
+        assert_eq!(read.refresh_token.secret(), "rt-SECRET");
+        assert_eq!(read.dpop.map(|k| k.thumbprint().to_owned()), key.map(|k| k.thumbprint().to_owned()));
+        let debug = format!("{grant:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+    }
+}
+
+#[test]
+fn a_shared_token_of_the_wrong_type_is_left_out() {
+    // A bearer token in an entry with a key (and the reverse): the grant is
+    // read, its access token is not used.
+    use base64::Engine as _;
+    let key = dpop::DpopKey::generate().unwrap();
+    let pkcs8 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.pkcs8());
+    let access = r#"{"token":"at","token_type":"Bearer","received_at":1,"expires_at":2,"scopes":[]}"#;
+    let bound = StoredGrant::decode(&format!(
+        r#"tessera-grant/3 {{"refresh_token":"rt","dpop_key":"{pkcs8}","access_token":{access}}}"#
+    ))
+    .unwrap();
+    assert!(bound.dpop.is_some() && bound.access.is_none(), "{bound:?}");
+    let access = access.replace("Bearer", "DPoP");
+    let bearer =
+        StoredGrant::decode(&format!(r#"tessera-grant/3 {{"refresh_token":"rt","access_token":{access}}}"#)).unwrap();
+    assert!(bearer.access.is_none(), "{bearer:?}");
+    assert_eq!(bearer.refresh_token.secret(), "rt");
+}
+
+#[test]
+fn entries_written_before_format_3_are_read_without_an_access_token() {
+    let two = StoredGrant::decode(r#"tessera-grant/2 {"refresh_token":"rt-2","id_token":"a.b.c"}"#).unwrap();
+    assert_eq!(two.refresh_token.secret(), "rt-2");
+    assert_eq!(two.id_token.as_ref().map(crate::account::IdTokenText::secret), Some("a.b.c"));
+    assert!(two.access.is_none() && two.dpop.is_none());
+    assert!(StoredGrant::decode("rt-plain").unwrap().access.is_none());
 }
