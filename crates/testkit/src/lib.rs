@@ -13,6 +13,9 @@
 // A test tool's job is to fail the test that uses it, loudly.
 #![allow(clippy::expect_used, clippy::panic, reason = "failing the calling test is the point")]
 
+pub mod proxy;
+pub mod tls;
+
 use std::future::Future;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -111,7 +114,15 @@ pub async fn client_credentials_token(
 /// # Panics
 /// When no loopback port can be bound.
 pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    serve_on("127.0.0.1:0", app).await
+}
+
+/// As [`serve`], on `addr` (`127.0.0.2:0`, `[::1]:0`).
+///
+/// # Panics
+/// When `addr` cannot be bound.
+pub async fn serve_on(addr: &str, app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| panic!("cannot bind {addr}: {e}"));
     let addr = listener.local_addr().expect("a bound address");
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
