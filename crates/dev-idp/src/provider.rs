@@ -29,6 +29,7 @@ struct Inner {
     /// Requests to userinfo, for tests that prove a client made none.
     userinfo_requests: AtomicUsize,
     refreshes: AtomicUsize,
+    reused_refresh_tokens: AtomicUsize,
     /// The provider's DPoP nonces (RFC 9449 §8), with a key of its own.
     dpop_nonces: dpop::NonceWindow,
     /// DPoP proofs' `jti`s taken, against replays (RFC 9449 §11.1).
@@ -70,6 +71,7 @@ impl Provider {
                 faults: RwLock::new(Vec::new()),
                 userinfo_requests: AtomicUsize::new(0),
                 refreshes: AtomicUsize::new(0),
+                reused_refresh_tokens: AtomicUsize::new(0),
                 dpop_nonces,
                 dpop_replays,
                 rate_limiter: crate::rate_limit::RateLimiter::default(),
@@ -130,6 +132,19 @@ impl Provider {
     /// Counts one redeemed refresh token.
     pub(crate) fn count_refresh(&self) {
         self.inner.refreshes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many rotated refresh tokens were presented again after the grace
+    /// period, each revoking its whole token family (as Okta does).
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn reused_refresh_tokens(&self) -> usize {
+        self.inner.reused_refresh_tokens.load(Ordering::SeqCst)
+    }
+
+    /// Counts one reuse of a rotated refresh token.
+    pub(crate) fn count_reused_refresh_token(&self) {
+        self.inner.reused_refresh_tokens.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The authorization requests received, oldest first: their parameters

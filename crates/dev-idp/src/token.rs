@@ -293,6 +293,7 @@ fn refresh_token(
     {
         tracing::warn!(client = %client.client_id, "rotated refresh token reused: revoking its family");
         state.revoke_grant(&record.grant_id);
+        provider.count_reused_refresh_token();
         return Err(OAuthError::invalid_grant(
             "The refresh token was already used; every token of this sign-in is revoked.",
         ));

@@ -30,9 +30,11 @@ async fn refresh_rotates_keeps_the_person_and_allows_the_old_token_for_the_grace
     let newest = retry.json["refresh_token"].as_str().unwrap().to_owned();
 
     // After the grace period, reuse is theft: the whole family dies.
+    assert_eq!(idp.idp.provider().reused_refresh_tokens(), 0, "a retry within the grace period is no reuse");
     idp.advance(2);
     let stolen = idp.refresh(old).await;
     assert_eq!(stolen.error(), "invalid_grant");
+    assert_eq!(idp.idp.provider().reused_refresh_tokens(), 1, "tests count the revoked families");
     assert_eq!(idp.refresh(new).await.error(), "invalid_grant", "family revoked");
     assert_eq!(idp.refresh(&newest).await.error(), "invalid_grant", "family revoked");
     let access = retry.json["access_token"].as_str().unwrap();
