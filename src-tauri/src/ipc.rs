@@ -421,6 +421,7 @@ fn session_code(kind: ErrorKind) -> &'static str {
         ErrorKind::SignInRequired => "sign_in_required",
         ErrorKind::KeyringUnavailable | ErrorKind::Keyring => "keyring",
         ErrorKind::Network => "provider_unreachable",
+        ErrorKind::RateLimited => "rate_limited",
         ErrorKind::AccessDenied => "access_denied",
         ErrorKind::Cancelled => "cancelled",
         ErrorKind::TimedOut => "timeout",

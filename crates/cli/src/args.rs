@@ -44,6 +44,8 @@ Exit codes:
      (the provider failing with HTTP 5xx included)
   7  keyring unavailable: the chosen token store cannot be used (choose
      another with --token-store)
+  8  rate limited: the provider or the items API is limiting requests; the
+     message says when to try again
 `tessera doctor` exits 0 when every check passes, 1 when one fails.";
 
 /// `tessera`: sign in with Okta or any OpenID provider, and use the items API.

@@ -56,6 +56,10 @@ async fn login(session: &Session, profile: &str, device: bool, switching: bool, 
                     None => format!("To sign in, open {uri} on any device and enter the code {code_text}"),
                 });
             }),
+            on_wait: Arc::new(|wait| {
+                let wait = signin::flow::rate_limit::in_words(wait);
+                progress(&format!("The provider is limiting requests: waiting {wait}…"));
+            }),
         }
     } else {
         SignInMethod::Browser {

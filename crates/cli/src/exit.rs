@@ -28,6 +28,9 @@ pub enum Exit {
     Network = 6,
     /// 7: no OS keyring (Secret Service).
     KeyringUnavailable = 7,
+    /// 8: the provider or the items API is limiting requests (HTTP 429):
+    /// try again after the wait the message names.
+    RateLimited = 8,
 }
 
 /// A failed command: the error (with its `source` chain), its exit code and
@@ -98,6 +101,7 @@ fn session_exit(kind: ErrorKind) -> Exit {
         ErrorKind::NoAccount | ErrorKind::SignInRequired => Exit::SignInRequired,
         ErrorKind::KeyringUnavailable => Exit::KeyringUnavailable,
         ErrorKind::Network => Exit::Network,
+        ErrorKind::RateLimited => Exit::RateLimited,
         ErrorKind::AccessDenied => Exit::PermissionDenied,
         ErrorKind::Keyring
         | ErrorKind::AccountBook

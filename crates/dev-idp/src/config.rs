@@ -81,7 +81,9 @@ pub struct Config {
 /// a counted endpoint carries `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining`
 /// and `X-Rate-Limit-Reset` (the window's end, Unix seconds), and a request
 /// past the limit is answered `429 Too Many Requests` with an OAuth error
-/// body (`too_many_requests`), as Okta's rate-limit headers document.
+/// body (`too_many_requests`), as Okta's rate-limit headers document, plus
+/// `Retry-After` (the seconds to the reset, RFC 9110 §10.2.3) and a `Date`
+/// from the provider's clock, for clients that read only the standard header.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
@@ -96,11 +98,14 @@ pub struct RateLimitConfig {
     /// `introspect`, `revoke`, `logout`, `device/authorize`), a page's name
     /// (`sign-in`, `consent`, `activate`) or `discovery`.
     pub endpoints: std::collections::BTreeMap<String, u64>,
+    /// The length of a window in seconds (60, as at Okta; the limits above
+    /// are then per window). Tests shorten it to wait for a reset for real.
+    pub window_secs: u64,
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        Self { enabled: false, per_minute: 600, endpoints: std::collections::BTreeMap::new() }
+        Self { enabled: false, per_minute: 600, endpoints: std::collections::BTreeMap::new(), window_secs: 60 }
     }
 }
 
@@ -680,6 +685,9 @@ impl Config {
         }
         if self.rate_limits.per_minute == 0 {
             return invalid("rate_limits.per_minute must be at least 1".into());
+        }
+        if self.rate_limits.window_secs == 0 {
+            return invalid("rate_limits.window_secs must be at least 1".into());
         }
         if let Some((family, _)) = self.rate_limits.endpoints.iter().find(|(_, limit)| **limit == 0) {
             return invalid(format!("rate_limits.endpoints.{family} must be at least 1"));

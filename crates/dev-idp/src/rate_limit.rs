@@ -1,13 +1,14 @@
 //! Okta-style rate limits (see [`RateLimitConfig`]): a fixed window of one
 //! calendar minute of the provider's clock for each endpoint family, with
 //! `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset`
-//! (Unix seconds) on every answer and `429 Too Many Requests` past the limit.
+//! (Unix seconds) on every answer and `429 Too Many Requests` past the limit,
+//! with `Retry-After` (seconds to the reset) and the provider's `Date`.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -15,9 +16,6 @@ use axum::response::{IntoResponse, Response};
 use crate::config::RateLimitConfig;
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::Provider;
-
-/// The length of a window, in seconds.
-const WINDOW_SECS: u64 = 60;
 
 /// Requests counted in the current window of each endpoint family.
 #[derive(Debug, Default)]
@@ -43,9 +41,11 @@ struct Count {
 }
 
 impl RateLimiter {
-    /// Counts one request of `family` at `now` (Unix seconds) against `limit`.
-    fn take(&self, family: &str, limit: u64, now: u64) -> Count {
-        let start = now - now % WINDOW_SECS;
+    /// Counts one request of `family` at `now` (Unix seconds) against `limit`
+    /// in windows of `window` seconds.
+    fn take(&self, family: &str, limit: u64, window: u64, now: u64) -> Count {
+        let window_secs = window.max(1);
+        let start = now - now % window_secs;
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         let window = windows.entry(family.to_owned()).or_insert(Window { start, used: 0 });
         if window.start != start {
@@ -55,7 +55,7 @@ impl RateLimiter {
         if allowed {
             window.used += 1;
         }
-        Count { allowed, limit, remaining: limit.saturating_sub(window.used), reset: start + WINDOW_SECS }
+        Count { allowed, limit, remaining: limit.saturating_sub(window.used), reset: start + window_secs }
     }
 }
 
@@ -85,19 +85,29 @@ pub(crate) async fn limit(State(provider): State<Provider>, request: Request, ne
     let Some(family) = family(request.uri().path()).map(str::to_owned) else {
         return next.run(request).await;
     };
-    let count = provider.rate_limiter().take(&family, limits.limit_of(&family), provider.now_unix());
+    let now = provider.now_unix();
+    let count = provider.rate_limiter().take(&family, limits.limit_of(&family), limits.window_secs, now);
     let mut response = if count.allowed {
         next.run(request).await
     } else {
         tracing::warn!(%family, limit = count.limit, "rate limit reached");
-        OAuthError::new(
+        let mut refusal = OAuthError::new(
             ErrorCode::TooManyRequests,
             format!(
-                "Too many requests to {family}: the limit is {} a minute; try again at {} (X-Rate-Limit-Reset).",
-                count.limit, count.reset
+                "Too many requests to {family}: the limit is {} in {} s; try again at {} (X-Rate-Limit-Reset).",
+                count.limit, limits.window_secs, count.reset
             ),
         )
-        .into_response()
+        .into_response();
+        let headers = refusal.headers_mut();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(count.reset.saturating_sub(now)));
+        // The reset is on the provider's clock (a test's may be moved): its
+        // Date too, so that a client measures one against the other.
+        let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now));
+        if let Ok(date) = HeaderValue::from_str(&date) {
+            headers.insert(header::DATE, date);
+        }
+        refusal
     };
     add_headers(response.headers_mut(), count);
     response
@@ -121,14 +131,23 @@ mod tests {
     fn a_window_counts_down_refuses_past_the_limit_and_starts_again_at_the_next_minute() {
         let limiter = RateLimiter::default();
         let at = 1_700_000_040; // 40 s past a minute
-        let first = limiter.take("token", 2, at);
+        let first = limiter.take("token", 2, 60, at);
         assert_eq!(first, Count { allowed: true, limit: 2, remaining: 1, reset: 1_700_000_100 });
-        assert!(limiter.take("token", 2, at + 1).allowed);
-        let refused = limiter.take("token", 2, at + 59);
+        assert!(limiter.take("token", 2, 60, at + 1).allowed);
+        let refused = limiter.take("token", 2, 60, at + 59);
         assert_eq!(refused, Count { allowed: false, limit: 2, remaining: 0, reset: 1_700_000_100 });
-        assert!(limiter.take("keys", 2, at + 59).allowed, "families count apart");
-        let next = limiter.take("token", 2, at + 60);
+        assert!(limiter.take("keys", 2, 60, at + 59).allowed, "families count apart");
+        let next = limiter.take("token", 2, 60, at + 60);
         assert_eq!(next, Count { allowed: true, limit: 2, remaining: 1, reset: 1_700_000_160 });
+    }
+
+    #[test]
+    fn a_shorter_window_resets_sooner() {
+        let limiter = RateLimiter::default();
+        let at = 1_700_000_041; // odd: one second into a two-second window
+        assert!(limiter.take("token", 1, 2, at - 1).allowed);
+        assert_eq!(limiter.take("token", 1, 2, at), Count { allowed: false, limit: 1, remaining: 0, reset: at + 1 });
+        assert!(limiter.take("token", 1, 2, at + 1).allowed);
     }
 
     #[test]

@@ -407,6 +407,7 @@ async fn the_device_grant_signs_in_too() {
                 *shown.lock().unwrap() = info.verification_uri_complete.clone();
             }
         }),
+        on_wait: Arc::new(|wait| panic!("no rate limit here, yet asked to wait {wait:?}")),
     };
     let (signing_in, url) = sign_in_until_shown(&session, method, &shown).await;
     let driver = Driver::new();
@@ -830,7 +831,10 @@ async fn told_when_failing(endpoint: Failing, status: u16, content_type: &'stati
             error
         }
         Failing::Device => {
-            let method = SignInMethod::Device { on_code: Arc::new(|_: &DeviceCodeInfo| panic!("no code to show")) };
+            let method = SignInMethod::Device {
+                on_code: Arc::new(|_: &DeviceCodeInfo| panic!("no code to show")),
+                on_wait: Arc::new(|_| panic!("no rate limit here")),
+            };
             within("session.sign_in", session.sign_in(method, false)).await.unwrap_err()
         }
         Failing::Par | Failing::Userinfo => {

@@ -175,6 +175,11 @@ fn rate_limits_are_off_by_default_and_layer_file_then_environment() {
     assert!(bad.unwrap_err().to_string().contains("DEV_IDP_RATE_LIMITS"));
     let zero = Config::from_toml_str("[rate_limits.endpoints]\ntoken = 0\n").unwrap_err();
     assert!(zero.to_string().contains("rate_limits.endpoints.token must be at least 1"), "{zero}");
+    assert_eq!(Config::default().rate_limits.window_secs, 60, "a minute, as at Okta");
+    let short = Config::from_toml_str("[rate_limits]\nwindow_secs = 2\n").expect("parses");
+    assert_eq!(short.rate_limits.window_secs, 2);
+    let zero = Config::from_toml_str("[rate_limits]\nwindow_secs = 0\n").unwrap_err();
+    assert!(zero.to_string().contains("rate_limits.window_secs must be at least 1"), "{zero}");
 }
 
 #[test]

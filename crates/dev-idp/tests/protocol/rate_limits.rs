@@ -47,6 +47,12 @@ async fn past_the_limit_the_token_endpoint_answers_429_with_the_headers_until_th
     assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS, "{}", third.json);
     assert_eq!(counts(&third.headers), (2, 0, reset));
     assert_eq!(third.error(), "too_many_requests");
+    // The standard header too, and the provider's own Date to measure the reset against.
+    assert_eq!(header(&third.headers, "retry-after"), Some(reset - now), "{:?}", third.headers);
+    let date = third.headers.get("date").expect("a Date").to_str().unwrap();
+    let date = httpdate::parse_http_date(date).unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert_eq!(date, now, "the Date is the provider's clock's (a test's manual one here)");
+    assert!(first.headers.get("retry-after").is_none(), "Retry-After only on a 429");
     assert!(third.json["error_description"].as_str().unwrap().contains("token"), "{}", third.json);
     // Failed requests count too, and other families have their own count.
     assert_eq!(idp.post("token", &[], None).await.status, StatusCode::TOO_MANY_REQUESTS);
@@ -59,6 +65,26 @@ async fn past_the_limit_the_token_endpoint_answers_429_with_the_headers_until_th
     let again = client_credentials(&idp).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.json);
     assert_eq!(counts(&again.headers), (2, 1, reset + 60));
+}
+
+#[tokio::test]
+async fn a_shorter_window_resets_sooner_and_retry_after_says_when() {
+    let idp = start_with(|c| {
+        c.rate_limits.enabled = true;
+        c.rate_limits.window_secs = 5;
+        c.rate_limits.endpoints.insert("token".to_owned(), 1);
+    })
+    .await;
+    let now = idp.idp.provider().now_unix();
+    let reset = now - now % 5 + 5;
+    assert_eq!(client_credentials(&idp).await.status, StatusCode::OK);
+    let refused = client_credentials(&idp).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(counts(&refused.headers), (1, 0, reset));
+    assert_eq!(header(&refused.headers, "retry-after"), Some(reset - now));
+    assert!(refused.json["error_description"].as_str().unwrap().contains("in 5 s"), "{}", refused.json);
+    idp.advance(reset - now);
+    assert_eq!(client_credentials(&idp).await.status, StatusCode::OK, "the next window");
 }
 
 #[tokio::test]

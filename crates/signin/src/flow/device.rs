@@ -4,18 +4,22 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use openidconnect::core::CoreDeviceAuthorizationResponse;
-use openidconnect::{ClientId, DeviceCodeErrorResponseType, RequestTokenError, Scope};
+use openidconnect::{
+    AsyncHttpClient, ClientId, DeviceCodeErrorResponseType, HttpRequest, HttpResponse, RequestTokenError, Scope,
+};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::dpop::DpopKey;
+use super::dpop::{DpopKey, Sender, copy};
 use super::error::SigninError;
+use super::http::HttpError;
 use super::login::{Checks, finish as finish_tokens, token_error};
 use super::provider::Provider;
+use super::rate_limit::RateLimited;
 use crate::account::SignedIn;
 
 /// How the poller waits between polls (tests move a clock instead of sleeping).
@@ -96,19 +100,47 @@ impl DeviceAuthorization {
 /// `expired_token` or cancellation, then verifies the tokens as the code
 /// flow does (without a nonce, which this grant does not carry).
 ///
+/// [`finish_reporting`] with nobody told of a provider's rate limit.
+///
 /// # Errors
-/// [`SigninError::DeviceDenied`], [`SigninError::DeviceExpired`],
-/// [`SigninError::Cancelled`], or any token verification error.
+/// As [`finish_reporting`].
 pub async fn finish(
     provider: &Provider,
     authorization: DeviceAuthorization,
     sleep: Sleep,
     cancel: &CancellationToken,
 ) -> Result<SignedIn, SigninError> {
+    finish_reporting(provider, authorization, sleep, cancel, &|_| {}).await
+}
+
+/// [`finish`], and when the provider limits the polls (HTTP 429), waits
+/// until it says it may be asked again (`Retry-After`, `X-Rate-Limit-Reset`)
+/// before the next poll, telling `on_wait` how long first: the sign-in goes
+/// on, unless that wait passes the code's expiry.
+///
+/// # Errors
+/// [`SigninError::DeviceDenied`], [`SigninError::DeviceExpired`],
+/// [`SigninError::Cancelled`], [`SigninError::RateLimited`] when the
+/// provider's wait passes the code's expiry, or any token verification
+/// error.
+pub async fn finish_reporting(
+    provider: &Provider,
+    authorization: DeviceAuthorization,
+    sleep: Sleep,
+    cancel: &CancellationToken,
+    on_wait: &(dyn Fn(Duration) + Send + Sync),
+) -> Result<SignedIn, SigninError> {
     let client = provider.device_client(&authorization.client_id)?;
-    let sender = provider.sender(authorization.dpop.as_deref());
+    let poller = Poller {
+        sender: provider.sender(authorization.dpop.as_deref()),
+        provider,
+        sleep: sleep.clone(),
+        on_wait,
+        expires_at: authorization.expires_at,
+        gave_up: Mutex::new(None),
+    };
     let poll = client.exchange_device_access_token(&authorization.details).request_async(
-        &sender,
+        &poller,
         move |duration| sleep(duration),
         None,
     );
@@ -116,6 +148,9 @@ pub async fn finish(
         () = cancel.cancelled() => return Err(SigninError::Cancelled),
         response = poll => response,
     };
+    if let Some(limited) = *poller.gave_up.lock().unwrap_or_else(PoisonError::into_inner) {
+        return Err(SigninError::RateLimited(limited));
+    }
     let response = response.map_err(|error| match error {
         RequestTokenError::ServerResponse(ref response) => match response.error() {
             DeviceCodeErrorResponseType::AccessDenied => SigninError::DeviceDenied,
@@ -126,4 +161,58 @@ pub async fn finish(
     })?;
     let checks = Checks { nonce: None, max_age: None, scopes: &authorization.scopes };
     finish_tokens(provider, &authorization.client_id, &response, checks, authorization.dpop.clone()).await
+}
+
+/// The token endpoint as the device poller sees it. oauth2's polling loop
+/// takes any failed request for a network error and polls again sooner than
+/// a limiting provider allows; here a 429 waits for the provider's reset
+/// (told to `on_wait` first) and asks again. When that wait would pass the
+/// code's expiry, the poll answers `expired_token` to end the loop, and
+/// `gave_up` keeps the real reason.
+struct Poller<'a> {
+    sender: Sender<'a>,
+    provider: &'a Provider,
+    sleep: Sleep,
+    on_wait: &'a (dyn Fn(Duration) + Send + Sync),
+    expires_at: SystemTime,
+    gave_up: Mutex<Option<RateLimited>>,
+}
+
+impl Poller<'_> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        loop {
+            match self.sender.call(copy(&request)).await {
+                Err(HttpError::RateLimited(limited)) => {
+                    if self.provider.now() + limited.wait >= self.expires_at {
+                        tracing::warn!(wait = ?limited.wait, "the provider limits the device polls past the code's expiry");
+                        *self.gave_up.lock().unwrap_or_else(PoisonError::into_inner) = Some(limited);
+                        return expired_token();
+                    }
+                    tracing::info!(wait = ?limited.wait, "the provider limits the device polls: waiting");
+                    (self.on_wait)(limited.wait);
+                    (self.sleep)(limited.wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// RFC 8628 §3.5's `expired_token`, as the token endpoint would answer it.
+fn expired_token() -> Result<HttpResponse, HttpError> {
+    let body = br#"{"error":"expired_token","error_description":"the provider's rate limit outlasts the code"}"#;
+    openidconnect::http::Response::builder()
+        .status(400)
+        .header(openidconnect::http::header::CONTENT_TYPE, "application/json")
+        .body(body.to_vec())
+        .map_err(HttpError::Response)
+}
+
+impl<'c> AsyncHttpClient<'c> for Poller<'_> {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
+    }
 }

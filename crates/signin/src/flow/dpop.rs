@@ -114,7 +114,7 @@ impl<'a> Sender<'a> {
 }
 
 /// A copy of `request` (`http::Request` is not `Clone`).
-fn copy(request: &HttpRequest) -> HttpRequest {
+pub(super) fn copy(request: &HttpRequest) -> HttpRequest {
     let mut copy = http::Request::new(request.body().clone());
     *copy.method_mut() = request.method().clone();
     *copy.uri_mut() = request.uri().clone();

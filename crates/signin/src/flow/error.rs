@@ -156,6 +156,11 @@ pub enum SigninError {
     /// pushed-request, device, revocation, userinfo or discovery endpoint.
     #[error(transparent)]
     ProviderFailed(super::http::ProviderFailure),
+    /// The provider is limiting requests (HTTP 429) at its token,
+    /// device, pushed-request or discovery endpoint; the message says when
+    /// to try again.
+    #[error(transparent)]
+    RateLimited(super::rate_limit::RateLimited),
     /// The token request failed (network, unexpected answer).
     #[error("the token request failed")]
     TokenRequest(#[source] BoxError),

@@ -1,5 +1,6 @@
 //! The HTTP client every request to the provider goes through: `reqwest`
-//! with rustls, **no redirects followed** (a token endpoint that redirects
+//! with rustls, trusting and proxying as [`net::NetSettings`] says (the
+//! system's trust store, a CA file, `HTTPS_PROXY`), **no redirects followed** (a token endpoint that redirects
 //! could leak the code or verifier elsewhere, RFC 9700 §4.11), a time limit
 //! for the whole exchange, and a cap on the size of an answer (a provider's
 //! answers are a few kilobytes; a stream of megabytes is refused as it
@@ -9,11 +10,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use clock::Clock as _;
 use openidconnect::{HttpRequest, HttpResponse};
+
+use super::rate_limit::RateLimited;
 
 /// How long a request to the provider may take, answer included, unless
 /// configured (`SIGNIN_HTTP_TIMEOUT_SECS`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What fixes a provider certificate that is not trusted, as the apps'
+/// settings name it.
+pub const CA_FILE_FIX: &str = "set ca_file in tessera.toml or TESSERA_CA_FILE to the CA's PEM file";
 
 /// The largest answer read from the provider. Discovery documents, key sets
 /// and token responses are a few kilobytes.
@@ -26,6 +34,8 @@ pub struct HttpClient {
     inner: reqwest::Client,
     timeout: Duration,
     max_answer: usize,
+    /// The CA file trusted besides the system's store (for messages).
+    ca_file: Option<net::CaFile>,
 }
 
 /// Why a request to the provider failed, in words for the person; the
@@ -33,6 +43,18 @@ pub struct HttpClient {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
+    /// The provider's TLS certificate was refused: not trusted (a company's
+    /// TLS-inspecting proxy, an internal CA: [`CA_FILE_FIX`]), or invalid.
+    #[error("{}", problem.explain("the provider", ca_file.as_ref(), CA_FILE_FIX))]
+    Certificate {
+        /// Why.
+        problem: net::CertificateProblem,
+        /// The CA file in use, if any.
+        ca_file: Option<net::CaFile>,
+        /// The transport's error.
+        #[source]
+        source: reqwest::Error,
+    },
     /// No connection could be made (provider down, no network, wrong host).
     #[error("cannot connect to the provider (offline, or the provider is down?)")]
     Connect(#[source] reqwest::Error),
@@ -67,6 +89,10 @@ pub enum HttpError {
     /// The provider answered with a server error (HTTP 5xx).
     #[error(transparent)]
     Failed(ProviderFailure),
+    /// The provider is limiting requests (HTTP 429), and says when to come
+    /// back (see [`rate_limit`](super::rate_limit)).
+    #[error(transparent)]
+    RateLimited(RateLimited),
 }
 
 /// The provider answered with a server error (HTTP 5xx, RFC 9110 §15.6): it
@@ -116,6 +142,29 @@ impl ProviderFailure {
     }
 }
 
+/// The [`RateLimited`] somewhere in `error`'s chain (an `openidconnect`
+/// request error wrapping [`HttpError::RateLimited`]), if any.
+pub(crate) fn rate_limit_in(error: &(dyn std::error::Error + 'static)) -> Option<RateLimited> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(HttpError::RateLimited(limited)) = error.downcast_ref::<HttpError>() {
+            return Some(*limited);
+        }
+        current = error.source();
+    }
+    None
+}
+
+/// A 429 (RFC 6585 §4) is [`HttpError::RateLimited`]: its headers say when
+/// to come back, measured against the provider's `Date` (this machine's
+/// clock only when it sent none).
+fn rate_limited(response: &reqwest::Response) -> Result<(), HttpError> {
+    if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Ok(());
+    }
+    Err(HttpError::RateLimited(RateLimited::from_headers(response.headers(), clock::SystemClock.now())))
+}
+
 /// The [`ProviderFailure`] somewhere in `error`'s chain (an `openidconnect`
 /// request error wrapping [`HttpError::Failed`]), if any.
 pub(crate) fn failure_in(error: &(dyn std::error::Error + 'static)) -> Option<ProviderFailure> {
@@ -139,18 +188,19 @@ fn detail(error: Option<&str>, description: Option<&str>) -> String {
 
 impl HttpClient {
     /// A client with the given time limit for each exchange and the default
-    /// answer cap.
+    /// answer cap, trusting and proxying as `net` says.
     ///
     /// # Errors
     /// When the TLS backend cannot be initialised.
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
-        let inner = reqwest::Client::builder()
+    pub fn new(timeout: Duration, net: &net::NetSettings) -> Result<Self, reqwest::Error> {
+        let inner = net
+            .client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
             .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { inner, timeout, max_answer: MAX_ANSWER_BYTES })
+        Ok(Self { inner, timeout, max_answer: MAX_ANSWER_BYTES, ca_file: net.ca_file.clone() })
     }
 
     /// The same client with another answer cap (tests).
@@ -168,13 +218,15 @@ impl HttpClient {
     }
 
     /// Sends `request` and reads its answer, within the time limit and the
-    /// cap; a server error (HTTP 5xx) is [`HttpError::Failed`].
+    /// cap; a server error (HTTP 5xx) is [`HttpError::Failed`], a 429
+    /// [`HttpError::RateLimited`].
     ///
     /// # Errors
     /// See [`HttpError`].
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<(reqwest::Response, Vec<u8>), HttpError> {
         let mut response = request.send().await.map_err(|e| self.error(e))?;
         let body = self.read(&mut response).await?;
+        rate_limited(&response)?;
         let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
         if let Some(failure) = ProviderFailure::from_answer(response.status().as_u16(), content_type, &body) {
             return Err(HttpError::Failed(failure));
@@ -205,7 +257,9 @@ impl HttpClient {
     }
 
     fn error(&self, error: reqwest::Error) -> HttpError {
-        if error.is_timeout() {
+        if let Some(problem) = net::certificate_problem(&error) {
+            HttpError::Certificate { problem, ca_file: self.ca_file.clone(), source: error }
+        } else if error.is_timeout() {
             HttpError::TimedOut { after: self.timeout, source: error }
         } else if error.is_connect() {
             HttpError::Connect(error)
@@ -218,11 +272,13 @@ impl HttpClient {
 
     /// Sends an `openidconnect` request and reads its answer, within the
     /// time limit and the cap; a server error (HTTP 5xx) is
-    /// [`HttpError::Failed`], so that every endpoint names it alike.
+    /// [`HttpError::Failed`] and a 429 [`HttpError::RateLimited`], so that
+    /// every endpoint names them alike.
     pub(crate) async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let request = reqwest::Request::try_from(request).map_err(HttpError::Other)?;
         let mut response = self.inner.execute(request).await.map_err(|e| self.error(e))?;
         let body = self.read(&mut response).await?;
+        rate_limited(&response)?;
         let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
         if let Some(failure) = ProviderFailure::from_answer(response.status().as_u16(), content_type, &body) {
             return Err(HttpError::Failed(failure));

@@ -240,9 +240,10 @@ where
         // The body of a response that could not be parsed may hold tokens:
         // keep the parser's message only.
         RequestTokenError::Parse(error, _body) => SigninError::MalformedTokenResponse { detail: error.to_string() },
-        other => match super::http::failure_in(&other) {
-            Some(failure) => SigninError::ProviderFailed(failure),
-            None => SigninError::TokenRequest(Box::new(other)),
+        other => match (super::http::failure_in(&other), super::http::rate_limit_in(&other)) {
+            (Some(failure), _) => SigninError::ProviderFailed(failure),
+            (None, Some(limited)) => SigninError::RateLimited(limited),
+            (None, None) => SigninError::TokenRequest(Box::new(other)),
         },
     }
 }
@@ -291,9 +292,10 @@ pub(crate) async fn finish(
             UserInfoError::ClaimsVerification(ClaimsVerificationError::InvalidSubject(_)) => {
                 SigninError::UserInfoSubjectMismatch
             }
-            other => match super::http::failure_in(&other) {
-                Some(failure) => SigninError::ProviderFailed(failure),
-                None => SigninError::UserInfo(Box::new(other)),
+            other => match (super::http::failure_in(&other), super::http::rate_limit_in(&other)) {
+                (Some(failure), _) => SigninError::ProviderFailed(failure),
+                (None, Some(limited)) => SigninError::RateLimited(limited),
+                (None, None) => SigninError::UserInfo(Box::new(other)),
             },
         })?;
     if userinfo.subject() != claims.subject() {

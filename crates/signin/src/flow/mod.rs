@@ -36,6 +36,7 @@ pub mod login;
 pub mod loopback;
 pub mod par;
 pub mod provider;
+pub mod rate_limit;
 pub mod redirect;
 pub mod refresh;
 pub mod signed_out;

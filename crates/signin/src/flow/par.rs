@@ -105,6 +105,7 @@ async fn push_to(provider: &Provider, endpoint: &Url, url: &Url) -> Result<Brows
     let request = http.reqwest().post(endpoint.clone()).header("accept", "application/json").form(&form);
     let (response, body) = http.send(request).await.map_err(|e| match e {
         HttpError::Failed(failure) => SigninError::ProviderFailed(failure),
+        HttpError::RateLimited(limited) => SigninError::RateLimited(limited),
         other => SigninError::Push(Box::new(other)),
     })?;
     let status = response.status();

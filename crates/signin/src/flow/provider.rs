@@ -22,20 +22,22 @@ use super::error::SigninError;
 
 pub use super::http::{HttpClient, HttpError, ProviderFailure};
 
-/// The provider's [`HttpClient`] with the default time limit.
+/// The provider's [`HttpClient`] with the default time limit and network
+/// settings (the system's trust store, no proxy).
 ///
 /// # Errors
 /// When the TLS backend cannot be initialised.
 pub fn http_client() -> Result<HttpClient, SigninError> {
-    http_client_with(super::http::DEFAULT_TIMEOUT)
+    http_client_with(super::http::DEFAULT_TIMEOUT, &net::NetSettings::default())
 }
 
-/// The provider's [`HttpClient`] with `timeout` for each exchange.
+/// The provider's [`HttpClient`] with `timeout` for each exchange, trusting
+/// and proxying as `net` says ([`SigninConfig::net`](super::config::SigninConfig::net)).
 ///
 /// # Errors
 /// When the TLS backend cannot be initialised.
-pub fn http_client_with(timeout: Duration) -> Result<HttpClient, SigninError> {
-    HttpClient::new(timeout).map_err(SigninError::HttpClient)
+pub fn http_client_with(timeout: Duration, net: &net::NetSettings) -> Result<HttpClient, SigninError> {
+    HttpClient::new(timeout, net).map_err(SigninError::HttpClient)
 }
 
 /// Discovery fields beyond OIDC Core's that Tessera uses.
@@ -137,6 +139,7 @@ impl Provider {
         let metadata = Metadata::discover_async(issuer.clone(), http).await.map_err(|e| match e {
             // Reached, and failing (HTTP 5xx).
             openidconnect::DiscoveryError::Request(HttpError::Failed(failure)) => SigninError::ProviderFailed(failure),
+            openidconnect::DiscoveryError::Request(HttpError::RateLimited(limited)) => SigninError::RateLimited(limited),
             // Not reached: the network or the provider is down.
             openidconnect::DiscoveryError::Request(_) => {
                 SigninError::Discovery { issuer: issuer.to_string(), source: Box::new(e) }

@@ -118,6 +118,9 @@ pub enum ErrorKind {
     AccountBook,
     /// The provider could not be reached, or failed (5xx, a cut-off answer).
     Network,
+    /// The provider is limiting requests (HTTP 429): try again after the
+    /// wait the message names.
+    RateLimited,
     /// The person (or the provider's policy) refused the sign-in.
     AccessDenied,
     /// The sign-in was cancelled.
@@ -180,6 +183,7 @@ fn signin_kind(error: &SigninError) -> ErrorKind {
         | SigninError::Push(_)
         | SigninError::ProviderFailed(_)
         | SigninError::Listener(_) => ErrorKind::Network,
+        SigninError::RateLimited(_) => ErrorKind::RateLimited,
         SigninError::Cancelled => ErrorKind::Cancelled,
         SigninError::TimedOut { .. } => ErrorKind::TimedOut,
         SigninError::DeviceDenied => ErrorKind::AccessDenied,

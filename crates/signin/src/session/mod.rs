@@ -38,6 +38,7 @@
 //!
 //! Signing in (one at a time):
 //! - [`sign_in`](Session::sign_in): signs someone in by browser or device code, makes them active, and says when a switch brought back the same person.
+//! - [`offers_device_sign_in`](Session::offers_device_sign_in): whether the provider offers the device grant (for machines with no browser).
 //! - [`is_signing_in`](Session::is_signing_in): whether a sign-in is under way.
 //! - [`cancel_sign_in`](Session::cancel_sign_in): ends the sign-in under way as cancelled.
 //! - [`deliver_deep_link`](Session::deliver_deep_link): hands in the link the OS delivered for the sign-in waiting on it.
@@ -78,6 +79,7 @@ use crate::store::{StoreError, StoredGrant, TokenStore};
 
 mod error;
 mod providers;
+mod rate_limits;
 mod sign_in;
 mod sign_out;
 #[cfg(test)]
@@ -107,6 +109,9 @@ pub struct Session {
     /// One refresh in flight per account.
     refresh_locks: Mutex<HashMap<AccountKey, Arc<tokio::sync::Mutex<()>>>>,
     offline: Mutex<Option<Offline>>,
+    /// Until when the provider asked not to be sent a refresh (HTTP 429),
+    /// by account.
+    rate_limited: Mutex<HashMap<AccountKey, SystemTime>>,
     /// One sign-in at a time.
     signing_in: tokio::sync::Mutex<()>,
     /// Cancels the sign-in under way; `cancelled` says it was.
@@ -135,7 +140,7 @@ impl Session {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let post_logout_redirect = config.post_logout_redirect.clone();
         Self {
-            providers: Providers::new(config.issuer.clone(), config.http_timeout, clock.clone()),
+            providers: Providers::new(config.issuer.clone(), config.http_timeout, config.net.clone(), clock.clone()),
             config,
             store,
             book: Mutex::new(book),
@@ -145,6 +150,7 @@ impl Session {
             held: Mutex::default(),
             refresh_locks: Mutex::default(),
             offline: Mutex::default(),
+            rate_limited: Mutex::default(),
             signing_in: tokio::sync::Mutex::new(()),
             cancel: Mutex::new(CancellationToken::new()),
             cancelled: AtomicBool::new(false),

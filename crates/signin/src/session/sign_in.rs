@@ -45,10 +45,14 @@ pub enum SignInMethod {
         on_url: Arc<dyn Fn(&Url) + Send + Sync>,
     },
     /// The device authorization grant (RFC 8628), for machines without a
-    /// browser. `on_code` shows the user code and the verification URI.
+    /// browser. `on_code` shows the user code and the verification URI;
+    /// `on_wait` is told how long polling pauses when the provider limits
+    /// requests (HTTP 429), before it waits.
     Device {
         /// Shows the code.
         on_code: Arc<dyn Fn(&DeviceCodeInfo) + Send + Sync>,
+        /// Says that the provider asked to wait, and how long.
+        on_wait: Arc<dyn Fn(Duration) + Send + Sync>,
     },
 }
 
@@ -80,6 +84,17 @@ impl Session {
     #[must_use]
     pub fn is_signing_in(&self) -> bool {
         self.signing_in.try_lock().is_err()
+    }
+
+    /// Whether the configured provider offers signing in with a code on
+    /// another device: its discovery names a device authorization endpoint
+    /// (RFC 8628 §4). Discovers the provider when not done yet.
+    ///
+    /// # Errors
+    /// [`SessionError::Signin`] when the provider cannot be discovered.
+    pub async fn offers_device_sign_in(&self) -> Result<bool, SessionError> {
+        let provider = self.providers.configured().await?;
+        Ok(provider.metadata().additional_metadata().device_authorization_endpoint.is_some())
     }
 
     /// Cancels the sign-in in progress, if any (it fails with
@@ -132,12 +147,13 @@ impl Session {
             SignInMethod::Browser { browser, on_url } => {
                 self.browser_sign_in(&provider, &options, browser.as_ref(), &*on_url, &cancel).await?
             }
-            SignInMethod::Device { on_code } => {
+            SignInMethod::Device { on_code, on_wait } => {
                 let authorization = device::start(&provider, &self.config.client_id, &self.config.scopes)
                     .await?
                     .with_dpop(&provider, self.config.dpop)?;
                 on_code(&authorization);
-                device::finish(&provider, authorization, self.device_sleep.clone(), &cancel).await?
+                device::finish_reporting(&provider, authorization, self.device_sleep.clone(), &cancel, &*on_wait)
+                    .await?
             }
         };
         let known = self.book().get(&signed_in.key).is_some();

@@ -259,7 +259,8 @@ impl Session {
     /// [`KEEP_FRESH_MAX_WAIT`]). After a failure such as the
     /// provider being unreachable the session is kept, [`Session::offline`]
     /// says so (subscribers hear of it), and the wait grows with each
-    /// failure in a row ([`retry_wait`]). An account whose refresh token was
+    /// failure in a row ([`retry_wait`]), or is the provider's own when it
+    /// limited the refresh (HTTP 429). An account whose refresh token was
     /// refused is marked as needing a sign-in (subscribers hear of it).
     pub async fn keep_fresh(&self) -> Duration {
         let Ok(key) = self.active_key() else {
@@ -284,7 +285,13 @@ impl Session {
                 let now = self.now();
                 let previous = self.offline();
                 let attempts = previous.as_ref().map_or(0, |o| o.attempts).saturating_add(1);
-                let wait = retry_wait(attempts, jitter());
+                let wait = match &error {
+                    // The provider said when (HTTP 429): then, and up to a second later.
+                    SessionError::Signin(SigninError::RateLimited(limited)) => {
+                        limited.wait + Duration::from_secs(1).mul_f64(jitter())
+                    }
+                    _ => retry_wait(attempts, jitter()),
+                };
                 tracing::warn!(kind = ?error.kind(), %error, attempts, retry_in = ?wait, "background refresh failed; will retry");
                 self.set_offline(Some(Offline {
                     since: previous.map_or(now, |o| o.since),
@@ -419,6 +426,9 @@ impl Session {
     /// one overwrite of the account's entry.
     async fn refresh_with(&self, key: &AccountKey, grant: &StoredGrant) -> Result<Held, Refusal> {
         let provider = self.providers.configured().await.map_err(Refusal::Failed)?;
+        if let Some(limited) = self.refresh_not_before(key) {
+            return Err(Refusal::Failed(SigninError::RateLimited(limited).into()));
+        }
         tracing::debug!(account = %key.id(), dpop = grant.dpop.is_some(), "refreshing the access token");
         match refresh::refresh(&provider, key, &grant.refresh_token, None, grant.dpop.clone()).await {
             Ok(Refreshed { tokens, refresh_token }) => {
@@ -448,6 +458,10 @@ impl Session {
             }
             Err(error @ (SigninError::RefreshTokenRejected { .. } | SigninError::IdentityChanged)) => {
                 Err(Refusal::Refused(error))
+            }
+            Err(SigninError::RateLimited(limited)) => {
+                self.refresh_limited(key, limited);
+                Err(Refusal::Failed(SigninError::RateLimited(limited).into()))
             }
             Err(error) => Err(Refusal::Failed(error.into())),
         }
