@@ -224,6 +224,14 @@ pub async fn use_demo(state: State<'_, Starting>) -> Result<AppInfo, IpcError> {
     desktop.use_demo().await
 }
 
+/// Signs in with another profile of the configuration file (`default`: its
+/// top level), and uses its most recent account.
+#[tauri::command]
+pub async fn use_profile(state: State<'_, Starting>, name: String) -> Result<AppInfo, IpcError> {
+    let desktop = state.desktop().await?;
+    desktop.use_profile(&name).await
+}
+
 /// The webview reached a start-up `stage`: `first-paint` (its first frame,
 /// the loading view) or `interactive` (the first real view). Logs the time
 /// since the app started, and the wall-clock time the start-up benchmark

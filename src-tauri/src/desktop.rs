@@ -9,6 +9,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use app::form::{Field, Form, RedirectChoice};
+use app::settings::ProfileChoice;
 use app::{
     ConfigFile, OpenedStore, ProviderCheckError, ProviderSource, SettingsError, TokenStoreChoice, WhenUnavailable,
 };
@@ -131,7 +132,7 @@ impl Desktop {
     /// # Errors
     /// When the configuration is invalid or the demo stack does not start.
     pub async fn start(options: Options) -> Result<Self, IpcError> {
-        let current = configure(&options).await?;
+        let current = configure(&options, Pick::OfActiveAccount).await?;
         Ok(Self { options, current: RwLock::new(Arc::new(current)), reconfigured: watch::Sender::new(0) })
     }
 
@@ -158,7 +159,17 @@ impl Desktop {
         } else {
             Vec::new()
         };
+        let profiles = match current.mode {
+            Mode::Demo => Vec::new(),
+            Mode::Configured => app::Settings::profile_names(self.options.config_file.as_deref()),
+        };
         AppInfo {
+            profile: profile_label(current.app.profile.as_deref()),
+            profiles: if profiles.is_empty() {
+                profiles
+            } else {
+                std::iter::once(app::settings::TOP_PROFILE.to_owned()).chain(profiles).collect()
+            },
             mode: current.mode,
             name: "Tessera",
             version: crate::VERSION,
@@ -173,13 +184,25 @@ impl Desktop {
         }
     }
 
-    /// The accounts and the active one.
+    /// The accounts and the active one: the account in use, when it is one
+    /// of the profile in use (after choosing a profile nobody signed in
+    /// with yet, nobody is active: the app offers to sign in).
     #[must_use]
     pub fn session_state(&self) -> SessionState {
         let session = self.session();
-        let active = session.active().map(|a| a.key);
-        let accounts: Vec<AccountView> =
-            session.accounts().iter().map(|a| AccountView::new(a, Some(&a.key) == active.as_ref())).collect();
+        let current = self.current();
+        let active = session.active().map(|a| a.key).filter(|key| current.signs_in(&key.issuer, &key.client_id));
+        let file = self.options.config_file.as_deref();
+        let accounts: Vec<AccountView> = session
+            .accounts()
+            .iter()
+            .map(|a| {
+                let profile =
+                    app::Settings::profile_of(file, |name| (self.options.env)(name), &a.key.issuer, &a.key.client_id)
+                        .map(|profile| profile_label(profile.as_deref()));
+                AccountView::new(a, Some(&a.key) == active.as_ref()).in_profile(profile)
+            })
+            .collect();
         SessionState {
             active: accounts.iter().find(|a| a.active).cloned(),
             accounts,
@@ -200,7 +223,8 @@ impl Desktop {
     /// `sign_in_required`, `provider_unreachable`, …
     pub async fn session_details(&self) -> Result<Option<SessionDetails>, IpcError> {
         let session = self.session();
-        if session.active().is_none() {
+        let current = self.current();
+        if !session.active().is_some_and(|a| current.signs_in(&a.key.issuer, &a.key.client_id)) {
             return Ok(None);
         }
         let who = session.whoami().await?;
@@ -274,6 +298,15 @@ impl Desktop {
     /// `no_account`; `sign_in_required` when its refresh token no longer
     /// works (the account is then active and marked as needing a sign-in).
     pub async fn switch_account(&self, id: &str) -> Result<AccountView, IpcError> {
+        // An account of another profile: that profile first.
+        let chosen = self.session().accounts().into_iter().find(|a| a.id() == id);
+        if let Some(account) = chosen.filter(|a| !self.current().signs_in(&a.key.issuer, &a.key.client_id)) {
+            let file = self.options.config_file.as_deref();
+            let env = |name: &str| (self.options.env)(name);
+            if let Some(profile) = app::Settings::profile_of(file, env, &account.key.issuer, &account.key.client_id) {
+                self.reconfigure_with(Pick::OfAccount(profile)).await?;
+            }
+        }
         let session = self.session();
         let account = session.use_account(id)?;
         session.access_token().await?;
@@ -434,6 +467,7 @@ impl Desktop {
             signin: current.app.session.config().clone(),
             items_api: current.app.items_api.clone(),
             token_store: TokenStoreChoice::default(),
+            profile: None,
         };
         app::doctor::doctor(&settings).await.into()
     }
@@ -498,9 +532,25 @@ impl Desktop {
             .ok_or_else(|| IpcError::new("settings_invalid", "this system has no folder for configuration files"))
     }
 
+    /// Signs in with the profile `name` of the configuration file
+    /// (`default`: its top-level settings) and uses its most recent
+    /// account, when it has one.
+    ///
+    /// # Errors
+    /// `settings_invalid` for a profile the file does not have (the app
+    /// stays as it was).
+    pub async fn use_profile(&self, name: &str) -> Result<AppInfo, IpcError> {
+        self.reconfigure_with(Pick::Chosen(name.to_owned())).await
+    }
+
     async fn reconfigure(&self) -> Result<AppInfo, IpcError> {
+        let profile = self.current().app.profile.clone();
+        self.reconfigure_with(Pick::OfAccount(profile)).await
+    }
+
+    async fn reconfigure_with(&self, pick: Pick) -> Result<AppInfo, IpcError> {
         self.cancel_sign_in();
-        let current = configure(&self.options).await?;
+        let current = configure(&self.options, pick).await?;
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(current);
         self.reconfigured.send_modify(|n| *n = n.wrapping_add(1));
         Ok(self.app_info())
@@ -568,11 +618,56 @@ impl StartedSender {
     }
 }
 
-/// Builds the configuration the options describe.
-async fn configure(options: &Options) -> Result<Current, IpcError> {
+/// Which profile of the configuration file to sign in with.
+#[derive(Debug, Clone)]
+enum Pick {
+    /// The profile of the account in use (at start).
+    OfActiveAccount,
+    /// This one (`None`: the top level), unless `TESSERA_PROFILE` says
+    /// otherwise.
+    OfAccount(Option<String>),
+    /// Chosen by the person.
+    Chosen(String),
+}
+
+/// How a profile is named to people: its name, `default` for the top level.
+fn profile_label(profile: Option<&str>) -> String {
+    profile.unwrap_or(app::settings::TOP_PROFILE).to_owned()
+}
+
+impl Current {
+    /// Whether an account of `issuer` and `client_id` is this
+    /// configuration's.
+    fn signs_in(&self, issuer: &str, client_id: &str) -> bool {
+        let config = self.app.session.config();
+        config.issuer.as_str() == issuer && config.client_id.as_str() == client_id
+    }
+}
+
+/// Builds the configuration the options describe, with the profile `pick`
+/// leads to.
+async fn configure(options: &Options, pick: Pick) -> Result<Current, IpcError> {
     let env = options.env.clone();
     let file = options.config_file.as_deref();
-    let (settings, source) = app::Settings::layered(file, |name| env(name))?;
+    let pick = match pick {
+        Pick::OfActiveAccount => {
+            let book = options.accounts_file.as_ref().and_then(|path| AccountBook::load(path.clone()).ok());
+            let active = book.as_ref().and_then(AccountBook::active);
+            let profile =
+                active.and_then(|a| app::Settings::profile_of(file, |name| env(name), &a.key.issuer, &a.key.client_id));
+            match profile {
+                Some(profile) => Pick::OfAccount(profile),
+                None => Pick::OfActiveAccount,
+            }
+        }
+        pick => pick,
+    };
+    let choice = match &pick {
+        Pick::OfActiveAccount => ProfileChoice::Default,
+        Pick::OfAccount(profile) => ProfileChoice::OfAccount(profile.as_deref()),
+        Pick::Chosen(name) => ProfileChoice::Chosen(name),
+    };
+    let (settings, source) = app::Settings::layered_profile(file, |name| env(name), choice)?;
     // No provider named: the demo mode, with a provider of its own (the
     // core has no default one to fall back on).
     if source == ProviderSource::Demo {
@@ -591,7 +686,14 @@ async fn configure(options: &Options) -> Result<Current, IpcError> {
             return Err(IpcError::new("internal", "this system has no folder for the account list"));
         }
     };
+    let to_use = match pick {
+        Pick::Chosen(_) => settings.account_to_use(book.list(), book.active().map(|a| &a.key)),
+        _ => None,
+    };
     let app = app::production(settings, store, book).map_err(wire_error)?;
+    if let Some(key) = to_use {
+        app.session.use_account(&key.id())?;
+    }
     Ok(Current { app, mode: Mode::Configured, source, keyring })
 }
 

@@ -83,6 +83,11 @@ pub struct AppInfo {
     pub keyring: KeyringInfo,
     /// The demo users (empty outside the demo).
     pub demo_users: Vec<DemoUser>,
+    /// The profile in use (`default`: the configuration file's top level).
+    pub profile: String,
+    /// The profiles to choose from (`default` first), when the
+    /// configuration file has named ones; empty otherwise.
+    pub profiles: Vec<String>,
 }
 
 /// What a sign-in did: the account, and a notice when asking to add or
@@ -113,6 +118,9 @@ pub struct AccountView {
     pub needs_sign_in: bool,
     /// Whether it is the active account.
     pub active: bool,
+    /// The profile it belongs to (`default`: the top level), when one of
+    /// the configuration file signs in where it was signed in.
+    pub profile: Option<String>,
 }
 
 impl AccountView {
@@ -127,7 +135,15 @@ impl AccountView {
             login: account.identity.preferred_username.clone(),
             needs_sign_in: account.needs_sign_in,
             active,
+            profile: None,
         }
+    }
+
+    /// The same view, naming the account's profile.
+    #[must_use]
+    pub fn in_profile(mut self, profile: Option<String>) -> Self {
+        self.profile = profile;
+        self
     }
 }
 

@@ -63,6 +63,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         commands::save_settings,
         commands::check_settings,
         commands::use_demo,
+        commands::use_profile,
         commands::ui_ready,
     ]
 }

@@ -15,6 +15,8 @@ const configured = {
   redirect: "loopback",
   keyring: { kind: "keyring", warning: null },
   demoUsers: [],
+  profile: "default",
+  profiles: [],
 };
 
 test("About names the version, the runtime, the provider, the token store and the logs", () => {
@@ -26,6 +28,12 @@ test("About names the version, the runtime, the provider, the token store and th
     ["Log files", "/home/ada/.local/state/tessera/logs"],
     ["Licence", "Apache-2.0"],
   ]);
+});
+
+test("with profiles in the configuration file, About names the one in use", () => {
+  const facts = aboutFacts({ ...configured, profile: "preview", profiles: ["default", "preview"] });
+  assert.deepEqual(facts[3], ["Profile", "preview"]);
+  assert.equal(new Map(aboutFacts(configured)).has("Profile"), false);
 });
 
 test("in demo mode, with no keyring and no log folder, About says so", () => {

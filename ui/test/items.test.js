@@ -65,7 +65,7 @@ test("tags seen are collected, sorted and unique", () => {
 test("writing needs the items:write scope", () => {
   /** @type {import("../app/src/types.js").SessionDetails} */
   const details = {
-    account: { id: "1", name: "Ada", email: null, login: null, needsSignIn: false, active: true },
+    account: { id: "1", name: "Ada", email: null, login: null, needsSignIn: false, active: true, profile: null },
     issuer: "https://idp.example",
     subject: "sub",
     scopes: ["openid", "items:read", "items:write"],

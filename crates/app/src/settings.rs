@@ -411,6 +411,29 @@ impl Settings {
         file.profiles.keys().find(|name| matches(Some(name))).map(|name| Some(name.clone()))
     }
 
+    /// Whether an account signed in at `issuer` with `client_id` is one
+    /// of these settings' (their provider and client).
+    #[must_use]
+    pub fn signs_in(&self, issuer: &str, client_id: &str) -> bool {
+        self.signin.issuer.as_str() == issuer && self.signin.client_id.as_str() == client_id
+    }
+
+    /// The account these settings use when the active one in `accounts` was
+    /// signed in elsewhere (another profile's): their most recently used
+    /// account, if they have one; `None` when the active one is theirs.
+    #[must_use]
+    pub fn account_to_use<'a>(
+        &self,
+        accounts: impl IntoIterator<Item = &'a signin::accounts::Account>,
+        active: Option<&signin::AccountKey>,
+    ) -> Option<signin::AccountKey> {
+        let ours = |key: &signin::AccountKey| self.signs_in(&key.issuer, &key.client_id);
+        if active.is_none_or(ours) {
+            return None;
+        }
+        accounts.into_iter().filter(|a| ours(&a.key)).max_by_key(|a| a.last_used).map(|a| a.key.clone())
+    }
+
     /// The profile names the file at `file` has, in order.
     #[must_use]
     pub fn profile_names(file: Option<&Path>) -> Vec<String> {

@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use app::settings::ProfileChoice;
 use app::{OpenedStore, Settings, TokenStoreChoice, WhenUnavailable};
 use clap::Parser as _;
-use signin::AccountKey;
 use signin::accounts::AccountBook;
 use signin::flow::config::SigninConfig;
 
@@ -60,6 +59,14 @@ fn needs_tokens(command: &Command) -> bool {
     !matches!(
         command,
         Command::Doctor | Command::Accounts { action: None | Some(AccountsAction::List | AccountsAction::Use { .. }) }
+    )
+}
+
+/// Whether the command acts on the account in use.
+fn uses_the_active_account(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Whoami | Command::Token | Command::Items { .. } | Command::Logout { all: false, account: None, .. }
     )
 }
 
@@ -125,18 +132,6 @@ impl<E: Fn(&str) -> Option<String>> Profiles<'_, E> {
     }
 }
 
-/// The account `settings`' profile should use when the active one was
-/// signed in elsewhere: its most recently used account, if it has one.
-fn account_of_profile(book: &AccountBook, settings: &Settings) -> Option<AccountKey> {
-    let ours = |key: &AccountKey| {
-        key.issuer == settings.signin.issuer.as_str() && key.client_id == settings.signin.client_id.as_str()
-    };
-    if book.active().is_none_or(|active| ours(&active.key)) {
-        return None;
-    }
-    book.list().into_iter().filter(|a| ours(&a.key)).max_by_key(|a| a.last_used).map(|a| a.key.clone())
-}
-
 /// The settings of one `tessera login`: its `--prompt` and `--port`s over
 /// the configured ones.
 fn login_config(mut config: SigninConfig, prompt: Option<&str>, ports: &[u16]) -> Result<SigninConfig, Failure> {
@@ -178,8 +173,16 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     let settings = Settings::load_profile(file.as_deref(), &env, choice)?;
     // A profile chosen by name uses its own account: the most recent one it
     // signed in, when the account in use is another profile's.
-    if let Some(key) = account_of_profile(&book, &settings) {
+    if let Some(key) = settings.account_to_use(book.list(), book.active().map(|a| &a.key)) {
         book.set_active(&key)?;
+    }
+    // Nobody signed in with this profile yet: the account in use is another
+    // profile's, and is not handed to this one's items API.
+    let strangers = book.active().is_some_and(|a| !settings.signs_in(&a.key.issuer, &a.key.client_id));
+    if strangers && uses_the_active_account(&cli.command) {
+        let profile = settings.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);
+        return Err(Failure::new(Exit::SignInRequired, format!("nobody is signed in with the profile {profile}"))
+            .with_hint(format!("sign in with `tessera --profile {profile} login`")));
     }
     let Settings { signin: config, items_api, token_store: configured, profile } = settings;
     let signin = match &cli.command {

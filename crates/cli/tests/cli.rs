@@ -1333,9 +1333,18 @@ async fn profiles_keep_two_providers_side_by_side() {
     // naming the ones there are.
     let who = machine.clone_with("TESSERA_PROFILE", "b").run(&["whoami", "--json"]).await;
     assert_eq!(who.json()["issuer"], b.idp.issuer(), "{who:?}");
+    // A third profile nobody signed in with: not signed in, whoever is
+    // in use elsewhere.
+    let mut text = std::fs::read_to_string(machine.home.path().join(".config/tessera/tessera.toml")).unwrap();
+    text.push_str(&format!("\n[profiles.c]\nissuer = \"{}\"\nclient_id = \"tessera-cli\"\n", b.idp.issuer()));
+    write_config(&machine, &text);
+    let nobody = machine.run(&["--profile", "c", "token"]).await;
+    nobody.expect(3);
+    assert!(nobody.stderr.contains("nobody is signed in with the profile c"), "{nobody:?}");
+    assert!(nobody.stdout.is_empty(), "{nobody:?}");
     let unknown = machine.run(&["--profile", "staging", "whoami"]).await;
     unknown.expect(2);
-    assert!(unknown.stderr.contains("\"staging\"") && unknown.stderr.contains("its profiles: b"), "{unknown:?}");
+    assert!(unknown.stderr.contains("\"staging\"") && unknown.stderr.contains("its profiles: b, c"), "{unknown:?}");
     // `accounts use` crosses profiles.
     let id_b = at_b.json()["id"].as_str().unwrap().to_owned();
     machine.run(&["accounts", "use", &id_b]).await.expect(0);

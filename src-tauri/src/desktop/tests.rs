@@ -444,3 +444,61 @@ async fn signing_out_at_the_provider_comes_back_through_the_custom_scheme() {
     let stray = Url::parse(&format!("{DEEP_LINK_SCHEME}:/elsewhere")).unwrap();
     assert!(desktop.deliver_deep_link(&stray).is_err(), "other links are still refused");
 }
+
+/// Issue 17, item 6: two providers side by side as profiles of
+/// tessera.toml. The picker lists them; choosing one signs in there (nobody
+/// is active until someone signs in with it); each account shows its
+/// profile; switching to an account of the other profile brings that
+/// profile back; an unknown profile is refused and changes nothing.
+#[tokio::test]
+async fn profiles_are_picked_and_each_account_brings_its_own() {
+    let world = World::new().await;
+    let other = DemoStack::start().await.unwrap();
+    let path = world.config_file();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "issuer = \"{}\"\nclient_id = \"tessera-desktop\"\nitems_api_url = \"{}\"\n\n[profiles.other]\nissuer = \"{}\"\nitems_api_url = \"{}\"\n",
+            world.stack.issuer(),
+            world.stack.items_api(),
+            other.issuer(),
+            other.items_api()
+        ),
+    )
+    .unwrap();
+    let desktop = Desktop::start(world.options(&[])).await.unwrap();
+    let info = desktop.app_info();
+    assert_eq!((info.profile.as_str(), info.profiles.clone()), ("default", vec!["default".into(), "other".into()]));
+    assert_eq!(info.issuer, world.stack.issuer());
+
+    let alice = sign_in_with(&desktop, &HttpBrowser::new("alice", "alice-demo-pw"), false).await;
+    let info = desktop.use_profile("other").await.unwrap();
+    assert_eq!((info.profile.as_str(), info.issuer.as_str()), ("other", other.issuer()));
+    let state = desktop.session_state();
+    assert!(state.active.is_none(), "alice is not the other provider's: {state:?}");
+    assert!(desktop.session_details().await.unwrap().is_none());
+    let bob = sign_in_with(&desktop, &HttpBrowser::new("bob", "bob-demo-pw"), false).await;
+    let state = desktop.session_state();
+    let profiles: HashMap<String, Option<String>> =
+        state.accounts.iter().map(|a| (a.id.clone(), a.profile.clone())).collect();
+    assert_eq!(profiles[&alice.id].as_deref(), Some("default"));
+    assert_eq!(profiles[&bob.id].as_deref(), Some("other"));
+    assert_eq!(state.active.as_ref().map(|a| a.id.as_str()), Some(bob.id.as_str()));
+    assert!(desktop.list_items(&ListOptions::default()).await.is_ok());
+
+    // Alice's account brings the default profile back, and its items API.
+    desktop.switch_account(&alice.id).await.unwrap();
+    let info = desktop.app_info();
+    assert_eq!((info.profile.as_str(), info.issuer.as_str()), ("default", world.stack.issuer()));
+    assert_eq!(desktop.session_state().active.map(|a| a.id), Some(alice.id.clone()));
+    assert_eq!(desktop.session_details().await.unwrap().unwrap().issuer, world.stack.issuer());
+    // Choosing the other profile again uses its own account, bob.
+    desktop.use_profile("other").await.unwrap();
+    assert_eq!(desktop.session_state().active.map(|a| a.id), Some(bob.id.clone()));
+
+    let error = desktop.use_profile("staging").await.unwrap_err();
+    assert_eq!(error.code, "settings_invalid", "{error:?}");
+    assert!(error.message.contains("staging"), "{error:?}");
+    assert_eq!(desktop.app_info().profile, "other");
+}

@@ -20,6 +20,7 @@ export function aboutFacts(info) {
     ["Log files", info.logFolder ?? "none (standard error only)"],
     ["Licence", "Apache-2.0"],
   ];
+  if (info.profiles.length > 1) facts.splice(3, 0, ["Profile", info.profile]);
   return facts;
 }
 

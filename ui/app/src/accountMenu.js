@@ -96,6 +96,7 @@ export function createAccountMenu(actions) {
       element("span", "avatar avatar-small", initials(account.name, account.email)),
       element("span", "account-entry-name", account.name || account.email || account.login || account.id),
     );
+    if (account.profile) item.append(element("span", "account-entry-profile", account.profile));
     if (account.needsSignIn) item.append(element("span", "account-entry-note", "needs sign-in"));
     item.addEventListener("click", () => closeThen(() => actions.onSwitch(account)));
     return item;

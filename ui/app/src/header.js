@@ -8,7 +8,9 @@ import { formatOffline } from "./format.js";
 /** @typedef {import("./types.js").OfflineView} OfflineView */
 
 /**
- * Wires the error banner's dismiss button.
+ * Wires the error banner's dismiss button and the provider picker (shown
+ * when the configuration file has profiles).
+ * @param {(profile: string) => void} [onProfile] a profile was chosen
  * @returns {{
  *   showError: (message: string) => void,
  *   clearError: () => void,
@@ -16,8 +18,11 @@ import { formatOffline } from "./format.js";
  *   renderOffline: (offline: OfflineView | null) => void,
  * }}
  */
-export function createHeader() {
+export function createHeader(onProfile = () => {}) {
   const badge = byId("mode-badge", HTMLSpanElement);
+  const picker = byId("profile-picker", HTMLLabelElement);
+  const select = byId("profile-select", HTMLSelectElement);
+  select.addEventListener("change", () => onProfile(select.value));
   const keyringWarning = byId("keyring-warning", HTMLDivElement);
   const banner = byId("app-error", HTMLDivElement);
   const bannerText = byId("app-error-text", HTMLParagraphElement);
@@ -56,6 +61,17 @@ export function createHeader() {
       document.title = info.name || "Tessera";
       keyringWarning.textContent = info.keyring.warning ?? "";
       keyringWarning.hidden = !info.keyring.warning;
+      const profiles = info.profiles ?? [];
+      picker.hidden = profiles.length < 2;
+      select.replaceChildren(
+        ...profiles.map((name) => {
+          const option = document.createElement("option");
+          option.value = name;
+          option.textContent = name;
+          option.selected = name === info.profile;
+          return option;
+        }),
+      );
     },
   };
 }

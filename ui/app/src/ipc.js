@@ -71,6 +71,8 @@ export function createIpc(tauri) {
     checkSettings: () => call("check_settings"),
     /** @returns {Promise<AppInfo>} */
     useDemo: () => call("use_demo"),
+    /** @param {string} name @returns {Promise<AppInfo>} */
+    useProfile: (name) => call("use_profile", { name }),
     /** Tells the app its first real view is on screen (it logs the start-up time). @returns {Promise<null>} */
     uiReady: () => call("ui_ready", { stage: "interactive" }),
 

@@ -30,7 +30,9 @@ const views = {
   settings: byId("view-settings", HTMLElement),
 };
 
-const header = createHeader();
+/** What choosing a profile in the header does (set once the app runs). @type {(name: string) => void} */
+let chooseProfile = () => {};
+const header = createHeader((name) => chooseProfile(name));
 
 /**
  * Runs the app against the shell's IPC.
@@ -172,12 +174,31 @@ async function run(ipc) {
     header.clearError();
     try {
       await ipc.switchAccount(account.id);
+      // An account of another profile brings its profile along.
+      appInfo = await ipc.appInfo();
+      header.renderAppInfo(appInfo);
       await syncSession();
       dispatch({ type: "signed-in" });
     } catch (error) {
       reportError(error);
     }
   }
+
+  /** Signs in with another profile of the configuration file. @param {string} name */
+  async function useProfile(name) {
+    if (appInfo?.profile === name) return;
+    header.clearError();
+    try {
+      appInfo = await ipc.useProfile(name);
+      header.renderAppInfo(appInfo);
+      await syncSession();
+      dispatch({ type: "session-changed", signedIn: activeId !== null });
+    } catch (error) {
+      if (appInfo) header.renderAppInfo(appInfo);
+      reportError(error);
+    }
+  }
+  chooseProfile = (name) => void useProfile(name);
 
   const renderSignIn = createSignInView({ onSignIn: () => void signIn(false), onCancel: () => void cancelSignIn() });
   const renderSession = createSessionPanel();

@@ -20,6 +20,10 @@ export interface AppInfo {
   keyring: { kind: "keyring" | "memory"; warning: string | null };
   /** Empty unless `mode` is "demo". */
   demoUsers: { username: string; password: string }[];
+  /** The profile in use ("default": the configuration file's top level). */
+  profile: string;
+  /** The profiles to choose from ("default" first); empty when the file has no named ones. */
+  profiles: string[];
 }
 
 export interface AccountView {
@@ -30,6 +34,8 @@ export interface AccountView {
   /** Its refresh token no longer works. */
   needsSignIn: boolean;
   active: boolean;
+  /** The profile it belongs to; null when no profile signs in where it was signed in. */
+  profile: string | null;
 }
 
 /** What a sign-in did. */
