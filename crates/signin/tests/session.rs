@@ -103,8 +103,18 @@ async fn spawn_counting_proxy(target: Url, count: Arc<AtomicUsize>) -> Url {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/json")
             .to_owned();
+        // What a rate limit says (HTTP 429) goes through as dev-idp said it.
+        let limit_headers: Vec<(String, Vec<u8>)> = ["retry-after", "date", "x-rate-limit-reset"]
+            .into_iter()
+            .filter_map(|name| response.headers().get(name).map(|v| (name.to_owned(), v.as_bytes().to_vec())))
+            .collect();
         let body = response.bytes().await.unwrap();
-        (status, [(header::CONTENT_TYPE, content_type)], body.to_vec()).into_response()
+        let mut answer = (status, [(header::CONTENT_TYPE, content_type)], body.to_vec()).into_response();
+        for (name, value) in limit_headers {
+            let name = header::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            answer.headers_mut().insert(name, header::HeaderValue::from_bytes(&value).unwrap());
+        }
+        answer
     }
     let state = Proxy { target, count, http: wait::http() };
     let router = axum::Router::new().route("/token", axum::routing::post(forward)).with_state(state);
@@ -1063,4 +1073,56 @@ async fn switching_with_prompt_consent_brings_back_the_same_person_and_says_so()
     assert_eq!(switched.account.key.subject, ALICE_SUB, "the provider kept its session's person");
     assert!(switched.same_person_again);
     assert_eq!(session.accounts().len(), 1);
+}
+
+#[tokio::test]
+async fn a_rate_limited_refresh_says_when_is_not_sent_again_before_the_reset_and_then_succeeds() {
+    let env = start_with(|c| {
+        c.rate_limits.enabled = true;
+        c.rate_limits.endpoints.insert("token".to_owned(), 1);
+    })
+    .await;
+    let (_store, session, _, _alice) = alice_signed_in(&env).await;
+    // The access token is due for a refresh, in a window that someone else
+    // has already used up.
+    env.clock.advance(INTO_REFRESH_WINDOW);
+    let now = env.idp.provider().now_unix();
+    if 60 - now % 60 < 5 {
+        // Not in a window's last seconds: the steps below take two.
+        env.clock.advance(Duration::from_secs(5));
+    }
+    let token_url = format!("{}/v1/token", env.idp.issuer());
+    let spent = wait::http().post(&token_url).form(&[("grant_type", "none")]).send().await.unwrap();
+    assert!(spent.status().is_client_error(), "counted, and refused");
+    let now = env.idp.provider().now_unix();
+    let reset_in = Duration::from_secs(60 - now % 60);
+    let requests = env.token_requests();
+
+    let error = within("session.token", session.token()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::RateLimited, "{error:?}");
+    let said = format!("the provider is limiting requests; try again in {} s", reset_in.as_secs());
+    assert_eq!(error.to_string(), said);
+    assert_eq!(env.token_requests(), requests + 1, "one refresh was sent");
+
+    // Before the reset, no refresh is sent: the same error, with the time left.
+    env.clock.advance(Duration::from_secs(1));
+    let error = within("session.token", session.token()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::RateLimited);
+    let left = reset_in - Duration::from_secs(1);
+    assert!(error.to_string().ends_with(&format!("in {} s", left.as_secs())), "{error}");
+    assert_eq!(env.token_requests(), requests + 1, "not sent again before the reset");
+    // keep_fresh waits until then (and up to a second more), and says why.
+    let wait = within("session.keep_fresh", session.keep_fresh()).await;
+    assert!(wait >= left && wait <= left + Duration::from_secs(1), "{wait:?}, reset in {left:?}");
+    let offline = session.offline().expect("the session says the refresh failed");
+    assert!(offline.reason.contains("limiting requests"), "{}", offline.reason);
+    assert_eq!(env.token_requests(), requests + 1);
+    assert!(!session.accounts()[0].needs_sign_in, "a rate limit is no reason to sign in again");
+
+    // After the reset: refreshed.
+    env.clock.advance(wait);
+    within("session.token", session.token()).await.expect("refreshed after the reset");
+    assert_eq!(env.token_requests(), requests + 2);
+    within("session.keep_fresh", session.keep_fresh()).await;
+    assert!(session.offline().is_none(), "back to normal");
 }

@@ -180,3 +180,85 @@ async fn a_refused_scope_is_a_token_endpoint_error() {
     .unwrap_err();
     assert!(matches!(&error, SigninError::TokenEndpoint { error, .. } if error == "invalid_scope"), "{error:?}");
 }
+
+/// dev-idp limiting its token endpoint to one request a window.
+async fn start_limited(window_secs: u64) -> crate::support::Env {
+    start_with(|c| {
+        c.device.poll_interval_secs = 0;
+        c.rate_limits.enabled = true;
+        c.rate_limits.window_secs = window_secs;
+        c.rate_limits.endpoints.insert("token".to_owned(), 1);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_rate_limited_poll_waits_for_the_providers_reset_and_the_sign_in_goes_on() {
+    let env = start_limited(60).await;
+    let authorization =
+        within("the device authorization request", device::start(&env.provider, &client_id(), &scopes()))
+            .await
+            .unwrap();
+    let complete = authorization.verification_uri_complete.clone().unwrap();
+    let now = env.idp.provider().now_unix();
+    let reset_in = Duration::from_secs(60 - now % 60);
+    let asked: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let sleep: Sleep = {
+        let (asked, clock) = (asked.clone(), env.clock.clone());
+        Arc::new(move |duration| {
+            asked.lock().unwrap().push(duration);
+            let (clock, complete) = (clock.clone(), complete.clone());
+            Box::pin(async move {
+                // The interval is 0 s: a longer wait is the provider's. The
+                // person approves meanwhile, and the wait passes.
+                if duration > Duration::ZERO {
+                    within("approving at dev-idp", answer(&complete, true)).await;
+                    clock.advance(duration);
+                }
+            })
+        })
+    };
+    let told: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let on_wait = {
+        let told = told.clone();
+        move |wait| told.lock().unwrap().push(wait)
+    };
+    let signed_in = within(
+        "the device sign-in",
+        device::finish_reporting(&env.provider, authorization, sleep, &CancellationToken::new(), &on_wait),
+    )
+    .await
+    .expect("a 429 while polling does not end the sign-in");
+    assert_eq!(signed_in.key.subject, ALICE_SUB);
+    assert_eq!(*told.lock().unwrap(), [reset_in], "told the wait to the window's end, once");
+    let asked = asked.lock().unwrap();
+    assert_eq!(asked.iter().filter(|d| !d.is_zero()).collect::<Vec<_>>(), [&reset_in], "waited exactly that");
+}
+
+#[tokio::test]
+async fn a_rate_limit_outlasting_the_code_ends_the_sign_in_saying_when() {
+    let env = start_limited(3600).await;
+    // Just past the start of a window of an hour: its reset outlasts the code's ten minutes.
+    let now = env.idp.provider().now_unix();
+    env.clock.set(std::time::UNIX_EPOCH + Duration::from_secs(now - now % 3600 + 3600 + 1));
+    let authorization =
+        within("the device authorization request", device::start(&env.provider, &client_id(), &scopes()))
+            .await
+            .unwrap();
+    let on_wait = |wait| panic!("a wait past the code's expiry is not waited for ({wait:?})");
+    let error = within(
+        "the device sign-in",
+        device::finish_reporting(
+            &env.provider,
+            authorization,
+            short_sleep(Arc::default()),
+            &CancellationToken::new(),
+            &on_wait,
+        ),
+    )
+    .await
+    .unwrap_err();
+    let SigninError::RateLimited(limited) = &error else { panic!("{error:?}") };
+    assert_eq!(limited.wait, Duration::from_secs(3599));
+    assert_eq!(error.to_string(), "the provider is limiting requests; try again in 60 min");
+}
