@@ -12,9 +12,14 @@
 //!   refreshed with the stored refresh token; one refresh is in flight per
 //!   account however many callers ask at once;
 //! - a rotated refresh token replaces the stored one (one overwrite);
+//! - across processes (the desktop app, `tessera`), one refresh per expiry:
+//!   a file lock per account beside the account book, the entry loaded again
+//!   under it, and the access token another process saved there used while
+//!   it is fresh (see [`tokens`](self#across-processes));
 //! - `invalid_grant` (or a refreshed ID token about someone else, OIDC Core
-//!   §12.2) drops the stored grant, marks the account as needing a sign-in,
-//!   and answers [`SessionError::SignInRequired`];
+//!   §12.2) drops the stored grant — only if it still holds the refused
+//!   token — marks the account as needing a sign-in, and answers
+//!   [`SessionError::SignInRequired`];
 //! - a token goes only to the issuer that issued it: an account of another
 //!   issuer than the configured one is neither refreshed nor used
 //!   ([`SessionError::OtherProvider`]), and it is signed out at its own.
