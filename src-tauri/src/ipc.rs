@@ -485,7 +485,7 @@ impl From<ItemsError<SessionError>> for IpcError {
                 };
             }
             ItemsError::Unavailable { .. } => "unavailable",
-            ItemsError::Network(_) => "network",
+            ItemsError::Network(_) | ItemsError::Certificate { .. } => "network",
             _ => "internal",
         };
         Self::from_chain(code, &error)

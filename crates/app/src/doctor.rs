@@ -146,7 +146,7 @@ impl Report {
 pub async fn doctor(settings: &Settings) -> Report {
     let config = &settings.signin;
     let mut checks = Vec::new();
-    match provider::http_client_with(config.http_timeout) {
+    match provider::http_client_with(config.http_timeout, &config.net) {
         Ok(http) => {
             checks.extend(provider_checks(config, &http).await);
             checks.extend(items_api_checks(&settings.items_api, &http).await);

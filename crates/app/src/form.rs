@@ -144,6 +144,7 @@ impl Form {
             par: previous.par.clone(),
             post_logout_redirect_url: previous.post_logout_redirect_url.clone(),
             token_store: previous.token_store.clone(),
+            ca_file: previous.ca_file.clone(),
             profile: previous.profile.clone(),
             profiles: previous.profiles.clone(),
         }

@@ -28,6 +28,8 @@
 //! | `SIGNIN_HTTP_TIMEOUT_SECS` | `http_timeout_secs` | how long one request to the provider may take (30 s) |
 //! | `SIGNIN_DPOP` | `dpop` | bind tokens to a key of this device (DPoP, RFC 9449) when the provider offers it (`true`/`false`, default `false`) |
 //! | `POST_LOGOUT_REDIRECT_URL` | `post_logout_redirect_url` | where the provider sends the browser after signing out there (registered at the provider): `http://127.0.0.1:PORT/path`, whose page Tessera serves, or `com.example.tessera:/signed-out`; unset: none is sent |
+//! | `TESSERA_CA_FILE`, else `SSL_CERT_FILE` | `ca_file` | a PEM file of CA certificates trusted besides the system's store (a company's TLS-inspecting proxy or internal CA) by every request to the provider and the items API; `SSL_CERT_FILE` counts only when neither of the others is set |
+//! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (or lower case) | | the proxy for `https` / `http` requests to the provider and the items API (`ALL_PROXY` for both), and the hosts not proxied; loopback (127.0.0.0/8, `::1`, `localhost`) is never proxied |
 //! | `SIGNIN_PAR` | `par` | push authorization requests first (RFC 9126): `auto` (when offered; a push refused as not allowed for this client falls back to a plain request), `always`, `never` (default `auto`) |
 //! | `TESSERA_TOKEN_STORE` | `token_store` | where sign-ins are kept: `secret-service` (GNOME Keyring, KWallet), `kernel` (the kernel keyring: for this login session, no D-Bus needed, e.g. over SSH), `memory` (forgotten when the program ends), or `auto` (the default: the Secret Service, and a message naming the others when there is none) |
 //!
@@ -101,6 +103,10 @@ pub enum SettingsError {
     /// has unknown keys.
     #[error(transparent)]
     File(#[from] settings::FileError),
+    /// The CA file cannot be used, or a proxy variable is not a proxy URL
+    /// (the message names the setting).
+    #[error(transparent)]
+    Network(#[from] net::NetError),
     /// The configuration file could not be written.
     #[error("cannot save the configuration file {}", path.display())]
     Write {
@@ -161,6 +167,7 @@ impl SettingsError {
     pub fn setting(&self) -> Option<&str> {
         match self {
             Self::Invalid { setting, .. } => Some(setting),
+            Self::Network(error) => Some(error.setting()),
             _ => None,
         }
     }
@@ -533,6 +540,9 @@ impl Settings {
             signin.post_logout_redirect =
                 Some(parse_post_logout_redirect("post_logout_redirect_url", &uri).map_err(core)?);
         }
+        if let Some(path) = file.ca_file {
+            self.signin.net.ca_file = Some(net::CaFile::load("ca_file", Path::new(path.trim()))?);
+        }
         if let Some(store) = file.token_store {
             self.token_store = TokenStoreChoice::parse("token_store", &store)?;
         }
@@ -586,6 +596,16 @@ impl Settings {
             signin.post_logout_redirect =
                 Some(parse_post_logout_redirect("POST_LOGOUT_REDIRECT_URL", &uri).map_err(core)?);
         }
+        // TESSERA_CA_FILE over the file's ca_file; SSL_CERT_FILE, the
+        // convention of OpenSSL and curl, only when neither names one.
+        if let Some(path) = env.get("TESSERA_CA_FILE") {
+            self.signin.net.ca_file = Some(net::CaFile::load("TESSERA_CA_FILE", Path::new(path.trim()))?);
+        } else if self.signin.net.ca_file.is_none()
+            && let Some(path) = env.get("SSL_CERT_FILE")
+        {
+            self.signin.net.ca_file = Some(net::CaFile::load("SSL_CERT_FILE", Path::new(path.trim()))?);
+        }
+        self.signin.net.proxy = net::ProxySettings::from_env_with(|name| env.get(name))?;
         if let Some(store) = env.get("TESSERA_TOKEN_STORE") {
             self.token_store = TokenStoreChoice::parse("TESSERA_TOKEN_STORE", &store)?;
         }
@@ -606,7 +626,7 @@ impl Settings {
 
 /// The environment variables the settings read, in the order they are
 /// applied.
-pub const ENV_NAMES: [&str; 15] = [
+pub const ENV_NAMES: [&str; 16] = [
     "OKTA_DOMAIN",
     "OKTA_ISSUER",
     "OKTA_CLIENT_ID",
@@ -622,6 +642,7 @@ pub const ENV_NAMES: [&str; 15] = [
     "SIGNIN_PAR",
     "POST_LOGOUT_REDIRECT_URL",
     "TESSERA_TOKEN_STORE",
+    "TESSERA_CA_FILE",
 ];
 
 /// The name of the top-level settings as a profile (`--profile default`).
@@ -702,6 +723,9 @@ pub struct ConfigFile {
     /// Where sign-ins are kept: `auto`, `secret-service`, `kernel`, `memory`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_store: Option<String>,
+    /// A PEM file of CA certificates trusted besides the system's store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
     /// The profile used when none is chosen (top level only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,

@@ -204,7 +204,14 @@ pub fn for_tests(
 ) -> Result<App, WireError> {
     let Settings { signin, items_api, profile, .. } = settings;
     let session = Arc::new(adjust(Session::new(signin, store.store, book)));
-    let items = ItemsClient::new(items_api.clone(), SessionTokens(session.clone())).map_err(WireError::ItemsClient)?;
+    // The items API is reached with the provider's trust and proxies.
+    let items = ItemsClient::with_network(
+        items_api.clone(),
+        SessionTokens(session.clone()),
+        items_client::DEFAULT_TIMEOUT,
+        &session.config().net,
+    )
+    .map_err(WireError::ItemsClient)?;
     Ok(App { session, items, items_api, store: store.kind, profile, demo: None })
 }
 
@@ -229,7 +236,7 @@ pub enum ProviderCheckError {
 /// # Errors
 /// [`ProviderCheckError`].
 pub async fn check_provider(config: &SigninConfig, within: Duration) -> Result<(), ProviderCheckError> {
-    let http = provider::http_client_with(config.http_timeout)?;
+    let http = provider::http_client_with(config.http_timeout, &config.net)?;
     match tokio::time::timeout(within, Provider::discover_uncached(&config.issuer, &http)).await {
         Ok(discovered) => discovered.map(|_| ()).map_err(ProviderCheckError::Failed),
         Err(_) => Err(ProviderCheckError::TimedOut { issuer: config.issuer.as_str().to_owned() }),

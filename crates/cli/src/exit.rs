@@ -197,7 +197,7 @@ impl From<ItemsError<SessionError>> for Failure {
             ItemsError::MissingScope { .. } | ItemsError::Forbidden { .. } => Exit::PermissionDenied,
             ItemsError::NotFound => Exit::NotFound,
             ItemsError::Invalid { .. } => Exit::Usage,
-            ItemsError::Unavailable { .. } | ItemsError::Network(_) => Exit::Network,
+            ItemsError::Unavailable { .. } | ItemsError::Network(_) | ItemsError::Certificate { .. } => Exit::Network,
             _ => Exit::Error,
         };
         let failure = Self::new(exit, error);

@@ -201,6 +201,19 @@ pub enum ItemsError<E> {
     /// The API could not be reached.
     #[error("cannot reach the items API")]
     Network(#[source] reqwest::Error),
+    /// The API's TLS certificate was refused: not trusted (a company's
+    /// TLS-inspecting proxy, an internal CA: [`net::APP_CA_FILE_FIX`]), or
+    /// invalid. Not retried.
+    #[error("{}", problem.explain("the items API", ca_file.as_ref(), net::APP_CA_FILE_FIX))]
+    Certificate {
+        /// Why.
+        problem: net::CertificateProblem,
+        /// The CA file in use, if any.
+        ca_file: Option<net::CaFile>,
+        /// The transport's error.
+        #[source]
+        source: reqwest::Error,
+    },
     /// The request conflicts with what the API holds (an `Idempotency-Key`
     /// whose item has been deleted since).
     #[error("{message}")]
@@ -259,7 +272,7 @@ impl RetryPolicy {
 }
 
 /// The longest a request may take by default, answer included.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The client.
 #[derive(Debug, Clone)]
@@ -272,6 +285,8 @@ pub struct ItemsClient<S> {
     dpop_nonces: Arc<dpop::ReceivedNonces>,
     /// Where proofs' `iat` comes from.
     clock: Arc<dyn Clock>,
+    /// The CA file trusted besides the system's store (for messages).
+    ca_file: Option<net::CaFile>,
 }
 
 /// An answer read whole: status, headers and body.
@@ -343,7 +358,22 @@ impl<S: TokenSource> ItemsClient<S> {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn with_timeout(base: Url, tokens: S, timeout: Duration) -> Result<Self, ItemsError<S::Error>> {
-        let http = reqwest::Client::builder()
+        Self::with_network(base, tokens, timeout, &net::NetSettings::default())
+    }
+
+    /// As [`with_timeout`](Self::with_timeout), trusting and proxying as
+    /// `net` says (a CA file, `HTTPS_PROXY`; the apps pass their settings').
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn with_network(
+        base: Url,
+        tokens: S,
+        timeout: Duration,
+        net: &net::NetSettings,
+    ) -> Result<Self, ItemsError<S::Error>> {
+        let http = net
+            .client_builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
@@ -356,6 +386,7 @@ impl<S: TokenSource> ItemsClient<S> {
             retries: RetryPolicy::default(),
             dpop_nonces: Arc::default(),
             clock: Arc::new(SystemClock),
+            ca_file: net.ca_file.clone(),
         })
     }
 
@@ -376,6 +407,15 @@ impl<S: TokenSource> ItemsClient<S> {
     /// The token source.
     pub fn tokens(&self) -> &S {
         &self.tokens
+    }
+
+    /// A transport failure: a refused certificate says so, the rest is
+    /// [`ItemsError::Network`].
+    fn network(&self, error: reqwest::Error) -> ItemsError<S::Error> {
+        match net::certificate_problem(&error) {
+            Some(problem) => ItemsError::Certificate { problem, ca_file: self.ca_file.clone(), source: error },
+            None => ItemsError::Network(error),
+        }
     }
 
     fn url(&self, path: &str) -> Url {
@@ -428,7 +468,7 @@ impl<S: TokenSource> ItemsClient<S> {
             if let Some(key) = key {
                 request = request.header(IDEMPOTENCY_KEY, key);
             }
-            let response = request.send().await.map_err(ItemsError::Network)?;
+            let response = request.send().await.map_err(|e| self.network(e))?;
             // RFC 9449 §9: asked for the API's nonce, try once more with it
             // (when it is not the one this proof carried). The body of a 401
             // is not read: the API asks in its challenge.
@@ -446,7 +486,7 @@ impl<S: TokenSource> ItemsClient<S> {
             }
             if response.status() != StatusCode::UNAUTHORIZED || renewed {
                 let (status, headers) = (response.status(), response.headers().clone());
-                let text = response.text().await.map_err(ItemsError::Network)?;
+                let text = response.text().await.map_err(|e| self.network(e))?;
                 return Ok(Answer { status, headers, text });
             }
             tracing::debug!("the items API answered 401: renewing the token once");

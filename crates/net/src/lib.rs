@@ -30,6 +30,11 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+/// What fixes an untrusted certificate in the CLI and the desktop app, as
+/// their settings name the CA file (the sign-in core and the items client
+/// say it; see [`CertificateProblem::explain`]).
+pub const APP_CA_FILE_FIX: &str = "set ca_file in tessera.toml or TESSERA_CA_FILE to the CA's PEM file";
+
 /// The hosts never sent through a proxy, added to every `NO_PROXY`.
 pub const LOOPBACK_NO_PROXY: &str = "localhost, 127.0.0.0/8, ::1";
 
@@ -70,6 +75,17 @@ pub enum NetError {
         /// password).
         problem: String,
     },
+}
+
+impl NetError {
+    /// The setting (or environment variable) the error is about.
+    #[must_use]
+    pub fn setting(&self) -> &str {
+        match self {
+            Self::CaFileUnreadable { setting, .. } | Self::CaFileNoCertificate { setting, .. } => setting,
+            Self::Proxy { variable, .. } => variable,
+        }
+    }
 }
 
 fn detail(problem: Option<&str>) -> String {

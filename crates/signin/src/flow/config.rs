@@ -187,6 +187,11 @@ pub struct SigninConfig {
     pub timeout: Duration,
     /// How long one request to the provider may take, its answer included.
     pub http_timeout: Duration,
+    /// The HTTP client's trust (the system's store, a CA file: a company's
+    /// TLS-inspecting proxy or internal CA) and proxies (`HTTPS_PROXY`,
+    /// `NO_PROXY`, …; loopback never proxied). The default trusts the
+    /// system's store and the webpki roots and uses no proxy.
+    pub net: net::NetSettings,
     /// Whether to bind tokens to a key of this device (DPoP, RFC 9449) when
     /// the provider's discovery offers ES256 proofs. The client must be
     /// allowed DPoP at the provider (Okta: "Require DPoP header in token
@@ -217,6 +222,7 @@ impl SigninConfig {
             prompt: Some(DEFAULT_PROMPT.to_owned()),
             timeout: DEFAULT_TIMEOUT,
             http_timeout: super::http::DEFAULT_TIMEOUT,
+            net: net::NetSettings::default(),
             dpop: false,
             par: ParMode::Auto,
             post_logout_redirect: None,

@@ -21,7 +21,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What fixes a provider certificate that is not trusted, as the apps'
 /// settings name it.
-pub const CA_FILE_FIX: &str = "set ca_file in tessera.toml or TESSERA_CA_FILE to the CA's PEM file";
+pub const CA_FILE_FIX: &str = net::APP_CA_FILE_FIX;
 
 /// The largest answer read from the provider. Discovery documents, key sets
 /// and token responses are a few kilobytes.

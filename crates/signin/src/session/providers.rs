@@ -20,13 +20,20 @@ pub(super) struct Providers {
     configured: OnceCell<Arc<Provider>>,
     others: Mutex<HashMap<String, Arc<Provider>>>,
     http_timeout: Duration,
+    /// The HTTP client's trust and proxies.
+    net: net::NetSettings,
     /// The session's clock, handed to each provider discovered.
     clock: Arc<dyn Clock>,
 }
 
 impl Providers {
-    pub(super) fn new(configured_issuer: IssuerUrl, http_timeout: Duration, clock: Arc<dyn Clock>) -> Self {
-        Self { configured_issuer, configured: OnceCell::new(), others: Mutex::default(), http_timeout, clock }
+    pub(super) fn new(
+        configured_issuer: IssuerUrl,
+        http_timeout: Duration,
+        net: net::NetSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { configured_issuer, configured: OnceCell::new(), others: Mutex::default(), http_timeout, net, clock }
     }
 
     /// Hands `clock` to the providers discovered from now on.
@@ -66,7 +73,7 @@ impl Providers {
     }
 
     async fn discover(&self, issuer: &IssuerUrl) -> Result<Arc<Provider>, SigninError> {
-        let http = provider::http_client_with(self.http_timeout)?;
+        let http = provider::http_client_with(self.http_timeout, &self.net)?;
         let provider = Provider::discover_uncached(issuer, &http).await?;
         Ok(Arc::new(provider.with_clock(self.clock.clone())))
     }
