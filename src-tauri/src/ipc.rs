@@ -485,6 +485,7 @@ impl From<ItemsError<SessionError>> for IpcError {
                 };
             }
             ItemsError::Unavailable { .. } => "unavailable",
+            ItemsError::RateLimited { .. } => "rate_limited",
             ItemsError::Network(_) | ItemsError::Certificate { .. } => "network",
             _ => "internal",
         };

@@ -197,6 +197,7 @@ impl From<ItemsError<SessionError>> for Failure {
             ItemsError::MissingScope { .. } | ItemsError::Forbidden { .. } => Exit::PermissionDenied,
             ItemsError::NotFound => Exit::NotFound,
             ItemsError::Invalid { .. } => Exit::Usage,
+            ItemsError::RateLimited { .. } => Exit::RateLimited,
             ItemsError::Unavailable { .. } | ItemsError::Network(_) | ItemsError::Certificate { .. } => Exit::Network,
             _ => Exit::Error,
         };

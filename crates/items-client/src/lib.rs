@@ -10,7 +10,9 @@
 //!
 //! Calls that are safe to repeat are retried when the API fails or cannot
 //! be reached ([`RetryPolicy`]: 3 attempts, waits doubling from 250 ms with
-//! some jitter, or the API's `Retry-After` up to a cap): reads, and creates,
+//! some jitter, or the API's `Retry-After` up to a cap; a 429 when its
+//! `Retry-After` is within that cap, else [`ItemsError::RateLimited`] says
+//! when to try again): reads, and creates,
 //! which carry an `Idempotency-Key` (one per [`ItemsClient::create`] call,
 //! the same on each attempt), so that a create whose answer was lost is not
 //! made twice: the API answers the retry with the item it already made.
@@ -19,7 +21,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clock::{Clock, SystemClock};
 use oauth2::AccessToken;
@@ -198,6 +200,16 @@ pub enum ItemsError<E> {
         /// The status.
         status: u16,
     },
+    /// The API is limiting requests (HTTP 429) for longer than the
+    /// [`RetryPolicy`] waits, or the call is not one that is retried.
+    #[error("the items API is limiting requests; try again {}", match retry_after {
+        Some(wait) => format!("in {} s", wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+        None => "later".to_owned(),
+    })]
+    RateLimited {
+        /// How long it asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
     /// The API could not be reached.
     #[error("cannot reach the items API")]
     Network(#[source] reqwest::Error),
@@ -233,7 +245,8 @@ pub enum ItemsError<E> {
 }
 
 /// How calls that are safe to repeat are retried: after a network error, a
-/// timeout, an answer cut off, or a 500, 502, 503 or 504.
+/// timeout, an answer cut off, or a 500, 502, 503 or 504; and after a 429
+/// (too many requests) whose `Retry-After` is at most `max_wait`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all (1: no retries).
@@ -260,10 +273,10 @@ impl RetryPolicy {
     }
 
     /// The wait before retry `retry` (1 for the first), given the API's
-    /// `Retry-After` in seconds if it sent one.
-    fn wait(&self, retry: u32, retry_after: Option<u64>) -> Duration {
-        if let Some(seconds) = retry_after {
-            return Duration::from_secs(seconds).min(self.max_wait);
+    /// `Retry-After` if it sent one.
+    fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(self.max_wait);
         }
         let base = self.first_wait.saturating_mul(1 << retry.saturating_sub(1).min(16));
         let jitter = base.mul_f64(rand::random::<f64>() / 4.0);
@@ -297,9 +310,14 @@ struct Answer {
 }
 
 /// Whether a failed attempt may be tried again: the API failed or could not
-/// be reached, or its answer did not arrive whole.
-fn retryable<E>(outcome: &Result<Answer, ItemsError<E>>) -> bool {
+/// be reached, or its answer did not arrive whole, or it limits requests
+/// (429) for no longer than `max_wait` (`now`: this client's clock, for a
+/// `Retry-After` date the API sent without a `Date`).
+fn retryable<E>(outcome: &Result<Answer, ItemsError<E>>, max_wait: Duration, now: SystemTime) -> bool {
     match outcome {
+        Ok(answer) if answer.status == StatusCode::TOO_MANY_REQUESTS => {
+            retry_after(&answer.headers, now).is_some_and(|wait| wait <= max_wait)
+        }
         Ok(answer) => matches!(
             answer.status,
             StatusCode::INTERNAL_SERVER_ERROR
@@ -312,11 +330,18 @@ fn retryable<E>(outcome: &Result<Answer, ItemsError<E>>) -> bool {
     }
 }
 
-/// The `Retry-After` of an answer, in seconds (the date form is not used by
-/// the items API).
-fn retry_after<E>(outcome: &Result<Answer, ItemsError<E>>) -> Option<u64> {
-    let answer = outcome.as_ref().ok()?;
-    answer.headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+/// The wait an answer's `Retry-After` asks for (RFC 9110 §10.2.3): seconds,
+/// or an HTTP date measured from the answer's `Date` (else from `now`, this
+/// client's clock); `None` without one, or one that cannot be read.
+fn retry_after(headers: &header::HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let value = text(header::RETRY_AFTER)?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let answered = text(header::DATE).and_then(|date| httpdate::parse_http_date(date).ok()).unwrap_or(now);
+    Some(at.duration_since(answered).unwrap_or(Duration::ZERO))
 }
 
 /// The header carrying a create's idempotency key
@@ -508,10 +533,11 @@ impl<S: TokenSource> ItemsClient<S> {
         let mut attempt = 1;
         let answer = loop {
             let outcome = self.attempt(&method, &url, body, key).await;
-            if attempt >= attempts || !retryable(&outcome) {
+            if attempt >= attempts || !retryable(&outcome, self.retries.max_wait, self.clock.now()) {
                 break outcome?;
             }
-            let wait = self.retries.wait(attempt, retry_after(&outcome));
+            let asked = outcome.as_ref().ok().and_then(|answer| retry_after(&answer.headers, self.clock.now()));
+            let wait = self.retries.wait(attempt, asked);
             match &outcome {
                 Ok(answer) => {
                     tracing::info!(status = %answer.status, ?wait, attempt, "the items API failed; trying again")
@@ -539,6 +565,9 @@ impl<S: TokenSource> ItemsClient<S> {
             },
             StatusCode::NOT_FOUND => ItemsError::NotFound,
             StatusCode::CONFLICT => ItemsError::Conflict { message },
+            StatusCode::TOO_MANY_REQUESTS => {
+                ItemsError::RateLimited { retry_after: retry_after(&headers, self.clock.now()) }
+            }
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => {
                 ItemsError::Invalid { field: json["field"].as_str().map(str::to_owned), message }
             }

@@ -172,6 +172,13 @@ enum Fault {
     Stall,
     /// Forwards it (the API acts on it) but the answer never arrives in time.
     Lose,
+    /// Answers 429 with this `Retry-After` in seconds (none: no header),
+    /// without forwarding.
+    Limit(Option<&'static str>),
+    /// Answers 429 with a `Retry-After` date this many seconds after its
+    /// `Date`, both an hour behind this machine's clock (the API's clock
+    /// is off: the wait is measured from its `Date`).
+    LimitUntil(u64),
 }
 
 /// A request as the proxy saw it.
@@ -222,6 +229,19 @@ impl Proxy {
             Fault::Fail(status) => {
                 let status = axum::http::StatusCode::from_u16(status).unwrap();
                 return (status, [("retry-after", "0")], "{}").into_response();
+            }
+            Fault::Limit(retry_after) => {
+                let mut answer = (axum::http::StatusCode::TOO_MANY_REQUESTS, "{}").into_response();
+                if let Some(seconds) = retry_after {
+                    answer.headers_mut().insert("retry-after", seconds.parse().unwrap());
+                }
+                return answer;
+            }
+            Fault::LimitUntil(seconds) => {
+                let date = std::time::SystemTime::now() - Duration::from_secs(3600);
+                let at = httpdate::fmt_http_date(date + Duration::from_secs(seconds));
+                let headers = [("date", httpdate::fmt_http_date(date)), ("retry-after", at)];
+                return (axum::http::StatusCode::TOO_MANY_REQUESTS, headers, "{}").into_response();
             }
             Fault::Stall => {
                 tokio::time::sleep(CLIENT_TIMEOUT * 4).await;
@@ -338,4 +358,49 @@ async fn changes_and_deletions_are_not_retried() {
     let methods: Vec<String> = proxy.seen().into_iter().map(|r| r.method).collect();
     assert_eq!(methods, ["POST", "PATCH", "DELETE"]);
     assert_eq!(within("client.get", client.get(&item.id)).await.unwrap(), item, "unchanged and still there");
+}
+
+#[tokio::test]
+async fn a_429_with_a_short_retry_after_is_retried_after_that_wait() {
+    let s = stack().await;
+    let (proxy, url) = Proxy::start(&s.api, &[Fault::Limit(Some("1"))]).await;
+    let client = retrying_client(&s, url).await; // waits at most 1 s
+    let started = std::time::Instant::now();
+    let page = within("client.list", client.list(&ListOptions::default())).await.expect("retried after the wait");
+    assert_eq!(page.items, vec![]);
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited as asked: {:?}", started.elapsed());
+    assert_eq!(proxy.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn a_429_with_a_long_or_no_retry_after_is_reported_with_when() {
+    let s = stack().await;
+    for (fault, retry_after, said) in [
+        (Fault::Limit(Some("120")), Some(Duration::from_secs(120)), "try again in 120 s"),
+        (Fault::LimitUntil(90), Some(Duration::from_secs(90)), "try again in 90 s"),
+        (Fault::Limit(None), None, "try again later"),
+        (Fault::Limit(Some("soon")), None, "try again later"),
+    ] {
+        let (proxy, url) = Proxy::start(&s.api, &[fault]).await;
+        let client = retrying_client(&s, url).await;
+        let error = within("client.list", client.list(&ListOptions::default())).await.unwrap_err();
+        let ItemsError::RateLimited { retry_after: got } = &error else { panic!("{fault:?}: {error:?}") };
+        assert_eq!(*got, retry_after, "{fault:?}");
+        assert_eq!(error.to_string(), format!("the items API is limiting requests; {said}"), "{fault:?}");
+        assert_eq!(proxy.seen().len(), 1, "{fault:?}: not retried");
+    }
+}
+
+#[tokio::test]
+async fn a_429_on_a_change_is_reported_not_retried() {
+    let s = stack().await;
+    let (proxy, url) = Proxy::start(&s.api, &[]).await;
+    let client = retrying_client(&s, url).await;
+    let item = within("client.create", client.create(&lamp())).await.unwrap();
+    proxy.script.lock().unwrap().push_back(Fault::Limit(Some("0")));
+    let patch = ItemPatch { price: Some(1.0), ..ItemPatch::default() };
+    let error = within("client.update", client.update(&item.id, &patch)).await.unwrap_err();
+    assert!(matches!(error, ItemsError::RateLimited { retry_after: Some(wait) } if wait.is_zero()), "{error:?}");
+    let methods: Vec<String> = proxy.seen().into_iter().map(|r| r.method).collect();
+    assert_eq!(methods, ["POST", "PATCH"]);
 }
