@@ -73,6 +73,13 @@ pub struct Config {
     /// `authorization_server_id` is then unused. Environment:
     /// `DEV_IDP_ORG_AUTHORIZATION_SERVER`. Default `false`.
     pub org_authorization_server: bool,
+    /// The origin clients reach the provider at when something in front of
+    /// it changes it, e.g. `https://127.0.0.1:8443` behind a TLS
+    /// terminator: the issuer (and so every endpoint) is made from it
+    /// instead of `http://127.0.0.1:{port}`, and requests must name its
+    /// host and port. An `http(s)` origin: no path, query or user. Default
+    /// `None`.
+    pub public_origin: Option<String>,
 }
 
 /// Okta-style rate limits: a number of requests a minute for each endpoint
@@ -482,6 +489,7 @@ impl Default for Config {
             loopback_any_port: false,
             rate_limits: RateLimitConfig::default(),
             org_authorization_server: false,
+            public_origin: None,
         }
     }
 }
@@ -618,6 +626,18 @@ impl Config {
     /// [`ConfigError::Invalid`] naming the first problem found.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: String| Err(ConfigError::Invalid(message));
+        if let Some(origin) = &self.public_origin {
+            let url = url::Url::parse(origin).ok().filter(|url| {
+                matches!(url.scheme(), "http" | "https")
+                    && url.host().is_some()
+                    && url.path() == "/"
+                    && url.query().is_none()
+                    && url.username().is_empty()
+            });
+            if url.is_none() {
+                return invalid(format!("public_origin {origin:?} is not an http(s) origin such as https://127.0.0.1:8443"));
+            }
+        }
         if self.authorization_server_id.is_empty()
             || !self.authorization_server_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {

@@ -63,7 +63,8 @@ pub async fn spawn_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<D
     let listener =
         TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await.map_err(|source| SpawnError::Bind { port, source })?;
     let addr = listener.local_addr().map_err(|source| SpawnError::Bind { port, source })?;
-    let issuer = format!("http://{addr}{}", config.issuer_path());
+    let origin = config.public_origin.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let issuer = format!("{}{}", origin.trim_end_matches('/'), config.issuer_path());
     // RSA key generation blocks for a while: keep it off the async workers.
     let provider = tokio::task::spawn_blocking(move || Provider::new(config, issuer, clock))
         .await

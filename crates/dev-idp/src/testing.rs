@@ -6,6 +6,8 @@
 //!
 //! Enabled by the `testing` feature.
 
+/// A certificate a [`Browser`] can trust ([`Browser::trusting`]).
+pub use reqwest::Certificate;
 use reqwest::redirect::Policy;
 use reqwest::{Method, StatusCode};
 use url::Url;
@@ -120,12 +122,22 @@ impl Browser {
     #[must_use]
     #[allow(clippy::expect_used)]
     pub fn new() -> Self {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .timeout(PAGE_TIMEOUT)
-            .build()
-            .expect("an HTTP client for the test browser");
+        Self::trusting(None)
+    }
+
+    /// A browser with an empty cookie jar that also trusts `ca` (a test's
+    /// own CA, for a provider served over TLS).
+    ///
+    /// # Panics
+    /// If the HTTP client cannot be built (no TLS backend), which is a test set-up bug.
+    #[must_use]
+    #[allow(clippy::expect_used)]
+    pub fn trusting(ca: Option<reqwest::Certificate>) -> Self {
+        let mut builder = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).timeout(PAGE_TIMEOUT);
+        if let Some(ca) = ca {
+            builder = builder.add_root_certificate(ca);
+        }
+        let http = builder.build().expect("an HTTP client for the test browser");
         Self { http }
     }
 

@@ -2,7 +2,10 @@
 //! environment (the tutorials' names: `OKTA_ISSUER`, `OKTA_AUDIENCE`,
 //! `OKTA_CLIENT_ID`, `OKTA_CLIENT_SECRET`, plus `DATABASE_URL`,
 //! `POLICY_FILE`, `OPA_URL`, `BIND`). A wrong setting fails at start-up
-//! with a message naming it.
+//! with a message naming it. Requests to the issuer and to OPA trust the
+//! system's store and `CA_FILE` (`ca_file`; else `SSL_CERT_FILE`), and go
+//! through `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` except for `NO_PROXY`
+//! and loopback.
 //!
 //! Nothing configured means nothing trusted: outside demo mode the issuer
 //! (`OKTA_ISSUER` or `OKTA_DOMAIN`), the database (`DATABASE_URL`) and, while
@@ -75,6 +78,11 @@ pub struct Config {
     pub demo: bool,
     /// Whether DPoP-bound tokens are accepted (`ACCEPT_DPOP`, `true`).
     pub accept_dpop: bool,
+    /// Trust and proxies of the requests to the issuer and OPA: `CA_FILE`
+    /// (the file's `ca_file`; else `SSL_CERT_FILE`), a PEM file of CA
+    /// certificates trusted besides the system's store; `HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (loopback never proxied).
+    pub net: net::NetSettings,
     /// The API's URLs as clients call it (`PUBLIC_URL`, several separated by
     /// commas), which DPoP proofs must name (RFC 9449 §4.3); never built from
     /// a request's `Host`. Required while DPoP is accepted.
@@ -111,6 +119,7 @@ impl fmt::Debug for Config {
             .field("accept_dpop", &self.accept_dpop)
             .field("public_urls", &self.public_urls.iter().map(Url::as_str).collect::<Vec<_>>())
             .field("tls_in_front", &self.tls_in_front)
+            .field("net", &self.net)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -152,6 +161,7 @@ struct FileConfig {
     accept_dpop: Option<bool>,
     public_url: Option<String>,
     tls_in_front: Option<bool>,
+    ca_file: Option<PathBuf>,
     dpop_max_age_secs: Option<u64>,
     dpop_nonce_secs: Option<u64>,
     header_read_timeout_secs: Option<u64>,
@@ -176,6 +186,10 @@ pub enum ConfigError {
         /// What is wrong.
         problem: String,
     },
+    /// The CA file cannot be used, or a proxy variable is not a proxy URL
+    /// (the message names the setting).
+    #[error(transparent)]
+    Network(#[from] net::NetError),
     /// Settings without which the API does not start outside demo mode,
     /// all of them listed in one message.
     #[error("{}", missing_message(.0))]
@@ -344,6 +358,14 @@ impl Config {
             }
         }
         let tls_in_front = flag("TLS_IN_FRONT", file.tls_in_front, false)?;
+        // CA_FILE over the file's ca_file; SSL_CERT_FILE only when neither is set.
+        let ca_file = match (env("CA_FILE"), file.ca_file, env("SSL_CERT_FILE")) {
+            (Some(path), _, _) => Some(net::CaFile::load("CA_FILE", Path::new(path.trim()))?),
+            (None, Some(path), _) => Some(net::CaFile::load("ca_file", &path)?),
+            (None, None, Some(path)) => Some(net::CaFile::load("SSL_CERT_FILE", Path::new(path.trim()))?),
+            (None, None, None) => None,
+        };
+        let net = net::NetSettings { ca_file, proxy: net::ProxySettings::from_env_with(env)? };
         let dpop_max_age = match number("DPOP_MAX_AGE_SECS", file.dpop_max_age_secs, 60)? {
             0 => return Err(invalid("DPOP_MAX_AGE_SECS", "must be at least 1")),
             secs => Duration::from_secs(secs),
@@ -429,6 +451,7 @@ impl Config {
             accept_dpop,
             public_urls,
             tls_in_front,
+            net,
             dpop_max_age,
             dpop_nonce,
             limits,

@@ -63,6 +63,7 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
     let options = auth::ValidatorOptions {
         introspection_burst: config.introspection_burst,
         introspections_per_minute: config.introspections_per_minute,
+        net: config.net.clone(),
         ..auth::ValidatorOptions::default()
     };
     // One clock judges tokens and DPoP proofs.
@@ -87,7 +88,7 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
     }
     let policy = match (&config.policy_file, &config.opa_url) {
         (Some(path), _) => policy::Policy::rego_file(path)?,
-        (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout)?,
+        (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout, &config.net)?,
         (None, None) => policy::Policy::None,
     };
     // Without a public URL to check proofs against, DPoP is not accepted

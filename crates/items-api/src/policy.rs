@@ -184,12 +184,13 @@ impl Policy {
         Ok(Self::Rego(Box::new(engine)))
     }
 
-    /// An external OPA server.
+    /// An external OPA server, reached trusting and proxying as `net` says.
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn opa(url: Url, timeout: Duration) -> Result<Self, PolicyError> {
-        let http = reqwest::Client::builder()
+    pub fn opa(url: Url, timeout: Duration, net: &net::NetSettings) -> Result<Self, PolicyError> {
+        let http = net
+            .client_builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -21,6 +21,8 @@
 //! handler (`xdg-open`); without it, to `xdg-open`.
 //!
 //! With `TEST_BROWSER_CANCEL=1` it presses Cancel on the sign-in form instead.
+//! With `TEST_BROWSER_CA_FILE=<file>` it also trusts that PEM certificate
+//! (a test's own CA, for a provider served over TLS).
 //! With `TEST_BROWSER_LOG=<file>` it appends each URL it opens to that file
 //! (for tests of what tessera asks the provider for).
 //! It reports what it did on stderr (tessera starts it detached).
@@ -81,7 +83,14 @@ fn main() -> ExitCode {
 }
 
 async fn browse(url: &str, user: &str, password: &str, cancel: bool) -> Result<u16, String> {
-    let browser = Browser::new();
+    let ca = match std::env::var("TEST_BROWSER_CA_FILE") {
+        Ok(path) => {
+            let pem = std::fs::read(&path).map_err(|e| format!("cannot read TEST_BROWSER_CA_FILE {path}: {e}"))?;
+            Some(dev_idp::testing::Certificate::from_pem(&pem).map_err(|e| format!("TEST_BROWSER_CA_FILE: {e}"))?)
+        }
+        Err(_) => None,
+    };
+    let browser = Browser::trusting(ca);
     let authorization = url::Url::parse(url).map_err(|e| e.to_string())?.path().ends_with("/authorize");
     if !authorization {
         let (status, _body) = browser.get_following(url).await.map_err(|e| e.to_string())?;

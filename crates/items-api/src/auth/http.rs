@@ -1,7 +1,8 @@
 //! Talking to the issuer: discovery (OpenID Connect Discovery 1.0 §4, RFC
 //! 8414 §3), the JWKS (RFC 7517 §5) and introspection (RFC 7662 §2). No
 //! redirects are followed, every request has the configured timeout, and
-//! bodies are read up to a cap.
+//! bodies are read up to a cap. Trust and proxies are the configuration's
+//! ([`net::NetSettings`]: `CA_FILE`, `HTTPS_PROXY`, …).
 
 use std::time::Duration;
 
@@ -9,6 +10,9 @@ use reqwest::header::{ACCEPT, CONTENT_LENGTH, HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
 use serde_json::{Map, Value};
 use url::Url;
+
+/// What fixes an issuer certificate that is not trusted.
+pub(crate) const CA_FILE_FIX: &str = "set CA_FILE (or ca_file in the configuration file) to the CA's PEM file";
 
 /// Caps on response bodies.
 pub(super) const MAX_DISCOVERY_BYTES: usize = 64 * 1024;
@@ -26,6 +30,16 @@ pub(super) enum FetchError {
     #[error("cannot reach the issuer's {what}")]
     Request {
         what: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The issuer's TLS certificate was refused: not trusted (a company's
+    /// TLS-inspecting proxy, an internal CA: `CA_FILE`), or invalid.
+    #[error("cannot fetch the issuer's {what}: {}", problem.explain("the issuer", ca_file.as_ref(), CA_FILE_FIX))]
+    Certificate {
+        what: &'static str,
+        problem: net::CertificateProblem,
+        ca_file: Option<net::CaFile>,
         #[source]
         source: reqwest::Error,
     },
@@ -64,13 +78,17 @@ pub(super) struct Metadata {
 #[derive(Debug)]
 pub(super) struct Http {
     client: reqwest::Client,
+    /// The CA file trusted besides the system's store (for messages).
+    ca_file: Option<net::CaFile>,
 }
 
 impl Http {
-    /// A client that follows no redirects, times out after `timeout`, and
-    /// speaks only HTTPS when the issuer does.
-    pub(super) fn new(timeout: Duration, https_only: bool) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
+    /// A client that follows no redirects, times out after `timeout`,
+    /// speaks only HTTPS when the issuer does, and trusts and proxies as
+    /// `net` says.
+    pub(super) fn new(timeout: Duration, https_only: bool, net: &net::NetSettings) -> Result<Self, FetchError> {
+        let client = net
+            .client_builder()
             .redirect(Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -78,7 +96,15 @@ impl Http {
             .user_agent(concat!("tessera-items-api/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(FetchError::Client)?;
-        Ok(Self { client })
+        Ok(Self { client, ca_file: net.ca_file.clone() })
+    }
+
+    /// A failed request: a refused certificate says so.
+    fn failed(&self, what: &'static str, source: reqwest::Error) -> FetchError {
+        match net::certificate_problem(&source) {
+            Some(problem) => FetchError::Certificate { what, problem, ca_file: self.ca_file.clone(), source },
+            None => FetchError::Request { what, source },
+        }
     }
 
     /// GETs a JSON document; answers its bytes and `Cache-Control` max-age.
@@ -89,7 +115,7 @@ impl Http {
         limit: usize,
     ) -> Result<(Vec<u8>, Option<Duration>), FetchError> {
         let request = self.client.get(url.clone()).header(ACCEPT, HeaderValue::from_static("application/json"));
-        let response = request.send().await.map_err(|source| FetchError::Request { what, source })?;
+        let response = request.send().await.map_err(|source| self.failed(what, source))?;
         let max_age = max_age(response.headers());
         let body = read_body(response, what, limit).await?;
         Ok((body, max_age))
@@ -151,7 +177,7 @@ impl Http {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .basic_auth(encode(client_id), Some(encode(client_secret.secret())))
             .form(&[("token", token), ("token_type_hint", "access_token")]);
-        let response = request.send().await.map_err(|source| FetchError::Request { what: WHAT, source })?;
+        let response = request.send().await.map_err(|source| self.failed(WHAT, source))?;
         let body = read_body(response, WHAT, MAX_INTROSPECTION_BYTES).await?;
         serde_json::from_slice::<Map<String, Value>>(&body).map_err(|source| FetchError::Json { what: WHAT, source })
     }

@@ -207,6 +207,9 @@ pub struct ValidatorOptions {
     pub introspections_per_minute: u32,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Trust (a CA file besides the system's store) and proxies for the
+    /// requests to the issuer; by default the system's store, no proxy.
+    pub net: net::NetSettings,
 }
 
 impl Default for ValidatorOptions {
@@ -222,6 +225,7 @@ impl Default for ValidatorOptions {
             introspection_burst: 30,
             introspections_per_minute: 60,
             clock: Arc::new(SystemClock),
+            net: net::NetSettings::default(),
         }
     }
 }
@@ -416,7 +420,7 @@ impl TokenValidator {
                 }
             }
         };
-        let http = Http::new(config.timeout, issuer_url.scheme() == "https")
+        let http = Http::new(config.timeout, issuer_url.scheme() == "https", &options.net)
             .map_err(|error| AuthError::Unavailable(Box::new(error)))?;
         let leeway = i64::try_from(config.leeway.as_secs()).unwrap_or(i64::MAX);
         Ok(Self {

@@ -59,7 +59,12 @@ async fn undefined_results_and_errors_deny() {
 #[tokio::test]
 async fn an_unreachable_opa_denies() {
     let policy =
-        Policy::opa(Url::parse("http://127.0.0.1:9/v1/data/items").unwrap(), Duration::from_millis(500)).unwrap();
+        Policy::opa(
+            Url::parse("http://127.0.0.1:9/v1/data/items").unwrap(),
+            Duration::from_millis(500),
+            &net::NetSettings::default(),
+        )
+        .unwrap();
     assert_eq!(decide(&policy, &["items:read"], "GET", "/v1/items").await, Decision::DENY);
 }
 

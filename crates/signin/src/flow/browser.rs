@@ -178,6 +178,13 @@ mod testing {
             Self::with_driver(Driver::new(), username, password)
         }
 
+        /// As [`new`](Self::new), also trusting `ca` (a test's own CA, for
+        /// a provider served over TLS).
+        #[must_use]
+        pub fn trusting(ca: dev_idp::testing::Certificate, username: &str, password: &str) -> Self {
+            Self::with_driver(Driver::trusting(Some(ca)), username, password)
+        }
+
         /// The same browser (same cookies: the provider session) signing
         /// another person in.
         #[must_use]
