@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "save_settings",
     "check_settings",
     "use_demo",
+    "use_profile",
     "ui_ready",
 ];
 

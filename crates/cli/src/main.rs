@@ -18,9 +18,10 @@ mod demo;
 mod doctor;
 mod exit;
 mod output;
+mod qr;
 
 use args::{AccountsAction, Cli, Command};
-use exit::Failure;
+use exit::{Exit, Failure};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
