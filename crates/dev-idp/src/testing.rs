@@ -133,7 +133,10 @@ impl Browser {
     #[must_use]
     #[allow(clippy::expect_used)]
     pub fn trusting(ca: Option<reqwest::Certificate>) -> Self {
-        let mut builder = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).timeout(PAGE_TIMEOUT);
+        // No proxy from the environment: a test of a client's proxies
+        // counts only that client's requests.
+        let mut builder =
+            reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).timeout(PAGE_TIMEOUT).no_proxy();
         if let Some(ca) = ca {
             builder = builder.add_root_certificate(ca);
         }
