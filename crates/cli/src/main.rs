@@ -177,10 +177,12 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     if let Some(key) = settings.account_to_use(book.list(), book.active().map(|a| &a.key)) {
         book.set_active(&key)?;
     }
-    // Nobody signed in with this profile yet: the account in use is another
-    // profile's, and is not handed to this one's items API.
+    // With profiles, nobody signed in with this one yet: the account in use
+    // is another profile's, and is not handed to this one's items API.
+    // (Without profiles, the session says where that account was signed in.)
     let strangers = book.active().is_some_and(|a| !settings.signs_in(&a.key.issuer, &a.key.client_id));
-    if strangers && uses_the_active_account(&cli.command) {
+    let has_profiles = !Settings::profile_names(file.as_deref()).is_empty();
+    if strangers && has_profiles && uses_the_active_account(&cli.command) {
         let profile = settings.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);
         return Err(Failure::new(Exit::SignInRequired, format!("nobody is signed in with the profile {profile}"))
             .with_hint(format!("sign in with `tessera --profile {profile} login`")));

@@ -366,7 +366,7 @@ async fn the_kernel_keyring_keeps_a_sign_in_across_processes_without_d_bus() {
     let account = run.json();
     let run = ssh.run(&["whoami", "--token-store", "kernel", "--json"]).await;
     run.expect(0);
-    assert_eq!(run.json()["account"]["id"], account["id"], "{run:?}");
+    assert_eq!(run.json()["id"], account["id"], "{run:?}");
     let kernel = ssh.clone_with("TESSERA_TOKEN_STORE", "kernel");
     let run = kernel.run(&["token"]).await;
     run.expect(0);
@@ -875,7 +875,11 @@ async fn killed_during_a_refresh_rotation_the_stored_token_still_works() {
     let who = alice.run(&["whoami", "--json"]).await;
     who.expect(0);
     assert_eq!(who.json()["email"], "alice@example.com");
-    assert_eq!(stack.idp.provider().refreshes(), 3, "the kill's, the restart's and whoami's refreshes");
+    assert_eq!(
+        stack.idp.provider().refreshes(),
+        2,
+        "the kill's and the restart's refreshes; whoami uses the access token the restart saved"
+    );
     alice.run(&["logout", "--all"]).await.expect(0);
 }
 
@@ -928,13 +932,15 @@ async fn dpop_sign_in_and_items_calls_across_processes() {
     assert!(stack.idp.provider().authorization_requests().last().unwrap().pushed, "the request was pushed");
 
     // A new process: no token in memory; the refresh proves the stored key.
+    // The next one uses the bound access token that refresh saved, with the
+    // same stored key for its proofs.
     let added = alice.run(&["items", "add", "--name", "Kettle", "--price", "30", "--json"]).await;
     added.expect(0);
     let id = added.json()["id"].as_str().unwrap().to_owned();
     let shown = alice.run(&["items", "show", &id, "--json"]).await;
     shown.expect(0);
     assert_eq!(shown.json()["name"], "Kettle");
-    assert_eq!(stack.idp.provider().refreshes(), 2, "one refresh per process, each with a proof");
+    assert_eq!(stack.idp.provider().refreshes(), 1, "one refresh, with a proof, for both processes");
     let who = alice.run(&["whoami"]).await;
     who.expect(0);
     assert!(who.stdout.contains("bound to this device (DPoP key "), "{who:?}");
@@ -1350,4 +1356,163 @@ async fn profiles_keep_two_providers_side_by_side() {
     machine.run(&["accounts", "use", &id_b]).await.expect(0);
     let who = machine.run(&["whoami", "--json"]).await;
     assert_eq!(who.json()["issuer"], b.idp.issuer(), "{who:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Issue 17, items 4 and 7: no browser here, and a provider limiting requests.
+
+/// `tessera` started with its stderr read line by line on a thread.
+struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Every stderr line read so far.
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(machine: &Machine, args: &[&str]) -> Self {
+        use std::io::BufRead as _;
+        use std::process::Stdio;
+        let mut child = machine.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines, seen: Vec::new() }
+    }
+
+    /// The next stderr line that `wanted` accepts; fails the test (killing
+    /// tessera) when none comes within [`RUN_LIMIT`].
+    fn line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + RUN_LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("tessera did not say {what} within {RUN_LIMIT:?}; it said: {:#?}", self.seen);
+                }
+            }
+        }
+    }
+
+    /// Waits for the end: the status, stdout and the rest of stderr.
+    fn finish(mut self) -> (std::process::ExitStatus, String, Vec<String>) {
+        use std::io::Read as _;
+        let mut stdout = self.child.stdout.take().unwrap();
+        let reading = std::thread::spawn(move || {
+            let mut out = String::new();
+            let _ = stdout.read_to_string(&mut out);
+            out
+        });
+        let deadline = std::time::Instant::now() + RUN_LIMIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!("tessera did not end within {RUN_LIMIT:?}; it said: {:#?}", self.seen);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        self.seen.extend(self.lines.try_iter());
+        (status, reading.join().unwrap(), self.seen)
+    }
+}
+
+/// Signs alice in on dev-idp's device page at `url` (the complete
+/// verification URL, the code in it).
+async fn approve_device(url: &str) {
+    let driver = dev_idp::testing::Browser::new();
+    let dev_idp::testing::Page::Device(form) = driver.open(url).await.unwrap() else { panic!("no device page") };
+    driver.submit(&form, &[("username", "alice"), ("password", "alice-demo-pw")], "approve").await.unwrap();
+}
+
+/// No display and no `BROWSER` (the tests' environment has neither
+/// `DISPLAY` nor `WAYLAND_DISPLAY`): `login` signs in with a code by itself,
+/// saying why, and keeps polling across the provider's rate limit, saying
+/// how long it waits. stdout is no terminal: no QR code.
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_login_signs_in_with_a_code_even_while_the_provider_limits_the_polls() {
+    let stack = stack_with(|c| {
+        c.device.poll_interval_secs = 1;
+        c.rate_limits.enabled = true;
+        c.rate_limits.window_secs = 3;
+        c.rate_limits.endpoints.insert("token".to_owned(), 1);
+    })
+    .await;
+    let machine = Machine::new(Some(&stack)).without("BROWSER");
+    let mut login = Running::start(&machine, &["login"]);
+    let why = login.line("why no browser", |l| l.contains("No browser here"));
+    assert_eq!(why, "No browser here (no display): signing in with a code instead.");
+    let shown = login.line("the code", |l| l.contains("To sign in, open "));
+    let url = shown.split("open ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    assert!(url.contains("/activate?user_code="), "{shown}");
+    // Polling every second, one poll a 3 s window: a 429 comes before the approval.
+    let waiting = login.line("the rate limit's wait", |l| l.contains("limiting requests"));
+    assert!(waiting.starts_with("The provider is limiting requests: waiting "), "{waiting}");
+    let seconds: u64 =
+        waiting.trim_end_matches(" s…").rsplit(' ').next().unwrap().parse().expect("a number of seconds");
+    assert!((1..=3).contains(&seconds), "{waiting}");
+    approve_device(&url).await;
+    let (status, stdout, stderr) = login.finish();
+    assert!(status.success(), "{status:?}: {stderr:#?}");
+    assert!(stderr.iter().any(|l| l.starts_with("Signed in as alice")), "{stderr:#?}");
+    assert!(stdout.is_empty(), "no QR code when stdout is no terminal: {stdout}");
+    assert!(!stderr.iter().any(|l| l.contains('█') || l.contains("scan")), "{stderr:#?}");
+}
+
+/// No display, no `BROWSER`, and a provider without the device grant: the
+/// message says how (the URL to open where this machine's loopback can be
+/// reached, `--device` named as not offered), and following it completes
+/// the sign-in.
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_login_without_the_device_grant_says_how_and_the_url_works() {
+    let stack = stack_with(|c| c.device.advertised = false).await;
+    let machine = Machine::new(Some(&stack)).without("BROWSER");
+    let mut login = Running::start(&machine, &["login", "--json"]);
+    let how = login.line("how to sign in", |l| l.contains("No browser here"));
+    assert!(how.contains("(no display)"), "{how}");
+    assert!(how.contains("does not offer signing in with a code") && how.contains("tessera login --device"), "{how}");
+    assert!(how.contains("ssh -L "), "{how}");
+    let url = login.line("the URL", |l| l.trim_start().starts_with("http")).trim().to_owned();
+    assert!(url.contains("/authorize?"), "{url}");
+    // A browser that reaches this machine's loopback (the test browser, as a person would).
+    let browser = std::process::Command::new(test_browser())
+        .arg(&url)
+        .env("TEST_BROWSER_USER", "alice")
+        .env("TEST_BROWSER_PASSWORD", "alice-demo-pw")
+        .output()
+        .unwrap();
+    assert!(browser.status.success(), "{browser:?}");
+    let (status, stdout, stderr) = login.finish();
+    assert!(status.success(), "{status:?}: {stderr:#?}");
+    let account: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(account["email"], "alice@example.com");
+    assert!(!stderr.iter().any(|l| l.contains("Opening your browser")), "no browser was tried: {stderr:#?}");
+}
+
+/// `tessera --help` names exit 8; `login --help` says what happens with no display.
+#[tokio::test(flavor = "multi_thread")]
+async fn help_documents_the_rate_limit_exit_code_and_headless_sign_in() {
+    let help = Machine::new(None).run(&["--help"]).await;
+    help.expect(0);
+    assert!(help.stdout.contains("8  rate limited"), "{help:?}");
+    let login = Machine::new(None).run(&["login", "--help"]).await;
+    login.expect(0);
+    assert!(login.stdout.contains("no display"), "{login:?}");
+    assert!(login.stdout.contains("QR code"), "{login:?}");
 }
