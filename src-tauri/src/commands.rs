@@ -280,7 +280,7 @@ mod tests {
             .map(|(list, _)| list.split(',').map(|s| s.trim().trim_matches('"')).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
         let commands = commands();
-        assert_eq!(commands.len(), 18, "{commands:?}");
+        assert_eq!(commands.len(), 19, "{commands:?}");
         assert_eq!(declared, commands);
         let capability: serde_json::Value = serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
         let granted: Vec<&str> =
