@@ -94,6 +94,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in through the system browser (or with a code on another device).
+    ///
+    /// With no display (neither DISPLAY nor WAYLAND_DISPLAY, e.g. over SSH)
+    /// and no BROWSER, no browser can open: login then signs in with a code
+    /// as --device does, when the provider offers it, and otherwise prints
+    /// the URL to open in a browser that reaches this machine. With a code,
+    /// a QR code of the verification URL is drawn for a phone when stdout is
+    /// a terminal (not with --json).
     Login {
         /// Sign in with a code on another device (RFC 8628), for machines without a browser.
         #[arg(long)]

@@ -1,6 +1,7 @@
 //! The commands: each adapts one call of the sign-in core or the items
 //! client (STYLE practice 1) and prints its result.
 
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -45,25 +46,36 @@ pub fn progress(text: &str) {
 }
 
 async fn login(session: &Session, profile: &str, device: bool, switching: bool, json: bool) -> Result<(), Failure> {
+    let browser = SystemBrowser::from_env();
+    // No browser can open here (over SSH, on a server): a code instead, when
+    // the provider offers it; else say how.
+    let headless = if device { None } else { browser.unavailable() };
+    let device = device
+        || match headless {
+            Some(why) if session.offers_device_sign_in().await? => {
+                progress(&format!("No browser here ({why}): signing in with a code instead."));
+                true
+            }
+            _ => false,
+        };
+    // A QR code of the verification URL for a phone, only for a person at a terminal.
+    let qr = !json && std::io::stdout().is_terminal();
     let method = if device {
         SignInMethod::Device {
-            on_code: Arc::new(|code: &DeviceCodeInfo| {
-                let (code_text, uri) = (&code.user_code, &code.verification_uri);
-                progress(&match &code.verification_uri_complete {
-                    Some(url) => {
-                        format!("To sign in, open {url} on any device and check that it shows the code {code_text}")
-                    }
-                    None => format!("To sign in, open {uri} on any device and enter the code {code_text}"),
-                });
-            }),
+            on_code: Arc::new(move |code: &DeviceCodeInfo| show_code(code, qr)),
             on_wait: Arc::new(|wait| {
                 let wait = signin::flow::rate_limit::in_words(wait);
                 progress(&format!("The provider is limiting requests: waiting {wait}…"));
             }),
         }
+    } else if let Some(why) = headless {
+        SignInMethod::Browser {
+            browser: Arc::new(NoBrowser),
+            on_url: Arc::new(move |url| progress(&no_browser_here(why, url))),
+        }
     } else {
         SignInMethod::Browser {
-            browser: Arc::new(AnnouncedBrowser(SystemBrowser::from_env())),
+            browser: Arc::new(AnnouncedBrowser(browser)),
             on_url: Arc::new(|url| progress(&format!("No browser could be opened. To sign in, open:\n  {url}"))),
         }
     };
@@ -89,6 +101,53 @@ async fn login(session: &Session, profile: &str, device: bool, switching: bool, 
         output::json(&output::account_json(account, profile, true))?;
     }
     Ok(())
+}
+
+/// Shows a device sign-in's code and where to enter it on stderr, and with
+/// `qr`, a QR code of the complete verification URL on stdout.
+fn show_code(code: &DeviceCodeInfo, qr: bool) {
+    let (code_text, uri) = (&code.user_code, &code.verification_uri);
+    progress(&match &code.verification_uri_complete {
+        Some(url) => format!("To sign in, open {url} on any device and check that it shows the code {code_text}"),
+        None => format!("To sign in, open {uri} on any device and enter the code {code_text}"),
+    });
+    let complete = code.verification_uri_complete.as_ref().unwrap_or(uri);
+    if let Some(drawn) = qr.then(|| crate::qr::render(complete.as_str())).flatten() {
+        progress("Or scan this with a phone:");
+        let _ = output::line(&drawn);
+    }
+}
+
+/// What to do when no browser can open here and the provider offers no
+/// sign-in with a code: open the URL in a browser that reaches this
+/// machine's loopback listener (here, or elsewhere with the port forwarded).
+fn no_browser_here(why: &str, url: &url::Url) -> String {
+    let port = url
+        .query_pairs()
+        .find(|(name, _)| name == "redirect_uri")
+        .and_then(|(_, uri)| url::Url::parse(&uri).ok())
+        .and_then(|uri| uri.port());
+    let forward = match port {
+        Some(port) => format!(" (over SSH: `ssh -L {port}:127.0.0.1:{port} <this machine>`, then open it on yours)"),
+        // A pushed request (PAR) does not show it: choose it.
+        None => " (over SSH: `tessera login --port PORT` with `ssh -L PORT:127.0.0.1:PORT <this machine>`, then open \
+                 it on yours)"
+            .to_owned(),
+    };
+    format!(
+        "No browser here ({why}), and the provider does not offer signing in with a code on another device \
+         (`tessera login --device`). To sign in, open this URL in a browser that can reach this machine's \
+         127.0.0.1{forward}:\n  {url}"
+    )
+}
+
+/// No browser to open (no display): the URL is shown instead.
+struct NoBrowser;
+
+impl Browser for NoBrowser {
+    fn open(&self, _url: &url::Url) -> Result<(), BrowserError> {
+        Err(BrowserError::NotFound)
+    }
 }
 
 /// The system browser, saying on stderr that it opens and where to go when

@@ -356,11 +356,14 @@ impl Default for RotationConfig {
 pub struct DeviceConfig {
     /// Minimum seconds between two polls (`interval`).
     pub poll_interval_secs: u64,
+    /// Whether discovery names the device authorization endpoint and grant
+    /// (`true`); `false` acts as a provider without the device grant.
+    pub advertised: bool,
 }
 
 impl Default for DeviceConfig {
     fn default() -> Self {
-        Self { poll_interval_secs: 5 }
+        Self { poll_interval_secs: 5, advertised: true }
     }
 }
 

@@ -73,6 +73,15 @@ pub(crate) async fn discovery(AxumState(provider): AxumState<Provider>) -> Respo
         fields.insert("pushed_authorization_request_endpoint".into(), provider.endpoint("par").into());
         fields.insert("require_pushed_authorization_requests".into(), false.into());
     }
+    if !config.device.advertised
+        && let Some(fields) = document.as_object_mut()
+    {
+        fields.remove("device_authorization_endpoint");
+        fields.insert(
+            "grant_types_supported".into(),
+            json!([grant::AUTHORIZATION_CODE, grant::REFRESH_TOKEN, grant::CLIENT_CREDENTIALS]),
+        );
+    }
     let mut response = Json(document).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
     response

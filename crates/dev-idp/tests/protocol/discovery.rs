@@ -60,3 +60,15 @@ async fn the_jwks_is_cacheable_and_holds_rs256_signing_keys_only() {
     assert_eq!(key["kid"], idp.idp.provider().active_kid().as_str());
     assert!(key.get("d").is_none() && key.get("p").is_none(), "no private parts: {key}");
 }
+
+#[tokio::test]
+async fn a_provider_without_the_device_grant_does_not_advertise_it() {
+    let idp = crate::support::start_with(|c| c.device.advertised = false).await;
+    let issuer = idp.issuer().to_owned();
+    let doc: Value =
+        idp.http.get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert!(doc.get("device_authorization_endpoint").is_none(), "{doc}");
+    let grants = doc["grant_types_supported"].as_array().unwrap();
+    assert!(!grants.iter().any(|g| g == "urn:ietf:params:oauth:grant-type:device_code"), "{grants:?}");
+    assert!(doc.get("token_endpoint").is_some(), "the rest as before");
+}

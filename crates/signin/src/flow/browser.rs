@@ -47,19 +47,41 @@ pub trait Browser: Send + Sync {
 #[derive(Debug, Clone, Default)]
 pub struct SystemBrowser {
     browser_var: Option<String>,
+    /// No display to open a browser on, as far as the environment says.
+    no_display: bool,
 }
 
 impl SystemBrowser {
-    /// Reads `$BROWSER` from the environment.
+    /// Reads `$BROWSER`, `$DISPLAY` and `$WAYLAND_DISPLAY` from the environment.
     #[must_use]
     pub fn from_env() -> Self {
-        Self { browser_var: std::env::var("BROWSER").ok().filter(|v| !v.trim().is_empty()) }
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads `$BROWSER`, `$DISPLAY` and `$WAYLAND_DISPLAY` from `env`.
+    #[must_use]
+    pub fn from_vars(env: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let no_display = cfg!(all(unix, not(target_os = "macos"), not(target_os = "ios"), not(target_os = "android")))
+            && set("DISPLAY").is_none()
+            && set("WAYLAND_DISPLAY").is_none();
+        Self { browser_var: set("BROWSER"), no_display }
     }
 
     /// With a given `$BROWSER` value (`None`: the platform opener).
     #[must_use]
     pub fn with_browser_var(value: Option<String>) -> Self {
-        Self { browser_var: value }
+        Self { browser_var: value, no_display: false }
+    }
+
+    /// Why no browser can be opened here, when that is certain: no
+    /// `$BROWSER`, and on Linux and the BSDs no display for `xdg-open` to
+    /// open one on (neither `$DISPLAY` nor `$WAYLAND_DISPLAY`: an SSH
+    /// session, a server, a container). `None` when one may open (macOS and
+    /// Windows always have their opener).
+    #[must_use]
+    pub fn unavailable(&self) -> Option<&'static str> {
+        (self.browser_var.is_none() && self.no_display).then_some("no display")
     }
 
     /// The commands to try, in order: program and arguments.
@@ -118,6 +140,9 @@ impl Browser for SystemBrowser {
         Err(last)
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 #[cfg(feature = "testing")]
 pub use testing::{Delivered, HttpBrowser};
