@@ -496,3 +496,40 @@ fn accounts_find_their_profile_and_mistakes_are_named() {
         assert!(chain.contains(problem), "{text:?}: {chain}");
     }
 }
+
+/// Issue 17: TESSERA_CA_FILE over the file's ca_file, SSL_CERT_FILE only
+/// when neither is set; the proxy variables; what cannot be used is named.
+#[test]
+fn the_ca_file_and_the_proxies_are_layered_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("company-ca.pem");
+    std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ0E=\n-----END CERTIFICATE-----\n").unwrap();
+    let pem = pem.to_str().unwrap().to_owned();
+    let file = dir.path().join(CONFIG_FILE_NAME);
+    std::fs::write(&file, format!("issuer = \"https://dev-1.okta.com/oauth2/default\"\nca_file = \"{pem}\"\n"))
+        .unwrap();
+    let setting = |settings: Settings| settings.signin.net.ca_file.map(|ca| ca.setting().to_owned());
+    let issuer = ("OKTA_ISSUER", "https://dev-1.okta.com/oauth2/default");
+    assert_eq!(setting(Settings::load_from(None, env(&[issuer])).unwrap()), None);
+    assert_eq!(setting(Settings::load_from(Some(&file), env(&[])).unwrap()).as_deref(), Some("ca_file"));
+    let over = Settings::load_from(Some(&file), env(&[("TESSERA_CA_FILE", &pem)])).unwrap();
+    assert_eq!(setting(over).as_deref(), Some("TESSERA_CA_FILE"));
+    // SSL_CERT_FILE is the fallback: the file's ca_file wins over it.
+    let fallback = Settings::load_from(None, env(&[issuer, ("SSL_CERT_FILE", &pem)])).unwrap();
+    assert_eq!(setting(fallback).as_deref(), Some("SSL_CERT_FILE"));
+    let file_wins = Settings::load_from(Some(&file), env(&[("SSL_CERT_FILE", "/nowhere.pem")])).unwrap();
+    assert_eq!(setting(file_wins).as_deref(), Some("ca_file"));
+
+    let error = Settings::load_from(None, env(&[issuer, ("TESSERA_CA_FILE", "/nonexistent/ca.pem")])).unwrap_err();
+    assert_eq!(error.setting(), Some("TESSERA_CA_FILE"));
+    assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
+    let error = Settings::load_from(None, env(&[issuer, ("https_proxy", "socks5://u:secret@p:1")])).unwrap_err();
+    assert_eq!(error.setting(), Some("https_proxy"));
+    assert!(!error.to_string().contains("secret"), "{error}");
+    let settings =
+        Settings::load_from(None, env(&[issuer, ("HTTPS_PROXY", "http://proxy.corp:3128"), ("NO_PROXY", ".corp")]))
+            .unwrap();
+    assert_eq!(settings.signin.net.proxy.https().map(Url::as_str), Some("http://proxy.corp:3128/"));
+    assert!(settings.signin.net.proxy.no_proxy().starts_with(".corp, "));
+    assert!(ENV_NAMES.contains(&"TESSERA_CA_FILE"));
+}

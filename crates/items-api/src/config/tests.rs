@@ -192,3 +192,32 @@ fn the_introspection_bucket_has_named_settings() {
     assert_eq!(setting(load(&[("INTROSPECTION_BURST", "many")])), "INTROSPECTION_BURST");
     assert_eq!(setting(load(&[("INTROSPECTIONS_PER_MINUTE", "99999999999")])), "INTROSPECTIONS_PER_MINUTE");
 }
+
+/// Issue 17: CA_FILE over the file's ca_file, SSL_CERT_FILE only when
+/// neither is set; an unusable file or proxy variable is named.
+#[test]
+fn the_ca_file_and_proxies_are_read_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("ca.pem");
+    std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ0E=\n-----END CERTIFICATE-----\n").unwrap();
+    let path = pem.to_str().unwrap();
+    let setting_of = |config: Config| config.net.ca_file.map(|ca| ca.setting().to_owned());
+    assert_eq!(setting_of(load(&[]).unwrap()), None);
+    assert_eq!(setting_of(load(&[("SSL_CERT_FILE", path)]).unwrap()).as_deref(), Some("SSL_CERT_FILE"));
+    assert_eq!(
+        setting_of(load(&[("CA_FILE", path), ("SSL_CERT_FILE", "/nowhere")]).unwrap()).as_deref(),
+        Some("CA_FILE")
+    );
+    match load(&[("CA_FILE", "/nonexistent/ca.pem")]) {
+        Err(error @ ConfigError::Network(_)) => {
+            assert!(error.to_string().contains("CA_FILE") && error.to_string().contains("/nonexistent/ca.pem"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match load(&[("HTTPS_PROXY", "socks5://proxy:1080")]) {
+        Err(error @ ConfigError::Network(_)) => assert!(error.to_string().starts_with("HTTPS_PROXY"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+    let config = load(&[("HTTPS_PROXY", "http://proxy.corp:3128"), ("NO_PROXY", "corp.example")]).unwrap();
+    assert_eq!(config.net.proxy.https().map(url::Url::as_str), Some("http://proxy.corp:3128/"));
+}

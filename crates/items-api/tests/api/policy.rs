@@ -46,8 +46,11 @@ async fn an_opa_server_decides_with_the_same_input_and_errors_deny() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, opa).await });
     let url = url::Url::parse(&format!("http://{addr}/v1/data/items")).unwrap();
-    let h =
-        start_with(Options { policy: Policy::opa(url, Duration::from_secs(2)).unwrap(), ..Options::default() }).await;
+    let h = start_with(Options {
+        policy: Policy::opa(url, Duration::from_secs(2), &net::NetSettings::default()).unwrap(),
+        ..Options::default()
+    })
+    .await;
     let alice = h.token(ALICE, "openid items:read items:write").await;
     assert_eq!(h.get("/v1/items", &alice).await.status, StatusCode::OK);
     assert_eq!(h.get("/v1/me", &alice).await.status, StatusCode::FORBIDDEN);
