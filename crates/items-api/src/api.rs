@@ -171,7 +171,8 @@ impl FromRequestParts<AppState> for Caller {
             (Some(_), None) => return Err(ApiError::DpopInvalidToken(BindingRefusal::NotBound)),
             (Some(proof), Some(jkt)) => state.inner.dpop.accept(&proof, jkt)?,
         }
-        let decision = state.inner.policy.decide(&policy::input(&claims, parts.method.as_str(), &path)).await;
+        // The token goes to the policy (as `jwt`) only now that it is valid.
+        let decision = state.inner.policy.decide(&policy::input(&claims, token, parts.method.as_str(), &path)).await;
         if !decision.allow {
             return Err(ApiError::PolicyDenied);
         }

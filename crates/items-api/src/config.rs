@@ -1,7 +1,8 @@
 //! Typed configuration: built-in defaults, then a TOML file, then the
 //! environment (the tutorials' names: `OKTA_ISSUER`, `OKTA_AUDIENCE`,
 //! `OKTA_CLIENT_ID`, `OKTA_CLIENT_SECRET`, plus `DATABASE_URL`,
-//! `POLICY_FILE`, `OPA_URL`, `BIND`). A wrong setting fails at start-up
+//! `POLICY_FILE`, `OPA_URL` or the OPA tutorial's `OPA_AUTHZ_URL`,
+//! `POLICY_QUERY`, `BIND`). A wrong setting fails at start-up
 //! with a message naming it. Requests to the issuer and to OPA trust the
 //! system's store and `CA_FILE` (`ca_file`; else `SSL_CERT_FILE`), and go
 //! through `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` except for `NO_PROXY`
@@ -70,8 +71,14 @@ pub struct Config {
     pub database_url: String,
     /// A Rego policy evaluated in-process (`POLICY_FILE`).
     pub policy_file: Option<PathBuf>,
-    /// An external OPA server (`OPA_URL`), e.g. `http://127.0.0.1:8181/v1/data/items`.
+    /// An external OPA server's data API URL (`OPA_URL`, or `OPA_AUTHZ_URL`
+    /// as the OPA tutorial names it), e.g. `http://127.0.0.1:8181/v1/data/items`;
+    /// built from `POLICY_QUERY` when the setting gives OPA's address alone
+    /// (`http://127.0.0.1:8181`).
     pub opa_url: Option<Url>,
+    /// The Rego package whose `allow` (and `see_all`) decide (`POLICY_QUERY`,
+    /// `data.items`), e.g. `data.httpapi.authz`.
+    pub policy_query: crate::policy::PolicyPackage,
     /// Demo mode (`DEMO=1` or `--demo`): demo defaults for the issuer, the
     /// database and the public URL, and demo items for alice and bob added
     /// to an empty store.
@@ -115,6 +122,7 @@ impl fmt::Debug for Config {
             .field("database", &redact_url(&self.database_url))
             .field("policy_file", &self.policy_file)
             .field("opa_url", &self.opa_url.as_ref().map(Url::as_str))
+            .field("policy_query", &self.policy_query.as_str())
             .field("demo", &self.demo)
             .field("accept_dpop", &self.accept_dpop)
             .field("public_urls", &self.public_urls.iter().map(Url::as_str).collect::<Vec<_>>())
@@ -157,6 +165,7 @@ struct FileConfig {
     database_url: Option<String>,
     policy_file: Option<PathBuf>,
     opa_url: Option<String>,
+    policy_query: Option<String>,
     demo: Option<bool>,
     accept_dpop: Option<bool>,
     public_url: Option<String>,
@@ -329,12 +338,17 @@ impl Config {
             }
         }
         let policy_file = env("POLICY_FILE").map(PathBuf::from).or(file.policy_file);
-        let opa_url = match env("OPA_URL").or(file.opa_url) {
-            None => None,
-            Some(value) => Some(parse::url(&value).map_err(|problem| invalid("OPA_URL", problem))?),
+        let query_given = env("POLICY_QUERY").or(file.policy_query);
+        let policy_query = match &query_given {
+            None => crate::policy::PolicyPackage::default(),
+            Some(text) => {
+                crate::policy::PolicyPackage::parse(text).map_err(|e| invalid("POLICY_QUERY", e.to_string()))?
+            }
         };
+        let opa_url =
+            opa_url(env("OPA_URL"), env("OPA_AUTHZ_URL"), file.opa_url, &policy_query, query_given.is_some())?;
         if policy_file.is_some() && opa_url.is_some() {
-            return Err(invalid("POLICY_FILE", "set POLICY_FILE or OPA_URL, not both"));
+            return Err(invalid("POLICY_FILE", "set POLICY_FILE or OPA_URL (OPA_AUTHZ_URL), not both"));
         }
         if let Some(path) = policy_file.as_ref().filter(|path| !path.is_file()) {
             return Err(invalid("POLICY_FILE", format!("{} is not a readable file", path.display())));
@@ -447,6 +461,7 @@ impl Config {
             database_url,
             policy_file,
             opa_url,
+            policy_query,
             demo,
             accept_dpop,
             public_urls,
@@ -475,6 +490,58 @@ impl Config {
             )
         })
     }
+}
+
+/// OPA's data API URL: `OPA_URL`, or `OPA_AUTHZ_URL` (the OPA tutorial's
+/// name; both set must agree), over the file's `opa_url`. OPA's address
+/// alone (no path) has the package of `POLICY_QUERY` added
+/// (`…/v1/data/httpapi/authz`); a URL with a path is taken as given, but
+/// one asking OPA's data API for another package than a `POLICY_QUERY` that
+/// was set is refused (the two would disagree on what decides).
+fn opa_url(
+    opa_url: Option<String>,
+    opa_authz_url: Option<String>,
+    file_value: Option<String>,
+    package: &crate::policy::PolicyPackage,
+    package_given: bool,
+) -> Result<Option<Url>, ConfigError> {
+    let (setting, value) = match (opa_url, opa_authz_url) {
+        (Some(url), Some(authz)) if url.trim() != authz.trim() => {
+            return Err(invalid(
+                "OPA_AUTHZ_URL",
+                format!(
+                    "OPA_URL ({}) and OPA_AUTHZ_URL ({}) are both set and differ: set one",
+                    url.trim(),
+                    authz.trim()
+                ),
+            ));
+        }
+        (Some(url), _) => ("OPA_URL", url),
+        (None, Some(authz)) => ("OPA_AUTHZ_URL", authz),
+        (None, None) => match file_value {
+            Some(url) => ("opa_url", url),
+            None => return Ok(None),
+        },
+    };
+    let url = parse::url(&value).map_err(|problem| invalid(setting, problem))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(setting, format!("{value:?} is not an http(s):// URL")));
+    }
+    if matches!(url.path(), "" | "/") {
+        return Ok(Some(package.opa_url(&url)));
+    }
+    if package_given && package.matches_opa_url(&url) == Some(false) {
+        return Err(invalid(
+            setting,
+            format!(
+                "{} asks OPA for another package than POLICY_QUERY={package}: give OPA's address alone \
+                 (e.g. {}) to have the package added, or make the two agree",
+                url.path(),
+                url.origin().ascii_serialization()
+            ),
+        ));
+    }
+    Ok(Some(url))
 }
 
 /// The issuer of an Okta domain's default authorization server (as the

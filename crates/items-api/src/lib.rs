@@ -87,7 +87,7 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
         }
     }
     let policy = match (&config.policy_file, &config.opa_url) {
-        (Some(path), _) => policy::Policy::rego_file(path)?,
+        (Some(path), _) => policy::Policy::rego_file(path, &config.policy_query)?,
         (None, Some(url)) => policy::Policy::opa(url.clone(), config.upstream_timeout, &config.net)?,
         (None, None) => policy::Policy::None,
     };

@@ -221,3 +221,54 @@ fn the_ca_file_and_proxies_are_read_and_named() {
     let config = load(&[("HTTPS_PROXY", "http://proxy.corp:3128"), ("NO_PROXY", "corp.example")]).unwrap();
     assert_eq!(config.net.proxy.https().map(url::Url::as_str), Some("http://proxy.corp:3128/"));
 }
+
+/// Issue 18, item 1: POLICY_QUERY names the package that decides, and
+/// OPA_AUTHZ_URL (the OPA tutorial's name) is OPA_URL's equal.
+#[test]
+fn policy_query_and_the_opa_tutorials_url_are_read_and_checked() {
+    let config = load(&[]).unwrap();
+    assert_eq!(config.policy_query.as_str(), "data.items");
+    assert_eq!(config.opa_url, None);
+    let query = |value: &str| load(&[("POLICY_QUERY", value)]).map(|c| c.policy_query.as_str().to_owned());
+    assert_eq!(query("data.httpapi.authz").unwrap(), "data.httpapi.authz");
+    for bad in ["httpapi.authz", "data", "data.httpapi.authz.allow", "data[\"x\"]", "data.a-b"] {
+        let error = query(bad).unwrap_err();
+        assert!(error.to_string().starts_with("POLICY_QUERY: "), "{bad}: {error}");
+    }
+    assert!(
+        query("data.httpapi.authz.allow").unwrap_err().to_string().contains("name its package: data.httpapi.authz")
+    );
+
+    let opa = |pairs: &[(&str, &str)]| load(pairs).map(|c| c.opa_url.map(|url| url.to_string()));
+    // As given, under either name.
+    let given = "http://127.0.0.1:8181/v1/data/httpapi/authz/allow";
+    assert_eq!(opa(&[("OPA_AUTHZ_URL", given)]).unwrap().as_deref(), Some(given));
+    assert_eq!(opa(&[("OPA_URL", given)]).unwrap().as_deref(), Some(given));
+    assert_eq!(opa(&[("OPA_URL", given), ("OPA_AUTHZ_URL", given)]).unwrap().as_deref(), Some(given));
+    // OPA's address alone: the package is added, POLICY_QUERY's or the default.
+    assert_eq!(
+        opa(&[("OPA_AUTHZ_URL", "http://127.0.0.1:8181"), ("POLICY_QUERY", "data.httpapi.authz")]).unwrap().as_deref(),
+        Some("http://127.0.0.1:8181/v1/data/httpapi/authz")
+    );
+    assert_eq!(opa(&[("OPA_URL", "http://opa:8181/")]).unwrap().as_deref(), Some("http://opa:8181/v1/data/items"));
+    // A data path that agrees with POLICY_QUERY, or any when it is not set.
+    assert!(opa(&[("OPA_URL", given), ("POLICY_QUERY", "data.httpapi.authz")]).is_ok());
+    assert!(opa(&[("OPA_URL", "http://opa:8181/v1/data/other")]).is_ok());
+    assert!(opa(&[("OPA_URL", "http://opa:8181/decide"), ("POLICY_QUERY", "data.httpapi.authz")]).is_ok());
+
+    // Both names, differing: refused naming both.
+    let both = opa(&[("OPA_URL", "http://a:8181"), ("OPA_AUTHZ_URL", "http://b:8181")]).unwrap_err().to_string();
+    assert!(both.contains("OPA_URL") && both.contains("OPA_AUTHZ_URL"), "{both}");
+    assert_eq!(setting(load(&[("OPA_AUTHZ_URL", "::")])), "OPA_AUTHZ_URL");
+    assert_eq!(setting(load(&[("OPA_AUTHZ_URL", "file:///etc/opa")])), "OPA_AUTHZ_URL");
+    // A data path for another package than the POLICY_QUERY set.
+    let disagree = load(&[("OPA_URL", "http://opa:8181/v1/data/items"), ("POLICY_QUERY", "data.httpapi.authz")])
+        .unwrap_err()
+        .to_string();
+    assert!(disagree.starts_with("OPA_URL: ") && disagree.contains("POLICY_QUERY=data.httpapi.authz"), "{disagree}");
+    // A policy file and OPA: one or the other.
+    let file = std::env::current_dir().unwrap().join("policies/httpapi.rego");
+    let file = file.to_str().unwrap();
+    assert_eq!(setting(load(&[("POLICY_FILE", file), ("OPA_AUTHZ_URL", given)])), "POLICY_FILE");
+    assert!(load(&[("POLICY_FILE", file), ("POLICY_QUERY", "data.httpapi.authz")]).is_ok());
+}
