@@ -13,3 +13,4 @@ mod modes;
 mod owners;
 mod policy;
 mod postgres;
+mod tutorial_policy;

@@ -60,7 +60,20 @@ async fn an_opa_server_decides_with_the_same_input_and_errors_deny() {
     assert_eq!(input["owner"], ALICE_ID);
     assert_eq!(input["claims"]["cid"], "tessera-desktop");
     assert!(input["scopes"].as_array().unwrap().contains(&json!("items:read")));
-    assert!(input.get("token").is_none() && !input.to_string().contains(&alice), "the token itself never leaves");
+    // The token goes to the policy once valid, as `jwt` only (issue 18, item
+    // 1: the OPA tutorials' policies decode it), the decoded path as `api`.
+    assert_eq!(input["jwt"], alice.as_str());
+    assert_eq!(input["api"], "/v1/items");
+    let mut without_jwt = input.clone();
+    without_jwt.as_object_mut().unwrap().remove("jwt");
+    assert!(!without_jwt.to_string().contains(&alice), "the token is nowhere else in the input");
+    // A token that fails validation (its signature, here) never reaches OPA.
+    let asked = seen.lock().unwrap().len();
+    let (signed, signature) = alice.rsplit_once('.').unwrap();
+    let forged = format!("{signed}.{}", signature.chars().rev().collect::<String>());
+    assert_eq!(h.get("/v1/items", &forged).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(h.get("/v1/items", "opaque-and-unknown").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(seen.lock().unwrap().len(), asked, "OPA was not asked about refused tokens");
 }
 
 /// Issue 14, item 5: a policy that denies one item id cannot be stepped
