@@ -25,6 +25,11 @@ fn items_errors_have_their_exit_codes() {
     assert_eq!(items(ItemsError::SignInRequired(SessionError::NoAccount)), Exit::SignInRequired);
     let offline = SessionError::Signin(SigninError::Discovery { issuer: "x".into(), source: "down".into() });
     assert_eq!(items(ItemsError::SignInRequired(offline)), Exit::Network);
+    // Rate limited, by the API or (behind the token) by the provider: 8.
+    assert_eq!(items(ItemsError::RateLimited { retry_after: None }), Exit::RateLimited);
+    let limited = signin::flow::rate_limit::RateLimited { wait: std::time::Duration::from_secs(42) };
+    assert_eq!(items(ItemsError::SignInRequired(SigninError::RateLimited(limited).into())), Exit::RateLimited);
+    assert_eq!(Exit::RateLimited as u8, 8);
 }
 
 #[test]
