@@ -23,12 +23,31 @@ use crate::model::{self, Cursor, Item, ItemPatch, ListQuery, NewItem, Owner, Vis
 use crate::policy::{self, CanonicalPath, Policy};
 use crate::store::Store;
 
-/// Read scope.
+/// The default read scope.
 pub const READ: &str = "items:read";
-/// Write scope.
+/// The default write scope.
 pub const WRITE: &str = "items:write";
-/// Scope that sees and changes everyone's items.
+/// The default scope that sees and changes everyone's items.
 pub const ADMIN: &str = "items:admin";
+
+/// The scopes the API asks for (`READ_SCOPE`, `WRITE_SCOPE`, `ADMIN_SCOPE`;
+/// by default `items:read`, `items:write`, `items:admin`): an org whose
+/// scopes are named otherwise configures its names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeNames {
+    /// Reading items.
+    pub read: String,
+    /// Creating, changing and deleting items.
+    pub write: String,
+    /// Seeing and changing everyone's items.
+    pub admin: String,
+}
+
+impl Default for ScopeNames {
+    fn default() -> Self {
+        Self { read: READ.to_owned(), write: WRITE.to_owned(), admin: ADMIN.to_owned() }
+    }
+}
 
 /// Largest `Authorization` header accepted; bigger ones are refused unparsed.
 const MAX_AUTHORIZATION: usize = 8 * 1024;
@@ -39,6 +58,22 @@ const MAX_BODY: usize = 16 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
+    /// The scope names, and the OpenAPI document that names them.
+    scopes: Arc<Scopes>,
+    /// Browser front ends allowed to call the API (CORS); `None`: off.
+    cors: Option<Arc<crate::cors::Cors>>,
+}
+
+struct Scopes {
+    names: ScopeNames,
+    openapi: Value,
+}
+
+impl Scopes {
+    fn new(names: ScopeNames) -> Self {
+        let openapi = openapi_document(&names);
+        Self { names, openapi }
+    }
 }
 
 struct Inner {
@@ -60,7 +95,37 @@ impl AppState {
     /// As [`AppState::new`], with DPoP checked as `dpop` says.
     #[must_use]
     pub fn with_dpop(validator: TokenValidator, store: Store, policy: Policy, dpop: DpopChecks) -> Self {
-        Self { inner: Arc::new(Inner { validator, store, policy, dpop }) }
+        Self {
+            inner: Arc::new(Inner { validator, store, policy, dpop }),
+            scopes: Arc::new(Scopes::new(ScopeNames::default())),
+            cors: None,
+        }
+    }
+
+    /// The same state asking for the scopes `names`.
+    #[must_use]
+    pub fn with_scopes(mut self, names: ScopeNames) -> Self {
+        self.scopes = Arc::new(Scopes::new(names));
+        self
+    }
+
+    /// The same state answering browser front ends as `cors` says.
+    #[must_use]
+    pub fn with_cors(mut self, cors: crate::cors::Cors) -> Self {
+        self.cors = Some(Arc::new(cors));
+        self
+    }
+
+    /// The scope names the API asks for.
+    #[must_use]
+    pub fn scopes(&self) -> &ScopeNames {
+        &self.scopes.names
+    }
+
+    /// The OpenAPI document, naming the configured scopes.
+    #[must_use]
+    pub fn openapi(&self) -> &Value {
+        &self.scopes.openapi
     }
 }
 
@@ -69,17 +134,23 @@ impl AppState {
 pub struct Caller {
     /// The validated claims.
     pub claims: Claims,
-    /// Whether the caller sees everyone's items (`items:admin` or the policy).
+    /// Whether the caller sees everyone's items (the admin scope or the
+    /// policy).
     pub see_all: bool,
 }
 
 impl Caller {
-    /// Fails with `insufficient_scope` unless the token has `scope`.
+    /// Fails with `insufficient_scope` (naming `scope` in the challenge)
+    /// unless the token has `scope`.
     ///
     /// # Errors
     /// [`ApiError::InsufficientScope`].
-    pub fn require(&self, scope: &'static str) -> Result<(), ApiError> {
-        if self.claims.scopes.iter().any(|s| s == scope) { Ok(()) } else { Err(ApiError::InsufficientScope(scope)) }
+    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
+        if self.claims.scopes.iter().any(|s| s == scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(scope.to_owned()))
+        }
     }
 
     /// The caller as the owner of items: (issuer, `uid` or else `sub`).
@@ -176,7 +247,7 @@ impl FromRequestParts<AppState> for Caller {
         if !decision.allow {
             return Err(ApiError::PolicyDenied);
         }
-        let see_all = decision.see_all || claims.scopes.iter().any(|s| s == ADMIN);
+        let see_all = decision.see_all || claims.scopes.iter().any(|s| *s == state.scopes.names.admin);
         // Items stored under this token's `sub` before owners were user ids
         // become the owner's (issue 14, item 8; a no-op once none are left).
         state.inner.store.claim(Owner::of(&claims), &claims.subject).await.map_err(|e| storage_failed(&e))?;
@@ -303,7 +374,7 @@ async fn list_items(
     State(state): State<AppState>,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<ItemList>, ApiError> {
-    caller.require(READ)?;
+    caller.require(&state.scopes().read)?;
     let Query(params) = params.map_err(|r| bad_query(&r))?;
     let query = list_query(params)?;
     let page = state.inner.store.list(caller.visibility(), &query).await.map_err(|e| storage_failed(&e))?;
@@ -319,7 +390,7 @@ async fn get_item(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Item>, ApiError> {
-    caller.require(READ)?;
+    caller.require(&state.scopes().read)?;
     let id = checked_id(&id)?;
     let item = state.inner.store.get(caller.visibility(), id).await.map_err(|e| storage_failed(&e))?;
     item.map(Json).ok_or(ApiError::NotFound)
@@ -338,7 +409,7 @@ async fn create_item(
     headers: HeaderMap,
     body: Result<Json<NewItem>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(WRITE)?;
+    caller.require(&state.scopes().write)?;
     let key = idempotency_key(&headers)?;
     let Json(item) = body.map_err(|r| bad_json(&r))?;
     let item = item.validated()?;
@@ -369,7 +440,7 @@ async fn update_item(
     Path(id): Path<String>,
     body: Result<Json<ItemPatch>, JsonRejection>,
 ) -> Result<Json<Item>, ApiError> {
-    caller.require(WRITE)?;
+    caller.require(&state.scopes().write)?;
     let id = checked_id(&id)?;
     let Json(patch) = body.map_err(|r| bad_json(&r))?;
     let patch = patch.validated()?;
@@ -389,7 +460,7 @@ async fn delete_item(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(WRITE)?;
+    caller.require(&state.scopes().write)?;
     let id = checked_id(&id)?;
     let deleted = state.inner.store.delete(caller.visibility(), id).await.map_err(|e| storage_failed(&e))?;
     if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
@@ -452,8 +523,33 @@ impl utoipa::Modify for BearerScheme {
     }
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi(State(state): State<AppState>) -> Json<Value> {
+    Json(state.openapi().clone())
+}
+
+/// The OpenAPI document with the configured scope names in place of the
+/// defaults the handlers' annotations name.
+#[must_use]
+pub fn openapi_document(names: &ScopeNames) -> Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    let rename = |scope: &mut Value| {
+        let renamed = match scope.as_str() {
+            Some(READ) => &names.read,
+            Some(WRITE) => &names.write,
+            Some(ADMIN) => &names.admin,
+            _ => return,
+        };
+        *scope = Value::String(renamed.clone());
+    };
+    let operations =
+        document.get_mut("paths").and_then(Value::as_object_mut).into_iter().flat_map(|paths| paths.values_mut());
+    for operation in operations.filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        let requirements = operation.get_mut("security").and_then(Value::as_array_mut).into_iter().flatten();
+        for scopes in requirements.filter_map(Value::as_object_mut).flat_map(|r| r.values_mut()) {
+            scopes.as_array_mut().into_iter().flatten().for_each(rename);
+        }
+    }
+    document
 }
 
 /// Refuses a path spelled other than canonically (`400 invalid_request`,
@@ -490,7 +586,8 @@ async fn hand_out_nonce(
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
     let nonces = axum::middleware::from_fn_with_state(state.clone(), hand_out_nonce);
-    Router::new()
+    let cors = state.cors.clone();
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi))
@@ -504,5 +601,11 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }))
-        .with_state(state)
+        .with_state(state);
+    // Outermost: a preflight is answered before anything else looks at it,
+    // and every answer (refusals included) carries the CORS headers.
+    match cors {
+        Some(cors) => router.layer(cors.layer()),
+        None => router,
+    }
 }

@@ -103,6 +103,16 @@ pub struct Config {
     /// How long each of the API's own DPoP nonces lasts
     /// (`DPOP_NONCE_SECS`; 0, the default: no nonces asked for).
     pub dpop_nonce: Option<Duration>,
+    /// The scopes asked for: `READ_SCOPE`, `WRITE_SCOPE`, `ADMIN_SCOPE`
+    /// (`items:read`, `items:write`, `items:admin` by default).
+    pub scopes: crate::api::ScopeNames,
+    /// Browser front ends allowed to call the API (`CORS_ORIGINS`: exact
+    /// origins, or `*`); `None`, the default: CORS off.
+    pub cors: Option<crate::cors::Cors>,
+    /// The clients whose tokens are accepted (`CLIENT_ID_ALLOWLIST`, their
+    /// ids separated by commas or spaces, checked against `cid` /
+    /// `client_id`); empty, the default: any client's.
+    pub client_ids: Vec<String>,
     /// What one client can hold: `HEADER_READ_TIMEOUT_SECS` (10),
     /// `IDLE_TIMEOUT_SECS` (5, the idle keep-alive limit),
     /// `REQUEST_TIMEOUT_SECS` (30) and `MAX_CONNECTIONS` (512); see
@@ -128,6 +138,9 @@ impl fmt::Debug for Config {
             .field("public_urls", &self.public_urls.iter().map(Url::as_str).collect::<Vec<_>>())
             .field("tls_in_front", &self.tls_in_front)
             .field("net", &self.net)
+            .field("scopes", &self.scopes)
+            .field("cors", &self.cors)
+            .field("client_ids", &self.client_ids)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -177,6 +190,11 @@ struct FileConfig {
     idle_timeout_secs: Option<u64>,
     request_timeout_secs: Option<u64>,
     max_connections: Option<u64>,
+    read_scope: Option<String>,
+    write_scope: Option<String>,
+    admin_scope: Option<String>,
+    cors_origins: Option<String>,
+    client_id_allowlist: Option<String>,
 }
 
 /// Why the configuration was refused: each names the setting.
@@ -246,6 +264,16 @@ fn missing_message(missing: &[Missing]) -> String {
          with --demo or DEMO=1",
     );
     message
+}
+
+/// A scope name (RFC 6749 §3.3: printable ASCII but space, `"` and `\`).
+fn scope_name(setting: &'static str, value: &str) -> Result<String, ConfigError> {
+    let token = !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    if token {
+        Ok(value.to_owned())
+    } else {
+        Err(invalid(setting, format!("{value:?} is not a scope name (one word of printable characters)")))
+    }
 }
 
 fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
@@ -419,6 +447,29 @@ impl Config {
             )?)
             .map_err(|_| invalid("MAX_CONNECTIONS", "is too large"))?,
         };
+        let scope = |setting: &'static str, file_value: Option<String>, default: &str| {
+            let value = env(setting).or(file_value).unwrap_or_else(|| default.to_owned());
+            scope_name(setting, value.trim())
+        };
+        let scopes = crate::api::ScopeNames {
+            read: scope("READ_SCOPE", file.read_scope, crate::api::READ)?,
+            write: scope("WRITE_SCOPE", file.write_scope, crate::api::WRITE)?,
+            admin: scope("ADMIN_SCOPE", file.admin_scope, crate::api::ADMIN)?,
+        };
+        if scopes.admin == scopes.read || scopes.admin == scopes.write {
+            return Err(invalid(
+                "ADMIN_SCOPE",
+                format!("{:?} would let every reader or writer see everyone's items: name another scope", scopes.admin),
+            ));
+        }
+        let cors = match env("CORS_ORIGINS").or(file.cors_origins) {
+            Some(value) => crate::cors::Cors::parse(&value).map_err(|problem| invalid("CORS_ORIGINS", problem))?,
+            None => None,
+        };
+        let client_ids: Vec<String> = env("CLIENT_ID_ALLOWLIST")
+            .or(file.client_id_allowlist)
+            .map(|value| value.split([',', ' ']).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
         let database_url = env("DATABASE_URL").or(file.database_url).or_else(|| demo.then(|| DEMO_DATABASE.to_owned()));
         if let Some(database_url) = &database_url
             && !(database_url.starts_with("sqlite:")
@@ -469,6 +520,9 @@ impl Config {
             net,
             dpop_max_age,
             dpop_nonce,
+            scopes,
+            cors,
+            client_ids,
             limits,
         })
     }

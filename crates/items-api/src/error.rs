@@ -67,7 +67,7 @@ pub enum ApiError {
     DpopInvalidToken(BindingRefusal),
     /// The token lacks a scope.
     #[error("insufficient scope: {0} is required")]
-    InsufficientScope(&'static str),
+    InsufficientScope(String),
     /// The policy said no.
     #[error("the policy does not allow this request")]
     PolicyDenied,

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod dpop;
 pub mod error;
 pub mod model;
@@ -64,6 +65,7 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
         introspection_burst: config.introspection_burst,
         introspections_per_minute: config.introspections_per_minute,
         net: config.net.clone(),
+        clients: config.client_ids.clone(),
         ..auth::ValidatorOptions::default()
     };
     // One clock judges tokens and DPoP proofs.
@@ -98,5 +100,9 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
     if let Some(lifetime) = config.dpop_nonce {
         dpop = dpop.with_nonces(lifetime);
     }
-    Ok(AppState::with_dpop(validator, store, policy, dpop))
+    let state = AppState::with_dpop(validator, store, policy, dpop).with_scopes(config.scopes.clone());
+    Ok(match &config.cors {
+        Some(cors) => state.with_cors(cors.clone()),
+        None => state,
+    })
 }

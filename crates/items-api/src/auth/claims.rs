@@ -19,6 +19,9 @@ pub(super) struct Expected<'a> {
     pub(super) leeway: i64,
     /// Now, seconds since the epoch.
     pub(super) now: i64,
+    /// The clients whose tokens are accepted (`cid` / `client_id`); empty:
+    /// any client's.
+    pub(super) clients: &'a [String],
 }
 
 /// RFC 6750 §2.1: a bearer token is a `b64token`
@@ -70,7 +73,7 @@ fn check_jwt(all: Map<String, Value>, expected: &Expected<'_>) -> Checked<Claims
         return Err(Fault::Invalid(Refusal::IdToken));
     }
     check_times(&all, expected)?;
-    finish(all, issuer)
+    finish(all, issuer, expected.clients)
 }
 
 /// The claims of an introspection answer (RFC 7662 §2.2), `active` removed.
@@ -115,7 +118,7 @@ fn check_introspection(all: Map<String, Value>, expected: &Expected<'_>) -> Chec
         return Err(Fault::Invalid(Refusal::WrongAudience));
     }
     check_times(&all, expected)?;
-    finish(all, issuer)
+    finish(all, issuer, expected.clients)
 }
 
 /// `exp` (required), `nbf`, `iat`, with the leeway (RFC 7519 §4.1.4–4.1.6,
@@ -141,13 +144,18 @@ fn check_times(all: &Map<String, Value>, expected: &Expected<'_>) -> Checked<()>
 }
 
 /// The claims every token must have, and the `Claims` made of them.
-fn finish(all: Map<String, Value>, issuer: String) -> Checked<Claims> {
+fn finish(all: Map<String, Value>, issuer: String, clients: &[String]) -> Checked<Claims> {
     let subject = string(&all, "sub")?.filter(|s| !s.is_empty()).ok_or(Fault::Invalid(Refusal::NoSubject))?.to_owned();
     // Okta: `cid`; RFC 9068 §2.2 and RFC 7662 §2.2: `client_id`.
     let client_id = match string(&all, "cid")? {
         Some(cid) => Some(cid.to_owned()),
         None => string(&all, "client_id")?.map(str::to_owned),
     };
+    // The allow-list (okta_jwt_verifier's `client_ids`): a token of another
+    // client, or naming none, is refused.
+    if !clients.is_empty() && !client_id.as_ref().is_some_and(|id| clients.contains(id)) {
+        return Err(Fault::Invalid(Refusal::OtherClient));
+    }
     let user_id = string(&all, "uid")?.map(str::to_owned);
     // Okta: `scp`, an array; RFC 9068 §2.2.3 and RFC 7662 §2.2: `scope`, a
     // space-separated string (RFC 6749 §3.3).

@@ -210,6 +210,9 @@ pub struct ValidatorOptions {
     /// Trust (a CA file besides the system's store) and proxies for the
     /// requests to the issuer; by default the system's store, no proxy.
     pub net: net::NetSettings,
+    /// The clients whose tokens are accepted (`cid` / `client_id`): empty,
+    /// the default, accepts any client's.
+    pub clients: Vec<String>,
 }
 
 impl Default for ValidatorOptions {
@@ -226,6 +229,7 @@ impl Default for ValidatorOptions {
             introspections_per_minute: 60,
             clock: Arc::new(SystemClock),
             net: net::NetSettings::default(),
+            clients: Vec::new(),
         }
     }
 }
@@ -511,6 +515,7 @@ impl TokenValidator {
             audience: &self.inner.audience,
             leeway: self.inner.leeway,
             now: i64::try_from(clock::unix_seconds(now)).unwrap_or(i64::MAX),
+            clients: &self.inner.options.clients,
         }
     }
 

@@ -84,4 +84,8 @@ pub enum Refusal {
     /// §3.11).
     #[error("the token is not an access token")]
     WrongType,
+    /// The token was issued to a client (`cid` / `client_id`) that is not
+    /// on the configured allow-list (`CLIENT_ID_ALLOWLIST`), or names none.
+    #[error("the token was issued to a client this API does not accept")]
+    OtherClient,
 }

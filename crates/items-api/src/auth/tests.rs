@@ -20,7 +20,7 @@ const AUDIENCE: &str = "api://default";
 const NOW: i64 = 1_700_000_000;
 
 fn expected() -> Expected<'static> {
-    Expected { issuer: ISSUER, audience: AUDIENCE, leeway: 30, now: NOW }
+    Expected { issuer: ISSUER, audience: AUDIENCE, leeway: 30, now: NOW, clients: &[] }
 }
 
 fn object(value: Value) -> Map<String, Value> {
@@ -371,4 +371,26 @@ fn elliptic_keys_fit_only_their_own_type_and_curve() {
     let mut found: Vec<_> = keys.iter().map(|(kid, key)| (kid.as_str(), key.alg)).collect();
     found.sort_by_key(|(kid, _)| *kid);
     assert_eq!(found, [("ed", Algorithm::EdDSA), ("p256", Algorithm::ES256), ("p384", Algorithm::ES384)]);
+}
+
+/// `CLIENT_ID_ALLOWLIST`: Okta's `cid` or RFC 9068's `client_id` must be
+/// one of the listed clients, in a JWT and in an introspection answer; a
+/// token naming no client is refused too; an empty list accepts any.
+#[test]
+fn only_the_allowed_clients_pass_when_a_list_is_set() {
+    let clients = ["tessera-desktop".to_owned(), "0oa-service".to_owned()];
+    let listed = Expected { clients: &clients, ..expected() };
+    assert!(claims::from_jwt(access_claims(), &listed).is_ok());
+    let other = with(access_claims(), "cid", json!("0oa-intruder"));
+    assert_eq!(invalid(claims::from_jwt(other.clone(), &listed)), Refusal::OtherClient);
+    assert!(claims::from_jwt(other, &expected()).is_ok(), "no list: any client");
+    assert_eq!(invalid(claims::from_jwt(without(access_claims(), "cid"), &listed)), Refusal::OtherClient);
+    // Case and spelling count: ids are compared exactly.
+    let upper = with(access_claims(), "cid", json!("Tessera-Desktop"));
+    assert_eq!(invalid(claims::from_jwt(upper, &listed)), Refusal::OtherClient);
+    let rfc = with(without(access_claims(), "cid"), "client_id", json!("0oa-service"));
+    assert!(claims::from_jwt(rfc, &listed).is_ok());
+    assert!(claims::from_introspection(active_answer(), &listed).is_ok());
+    let answer = with(active_answer(), "client_id", json!("0oa-intruder"));
+    assert_eq!(invalid(claims::from_introspection(answer, &listed)), Refusal::OtherClient);
 }

@@ -13,4 +13,5 @@ mod modes;
 mod owners;
 mod policy;
 mod postgres;
+mod settings;
 mod tutorial_policy;
