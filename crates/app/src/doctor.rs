@@ -55,11 +55,14 @@ pub enum CheckName {
     ItemsApi,
     /// The items API asks for a bearer token.
     ItemsApiAuth,
+    /// The scopes the items API asks for (its `/openapi.json`) are among
+    /// the configured ones.
+    ItemsApiScopes,
 }
 
 impl CheckName {
     /// Every check, in the report's order.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Discovery,
         Self::AuthorizationServer,
         Self::GrantTypes,
@@ -69,6 +72,7 @@ impl CheckName {
         Self::Clock,
         Self::ItemsApi,
         Self::ItemsApiAuth,
+        Self::ItemsApiScopes,
     ];
 
     /// The name as in the JSON report.
@@ -84,6 +88,7 @@ impl CheckName {
             Self::Clock => "clock",
             Self::ItemsApi => "items_api",
             Self::ItemsApiAuth => "items_api_auth",
+            Self::ItemsApiScopes => "items_api_scopes",
         }
     }
 }
@@ -149,7 +154,7 @@ pub async fn doctor(settings: &Settings) -> Report {
     match provider::http_client_with(config.http_timeout, &config.net) {
         Ok(http) => {
             checks.extend(provider_checks(config, &http).await);
-            checks.extend(items_api_checks(&settings.items_api, &http).await);
+            checks.extend(items_api_checks(&settings.items_api, &settings.signin.scopes, &http).await);
         }
         Err(error) => checks.push(Check::fail(CheckName::Discovery, with_causes(&error))),
     }
@@ -387,7 +392,7 @@ fn parse_http_date(text: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
-async fn items_api_checks(items_api: &Url, http: &HttpClient) -> Vec<Check> {
+async fn items_api_checks(items_api: &Url, scopes: &[String], http: &HttpClient) -> Vec<Check> {
     let base = if items_api.path().ends_with('/') {
         items_api.clone()
     } else {
@@ -443,7 +448,78 @@ async fn items_api_checks(items_api: &Url, http: &HttpClient) -> Vec<Check> {
         ),
         Err(error) => Check::fail(CheckName::ItemsApiAuth, format!("{me} cannot be reached ({})", http_words(&error))),
     };
-    vec![reachable, auth]
+    let described = base.join("openapi.json").unwrap_or_else(|_| base.clone());
+    let scopes_check = match http.send(http.reqwest().get(described.clone())).await {
+        Ok((response, body)) if response.status().is_success() => {
+            match serde_json::from_slice::<serde_json::Value>(&body) {
+                Ok(document) => scope_check(&document, scopes),
+                Err(_) => Check::fail(CheckName::ItemsApiScopes, format!("{described} is not a JSON document")),
+            }
+        }
+        Ok((response, _)) => Check::fail(
+            CheckName::ItemsApiScopes,
+            format!("{described} answered HTTP {}: the items API's scopes are unknown", response.status().as_u16()),
+        ),
+        Err(error) => {
+            Check::fail(CheckName::ItemsApiScopes, format!("{described} cannot be reached ({})", http_words(&error)))
+        }
+    };
+    vec![reachable, auth, scopes_check]
+}
+
+/// Whether `configured` holds the scopes the items API's OpenAPI
+/// `document` asks for to list items (required) and to create them (else
+/// items are read-only).
+fn scope_check(document: &serde_json::Value, configured: &[String]) -> Check {
+    let asked = |method: &str| -> Vec<String> {
+        document["paths"]["/v1/items"][method]["security"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_object)
+            .flat_map(|requirement| requirement.values())
+            .filter_map(serde_json::Value::as_array)
+            .flatten()
+            .filter_map(|scope| scope.as_str().map(str::to_owned))
+            .collect()
+    };
+    let missing =
+        |scopes: &[String]| -> Vec<String> { scopes.iter().filter(|s| !configured.contains(s)).cloned().collect() };
+    let (read, write) = (asked("get"), asked("post"));
+    if read.is_empty() {
+        return Check::fail(CheckName::ItemsApiScopes, "the items API's description names no scope for reading items");
+    }
+    let (no_read, no_write) = (missing(&read), missing(&write));
+    if !no_read.is_empty() {
+        return Check::fail(
+            CheckName::ItemsApiScopes,
+            format!(
+                "the items API asks for {} to read items, which the configured scopes do not hold: add it to \
+                 OKTA_SCOPES (scopes in tessera.toml) and sign in again",
+                no_read.join(" ")
+            ),
+        );
+    }
+    if no_write.is_empty() {
+        Check::pass(
+            CheckName::ItemsApiScopes,
+            format!(
+                "the items API asks for {} to read and {} to write; both are configured",
+                read.join(" "),
+                write.join(" ")
+            ),
+        )
+    } else {
+        Check::pass(
+            CheckName::ItemsApiScopes,
+            format!(
+                "the items API asks for {} to read (configured) and {} to write (not configured: items can be read \
+                 but not changed)",
+                read.join(" "),
+                no_write.join(" ")
+            ),
+        )
+    }
 }
 
 /// An HTTP failure said about a server that is not the provider.

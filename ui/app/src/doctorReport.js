@@ -20,6 +20,7 @@ const CHECK_TITLES = {
   clock: "Clock",
   items_api: "Items API",
   items_api_auth: "Items API sign-in",
+  items_api_scopes: "Items API scopes",
 };
 
 /**

@@ -149,7 +149,7 @@ export interface DoctorReport {
 }
 
 export interface DoctorCheck {
-  /** "discovery", "authorization_server", "grant_types", "scopes", "par", "dpop", "clock", "items_api", "items_api_auth" */
+  /** "discovery", "authorization_server", "grant_types", "scopes", "par", "dpop", "clock", "items_api", "items_api_auth", "items_api_scopes" */
   name: string;
   ok: boolean;
   detail: string;

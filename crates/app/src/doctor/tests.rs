@@ -75,3 +75,24 @@ fn every_redirect_uri_to_register() {
     assert_eq!(register.redirect_uris.last().map(String::as_str), Some("com.example.tessera:/callback"));
     assert_eq!(register.grant_types, GRANT_TYPES);
 }
+
+/// The items API's scopes, as its /openapi.json names them, against the
+/// configured ones: reading needs its read scope (else the check fails,
+/// naming it and the setting); without its write scope items are read-only.
+#[test]
+fn the_items_apis_scopes_are_checked_against_the_configured_ones() {
+    let document = serde_json::json!({ "paths": { "/v1/items": {
+        "get": { "security": [{ "bearer": ["read_things"] }] },
+        "post": { "security": [{ "bearer": ["write_things"] }] },
+    }}});
+    let configured = |scopes: &str| scopes.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    let both = scope_check(&document, &configured("openid read_things write_things"));
+    assert!(both.ok && both.detail.contains("read_things") && both.detail.contains("write_things"), "{both:?}");
+    let reader = scope_check(&document, &configured("openid read_things"));
+    assert!(reader.ok && reader.detail.contains("not configured: items can be read but not changed"), "{reader:?}");
+    let none = scope_check(&document, &configured("openid items:read items:write"));
+    assert!(!none.ok && none.detail.contains("read_things") && none.detail.contains("OKTA_SCOPES"), "{none:?}");
+    assert_eq!(none.name, CheckName::ItemsApiScopes);
+    let undescribed = scope_check(&serde_json::json!({}), &configured("openid items:read"));
+    assert!(!undescribed.ok, "{undescribed:?}");
+}
