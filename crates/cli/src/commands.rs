@@ -26,8 +26,8 @@ pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure>
     let session = &*app.session;
     let profile = app.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);
     match command {
-        Command::Login { device, prompt, add, .. } => {
-            login(session, profile, device, add || prompt.is_some(), json).await
+        Command::Login { device, prompt, add, ports, .. } => {
+            login(session, profile, device, !ports.is_empty(), add || prompt.is_some(), json).await
         }
         Command::Accounts { action } => accounts(session, action.unwrap_or(AccountsAction::List)).await,
         Command::Whoami => whoami(session, profile, json).await,
@@ -45,14 +45,22 @@ pub fn progress(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
-async fn login(session: &Session, profile: &str, device: bool, switching: bool, json: bool) -> Result<(), Failure> {
+async fn login(
+    session: &Session,
+    profile: &str,
+    device: bool,
+    ports_chosen: bool,
+    switching: bool,
+    json: bool,
+) -> Result<(), Failure> {
     let browser = SystemBrowser::from_env();
     // No browser can open here (over SSH, on a server): a code instead, when
-    // the provider offers it; else say how.
+    // the provider offers it and no loopback port was chosen (to forward
+    // it); else say how.
     let headless = if device { None } else { browser.unavailable() };
     let device = device
         || match headless {
-            Some(why) if session.offers_device_sign_in().await? => {
+            Some(why) if !ports_chosen && session.offers_device_sign_in().await? => {
                 progress(&format!("No browser here ({why}): signing in with a code instead."));
                 true
             }

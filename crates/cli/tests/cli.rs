@@ -1516,3 +1516,18 @@ async fn help_documents_the_rate_limit_exit_code_and_headless_sign_in() {
     assert!(login.stdout.contains("no display"), "{login:?}");
     assert!(login.stdout.contains("QR code"), "{login:?}");
 }
+
+/// With a loopback port chosen (to forward it over SSH), no display does
+/// not switch to a code: the URL is printed for a browser elsewhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_login_with_a_chosen_port_prints_the_url_instead_of_a_code() {
+    // This provider takes any loopback port: the test picks a free one.
+    let stack = stack_with(|c| c.loopback_any_port = true).await;
+    let port = free_port().to_string();
+    let machine = Machine::new(Some(&stack)).without("BROWSER").with("SIGNIN_TIMEOUT_SECS", "2");
+    let run = machine.run(&["login", "--port", &port]).await;
+    run.expect(1);
+    assert!(run.stderr.contains("No browser here (no display)") && run.stderr.contains("ssh -L"), "{run:?}");
+    assert!(!run.stderr.contains("with a code instead"), "{run:?}");
+    assert!(run.stderr.contains("timed out"), "{run:?}");
+}
