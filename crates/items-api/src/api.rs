@@ -365,7 +365,8 @@ fn checked_id(id: &str) -> Result<&str, ApiError> {
     if plausible { Ok(id) } else { Err(ApiError::NotFound) }
 }
 
-/// `GET /v1/items`.
+/// `GET /v1/items`: the caller's items (everyone's with the admin scope or the
+/// policy's `see_all`), newest first, a page at a time.
 #[utoipa::path(get, path = "/v1/items", params(ListParams), tag = "items",
     security(("bearer" = ["items:read"])),
     responses((status = 200, body = ItemList), (status = 401), (status = 403), (status = 422)))]
@@ -381,7 +382,7 @@ async fn list_items(
     Ok(Json(ItemList { items: page.items, next_cursor: page.next.map(|c| c.encode()) }))
 }
 
-/// `GET /v1/items/{id}`.
+/// `GET /v1/items/{id}`: one of the caller's items.
 #[utoipa::path(get, path = "/v1/items/{id}", tag = "items", security(("bearer" = ["items:read"])),
     params(("id" = String, Path, description = "Item id")),
     responses((status = 200, body = Item), (status = 404)))]
@@ -396,9 +397,9 @@ async fn get_item(
     item.map(Json).ok_or(ApiError::NotFound)
 }
 
-/// `POST /v1/items`. With an `Idempotency-Key` header, a repeat of the
-/// request (a client retrying after a lost answer) answers the item the first
-/// one made, with `Idempotent-Replayed: true`, for a day.
+/// `POST /v1/items`: a new item, the caller's. With an `Idempotency-Key`
+/// header, a repeat of the request (a client retrying after a lost answer)
+/// answers the item the first one made, with `Idempotent-Replayed: true`, for a day.
 #[utoipa::path(post, path = "/v1/items", tag = "items", security(("bearer" = ["items:write"])),
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Makes retries safe: the same key and item again answer the first item")),
@@ -430,7 +431,7 @@ async fn create_item(
     Ok(response)
 }
 
-/// `PATCH /v1/items/{id}`.
+/// `PATCH /v1/items/{id}`: changes the fields the body names, and only those.
 #[utoipa::path(patch, path = "/v1/items/{id}", tag = "items", security(("bearer" = ["items:write"])),
     params(("id" = String, Path, description = "Item id")),
     request_body = ItemPatch, responses((status = 200, body = Item), (status = 404), (status = 422)))]
@@ -451,7 +452,7 @@ async fn update_item(
     item.map(Json).ok_or(ApiError::NotFound)
 }
 
-/// `DELETE /v1/items/{id}`.
+/// `DELETE /v1/items/{id}`: deletes one of the caller's items.
 #[utoipa::path(delete, path = "/v1/items/{id}", tag = "items", security(("bearer" = ["items:write"])),
     params(("id" = String, Path, description = "Item id")),
     responses((status = 204), (status = 404)))]
@@ -591,6 +592,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi))
+        // A page a person reads, rendered now from the same document.
+        .merge(crate::docs::routes(state.openapi()))
         .route("/v1/me", get(me))
         .route("/v1/items", get(list_items).post(create_item))
         .route("/v1/items/{id}", get(get_item).patch(update_item).delete(delete_item))

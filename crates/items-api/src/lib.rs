@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod cors;
+pub mod docs;
 pub mod dpop;
 pub mod error;
 pub mod model;

@@ -11,8 +11,9 @@ use clap::Parser;
 /// (nothing is trusted by default): OKTA_ISSUER (or OKTA_DOMAIN), DATABASE_URL,
 /// and PUBLIC_URL, the URL clients call the API at, which DPoP proofs must
 /// name (or ACCEPT_DPOP=false). Optional: OKTA_AUDIENCE, TOKEN_VALIDATION,
-/// OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, POLICY_FILE, OPA_URL, BIND
-/// (127.0.0.1:8081), TLS_IN_FRONT, and the rest listed in the README.
+/// OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, POLICY_FILE, OPA_URL (or OPA_AUTHZ_URL),
+/// POLICY_QUERY (data.items), BIND (127.0.0.1:8081), TLS_IN_FRONT, and the
+/// rest listed in the README. GET /docs describes the API.
 ///
 /// --demo (or DEMO=1) starts the demo instead: dev-idp's issuer at
 /// 127.0.0.1:18080, sqlite://tessera-items.db, demo items for alice and bob.

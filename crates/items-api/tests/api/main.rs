@@ -6,6 +6,7 @@ mod support;
 use testkit as wait;
 
 mod crud;
+mod docs;
 mod dpop;
 mod errors;
 mod faults;
