@@ -85,8 +85,9 @@ async function run(ipc) {
     try {
       details = await ipc.sessionDetails();
     } catch (error) {
-      // Offline: the banner says so; the rest of the view stays as it was.
-      if (state.offline && normaliseError(error).code === "provider_unreachable") return state;
+      // Offline (or the provider limiting requests): the banner says so; the rest of the view stays as it was.
+      const { code } = normaliseError(error);
+      if (state.offline && (code === "provider_unreachable" || code === "rate_limited")) return state;
       throw error;
     }
     renderSession(details);
