@@ -139,7 +139,9 @@ impl Provider {
         let metadata = Metadata::discover_async(issuer.clone(), http).await.map_err(|e| match e {
             // Reached, and failing (HTTP 5xx).
             openidconnect::DiscoveryError::Request(HttpError::Failed(failure)) => SigninError::ProviderFailed(failure),
-            openidconnect::DiscoveryError::Request(HttpError::RateLimited(limited)) => SigninError::RateLimited(limited),
+            openidconnect::DiscoveryError::Request(HttpError::RateLimited(limited)) => {
+                SigninError::RateLimited(limited)
+            }
             // Not reached: the network or the provider is down.
             openidconnect::DiscoveryError::Request(_) => {
                 SigninError::Discovery { issuer: issuer.to_string(), source: Box::new(e) }
