@@ -205,10 +205,18 @@ pub struct ClientConfig {
     pub client_id: String,
     /// Name shown on the consent page.
     pub name: String,
-    /// Secret of a confidential client; a client without one is public
-    /// (`token_endpoint_auth_method=none`) and must use PKCE.
+    /// Secret of a confidential client (`client_secret_basic`,
+    /// `client_secret_post`); a client with neither a secret nor [`jwks`](Self::jwks)
+    /// is public (`token_endpoint_auth_method=none`) and must use PKCE.
     #[serde(default)]
     pub client_secret: Option<ClientSecret>,
+    /// The public keys of a confidential client that authenticates with
+    /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9; Okta's "Public key /
+    /// Private key" client authentication): a JWKS (`{"keys": [...]}`, RSA
+    /// keys for RS256, P-256 keys for ES256). Such a client signs a client
+    /// assertion per request; it needs no secret.
+    #[serde(default)]
+    pub jwks: Option<jsonwebtoken::jwk::JwkSet>,
     /// Registered redirect URIs. With `loopback_any_port`,
     /// `http://127.0.0.1/...` and `http://[::1]/...` match any port
     /// (RFC 8252 §7.3); everything else matches exactly.
@@ -430,6 +438,7 @@ impl Default for Config {
                     client_id: DESKTOP_CLIENT_ID.to_owned(),
                     name: "Tessera".to_owned(),
                     client_secret: None,
+                    jwks: None,
                     redirect_uris: demo_loopback_uris("/callback", "com.example.tessera:/callback"),
                     post_logout_redirect_uris: demo_loopback_uris("/signed-out", "com.example.tessera:/signed-out"),
                     grant_types: strings(&[grant::AUTHORIZATION_CODE, grant::REFRESH_TOKEN, grant::DEVICE_CODE]),
@@ -450,6 +459,7 @@ impl Default for Config {
                     client_id: ITEMS_API_CLIENT_ID.to_owned(),
                     name: "Items API".to_owned(),
                     client_secret: Some(ClientSecret::new(ITEMS_API_DEMO_SECRET)),
+                    jwks: None,
                     redirect_uris: Vec::new(),
                     post_logout_redirect_uris: Vec::new(),
                     grant_types: strings(&[grant::CLIENT_CREDENTIALS]),
@@ -638,7 +648,9 @@ impl Config {
                     && url.username().is_empty()
             });
             if url.is_none() {
-                return invalid(format!("public_origin {origin:?} is not an http(s) origin such as https://127.0.0.1:8443"));
+                return invalid(format!(
+                    "public_origin {origin:?} is not an http(s) origin such as https://127.0.0.1:8443"
+                ));
             }
         }
         if self.authorization_server_id.is_empty()
@@ -669,8 +681,11 @@ impl Config {
                     return invalid(format!("client {}: unknown grant type {grant_type}", client.client_id));
                 }
             }
-            if client.client_secret.is_none() && client.grant_types.iter().any(|g| g == grant::CLIENT_CREDENTIALS) {
-                return invalid(format!("client {}: client_credentials needs a client_secret", client.client_id));
+            if client.is_public() && client.grant_types.iter().any(|g| g == grant::CLIENT_CREDENTIALS) {
+                return invalid(format!(
+                    "client {}: client_credentials needs a client_secret or jwks (private_key_jwt)",
+                    client.client_id
+                ));
             }
         }
         let mut user_ids = HashSet::new();
@@ -786,10 +801,10 @@ impl Config {
 }
 
 impl ClientConfig {
-    /// A public client has no secret and must use PKCE.
+    /// A public client has no secret and no keys, and must use PKCE.
     #[must_use]
     pub fn is_public(&self) -> bool {
-        self.client_secret.is_none()
+        self.client_secret.is_none() && self.jwks.is_none()
     }
 
     /// Whether the client may use `grant_type`.

@@ -34,6 +34,8 @@ struct Inner {
     dpop_nonces: dpop::NonceWindow,
     /// DPoP proofs' `jti`s taken, against replays (RFC 9449 §11.1).
     dpop_replays: dpop::ReplayCache,
+    /// Client assertions' `jti`s taken (RFC 7523 §3 point 7), against replays.
+    client_assertions: dpop::ReplayCache,
     /// Requests counted against the rate limits (when on).
     rate_limiter: crate::rate_limit::RateLimiter,
     /// Authorization requests as received (tests read what clients sent).
@@ -74,6 +76,7 @@ impl Provider {
                 reused_refresh_tokens: AtomicUsize::new(0),
                 dpop_nonces,
                 dpop_replays,
+                client_assertions: crate::client_auth::assertion_replays(),
                 rate_limiter: crate::rate_limit::RateLimiter::default(),
                 #[cfg(feature = "testing")]
                 authorization_requests: Mutex::default(),
@@ -238,6 +241,11 @@ impl Provider {
     /// The `jti`s of DPoP proofs taken.
     pub(crate) fn dpop_replays(&self) -> &dpop::ReplayCache {
         &self.inner.dpop_replays
+    }
+
+    /// The `jti`s of client assertions taken (`private_key_jwt`).
+    pub(crate) fn client_assertion_replays(&self) -> &dpop::ReplayCache {
+        &self.inner.client_assertions
     }
 
     /// The requests counted against the rate limits.

@@ -5,6 +5,7 @@
 mod support;
 
 mod authorize;
+mod client_assertion;
 mod device;
 mod discovery;
 mod dpop;
