@@ -10,7 +10,7 @@ use dev_idp::{Config as IdpConfig, DevIdp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::ALICE;
+use crate::support::{ALICE, start_configured};
 use crate::wait::within;
 
 /// A second service of the org, with its own client credentials.
@@ -30,25 +30,6 @@ async fn idp() -> DevIdp {
     other.client_secret = Some(dev_idp::config::ClientSecret::new(OTHER_SERVICE.1));
     config.clients.push(ClientConfig { name: "Other service".into(), ..other });
     within("dev-idp starting", dev_idp::spawn(config)).await.unwrap()
-}
-
-/// The API on port 0, configured by `pairs` over the issuer, a SQLite file
-/// and its public URL.
-async fn api(idp: &DevIdp, pairs: &[(&str, &str)]) -> (SocketAddr, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut env: Vec<(String, String)> = vec![
-        ("OKTA_ISSUER".into(), idp.issuer().into()),
-        ("DATABASE_URL".into(), format!("sqlite://{}", dir.path().join("items.db").display())),
-        ("PUBLIC_URL".into(), format!("http://{addr}")),
-    ];
-    env.extend(pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
-    let config =
-        items_api::Config::load_with(None, |name| env.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())).unwrap();
-    let state = within("the items API starting", items_api::build(&config)).await.unwrap();
-    tokio::spawn(async move { axum::serve(listener, items_api::router(state)).await });
-    (addr, dir)
 }
 
 fn config_error(pairs: &[(&str, &str)]) -> String {
@@ -84,7 +65,7 @@ fn challenge(response: &reqwest::Response) -> String {
 async fn scope_names_are_settings() {
     let idp = idp().await;
     let names = [("READ_SCOPE", "read_things"), ("WRITE_SCOPE", "write_things"), ("ADMIN_SCOPE", "admin_things")];
-    let (addr, _dir) = api(&idp, &names).await;
+    let (addr, _dir) = start_configured(&idp, &names).await;
     let service = (ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET);
     let reader = machine_token(&idp, service, "read_things").await;
     assert_eq!(call(addr, Method::GET, "/v1/items", &reader, None).await.status(), StatusCode::OK);
@@ -115,7 +96,7 @@ async fn scope_names_are_settings() {
     let error = config_error(&[("READ_SCOPE", "things"), ("ADMIN_SCOPE", "things")]);
     assert!(error.starts_with("ADMIN_SCOPE:"), "{error}");
     // One scope for reading and writing (as some tutorials have) is fine.
-    let (one, _dir) = api(&idp, &[("READ_SCOPE", "read_things"), ("WRITE_SCOPE", "read_things")]).await;
+    let (one, _dir) = start_configured(&idp, &[("READ_SCOPE", "read_things"), ("WRITE_SCOPE", "read_things")]).await;
     let token = machine_token(&idp, service, "read_things").await;
     let made = call(one, Method::POST, "/v1/items", &token, Some(json!({ "name": "Pen", "price": 1 }))).await;
     assert_eq!(made.status(), StatusCode::CREATED);
@@ -143,7 +124,8 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
 async fn browser_front_ends_on_allowed_origins_pass_the_preflight() {
     let idp = idp().await;
     let app = "http://localhost:3000";
-    let (addr, _dir) = api(&idp, &[("CORS_ORIGINS", "http://localhost:3000, https://app.example.com")]).await;
+    let (addr, _dir) =
+        start_configured(&idp, &[("CORS_ORIGINS", "http://localhost:3000, https://app.example.com")]).await;
     let answer = preflight(addr, app).await;
     assert!(answer.status().is_success(), "{answer:?}");
     assert_eq!(header(&answer, "access-control-allow-origin").as_deref(), Some(app));
@@ -174,13 +156,13 @@ async fn browser_front_ends_on_allowed_origins_pass_the_preflight() {
     }
 
     // Off by default: the preflight is not answered as one.
-    let (plain, _dir) = api(&idp, &[]).await;
+    let (plain, _dir) = start_configured(&idp, &[]).await;
     let answer = preflight(plain, app).await;
     assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(header(&answer, "access-control-allow-origin"), None);
 
     // `*`: any origin, without credentials.
-    let (any, _dir) = api(&idp, &[("CORS_ORIGINS", "*")]).await;
+    let (any, _dir) = start_configured(&idp, &[("CORS_ORIGINS", "*")]).await;
     let answer = preflight(any, "https://anywhere.example").await;
     assert_eq!(header(&answer, "access-control-allow-origin").as_deref(), Some("*"));
     assert_eq!(header(&answer, "access-control-allow-credentials"), None);
@@ -197,7 +179,8 @@ async fn browser_front_ends_on_allowed_origins_pass_the_preflight() {
 #[tokio::test]
 async fn only_the_allowed_clients_tokens_are_accepted() {
     let idp = idp().await;
-    let (addr, _dir) = api(&idp, &[("CLIENT_ID_ALLOWLIST", &format!("{ITEMS_API_CLIENT_ID}, 0oa-unused"))]).await;
+    let (addr, _dir) =
+        start_configured(&idp, &[("CLIENT_ID_ALLOWLIST", &format!("{ITEMS_API_CLIENT_ID}, 0oa-unused"))]).await;
     let ours = machine_token(&idp, (ITEMS_API_CLIENT_ID, ITEMS_API_DEMO_SECRET), "items:read").await;
     assert_eq!(call(addr, Method::GET, "/v1/items", &ours, None).await.status(), StatusCode::OK);
     let theirs = machine_token(&idp, OTHER_SERVICE, "items:read").await;
@@ -211,7 +194,7 @@ async fn only_the_allowed_clients_tokens_are_accepted() {
         assert!(said.contains("invalid_token") && said.contains("client this API does not accept"), "{said}");
     }
     // Without the list, every client's token of the issuer is accepted.
-    let (open, _dir) = api(&idp, &[]).await;
+    let (open, _dir) = start_configured(&idp, &[]).await;
     assert_eq!(call(open, Method::GET, "/v1/items", &theirs, None).await.status(), StatusCode::OK);
     assert_eq!(call(open, Method::GET, "/v1/items", &person, None).await.status(), StatusCode::OK);
 }

@@ -84,6 +84,26 @@ pub async fn start_with(options: Options) -> Harness {
     Harness { idp, api, http, dir }
 }
 
+/// The items API on port 0, started as the binary is (`items_api::Config`
+/// from an environment, then `build`), from `pairs` over `idp`'s issuer, a
+/// SQLite file in the returned folder and its public URL.
+pub async fn start_configured(idp: &DevIdp, pairs: &[(&str, &str)]) -> (SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut env: Vec<(String, String)> = vec![
+        ("OKTA_ISSUER".into(), idp.issuer().into()),
+        ("DATABASE_URL".into(), format!("sqlite://{}", dir.path().join("items.db").display())),
+        ("PUBLIC_URL".into(), format!("http://{addr}")),
+    ];
+    env.extend(pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
+    let lookup = |name: &str| env.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let config = items_api::Config::load_with(None, lookup).unwrap();
+    let state = within("the items API starting", items_api::build(&config)).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, items_api::router(state)).await });
+    (addr, dir)
+}
+
 pub const ALICE: (&str, &str) = ("alice", DEMO_ALICE_PASSWORD);
 pub const BOB: (&str, &str) = ("bob", DEMO_BOB_PASSWORD);
 /// Alice's user id at dev-idp: her access tokens' `uid`, the owner of her items.

@@ -23,7 +23,7 @@ use dev_idp::{Config as IdpConfig, DevIdp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{ALICE, BOB, raw_request};
+use crate::support::{ALICE, BOB, raw_request, start_configured};
 use crate::wait::within;
 
 /// The sample in the tutorials' shape.
@@ -96,25 +96,6 @@ async fn opa_answering(answer: Arc<Mutex<Value>>) -> SocketAddr {
         }),
     );
     testkit::serve(app).await
-}
-
-/// The items API on port 0, started as the binary is, from `pairs` (the
-/// tutorials' names) over the issuer, a SQLite file and its public URL.
-async fn api(idp: &DevIdp, pairs: &[(&str, &str)]) -> (SocketAddr, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut env: Vec<(String, String)> = vec![
-        ("OKTA_ISSUER".into(), idp.issuer().into()),
-        ("DATABASE_URL".into(), format!("sqlite://{}", dir.path().join("items.db").display())),
-        ("PUBLIC_URL".into(), format!("http://{addr}")),
-    ];
-    env.extend(pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
-    let lookup = |name: &str| env.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let config = items_api::Config::load_with(None, lookup).unwrap();
-    let state = within("the items API starting", items_api::build(&config)).await.unwrap();
-    tokio::spawn(async move { axum::serve(listener, items_api::router(state)).await });
-    (addr, dir)
 }
 
 /// A person's access token with `scope`.
@@ -224,14 +205,16 @@ async fn a_tutorial_shaped_policy_decides_the_same_in_process_and_through_opa() 
     std::fs::write(&file, TUTORIAL).unwrap();
 
     // In-process: the file and the package, as POLICY_FILE and POLICY_QUERY.
-    let (in_process, _db1) = api(&idp, &[("POLICY_FILE", file.to_str().unwrap()), ("POLICY_QUERY", QUERY)]).await;
+    let (in_process, _db1) =
+        start_configured(&idp, &[("POLICY_FILE", file.to_str().unwrap()), ("POLICY_QUERY", QUERY)]).await;
     // Through OPA, named as the tutorial names it: its address alone (the
     // package's data API URL built from POLICY_QUERY), and the tutorial's
     // URL of the allow rule itself (a boolean result).
     let (opa, asked) = opa_server(TUTORIAL).await;
-    let (by_package, _db2) = api(&idp, &[("OPA_AUTHZ_URL", &format!("http://{opa}")), ("POLICY_QUERY", QUERY)]).await;
+    let (by_package, _db2) =
+        start_configured(&idp, &[("OPA_AUTHZ_URL", &format!("http://{opa}")), ("POLICY_QUERY", QUERY)]).await;
     let rule_url = format!("http://{opa}/v1/data/httpapi/authz/allow");
-    let (by_rule, _db3) = api(&idp, &[("OPA_AUTHZ_URL", &rule_url)]).await;
+    let (by_rule, _db3) = start_configured(&idp, &[("OPA_AUTHZ_URL", &rule_url)]).await;
 
     let expected = expected();
     assert_eq!(decisions(&idp, in_process).await, expected, "in-process");
@@ -268,8 +251,10 @@ async fn tricky_spellings_are_decided_on_the_decoded_path() {
     let file = dir.path().join("guarded.rego");
     std::fs::write(&file, &guarded).unwrap();
     let (opa, asked) = opa_server(&guarded).await;
-    let (in_process, _db1) = api(&idp, &[("POLICY_FILE", file.to_str().unwrap()), ("POLICY_QUERY", QUERY)]).await;
-    let (through_opa, _db2) = api(&idp, &[("OPA_AUTHZ_URL", &format!("http://{opa}")), ("POLICY_QUERY", QUERY)]).await;
+    let (in_process, _db1) =
+        start_configured(&idp, &[("POLICY_FILE", file.to_str().unwrap()), ("POLICY_QUERY", QUERY)]).await;
+    let (through_opa, _db2) =
+        start_configured(&idp, &[("OPA_AUTHZ_URL", &format!("http://{opa}")), ("POLICY_QUERY", QUERY)]).await;
     let reader = token(&idp, ALICE, "openid items:read").await;
     for api in [in_process, through_opa] {
         let get = |path: &'static str| {
@@ -304,7 +289,8 @@ async fn opa_results_in_either_shape_are_understood_and_others_deny() {
     let idp = within("dev-idp starting", dev_idp::spawn(IdpConfig { port: 0, ..IdpConfig::default() })).await.unwrap();
     let answer = Arc::new(Mutex::new(json!({})));
     let opa = opa_answering(answer.clone()).await;
-    let (api, _db) = api(&idp, &[("OPA_AUTHZ_URL", &format!("http://{opa}/v1/data/httpapi/authz/allow"))]).await;
+    let (api, _db) =
+        start_configured(&idp, &[("OPA_AUTHZ_URL", &format!("http://{opa}/v1/data/httpapi/authz/allow"))]).await;
     let reader = token(&idp, ALICE, "openid items:read").await;
     for (result, status) in [
         (json!({ "result": true }), StatusCode::OK),
