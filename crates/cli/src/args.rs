@@ -30,7 +30,20 @@ tessera.toml), never in a plain file:
   auto            the default: the Secret Service; when there is none, tessera
                   says so and names the others (it never falls back silently)
 On a machine without a browser, `tessera login --device` signs in with a code
-entered on another device. Data goes to stdout, progress and errors to stderr.
+entered on another device.
+
+Several providers side by side: [profiles.NAME] tables in tessera.toml, each
+with any of its settings over the top-level ones (the profile `default`).
+--profile NAME (TESSERA_PROFILE) signs in with that profile and uses its
+account; without it, commands follow the account in use, whose profile they
+use (its provider and its items API). `tessera accounts` shows each account's
+profile.
+
+Behind a company proxy or TLS inspection: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY
+and NO_PROXY are honoured (loopback never goes through a proxy), and
+TESSERA_CA_FILE (ca_file in tessera.toml; else SSL_CERT_FILE) names a PEM file
+of CA certificates trusted beside the system's. Data goes to stdout, progress
+and errors to stderr.
 
 Exit codes:
   0  success

@@ -233,6 +233,28 @@ async fn help_documents_the_exit_codes() {
     }
 }
 
+/// Issue 17: `--help` explains the choices: where sign-ins are kept,
+/// profiles, proxies and a CA file.
+#[tokio::test]
+async fn help_explains_the_token_stores_profiles_and_company_networks() {
+    let run = Machine::new(None).run(&["--help"]).await;
+    run.expect(0);
+    for words in [
+        "--token-store",
+        "secret-service",
+        "kernel ",
+        "[profiles.NAME]",
+        "--profile",
+        "TESSERA_PROFILE",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "TESSERA_CA_FILE",
+        "tessera login --device",
+    ] {
+        assert!(run.stdout.contains(words), "help lacks {words:?}: {}", run.stdout);
+    }
+}
+
 #[tokio::test]
 async fn usage_errors_exit_2() {
     let machine = Machine::new(None);
