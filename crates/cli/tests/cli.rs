@@ -1183,9 +1183,11 @@ async fn doctor_fails_the_line_of_each_wrong_setting() {
         .run(&["doctor", "--json"])
         .await;
     run.expect(1);
-    assert_eq!(failed(&run), ["scopes"], "{run:?}");
+    // Not offered by the provider, and without the items API's read scope.
+    assert_eq!(failed(&run), ["items_api_scopes", "scopes"], "{run:?}");
     assert!(doctor_checks(&run)["scopes"].1.contains("items:delete"), "{run:?}");
-    assert!(run.stderr.contains("1 of 9 checks failed"), "{run:?}");
+    assert!(doctor_checks(&run)["items_api_scopes"].1.contains("items:read"), "{run:?}");
+    assert!(run.stderr.contains("2 of 10 checks failed"), "{run:?}");
 
     let run = Machine::new(Some(&stack)).with("ITEMS_API_URL", "http://127.0.0.1:9").run(&["doctor", "--json"]).await;
     run.expect(1);
