@@ -45,6 +45,26 @@ pub struct Account {
     /// the person has to sign in again.
     #[serde(default)]
     pub needs_sign_in: bool,
+    /// A service's own identity (client credentials, RFC 6749 §4.4) rather
+    /// than a person's: its subject is its client id. `None` for people
+    /// (and in books written before services could sign in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceAccount>,
+}
+
+/// How a service account gets its tokens again (it has no refresh token):
+/// non-secret facts only. The client secret, when there is one, is in the
+/// token store ([`StoredMachine`](crate::store::StoredMachine)); a private
+/// key stays in its own file, of which only the path is kept here.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServiceAccount {
+    /// The PEM private key it signs client assertions with
+    /// (`private_key_jwt`); `None`: a client secret, in the token store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<PathBuf>,
+    /// The scopes it asks for.
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 impl Account {
@@ -181,10 +201,49 @@ impl AccountBook {
                         identity: identity.clone(),
                         last_used: now,
                         needs_sign_in: false,
+                        service: None,
                     });
                     next.accounts.len() - 1
                 }
             };
+            next.active = Some(key.clone());
+            Ok(index)
+        })
+        .map(|index| &self.accounts[index])
+    }
+
+    /// Records a service that got its tokens (client credentials) as the
+    /// account `key` (its subject is its client id), with how it gets them
+    /// again, and makes it active. Saved at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`upsert`](Self::upsert).
+    pub fn upsert_service(
+        &mut self,
+        key: &AccountKey,
+        service: &ServiceAccount,
+        now: u64,
+    ) -> Result<&Account, AccountsError> {
+        let identity = Identity { name: Some(key.subject.clone()), ..Identity::default() };
+        self.change(|next| {
+            let index = match next.position(key) {
+                Some(i) => i,
+                None => {
+                    next.accounts.push(Account {
+                        key: key.clone(),
+                        identity,
+                        last_used: now,
+                        needs_sign_in: false,
+                        service: None,
+                    });
+                    next.accounts.len() - 1
+                }
+            };
+            let account = &mut next.accounts[index];
+            account.last_used = now;
+            account.needs_sign_in = false;
+            account.service = Some(service.clone());
             next.active = Some(key.clone());
             Ok(index)
         })

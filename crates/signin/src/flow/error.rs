@@ -161,6 +161,30 @@ pub enum SigninError {
     /// to try again.
     #[error(transparent)]
     RateLimited(super::rate_limit::RateLimited),
+    /// The provider refused a service's credentials at its token endpoint
+    /// (client credentials: `invalid_client` or `unauthorized_client`): a
+    /// wrong client id, secret or key, or a client not allowed the grant.
+    #[error(
+        "the provider refused the credentials of the service {client_id} (a wrong client id, secret or key, or a \
+         client not allowed the client_credentials grant) ({error}{})",
+        description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+    )]
+    ClientRefused {
+        /// The service's client id.
+        client_id: String,
+        /// `invalid_client` or `unauthorized_client`.
+        error: String,
+        /// The provider's description.
+        description: Option<String>,
+    },
+    /// A service's private key (`private_key_jwt`) cannot be read or used.
+    #[error("the private key {path} cannot be used: {problem}")]
+    PrivateKey {
+        /// The key file.
+        path: String,
+        /// Why.
+        problem: String,
+    },
     /// The token request failed (network, unexpected answer).
     #[error("the token request failed")]
     TokenRequest(#[source] BoxError),

@@ -2,7 +2,9 @@
 //! Authorization Code + PKCE through the system browser ([`redirect`]) with
 //! a loopback ([`loopback`]) or deep-link ([`deep_link`]) redirect, the
 //! device grant ([`device`]), the ID-token checks of OIDC Core §3.1.3.7
-//! ([`login`]), and the refresh exchange ([`refresh`]). Each answers facts
+//! ([`login`]), the refresh exchange ([`refresh`]), and the
+//! client-credentials grant of services ([`client_credentials`]: a client
+//! secret or `private_key_jwt`). Each answers facts
 //! (who signed in, the tokens, their lifetime, whether the refresh token
 //! rotated); what to keep and when to refresh is the
 //! [`Session`](crate::Session)'s.
@@ -25,6 +27,7 @@
 
 pub mod browser;
 pub mod callback;
+pub mod client_credentials;
 pub mod config;
 pub mod deep_link;
 pub mod device;

@@ -174,7 +174,8 @@ fn signin_kind(error: &SigninError) -> ErrorKind {
         SigninError::InvalidSetting { .. }
         | SigninError::PortInUse { .. }
         | SigninError::PortsInUse { .. }
-        | SigninError::Bind { .. } => ErrorKind::Config,
+        | SigninError::Bind { .. }
+        | SigninError::PrivateKey { .. } => ErrorKind::Config,
         SigninError::HttpClient(_)
         | SigninError::Discovery { .. }
         | SigninError::Keys(_)
@@ -186,7 +187,7 @@ fn signin_kind(error: &SigninError) -> ErrorKind {
         SigninError::RateLimited(_) => ErrorKind::RateLimited,
         SigninError::Cancelled => ErrorKind::Cancelled,
         SigninError::TimedOut { .. } => ErrorKind::TimedOut,
-        SigninError::DeviceDenied => ErrorKind::AccessDenied,
+        SigninError::DeviceDenied | SigninError::ClientRefused { .. } => ErrorKind::AccessDenied,
         SigninError::Provider { error, .. } if error == "access_denied" => ErrorKind::AccessDenied,
         SigninError::Provider { .. } => ErrorKind::ProviderError,
         SigninError::RefreshTokenRejected { .. } => ErrorKind::SignInRequired,

@@ -47,6 +47,7 @@
 //! - [`is_signing_in`](Session::is_signing_in): whether a sign-in is under way.
 //! - [`cancel_sign_in`](Session::cancel_sign_in): ends the sign-in under way as cancelled.
 //! - [`deliver_deep_link`](Session::deliver_deep_link): hands in the link the OS delivered for the sign-in waiting on it.
+//! - [`sign_in_machine`](Session::sign_in_machine): signs a service in with its own identity (client credentials: a secret kept in the store, or a private key file); its tokens are fetched again when they expire.
 //!
 //! Tokens:
 //! - [`token`](Session::token): the active account's fresh access token, with its DPoP key when bound.
@@ -83,6 +84,7 @@ use crate::flow::provider::Provider;
 use crate::store::{StoreError, StoredGrant, TokenStore};
 
 mod error;
+mod machine;
 mod providers;
 mod rate_limits;
 mod sign_in;
@@ -92,6 +94,7 @@ mod tests;
 mod tokens;
 
 pub use error::{ErrorKind, SessionError};
+pub use machine::{MachineCredential, MachineSignIn};
 pub use sign_in::{CANCEL_GRACE, DeviceCodeInfo, SignInMethod, SignedInAccount};
 pub use sign_out::SignedOut;
 pub use tokens::{BoundToken, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, Offline, REFRESH_MARGIN, WhoAmI, retry_wait};

@@ -104,7 +104,10 @@ impl Session {
         // Nor in another process: the entry revoked and deleted here is the
         // latest, and no refresh saves it back afterwards.
         let _across_processes = self.lock_across_processes(&key).await?;
-        let stored = self.load_grant(&key).await;
+        // A service (client credentials) has no refresh token: nothing to
+        // revoke, and no browser session to end.
+        let service = account.service.is_some();
+        let stored = if service { Ok(None) } else { self.load_grant(&key).await };
         // The account's own issuer, whatever is configured now: its tokens
         // go there or nowhere.
         let (provider, unreachable) = match self.providers.of(&key.issuer).await {
@@ -121,7 +124,8 @@ impl Session {
         .map(|source| SessionError::NotRevoked { issuer: key.issuer.clone(), source: Box::new(source) });
         self.delete_grant(&key).await?;
         let id_token = self.held().remove(&key).and_then(|held| held.id_token).or(saved_id_token);
-        let logout_url = provider.and_then(|provider| self.logout_url(&provider, &key, id_token.as_ref()));
+        let logout_url =
+            provider.filter(|_| !service).and_then(|provider| self.logout_url(&provider, &key, id_token.as_ref()));
         let account = self.book().remove(&key)?;
         lock(&self.refresh_locks).remove(&key);
         tracing::info!(account = %account.id(), "signed out");

@@ -24,6 +24,14 @@ impl TokenStore for NoKeyring {
         Err(no_bus())
     }
 
+    fn load_machine(&self, _: &AccountKey) -> Result<Option<crate::store::StoredMachine>, StoreError> {
+        Err(no_bus())
+    }
+
+    fn save_machine(&self, _: &AccountKey, _: &crate::store::StoredMachine) -> Result<(), StoreError> {
+        Err(no_bus())
+    }
+
     fn delete(&self, _: &AccountKey) -> Result<(), StoreError> {
         Err(no_bus())
     }

@@ -334,8 +334,8 @@ impl Session {
     /// hold the very token the API `rejected`.
     async fn held_for(&self, key: &AccountKey, rejected: Option<&AccessToken>) -> Result<Held, SessionError> {
         let account = self.book().get(key).cloned();
-        if let Some(account) = account {
-            self.check_issuer(&account)?;
+        if let Some(account) = &account {
+            self.check_issuer(account)?;
         }
         let now = || self.now();
         let usable = |held: &Held| {
@@ -352,6 +352,10 @@ impl Session {
             return Ok(held);
         }
         let _across_processes = self.lock_across_processes(key).await?;
+        // A service has no refresh token: it asks again (client credentials).
+        if let Some(service) = account.and_then(|a| a.service) {
+            return self.machine_tokens(key, &service, &usable).await;
+        }
         self.refresh(key, &usable).await
     }
 
@@ -469,7 +473,7 @@ impl Session {
 
     /// The saved sign-in of `key` is gone or refused: forget it and the
     /// tokens in memory, mark the account, and say the person must sign in.
-    async fn needs_sign_in(&self, key: &AccountKey, cause: Option<SigninError>) -> SessionError {
+    pub(super) async fn needs_sign_in(&self, key: &AccountKey, cause: Option<SigninError>) -> SessionError {
         tracing::info!(account = %key.id(), "the saved sign-in is no longer valid");
         self.held().remove(key);
         if let Err(error) = self.delete_grant(key).await {

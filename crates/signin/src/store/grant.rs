@@ -109,15 +109,39 @@ struct Wire {
     access_token: Option<WireAccess>,
 }
 
-/// The `access_token` object of the `tessera-grant/3` format.
+/// The `access_token` object of the `tessera-grant/3` format (and of a
+/// service's entry, `tessera-machine/1`).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WireAccess {
+pub(super) struct WireAccess {
     token: String,
-    token_type: String,
+    pub(super) token_type: String,
     received_at: u64,
     expires_at: u64,
     scopes: Vec<String>,
+}
+
+impl WireAccess {
+    /// `access` as written, its type `DPoP` when `bound`.
+    pub(super) fn from_access(access: &StoredAccess, bound: bool) -> Self {
+        Self {
+            token: access.access_token.secret().clone(),
+            token_type: token_type(bound).to_owned(),
+            received_at: unix_seconds(access.received_at),
+            expires_at: unix_seconds(access.expires_at),
+            scopes: access.scopes.clone(),
+        }
+    }
+
+    /// The access token as read.
+    pub(super) fn into_access(self) -> StoredAccess {
+        StoredAccess {
+            access_token: AccessToken::new(self.token),
+            received_at: from_unix_seconds(self.received_at),
+            expires_at: from_unix_seconds(self.expires_at),
+            scopes: self.scopes,
+        }
+    }
 }
 
 /// The `token_type` (RFC 6749 §7.1, RFC 9449 §5) of an access token bound
@@ -201,7 +225,8 @@ impl StoredGrant {
                 access: None,
             });
         }
-        if text.is_empty() {
+        // A service's entry is no refresh token (see `StoredMachine`).
+        if text.is_empty() || text.starts_with(super::machine::MACHINE_PREFIX) {
             return Err(StoreError::Unreadable);
         }
         Ok(Self::bearer(RefreshToken::new(text.to_owned())))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry};
 
-use super::{StoreError, StoredGrant, TokenStore};
+use super::{StoreError, StoredGrant, StoredMachine, TokenStore};
 use crate::AccountKey;
 
 /// Which OS keyring holds the tokens.
@@ -198,37 +198,19 @@ impl KeyringStore {
 
 impl TokenStore for KeyringStore {
     fn load(&self, key: &AccountKey) -> Result<Option<StoredGrant>, StoreError> {
-        match self.entry(key)?.get_password() {
-            Ok(text) => StoredGrant::decode(&text).map(Some),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(e) => Err(self.error(e)),
-        }
+        self.read(key)?.map(|text| StoredGrant::decode(&text)).transpose()
     }
 
     fn save(&self, key: &AccountKey, grant: &StoredGrant) -> Result<(), StoreError> {
-        let text = grant.encode();
-        let entry = self.entry(key)?;
-        let existing = match entry.get_password() {
-            Ok(secret) => Some(secret),
-            Err(keyring_core::Error::NoEntry) => None,
-            // Written by something else: overwrite it with a good token.
-            Err(keyring_core::Error::BadEncoding(_)) => Some(String::new()),
-            Err(e) => return Err(self.error(e)),
-        };
-        if existing.as_deref() == Some(text.as_str()) {
-            tracing::debug!(account = %key.id(), "saved sign-in unchanged; not written");
-            return Ok(());
-        }
-        entry.set_password(&text).map_err(|e| self.error(e))?;
-        if existing.is_none() && self.backend == KeyringBackend::SecretService {
-            // Extra, searchable attributes on a new item (never the token).
-            let attributes = HashMap::from([("issuer", key.issuer.as_str()), ("client_id", key.client_id.as_str())]);
-            if let Err(e) = entry.update_attributes(&attributes) {
-                tracing::warn!(account = %key.id(), error = %e, "could not label the keyring item");
-            }
-        }
-        tracing::debug!(account = %key.id(), backend = %self.backend, "refresh token stored");
-        Ok(())
+        self.write(key, &grant.encode())
+    }
+
+    fn load_machine(&self, key: &AccountKey) -> Result<Option<StoredMachine>, StoreError> {
+        self.read(key)?.map(|text| StoredMachine::decode(&text)).transpose()
+    }
+
+    fn save_machine(&self, key: &AccountKey, machine: &StoredMachine) -> Result<(), StoreError> {
+        self.write(key, &machine.encode())
     }
 
     fn delete(&self, key: &AccountKey) -> Result<(), StoreError> {
@@ -239,5 +221,42 @@ impl TokenStore for KeyringStore {
             }
             Err(e) => Err(self.error(e)),
         }
+    }
+}
+
+impl KeyringStore {
+    /// The text of `key`'s entry, `None` when there is none.
+    fn read(&self, key: &AccountKey) -> Result<Option<String>, StoreError> {
+        match self.entry(key)?.get_password() {
+            Ok(text) => Ok(Some(text)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// Writes `text` as `key`'s entry, unless it already holds it.
+    fn write(&self, key: &AccountKey, text: &str) -> Result<(), StoreError> {
+        let entry = self.entry(key)?;
+        let existing = match entry.get_password() {
+            Ok(secret) => Some(secret),
+            Err(keyring_core::Error::NoEntry) => None,
+            // Written by something else: overwrite it with a good token.
+            Err(keyring_core::Error::BadEncoding(_)) => Some(String::new()),
+            Err(e) => return Err(self.error(e)),
+        };
+        if existing.as_deref() == Some(text) {
+            tracing::debug!(account = %key.id(), "saved sign-in unchanged; not written");
+            return Ok(());
+        }
+        entry.set_password(text).map_err(|e| self.error(e))?;
+        if existing.is_none() && self.backend == KeyringBackend::SecretService {
+            // Extra, searchable attributes on a new item (never the token).
+            let attributes = HashMap::from([("issuer", key.issuer.as_str()), ("client_id", key.client_id.as_str())]);
+            if let Err(e) = entry.update_attributes(&attributes) {
+                tracing::warn!(account = %key.id(), error = %e, "could not label the keyring item");
+            }
+        }
+        tracing::debug!(account = %key.id(), backend = %self.backend, "refresh token stored");
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{StoreError, StoredGrant, TokenStore};
+use super::{StoreError, StoredGrant, StoredMachine, TokenStore};
 use crate::AccountKey;
 
 /// Saved sign-ins kept in this process only: for a memory-only session the
@@ -63,18 +63,33 @@ impl TokenStore for MemoryStore {
     }
 
     fn save(&self, key: &AccountKey, grant: &StoredGrant) -> Result<(), StoreError> {
-        let text = grant.encode();
-        let mut tokens = self.lock();
-        if tokens.get(key) == Some(&text) {
-            return Ok(());
-        }
-        tokens.insert(key.clone(), text);
-        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.write(key, grant.encode());
+        Ok(())
+    }
+
+    fn load_machine(&self, key: &AccountKey) -> Result<Option<StoredMachine>, StoreError> {
+        self.lock().get(key).map(|text| StoredMachine::decode(text)).transpose()
+    }
+
+    fn save_machine(&self, key: &AccountKey, machine: &StoredMachine) -> Result<(), StoreError> {
+        self.write(key, machine.encode());
         Ok(())
     }
 
     fn delete(&self, key: &AccountKey) -> Result<(), StoreError> {
         self.lock().remove(key);
         Ok(())
+    }
+}
+
+impl MemoryStore {
+    /// Keeps `text` as `key`'s entry, counting a write only when it changed.
+    fn write(&self, key: &AccountKey, text: String) {
+        let mut tokens = self.lock();
+        if tokens.get(key) == Some(&text) {
+            return;
+        }
+        tokens.insert(key.clone(), text);
+        self.writes.fetch_add(1, Ordering::SeqCst);
     }
 }

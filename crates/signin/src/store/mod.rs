@@ -9,7 +9,9 @@
 //! subject) so accounts coexist, holding a [`StoredGrant`]: the refresh
 //! token, with the last ID token, the DPoP key and the latest access token
 //! ([`StoredAccess`], shared by the account's processes) when there are ones.
-//! [`StoredGrant`] alone knows how an entry is written.
+//! [`StoredGrant`] alone knows how an entry is written. A service (client
+//! credentials) keeps its client secret and latest access token in its
+//! entry instead ([`StoredMachine`], [`TokenStore::load_machine`]).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -46,6 +48,7 @@ use crate::AccountKey;
 mod error;
 mod grant;
 mod keyring;
+mod machine;
 mod memory;
 #[cfg(test)]
 mod tests;
@@ -53,6 +56,7 @@ mod tests;
 pub use error::StoreError;
 pub use grant::{StoredAccess, StoredGrant};
 pub use keyring::{KeyringBackend, KeyringStore};
+pub use machine::StoredMachine;
 pub use memory::MemoryStore;
 
 /// Where an account's saved sign-in ([`StoredGrant`]) is kept.
@@ -81,7 +85,26 @@ pub trait TokenStore: Send + Sync {
     /// When the store cannot be read or written (see [`StoreError`]).
     fn save(&self, key: &AccountKey, grant: &StoredGrant) -> Result<(), StoreError>;
 
-    /// Forgets the saved sign-in of `key`. Deleting a missing entry succeeds.
+    /// The saved credential of the service `key` ([`StoredMachine`]: a
+    /// machine identity's, in the same entry a person's sign-in would
+    /// have), or `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// As [`load`](Self::load); [`StoreError::Unreadable`] for an entry
+    /// that is not a service's.
+    fn load_machine(&self, key: &AccountKey) -> Result<Option<StoredMachine>, StoreError>;
+
+    /// Saves `machine` as the credential of the service `key`, replacing
+    /// any previous one; writes only when something changed.
+    ///
+    /// # Errors
+    ///
+    /// As [`save`](Self::save).
+    fn save_machine(&self, key: &AccountKey, machine: &StoredMachine) -> Result<(), StoreError>;
+
+    /// Forgets the saved sign-in (or service credential) of `key`. Deleting
+    /// a missing entry succeeds.
     ///
     /// # Errors
     ///
