@@ -291,12 +291,14 @@ impl Reply for BrowserReply {
                     .clone()
                     .or_else(|| signed_in.identity.preferred_username.clone())
                     .unwrap_or_else(|| "your account".to_owned());
-                let text = format!("You are signed in to Tessera as {who}. You can close this tab.");
-                respond(&mut self.stream, 200, "Signed in", &text).await;
+                let text = format!("You are signed in to Tessera as {who}.");
+                let next = "Return to Tessera: your items are there. You can close this tab.";
+                respond_page(&mut self.stream, 200, "Signed in", &text, next).await;
             }
             Err(error) => {
-                let text = format!("Tessera could not sign you in: {error}. You can close this tab and try again.");
-                respond(&mut self.stream, 400, "Sign-in failed", &text).await;
+                let text = format!("Tessera could not sign you in: {error}.");
+                let next = "Return to Tessera to try again. You can close this tab.";
+                respond_page(&mut self.stream, 400, "Sign-in failed", &text, next).await;
             }
         }
     }
@@ -304,6 +306,44 @@ impl Reply for BrowserReply {
 
 /// Writes a small self-contained HTML page and closes the connection.
 pub(super) async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
+    respond_page(stream, status, title, text, "").await;
+}
+
+/// The style of the pages the browser is shown, in Tessera's colours
+/// (`ui/app/style.css`), light or dark as the system is. Inline, allowed by
+/// its hash in the page's Content-Security-Policy: nothing else may load.
+const PAGE_STYLE: &str = ":root{color-scheme:light dark;--bg:#f6f7f9;--surface:#fff;--text:#1d2330;\
+--muted:#5b6474;--border:#d7dbe3;--accent:#3452c7;--accent-soft:#e6ebfb;--danger:#b42318;--danger-soft:#fdecea}\
+@media (prefers-color-scheme:dark){:root{--bg:#15181e;--surface:#1d2129;--text:#e7eaf0;--muted:#a2aab8;\
+--border:#363c48;--accent:#7d95f0;--accent-soft:#26304f;--danger:#f28b82;--danger-soft:#3a2022}}\
+body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--text);\
+font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Ubuntu,Cantarell,sans-serif}\
+main{max-width:30rem;margin:1rem;padding:2rem;background:var(--surface);border:1px solid var(--border);\
+border-radius:8px;text-align:center}\
+.wordmark{margin:0 0 1.5rem;font-weight:700;font-size:1.1rem;letter-spacing:.02em}\
+.mark{display:grid;place-items:center;width:3rem;height:3rem;margin:0 auto 1rem;border-radius:50%;\
+font-size:1.6rem;font-weight:700;background:var(--accent-soft);color:var(--accent)}\
+.failed .mark{background:var(--danger-soft);color:var(--danger)}\
+h1{margin:0 0 .5rem;font-size:1.5rem;font-weight:600}p{margin:0 0 .75rem}.next{color:var(--muted)}";
+
+/// The Content-Security-Policy of those pages: no source at all but the
+/// page's own style (by its SHA-256).
+fn page_csp() -> &'static str {
+    static CSP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(PAGE_STYLE.as_bytes()));
+        format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+    });
+    &CSP
+}
+
+/// Writes a page in Tessera's style — its title, `text` (`data-message`),
+/// then `next`, what to do now (may be empty) — and closes the connection.
+/// Any status but 200 shows as a failure.
+pub(super) async fn respond_page(stream: &mut TcpStream, status: u16, title: &str, text: &str, next: &str) {
     let reason = match status {
         200 => "OK",
         404 => "Not Found",
@@ -311,18 +351,24 @@ pub(super) async fn respond(stream: &mut TcpStream, status: u16, title: &str, te
         431 => "Request Header Fields Too Large",
         _ => "Bad Request",
     };
+    let (tone, mark) = if status == 200 { ("done", "\u{2713}") } else { ("failed", "!") };
+    let next = if next.is_empty() { String::new() } else { format!("<p class=\"next\">{}</p>", escape(next)) };
     let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}</style>\
-         </head><body><h1>{title}</h1><p data-message>{text}</p></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\"><title>{title} \u{2014} Tessera</title>\
+         <style>{PAGE_STYLE}</style></head><body class=\"{tone}\"><main><p class=\"wordmark\">Tessera</p>\
+         <div class=\"mark\" aria-hidden=\"true\">{mark}</div><h1>{title}</h1><p data-message>{text}</p>{next}</main>\
+         </body></html>",
         title = escape(title),
         text = escape(text),
     );
     let head = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
-         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\nConnection: close\r\n\r\n",
-        body.len()
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n\
+         Content-Security-Policy: {}\r\nConnection: close\r\n\r\n",
+        body.len(),
+        page_csp(),
     );
     let _ = stream.write_all(head.as_bytes()).await;
     let _ = stream.write_all(body.as_bytes()).await;

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use super::error::SigninError;
-use super::loopback::{READ_TIMEOUT, RequestHead, read_head, respond, split_target};
+use super::loopback::{READ_TIMEOUT, RequestHead, read_head, respond, respond_page, split_target};
 
 /// A listener for the browser's return after a sign-out, bound before the
 /// browser is sent to the provider.
@@ -64,8 +64,9 @@ impl SignedOutPage {
             };
             match split_target(&target) {
                 Some((path, _)) if path == self.path && method == "GET" => {
-                    let text = format!("You are signed out of {issuer}. You can close this tab.");
-                    respond(&mut stream, 200, "Signed out", &text).await;
+                    let text = format!("You are signed out of {issuer}.");
+                    let next = "Return to Tessera to sign in again. You can close this tab.";
+                    respond_page(&mut stream, 200, "Signed out", &text, next).await;
                     return true;
                 }
                 _ => respond(&mut stream, 404, "Not found", "Nothing here.").await,

@@ -9,5 +9,6 @@ mod id_token;
 mod loopback;
 mod par;
 mod refresh;
+mod result_pages;
 mod signed_out;
 mod support;
