@@ -20,6 +20,7 @@
 //! | `OKTA_ISSUER` | `issuer` | the issuer (wins over the domain) |
 //! | `CLIENT_ID`, `OKTA_CLIENT_ID` | `client_id` | the public client (`CLIENT_ID` wins) |
 //! | `OKTA_SCOPES` | `scopes` | space-separated scopes (must hold `openid`) |
+//! | `OKTA_SCOPE` | | the scopes a service asks for with its own identity (`tessera login --client-credentials`; the client-credentials tutorial's name); unset: `OKTA_SCOPES` without `openid`, `profile`, `email`, `offline_access` |
 //! | `REDIRECT_URL` | `redirect_url` | `http://127.0.0.1[:port]/path`, `http://[::1]…`, or `com.example.tessera:/callback` |
 //! | `LOOPBACK_PORTS` | `loopback_ports` | the loopback redirect's ports, the first free one taken (`8765 8766 8767` by default; each registered at the provider), or `any` when the provider takes any port |
 //! | `OKTA_PROMPT` | `prompt` | `prompt` for adding/switching accounts, sent as given; empty: none |
@@ -35,7 +36,11 @@
 //!
 //! | `TESSERA_PROFILE` | `profile` | the profile used when none is chosen on the command line (`--profile`): a name under `[profiles]`; unset, the settings at the top of the file |
 //!
-//! Every error names the setting it is about.
+//! Every error names the setting it is about. The client-credentials
+//! tutorial's `OKTA_TOKEN` and `OKTA_INTROSPECTION` (endpoint URLs: Tessera
+//! takes every endpoint from the issuer's discovery document) and
+//! `OKTA_CLIENT_SECRET` (a secret is read once from stdin and kept in the
+//! keyring) are not read; [`ignored_tutorial_settings`] says so.
 //!
 //! # Profiles
 //!
@@ -425,6 +430,15 @@ impl Settings {
         self.signin.issuer.as_str() == issuer && self.signin.client_id.as_str() == client_id
     }
 
+    /// Whether `account` is one of these settings': signed in at their
+    /// provider with their client, or a service (client credentials, its
+    /// own client id) at their provider.
+    #[must_use]
+    pub fn owns(&self, account: &signin::accounts::Account) -> bool {
+        self.signs_in(&account.key.issuer, &account.key.client_id)
+            || (account.service.is_some() && account.key.issuer == self.signin.issuer.as_str())
+    }
+
     /// The account these settings use when the active one in `accounts` was
     /// signed in elsewhere (another profile's): their most recently used
     /// account, if they have one; `None` when the active one is theirs.
@@ -434,11 +448,15 @@ impl Settings {
         accounts: impl IntoIterator<Item = &'a signin::accounts::Account>,
         active: Option<&signin::AccountKey>,
     ) -> Option<signin::AccountKey> {
-        let ours = |key: &signin::AccountKey| self.signs_in(&key.issuer, &key.client_id);
+        let accounts: Vec<&signin::accounts::Account> = accounts.into_iter().collect();
+        let ours = |key: &signin::AccountKey| {
+            self.signs_in(&key.issuer, &key.client_id)
+                || accounts.iter().any(|a| &a.key == key && self.owns(a))
+        };
         if active.is_none_or(ours) {
             return None;
         }
-        accounts.into_iter().filter(|a| ours(&a.key)).max_by_key(|a| a.last_used).map(|a| a.key.clone())
+        accounts.iter().filter(|a| ours(&a.key)).max_by_key(|a| a.last_used).map(|a| a.key.clone())
     }
 
     /// The profile names the file at `file` has, in order.
@@ -567,6 +585,9 @@ impl Settings {
         if let Some(scopes) = env.get("OKTA_SCOPES") {
             signin.scopes = split_scopes(&scopes);
         }
+        if let Some(scopes) = env.get("OKTA_SCOPE") {
+            signin.client_credentials_scopes = Some(split_scopes(&scopes));
+        }
         if let Some(redirect) = env.get("REDIRECT_URL") {
             signin.redirect = RedirectKind::parse("REDIRECT_URL", redirect.trim()).map_err(core)?;
         }
@@ -626,12 +647,13 @@ impl Settings {
 
 /// The environment variables the settings read, in the order they are
 /// applied.
-pub const ENV_NAMES: [&str; 16] = [
+pub const ENV_NAMES: [&str; 17] = [
     "OKTA_DOMAIN",
     "OKTA_ISSUER",
     "OKTA_CLIENT_ID",
     "CLIENT_ID",
     "OKTA_SCOPES",
+    "OKTA_SCOPE",
     "REDIRECT_URL",
     "LOOPBACK_PORTS",
     "OKTA_PROMPT",
@@ -644,6 +666,33 @@ pub const ENV_NAMES: [&str; 16] = [
     "TESSERA_TOKEN_STORE",
     "TESSERA_CA_FILE",
 ];
+
+/// The tutorials' settings Tessera does not read, each with why, for a
+/// one-line note at start-up: `OKTA_TOKEN` and `OKTA_INTROSPECTION` name
+/// endpoints, which come from the issuer's discovery document (so they can
+/// never disagree with the issuer), and `OKTA_CLIENT_SECRET` would keep a
+/// service's secret in the environment or a file: `tessera login
+/// --client-credentials` reads it once and keeps it in the keyring.
+#[must_use]
+pub fn ignored_tutorial_settings(env: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let why = [
+        ("OKTA_TOKEN", "the token endpoint comes from the issuer's discovery document (OKTA_ISSUER)"),
+        (
+            "OKTA_INTROSPECTION",
+            "the introspection endpoint comes from the issuer's discovery document (OKTA_ISSUER), and the items \
+             API is the one that checks tokens",
+        ),
+        (
+            "OKTA_CLIENT_SECRET",
+            "`tessera login --client-credentials` reads a service's secret once from stdin and keeps it in the \
+             keyring",
+        ),
+    ];
+    why.iter()
+        .filter(|(name, _)| env(name).is_some())
+        .map(|(name, reason)| format!("Note: {name} is ignored: {reason}."))
+        .collect()
+}
 
 /// The name of the top-level settings as a profile (`--profile default`).
 pub const TOP_PROFILE: &str = "default";

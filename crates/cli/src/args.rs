@@ -136,6 +136,27 @@ pub enum Command {
             value_parser = clap::value_parser!(u16).range(1..)
         )]
         ports: Vec<u16>,
+        /// Sign a service in with its own identity (OAuth client credentials)
+        /// instead of a person: its client secret is read once from stdin (asked
+        /// for without echo at a terminal; never a command-line argument) and
+        /// kept in the token store, or it signs with --private-key
+        /// (private_key_jwt). Nothing is kept when the provider refuses it.
+        /// `tessera token` and `tessera items` then act as the service, whose
+        /// token is fetched again when it expires.
+        #[arg(long, conflicts_with_all = ["device", "prompt", "add", "ports"])]
+        client_credentials: bool,
+        /// The service's client id (default: CLIENT_ID or OKTA_CLIENT_ID).
+        #[arg(long, value_name = "ID", requires = "client_credentials")]
+        client_id: Option<String>,
+        /// Authenticate with this PEM private key (RSA, or EC P-256 in PKCS#8)
+        /// whose public key is registered for the service, instead of a
+        /// secret; only the file's path is remembered.
+        #[arg(long, value_name = "PATH", requires = "client_credentials")]
+        private_key: Option<std::path::PathBuf>,
+        /// The service's scopes, space-separated (default: OKTA_SCOPE, else
+        /// OKTA_SCOPES without openid, profile, email and offline_access).
+        #[arg(long, value_name = "SCOPES", requires = "client_credentials")]
+        scope: Option<String>,
     },
     /// List the accounts signed in on this machine, or choose or remove one.
     Accounts {

@@ -26,6 +26,10 @@ pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure>
     let session = &*app.session;
     let profile = app.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);
     match command {
+        Command::Login { client_credentials: true, client_id, private_key, scope, .. } => {
+            let given = crate::machine::MachineLogin { client_id, private_key, scope };
+            crate::machine::login(session, profile, given, json).await
+        }
         Command::Login { device, prompt, add, ports, .. } => {
             login(session, profile, device, !ports.is_empty(), add || prompt.is_some(), json).await
         }
@@ -322,6 +326,13 @@ async fn logout(session: &Session, all: bool, account: Option<&str>, browser: bo
     for done in signed_out {
         let account = &done.account;
         progress(&format!("Signed out of {} ({})", account.display_name(), account.id()));
+        if account.service.is_some() {
+            progress(
+                "A service's client credentials give no refresh token: there was nothing to revoke at the \
+                 provider, and its saved credential is forgotten here (its last access token stays valid until \
+                 it expires).",
+            );
+        }
         match (&done.logout_url, browser) {
             // The URL carries the ID token (id_token_hint): opened, never printed.
             (Some(url), true) => {

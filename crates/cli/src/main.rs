@@ -17,6 +17,7 @@ mod commands;
 mod demo;
 mod doctor;
 mod exit;
+mod machine;
 mod output;
 mod qr;
 
@@ -154,6 +155,9 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
         return runtime.block_on(demo::run(commands, cli.json));
     }
     let env = app::settings::process_env(cli.env_file.as_deref())?;
+    for note in app::settings::ignored_tutorial_settings(&env) {
+        commands::progress(&note);
+    }
     let file = Settings::default_file();
     let mut book = AccountBook::load(AccountBook::default_path()?)?;
     let profiles = Profiles { file: file.clone(), env: &env };
@@ -180,7 +184,7 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     // With profiles, nobody signed in with this one yet: the account in use
     // is another profile's, and is not handed to this one's items API.
     // (Without profiles, the session says where that account was signed in.)
-    let strangers = book.active().is_some_and(|a| !settings.signs_in(&a.key.issuer, &a.key.client_id));
+    let strangers = book.active().is_some_and(|a| !settings.owns(a));
     let has_profiles = !Settings::profile_names(file.as_deref()).is_empty();
     if strangers && has_profiles && uses_the_active_account(&cli.command) {
         let profile = settings.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);

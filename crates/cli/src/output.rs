@@ -79,6 +79,7 @@ pub fn account_json(account: &Account, profile: &str, active: bool) -> Value {
         "email": account.identity.email,
         "username": account.identity.preferred_username,
         "needs_sign_in": account.needs_sign_in,
+        "service": account.service.is_some(),
         "last_used": account.last_used,
     })
 }
@@ -96,7 +97,11 @@ pub fn accounts_table(accounts: &[Account], profiles: &[String], active: Option<
             profile.clone(),
             a.id(),
             a.key.issuer.clone(),
-            if a.needs_sign_in { "needs sign-in".to_owned() } else { "signed in".to_owned() },
+            match (a.needs_sign_in, a.service.is_some()) {
+                (true, _) => "needs sign-in".to_owned(),
+                (false, true) => "service".to_owned(),
+                (false, false) => "signed in".to_owned(),
+            },
         ]
     }));
     table(&rows)

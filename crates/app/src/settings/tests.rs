@@ -533,3 +533,35 @@ fn the_ca_file_and_the_proxies_are_layered_and_named() {
     assert!(settings.signin.net.proxy.no_proxy().starts_with(".corp, "));
     assert!(ENV_NAMES.contains(&"TESSERA_CA_FILE"));
 }
+
+/// The client-credentials tutorial's `.env`: `OKTA_SCOPE` is the scopes a
+/// service asks for; `OKTA_TOKEN`, `OKTA_INTROSPECTION` and
+/// `OKTA_CLIENT_SECRET` are not read, each with a note saying why.
+#[test]
+fn the_client_credentials_tutorials_names() {
+    let issuer = ("OKTA_ISSUER", "https://dev-1.okta.com/oauth2/default");
+    let plain = Settings::load_from(None, env(&[issuer])).unwrap();
+    assert_eq!(plain.signin.client_credentials_scopes, None);
+    // Unset: the configured scopes without a person's.
+    assert_eq!(plain.signin.service_scopes(), ["items:read", "items:write"]);
+    let pairs = [
+        issuer,
+        ("OKTA_SCOPE", "items  read_sayhello"),
+        ("OKTA_TOKEN", "https://dev-1.okta.com/oauth2/default/v1/token"),
+        ("OKTA_INTROSPECTION", "https://dev-1.okta.com/oauth2/default/v1/introspect"),
+        ("OKTA_CLIENT_SECRET", "s3cr3t"),
+    ];
+    let tutorial = env(&pairs);
+    let settings = Settings::load_from(None, &tutorial).unwrap();
+    assert_eq!(settings.signin.service_scopes(), ["items", "read_sayhello"]);
+    // People's scopes are untouched.
+    assert_eq!(settings.signin.scopes, split_scopes(DEFAULT_SCOPES));
+    assert!(ENV_NAMES.contains(&"OKTA_SCOPE"));
+    let notes = ignored_tutorial_settings(&tutorial);
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    assert!(notes[0].starts_with("Note: OKTA_TOKEN is ignored") && notes[0].contains("discovery"), "{notes:?}");
+    assert!(notes[1].starts_with("Note: OKTA_INTROSPECTION is ignored"), "{notes:?}");
+    assert!(notes[2].contains("OKTA_CLIENT_SECRET") && !notes[2].contains("s3cr3t"), "{notes:?}");
+    assert!(notes.iter().all(|note| !note.contains('\n')));
+    assert!(ignored_tutorial_settings(env(&[issuer])).is_empty());
+}

@@ -206,6 +206,11 @@ pub struct SigninConfig {
     /// URL with its port, whose page Tessera serves, or the app's custom
     /// scheme. `None`: none is sent, and the provider shows its own page.
     pub post_logout_redirect: Option<Url>,
+    /// The scopes a service asks for when it signs in with its own
+    /// identity (client credentials; the tutorials' `OKTA_SCOPE`). `None`:
+    /// [`scopes`](Self::scopes) without OpenID Connect's scopes for people
+    /// (see [`service_scopes`](Self::service_scopes)).
+    pub client_credentials_scopes: Option<Vec<String>>,
 }
 
 impl SigninConfig {
@@ -226,6 +231,22 @@ impl SigninConfig {
             dpop: false,
             par: ParMode::Auto,
             post_logout_redirect: None,
+            client_credentials_scopes: None,
+        }
+    }
+
+    /// The scopes a service asks for with client credentials:
+    /// [`client_credentials_scopes`](Self::client_credentials_scopes) when
+    /// set, else the configured scopes without those that only make sense
+    /// for a person (`openid`, `profile`, `email`, `address`, `phone`,
+    /// `offline_access`), which a provider refuses to a client acting for
+    /// itself.
+    #[must_use]
+    pub fn service_scopes(&self) -> Vec<String> {
+        const PERSON: [&str; 6] = ["openid", "profile", "email", "address", "phone", "offline_access"];
+        match &self.client_credentials_scopes {
+            Some(scopes) => scopes.clone(),
+            None => self.scopes.iter().filter(|s| !PERSON.contains(&s.as_str())).cloned().collect(),
         }
     }
 
