@@ -23,14 +23,18 @@ pub const SESSION_CHANGED: &str = "session-changed";
 /// The event reporting a browser sign-in's progress.
 pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";
 
-/// The payload of [`SIGN_IN_PROGRESS`]. `url` (only with `browser-failed`)
-/// is the authorization URL, which carries no token.
+/// The payload of [`SIGN_IN_PROGRESS`]. `url` (with `waiting`, once the
+/// browser was sent there, and `browser-failed`) is the authorization URL,
+/// which carries no token.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Progress {
-    /// `waiting`, `browser-failed`, `done`, `failed`.
+    /// `waiting`, `browser-failed`, `done`, `failed`, `signed-out`.
     pub phase: &'static str,
-    /// The URL to open by hand.
+    /// The sign-in page's address: to copy, or to open by hand.
     pub url: Option<String>,
+    /// Unix seconds when the sign-in under way stops waiting.
+    pub deadline: Option<u64>,
 }
 
 /// The system browser through `tauri-plugin-opener`. `$BROWSER`, when set,
@@ -63,6 +67,21 @@ impl<R: Runtime> Browser for OpenerBrowser<R> {
     }
 }
 
+/// The opener of a sign-in: tells the window the page's address once the
+/// browser was sent there (the waiting view's *Copy link*).
+struct SignInBrowser<R: Runtime> {
+    opener: OpenerBrowser<R>,
+    deadline: u64,
+}
+
+impl<R: Runtime> Browser for SignInBrowser<R> {
+    fn open(&self, url: &Url) -> Result<(), BrowserError> {
+        self.opener.open_url(url)?;
+        progress(&self.opener.app, "waiting", Some(url), Some(self.deadline));
+        Ok(())
+    }
+}
+
 /// Brings the main window to the front (the browser had it).
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
@@ -73,8 +92,8 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-fn progress<R: Runtime>(app: &AppHandle<R>, phase: &'static str, url: Option<&Url>) {
-    let payload = Progress { phase, url: url.map(Url::to_string) };
+fn progress<R: Runtime>(app: &AppHandle<R>, phase: &'static str, url: Option<&Url>, deadline: Option<u64>) {
+    let payload = Progress { phase, url: url.map(Url::to_string), deadline };
     if let Err(error) = app.emit(SIGN_IN_PROGRESS, payload) {
         tracing::debug!(%error, "could not emit the sign-in progress");
     }
@@ -82,7 +101,7 @@ fn progress<R: Runtime>(app: &AppHandle<R>, phase: &'static str, url: Option<&Ur
 
 /// Tells the window the browser came back from signing out at the provider.
 pub(crate) fn signed_out_at_provider<R: Runtime>(app: &AppHandle<R>) {
-    progress(app, "signed-out", None);
+    progress(app, "signed-out", None, None);
 }
 
 /// The app and where it signs in.
@@ -112,12 +131,16 @@ pub async fn sign_in<R: Runtime>(
     add: bool,
 ) -> Result<SignedInView, IpcError> {
     let desktop = state.desktop().await?;
-    let browser: Arc<dyn Browser> = Arc::new(OpenerBrowser::new(app.clone()));
+    let timeout = desktop.session().config().timeout;
+    let deadline = crate::ipc::unix_seconds(std::time::SystemTime::now() + timeout);
+    let browser: Arc<dyn Browser> = Arc::new(SignInBrowser { opener: OpenerBrowser::new(app.clone()), deadline });
     let emitter = app.clone();
-    let on_url = Arc::new(move |url: &Url| progress(&emitter, "browser-failed", Some(url)));
-    progress(&app, "waiting", None);
+    // No browser: the link to open by hand, renewed by the core before its
+    // pushed request expires (each new one comes here too).
+    let on_url = Arc::new(move |url: &Url| progress(&emitter, "browser-failed", Some(url), Some(deadline)));
+    progress(&app, "waiting", None, Some(deadline));
     let result = desktop.sign_in(add, browser, on_url).await;
-    progress(&app, if result.is_ok() { "done" } else { "failed" }, None);
+    progress(&app, if result.is_ok() { "done" } else { "failed" }, None, None);
     show_main_window(&app);
     result
 }

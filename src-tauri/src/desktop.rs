@@ -181,7 +181,26 @@ impl Desktop {
             redirect: RedirectChoice::of(config).into(),
             keyring: current.keyring.clone(),
             demo_users,
+            currency: self.currency(),
         }
+    }
+
+    /// The currency of prices: `TESSERA_CURRENCY`, else `currency` in the
+    /// configuration file, else EUR; one that is not an ISO 4217 code is
+    /// logged and skipped.
+    fn currency(&self) -> String {
+        let from_env = (self.options.env)("TESSERA_CURRENCY").map(|v| ("TESSERA_CURRENCY", v));
+        let from_file = || {
+            let path = self.options.config_file.as_deref()?;
+            ConfigFile::read(path).ok().flatten()?.currency.map(|v| ("currency", v))
+        };
+        for (setting, value) in from_env.into_iter().chain(from_file()) {
+            match crate::ipc::currency_code(&value) {
+                Some(code) => return code,
+                None => tracing::warn!(setting, value, "not a currency code (ISO 4217, like EUR or USD): ignored"),
+            }
+        }
+        crate::ipc::DEFAULT_CURRENCY.to_owned()
     }
 
     /// The accounts and the active one: the account in use, when it is one
@@ -445,10 +464,9 @@ impl Desktop {
         let config = app::Settings::from_file(&file).map_err(settings_error)?.signin;
         app::check_provider(&config, DISCOVERY_CHECK_TIMEOUT).await.map_err(|error| {
             let message = match &error {
-                ProviderCheckError::Failed(error) => format!(
-                    "this provider could not be checked; is the issuer right? ({})",
-                    crate::ipc::message_with_causes(error)
-                ),
+                // The window leads with its own sentence (check the domain);
+                // this is the technical chain under "Details".
+                ProviderCheckError::Failed(error) => crate::ipc::message_with_causes(error),
                 other => other.to_string(),
             };
             IpcError::new("discovery_failed", message).with_field("issuer")

@@ -85,9 +85,23 @@ pub struct AppInfo {
     pub demo_users: Vec<DemoUser>,
     /// The profile in use (`default`: the configuration file's top level).
     pub profile: String,
+    /// The currency prices are shown in (ISO 4217 code): `TESSERA_CURRENCY`,
+    /// else `currency` in `tessera.toml`, else [`DEFAULT_CURRENCY`].
+    pub currency: String,
     /// The profiles to choose from (`default` first), when the
     /// configuration file has named ones; empty otherwise.
     pub profiles: Vec<String>,
+}
+
+/// The currency of prices when none is configured.
+pub const DEFAULT_CURRENCY: &str = "EUR";
+
+/// A currency setting as an ISO 4217 code (three letters, upper-cased);
+/// `None` for anything else.
+#[must_use]
+pub fn currency_code(value: &str) -> Option<String> {
+    let value = value.trim();
+    (value.len() == 3 && value.bytes().all(|b| b.is_ascii_alphabetic())).then(|| value.to_ascii_uppercase())
 }
 
 /// What a sign-in did: the account, and a notice when asking to add or

@@ -47,6 +47,9 @@ pub fn missing_tools() -> Option<String> {
     if tauri_driver().is_none() {
         return Some("tauri-driver is not installed (cargo install tauri-driver --locked)".to_owned());
     }
+    if !axe_source().exists() {
+        return Some(format!("{} is missing (cd ui && npm ci)", axe_source().display()));
+    }
     if !test_browser().exists() {
         return Some(format!("{} is not built (cargo build -p tessera-test-browser)", test_browser().display()));
     }
@@ -102,6 +105,12 @@ pub fn app_binary() -> PathBuf {
 /// package's binaries only.
 pub fn test_browser() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tessera-desktop")).with_file_name("tessera-test-browser")
+}
+
+/// axe-core's script (`ui/package.json`'s devDependency), injected into
+/// the app's webview by [`App::axe`].
+pub fn axe_source() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/node_modules/axe-core/axe.min.js")
 }
 
 /// Whether the app binary runs in process group `group`.
@@ -351,6 +360,28 @@ impl App {
         let names =
             self.eval("[...document.querySelectorAll('#items-list li.item .item-name')].map(e => e.textContent)");
         serde_json::from_value(names.await).unwrap_or_default()
+    }
+
+    /// Runs axe-core on the page as it is now (the script is injected
+    /// through WebDriver, which the app's CSP does not govern) and fails on
+    /// any serious or critical violation, naming `screen`, the rule and the
+    /// elements.
+    pub async fn axe(&self, screen: &str) {
+        if self.eval("typeof window.axe").await != "object" {
+            let source = std::fs::read_to_string(axe_source()).unwrap();
+            let script = format!("{source}\n;return typeof window.axe;");
+            let injecting = self.client.execute(&script, vec![]);
+            let injected = within("injecting axe-core", injecting).await.unwrap();
+            assert_eq!(injected, Value::from("object"), "axe-core did not load in the webview");
+        }
+        let script = "const done = arguments[arguments.length - 1];\
+            axe.run(document, { resultTypes: ['violations'] })\
+              .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                .map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }))))\
+              .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));";
+        let running = self.client.execute_async(script, vec![]);
+        let violations = within(&format!("axe-core on {screen}"), running).await.unwrap();
+        assert_eq!(violations, json!([]), "serious or critical accessibility violations on {screen}");
     }
 
     /// Saves a PNG of the window to `$TESSERA_SCREENSHOTS/name.png` when

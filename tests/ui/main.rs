@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod screens;
 
 use demo::DemoStack;
 use harness::{App, Driver};
@@ -71,7 +72,6 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
         .eval("[document.getElementById('mode-badge').hidden, document.getElementById('mode-badge').textContent]")
         .await;
     assert_eq!(badge, serde_json::json!([false, "Demo — local identity provider"]), "the demo is labelled as such");
-    app.screenshot("welcome").await;
 
     // About: the version, the demo provider, where the logs are.
     app.click("about-button").await;
@@ -79,7 +79,6 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     let about = app.text("about-facts").await;
     assert!(about.contains(env!("CARGO_PKG_VERSION")) && about.contains("the demo provider inside the app"), "{about}");
     assert!(about.contains(&format!("Tauri {}", tauri::VERSION)) && about.contains("logs"), "{about}");
-    app.screenshot("about").await;
     app.click("about-close").await;
     app.wait_until("!document.getElementById('about-dialog').open", "About to close").await;
 
@@ -134,13 +133,11 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     app.fill("item-price", "19.99").await;
     app.click("item-save").await;
     app.wait_until("document.getElementById('detail-price').textContent.includes('19.99')", "the new price").await;
-    app.screenshot("items").await;
 
     // The session panel, opened: how the tokens are held.
     app.eval("document.getElementById('session-panel').open = true").await;
     assert!(app.text("session-binding").await.starts_with("bound to this device (DPoP key "));
     app.eval("document.getElementById('session-binding').scrollIntoView({ block: 'end' })").await;
-    app.screenshot("session").await;
     app.eval("document.getElementById('session-panel').open = false").await;
 
     // Settings, for a provider of one's own: DPoP is offered, off until chosen.
@@ -148,7 +145,6 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     app.wait_for_view("settings").await;
     assert_eq!(app.eval("document.getElementById('settings-dpop').checked").await, Value::Bool(false));
     app.eval("document.getElementById('settings-dpop').scrollIntoView({ block: 'center' })").await;
-    app.screenshot("settings").await;
     // The loopback ports: none written, the default list as the placeholder.
     let ports = "[document.getElementById('settings-loopback-ports').value, \
                  document.getElementById('settings-loopback-ports').placeholder].join('|')";
@@ -161,7 +157,6 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     let failed = app.eval("document.querySelectorAll('#settings-check-list .check-failed').length").await;
     assert_eq!(failed, Value::from(0));
     app.eval("document.getElementById('settings-check-report').scrollIntoView({ block: 'end' })").await;
-    app.screenshot("settings-check").await;
     app.click("settings-close").await;
     app.wait_for_view("items").await;
     app.quit().await;
@@ -203,7 +198,6 @@ async fn accounts_add_switch_restart_and_sign_out_with_the_keyring() {
     // Back to alice without the browser.
     app.click("account-button").await;
     let alice = account_id(&app, "alice").await;
-    app.screenshot("account-menu").await;
     app.click_css(&format!(".account-entry[data-account-id='{alice}']")).await;
     app.wait_until("document.getElementById('account-email').textContent === 'alice@example.com'", "alice").await;
     app.wait_until(

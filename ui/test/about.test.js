@@ -17,6 +17,7 @@ const configured = {
   demoUsers: [],
   profile: "default",
   profiles: [],
+  currency: "EUR",
 };
 
 test("About names the version, the runtime, the provider, the token store and the logs", () => {

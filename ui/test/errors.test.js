@@ -7,6 +7,7 @@ import {
   needsSignIn,
   normaliseError,
   signInFailureText,
+  explainError,
 } from "../app/src/errors.js";
 
 test("an error object from the shell keeps its code, message and field", () => {
@@ -37,12 +38,39 @@ test("unknown shapes never show a raw object", () => {
 });
 
 test("sign-in failures read as plain sentences", () => {
-  assert.equal(signInFailureText({ code: "cancelled", message: "x" }), "Sign-in was cancelled.");
-  assert.match(signInFailureText({ code: "access_denied", message: "x" }), /denied/);
-  assert.match(signInFailureText({ code: "timeout", message: "x" }), /timed out/);
-  assert.match(signInFailureText({ code: "provider_unreachable", message: "x" }), /couldn't reach|couldn’t reach/);
-  assert.equal(signInFailureText({ code: "provider_error", message: "The provider said no." }), "The provider said no.");
-  assert.equal(signInFailureText({ unexpected: true }), GENERIC_MESSAGE);
+  assert.match(signInFailureText({ code: "cancelled", message: "x" }), /^Sign-in was cancelled\./);
+  assert.match(signInFailureText({ code: "timeout", message: "x" }), /took too long/);
+  assert.match(signInFailureText({ code: "provider_unreachable", message: "x" }), /couldn’t reach/);
+  assert.equal(signInFailureText({ code: "rate_limited", message: "Try again in 30 s." }), "Try again in 30 s.");
+  assert.match(signInFailureText({ unexpected: true }), /Something went wrong inside Tessera/);
+});
+
+test("Cancel on the provider's page (access_denied) reads as cancelled; an unassigned account does not", () => {
+  const cancelled = explainError({
+    code: "access_denied",
+    message:
+      "the sign-in was cancelled or access was not allowed at the provider (access_denied: The person cancelled the sign-in.)",
+  });
+  assert.equal(cancelled.cancelled, true);
+  assert.equal(cancelled.summary, "Sign-in was cancelled in the browser. Try again when you’re ready.");
+  assert.match(cancelled.details ?? "", /The person cancelled the sign-in\.\)\n\(code: access_denied\)$/);
+  const refused = explainError({
+    code: "access_denied",
+    message:
+      "the sign-in was cancelled or access was not allowed at the provider (access_denied: User is not assigned to the client application.)",
+  });
+  assert.equal(refused.cancelled, false);
+  assert.match(refused.summary, /ask your administrator/i);
+});
+
+test("an explained error leads with a sentence and keeps the chain as details", () => {
+  const chain = "cannot reach the provider at https://nope.example (offline, or is the issuer right?): dns error";
+  const explained = explainError({ code: "discovery_failed", message: chain, field: "issuer" });
+  assert.match(explained.summary, /^Tessera couldn’t find an identity provider at this address\. Check “Your Okta domain”/);
+  assert.equal(explained.details, `${chain}\n(code: discovery_failed)`);
+  // A sentence of the shell's own is not repeated as details.
+  const own = explainError({ code: "settings_invalid", message: "The client ID is missing.", field: "clientId" });
+  assert.deepEqual(own, { summary: "The client ID is missing.", details: null, cancelled: false });
 });
 
 test("a lost session is recognised", () => {

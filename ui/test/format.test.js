@@ -8,6 +8,8 @@ import {
   formatLastRefresh,
   formatOffline,
   formatPrice,
+  formatTimeLeft,
+  setCurrency,
   initials,
 } from "../app/src/format.js";
 
@@ -50,8 +52,17 @@ test("the last refresh is relative to now", () => {
 });
 
 test("prices have two decimals; unreadable dates are shown as given", () => {
-  assert.equal(formatPrice(12.5), "12.50");
-  assert.equal(formatPrice(0), "0.00");
+  assert.equal(formatPrice(12.5, "EUR", "en-US"), "€12.50");
+  assert.equal(formatPrice(0, "USD", "en-US"), "$0.00");
+  assert.equal(formatPrice(1234.5, "EUR", "de-DE"), "1.234,50\u00a0€");
+  assert.equal(formatPrice(12.5, "JPY", "en-US"), "¥13");
+  assert.equal(formatPrice(12.5, "not a code", "en-US"), "12.50 not a code");
+  setCurrency("USD");
+  assert.equal(formatPrice(3, undefined, "en-US"), "$3.00");
+  setCurrency(null);
+  assert.equal(formatPrice(3, undefined, "en-US"), "€3.00");
+  assert.equal(formatTimeLeft(1000 + 252, 1000), "4 min 12 s left to finish signing in");
+  assert.match(formatTimeLeft(1000, 1000), /^Time is up/);
   assert.equal(formatDate("not a date"), "not a date");
   assert.match(formatDate("2026-11-24T10:00:00Z"), /2026/);
 });

@@ -21,7 +21,15 @@ test("welcome → waiting → items", () => {
   const withUrl = flowReducer(waiting, { type: "browser-failed", url: "https://idp.example/authorize?x=1" });
   assert.equal(withUrl.manualUrl, "https://idp.example/authorize?x=1");
   const done = flowReducer(withUrl, { type: "signed-in" });
-  assert.deepEqual(done, { view: "items", signedIn: true, signInError: null, manualUrl: null });
+  assert.deepEqual(done, {
+    view: "items",
+    signedIn: true,
+    signInError: null,
+    signInDetails: null,
+    manualUrl: null,
+    link: null,
+    deadline: null,
+  });
 });
 
 test("a failure goes back to the welcome with the sentence; a retry clears it", () => {
@@ -57,7 +65,15 @@ test("a lost session goes to the welcome with a message", () => {
     { type: "started", signedIn: true, signingIn: false },
     { type: "sign-in-required", message: "Please sign in again." },
   );
-  assert.deepEqual(state, { view: "welcome", signedIn: false, signInError: "Please sign in again.", manualUrl: null });
+  assert.deepEqual(state, {
+    view: "welcome",
+    signedIn: false,
+    signInError: "Please sign in again.",
+    signInDetails: null,
+    manualUrl: null,
+    link: null,
+    deadline: null,
+  });
 });
 
 test("session changes leave the items when the account is gone, and nothing else", () => {
@@ -79,4 +95,22 @@ test("settings open from anywhere but the waiting view and close back", () => {
   assert.equal(flowReducer(waiting, { type: "open-settings" }).view, "waiting");
   assert.equal(flowReducer(waiting, { type: "browser-failed", url: "u" }).manualUrl, "u");
   assert.equal(flowReducer(welcome, { type: "browser-failed", url: "u" }).manualUrl, null);
+});
+
+test("the waiting view keeps the sign-in page's link and deadline; a renewed link replaces it", () => {
+  let state = flowReducer({ ...initialFlow, view: "welcome" }, { type: "sign-in-started" });
+  state = flowReducer(state, { type: "link", url: null, deadline: 1000 });
+  assert.equal(state.deadline, 1000);
+  assert.equal(state.link, null);
+  state = flowReducer(state, { type: "link", url: "https://idp/authorize?request_uri=1", deadline: null });
+  assert.equal(state.link, "https://idp/authorize?request_uri=1");
+  assert.equal(state.deadline, 1000);
+  state = flowReducer(state, { type: "browser-failed", url: "https://idp/authorize?request_uri=2" });
+  assert.equal(state.manualUrl, "https://idp/authorize?request_uri=2");
+  assert.equal(state.link, "https://idp/authorize?request_uri=2");
+  // Gone with the sign-in; ignored outside the waiting view.
+  const failed = flowReducer(state, { type: "sign-in-failed", message: "No.", details: "chain (code: x)" });
+  assert.deepEqual([failed.link, failed.deadline, failed.manualUrl], [null, null, null]);
+  assert.equal(failed.signInDetails, "chain (code: x)");
+  assert.equal(flowReducer(failed, { type: "link", url: "https://x", deadline: 5 }).link, null);
 });

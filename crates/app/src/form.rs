@@ -145,6 +145,7 @@ impl Form {
             post_logout_redirect_url: previous.post_logout_redirect_url.clone(),
             token_store: previous.token_store.clone(),
             ca_file: previous.ca_file.clone(),
+            currency: previous.currency.clone(),
             profile: previous.profile.clone(),
             profiles: previous.profiles.clone(),
         }

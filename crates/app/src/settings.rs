@@ -33,6 +33,7 @@
 //! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (or lower case) | | the proxy for `https` / `http` requests to the provider and the items API (`ALL_PROXY` for both), and the hosts not proxied; loopback (127.0.0.0/8, `::1`, `localhost`) is never proxied |
 //! | `SIGNIN_PAR` | `par` | push authorization requests first (RFC 9126): `auto` (when offered; a push refused as not allowed for this client falls back to a plain request), `always`, `never` (default `auto`) |
 //! | `TESSERA_TOKEN_STORE` | `token_store` | where sign-ins are kept: `secret-service` (GNOME Keyring, KWallet), `kernel` (the kernel keyring: for this login session, no D-Bus needed, e.g. over SSH), `memory` (forgotten when the program ends), or `auto` (the default: the Secret Service, and a message naming the others when there is none) |
+//! | `TESSERA_CURRENCY` | `currency` | the desktop app's currency of prices, an ISO 4217 code (default `EUR`; top level only; read by the desktop app, not layered here) |
 //!
 //! | `TESSERA_PROFILE` | `profile` | the profile used when none is chosen on the command line (`--profile`): a name under `[profiles]`; unset, the settings at the top of the file |
 //!
@@ -775,6 +776,10 @@ pub struct ConfigFile {
     /// A PEM file of CA certificates trusted besides the system's store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
+    /// The currency the desktop app shows prices in (ISO 4217, `EUR`);
+    /// `TESSERA_CURRENCY` overrides it. Read by the desktop app only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     /// The profile used when none is chosen (top level only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,

@@ -20,7 +20,8 @@
 //! as its one argument — as a real browser hands it to the desktop's scheme
 //! handler (`xdg-open`); without it, to `xdg-open`.
 //!
-//! With `TEST_BROWSER_CANCEL=1` it presses Cancel on the sign-in form instead.
+//! With `TEST_BROWSER_CANCEL=1` (or `cancel` as the user) it presses Cancel
+//! on the sign-in form instead.
 //! With `TEST_BROWSER_CA_FILE=<file>` it also trusts that PEM certificate
 //! (a test's own CA, for a provider served over TLS).
 //! With `TEST_BROWSER_LOG=<file>` it appends each URL it opens to that file
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
         None => std::env::var("TEST_BROWSER_USER").unwrap_or_else(|_| "alice".to_owned()),
     };
     let password = std::env::var("TEST_BROWSER_PASSWORD").unwrap_or_else(|_| format!("{user}-demo-pw"));
-    let cancel = std::env::var("TEST_BROWSER_CANCEL").is_ok_and(|v| v == "1");
+    let cancel = std::env::var("TEST_BROWSER_CANCEL").is_ok_and(|v| v == "1") || user == "cancel";
     if let Ok(log) = std::env::var("TEST_BROWSER_LOG") {
         use std::io::Write as _;
         let logged = std::fs::OpenOptions::new()

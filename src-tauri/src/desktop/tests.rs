@@ -502,3 +502,18 @@ async fn profiles_are_picked_and_each_account_brings_its_own() {
     assert!(error.message.contains("staging"), "{error:?}");
     assert_eq!(desktop.app_info().profile, "other");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_are_shown_in_the_configured_currency() {
+    let world = World::new().await;
+    let start = |env: &[(&str, String)]| Desktop::start(world.options(env));
+    // Nothing configured: EUR.
+    assert_eq!(start(&[]).await.unwrap().app_info().currency, "EUR");
+    // The file's currency, then the environment's over it (upper-cased).
+    std::fs::create_dir_all(world.config_file().parent().unwrap()).unwrap();
+    std::fs::write(world.config_file(), "currency = \"GBP\"\n").unwrap();
+    assert_eq!(start(&[]).await.unwrap().app_info().currency, "GBP");
+    assert_eq!(start(&[("TESSERA_CURRENCY", "usd".into())]).await.unwrap().app_info().currency, "USD");
+    // Not a currency code: skipped for the next setting.
+    assert_eq!(start(&[("TESSERA_CURRENCY", "dollars".into())]).await.unwrap().app_info().currency, "GBP");
+}

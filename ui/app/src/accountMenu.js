@@ -108,8 +108,10 @@ export function createAccountMenu(actions) {
     const active = next?.active ?? null;
     button.hidden = accounts.length === 0;
     if (accounts.length === 0) setOpen(false);
-    button.textContent = initials(active?.name ?? accounts[0]?.name, active?.email ?? accounts[0]?.email);
-    button.setAttribute("aria-label", active ? `Account: ${active.name}` : "Accounts");
+    const shown = initials(active?.name ?? accounts[0]?.name, active?.email ?? accounts[0]?.email);
+    button.textContent = shown;
+    // The initials shown begin the accessible name (WCAG 2.5.3, label in name).
+    button.setAttribute("aria-label", active ? `${shown}: account of ${active.name}` : `${shown}: accounts`);
     name.textContent = active ? active.name : "Not signed in";
     email.textContent = active?.email ?? active?.login ?? "";
     email.hidden = !email.textContent;

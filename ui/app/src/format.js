@@ -80,13 +80,34 @@ export function formatOffline(offline, now) {
   return `Offline since ${since}: your sign-in provider cannot be reached. You stay signed in; ${next}. (${offline.message})`;
 }
 
+/** The currency of prices when the app names none (IPC.md: AppInfo.currency). */
+export const DEFAULT_CURRENCY = "EUR";
+
+/** The currency the app configured (`TESSERA_CURRENCY`, `currency` in tessera.toml). */
+let appCurrency = DEFAULT_CURRENCY;
+
 /**
- * A price with two decimals ("12.50").
+ * Sets the currency prices are shown in (from AppInfo).
+ * @param {string | null | undefined} currency an ISO 4217 code
+ */
+export function setCurrency(currency) {
+  appCurrency = currency || DEFAULT_CURRENCY;
+}
+
+/**
+ * A price in the person's locale and the configured currency ("€12.50",
+ * "12,50 €"); an unknown currency code is written after the number.
  * @param {number} price
+ * @param {string} [currency] ISO 4217 code; the configured one by default
+ * @param {string} [locale] BCP 47; the person's by default
  * @returns {string}
  */
-export function formatPrice(price) {
-  return price.toFixed(2);
+export function formatPrice(price, currency = appCurrency, locale = undefined) {
+  try {
+    return new Intl.NumberFormat(locale, { style: "currency", currency }).format(price);
+  } catch {
+    return `${price.toFixed(2)} ${currency}`;
+  }
 }
 
 /**
@@ -98,4 +119,15 @@ export function formatDate(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/**
+ * The waiting view's countdown: "4 min 12 s left to finish signing in".
+ * @param {number} deadline unix seconds when the sign-in stops waiting
+ * @param {number} now unix seconds
+ * @returns {string}
+ */
+export function formatTimeLeft(deadline, now) {
+  const left = Math.ceil(deadline - now);
+  return left > 0 ? `${formatDuration(left)} left to finish signing in` : "Time is up: this sign-in is ending.";
 }

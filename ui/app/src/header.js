@@ -2,6 +2,7 @@
 // offline, errors).
 
 import { byId } from "./dom.js";
+import { createErrorBox } from "./errorBox.js";
 import { formatOffline } from "./format.js";
 
 /** @typedef {import("./types.js").AppInfo} AppInfo */
@@ -11,35 +12,33 @@ import { formatOffline } from "./format.js";
  * Wires the error banner's dismiss button and the provider picker (shown
  * when the configuration file has profiles).
  * @param {(profile: string) => void} [onProfile] a profile was chosen
+ * @param {(info: AppInfo) => void} [onAppInfo] the app's facts changed (before the views render)
  * @returns {{
- *   showError: (message: string) => void,
+ *   showError: (error: unknown) => void,
  *   clearError: () => void,
  *   renderAppInfo: (info: AppInfo) => void,
  *   renderOffline: (offline: OfflineView | null) => void,
  * }}
  */
-export function createHeader(onProfile = () => {}) {
+export function createHeader(onProfile = () => {}, onAppInfo = () => {}) {
   const badge = byId("mode-badge", HTMLSpanElement);
   const picker = byId("profile-picker", HTMLLabelElement);
   const select = byId("profile-select", HTMLSelectElement);
   select.addEventListener("change", () => onProfile(select.value));
   const keyringWarning = byId("keyring-warning", HTMLDivElement);
-  const banner = byId("app-error", HTMLDivElement);
-  const bannerText = byId("app-error-text", HTMLParagraphElement);
+  const banner = createErrorBox("app-error");
   const offlineBanner = byId("offline-banner", HTMLDivElement);
   /** @type {ReturnType<typeof setInterval> | null} */
   let offlineTicker = null;
 
-  const clearError = () => {
-    banner.hidden = true;
-    bannerText.textContent = "";
-  };
+  const clearError = () => banner.clear();
   byId("app-error-dismiss", HTMLButtonElement).addEventListener("click", clearError);
 
   return {
-    showError(message) {
-      bannerText.textContent = message;
-      banner.hidden = false;
+    /** A sentence as it is, or an IPC error explained (its chain under Details). */
+    showError(error) {
+      if (typeof error === "string") banner.showText(error);
+      else banner.show(error);
     },
     clearError,
     renderOffline(offline) {
@@ -57,6 +56,7 @@ export function createHeader(onProfile = () => {}) {
       offlineTicker = setInterval(paint, 1000);
     },
     renderAppInfo(info) {
+      onAppInfo(info);
       badge.hidden = info.mode !== "demo";
       document.title = info.name || "Tessera";
       keyringWarning.textContent = info.keyring.warning ?? "";

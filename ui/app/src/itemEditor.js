@@ -2,6 +2,7 @@
 // and on an error keeps the text and points at the field at fault.
 
 import { byId, markInvalid } from "./dom.js";
+import { createErrorBox } from "./errorBox.js";
 import { fieldKey, needsSignIn, normaliseError } from "./errors.js";
 import { itemFormText, itemPatch, parseItemForm } from "./itemForm.js";
 
@@ -24,7 +25,7 @@ import { itemFormText, itemPatch, parseItemForm } from "./itemForm.js";
 export function createItemEditor({ ipc, onSaved, onClose, onSignInRequired }) {
   const form = byId("item-form", HTMLFormElement);
   const title = byId("item-form-title", HTMLHeadingElement);
-  const error = byId("item-form-error", HTMLParagraphElement);
+  const errorBox = createErrorBox("item-form-error");
   const save = byId("item-save", HTMLButtonElement);
   const inputs = {
     name: byId("item-name", HTMLInputElement),
@@ -37,13 +38,13 @@ export function createItemEditor({ ipc, onSaved, onClose, onSignInRequired }) {
   let original = null;
 
   /**
-   * Shows an error under the form and marks the field it names.
-   * @param {string} message
+   * Shows an error at the top of the form and marks the field it names.
+   * @param {unknown} raw an IPC error, or a form rule's sentence
    * @param {string | null} field
    */
-  function showError(message, field) {
-    error.textContent = message;
-    error.hidden = false;
+  function showError(raw, field) {
+    if (typeof raw === "string") errorBox.showText(raw);
+    else errorBox.show(raw);
     const key = fieldKey(field);
     const input = Object.entries(inputs).find(([name]) => fieldKey(name) === key)?.[1] ?? null;
     markInvalid(Object.values(inputs), input);
@@ -51,8 +52,7 @@ export function createItemEditor({ ipc, onSaved, onClose, onSignInRequired }) {
   }
 
   function clearError() {
-    error.hidden = true;
-    error.textContent = "";
+    errorBox.clear();
     markInvalid(Object.values(inputs), null);
   }
 
@@ -90,8 +90,7 @@ export function createItemEditor({ ipc, onSaved, onClose, onSignInRequired }) {
         close();
         onSignInRequired(raw);
       } else {
-        const err = normaliseError(raw);
-        showError(err.message, err.field);
+        showError(raw, normaliseError(raw).field);
       }
     } finally {
       save.disabled = false;

@@ -3,10 +3,11 @@
 
 import { createAccountMenu } from "./accountMenu.js";
 import { byId } from "./dom.js";
-import { needsSignIn, normaliseError, signInFailureText } from "./errors.js";
+import { explainError, needsSignIn, normaliseError } from "./errors.js";
 import { createAbout } from "./about.js";
 import { createHeader } from "./header.js";
 import { ipcFromWindow } from "./ipc.js";
+import { setCurrency } from "./format.js";
 import { createItemsView } from "./itemsView.js";
 import { createSessionPanel } from "./sessionPanel.js";
 import { createSettingsView } from "./settingsView.js";
@@ -32,7 +33,7 @@ const views = {
 
 /** What choosing a profile in the header does (set once the app runs). @type {(name: string) => void} */
 let chooseProfile = () => {};
-const header = createHeader((name) => chooseProfile(name));
+const header = createHeader((name) => chooseProfile(name), (info) => setCurrency(info.currency));
 
 /**
  * Runs the app against the shell's IPC.
@@ -48,6 +49,8 @@ async function run(ipc) {
   /** Bumped when a sign-in is cancelled or started, so a stale answer is ignored. */
   let signInAttempt = 0;
   let signInPending = false;
+  /** Whether the sign-in under way adds an account (Open again starts the same kind). */
+  let lastAdd = false;
 
   /** @param {FlowAction} action */
   function dispatch(action) {
@@ -72,7 +75,7 @@ async function run(ipc) {
       itemsView.clear();
       dispatch({ type: "sign-in-required", message: err.message });
     } else {
-      header.showError(err.message);
+      header.showError(err);
     }
   }
 
@@ -103,6 +106,7 @@ async function run(ipc) {
 
   /** @param {boolean} add sign in to another account, keeping the current ones */
   async function signIn(add) {
+    lastAdd = add;
     const attempt = ++signInAttempt;
     header.clearError();
     dispatch({ type: "sign-in-started" });
@@ -115,11 +119,29 @@ async function run(ipc) {
       if (signedIn.notice) header.showError(signedIn.notice);
     } catch (error) {
       if (attempt !== signInAttempt) return;
-      dispatch({ type: "sign-in-failed", message: signInFailureText(error) });
-      if (flow.signedIn) header.showError(signInFailureText(error));
+      const explained = explainError(error);
+      dispatch({ type: "sign-in-failed", message: explained.summary, details: explained.details });
+      if (flow.signedIn) header.showError(error);
     } finally {
       if (attempt === signInAttempt) signInPending = false;
     }
+  }
+
+  /**
+   * Open again: a new sign-in page in the browser. The one opened before may
+   * be closed, or its pushed request expired (a minute at Okta), so the
+   * sign-in starts over with a new link; the view stays on waiting.
+   */
+  async function openAgain() {
+    signInAttempt++;
+    signInPending = false;
+    try {
+      await ipc.cancelSignIn();
+    } catch (error) {
+      reportError(error);
+      return;
+    }
+    await signIn(lastAdd);
   }
 
   async function cancelSignIn() {
@@ -142,6 +164,9 @@ async function run(ipc) {
       header.showError("You are signed out at your identity provider in the browser too.");
     } else if (progress.phase === "browser-failed" && progress.url) {
       dispatch({ type: "browser-failed", url: progress.url });
+      dispatch({ type: "link", url: progress.url, deadline: progress.deadline ?? null });
+    } else if (progress.phase === "waiting" && flow.view === "waiting") {
+      dispatch({ type: "link", url: progress.url, deadline: progress.deadline ?? null });
     } else if (!signInPending && flow.view === "waiting") {
       if (progress.phase === "done") {
         await syncSession();
@@ -201,7 +226,11 @@ async function run(ipc) {
   }
   chooseProfile = (name) => void useProfile(name);
 
-  const renderSignIn = createSignInView({ onSignIn: () => void signIn(false), onCancel: () => void cancelSignIn() });
+  const renderSignIn = createSignInView({
+    onSignIn: () => void signIn(false),
+    onCancel: () => void cancelSignIn(),
+    onOpenAgain: () => void openAgain(),
+  });
   const renderSession = createSessionPanel();
   const itemsView = createItemsView({ ipc, onError: reportError });
   const renderAccounts = createAccountMenu({
@@ -257,7 +286,7 @@ async function run(ipc) {
 try {
   await run(ipcFromWindow());
 } catch (error) {
-  header.showError(normaliseError(error).message);
+  header.showError(normaliseError(error));
   document.body.dataset.view = "welcome";
   views.loading.hidden = true;
   views.welcome.hidden = false;

@@ -2,6 +2,7 @@
 
 import { reportLines, reportSummary } from "./doctorReport.js";
 import { byId, element, markInvalid } from "./dom.js";
+import { createErrorBox } from "./errorBox.js";
 import { fieldKey, normaliseError } from "./errors.js";
 
 /** @typedef {import("./types.js").AppInfo} AppInfo */
@@ -33,7 +34,8 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
   const source = byId("settings-source", HTMLParagraphElement);
   const envNote = byId("settings-env-note", HTMLParagraphElement);
   const redirectHint = byId("settings-redirect-hint", HTMLParagraphElement);
-  const error = byId("settings-error", HTMLParagraphElement);
+  const errorBox = createErrorBox("settings-error");
+  const advanced = byId("settings-advanced", HTMLDetailsElement);
   const status = byId("settings-status", HTMLParagraphElement);
   const save = byId("settings-save", HTMLButtonElement);
   const useDemo = byId("settings-use-demo", HTMLButtonElement);
@@ -57,18 +59,23 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
   let busy = false;
   let deepLinkScheme = "";
 
-  /** @param {string} message @param {string | null} field */
-  function showError(message, field) {
-    error.textContent = message;
-    error.hidden = false;
-    const input = Object.entries(inputs).find(([name]) => fieldKey(name) === fieldKey(field))?.[1] ?? null;
+  /**
+   * Shows a failed call at the top of the form and marks its field (opening
+   * Advanced when the field is there).
+   * @param {unknown} raw
+   */
+  function showError(raw) {
+    const err = normaliseError(raw);
+    errorBox.show(err);
+    const input = Object.entries(inputs).find(([name]) => fieldKey(name) === fieldKey(err.field))?.[1] ?? null;
     markInvalid(Object.values(inputs), input);
-    input?.focus();
+    if (input && advanced.contains(input)) advanced.open = true;
+    if (input) input.focus();
+    else form.scrollIntoView({ block: "start" });
   }
 
   function clearMessages() {
-    error.hidden = true;
-    error.textContent = "";
+    errorBox.clear();
     status.textContent = "";
     markInvalid(Object.values(inputs), null);
   }
@@ -100,8 +107,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
       onApplied(info);
     } catch (raw) {
       status.textContent = "";
-      const err = normaliseError(raw);
-      showError(err.message, err.field);
+      showError(raw);
     } finally {
       busy = false;
       save.textContent = saveLabel;
@@ -149,7 +155,7 @@ export function createSettingsView({ ipc, onApplied, onClose }) {
       );
       checkReport.hidden = false;
     } catch (raw) {
-      showError(normaliseError(raw).message, null);
+      showError(raw);
     } finally {
       status.textContent = "";
       busy = false;

@@ -8,15 +8,19 @@
  * @property {boolean} signedIn an account is active and usable
  * @property {string | null} signInError the sentence under the sign-in button (signed-out only;
  *   a failed "add account" is reported by the caller instead)
+ * @property {string | null} signInDetails the technical chain of `signInError`, under "Details"
  * @property {string | null} manualUrl the authorization URL to open by hand, after `browser-failed`
+ * @property {string | null} link the sign-in page's address the browser was sent to (Copy, the waiting view)
+ * @property {number | null} deadline unix seconds when the sign-in under way gives up
  */
 
 /**
  * @typedef {{ type: "started", signedIn: boolean, signingIn: boolean }
  *   | { type: "sign-in-started" }
  *   | { type: "browser-failed", url: string }
+ *   | { type: "link", url: string | null, deadline: number | null }
  *   | { type: "signed-in" }
- *   | { type: "sign-in-failed", message: string }
+ *   | { type: "sign-in-failed", message: string, details?: string | null }
  *   | { type: "sign-in-cancelled" }
  *   | { type: "sign-in-required", message: string }
  *   | { type: "session-changed", signedIn: boolean }
@@ -25,7 +29,18 @@
  */
 
 /** @type {FlowState} */
-export const initialFlow = { view: "loading", signedIn: false, signInError: null, manualUrl: null };
+export const initialFlow = {
+  view: "loading",
+  signedIn: false,
+  signInError: null,
+  signInDetails: null,
+  manualUrl: null,
+  link: null,
+  deadline: null,
+};
+
+/** What a finished or abandoned sign-in leaves: no link, no error. */
+const NO_SIGN_IN = { signInError: null, signInDetails: null, manualUrl: null, link: null, deadline: null };
 
 /**
  * The view to return to when leaving the waiting or settings view.
@@ -51,22 +66,27 @@ export function flowReducer(state, action) {
         view: action.signingIn ? "waiting" : restingView(action.signedIn),
       };
     case "sign-in-started":
-      return { ...state, view: "waiting", signInError: null, manualUrl: null };
+      return { ...state, ...NO_SIGN_IN, view: "waiting" };
     case "browser-failed":
-      return state.view === "waiting" ? { ...state, manualUrl: action.url } : state;
+      return state.view === "waiting" ? { ...state, manualUrl: action.url, link: action.url } : state;
+    case "link":
+      return state.view === "waiting"
+        ? { ...state, link: action.url ?? state.link, deadline: action.deadline ?? state.deadline }
+        : state;
     case "signed-in":
-      return { ...state, view: "items", signedIn: true, signInError: null, manualUrl: null };
+      return { ...state, ...NO_SIGN_IN, view: "items", signedIn: true };
     case "sign-in-failed":
       return {
         ...state,
+        ...NO_SIGN_IN,
         view: restingView(state.signedIn),
         signInError: state.signedIn ? null : action.message,
-        manualUrl: null,
+        signInDetails: state.signedIn ? null : (action.details ?? null),
       };
     case "sign-in-cancelled":
-      return { ...state, view: restingView(state.signedIn), signInError: null, manualUrl: null };
+      return { ...state, ...NO_SIGN_IN, view: restingView(state.signedIn) };
     case "sign-in-required":
-      return { ...state, view: "welcome", signedIn: false, signInError: action.message, manualUrl: null };
+      return { ...state, ...NO_SIGN_IN, view: "welcome", signedIn: false, signInError: action.message };
     case "session-changed": {
       const view = state.view === "items" && !action.signedIn ? "welcome" : state.view;
       return { ...state, view, signedIn: action.signedIn };

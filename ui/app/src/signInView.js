@@ -1,32 +1,68 @@
 // The welcome view (signed out) and the waiting view (browser sign-in under way).
 
 import { byId, element } from "./dom.js";
+import { copyText, createErrorBox } from "./errorBox.js";
+import { formatTimeLeft } from "./format.js";
 
 /** @typedef {import("./types.js").AppInfo} AppInfo */
 /** @typedef {import("./signInFlow.js").FlowState} FlowState */
 
 /**
  * Wires the sign-in buttons; returns a function that renders the flow state and the demo users.
- * @param {{ onSignIn: () => void, onCancel: () => void }} actions
+ * @param {{ onSignIn: () => void, onCancel: () => void, onOpenAgain: () => void }} actions
  * @returns {(flow: FlowState, info: AppInfo | null) => void}
  */
 export function createSignInView(actions) {
-  const failure = byId("signin-failure", HTMLDivElement);
-  const error = byId("signin-error", HTMLParagraphElement);
+  const failure = createErrorBox("signin-failure");
+  const signInButton = byId("sign-in", HTMLButtonElement);
+  const welcomeText = byId("welcome-text", HTMLParagraphElement);
+  const demoText = byId("demo-text", HTMLParagraphElement);
   const demoUsers = byId("demo-users", HTMLElement);
   const demoRows = byId("demo-users-rows", HTMLTableSectionElement);
   const manualNote = byId("manual-url-note", HTMLDivElement);
   const manualUrl = byId("manual-url", HTMLParagraphElement);
+  const timeLeft = byId("waiting-time-left", HTMLParagraphElement);
+  const copyLink = byId("copy-link", HTMLButtonElement);
+  const copyStatus = byId("copy-link-status", HTMLParagraphElement);
 
-  byId("sign-in", HTMLButtonElement).addEventListener("click", actions.onSignIn);
+  /** The flow last rendered (the countdown and Copy read it). @type {FlowState | null} */
+  let shown = null;
+  /** @type {ReturnType<typeof setInterval> | null} */
+  let ticker = null;
+
+  signInButton.addEventListener("click", actions.onSignIn);
   byId("retry-sign-in", HTMLButtonElement).addEventListener("click", actions.onSignIn);
   byId("cancel-sign-in", HTMLButtonElement).addEventListener("click", actions.onCancel);
+  byId("open-again", HTMLButtonElement).addEventListener("click", () => {
+    copyStatus.textContent = "";
+    actions.onOpenAgain();
+  });
+  copyLink.addEventListener("click", async () => {
+    const link = shown?.link;
+    if (!link) return;
+    const copied = await copyText(link);
+    copyStatus.textContent = copied
+      ? "Link copied. Paste it into the browser you want to sign in with."
+      : "Tessera couldn’t copy the link.";
+  });
+
+  function paintTimeLeft() {
+    const deadline = shown?.view === "waiting" ? shown.deadline : null;
+    timeLeft.textContent = deadline ? formatTimeLeft(deadline, Date.now() / 1000) : "";
+  }
 
   return (flow, info) => {
-    error.textContent = flow.signInError ?? "";
-    failure.hidden = !flow.signInError;
+    const previousLink = shown?.link;
+    shown = flow;
+    if (flow.signInError) failure.showText(flow.signInError, flow.signInDetails);
+    else failure.clear();
+    // One button: "Try again" in the failure box replaces "Sign in".
+    signInButton.hidden = Boolean(flow.signInError);
 
-    const users = info?.mode === "demo" ? info.demoUsers : [];
+    const demo = info?.mode === "demo";
+    demoText.hidden = !demo;
+    welcomeText.hidden = demo;
+    const users = demo ? info.demoUsers : [];
     demoUsers.hidden = users.length === 0;
     demoRows.replaceChildren(
       ...users.map((user) => {
@@ -38,5 +74,13 @@ export function createSignInView(actions) {
 
     manualUrl.textContent = flow.manualUrl ?? "";
     manualNote.hidden = !flow.manualUrl;
+    copyLink.disabled = !flow.link;
+    if (flow.link !== previousLink) copyStatus.textContent = "";
+    if (flow.view === "waiting" && ticker === null) ticker = setInterval(paintTimeLeft, 1000);
+    if (flow.view !== "waiting" && ticker !== null) {
+      clearInterval(ticker);
+      ticker = null;
+    }
+    paintTimeLeft();
   };
 }

@@ -24,6 +24,8 @@ export interface AppInfo {
   profile: string;
   /** The profiles to choose from ("default" first); empty when the file has no named ones. */
   profiles: string[];
+  /** ISO 4217 code prices are shown in (TESSERA_CURRENCY, `currency` in tessera.toml; default EUR). */
+  currency: string;
 }
 
 export interface AccountView {
@@ -178,8 +180,10 @@ export interface SettingsInput {
 
 export interface SignInProgress {
   phase: "waiting" | "browser-failed" | "done" | "failed" | "signed-out";
-  /** Only with "browser-failed": the authorization URL to open by hand. */
+  /** With "waiting" (once the browser was sent there) and "browser-failed": the sign-in page's address. */
   url: string | null;
+  /** Unix seconds when the sign-in under way stops waiting (with "waiting" and "browser-failed"). */
+  deadline?: number | null;
 }
 
 /** The part of Tauri's global API (`withGlobalTauri`) the app uses. */
