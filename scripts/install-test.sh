@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 SCHEME=com.example.tessera
 BIN=/usr/bin/tessera-desktop
+CLI=/usr/bin/tessera
 DESKTOP=/usr/share/applications/Tessera.desktop
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -19,11 +20,11 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 deb=${1:-$(ls -t "${CARGO_TARGET_DIR:-target}"/release/bundle/deb/*.deb 2>/dev/null | head -n 1)}
 [ -f "$deb" ] || fail "no .deb (run ./x bundle first)"
 package=$(dpkg-deb -f "$deb" Package)
-# The app is the one program shipped: no test aid (tessera-test-browser,
-# dev-idp) rides along.
+# The app and the CLI are the programs shipped: no test aid
+# (tessera-test-browser, dev-idp) rides along.
 # (Tauri writes the paths without a leading "./"; dpkg-deb's own builds have one.)
-programs=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./||' | grep -E '^usr/(s?bin|libexec)/.' || true)
-[ "$programs" = "${BIN#/}" ] || fail "the .deb ships other programs than $BIN: $(echo $programs)"
+programs=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./||' | grep -E '^usr/(s?bin|libexec)/.' | sort | tr '\n' ' ' || true)
+[ "$programs" = "${CLI#/} ${BIN#/} " ] || fail "the .deb ships other programs than $CLI and $BIN: $programs"
 # The .rpm beside it holds the same files and entry (no RPM system to install
 # it on here: unpack and compare).
 rpm=$(ls -t "$(dirname "$deb")"/../rpm/*.rpm 2>/dev/null | head -n 1 || true)
@@ -35,7 +36,9 @@ if [ -n "$rpm" ]; then
   rpm2cpio "$rpm" > "$unpacked/payload.cpio" || true
   (cd "$unpacked" && cpio -idm --quiet < payload.cpio)
   [ -x "$unpacked$BIN" ] || fail "the .rpm has no $BIN"
-  [ "$(ls "$unpacked/usr/bin")" = "$(basename "$BIN")" ] || fail "the .rpm ships other programs: $(ls "$unpacked/usr/bin")"
+  [ "$(ls "$unpacked/usr/bin" | tr '\n' ' ')" = "$(basename "$CLI") $(basename "$BIN") " ] ||
+    fail "the .rpm ships other programs: $(ls "$unpacked/usr/bin")"
+  [ -x "$unpacked$CLI" ] && [ -s "$unpacked/usr/share/man/man1/tessera.1.gz" ] || fail "the .rpm lacks the CLI or its manual page"
   cmp -s "$unpacked$DESKTOP" <(dpkg-deb --fsys-tarfile "$deb" | tar -xO "${DESKTOP#/}") ||
     fail "the .rpm's $DESKTOP differs from the .deb's"
   grep -qx "Exec=tessera-desktop %u" "$unpacked$DESKTOP" || fail "the .rpm's Exec does not pass the link"
@@ -65,6 +68,15 @@ handler=$(xdg-mime query default "x-scheme-handler/$SCHEME")
 [ "$handler" = "Tessera.desktop" ] || fail "xdg-mime says the $SCHEME handler is '$handler', not Tessera.desktop"
 version=$("$BIN" --version)
 [ "$version" = "Tessera $(dpkg-deb -f "$deb" Version)" ] || fail "--version says '$version'"
+# The CLI: the same version, its manual page and completions in place.
+cli_version=$("$CLI" --version)
+[ "$cli_version" = "tessera $(dpkg-deb -f "$deb" Version)" ] || fail "tessera --version says '$cli_version'"
+man -w tessera >/dev/null 2>&1 || fail "man does not find tessera's manual page"
+MANPAGER=cat MANWIDTH=80 man tessera 2>/dev/null | grep -q -- "--token-store" || fail "man tessera does not describe its options"
+[ -s /usr/share/bash-completion/completions/tessera ] || fail "no bash completion for tessera"
+[ -s /usr/share/zsh/vendor-completions/_tessera ] || fail "no zsh completion for tessera"
+[ -s /usr/share/fish/vendor_completions.d/tessera.fish ] || fail "no fish completion for tessera"
+"$CLI" accounts --json >/dev/null || fail "the installed tessera cannot list accounts"
 depends=$(dpkg-deb -f "$deb" Depends)
 case "$depends" in *libwebkit2gtk-4.1*) ;; *) fail "Depends lacks WebKitGTK: $depends" ;; esac
 
@@ -78,6 +90,7 @@ say "uninstalling"
 trap - EXIT
 as_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq --purge "$package" >/dev/null
 [ ! -e "$BIN" ] || fail "$BIN is still there after removal"
+[ ! -e "$CLI" ] || fail "$CLI is still there after removal"
 [ ! -e "$DESKTOP" ] || fail "$DESKTOP is still there after removal"
 handler=$(xdg-mime query default "x-scheme-handler/$SCHEME" || true)
 [ -z "$handler" ] || fail "xdg-mime still names '$handler' for $SCHEME links after removal"

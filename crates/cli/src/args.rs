@@ -203,6 +203,17 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         commands: Vec<String>,
     },
+    /// Print the shell completion script for SHELL on stdout, e.g.
+    /// `tessera completions bash > ~/.local/share/bash-completion/completions/tessera`
+    /// (the packages install them).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `tessera manpage | man -l -`.
+    #[command(hide = true)]
+    Manpage,
 }
 
 /// `tessera accounts …`.

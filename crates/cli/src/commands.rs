@@ -40,6 +40,9 @@ pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure>
         Command::Logout { all, account, browser } => logout(session, all, account.as_deref(), browser).await,
         Command::Doctor => crate::doctor::run(session.config(), &app.items_api, json).await,
         Command::Demo { .. } => Err(Failure::new(Exit::Usage, "`tessera demo` cannot run inside a demo")),
+        Command::Completions { .. } | Command::Manpage => {
+            Err(Failure::new(Exit::Usage, "completions and the manual page need no provider: run them on their own"))
+        }
     }
 }
 

@@ -60,7 +60,10 @@ fn parse(words: impl IntoIterator<Item = String>) -> Result<Cli, Failure> {
 fn needs_tokens(command: &Command) -> bool {
     !matches!(
         command,
-        Command::Doctor | Command::Accounts { action: None | Some(AccountsAction::List | AccountsAction::Use { .. }) }
+        Command::Doctor
+            | Command::Completions { .. }
+            | Command::Manpage
+            | Command::Accounts { action: None | Some(AccountsAction::List | AccountsAction::Use { .. }) }
     )
 }
 
@@ -151,6 +154,19 @@ fn login_config(mut config: SigninConfig, prompt: Option<&str>, ports: &[u16]) -
 fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     let cli = parse(words)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Generated from the command line itself: nothing to configure.
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut stdout = std::io::stdout().lock();
+            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "tessera", &mut stdout);
+            return Ok(());
+        }
+        Command::Manpage => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut std::io::stdout().lock())?;
+            return Ok(());
+        }
+        _ => {}
+    }
     if let Command::Demo { commands } = &cli.command {
         return runtime.block_on(demo::run(commands, cli.json));
     }

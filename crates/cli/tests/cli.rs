@@ -1555,3 +1555,26 @@ async fn headless_login_with_a_chosen_port_prints_the_url_instead_of_a_code() {
     assert!(!run.stderr.contains("with a code instead"), "{run:?}");
     assert!(run.stderr.contains("timed out"), "{run:?}");
 }
+
+/// Issue 19, item 8: shell completions and the manual page come from the
+/// command line itself, need no provider and no keyring, and know every
+/// command and option.
+#[tokio::test]
+async fn completions_and_the_manual_page_are_generated_from_the_command_line() {
+    let nothing = Machine::new(None).without("TESSERA_MEMORY_ONLY");
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef tessera"), ("fish", "complete -c tessera")] {
+        let run = nothing.run(&["completions", shell]).await;
+        run.expect(0);
+        assert!(run.stdout.contains(marker), "{shell}: {}", &run.stdout[..run.stdout.len().min(300)]);
+        for word in ["login", "accounts", "items", "token-store", "profile"] {
+            assert!(run.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    nothing.run(&["completions", "tcsh"]).await.expect(2);
+    let run = nothing.run(&["manpage"]).await;
+    run.expect(0);
+    assert!(run.stdout.starts_with(".ie") || run.stdout.contains(".TH tessera 1"), "{}", &run.stdout[..200]);
+    for word in ["login", "\\-\\-token\\-store", "completions"] {
+        assert!(run.stdout.contains(word), "the manual page lacks {word}");
+    }
+}
