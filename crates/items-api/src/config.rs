@@ -113,6 +113,9 @@ pub struct Config {
     /// ids separated by commas or spaces, checked against `cid` /
     /// `client_id`); empty, the default: any client's.
     pub client_ids: Vec<String>,
+    /// Tutorial settings that are set but mean nothing here, each with why
+    /// (logged at start-up; see [`IGNORED_TUTORIAL_SETTINGS`]).
+    pub ignored: Vec<String>,
     /// What one client can hold: `HEADER_READ_TIMEOUT_SECS` (10),
     /// `IDLE_TIMEOUT_SECS` (5, the idle keep-alive limit),
     /// `REQUEST_TIMEOUT_SECS` (30) and `MAX_CONNECTIONS` (512); see
@@ -158,6 +161,15 @@ pub fn redact_url(url: &str) -> String {
         Err(_) => "<unparseable>".to_owned(),
     }
 }
+
+/// The Python tutorials' settings that the items API does not read, and
+/// why: set, each is named in a start-up note instead of being silently
+/// ignored.
+pub const IGNORED_TUTORIAL_SETTINGS: [(&str, &str); 3] = [
+    ("OKTA_INTROSPECTION", "the introspection endpoint comes from the issuer's discovery document"),
+    ("OKTA_TOKEN", "the API takes tokens, it does not fetch them; the token endpoint comes from discovery"),
+    ("OKTA_SCOPE", "the scopes the API asks for are READ_SCOPE, WRITE_SCOPE and ADMIN_SCOPE"),
+];
 
 /// The file's shape: every field optional.
 #[derive(Debug, Default, Deserialize)]
@@ -470,6 +482,11 @@ impl Config {
             .or(file.client_id_allowlist)
             .map(|value| value.split([',', ' ']).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect())
             .unwrap_or_default();
+        let ignored = IGNORED_TUTORIAL_SETTINGS
+            .iter()
+            .filter(|(name, _)| env(name).is_some())
+            .map(|(name, why)| format!("{name} is ignored: {why}"))
+            .collect();
         let database_url = env("DATABASE_URL").or(file.database_url).or_else(|| demo.then(|| DEMO_DATABASE.to_owned()));
         if let Some(database_url) = &database_url
             && !(database_url.starts_with("sqlite:")
@@ -523,6 +540,7 @@ impl Config {
             scopes,
             cors,
             client_ids,
+            ignored,
             limits,
         })
     }

@@ -54,6 +54,9 @@ fn main() -> ExitCode {
     if let Some(warning) = config.plain_http_warning() {
         tracing::warn!("{warning}");
     }
+    for note in &config.ignored {
+        tracing::warn!("{note}");
+    }
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -272,3 +272,22 @@ fn policy_query_and_the_opa_tutorials_url_are_read_and_checked() {
     assert_eq!(setting(load(&[("POLICY_FILE", file), ("OPA_AUTHZ_URL", given)])), "POLICY_FILE");
     assert!(load(&[("POLICY_FILE", file), ("POLICY_QUERY", "data.httpapi.authz")]).is_ok());
 }
+
+/// Issue 18, item 4: the tutorials' settings that mean nothing to the items
+/// API are named with why, not silently ignored; unset, nothing is said.
+#[test]
+fn the_tutorials_settings_that_mean_nothing_here_are_named() {
+    assert!(load(&[]).unwrap().ignored.is_empty());
+    let config = load(&[
+        ("OKTA_INTROSPECTION", "https://dev-1.okta.com/oauth2/default/v1/introspect"),
+        ("OKTA_TOKEN", "https://dev-1.okta.com/oauth2/default/v1/token"),
+    ])
+    .unwrap();
+    assert_eq!(config.ignored.len(), 2, "{:?}", config.ignored);
+    assert!(
+        config.ignored[0].starts_with("OKTA_INTROSPECTION is ignored: ") && config.ignored[0].contains("discovery")
+    );
+    assert!(config.ignored[1].starts_with("OKTA_TOKEN is ignored: "));
+    let config = load(&[("OKTA_SCOPE", "items")]).unwrap();
+    assert!(config.ignored[0].contains("READ_SCOPE"), "{:?}", config.ignored);
+}
