@@ -165,15 +165,36 @@ pub enum Command {
         action: Option<AccountsAction>,
     },
     /// Show who is signed in (refreshes the access token when needed).
-    Whoami,
+    Whoami {
+        /// Show this account instead of the one in use (by email, login, id
+        /// or a unique prefix, as `accounts use` finds it), for this command
+        /// only: the account in use does not change.
+        #[arg(long, value_name = "ACCOUNT")]
+        account: Option<String>,
+    },
     /// Your items in the items API.
     Items {
+        /// Act as this account instead of the one in use (by email, login,
+        /// id or a unique prefix), for this command only: the account in use
+        /// does not change.
+        #[arg(long, global = true, value_name = "ACCOUNT")]
+        account: Option<String>,
         /// What to do.
         #[command(subcommand)]
         action: ItemsAction,
     },
     /// Print a fresh access token on stdout, for scripts (nothing else prints a token).
-    Token,
+    ///
+    /// With --json: {"access_token", "token_type" ("Bearer", or "DPoP" when
+    /// the token is bound to this device's key), "expires_at" (Unix seconds),
+    /// "expires_in" (seconds), "scope" (space-separated)}.
+    Token {
+        /// The token of this account instead of the one in use (by email,
+        /// login, id or a unique prefix), for this command only: the account
+        /// in use does not change.
+        #[arg(long, value_name = "ACCOUNT")]
+        account: Option<String>,
+    },
     /// Sign out: revoke the sign-in at the provider and forget it here.
     Logout {
         /// Sign every account out.

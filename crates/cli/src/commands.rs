@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use app::{App, SessionTokens};
 use items_client::{ItemPatch, ItemsClient, ListOptions, NewItem};
@@ -24,6 +24,19 @@ use crate::output;
 /// The command's [`Failure`].
 pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure> {
     let session = &*app.session;
+    // `--account`: that account for this command only; the account in use
+    // stays as it is (and the next command of a demo uses it again).
+    let Some(query) = crate::account_chosen(&command).map(str::to_owned) else {
+        return run_command(app, command, json).await;
+    };
+    session.act_for(Some(&query))?;
+    let result = run_command(app, command, json).await;
+    session.act_for(None)?;
+    result
+}
+
+async fn run_command(app: &App, command: Command, json: bool) -> Result<(), Failure> {
+    let session = &*app.session;
     let profile = app.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);
     match command {
         Command::Login { client_credentials: true, client_id, private_key, scope, .. } => {
@@ -34,9 +47,9 @@ pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure>
             login(session, profile, device, !ports.is_empty(), add || prompt.is_some(), json).await
         }
         Command::Accounts { action } => accounts(session, action.unwrap_or(AccountsAction::List)).await,
-        Command::Whoami => whoami(session, profile, json).await,
-        Command::Items { action } => items(&app.items, action, json).await,
-        Command::Token => Ok(output::line(session.access_token().await?.secret())?),
+        Command::Whoami { .. } => whoami(session, profile, json).await,
+        Command::Items { action, .. } => items(&app.items, action, json).await,
+        Command::Token { .. } => token(session, json).await,
         Command::Logout { all, account, browser } => logout(session, all, account.as_deref(), browser).await,
         Command::Doctor => crate::doctor::run(session.config(), &app.items_api, json).await,
         Command::Demo { .. } => Err(Failure::new(Exit::Usage, "`tessera demo` cannot run inside a demo")),
@@ -104,7 +117,7 @@ async fn login(
         }
     };
     let account = &signed_in.account;
-    progress(&format!("Signed in as {} ({})", account.display_name(), account.id()));
+    progress(&format!("Signed in as {}", output::account_label(account, &session.accounts())));
     if signed_in.same_person_again {
         progress(&format!(
             "{} was already signed in here: the provider may have kept its own sign-in in the browser. To add \
@@ -205,7 +218,8 @@ pub fn accounts_in_book<E: Fn(&str) -> Option<String>>(
             book.set_active(&key)?;
             let account = book.get(&key).ok_or_else(|| Failure::new(Exit::NotFound, "no such account"))?;
             let profile = profiles.label(&account.key.issuer, &account.key.client_id);
-            progress(&format!("Now using {} ({}, profile {profile})", account.display_name(), account.id()));
+            let others: Vec<Account> = book.list().into_iter().cloned().collect();
+            progress(&format!("Now using {} with the profile {profile}", output::account_label(account, &others)));
             Ok(())
         }
         _ => {
@@ -239,9 +253,28 @@ fn list_accounts(
     Ok(())
 }
 
+/// `tessera token`: the access token alone on stdout, or with --json its
+/// type, expiry and scopes.
+async fn token(session: &Session, json: bool) -> Result<(), Failure> {
+    if !json {
+        return Ok(output::line(session.access_token().await?.secret())?);
+    }
+    let details = session.token_details().await?;
+    let expires_at = details.expires_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let expires_in = details.expires_at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs());
+    Ok(output::json(&json!({
+        "access_token": details.token.access_token.secret(),
+        "token_type": details.token.token_type(),
+        "expires_at": expires_at,
+        "expires_in": expires_in,
+        "scope": details.scopes.join(" "),
+    }))?)
+}
+
 async fn whoami(session: &Session, profile: &str, json: bool) -> Result<(), Failure> {
     let who = session.whoami().await?;
-    let expires_in = who.expires_at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs());
+    let lifetime = who.expires_at.duration_since(SystemTime::now()).unwrap_or_default();
+    let expires_in = lifetime.as_secs();
     if json {
         let mut value = output::account_json(&who.account, profile, true);
         value["scopes"] = json!(who.scopes);
@@ -251,15 +284,14 @@ async fn whoami(session: &Session, profile: &str, json: bool) -> Result<(), Fail
     }
     let a = &who.account;
     Ok(output::line(&output::table(&[
-        vec!["account".into(), a.display_name().to_owned()],
+        vec!["account".into(), output::account_label(a, &session.accounts())],
         vec!["name".into(), a.identity.name.clone().unwrap_or_default()],
         vec!["email".into(), a.identity.email.clone().unwrap_or_default()],
         vec!["subject".into(), a.key.subject.clone()],
         vec!["issuer".into(), a.key.issuer.clone()],
         vec!["profile".into(), profile.to_owned()],
-        vec!["id".into(), a.id()],
         vec!["scopes".into(), who.scopes.join(" ")],
-        vec!["token expires in".into(), format!("{expires_in} s")],
+        vec!["token expires".into(), format!("in {}", output::duration_in_words(lifetime))],
         vec!["tokens".into(), binding(who.bound_key.as_deref())],
     ]))?)
 }
@@ -326,9 +358,11 @@ const SIGNED_OUT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 async fn logout(session: &Session, all: bool, account: Option<&str>, browser: bool) -> Result<(), Failure> {
     let signed_out = if all { session.sign_out_all().await? } else { vec![session.sign_out_account(account).await?] };
     let mut not_revoked = Vec::new();
+    let signed_out_accounts: Vec<Account> = signed_out.iter().map(|done| done.account.clone()).collect();
+    let others = [session.accounts(), signed_out_accounts].concat();
     for done in signed_out {
         let account = &done.account;
-        progress(&format!("Signed out of {} ({})", account.display_name(), account.id()));
+        progress(&format!("Signed out of {}", output::account_label(account, &others)));
         if account.service.is_some() {
             progress(
                 "A service's client credentials give no refresh token: there was nothing to revoke at the \

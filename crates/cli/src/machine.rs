@@ -46,7 +46,8 @@ pub async fn login(session: &Session, profile: &str, given: MachineLogin, json: 
     } else {
         "its client secret is kept in the token store"
     };
-    progress(&format!("Signed in as the service {} ({}); {kept}.", account.key.subject, account.id()));
+    let label = output::account_label(account, &session.accounts());
+    progress(&format!("Signed in as the service {label}; {kept}."));
     if json {
         output::json(&output::account_json(account, profile, true))?;
     }

@@ -71,8 +71,19 @@ fn needs_tokens(command: &Command) -> bool {
 fn uses_the_active_account(command: &Command) -> bool {
     matches!(
         command,
-        Command::Whoami | Command::Token | Command::Items { .. } | Command::Logout { all: false, account: None, .. }
+        Command::Whoami { account: None }
+            | Command::Token { account: None }
+            | Command::Items { account: None, .. }
+            | Command::Logout { all: false, account: None, .. }
     )
+}
+
+/// The account `--account` chose for this command only (`token`, `whoami`, `items`).
+pub fn account_chosen(command: &Command) -> Option<&str> {
+    match command {
+        Command::Whoami { account } | Command::Token { account } | Command::Items { account, .. } => account.as_deref(),
+        _ => None,
+    }
 }
 
 /// Whether the command needs the token store, given the account book: a
@@ -183,9 +194,12 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
         let Command::Accounts { action } = cli.command else { unreachable!() };
         return commands::accounts_in_book(book, &profiles, action.unwrap_or(AccountsAction::List), cli.json);
     }
+    // `--account`: that account (and its profile) for this command only;
+    // the account in use stays as it is.
+    let chosen_account = account_chosen(&cli.command).map(|query| book.find(query).cloned()).transpose()?;
     // The settings first: with no provider configured that is what the
     // person needs to hear, whatever the state of the keyring.
-    let of_account = book.active().map(|a| profiles.of(&a.key.issuer, &a.key.client_id));
+    let of_account = chosen_account.as_ref().or(book.active()).map(|a| profiles.of(&a.key.issuer, &a.key.client_id));
     let choice = match (&cli.profile, &of_account) {
         (Some(name), _) => ProfileChoice::Chosen(name),
         (None, Some(Some(profile))) => ProfileChoice::OfAccount(profile.as_deref()),
@@ -194,7 +208,9 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     let settings = Settings::load_profile(file.as_deref(), &env, choice)?;
     // A profile chosen by name uses its own account: the most recent one it
     // signed in, when the account in use is another profile's.
-    if let Some(key) = settings.account_to_use(book.list(), book.active().map(|a| &a.key)) {
+    if chosen_account.is_none()
+        && let Some(key) = settings.account_to_use(book.list(), book.active().map(|a| &a.key))
+    {
         book.set_active(&key)?;
     }
     // With profiles, nobody signed in with this one yet: the account in use
@@ -206,6 +222,18 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
         let profile = settings.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);
         return Err(Failure::new(Exit::SignInRequired, format!("nobody is signed in with the profile {profile}"))
             .with_hint(format!("sign in with `tessera --profile {profile} login`")));
+    }
+    if let Some(account) = &chosen_account
+        && !settings.owns(account)
+        && has_profiles
+    {
+        let profile = settings.profile.as_deref().unwrap_or(app::settings::TOP_PROFILE);
+        let its = profiles.label(&account.key.issuer, &account.key.client_id);
+        return Err(Failure::new(
+            Exit::Usage,
+            format!("{} is not an account of the profile {profile} (its profile: {its})", account.display_name()),
+        )
+        .with_hint("leave out --profile to use the account with its own profile"));
     }
     let Settings { signin: config, items_api, token_store: configured, profile } = settings;
     let signin = match &cli.command {

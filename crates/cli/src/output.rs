@@ -1,6 +1,7 @@
 //! Data on stdout: aligned tables for people, JSON for programs.
 
 use std::io::Write as _;
+use std::time::Duration;
 
 use items_client::Item;
 use serde_json::{Value, json};
@@ -84,18 +85,49 @@ pub fn account_json(account: &Account, profile: &str, active: bool) -> Value {
     })
 }
 
-/// Accounts as a table: active marker, name, profile, id, issuer, status.
+/// An account as people know it: its email (else login, name, subject),
+/// with its id only when another of `accounts` goes by the same name (the
+/// same email at two issuers, or for two apps): the id then tells them
+/// apart, for `--account` and `accounts use`.
+#[must_use]
+pub fn account_label(account: &Account, accounts: &[Account]) -> String {
+    let name = account.display_name();
+    let twin = accounts.iter().any(|other| other.key != account.key && other.display_name().eq_ignore_ascii_case(name));
+    if twin { format!("{name} ({})", account.id()) } else { name.to_owned() }
+}
+
+/// A duration as people say it, rounded down: `45 s`, `59 min`,
+/// `3 h 20 min`, `2 d 5 h`.
+#[must_use]
+pub fn duration_in_words(duration: Duration) -> String {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    let seconds = duration.as_secs();
+    let (big, small) = match seconds {
+        0..MINUTE => return format!("{seconds} s"),
+        MINUTE..HOUR => return format!("{} min", seconds / MINUTE),
+        HOUR..DAY => ((seconds / HOUR, "h"), (seconds % HOUR / MINUTE, "min")),
+        _ => ((seconds / DAY, "d"), (seconds % DAY / HOUR, "h")),
+    };
+    match small {
+        (0, _) => format!("{} {}", big.0, big.1),
+        (n, unit) => format!("{} {} {n} {unit}", big.0, big.1),
+    }
+}
+
+/// Accounts as a table: active marker, name (with the id only to tell two
+/// of the same name apart), profile, issuer, status.
 #[must_use]
 pub fn accounts_table(accounts: &[Account], profiles: &[String], active: Option<&Account>) -> String {
-    let header = ["", "ACCOUNT", "PROFILE", "ID", "ISSUER", "STATUS"];
+    let header = ["", "ACCOUNT", "PROFILE", "ISSUER", "STATUS"];
     let mut rows = vec![header.map(str::to_owned).to_vec()];
     rows.extend(accounts.iter().zip(profiles).map(|(a, profile)| {
         let is_active = active.is_some_and(|act| act.key == a.key);
         vec![
             if is_active { "*".to_owned() } else { String::new() },
-            a.display_name().to_owned(),
+            account_label(a, accounts),
             profile.clone(),
-            a.id(),
             a.key.issuer.clone(),
             match (a.needs_sign_in, a.service.is_some()) {
                 (true, _) => "needs sign-in".to_owned(),

@@ -1165,7 +1165,7 @@ async fn doctor_passes_a_good_configuration() {
     run.expect(0);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].starts_with("ok") && lines[0].contains("discovery"), "{run:?}");
-    assert_eq!(lines.iter().filter(|l| l.starts_with("ok ")).count(), 9, "{run:?}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("ok ")).count(), app::doctor::CheckName::ALL.len(), "{run:?}");
     assert!(run.stdout.contains("Register in your Okta app") && run.stdout.contains("Native"), "{run:?}");
     assert!(run.stdout.contains("    http://127.0.0.1:8766/callback"), "{run:?}");
 }
@@ -1577,4 +1577,206 @@ async fn completions_and_the_manual_page_are_generated_from_the_command_line() {
     for word in ["login", "\\-\\-token\\-store", "completions"] {
         assert!(run.stdout.contains(word), "the manual page lacks {word}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 19, item 8: the CLI's polish.
+
+/// The claims of a JWT (its payload, not checked).
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap_or_else(|| panic!("not a JWT: {token:?}"));
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// Unix seconds now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// `token --json` gives the token with its type, expiry and scopes; the
+/// plain `token` stays the token alone. `whoami` says the lifetime in
+/// words ("in 59 min"), not in seconds.
+#[tokio::test(flavor = "multi_thread")]
+async fn token_json_has_the_expiry_type_and_scope_and_whoami_says_the_lifetime_in_words() {
+    let before = unix_now();
+    let run = Machine::new(None).run(&["demo", "--", "token", "--json", "--then", "whoami"]).await;
+    run.expect(0);
+    let mut docs = serde_json::Deserializer::from_str(&run.stdout).into_iter::<Value>();
+    let token = docs.next().unwrap().unwrap_or_else(|e| panic!("token --json is not JSON ({e}): {run:?}"));
+    let keys: Vec<&str> = token.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["access_token", "expires_at", "expires_in", "scope", "token_type"], "{token:#}");
+    let access_token = token["access_token"].as_str().unwrap();
+    assert_jwt(access_token);
+    // The demo binds its tokens to this device's key (DPoP, RFC 9449).
+    assert_eq!(token["token_type"], "DPoP");
+    let scope: Vec<&str> = token["scope"].as_str().unwrap().split(' ').collect();
+    assert!(scope.contains(&"items:read") && scope.contains(&"openid"), "{token:#}");
+    // The demo provider's access tokens live an hour: expires_at is the
+    // token's own exp (to the second), expires_in what is left of it.
+    let expires_at = token["expires_at"].as_u64().unwrap();
+    let exp = jwt_claims(access_token)["exp"].as_u64().unwrap();
+    assert!(expires_at.abs_diff(exp) <= 1, "expires_at {expires_at}, the token's exp {exp}");
+    assert!((before + 3590..=unix_now() + 3600).contains(&expires_at), "{token:#}");
+    assert!((3500..=3600).contains(&token["expires_in"].as_u64().unwrap()), "{token:#}");
+    assert!(!run.stderr.contains(access_token), "the token leaked to stderr");
+    // whoami (after the token's JSON, its table): the lifetime in words.
+    let table = &run.stdout[run.stdout.rfind("}\n").unwrap() + 2..];
+    let line = table.lines().find(|l| l.starts_with("token expires")).unwrap_or_else(|| panic!("{table}"));
+    assert!(line.ends_with("in 59 min") || line.ends_with("in 58 min"), "{line}");
+    assert!(!table.contains(" s\n") && !table.contains("3599"), "{table}");
+}
+
+/// `--account` that matches no account, or several, fails before anything
+/// is asked of the provider or the store (exit 5, exit 2); an account
+/// whose sign-in is not kept (memory-only) is not swapped for the one in
+/// use.
+#[tokio::test(flavor = "multi_thread")]
+async fn account_option_refuses_an_unknown_or_ambiguous_account() {
+    let stack = stack().await;
+    let machine = Machine::new(Some(&stack));
+    for args in [
+        &["whoami", "--account", "nobody@example.com"][..],
+        &["token", "--account", "nobody"],
+        &["items", "--account", "nobody", "list"],
+    ] {
+        let run = machine.run(args).await;
+        run.expect(5);
+        assert!(run.stderr.contains("no account matches"), "{args:?}: {run:?}");
+        assert!(run.stdout.is_empty(), "{run:?}");
+    }
+    machine.run(&["login"]).await.expect(0);
+    machine
+        .clone_with("TEST_BROWSER_USER", "bob")
+        .with("TEST_BROWSER_PASSWORD", "bob-demo-pw")
+        .run(&["login", "--add"])
+        .await
+        .expect(0);
+    let requests = stack.idp.provider().authorization_requests().len();
+    // alice's and bob's ids both start with 00u (their subjects, Okta's user ids).
+    let run = machine.run(&["token", "--account", "00u"]).await;
+    run.expect(2);
+    assert!(run.stderr.contains("matches several accounts"), "{run:?}");
+    // Known, but its sign-in was kept in memory only: sign in again (not bob's token).
+    for args in [&["token", "--account", "alice"][..], &["items", "list", "--account", "alice@example.com"]] {
+        let run = machine.run(args).await;
+        run.expect(3);
+        assert!(run.stderr.contains("alice@example.com"), "{args:?}: {run:?}");
+        assert!(run.stdout.is_empty(), "{run:?}");
+    }
+    // With another profile chosen, its settings would not sign alice's account in.
+    write_config(&machine, "[profiles.other]\nissuer = \"http://127.0.0.1:9/oauth2/default\"\n");
+    let run = machine.run(&["--profile", "other", "whoami", "--account", "alice"]).await;
+    run.expect(2);
+    assert!(run.stderr.contains("alice@example.com is not an account of the profile other"), "{run:?}");
+    assert_eq!(stack.idp.provider().authorization_requests().len(), requests, "nothing was asked of the provider");
+    // bob is still the account in use.
+    let accounts = machine.run(&["accounts", "--json"]).await;
+    let accounts = accounts.json();
+    let active: Vec<&Value> = accounts.as_array().unwrap().iter().filter(|a| a["active"] == true).collect();
+    assert_eq!(active.len(), 1, "{accounts:#}");
+    assert_eq!(active[0]["email"], "bob@example.com", "{accounts:#}");
+}
+
+/// `--account` on `token`, `whoami` and `items` uses that account for the
+/// command only: bob stays the account in use, before and after.
+#[tokio::test(flavor = "multi_thread")]
+async fn account_option_acts_for_another_account_without_switching() {
+    if !keyring_session() {
+        return;
+    }
+    let stack = stack().await;
+    let alice = Machine::new(Some(&stack)).with_keyring();
+    let bob = alice.clone_with("TEST_BROWSER_USER", "bob").with("TEST_BROWSER_PASSWORD", "bob-demo-pw");
+    alice.run(&["login"]).await.expect(0);
+    bob.run(&["login", "--add"]).await.expect(0);
+    let active_email = |run: Run| -> String {
+        let accounts = run.json();
+        let active: Vec<&Value> = accounts.as_array().unwrap().iter().filter(|a| a["active"] == true).collect();
+        assert_eq!(active.len(), 1, "{accounts:#}");
+        active[0]["email"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(active_email(alice.run(&["accounts", "--json"]).await), "bob@example.com");
+
+    let who = alice.run(&["whoami", "--account", "alice", "--json"]).await;
+    who.expect(0);
+    assert_eq!(who.json()["email"], "alice@example.com", "{who:?}");
+    let who = alice.run(&["whoami", "--account", "alice@example.com"]).await;
+    who.expect(0);
+    assert!(who.stdout.lines().next().unwrap().ends_with("alice@example.com"), "{who:?}");
+    assert_eq!(alice.run(&["whoami", "--json"]).await.json()["email"], "bob@example.com");
+
+    let token = alice.run(&["token", "--account", "alice@example.com", "--json"]).await;
+    token.expect(0);
+    assert_eq!(jwt_claims(token.json()["access_token"].as_str().unwrap())["uid"], "00u1alice0000000001");
+    assert_eq!(token.json()["token_type"], "Bearer", "no DPoP here");
+    let token = alice.run(&["token"]).await;
+    token.expect(0);
+    assert_eq!(jwt_claims(token.stdout.trim_end())["uid"], "00u2bob00000000002");
+
+    // items: the option before or after the action.
+    let owners = |run: &Run| -> Vec<String> {
+        run.json().as_array().unwrap().iter().map(|i| i["owner"].as_str().unwrap().to_owned()).collect()
+    };
+    for args in
+        [&["items", "--account", "alice", "list", "--json"][..], &["items", "list", "--account", "alice", "--json"]]
+    {
+        let run = alice.run(args).await;
+        run.expect(0);
+        let owners = owners(&run);
+        assert!(!owners.is_empty() && owners.iter().all(|o| o == "00u1alice0000000001"), "{args:?}: {owners:?}");
+    }
+    let added = alice.run(&["items", "add", "--account", "alice", "--name", "Alice's", "--price", "1", "--json"]).await;
+    added.expect(0);
+    assert_eq!(added.json()["owner"], "00u1alice0000000001");
+    let run = alice.run(&["items", "list", "--json"]).await;
+    run.expect(0);
+    assert!(owners(&run).iter().all(|o| o != "00u1alice0000000001"), "bob's items: {run:?}");
+
+    assert_eq!(active_email(alice.run(&["accounts", "--json"]).await), "bob@example.com", "bob is still in use");
+    alice.run(&["logout", "--all"]).await.expect(0);
+}
+
+/// Accounts are shown by email: the id only where two accounts go by the
+/// same one (here alice at two issuers), in `login`, `accounts` and
+/// `accounts use`; `--json` keeps the ids.
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_are_shown_by_email_and_by_id_only_to_tell_two_apart() {
+    let (a, b) = (stack().await, stack().await);
+    let at_a = Machine::new(Some(&a));
+    let run = at_a.run(&["login", "--json"]).await;
+    run.expect(0);
+    let id_a = run.json()["id"].as_str().unwrap().to_owned();
+    assert!(run.stderr.lines().any(|l| l == "Signed in as alice@example.com"), "{run:?}");
+    let table = at_a.run(&["accounts"]).await;
+    table.expect(0);
+    let header: Vec<&str> = table.stdout.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["ACCOUNT", "PROFILE", "ISSUER", "STATUS"], "{table:?}");
+    assert!(table.stdout.contains("alice@example.com") && !table.stdout.contains(&id_a), "{table:?}");
+    let run = at_a.run(&["accounts", "use", "alice"]).await;
+    run.expect(0);
+    assert!(run.stderr.contains("Now using alice@example.com with the profile default"), "{run:?}");
+
+    // alice again, at another issuer: now the ids tell them apart.
+    let at_b = at_a.clone_with("OKTA_ISSUER", b.idp.issuer()).with("ITEMS_API_URL", &b.api);
+    let run = at_b.run(&["login", "--add", "--json"]).await;
+    run.expect(0);
+    let id_b = run.json()["id"].as_str().unwrap().to_owned();
+    assert_ne!(id_a, id_b);
+    assert!(run.stderr.contains(&format!("Signed in as alice@example.com ({id_b})")), "{run:?}");
+    let table = at_b.run(&["accounts"]).await;
+    for (id, issuer) in [(&id_a, a.idp.issuer()), (&id_b, b.idp.issuer())] {
+        let row = table.stdout.lines().find(|l| l.contains(issuer)).unwrap_or_else(|| panic!("{table:?}"));
+        assert!(row.contains(&format!("alice@example.com ({id})")), "{row}");
+    }
+    let listed = at_b.run(&["accounts", "--json"]).await.json();
+    let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&id_a.as_str()) && ids.contains(&id_b.as_str()), "{listed:#}");
+    // The email alone is ambiguous now: said with the ids to choose from.
+    let run = at_b.run(&["accounts", "use", "alice@example.com"]).await;
+    run.expect(2);
+    assert!(run.stderr.contains(&id_a) && run.stderr.contains(&id_b), "{run:?}");
+    let run = at_b.run(&["accounts", "use", &id_a]).await;
+    run.expect(0);
+    assert!(run.stderr.contains(&format!("Now using alice@example.com ({id_a}) with the profile ")), "{run:?}");
 }

@@ -39,6 +39,7 @@
 //! - [`accounts`](Session::accounts): every account, most recently used first.
 //! - [`active`](Session::active): the active account, if any.
 //! - [`use_account`](Session::use_account): makes another account the active one.
+//! - [`act_for`](Session::act_for): uses another account's tokens in this session only, leaving the active one as it is.
 //! - [`subscribe`](Session::subscribe): a counter that moves at every change a UI shows.
 //!
 //! Signing in (one at a time):
@@ -52,6 +53,7 @@
 //! Tokens:
 //! - [`token`](Session::token): the active account's fresh access token, with its DPoP key when bound.
 //! - [`access_token`](Session::access_token): the same, the access token alone.
+//! - [`token_details`](Session::token_details): the same with its expiry and scopes (`tessera token --json`).
 //! - [`renew`](Session::renew): a new token for one the API refused (one refresh for many callers).
 //! - [`whoami`](Session::whoami): the active account with its token's expiry, scopes and key.
 //! - [`keep_fresh`](Session::keep_fresh): one background refresh step, answering when to come back.
@@ -97,7 +99,9 @@ pub use error::{ErrorKind, SessionError};
 pub use machine::{MachineCredential, MachineSignIn};
 pub use sign_in::{CANCEL_GRACE, DeviceCodeInfo, SignInMethod, SignedInAccount};
 pub use sign_out::SignedOut;
-pub use tokens::{BoundToken, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, Offline, REFRESH_MARGIN, WhoAmI, retry_wait};
+pub use tokens::{
+    AccessTokenDetails, BoundToken, KEEP_FRESH_MAX_WAIT, KEEP_FRESH_RETRY, Offline, REFRESH_MARGIN, WhoAmI, retry_wait,
+};
 
 use providers::Providers;
 use tokens::Held;
@@ -120,6 +124,9 @@ pub struct Session {
     /// Until when the provider asked not to be sent a refresh (HTTP 429),
     /// by account.
     rate_limited: Mutex<HashMap<AccountKey, SystemTime>>,
+    /// The account this session acts for instead of the active one
+    /// ([`act_for`](Session::act_for)); the book is not changed.
+    acting_for: Mutex<Option<AccountKey>>,
     /// One sign-in at a time.
     signing_in: tokio::sync::Mutex<()>,
     /// Cancels the sign-in under way; `cancelled` says it was.
@@ -159,6 +166,7 @@ impl Session {
             refresh_locks: Mutex::default(),
             offline: Mutex::default(),
             rate_limited: Mutex::default(),
+            acting_for: Mutex::default(),
             signing_in: tokio::sync::Mutex::new(()),
             cancel: Mutex::new(CancellationToken::new()),
             cancelled: AtomicBool::new(false),
@@ -246,6 +254,30 @@ impl Session {
         Ok(account)
     }
 
+    /// Acts for the account `selector` names ([`AccountBook::find`]: id,
+    /// email, login or a unique prefix) instead of the active one, in this
+    /// session only: [`token`](Self::token), [`token_details`](Self::token_details),
+    /// [`renew`](Self::renew), [`whoami`](Self::whoami) and
+    /// [`keep_fresh`](Self::keep_fresh) use it. The account book's active
+    /// account stays as it is (a command run for another account, as
+    /// `tessera token --account` does). `None`: back to the active account.
+    ///
+    /// # Errors
+    /// As [`use_account`](Self::use_account); then nothing changes.
+    pub fn act_for(&self, selector: Option<&str>) -> Result<Option<Account>, SessionError> {
+        let account = match selector {
+            Some(selector) => {
+                let account = self.book().find(selector)?.clone();
+                self.check_issuer(&account)?;
+                Some(account)
+            }
+            None => None,
+        };
+        *lock(&self.acting_for) = account.as_ref().map(|a| a.key.clone());
+        self.changed();
+        Ok(account)
+    }
+
     // --- shared by the parts --------------------------------------------
 
     fn changed(&self) {
@@ -269,7 +301,12 @@ impl Session {
         })
     }
 
+    /// The account tokens are for: the one [`act_for`](Self::act_for)
+    /// chose, else the active one.
     fn active_key(&self) -> Result<AccountKey, SessionError> {
+        if let Some(key) = lock(&self.acting_for).clone() {
+            return Ok(key);
+        }
         self.book().active().map(|a| a.key.clone()).ok_or(SessionError::NoAccount)
     }
 

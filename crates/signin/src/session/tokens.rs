@@ -119,7 +119,26 @@ pub struct BoundToken {
     pub dpop: Option<Arc<DpopKey>>,
 }
 
+/// A fresh access token with what a script needs to know of it
+/// ([`Session::token_details`]).
+#[derive(Debug, Clone)]
+pub struct AccessTokenDetails {
+    /// The access token and its DPoP key, if bound.
+    pub token: BoundToken,
+    /// When it expires (on the session's clock).
+    pub expires_at: SystemTime,
+    /// The scopes granted (as the last token response said).
+    pub scopes: Vec<String>,
+}
+
 impl BoundToken {
+    /// The token type to send it with: `DPoP` when bound to a key (RFC
+    /// 9449 §5), else `Bearer` (RFC 6750).
+    #[must_use]
+    pub fn token_type(&self) -> &'static str {
+        if self.dpop.is_some() { "DPoP" } else { "Bearer" }
+    }
+
     /// A DPoP proof (RFC 9449 §4, §7) for sending this token with
     /// `method` to `url`, carrying the server's `nonce` when it asked for
     /// one, made at `now` (Unix seconds); `None` for a bearer token.
@@ -221,6 +240,16 @@ impl Session {
     /// As [`token`](Self::token).
     pub async fn access_token(&self) -> Result<AccessToken, SessionError> {
         self.token().await.map(|token| token.access_token)
+    }
+
+    /// [`token`](Self::token) with its expiry and scopes.
+    ///
+    /// # Errors
+    /// As [`token`](Self::token).
+    pub async fn token_details(&self) -> Result<AccessTokenDetails, SessionError> {
+        let key = self.active_key()?;
+        let held = self.held_for(&key, None).await?;
+        Ok(AccessTokenDetails { token: held.bound(), expires_at: held.expires_at, scopes: held.scopes })
     }
 
     /// The API refused `rejected` (401): when the current token is another
