@@ -14,6 +14,7 @@ pub mod commands;
 pub mod desktop;
 pub mod ipc;
 pub mod logs;
+pub mod menu;
 pub mod webview;
 
 /// The app's version (the package's; `tauri.conf.json` takes it from there).
@@ -40,6 +41,8 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| commands::show_main_window(app)))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
+        // The window's size, place and maximised state, kept across restarts.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .invoke_handler(handler())
 }
 
@@ -148,6 +151,9 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
                 tauri::async_runtime::spawn(on_deep_links(app.handle().clone(), urls));
             }
             start_background(app.handle());
+            let menu = menu::build(app.handle())?;
+            app.set_menu(menu)?;
+            app.on_menu_event(|app, event| menu::on_event(app, event.id().as_ref()));
             if let Some(window) = app.get_webview_window("main") {
                 webview::tune(&window);
             }

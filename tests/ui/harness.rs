@@ -413,6 +413,34 @@ impl App {
         }
     }
 
+    /// Presses `keys` (xdotool's names: `ctrl+q`) on the app's window
+    /// through the X server, as a person would: GTK's menu accelerators
+    /// answer these (WebDriver's keys reach the page only).
+    pub fn press_on_window(&self, keys: &str) {
+        let search = Command::new("xdotool").args(["search", "--onlyvisible", "--name", "^Tessera$"]).output().unwrap();
+        let window = String::from_utf8_lossy(&search.stdout).lines().next().map(str::to_owned);
+        let window = window.unwrap_or_else(|| panic!("no Tessera window on the display"));
+        let status = Command::new("xdotool")
+            .args(["windowfocus", "--sync", &window, "key", "--clearmodifiers", keys])
+            .status()
+            .unwrap();
+        assert!(status.success(), "xdotool could not press {keys}");
+    }
+
+    /// Quits the app as a person does, with File → Quit's shortcut
+    /// (Ctrl+Q), so that it ends normally (saving what it keeps at exit,
+    /// the window's state), and waits until it is gone.
+    pub async fn quit_from_the_menu(self) {
+        self.press_on_window("ctrl+q");
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        while app_running_in(self.group) || self.instance_on_bus() {
+            assert!(Instant::now() < deadline, "Ctrl+Q did not quit the app");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The session's browser is gone with it.
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.client.close()).await;
+    }
+
     /// Whether the bus still lists the app's single-instance name (the bus
     /// notices an exit a little after the process is gone).
     fn instance_on_bus(&self) -> bool {

@@ -207,9 +207,15 @@ async fn accounts_add_switch_restart_and_sign_out_with_the_keyring() {
     .await;
     assert_eq!(driver.opened().len(), 2, "switching opened no browser");
 
-    // Restart: the session comes back from the keyring, no browser.
-    app.quit().await;
+    // Restart: the session comes back from the keyring, no browser; the
+    // window comes back at the size it had (tauri-plugin-window-state).
+    harness::within("resizing the window", app.client.set_window_size(900, 640)).await.unwrap();
+    let size = harness::within("the window's size", app.client.get_window_size()).await.unwrap();
+    assert_eq!(size, (900, 640));
+    app.quit_from_the_menu().await;
     let app = driver.launch().await;
+    let size = harness::within("the window's size", app.client.get_window_size()).await.unwrap();
+    assert_eq!(size, (900, 640), "the window's size was remembered");
     app.wait_for_items().await;
     assert_eq!(account_email(&app).await, "alice@example.com");
     assert_eq!(driver.opened().len(), 2, "the restart opened no browser");

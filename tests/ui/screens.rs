@@ -73,16 +73,32 @@ async fn every_screen_in(theme: &str) {
     assert!(price.contains('€'), "{price}");
     screen(&app, "items", theme).await;
 
-    // The item form, and an error at its top.
-    app.click("new-item").await;
-    app.wait_until("!document.getElementById('item-form').hidden", "the item form").await;
+    // The item form (Ctrl+N, the menu's shortcut), and an error at its top.
+    app.press(&format!("{}n", fantoccini::key::Key::Control)).await;
+    app.wait_until("!document.getElementById('item-form').hidden", "Ctrl+N to open the item form").await;
     screen(&app, "item-form", theme).await;
     app.fill("item-name", "Lamp").await;
     app.fill("item-price", "-3").await;
     app.click("item-save").await;
     app.wait_until("!document.getElementById('item-form-error').hidden", "the form's error").await;
     screen(&app, "item-form-error", theme).await;
-    app.click("item-cancel").await;
+    // Saved: a toast says so. Deleted: a toast with Undo, which creates it again.
+    app.fill("item-price", "3").await;
+    app.click("item-save").await;
+    app.wait_until("document.getElementById('toast-text').textContent === '“Lamp” created'", "the toast").await;
+    app.click("delete-item").await;
+    app.click("confirm-delete").await;
+    app.wait_until("document.getElementById('toast-text').textContent === '“Lamp” deleted'", "the toast").await;
+    assert_eq!(app.text("toast-action").await, "Undo");
+    screen(&app, "item-deleted", theme).await;
+    app.click("toast-action").await;
+    app.wait_until("document.getElementById('toast-text').textContent === '“Lamp” restored'", "Undo").await;
+    app.wait_until("document.getElementById('detail-name').textContent === 'Lamp'", "the item back").await;
+    let price = app.text("detail-price").await;
+    assert!(price.contains('€') && price.contains('3'), "{price}");
+    // Ctrl+F: the search box.
+    app.press(&format!("{}f", fantoccini::key::Key::Control)).await;
+    app.wait_until("document.activeElement?.id === 'items-search'", "Ctrl+F to focus the search").await;
 
     app.eval("document.getElementById('session-panel').open = true").await;
     app.eval("document.getElementById('session-binding').scrollIntoView({ block: 'end' })").await;
@@ -97,7 +113,8 @@ async fn every_screen_in(theme: &str) {
     app.wait_until("document.getElementById('account-menu').hidden", "Escape to close the menu").await;
 
     // Settings for people: the domain and the client ID, the rest folded.
-    app.click("settings-button").await;
+    // Through the native menu's shortcut (GTK's accelerator, File → Settings).
+    app.press_on_window("ctrl+comma");
     app.wait_for_view("settings").await;
     let first =
         app.eval("[...document.querySelectorAll('#settings-form label')].slice(0, 2).map(l => l.textContent.trim())");

@@ -82,6 +82,12 @@ export function createIpc(tauri) {
      */
     onSessionChanged: (handler) => tauri.event.listen("session-changed", () => handler()),
     /**
+     * The native menu's entries (and their shortcuts) chosen.
+     * @param {(entry: string) => void} handler
+     * @returns {Promise<() => void>} stops listening
+     */
+    onMenu: (handler) => tauri.event.listen("menu", (event) => handler(String(event.payload))),
+    /**
      * @param {(progress: SignInProgress) => void} handler
      * @returns {Promise<() => void>} stops listening
      */

@@ -12,7 +12,7 @@ import { itemFormText, itemPatch, parseItemForm } from "./itemForm.js";
 /**
  * @typedef {object} ItemEditorOptions
  * @property {Ipc} ipc
- * @property {(item: Item) => void} onSaved the created or updated item
+ * @property {(item: Item, created: boolean) => void} onSaved the created or updated item
  * @property {() => void} onClose the form was cancelled
  * @property {(error: unknown) => void} onSignInRequired the session is gone
  */
@@ -84,7 +84,7 @@ export function createItemEditor({ ipc, onSaved, onClose, onSignInRequired }) {
         saved = await ipc.createItem(parsed.item);
       }
       close();
-      onSaved(saved);
+      onSaved(saved, original === null);
     } catch (raw) {
       if (needsSignIn(raw)) {
         close();

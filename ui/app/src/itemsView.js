@@ -25,14 +25,22 @@ const SEARCH_DELAY_MS = 250;
  * @typedef {object} ItemsViewOptions
  * @property {Ipc} ipc
  * @property {(error: unknown) => void} onError any failure; sign-in-required ones included
+ * @property {import("./toast.js").Toaster} [toaster] confirms a change (with Undo for a delete)
  */
 
 /**
  * Wires the items view.
  * @param {ItemsViewOptions} options
- * @returns {{ reload: () => void, clear: () => void, setDetails: (details: SessionDetails | null) => void }}
+ * @returns {{
+ *   reload: () => void,
+ *   clear: () => void,
+ *   setDetails: (details: SessionDetails | null) => void,
+ *   newItem: () => void,
+ *   focusSearch: () => void,
+ * }}
  */
-export function createItemsView({ ipc, onError }) {
+export function createItemsView({ ipc, onError, toaster = { show: () => {}, hide: () => {} } }) {
+  const toast = toaster.show;
   const layout = byId("items-layout", HTMLDivElement);
   const search = byId("items-search", HTMLInputElement);
   const tagFilter = byId("tag-filter", HTMLSelectElement);
@@ -73,6 +81,9 @@ export function createItemsView({ ipc, onError }) {
         select(null);
         renderList();
         search.focus();
+        // Undo: the API has no "undelete"; the item is created again with
+        // the same fields (a new id and dates).
+        toast(`“${item.name}” deleted`, { label: "Undo", run: () => void restore(item) });
       } catch (error) {
         onError(error);
       }
@@ -86,7 +97,8 @@ export function createItemsView({ ipc, onError }) {
 
   const editor = createItemEditor({
     ipc,
-    onSaved: (item) => {
+    onSaved: (item, created) => {
+      toast(created ? `“${item.name}” created` : `Changes to “${item.name}” saved`);
       items = upsertItem(items, item);
       tags = collectTags(tags, [item]);
       renderTags();
@@ -102,6 +114,28 @@ export function createItemsView({ ipc, onError }) {
     onSignInRequired: onError,
   });
 
+  /**
+   * Creates a deleted item again with its fields, and shows it.
+   * @param {Item} item
+   */
+  async function restore(item) {
+    try {
+      const again = await ipc.createItem({
+        name: item.name,
+        description: item.description,
+        price: item.price,
+        tags: item.tags,
+      });
+      items = upsertItem(items, again);
+      select(again.id);
+      renderList();
+      detail.focus();
+      toast(`“${again.name}” restored`);
+    } catch (error) {
+      onError(error);
+    }
+  }
+
   /** Shows the form, the selected item, or the placeholder in the detail pane. */
   function showPane() {
     const item = selected();
@@ -114,6 +148,7 @@ export function createItemsView({ ipc, onError }) {
   /** @param {Item | null} item the item to edit; null for a new one */
   function openForm(item) {
     if (!canWrite) return;
+    toaster.hide();
     editor.open(item);
     showPane();
   }
@@ -353,6 +388,15 @@ export function createItemsView({ ipc, onError }) {
 
   return {
     reload: () => void load(false),
+    newItem() {
+      if (newItem.disabled) return;
+      select(null);
+      openForm(null);
+    },
+    focusSearch() {
+      search.focus();
+      search.select();
+    },
     clear() {
       loadSeq++;
       items = [];

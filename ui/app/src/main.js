@@ -12,7 +12,9 @@ import { createItemsView } from "./itemsView.js";
 import { createSessionPanel } from "./sessionPanel.js";
 import { createSettingsView } from "./settingsView.js";
 import { flowReducer, initialFlow } from "./signInFlow.js";
+import { shortcutOf } from "./shortcuts.js";
 import { createSignInView } from "./signInView.js";
+import { createToaster } from "./toast.js";
 
 /** @typedef {import("./types.js").AppInfo} AppInfo */
 /** @typedef {import("./types.js").AccountView} AccountView */
@@ -232,7 +234,7 @@ async function run(ipc) {
     onOpenAgain: () => void openAgain(),
   });
   const renderSession = createSessionPanel();
-  const itemsView = createItemsView({ ipc, onError: reportError });
+  const itemsView = createItemsView({ ipc, onError: reportError, toaster: createToaster() });
   const renderAccounts = createAccountMenu({
     onSwitch: (account) => void switchTo(account),
     onAdd: () => void signIn(true),
@@ -252,6 +254,31 @@ async function run(ipc) {
     onClose: () => dispatch({ type: "close-settings" }),
   });
 
+  /**
+   * A menu entry or its shortcut, where it makes sense in the view shown.
+   * @param {string} entry
+   */
+  async function onMenu(entry) {
+    const signedInView = flow.view === "items";
+    if (entry === "new-item" && signedInView) itemsView.newItem();
+    else if (entry === "search" && signedInView) itemsView.focusSearch();
+    else if (entry === "refresh" && (signedInView || flow.view === "welcome")) {
+      await syncSession();
+      dispatch({ type: "session-changed", signedIn: activeId !== null });
+      if (activeId) itemsView.reload();
+    } else if (entry === "sign-out" && flow.signedIn) {
+      const state = await ipc.sessionState();
+      if (state.active) await leaveAccount(ipc.signOut, state.active);
+    } else if (entry === "settings") byId("settings-button", HTMLButtonElement).click();
+    else if (entry === "about") byId("about-button", HTMLButtonElement).click();
+  }
+  document.addEventListener("keydown", (event) => {
+    const entry = shortcutOf(event);
+    if (!entry) return;
+    event.preventDefault();
+    void onMenu(entry).catch(reportError);
+  });
+
   byId("settings-button", HTMLButtonElement).addEventListener("click", async () => {
     if (flow.view === "waiting" || flow.view === "settings") return;
     try {
@@ -269,6 +296,7 @@ async function run(ipc) {
         .catch(reportError);
     }),
     ipc.onSignInProgress((progress) => void onProgress(progress).catch(reportError)),
+    ipc.onMenu((entry) => void onMenu(entry).catch(reportError)),
   ]);
 
   appInfo = await ipc.appInfo();
