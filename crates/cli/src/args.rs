@@ -69,6 +69,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Log what tessera does on stderr: -v for each step, -vv for details
+    /// (never a token, code or secret). Without it, RUST_LOG is honoured.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
     /// Keep the sign-in in memory only (forgotten when tessera exits), when
     /// the OS keyring is unavailable or unwanted.
     #[arg(

@@ -29,7 +29,8 @@ pub async fn run(app: &App, command: Command, json: bool) -> Result<(), Failure>
     let Some(query) = crate::account_chosen(&command).map(str::to_owned) else {
         return run_command(app, command, json).await;
     };
-    session.act_for(Some(&query))?;
+    let account = session.act_for(Some(&query))?;
+    tracing::info!(account = account.as_ref().map(Account::id), "--account: this command acts for it");
     let result = run_command(app, command, json).await;
     session.act_for(None)?;
     result

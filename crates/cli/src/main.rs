@@ -4,6 +4,7 @@
 //! parses the command line, wires the token store, prints, and turns errors
 //! into exit codes (see `tessera --help`).
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use app::settings::ProfileChoice;
@@ -25,20 +26,42 @@ use args::{AccountsAction, Cli, Command};
 use exit::{Exit, Failure};
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(std::env::args()) {
+    let outcome = parse(std::env::args()).and_then(|cli| {
+        tracing_subscriber::fmt()
+            .with_env_filter(log_filter(cli.verbose))
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init();
+        run(cli)
+    });
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             failure.print();
             ExitCode::from(failure.exit as u8)
         }
     }
+}
+
+/// Tessera's own crates (their log targets), whose lines `-v` and `-vv`
+/// show. None of them logs a token, an authorization code or a secret, at
+/// any level (tested with `-vv`); the libraries below them (HTTP, TLS)
+/// stay at `warn`, as they may log URLs and headers at debug.
+const OWN_LOG_TARGETS: [&str; 8] = ["tessera", "signin", "app", "items_client", "dpop", "net", "settings", "demo"];
+
+/// What is logged on stderr: warnings, and with `-v` (`info`) or `-vv`
+/// (`debug`) Tessera's own steps; without `-v`, `RUST_LOG` if set.
+fn log_filter(verbose: u8) -> tracing_subscriber::EnvFilter {
+    let level = match verbose {
+        0 => {
+            return tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        }
+        1 => "info",
+        _ => "debug",
+    };
+    let own: Vec<String> = OWN_LOG_TARGETS.iter().map(|target| format!("{target}={level}")).collect();
+    tracing_subscriber::EnvFilter::new(format!("warn,{}", own.join(",")))
 }
 
 /// Parses a command line; help and version are printed here and end the
@@ -162,8 +185,7 @@ fn login_config(mut config: SigninConfig, prompt: Option<&str>, ports: &[u16]) -
     Ok(config)
 }
 
-fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
-    let cli = parse(words)?;
+fn run(cli: Cli) -> Result<(), Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // Generated from the command line itself: nothing to configure.
     match &cli.command {
@@ -242,6 +264,14 @@ fn run(words: impl IntoIterator<Item = String>) -> Result<(), Failure> {
     };
     let chosen = chosen_store(&cli, configured)?;
     let store = token_store(chosen, needs_store(&cli.command, &book))?;
+    tracing::info!(
+        issuer = %signin.issuer,
+        client_id = %signin.client_id.as_str(),
+        items_api = %items_api,
+        profile = profile.as_deref().unwrap_or(app::settings::TOP_PROFILE),
+        store = ?store.kind,
+        "settings"
+    );
     let app = app::production(Settings { signin, items_api, token_store: chosen, profile }, store, book)?;
     runtime.block_on(commands::run(&app, cli.command, cli.json))
 }

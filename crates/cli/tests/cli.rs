@@ -1780,3 +1780,82 @@ async fn accounts_are_shown_by_email_and_by_id_only_to_tell_two_apart() {
     run.expect(0);
     assert!(run.stderr.contains(&format!("Now using alice@example.com ({id_a}) with the profile ")), "{run:?}");
 }
+
+/// `-v` logs tessera's steps on stderr, `-vv` its details, neither a
+/// token: without it, no log line below a warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_logs_the_steps_on_stderr_and_never_the_token() {
+    let machine = Machine::new(None);
+    let quiet = machine.run(&["demo", "--", "token"]).await;
+    quiet.expect(0);
+    assert!(!quiet.stderr.contains(" INFO ") && !quiet.stderr.contains(" DEBUG "), "{quiet:?}");
+
+    let info = machine.run(&["-v", "demo", "--", "token"]).await;
+    info.expect(0);
+    assert!(info.stderr.lines().any(|l| l.contains(" INFO ") && l.contains("signed in")), "{info:?}");
+    assert!(!info.stderr.contains(" DEBUG "), "{info:?}");
+
+    for args in [&["-vv", "demo", "--", "token"][..], &["demo", "--verbose", "--verbose", "--", "token", "--json"]] {
+        let debug = machine.run(args).await;
+        debug.expect(0);
+        assert!(debug.stderr.lines().any(|l| l.contains(" DEBUG ") && l.contains("loopback redirect")), "{debug:?}");
+        let token = match debug.stdout.trim_start().starts_with('{') {
+            true => debug.json()["access_token"].as_str().unwrap().to_owned(),
+            false => debug.stdout.trim_end().to_owned(),
+        };
+        assert_jwt(&token);
+        assert!(!debug.stderr.contains(&token), "the token is in the log: {debug:?}");
+        assert!(!debug.stderr.contains("eyJ"), "something token-like in the log: {}", debug.stderr);
+        assert!(!debug.stderr.contains("code="), "an authorization code in the log: {}", debug.stderr);
+    }
+    // Outside a demo too, before anything is asked (the settings line).
+    let stack = stack().await;
+    let run = Machine::new(Some(&stack)).run(&["whoami", "-v"]).await;
+    run.expect(3);
+    assert!(run.stderr.lines().any(|l| l.contains(" INFO ") && l.contains(stack.idp.issuer())), "{run:?}");
+}
+
+/// A sign-in and then `token`, `whoami` and `items list`, each with `-vv`:
+/// the log (every stderr line) holds no authorization code, access token,
+/// refresh token or ID token. The sign-in is driven here, as a person's
+/// browser would, so the test knows the code that came back.
+#[tokio::test(flavor = "multi_thread")]
+async fn debug_logs_never_show_a_token_or_the_authorization_code() {
+    if !keyring_session() {
+        return;
+    }
+    let stack = stack_with(|c| c.device.advertised = false).await;
+    let machine = Machine::new(Some(&stack)).with_keyring().without("BROWSER");
+    let mut login = Running::start(&machine, &["-vv", "login"]);
+    let url = login.line("the URL", |l| l.trim_start().starts_with("http")).trim().to_owned();
+    let browser = dev_idp::testing::Browser::new();
+    let redirect = browser.sign_in(&url, "alice", "alice-demo-pw").await.unwrap();
+    let code = redirect.query_pairs().find(|(n, _)| n == "code").map(|(_, v)| v.into_owned()).expect("a code");
+    assert!(code.len() >= 16, "{redirect}");
+    let (status, _) = browser.get(redirect.as_str()).await.unwrap();
+    assert!(status.is_success(), "{status}");
+    let (status, _, lines) = login.finish();
+    assert!(status.success(), "{status:?}: {lines:#?}");
+    let mut log = lines.join("\n");
+    assert!(log.contains(" DEBUG "), "{log}");
+
+    let token = machine.run(&["-vv", "token", "--json"]).await;
+    token.expect(0);
+    let access_token = token.json()["access_token"].as_str().unwrap().to_owned();
+    log.push_str(&token.stderr);
+    for args in [&["-vv", "whoami"][..], &["-vv", "items", "list"], &["-vv", "token"]] {
+        let run = machine.run(args).await;
+        run.expect(0);
+        log.push_str(&run.stderr);
+    }
+    let account = machine.run(&["accounts", "--json"]).await.json()[0].clone();
+    let refresh_token = keyring_token(&account).await.expect("the refresh token is in the keyring");
+    for (what, secret) in
+        [("authorization code", &code), ("access token", &access_token), ("refresh token", &refresh_token)]
+    {
+        assert!(!log.contains(secret.as_str()), "the {what} is in the log:\n{log}");
+    }
+    assert!(!log.contains("eyJ"), "a JWT (the ID token?) is in the log:\n{log}");
+    assert!(log.contains("refresh") || log.contains("access token"), "the token steps are logged:\n{log}");
+    machine.run(&["logout", "--all"]).await.expect(0);
+}
