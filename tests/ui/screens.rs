@@ -36,7 +36,18 @@ async fn every_screen_in(theme: &str) {
 
     // Waiting: nobody finishes in the browser. The link, the time left,
     // Copy and Open again.
-    app.click("sign-in").await;
+    // From the keyboard alone: Tab reaches Sign in, its focus shows, Enter starts.
+    app.eval("document.getElementById('about-button').focus()").await;
+    for _ in 0..5 {
+        if app.eval("document.activeElement?.id").await == "sign-in" {
+            break;
+        }
+        app.press(&fantoccini::key::Key::Tab.to_string()).await;
+    }
+    assert_eq!(app.eval("document.activeElement?.id").await, Value::from("sign-in"), "Tab reaches Sign in");
+    let outline = app.eval("getComputedStyle(document.activeElement).outlineStyle").await;
+    assert_ne!(outline, Value::from("none"), "the focus is visible");
+    app.press(&fantoccini::key::Key::Enter.to_string()).await;
     app.wait_for_view("waiting").await;
     app.wait_until("!document.getElementById('copy-link').disabled", "the link to copy").await;
     let left = app.text("waiting-time-left").await;

@@ -43,6 +43,7 @@ const header = createHeader((name) => chooseProfile(name), (info) => setCurrency
  */
 async function run(ipc) {
   let flow = initialFlow;
+  const toaster = createToaster();
   /** @type {AppInfo | null} */
   let appInfo = null;
   createAbout(() => appInfo);
@@ -62,6 +63,8 @@ async function run(ipc) {
     for (const [name, view] of Object.entries(views)) view.hidden = name !== flow.view;
     renderSignIn(flow, appInfo);
     if (flow.view !== previous) {
+      // A confirmation belongs to the view it was shown in.
+      toaster.hide();
       /** @type {HTMLElement | null} */ (views[flow.view].querySelector("[data-focus]"))?.focus();
     }
   }
@@ -234,7 +237,7 @@ async function run(ipc) {
     onOpenAgain: () => void openAgain(),
   });
   const renderSession = createSessionPanel();
-  const itemsView = createItemsView({ ipc, onError: reportError, toaster: createToaster() });
+  const itemsView = createItemsView({ ipc, onError: reportError, toaster });
   const renderAccounts = createAccountMenu({
     onSwitch: (account) => void switchTo(account),
     onAdd: () => void signIn(true),
