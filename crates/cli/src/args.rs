@@ -3,11 +3,25 @@
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, ArgGroup, Parser, Subcommand};
 
-/// The long description shown by `tessera --help`, with the exit codes.
+/// What `tessera -h` and `tessera --help` say first, before Usage.
+const ABOUT: &str = "Sign in with Okta (or any OpenID Connect provider) and use the items API from a terminal.";
+
+/// What `tessera --help` says first: what it is and how to start.
 const LONG_ABOUT: &str = "\
 Sign in with Okta (or any OpenID Connect provider) through your system browser,
-and use the items API from a terminal.
+and use the items API from a terminal. Try it with `tessera demo`; with your
+Okta org, set OKTA_DOMAIN and CLIENT_ID and run `tessera login`. Data goes to
+stdout, progress and errors to stderr.";
 
+/// What `tessera -h` says after the options: the exit codes in brief.
+const AFTER_HELP: &str = "\
+Exit codes: 0 success, 1 other error, 2 usage or settings, 3 sign-in required,
+4 permission denied, 5 not found, 6 network, 7 keyring unavailable,
+8 rate limited. `tessera --help` says more, with the settings.";
+
+/// What `tessera --help` says after the options: the settings, where
+/// sign-ins are kept, profiles, networks, and the exit codes.
+const AFTER_LONG_HELP: &str = "\
 Settings come from ~/.config/tessera/tessera.toml and the environment
 (OKTA_ISSUER or OKTA_DOMAIN, CLIENT_ID, OKTA_SCOPES, REDIRECT_URL,
 LOOPBACK_PORTS, OKTA_PROMPT, ITEMS_API_URL, SIGNIN_TIMEOUT_SECS). A .env file is read only when
@@ -18,6 +32,11 @@ configured, commands that need one say so and exit 2 (set OKTA_DOMAIN and
 CLIENT_ID, or try `tessera demo`, which starts a provider of its own). Each
 account is refreshed and revoked only at the issuer that signed it in; logout
 exits non-zero when that issuer could not revoke it.
+
+Accounts are shown by email (or login); where two go by the same one (the
+same email at two issuers), their ids tell them apart. `tessera accounts use
+ACCOUNT` changes the account in use; `--account ACCOUNT` on token, whoami and
+items uses another one for that command only.
 
 Where sign-ins are kept (--token-store, TESSERA_TOKEN_STORE, token_store in
 tessera.toml), never in a plain file:
@@ -42,8 +61,7 @@ profile.
 Behind a company proxy or TLS inspection: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY
 and NO_PROXY are honoured (loopback never goes through a proxy), and
 TESSERA_CA_FILE (ca_file in tessera.toml; else SSL_CERT_FILE) names a PEM file
-of CA certificates trusted beside the system's. Data goes to stdout, progress
-and errors to stderr.
+of CA certificates trusted beside the system's.
 
 Exit codes:
   0  success
@@ -63,19 +81,30 @@ Exit codes:
 
 /// `tessera`: sign in with Okta or any OpenID provider, and use the items API.
 #[derive(Debug, Parser)]
-#[command(name = "tessera", version, about, long_about = LONG_ABOUT)]
+#[command(
+    name = "tessera",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP,
+    after_long_help = AFTER_LONG_HELP
+)]
 pub struct Cli {
     /// Print machine-readable JSON on stdout instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Log what tessera does on stderr: -v for each step, -vv for details
-    /// (never a token, code or secret). Without it, RUST_LOG is honoured.
+    /// Log tessera's steps on stderr (-vv: with details).
+    ///
+    /// -v logs each step (info), -vv the details (debug): never a token, an
+    /// authorization code or a secret. Without it, RUST_LOG is honoured.
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
-    /// Keep the sign-in in memory only (forgotten when tessera exits), when
-    /// the OS keyring is unavailable or unwanted.
+    /// Keep the sign-in in memory only, forgotten when tessera exits.
+    ///
+    /// For when the OS keyring is unavailable or unwanted (the same as
+    /// --token-store memory).
     #[arg(
         long,
         global = true,
@@ -86,20 +115,25 @@ pub struct Cli {
     )]
     pub memory_only: bool,
 
-    /// Where sign-ins are kept: secret-service, kernel, memory or auto (the
-    /// default; TESSERA_TOKEN_STORE or token_store in tessera.toml).
+    /// Where sign-ins are kept (default: auto).
+    ///
+    /// secret-service, kernel, memory or auto (the default; also
+    /// TESSERA_TOKEN_STORE or token_store in tessera.toml): see below.
     #[arg(long, global = true, value_name = "STORE", value_parser = clap::builder::PossibleValuesParser::new(
         ["auto", "secret-service", "kernel", "memory"]))]
     pub token_store: Option<String>,
 
-    /// Use this profile of tessera.toml ([profiles.NAME]; `default`: the
-    /// top-level settings) and its account, instead of the profile of the
-    /// account in use.
+    /// Use this profile of tessera.toml and its account.
+    ///
+    /// [profiles.NAME] (`default`: the top-level settings) and its account,
+    /// instead of the profile of the account in use.
     #[arg(long, global = true, value_name = "NAME", env = "TESSERA_PROFILE")]
     pub profile: Option<String>,
 
-    /// Read settings from this .env-style file (KEY=value lines) for what the
-    /// environment does not set. No .env is read unless named here.
+    /// Read settings from this .env-style file.
+    ///
+    /// KEY=value lines, for what the environment does not set. No .env is
+    /// read unless named here.
     #[arg(long, global = true, value_name = "PATH", env = "TESSERA_ENV_FILE")]
     pub env_file: Option<std::path::PathBuf>,
 
@@ -212,13 +246,15 @@ pub enum Command {
         #[arg(long)]
         browser: bool,
     },
-    /// Check the settings against the provider and the items API, one line per
-    /// check, and say what to register in the Okta app (exit 1 when a check
-    /// fails). Signs nobody in and changes nothing.
-    Doctor,
-    /// Start dev-idp and the items API in-process on loopback and run commands
-    /// against them (signing in first through the system browser).
+    /// Check the settings against the provider and the items API.
     ///
+    /// One line per check, and what to register in the Okta app (exit 1 when
+    /// a check fails). Signs nobody in and changes nothing.
+    Doctor,
+    /// Try tessera against a provider and an items API of its own.
+    ///
+    /// Starts dev-idp and the items API in-process on loopback and runs
+    /// commands against them (signing in first through the system browser).
     /// Commands follow `--` and are separated by `--then`, e.g.
     /// `tessera demo -- items add --name Lamp --price 12 --then items list`.
     /// Without commands: login, whoami, items list. Everything is forgotten
@@ -229,9 +265,11 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         commands: Vec<String>,
     },
-    /// Print the shell completion script for SHELL on stdout, e.g.
-    /// `tessera completions bash > ~/.local/share/bash-completion/completions/tessera`
-    /// (the packages install them).
+    /// Print the shell completion script for SHELL on stdout.
+    ///
+    /// E.g. `tessera completions bash >
+    /// ~/.local/share/bash-completion/completions/tessera` (the packages
+    /// install them).
     Completions {
         /// The shell.
         #[arg(value_enum)]

@@ -1859,3 +1859,44 @@ async fn debug_logs_never_show_a_token_or_the_authorization_code() {
     assert!(log.contains("refresh") || log.contains("access token"), "the token steps are logged:\n{log}");
     machine.run(&["logout", "--all"]).await.expect(0);
 }
+
+/// `-h` is short: one line about tessera, Usage, the commands and options,
+/// and the exit codes in brief after them. `--help` starts the same way
+/// (a short paragraph, then Usage) and keeps the long text (settings, token
+/// stores, exit codes one per line) after the options.
+#[tokio::test]
+async fn help_is_short_with_the_exit_codes_after_usage() {
+    let machine = Machine::new(None);
+    let short = machine.run(&["-h"]).await;
+    short.expect(0);
+    let long = machine.run(&["--help"]).await;
+    long.expect(0);
+    for (name, run, most_before_usage) in [("-h", &short, 2), ("--help", &long, 5)] {
+        let usage = run.stdout.find("Usage: tessera").unwrap_or_else(|| panic!("{name}: {}", run.stdout));
+        let before = run.stdout[..usage].lines().count();
+        assert!(before <= most_before_usage, "{name}: {before} lines before Usage:\n{}", run.stdout);
+        let exit_codes = run.stdout.find("Exit codes:").unwrap_or_else(|| panic!("{name}: {}", run.stdout));
+        let options = run.stdout.find("Options:").unwrap();
+        assert!(usage < options && options < exit_codes, "{name}: the exit codes come after the options");
+        for command in ["login", "token", "whoami", "items", "accounts", "completions"] {
+            assert!(run.stdout.contains(&format!("\n  {command} ")), "{name} lacks {command}");
+        }
+        assert!(run.stdout.contains("-v, --verbose"), "{name}");
+    }
+    assert!(short.stdout.contains("3 sign-in required") && short.stdout.contains("8 rate limited"), "{short:?}");
+    assert!(!short.stdout.contains("secret-service  the desktop keyring"), "-h is the short one: {short:?}");
+    assert!(short.stdout.lines().count() < 40, "{} lines:\n{}", short.stdout.lines().count(), short.stdout);
+    assert!(short.stdout.lines().all(|l| l.chars().count() <= 160), "{}", short.stdout);
+    assert!(long.stdout.contains("3  sign-in required") && long.stdout.contains("secret-service"), "{long:?}");
+    // `token --help` says what --json gives, and --account is on the three commands.
+    let token = machine.run(&["token", "--help"]).await;
+    token.expect(0);
+    for key in ["access_token", "token_type", "expires_at", "scope", "--account"] {
+        assert!(token.stdout.contains(key), "token --help lacks {key}: {token:?}");
+    }
+    for args in [&["whoami", "-h"][..], &["items", "-h"], &["items", "list", "-h"]] {
+        let run = machine.run(args).await;
+        run.expect(0);
+        assert!(run.stdout.contains("--account <ACCOUNT>"), "{args:?}: {run:?}");
+    }
+}
