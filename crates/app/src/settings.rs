@@ -451,8 +451,7 @@ impl Settings {
     ) -> Option<signin::AccountKey> {
         let accounts: Vec<&signin::accounts::Account> = accounts.into_iter().collect();
         let ours = |key: &signin::AccountKey| {
-            self.signs_in(&key.issuer, &key.client_id)
-                || accounts.iter().any(|a| &a.key == key && self.owns(a))
+            self.signs_in(&key.issuer, &key.client_id) || accounts.iter().any(|a| &a.key == key && self.owns(a))
         };
         if active.is_none_or(ours) {
             return None;

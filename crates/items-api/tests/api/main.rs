@@ -15,5 +15,5 @@ mod owners;
 mod policy;
 mod postgres;
 mod settings;
-mod tutorials;
 mod tutorial_policy;
+mod tutorials;
