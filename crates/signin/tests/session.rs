@@ -301,6 +301,37 @@ async fn two_accounts_side_by_side_and_switching_sends_prompt_login_consent() {
     assert_eq!(error.kind(), ErrorKind::NoSuchAccount, "{error}");
 }
 
+/// `act_for` uses another account's tokens in this session only: the
+/// book's active account stays, and `None` goes back to it;
+/// `token_details` answers the token with its expiry, scopes and type.
+#[tokio::test]
+async fn act_for_uses_another_account_without_changing_the_active_one() {
+    let env = start().await;
+    let (_store, session, alice_browser, alice) = alice_signed_in(&env).await;
+    let alice_token = within("session.access_token", session.access_token()).await.unwrap();
+    let bob_browser = alice_browser.signing_in_as(BOB.0, BOB.1);
+    let bob = within("session.sign_in", session.sign_in(browser(&bob_browser), true)).await.unwrap().account;
+    let bob_token = within("session.access_token", session.access_token()).await.unwrap();
+
+    assert_eq!(session.act_for(Some("alice")).unwrap().unwrap().key, alice.key);
+    let details = within("session.token_details", session.token_details()).await.unwrap();
+    assert_eq!(details.token.access_token.secret(), alice_token.secret());
+    assert_eq!(details.token.token_type(), "Bearer");
+    assert!(details.scopes.iter().any(|s| s == "openid"), "{:?}", details.scopes);
+    let left = details.expires_at.duration_since(std::time::SystemTime::now()).unwrap();
+    assert!(left > std::time::Duration::from_secs(60), "{left:?}");
+    assert_eq!(within("session.whoami", session.whoami()).await.unwrap().account.key, alice.key);
+    assert_eq!(session.active().unwrap().key, bob.key, "the active account is unchanged");
+    let book = signin::accounts::AccountBook::load(env.book_path()).unwrap();
+    assert_eq!(book.active().unwrap().key, bob.key, "and so is the book on disk");
+
+    assert_eq!(session.act_for(None).unwrap(), None);
+    assert_eq!(within("session.access_token", session.access_token()).await.unwrap().secret(), bob_token.secret());
+    let error = session.act_for(Some("carol")).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NoSuchAccount, "{error}");
+    assert_eq!(within("session.whoami", session.whoami()).await.unwrap().account.key, bob.key);
+}
+
 #[tokio::test]
 async fn keep_fresh_refreshes_ahead_of_expiry_and_announces_it() {
     let env = start().await;
