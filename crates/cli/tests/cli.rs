@@ -18,7 +18,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+mod support;
+use support::{TESSERA, keyring_session};
+
 const SCOPES: &str = "openid profile email offline_access items:read items:write";
 
 /// The test browser, built into the same target folder as `tessera` (cargo
@@ -164,17 +166,7 @@ impl Machine {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let home: PathBuf = self.home.path().to_owned();
-        let mut command = Command::new(TESSERA);
-        command
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .envs(self.env.iter().map(|(n, v)| (n, v)))
-            .current_dir(&home);
-        command
+        support::tessera(self.home.path(), self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())), args)
     }
 }
 
@@ -683,17 +675,6 @@ async fn demo_stops_at_a_missing_item_with_exit_5() {
     let run = Machine::new(None).run(&["demo", "--", "items", "list", "--then", "itemz"]).await;
     run.expect(2);
     assert!(!run.stderr.contains("Signed in"), "{run:?}");
-}
-
-/// Whether the keyring tour can run: inside `scripts/keyring-session.sh`.
-fn keyring_session() -> bool {
-    if std::env::var("TESSERA_KEYRING_SESSION").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    let required = std::env::var("TESSERA_REQUIRE_KEYRING").is_ok_and(|v| v == "1");
-    assert!(!required, "TESSERA_REQUIRE_KEYRING=1 but no keyring session (run inside scripts/keyring-session.sh)");
-    eprintln!("skipped: needs a Secret Service (run inside scripts/keyring-session.sh)");
-    false
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -22,7 +22,9 @@ use dev_idp::config::{ClientConfig, ITEMS_API_CLIENT_ID, grant};
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::Value;
 
-const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+mod support;
+use support::keyring_session;
+
 const SERVICE: &str = "svc-reports";
 const SECRET: &str = "svc-reports-s3cr3t-7Qx";
 const KEYED: &str = "svc-keyed";
@@ -140,16 +142,7 @@ impl Machine {
 
     /// Runs `tessera args` with `stdin` piped in (none: an empty stdin).
     async fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
-        let home = self.home.path().to_owned();
-        let mut command = Command::new(TESSERA);
-        command
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .envs(self.env.iter().map(|(n, v)| (n, v)))
-            .current_dir(&home);
+        let command = support::tessera(self.home.path(), self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())), args);
         let (input, args) = (stdin.unwrap_or_default().to_owned(), args.iter().map(|a| (*a).to_owned()).collect());
         let output = tokio::task::spawn_blocking(move || run_within(command, &input)).await.unwrap();
         Run {
@@ -180,16 +173,6 @@ fn run_within(mut command: Command, input: &str) -> std::process::Output {
 fn claims(jwt: &str) -> Value {
     let part = jwt.trim().split('.').nth(1).unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
-
-fn keyring_session() -> bool {
-    if std::env::var("TESSERA_KEYRING_SESSION").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    let required = std::env::var("TESSERA_REQUIRE_KEYRING").is_ok_and(|v| v == "1");
-    assert!(!required, "TESSERA_REQUIRE_KEYRING=1 but no keyring session (run inside scripts/keyring-session.sh)");
-    eprintln!("skipped: needs a Secret Service (run inside scripts/keyring-session.sh)");
-    false
 }
 
 #[track_caller]

@@ -14,29 +14,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use dev_idp::DevIdp;
 
-const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+mod support;
+use support::{TESSERA, keyring_session};
+
 const SCOPES: &str = "openid profile email offline_access items:read";
 /// dev-idp's access tokens live this long here: due for a refresh half-way.
 const ACCESS_TOKEN_SECS: u64 = 10;
 /// The longest one `tessera` run may take.
 const RUN_LIMIT: Duration = Duration::from_secs(90);
-
-fn keyring_session() -> bool {
-    if std::env::var("TESSERA_KEYRING_SESSION").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    let required = std::env::var("TESSERA_REQUIRE_KEYRING").is_ok_and(|v| v == "1");
-    assert!(!required, "TESSERA_REQUIRE_KEYRING=1 but no keyring session (run inside scripts/keyring-session.sh)");
-    eprintln!("skipped: needs a Secret Service (run inside scripts/keyring-session.sh)");
-    false
-}
 
 async fn idp() -> DevIdp {
     let mut config = dev_idp::Config { port: 0, ..Default::default() };
@@ -85,17 +77,9 @@ impl Machine {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let home: &Path = self.home.path();
-        let mut command = Command::new(TESSERA);
-        command
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .envs(self.env.iter().map(|(n, v)| (n, v)))
-            .current_dir(home)
-            .stdin(Stdio::null());
+        let env = self.env.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        let mut command = support::tessera(self.home.path(), env, args);
+        command.stdin(Stdio::null());
         command
     }
 

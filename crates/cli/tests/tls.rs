@@ -9,13 +9,14 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use testkit::proxy::TestProxy;
 use testkit::tls::{TestCa, TlsFront};
 
-const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+mod support;
+use support::TESSERA;
+
 const RUN_LIMIT: Duration = Duration::from_secs(90);
 
 fn test_browser() -> PathBuf {
@@ -49,15 +50,7 @@ impl std::fmt::Debug for Run {
 
 /// Runs `tessera args` with a private HOME and only `env` (and PATH).
 async fn tessera(home: &Path, env: &[(&str, String)], args: &[&str]) -> Run {
-    let mut command = Command::new(TESSERA);
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .envs(env.iter().map(|(n, v)| (n, v)))
-        .current_dir(home);
+    let mut command = support::tessera(home, env.iter().map(|(n, v)| (*n, v.as_str())), args);
     let what = format!("tessera {}", args.join(" "));
     let output =
         tokio::task::spawn_blocking(move || testkit::output_within(&mut command, &what, RUN_LIMIT)).await.unwrap();
