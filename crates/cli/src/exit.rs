@@ -11,7 +11,7 @@ use signin::flow::SigninError;
 use signin::store::StoreError;
 use signin::{ErrorKind, SessionError};
 
-/// What the exit code says (documented in `tessera --help` and the README).
+/// What the exit code says (documented in `tessera --help` and docs/cli.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 1: any other error.

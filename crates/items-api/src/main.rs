@@ -13,7 +13,7 @@ use clap::Parser;
 /// name (or ACCEPT_DPOP=false). Optional: OKTA_AUDIENCE, TOKEN_VALIDATION,
 /// OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, POLICY_FILE, OPA_URL (or OPA_AUTHZ_URL),
 /// POLICY_QUERY (data.items), BIND (127.0.0.1:8081), TLS_IN_FRONT, and the
-/// rest listed in the README. GET /docs describes the API.
+/// rest listed in docs/items-api.md. GET /docs describes the API.
 ///
 /// --demo (or DEMO=1) starts the demo instead: dev-idp's issuer at
 /// 127.0.0.1:18080, sqlite://tessera-items.db, demo items for alice and bob.
