@@ -85,17 +85,7 @@ impl AccountBook {
         let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let path = self.path.with_file_name(format!("{name}.lock"));
         let io = |source| AccountsError::Io { action: "lock", path: path.clone(), source };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir).map_err(io)?;
-        }
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let file = options.open(&path).map_err(io)?;
+        let file = open_lock_file(&path).map_err(io)?;
         file.lock().map_err(io)?;
         Ok(file)
     }
@@ -157,6 +147,22 @@ fn create_private(path: &Path) -> std::io::Result<fs::File> {
 }
 
 /// Creates `dir` and its parents, mode 0700 for those it creates.
+/// Opens (creating it, mode 0600, in a private folder made as needed) the
+/// lock file at `path`; never truncates or removes it.
+pub(super) fn open_lock_file(path: &Path) -> std::io::Result<fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir)?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);

@@ -16,7 +16,7 @@
 //! is given rather than hang behind a stuck process. The operating system
 //! lets the lock go when its holder ends, however it ends.
 
-use std::fs::{self, File, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -80,17 +80,7 @@ impl RefreshLock {
     /// [`RefreshLockError::Io`] when the file cannot be created or locked.
     pub fn acquire(path: &Path, wait: Duration) -> Result<Self, RefreshLockError> {
         let io = |source| RefreshLockError::Io { path: path.to_path_buf(), source };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir).map_err(io)?;
-        }
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let file = options.open(path).map_err(io)?;
+        let file = super::file::open_lock_file(path).map_err(io)?;
         let started = Instant::now();
         loop {
             match file.try_lock() {
@@ -105,18 +95,6 @@ impl RefreshLock {
             std::thread::sleep(RETRY.min(wait - waited));
         }
     }
-}
-
-/// Creates `dir` and its parents, mode 0700 for those it creates.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }
 
 #[cfg(test)]

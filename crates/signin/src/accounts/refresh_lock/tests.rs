@@ -1,4 +1,5 @@
 use super::*;
+use std::fs;
 
 fn key(subject: &str) -> AccountKey {
     AccountKey { issuer: "https://idp.example/oauth2/default".into(), client_id: "c".into(), subject: subject.into() }
