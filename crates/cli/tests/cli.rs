@@ -50,23 +50,8 @@ async fn stack_with(change: impl FnOnce(&mut dev_idp::Config)) -> Stack {
     let mut idp_config = dev_idp::Config { port: 0, ..Default::default() };
     change(&mut idp_config);
     let idp = dev_idp::spawn(idp_config).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("items.db").display());
-    let issuer = idp.issuer().to_owned();
-    // Bound first: DPoP proofs name the API's PUBLIC_URL.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    let config = items_api::Config::load_with(None, |name| match name {
-        // Demo mode: the demo items for alice and bob.
-        "DEMO" => Some("1".to_owned()),
-        "OKTA_ISSUER" => Some(issuer.clone()),
-        "DATABASE_URL" => Some(database.clone()),
-        "PUBLIC_URL" => Some(api.clone()),
-        _ => None,
-    })
-    .unwrap();
-    let state = items_api::build(&config).await.unwrap();
-    tokio::spawn(async move { axum::serve(listener, items_api::router(state)).await });
+    // Demo mode: the demo items for alice and bob.
+    let (api, dir) = support::items_api(idp.issuer(), true).await;
     Stack { idp, api, _dir: dir }
 }
 

@@ -64,20 +64,7 @@ async fn stack() -> Stack {
         ..service(KEYED)
     });
     let idp = dev_idp::spawn(config).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("items.db").display());
-    let issuer = idp.issuer().to_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    let config = items_api::Config::load_with(None, |name| match name {
-        "OKTA_ISSUER" => Some(issuer.clone()),
-        "DATABASE_URL" => Some(database.clone()),
-        "PUBLIC_URL" => Some(api.clone()),
-        _ => None,
-    })
-    .unwrap();
-    let state = items_api::build(&config).await.unwrap();
-    tokio::spawn(async move { axum::serve(listener, items_api::router(state)).await });
+    let (api, dir) = support::items_api(idp.issuer(), false).await;
     Stack { idp, api, pem, _dir: dir }
 }
 

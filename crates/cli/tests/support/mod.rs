@@ -26,6 +26,28 @@ pub fn tessera<'e>(home: &Path, env: impl IntoIterator<Item = (&'e str, &'e str)
     command
 }
 
+/// The items API for `issuer` on a free loopback port over a SQLite file
+/// in the returned folder (with the demo's items for alice and bob when
+/// `demo`); answers its URL.
+pub async fn items_api(issuer: &str, demo: bool) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("items.db").display());
+    // Bound first: DPoP proofs name the API's PUBLIC_URL.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let config = items_api::Config::load_with(None, |name| match name {
+        "DEMO" if demo => Some("1".to_owned()),
+        "OKTA_ISSUER" => Some(issuer.to_owned()),
+        "DATABASE_URL" => Some(database.clone()),
+        "PUBLIC_URL" => Some(api.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let state = items_api::build(&config).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, items_api::router(state)).await });
+    (api, dir)
+}
+
 /// Whether the tests that need a Secret Service can run: inside
 /// `scripts/keyring-session.sh`. Where `TESSERA_REQUIRE_KEYRING=1` (CI),
 /// its absence fails instead of skipping.
