@@ -19,7 +19,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod support;
-use support::{TESSERA, keyring_session};
+use support::{Run, TESSERA, keyring_session};
 
 const SCOPES: &str = "openid profile email offline_access items:read items:write";
 
@@ -53,31 +53,6 @@ async fn stack_with(change: impl FnOnce(&mut dev_idp::Config)) -> Stack {
     // Demo mode: the demo items for alice and bob.
     let (api, dir) = support::items_api(idp.issuer(), true).await;
     Stack { idp, api, _dir: dir }
-}
-
-/// What a run of `tessera` did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
-    }
-
-    /// Several JSON documents one after the other (a demo's commands).
-    fn json_stream(&self) -> Vec<Value> {
-        serde_json::Deserializer::from_str(&self.stdout).into_iter::<Value>().map(Result::unwrap).collect()
-    }
-
-    #[track_caller]
-    fn expect(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "exit code of {self:#?}");
-        self
-    }
 }
 
 /// One person's machine: a private HOME (config, account book) and working
@@ -143,11 +118,7 @@ impl Machine {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("`tessera {}` did not end within {RUN_LIMIT:?}", args.join(" ")));
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
+        Run::of(output)
     }
 
     fn command(&self, args: &[&str]) -> Command {

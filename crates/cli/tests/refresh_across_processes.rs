@@ -22,7 +22,7 @@ use std::time::Duration;
 use dev_idp::DevIdp;
 
 mod support;
-use support::{TESSERA, keyring_session};
+use support::{Run, TESSERA, keyring_session};
 
 const SCOPES: &str = "openid profile email offline_access items:read";
 /// dev-idp's access tokens live this long here: due for a refresh half-way.
@@ -95,7 +95,7 @@ impl Machine {
             .map(|_| self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("tessera starts"))
             .collect();
         let what = format!("tessera {}", args.join(" "));
-        tokio::task::spawn_blocking(move || children.into_iter().map(|child| Run::of(child, &what)).collect())
+        tokio::task::spawn_blocking(move || children.into_iter().map(|child| Run::of_child(child, &what)).collect())
             .await
             .unwrap()
     }
@@ -108,28 +108,15 @@ impl Machine {
     }
 }
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Run {
     /// Waits for `child` (its output is small: a token, a line of error)
     /// and reads what it printed.
-    fn of(mut child: Child, what: &str) -> Self {
+    fn of_child(mut child: Child, what: &str) -> Self {
         let status = testkit::wait_child(&mut child, what, RUN_LIMIT);
         let (mut stdout, mut stderr) = (String::new(), String::new());
         child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
         child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
         Self { code: status.code().unwrap_or(-1), stdout, stderr }
-    }
-
-    #[track_caller]
-    fn expect(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "exit code of {self:#?}");
-        self
     }
 
     /// The access token `tessera token` printed.

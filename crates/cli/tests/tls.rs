@@ -15,7 +15,7 @@ use testkit::proxy::TestProxy;
 use testkit::tls::{TestCa, TlsFront};
 
 mod support;
-use support::TESSERA;
+use support::{Run, TESSERA};
 
 const RUN_LIMIT: Duration = Duration::from_secs(90);
 
@@ -36,29 +36,13 @@ async fn idp_over_tls(ca: &TestCa, host: &str) -> dev_idp::DevIdp {
     idp
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
 /// Runs `tessera args` with a private HOME and only `env` (and PATH).
 async fn tessera(home: &Path, env: &[(&str, String)], args: &[&str]) -> Run {
     let mut command = support::tessera(home, env.iter().map(|(n, v)| (*n, v.as_str())), args);
     let what = format!("tessera {}", args.join(" "));
     let output =
         tokio::task::spawn_blocking(move || testkit::output_within(&mut command, &what, RUN_LIMIT)).await.unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    Run::of(output)
 }
 
 #[tokio::test(flavor = "multi_thread")]

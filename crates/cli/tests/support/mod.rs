@@ -26,6 +26,45 @@ pub fn tessera<'e>(home: &Path, env: impl IntoIterator<Item = (&'e str, &'e str)
     command
 }
 
+/// What a run of `tessera` did.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The run of a process that has ended.
+    pub fn of(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    }
+
+    /// Its stdout as one JSON document.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    /// Several JSON documents one after the other (a demo's commands).
+    pub fn json_stream(&self) -> Vec<serde_json::Value> {
+        serde_json::Deserializer::from_str(&self.stdout).into_iter::<serde_json::Value>().map(Result::unwrap).collect()
+    }
+
+    /// Fails the test unless it exited with `code`.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "exit code of {self:#?}");
+        self
+    }
+}
+
 /// The items API for `issuer` on a free loopback port over a SQLite file
 /// in the returned folder (with the demo's items for alice and bob when
 /// `demo`); answers its URL.
