@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use dev_idp::config::DEMO_ALICE_PASSWORD;
 use dev_idp::{Config, DevIdp, ManualClock};
 use openidconnect::{IssuerUrl, TokenUrl};
@@ -64,16 +64,7 @@ async fn forward(State(proxy): State<Proxy>, headers: HeaderMap, body: Bytes) ->
         proxy.refreshes.fetch_add(1, Ordering::SeqCst);
         drop(proxy.hold.lock().await);
     }
-    let mut request = proxy.http.post(proxy.target.clone()).body(body.to_vec());
-    for name in [header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT] {
-        if let Some(value) = headers.get(&name) {
-            request = request.header(name.as_str(), value.as_bytes());
-        }
-    }
-    let response = request.send().await.unwrap();
-    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
-    let body = response.bytes().await.unwrap();
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_vec()).into_response()
+    testkit::forward_post(&proxy.http, proxy.target.as_str(), &headers, body).await
 }
 
 async fn start() -> Env {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use dev_idp::config::{DEMO_ALICE_PASSWORD, DEMO_BOB_PASSWORD, DESKTOP_CLIENT_ID};
 use dev_idp::misbehave::Misbehavior;
 use dev_idp::testing::{Browser as Driver, Page};
@@ -89,32 +89,7 @@ struct Proxy {
 async fn spawn_counting_proxy(target: Url, count: Arc<AtomicUsize>) -> Url {
     async fn forward(State(proxy): State<Proxy>, headers: HeaderMap, body: Bytes) -> Response {
         proxy.count.fetch_add(1, Ordering::SeqCst);
-        let mut request = proxy.http.post(proxy.target.clone()).body(body.to_vec());
-        for name in [header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT] {
-            if let Some(value) = headers.get(&name) {
-                request = request.header(name.as_str(), value.as_bytes());
-            }
-        }
-        let response = request.send().await.unwrap();
-        let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/json")
-            .to_owned();
-        // What a rate limit says (HTTP 429) goes through as dev-idp said it.
-        let limit_headers: Vec<(String, Vec<u8>)> = ["retry-after", "date", "x-rate-limit-reset"]
-            .into_iter()
-            .filter_map(|name| response.headers().get(name).map(|v| (name.to_owned(), v.as_bytes().to_vec())))
-            .collect();
-        let body = response.bytes().await.unwrap();
-        let mut answer = (status, [(header::CONTENT_TYPE, content_type)], body.to_vec()).into_response();
-        for (name, value) in limit_headers {
-            let name = header::HeaderName::from_bytes(name.as_bytes()).unwrap();
-            answer.headers_mut().insert(name, header::HeaderValue::from_bytes(&value).unwrap());
-        }
-        answer
+        wait::forward_post(&proxy.http, proxy.target.as_str(), &headers, body).await
     }
     let state = Proxy { target, count, http: wait::http() };
     let router = axum::Router::new().route("/token", axum::routing::post(forward)).with_state(state);

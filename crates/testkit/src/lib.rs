@@ -108,6 +108,44 @@ pub async fn client_credentials_token(
     answer["access_token"].as_str().unwrap_or_else(|| panic!("an access token: {answer}")).to_owned()
 }
 
+/// A request a stand-in endpoint received, forwarded as a POST to `target`
+/// (its body, `Content-Type`, `Authorization` and `Accept`), and the answer
+/// given back as the target gave it (status, content type, the rate-limit
+/// headers `Retry-After`, `Date`, `X-Rate-Limit-Reset`, body): a token
+/// endpoint in front of dev-idp that a test can count or hold.
+///
+/// # Panics
+/// When the target does not answer.
+pub async fn forward_post(
+    http: &reqwest::Client,
+    target: &str,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse as _;
+    let mut request = http.post(target).body(body.to_vec());
+    for name in [header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT] {
+        if let Some(value) = headers.get(&name) {
+            request = request.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let response = request.send().await.expect("the target answers");
+    let status = StatusCode::from_u16(response.status().as_u16()).expect("an HTTP status");
+    let mut kept = Vec::new();
+    for name in ["content-type", "retry-after", "date", "x-rate-limit-reset"] {
+        if let Some(value) = response.headers().get(name) {
+            kept.push((HeaderName::from_static(name), HeaderValue::from_bytes(value.as_bytes()).expect("a header")));
+        }
+    }
+    let body = response.bytes().await.expect("the target's answer");
+    let mut answer = (status, body.to_vec()).into_response();
+    for (name, value) in kept {
+        answer.headers_mut().insert(name, value);
+    }
+    answer
+}
+
 /// Serves `app` on a free loopback port until the test ends; answers its
 /// address.
 ///
