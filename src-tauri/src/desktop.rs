@@ -211,14 +211,14 @@ impl Desktop {
         let session = self.session();
         let current = self.current();
         let active = session.active().map(|a| a.key).filter(|key| current.signs_in(&key.issuer, &key.client_id));
-        let file = self.options.config_file.as_deref();
+        let profiles =
+            app::Settings::profile_table(self.options.config_file.as_deref(), |name| (self.options.env)(name));
         let accounts: Vec<AccountView> = session
             .accounts()
             .iter()
             .map(|a| {
                 let profile =
-                    app::Settings::profile_of(file, |name| (self.options.env)(name), &a.key.issuer, &a.key.client_id)
-                        .map(|profile| profile_label(profile.as_deref()));
+                    profiles.of(&a.key.issuer, &a.key.client_id).map(|profile| profile_label(profile.as_deref()));
                 AccountView::new(a, Some(&a.key) == active.as_ref()).in_profile(profile)
             })
             .collect();

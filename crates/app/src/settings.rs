@@ -409,19 +409,28 @@ impl Settings {
         issuer: &str,
         client_id: &str,
     ) -> Option<Option<String>> {
+        Self::profile_table(file, env).of(issuer, client_id)
+    }
+
+    /// Every profile's provider and client, the file read and each profile
+    /// resolved once: for finding the profile of many accounts
+    /// ([`ProfileTable::of`]).
+    #[must_use]
+    pub fn profile_table(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> ProfileTable {
         let env = Environment::new(env);
         let file = file.map(ConfigFile::read).and_then(Result::ok).flatten().unwrap_or_default();
-        let matches = |name: Option<&str>| {
-            Self::resolve(&file, &env, name).is_ok_and(|(settings, source)| {
-                source != ProviderSource::Demo
-                    && settings.signin.issuer.as_str() == issuer
-                    && settings.signin.client_id.as_str() == client_id
+        let names = std::iter::once(None).chain(file.profiles.keys().map(|name| Some(name.as_str())));
+        let rows = names
+            .filter_map(|name| match Self::resolve(&file, &env, name) {
+                Ok((settings, source)) if source != ProviderSource::Demo => Some((
+                    name.map(str::to_owned),
+                    settings.signin.issuer.as_str().to_owned(),
+                    settings.signin.client_id.as_str().to_owned(),
+                )),
+                _ => None,
             })
-        };
-        if matches(None) {
-            return Some(None);
-        }
-        file.profiles.keys().find(|name| matches(Some(name))).map(|name| Some(name.clone()))
+            .collect();
+        ProfileTable { rows }
     }
 
     /// Whether an account signed in at `issuer` with `client_id` is one
@@ -692,6 +701,26 @@ pub fn ignored_tutorial_settings(env: impl Fn(&str) -> Option<String>) -> Vec<St
         .filter(|(name, _)| env(name).is_some())
         .map(|(name, reason)| format!("Note: {name} is ignored: {reason}."))
         .collect()
+}
+
+/// Each profile of a configuration file with the provider and client it
+/// signs in with ([`Settings::profile_table`]).
+#[derive(Debug, Clone, Default)]
+pub struct ProfileTable {
+    /// (profile, issuer, client id); the top level (`None`) first.
+    rows: Vec<(Option<String>, String, String)>,
+}
+
+impl ProfileTable {
+    /// The profile an account signed in at `issuer` with `client_id`
+    /// belongs to: `Some(None)` for the file's top-level settings,
+    /// `Some(Some(name))` for `[profiles.<name>]`, `None` when none of them
+    /// names that provider and client. The top level is preferred when both
+    /// do.
+    #[must_use]
+    pub fn of(&self, issuer: &str, client_id: &str) -> Option<Option<String>> {
+        self.rows.iter().find(|(_, i, c)| i == issuer && c == client_id).map(|(name, _, _)| name.clone())
+    }
 }
 
 /// The name of the top-level settings as a profile (`--profile default`).

@@ -207,9 +207,9 @@ async fn accounts(session: &Session, action: AccountsAction) -> Result<(), Failu
 ///
 /// # Errors
 /// The book's errors.
-pub fn accounts_in_book<E: Fn(&str) -> Option<String>>(
+pub fn accounts_in_book(
     mut book: AccountBook,
-    profiles: &crate::Profiles<'_, E>,
+    profiles: &crate::Profiles,
     action: AccountsAction,
     json: bool,
 ) -> Result<(), Failure> {

@@ -147,17 +147,15 @@ fn chosen_store(cli: &Cli, configured: TokenStoreChoice) -> Result<TokenStoreCho
     }
 }
 
-/// The profiles of the configuration file, as the environment leaves them.
-pub struct Profiles<'e, E> {
-    file: Option<std::path::PathBuf>,
-    env: &'e E,
-}
+/// The profiles of the configuration file, as the environment leaves them
+/// (the file read once).
+pub struct Profiles(app::settings::ProfileTable);
 
-impl<E: Fn(&str) -> Option<String>> Profiles<'_, E> {
+impl Profiles {
     /// The profile an account signed in at `issuer` with `client_id`
     /// belongs to: `Some(None)` for the top-level settings, `None` for none.
     pub fn of(&self, issuer: &str, client_id: &str) -> Option<Option<String>> {
-        Settings::profile_of(self.file.as_deref(), self.env, issuer, client_id)
+        self.0.of(issuer, client_id)
     }
 
     /// The name shown for an account's profile: its name, `default` for the
@@ -209,7 +207,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
     let file = Settings::default_file();
     let mut book = AccountBook::load(AccountBook::default_path()?)?;
-    let profiles = Profiles { file: file.clone(), env: &env };
+    let profiles = Profiles(Settings::profile_table(file.as_deref(), &env));
     // Listing and choosing accounts read and write the account book only:
     // they need no provider, and cross profiles.
     if let Command::Accounts { action: None | Some(AccountsAction::List | AccountsAction::Use { .. }) } = &cli.command {
