@@ -222,11 +222,24 @@ impl Driver {
         let mut builder = ClientBuilder::rustls().unwrap();
         builder.capabilities(capabilities);
         let url = format!("http://127.0.0.1:{}", self.port);
-        // WebKitWebDriver waits for ever for an app that exited at start.
-        let client = tokio::time::timeout(STEP_TIMEOUT, builder.connect(&url))
-            .await
-            .unwrap_or_else(|_| panic!("the app did not start in time:\n{}", self.log()))
-            .unwrap_or_else(|e| panic!("the app did not start: {e}\n{}", self.log()));
+        // WebKitWebDriver waits for ever for an app that exited at start. A
+        // session refused at the transport (the driver's native side not
+        // listening yet on a loaded machine) is asked for again, twice.
+        let mut attempts = 0;
+        let client = loop {
+            attempts += 1;
+            let connected = tokio::time::timeout(STEP_TIMEOUT, builder.connect(&url))
+                .await
+                .unwrap_or_else(|_| panic!("the app did not start in time:\n{}", self.log()));
+            match connected {
+                Ok(client) => break client,
+                Err(error) if attempts < 3 => {
+                    eprintln!("no WebDriver session yet ({error}); asking again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(error) => panic!("the app did not start: {error}\n{}", self.log()),
+            }
+        };
         let group = self.child.id();
         assert!(app_running_in(group), "the app is not in its driver's process group");
         let bus = std::fs::read_to_string(self.folder.path().join("bus")).unwrap_or_default();
