@@ -7,103 +7,45 @@
 //! check) are remembered in a map of their own for `min(cache_ttl, 30 s)`, so
 //! a client that keeps sending a revoked or expired token (a retry loop, a
 //! replay) costs the issuer one request per 30 s rather than one per request;
-//! tokens that differ each time are asked about each time. Each map is
-//! bounded: when full, ended entries are dropped, and if it is still full the
-//! answer is not cached (so refusals never crowd out active answers).
+//! tokens that differ each time are asked about each time. Both maps are
+//! [`TokenCache`]s, the validated-token cache's type: bounded, a full one
+//! drops its ended entries and then the one that ends soonest (refusals live
+//! in their own map, so they never crowd out active answers).
 //!
 //! The [`Bucket`] bounds how many tokens the validator could not check
 //! itself (opaque ones) it asks about: made-up tokens that differ each time
 //! cost the issuer at most the bucket, whatever their number.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
-use sha2::{Digest, Sha256};
-
+use super::cache::{TokenCache, TokenHash, expiry};
 use super::refusal::Refusal;
 use super::{Claims, later};
 
-/// The cache key of a token: its SHA-256.
-pub(super) type CacheKey = [u8; 32];
-
-/// SHA-256 of the token.
-pub(super) fn cache_key(token: &str) -> CacheKey {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-struct Entry<T> {
-    value: T,
-    until: SystemTime,
-}
-
-/// Introspection answers by token hash: the claims of active tokens
-/// ([`Claims`]), or the reasons tokens were refused ([`Refusal`]).
-pub(super) struct AnswerCache<T> {
-    entries: Mutex<HashMap<CacheKey, Entry<T>>>,
-    capacity: usize,
-}
-
-impl<T: Clone> AnswerCache<T> {
-    pub(super) fn new(capacity: usize) -> Self {
-        Self { entries: Mutex::new(HashMap::new()), capacity }
-    }
-
-    /// The cached answer of a token whose entry has not ended.
-    pub(super) fn get(&self, key: &CacheKey, now: SystemTime) -> Option<T> {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        match entries.get(key) {
-            Some(entry) if now < entry.until => Some(entry.value.clone()),
-            Some(_) => {
-                entries.remove(key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    /// Caches `value` until `until`; nothing when that has passed or the
-    /// cache is full of entries that have not ended.
-    fn insert_until(&self, key: CacheKey, value: T, now: SystemTime, until: SystemTime) {
-        if until <= now || self.capacity == 0 {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            entries.retain(|_, entry| now < entry.until);
-            if entries.len() >= self.capacity {
-                return;
-            }
-        }
-        entries.insert(key, Entry { value, until });
-    }
-
-    /// How many entries are held (tests).
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner).len()
-    }
-}
-
-impl AnswerCache<Claims> {
-    /// Caches an active token's `claims` until `min(exp, now + ttl)`.
-    pub(super) fn insert(&self, key: CacheKey, claims: &Claims, now: SystemTime, ttl: Duration) {
-        let expiry = u64::try_from(claims.expires_at)
-            .ok()
-            .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
-            .unwrap_or(UNIX_EPOCH);
-        self.insert_until(key, claims.clone(), now, expiry.min(later(now, ttl)));
-    }
+/// Caches an active token's `claims` until `min(exp, now + ttl)`.
+pub(super) fn remember_active(
+    answers: &TokenCache<Arc<Claims>>,
+    key: TokenHash,
+    claims: &Claims,
+    now: SystemTime,
+    ttl: Duration,
+) {
+    answers.insert(key, Arc::new(claims.clone()), now, expiry(claims).min(later(now, ttl)));
 }
 
 /// The longest a refusal is remembered, whatever the cache's lifetime.
 pub(super) const REFUSAL_TTL: Duration = Duration::from_secs(30);
 
-impl AnswerCache<Refusal> {
-    /// Remembers why a token was refused, for `min(ttl, REFUSAL_TTL)`.
-    pub(super) fn insert_refusal(&self, key: CacheKey, reason: Refusal, now: SystemTime, ttl: Duration) {
-        self.insert_until(key, reason, now, later(now, ttl.min(REFUSAL_TTL)));
-    }
+/// Remembers why a token was refused, for `min(ttl, REFUSAL_TTL)`.
+pub(super) fn remember_refusal(
+    refusals: &TokenCache<Refusal>,
+    key: TokenHash,
+    reason: Refusal,
+    now: SystemTime,
+    ttl: Duration,
+) {
+    refusals.insert(key, reason, now, later(now, ttl.min(REFUSAL_TTL)));
 }
 
 /// A token bucket (the classic rate limiter): `burst` introspections at once,

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use super::http::FetchError;
 use super::refusal::Refusal;
@@ -24,6 +25,10 @@ const MIN_RSA_MODULUS_BYTES: usize = 256;
 pub(super) struct VerifyKey {
     pub(super) alg: Algorithm,
     pub(super) decoding: DecodingKey,
+    /// SHA-256 of the algorithm, key type, curve and public components: the
+    /// same key in the next JWKS has the same one (the validated-token cache
+    /// keeps a token only while the key that verified it is still published).
+    pub(super) fingerprint: [u8; 32],
 }
 
 impl VerifyKey {
@@ -174,7 +179,21 @@ fn parse_jwk(jwk: &Map<String, Value>, allowed: &[Algorithm]) -> Option<VerifyKe
         // `oct` (symmetric) keys are never used, whatever they say.
         _ => return None,
     };
-    Some(VerifyKey { alg, decoding })
+    let mut digest = Sha256::new();
+    for part in [
+        format!("{alg:?}").as_str(),
+        kty,
+        text("crv").unwrap_or(""),
+        text("n").unwrap_or(""),
+        text("e").unwrap_or(""),
+        text("x").unwrap_or(""),
+        text("y").unwrap_or(""),
+    ] {
+        // Length-prefixed, so that no two lists of parts hash alike.
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    Some(VerifyKey { alg, decoding, fingerprint: digest.finalize().into() })
 }
 
 /// Whether a key of type `kty` (and curve `crv`) can verify `alg`.

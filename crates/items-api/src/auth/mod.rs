@@ -83,6 +83,7 @@
 //!
 //! Tokens and secrets never appear in logs, `Debug` output or errors.
 
+mod cache;
 mod claims;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -105,8 +106,9 @@ pub use refusal::Refusal;
 use serde_json::{Map, Value};
 use url::Url;
 
+use self::cache::{TokenCache, TokenHash};
 use self::http::{FetchError, Http, Metadata};
-use self::introspection::{AnswerCache, Bucket};
+use self::introspection::Bucket;
 use self::keys::{KeySnapshot, VerifyKey};
 
 /// The validated claims of an access token, whatever the mode.
@@ -197,8 +199,13 @@ pub struct ValidatorOptions {
     /// Shortest time between a failed fetch (discovery or JWKS) and the next
     /// attempt (1 s); meanwhile checks fail fast with `Unavailable`.
     pub retry_interval: Duration,
-    /// Most introspection answers cached at once (10 000).
+    /// Most introspection answers cached at once (10 000), and as many
+    /// refusals.
     pub max_cached_answers: usize,
+    /// Local mode: most validated tokens cached at once (10 000); zero
+    /// verifies every token every time. See the module's "Validated-token
+    /// cache".
+    pub max_cached_tokens: usize,
     /// Introspection mode: how many tokens that cannot be checked locally
     /// (not shaped like a JWT: opaque ones) may be introspected at once (30);
     /// past it and the refill they are refused without asking the issuer.
@@ -225,6 +232,7 @@ impl Default for ValidatorOptions {
             refetch_interval: Duration::from_secs(10),
             retry_interval: Duration::from_secs(1),
             max_cached_answers: 10_000,
+            max_cached_tokens: 10_000,
             introspection_burst: 30,
             introspections_per_minute: 60,
             clock: Arc::new(SystemClock),
@@ -260,6 +268,14 @@ pub struct ValidatorStats {
     pub refusal_hits: u64,
     /// Opaque tokens refused unasked, the introspection bucket being empty.
     pub rate_limited: u64,
+    /// Signatures checked (each a public-key operation, ~21 µs for RS256).
+    pub signatures_verified: u64,
+    /// Tokens answered from the validated-token cache (local mode), their
+    /// signature and claims not checked again.
+    pub verified_cache_hits: u64,
+    /// Entries held now: validated tokens (local mode) or active answers
+    /// (introspection mode). Never above the configured maximum.
+    pub cached_tokens: u64,
 }
 
 #[derive(Debug, Default)]
@@ -270,6 +286,8 @@ struct Counters {
     cache_hits: AtomicU64,
     refusal_hits: AtomicU64,
     rate_limited: AtomicU64,
+    signatures_verified: AtomicU64,
+    verified_cache_hits: AtomicU64,
 }
 
 impl Counters {
@@ -291,8 +309,8 @@ enum Checks {
         client_id: String,
         client_secret: oauth2::ClientSecret,
         cache_ttl: Duration,
-        answers: AnswerCache<Claims>,
-        refusals: AnswerCache<Refusal>,
+        answers: TokenCache<Arc<Claims>>,
+        refusals: TokenCache<Refusal>,
         /// Bounds the introspection of tokens not checked locally (boxed:
         /// the variants stay of a size).
         bucket: Box<Bucket>,
@@ -312,9 +330,23 @@ struct Inner {
     metadata: RwLock<Option<Arc<Metadata>>>,
     /// The keys: replaced whole, read by cloning the `Arc` (no await under the lock).
     keys: RwLock<Arc<KeySnapshot>>,
+    /// Local mode: tokens that passed every check, by hash (empty and
+    /// unused in introspection mode, where only the issuer's answers count).
+    verified: TokenCache<Arc<Verified>>,
     /// Taken only by the path that fetches (single-flight); held across the fetch.
     gate: tokio::sync::Mutex<Gate>,
     counters: Counters,
+}
+
+/// A token that passed every check of local mode, as the validated-token
+/// cache keeps it: its claims (`cnf.jkt` included: the DPoP proof is still
+/// checked by the caller on every request) and the key that verified it.
+struct Verified {
+    claims: Claims,
+    /// The key's `kid` and [`keys::VerifyKey::fingerprint`]: the entry is
+    /// served only while the current JWKS has that very key.
+    kid: String,
+    fingerprint: [u8; 32],
 }
 
 /// What the fetching path remembers, behind the single-flight lock.
@@ -418,8 +450,8 @@ impl TokenValidator {
                     client_id,
                     client_secret,
                     cache_ttl,
-                    answers: AnswerCache::new(options.max_cached_answers),
-                    refusals: AnswerCache::new(options.max_cached_answers),
+                    answers: TokenCache::new(options.max_cached_answers),
+                    refusals: TokenCache::new(options.max_cached_answers),
                     bucket,
                 }
             }
@@ -427,6 +459,10 @@ impl TokenValidator {
         let http = Http::new(config.timeout, issuer_url.scheme() == "https", &options.net)
             .map_err(|error| AuthError::Unavailable(Box::new(error)))?;
         let leeway = i64::try_from(config.leeway.as_secs()).unwrap_or(i64::MAX);
+        let verified = TokenCache::new(match checks {
+            Checks::Local => options.max_cached_tokens,
+            Checks::Introspection { .. } => 0,
+        });
         Ok(Self {
             inner: Arc::new(Inner {
                 issuer,
@@ -438,6 +474,7 @@ impl TokenValidator {
                 http,
                 metadata: RwLock::new(None),
                 keys: RwLock::new(Arc::new(KeySnapshot::empty())),
+                verified,
                 gate: tokio::sync::Mutex::new(Gate::default()),
                 counters: Counters::default(),
             }),
@@ -453,7 +490,7 @@ impl TokenValidator {
     pub async fn validate(&self, token: &str) -> Result<Claims, AuthError> {
         claims::check_token_shape(token, self.inner.options.max_token_bytes)?;
         match &self.inner.checks {
-            Checks::Local => self.validate_local(token).await,
+            Checks::Local => self.validate_local_cached(token).await,
             Checks::Introspection { .. } => self.validate_by_introspection(token).await,
         }
     }
@@ -496,6 +533,13 @@ impl TokenValidator {
             cache_hits: c.cache_hits.load(Ordering::Relaxed),
             refusal_hits: c.refusal_hits.load(Ordering::Relaxed),
             rate_limited: c.rate_limited.load(Ordering::Relaxed),
+            signatures_verified: c.signatures_verified.load(Ordering::Relaxed),
+            verified_cache_hits: c.verified_cache_hits.load(Ordering::Relaxed),
+            cached_tokens: u64::try_from(match &self.inner.checks {
+                Checks::Local => self.inner.verified.len(),
+                Checks::Introspection { answers, .. } => answers.len(),
+            })
+            .unwrap_or(u64::MAX),
         }
     }
 
@@ -521,12 +565,43 @@ impl TokenValidator {
 
     // ----- local mode -------------------------------------------------------
 
-    async fn validate_local(&self, token: &str) -> Result<Claims, AuthError> {
+    /// Local mode: a token that passed every check lately is answered from
+    /// the validated-token cache while its `exp` has not come and the key
+    /// that verified it is still in the (fresh) JWKS; any other is verified
+    /// in full and, if it passes, cached.
+    async fn validate_local_cached(&self, token: &str) -> Result<Claims, AuthError> {
+        let hash = TokenHash::of(token);
+        let now = self.now();
+        let snapshot = self.snapshot();
+        // Stale keys (past the JWKS's max-age): no hit, so that the full
+        // path refreshes them and a key the issuer dropped is noticed.
+        if snapshot.is_fresh(now) {
+            let still_published =
+                |hit: &Arc<Verified>| snapshot.get(&hit.kid).is_some_and(|key| key.fingerprint == hit.fingerprint);
+            if let Some(hit) = self.inner.verified.get(&hash, now, still_published) {
+                Counters::bump(&self.inner.counters.verified_cache_hits);
+                return Ok(hit.claims.clone());
+            }
+        }
+        drop(snapshot);
+        let (claims, key) = self.validate_local(token).await?;
+        let verified = Verified { claims, kid: key.0, fingerprint: key.1 };
+        let until = cache::expiry(&verified.claims);
+        let claims = verified.claims.clone();
+        self.inner.verified.insert(hash, Arc::new(verified), self.now(), until);
+        Ok(claims)
+    }
+
+    /// Every check of local mode, cache or not; with the claims, the `kid`
+    /// and fingerprint of the key that verified the signature.
+    async fn validate_local(&self, token: &str) -> Result<(Claims, (String, [u8; 32])), AuthError> {
         let parsed = jwt::parse(token, &self.inner.options.algorithms)?;
         let key = self.key_for(&parsed.kid, parsed.alg).await?;
+        Counters::bump(&self.inner.counters.signatures_verified);
         let payload = parsed.verify(&key)?;
         let now = self.now();
-        claims::from_jwt(payload, &self.expected(now))
+        let claims = claims::from_jwt(payload, &self.expected(now))?;
+        Ok((claims, (parsed.kid, key.fingerprint)))
     }
 
     fn snapshot(&self) -> Arc<KeySnapshot> {
@@ -595,6 +670,12 @@ impl TokenValidator {
         let next = match outcome {
             Ok(fresh) => {
                 gate.last_jwks_attempt = Some((now, true));
+                // Tokens whose key left the JWKS (or changed under its kid)
+                // leave the validated-token cache with it. Lookups check
+                // the key too, so a token stored meanwhile is never served.
+                self.inner
+                    .verified
+                    .retain(|hit| fresh.get(&hit.kid).is_some_and(|key| key.fingerprint == hit.fingerprint));
                 Arc::new(fresh.with_generation(current.generation + 1))
             }
             Err(error) => {
@@ -669,13 +750,13 @@ impl TokenValidator {
         else {
             return Err(AuthError::Invalid(Refusal::Malformed));
         };
-        let key = introspection::cache_key(token);
+        let key = TokenHash::of(token);
         let now = self.now();
-        if let Some(claims) = answers.get(&key, now) {
+        if let Some(claims) = answers.get(&key, now, |_| true) {
             Counters::bump(&self.inner.counters.cache_hits);
-            return Ok(claims);
+            return Ok(Claims::clone(&claims));
         }
-        if let Some(reason) = refusals.get(&key, now) {
+        if let Some(reason) = refusals.get(&key, now, |_| true) {
             Counters::bump(&self.inner.counters.refusal_hits);
             return Err(AuthError::Invalid(reason));
         }
@@ -710,11 +791,11 @@ impl TokenValidator {
         let now = self.now();
         match claims::from_introspection(answer, &self.expected(now)) {
             Ok(claims) => {
-                answers.insert(key, &claims, now, *cache_ttl);
+                introspection::remember_active(answers, key, &claims, now, *cache_ttl);
                 Ok(claims)
             }
             Err(AuthError::Invalid(reason)) => {
-                refusals.insert_refusal(key, reason, now, *cache_ttl);
+                introspection::remember_refusal(refusals, key, reason, now, *cache_ttl);
                 Err(AuthError::Invalid(reason))
             }
             Err(error) => Err(error),

@@ -2,6 +2,7 @@
 //! claim checks, JWKS parsing, `Cache-Control`, the answer cache. The
 //! end-to-end tests against dev-idp are in `tests/auth.rs`.
 
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -10,10 +11,11 @@ use jsonwebtoken::Algorithm;
 use reqwest::header::{CACHE_CONTROL, HeaderMap, HeaderValue};
 use serde_json::{Map, Value, json};
 
+use super::cache::{TokenCache, TokenHash};
 use super::claims::{self, Expected};
-use super::introspection::{AnswerCache, cache_key};
+use super::introspection::{REFUSAL_TTL, remember_active, remember_refusal};
 use super::refusal::Refusal;
-use super::{AuthError, http, jwt, keys};
+use super::{AuthError, Claims, http, jwt, keys};
 
 const ISSUER: &str = "https://example.okta.com/oauth2/default";
 const AUDIENCE: &str = "api://default";
@@ -311,31 +313,79 @@ fn cache_control_gives_the_max_age() {
 
 #[test]
 fn the_answer_cache_keeps_hashes_until_the_earlier_of_exp_and_ttl() {
-    let cache = AnswerCache::new(2);
+    let cache: TokenCache<Arc<Claims>> = TokenCache::new(2);
     let now = UNIX_EPOCH + Duration::from_secs(u64::try_from(NOW).expect("positive"));
     let claims = claims::from_introspection(active_answer(), &expected()).expect("active"); // exp = NOW + 600
-    let key = cache_key("token-a");
-    assert_ne!(&key[..], b"token-a".as_slice());
-    cache.insert(key, &claims, now, Duration::from_secs(60));
-    assert_eq!(cache.get(&key, now + Duration::from_secs(59)), Some(claims.clone()));
-    assert_eq!(cache.get(&key, now + Duration::from_secs(60)), None, "ttl ends it");
+    let key = TokenHash::of("token-a");
+    let get = |key: &TokenHash, at| cache.get(key, at, |_| true).map(|claims| Claims::clone(&claims));
+    remember_active(&cache, key, &claims, now, Duration::from_secs(60));
+    assert_eq!(get(&key, now + Duration::from_secs(59)), Some(claims.clone()));
+    assert_eq!(get(&key, now + Duration::from_secs(60)), None, "ttl ends it");
 
-    cache.insert(key, &claims, now, Duration::from_secs(3600));
-    assert!(cache.get(&key, now + Duration::from_secs(599)).is_some());
-    assert!(cache.get(&key, now + Duration::from_secs(600)).is_none(), "exp ends it");
+    remember_active(&cache, key, &claims, now, Duration::from_secs(3600));
+    assert!(get(&key, now + Duration::from_secs(599)).is_some());
+    assert!(get(&key, now + Duration::from_secs(600)).is_none(), "exp ends it");
 
-    cache.insert(key, &claims, now, Duration::ZERO);
-    assert!(cache.get(&key, now).is_none(), "a zero ttl caches nothing");
+    remember_active(&cache, key, &claims, now, Duration::ZERO);
+    assert!(get(&key, now).is_none(), "a zero ttl caches nothing");
 
-    // Bounded: a full cache drops expired entries, else does not cache.
-    cache.insert(cache_key("a"), &claims, now, Duration::from_secs(10));
-    cache.insert(cache_key("b"), &claims, now, Duration::from_secs(100));
-    cache.insert(cache_key("c"), &claims, now, Duration::from_secs(100));
+    // Bounded: a full cache drops ended entries, then the one ending soonest.
+    remember_active(&cache, TokenHash::of("a"), &claims, now, Duration::from_secs(10));
+    remember_active(&cache, TokenHash::of("b"), &claims, now, Duration::from_secs(100));
+    remember_active(&cache, TokenHash::of("c"), &claims, now, Duration::from_secs(200));
     assert_eq!(cache.len(), 2);
-    assert!(cache.get(&cache_key("c"), now).is_none());
-    cache.insert(cache_key("c"), &claims, now + Duration::from_secs(20), Duration::from_secs(100));
-    assert!(cache.get(&cache_key("c"), now + Duration::from_secs(20)).is_some());
+    assert!(get(&TokenHash::of("a"), now).is_none(), "the entry ending soonest went");
+    assert!(get(&TokenHash::of("b"), now).is_some());
+    assert!(get(&TokenHash::of("c"), now).is_some());
+    remember_active(&cache, TokenHash::of("d"), &claims, now + Duration::from_secs(150), Duration::from_secs(100));
+    assert!(get(&TokenHash::of("b"), now + Duration::from_secs(150)).is_none(), "ended, dropped first");
+    assert!(get(&TokenHash::of("c"), now + Duration::from_secs(150)).is_some());
+    assert!(get(&TokenHash::of("d"), now + Duration::from_secs(150)).is_some());
     assert_eq!(cache.len(), 2);
+
+    // Refusals: at most REFUSAL_TTL, whatever the ttl.
+    let refusals: TokenCache<Refusal> = TokenCache::new(10);
+    remember_refusal(&refusals, key, Refusal::Inactive, now, Duration::from_secs(3600));
+    assert_eq!(refusals.get(&key, now + REFUSAL_TTL - Duration::from_secs(1), |_| true), Some(Refusal::Inactive));
+    assert_eq!(refusals.get(&key, now + REFUSAL_TTL, |_| true), None);
+}
+
+/// The one cache type: keyed by the whole token's SHA-256 (one character
+/// apart is another entry), a refused entry is dropped, never served at or
+/// past its end, and bounded however many tokens come, with or without
+/// shards.
+#[test]
+fn the_token_cache_is_keyed_by_the_whole_token_and_bounded() {
+    let now = UNIX_EPOCH + Duration::from_secs(u64::try_from(NOW).expect("positive"));
+    let until = now + Duration::from_secs(60);
+    let cache: TokenCache<u32> = TokenCache::new(100);
+    cache.insert(TokenHash::of("header.payload.signature"), 1, now, until);
+    assert_eq!(cache.get(&TokenHash::of("header.payload.signature"), now, |_| true), Some(1));
+    for other in ["header.payload.signaturf", "header.payload.", "header.payload.signature=", "eader.payload.signature"]
+    {
+        assert_eq!(cache.get(&TokenHash::of(other), now, |_| true), None, "{other}");
+    }
+    assert_eq!(cache.get(&TokenHash::of("header.payload.signature"), until, |_| true), None, "ended");
+    assert_eq!(cache.len(), 0, "an ended entry is dropped when found");
+    cache.insert(TokenHash::of("t"), 2, now, until);
+    assert_eq!(cache.get(&TokenHash::of("t"), now, |value| *value != 2), None, "refused");
+    assert_eq!(cache.get(&TokenHash::of("t"), now, |_| true), None, "a refused entry is dropped");
+    cache.insert(TokenHash::of("t"), 3, now, now);
+    assert_eq!(cache.len(), 0, "an entry that ends now is not stored");
+
+    for capacity in [0, 1, 2, 100, 1000, 10_000] {
+        let cache: TokenCache<usize> = TokenCache::new(capacity);
+        assert!(cache.capacity() <= capacity);
+        assert!(capacity == 0 || cache.capacity() * 2 > capacity, "{capacity}: most of the room is used");
+        for i in 0..(capacity * 3 + 10) {
+            cache.insert(TokenHash::of(&format!("token-{i}")), i, now, until + Duration::from_secs(i as u64));
+            assert!(cache.len() <= capacity);
+        }
+        if capacity > 0 {
+            let last = capacity * 3 + 9;
+            assert_eq!(cache.get(&TokenHash::of(&format!("token-{last}")), now, |_| true), Some(last));
+        }
+    }
 }
 
 /// RFC 7517 §6.2.1, RFC 8037 §2: an elliptic key verifies only with the
