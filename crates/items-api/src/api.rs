@@ -240,7 +240,7 @@ impl FromRequestParts<AppState> for Caller {
                 return Err(ApiError::DpopInvalidToken(BindingRefusal::SentAsBearer));
             }
             (Some(_), None) => return Err(ApiError::DpopInvalidToken(BindingRefusal::NotBound)),
-            (Some(proof), Some(jkt)) => state.inner.dpop.accept(&proof, jkt)?,
+            (Some(proof), Some(jkt)) => state.inner.dpop.accept(&proof, jkt).await?,
         }
         // The token goes to the policy (as `jwt`) only now that it is valid.
         let decision = state.inner.policy.decide(&policy::input(&claims, token, parts.method.as_str(), &path)).await;

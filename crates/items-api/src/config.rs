@@ -6,7 +6,9 @@
 //! with a message naming it. Requests to the issuer and to OPA trust the
 //! system's store and `CA_FILE` (`ca_file`; else `SSL_CERT_FILE`), and go
 //! through `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` except for `NO_PROXY`
-//! and loopback.
+//! and loopback. Instances of a fleet on one PostgreSQL share DPoP replays
+//! (`DPOP_REPLAY`) and, with `DPOP_NONCE_KEY` (or `DPOP_NONCE_KEY_FILE`),
+//! their DPoP nonces.
 //!
 //! Nothing configured means nothing trusted: outside demo mode the issuer
 //! (`OKTA_ISSUER` or `OKTA_DOMAIN`), the database (`DATABASE_URL`) and, while
@@ -23,6 +25,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use settings::{Environment, parse};
 use url::Url;
+
+mod fleet;
+
+pub use fleet::{MIN_NONCE_KEY_BYTES, NonceKey, ReplayPlace};
 
 /// The issuer of demo mode: dev-idp on its fixed port.
 pub const DEMO_ISSUER: &str = "http://127.0.0.1:18080/oauth2/default";
@@ -103,6 +109,14 @@ pub struct Config {
     /// How long each of the API's own DPoP nonces lasts
     /// (`DPOP_NONCE_SECS`; 0, the default: no nonces asked for).
     pub dpop_nonce: Option<Duration>,
+    /// The key of those nonces (`DPOP_NONCE_KEY`, base64 of at least 32
+    /// bytes, or `DPOP_NONCE_KEY_FILE`, a file holding it): the same on
+    /// every instance, so each takes the others' nonces; `None`: a key made
+    /// at start-up, this instance's alone.
+    pub dpop_nonce_key: Option<NonceKey>,
+    /// Where accepted DPoP proofs are remembered (`DPOP_REPLAY`: `database`,
+    /// PostgreSQL's default, shared by every instance; `memory`, SQLite's).
+    pub dpop_replay: ReplayPlace,
     /// The scopes asked for: `READ_SCOPE`, `WRITE_SCOPE`, `ADMIN_SCOPE`
     /// (`items:read`, `items:write`, `items:admin` by default).
     pub scopes: crate::api::ScopeNames,
@@ -140,6 +154,8 @@ impl fmt::Debug for Config {
             .field("accept_dpop", &self.accept_dpop)
             .field("public_urls", &self.public_urls.iter().map(Url::as_str).collect::<Vec<_>>())
             .field("tls_in_front", &self.tls_in_front)
+            .field("dpop_nonce_key", &self.dpop_nonce_key.as_ref().map(|_| "[set]"))
+            .field("dpop_replay", &self.dpop_replay)
             .field("net", &self.net)
             .field("scopes", &self.scopes)
             .field("cors", &self.cors)
@@ -198,6 +214,8 @@ struct FileConfig {
     ca_file: Option<PathBuf>,
     dpop_max_age_secs: Option<u64>,
     dpop_nonce_secs: Option<u64>,
+    dpop_nonce_key_file: Option<PathBuf>,
+    dpop_replay: Option<String>,
     header_read_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
     request_timeout_secs: Option<u64>,
@@ -498,6 +516,17 @@ impl Config {
         if database_url.is_none() {
             missing.push(Missing::Database);
         }
+        let dpop_replay = match env("DPOP_REPLAY") {
+            Some(value) => fleet::replay_place("DPOP_REPLAY", Some(&value), database_url.as_deref())?,
+            None => fleet::replay_place("dpop_replay", file.dpop_replay.as_deref(), database_url.as_deref())?,
+        };
+        let key_file = env("DPOP_NONCE_KEY_FILE").map(|path| PathBuf::from(path.trim()));
+        let key_file = match (&key_file, &file.dpop_nonce_key_file) {
+            (Some(path), _) => Some(("DPOP_NONCE_KEY_FILE", path.as_path())),
+            (None, Some(path)) => Some(("dpop_nonce_key_file", path.as_path())),
+            (None, None) => None,
+        };
+        let dpop_nonce_key = fleet::nonce_key(env("DPOP_NONCE_KEY"), key_file)?;
         let (Some(issuer), Some(database_url), true) = (issuer, database_url, missing.is_empty()) else {
             missing.sort();
             return Err(ConfigError::Missing(missing));
@@ -537,6 +566,8 @@ impl Config {
             net,
             dpop_max_age,
             dpop_nonce,
+            dpop_nonce_key,
+            dpop_replay,
             scopes,
             cors,
             client_ids,

@@ -46,6 +46,50 @@ pub enum StartError {
     },
 }
 
+/// The DPoP checks' parts a fleet shares: the nonce key (`DPOP_NONCE_KEY`),
+/// and the replay store (`DPOP_REPLAY`), each named in a start-up note.
+fn fleet_dpop(
+    config: &Config,
+    store: &store::Store,
+    mut dpop: dpop::DpopChecks,
+    clock: std::sync::Arc<dyn clock::Clock>,
+) -> dpop::DpopChecks {
+    match (config.dpop_nonce, &config.dpop_nonce_key) {
+        (Some(lifetime), Some(key)) => dpop = dpop.with_nonce_key(key.bytes(), lifetime),
+        (Some(lifetime), None) => {
+            tracing::warn!(
+                "DPoP nonces are made with a key of this process's own: several instances behind one URL need \
+                 the same DPOP_NONCE_KEY (or DPOP_NONCE_KEY_FILE), else each asks clients again for its own nonce"
+            );
+            dpop = dpop.with_nonces(lifetime);
+        }
+        (None, Some(_)) => tracing::info!("DPOP_NONCE_KEY is set but DPOP_NONCE_SECS is 0: no nonces are asked for"),
+        (None, None) => {}
+    }
+    if !dpop.accepted() {
+        return dpop;
+    }
+    let database = config.database_url.starts_with("postgres");
+    match config.dpop_replay {
+        config::ReplayPlace::Database => match store.database_replays(dpop.replay_window(), clock) {
+            Some(replays) => {
+                tracing::info!(
+                    sweep_every = ?replays.sweep_period(),
+                    "DPoP proofs are remembered in the database, shared by every instance on it"
+                );
+                dpop = dpop.with_replays(std::sync::Arc::new(replays));
+            }
+            None => tracing::warn!("DPOP_REPLAY=database needs PostgreSQL: DPoP proofs are remembered in memory"),
+        },
+        config::ReplayPlace::Memory if database => tracing::warn!(
+            "DPOP_REPLAY=memory: DPoP proofs are remembered by this instance only; a proof accepted here is taken \
+             once more by any other instance on this database"
+        ),
+        config::ReplayPlace::Memory => {}
+    }
+    dpop
+}
+
 /// Builds the state the configuration describes: opens (and, in demo mode
 /// only, seeds with the demo items) the store, sets up the validator and
 /// loads the policy.
@@ -69,8 +113,9 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
         clients: config.client_ids.clone(),
         ..auth::ValidatorOptions::default()
     };
-    // One clock judges tokens and DPoP proofs.
+    // One clock judges tokens and DPoP proofs (and sweeps remembered ones).
     let clock = options.clock.clone();
+    let replay_clock = clock.clone();
     let validator = auth::TokenValidator::with_options(
         auth::ValidatorConfig {
             issuer: config.issuer.clone(),
@@ -98,9 +143,7 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
     // (the configuration requires one unless ACCEPT_DPOP=false).
     let public_urls = if config.accept_dpop { config.public_urls.clone() } else { Vec::new() };
     let mut dpop = dpop::DpopChecks::new(public_urls, config.dpop_max_age).with_clock(clock);
-    if let Some(lifetime) = config.dpop_nonce {
-        dpop = dpop.with_nonces(lifetime);
-    }
+    dpop = fleet_dpop(config, &store, dpop, replay_clock);
     let state = AppState::with_dpop(validator, store, policy, dpop).with_scopes(config.scopes.clone());
     Ok(match &config.cors {
         Some(cors) => state.with_cors(cors.clone()),

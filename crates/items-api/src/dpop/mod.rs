@@ -15,14 +15,17 @@
 //! the API's current nonce or the one before it; without it the answer is
 //! `401` `use_dpop_nonce` with the nonce in `DPoP-Nonce`, and every answer
 //! to a DPoP request hands out the current one. A nonce is a keyed hash of
-//! the time window, so the API keeps no state for them; the key is made at
-//! start-up, so each instance of the API has its own nonces (a client sent
-//! to another instance is asked once for that one's).
+//! the time window, so the API keeps no state for them. The key is
+//! `DPOP_NONCE_KEY` (or the file `DPOP_NONCE_KEY_FILE`), the same on every
+//! instance of a fleet so that a nonce handed out by one is taken by all;
+//! without it, a key made at start-up, so each instance has its own nonces
+//! (a client sent to another instance is asked once for that one's).
 //!
-//! Replays: each accepted `jti` is remembered until the proof would be too
-//! old anyway ([`dpop::ReplayCache`]: swept as it grows and capped, and a
-//! proof is refused while it is full, never forgotten early, which would let
-//! a replay through).
+//! Replays: each accepted proof is remembered until it would be too old
+//! anyway, by a [`ReplayStore`]: the process's [`dpop::ReplayCache`] (swept
+//! as it grows and capped, and a proof is refused while it is full, never
+//! forgotten early, which would let a replay through), or, on PostgreSQL,
+//! the database every instance shares ([`crate::store::DatabaseReplays`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,8 +37,10 @@ use url::Url;
 use crate::error::ApiError;
 
 pub(crate) mod refusal;
+pub mod replay;
 
 pub use refusal::{BindingRefusal, ProofRefusal};
+pub use replay::{ReplayFailure, ReplayStore};
 
 /// How old a proof may be, by default.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
@@ -50,7 +55,7 @@ pub struct DpopChecks {
     public_urls: Vec<Url>,
     max_age: Duration,
     nonces: Option<dpop::NonceWindow>,
-    replays: dpop::ReplayCache,
+    replays: Arc<dyn ReplayStore>,
     clock: Arc<dyn Clock>,
 }
 
@@ -68,8 +73,23 @@ impl DpopChecks {
     /// is refused.
     #[must_use]
     pub fn new(public_urls: Vec<Url>, max_age: Duration) -> Self {
-        let replays = dpop::ReplayCache::new(max_age, Duration::from_secs(LEEWAY_SECS));
+        let replays = Arc::new(dpop::ReplayCache::new(max_age, Duration::from_secs(LEEWAY_SECS)));
         Self { public_urls, max_age, nonces: None, replays, clock: Arc::new(SystemClock) }
+    }
+
+    /// How long an accepted proof must be remembered: its greatest age and
+    /// the clock skew allowed.
+    #[must_use]
+    pub fn replay_window(&self) -> Duration {
+        self.max_age + Duration::from_secs(LEEWAY_SECS)
+    }
+
+    /// The same checks, remembering accepted proofs in `replays` (the
+    /// database the instances share) instead of this process's cache.
+    #[must_use]
+    pub fn with_replays(mut self, replays: Arc<dyn ReplayStore>) -> Self {
+        self.replays = replays;
+        self
     }
 
     /// The same checks, reading the time from `clock` (the validator's, so
@@ -89,8 +109,16 @@ impl DpopChecks {
     /// The same checks, asking for the API's own nonces, each good for
     /// `lifetime` (and the next one's), made with a key of this instance's.
     #[must_use]
-    pub fn with_nonces(mut self, lifetime: Duration) -> Self {
-        self.nonces = Some(dpop::NonceWindow::new(rand::random(), lifetime));
+    pub fn with_nonces(self, lifetime: Duration) -> Self {
+        self.with_nonce_key(rand::random(), lifetime)
+    }
+
+    /// The same checks, asking for nonces made with `key` (secret; the same
+    /// on every instance that should take each other's nonces), each good
+    /// for `lifetime` (and the next one's).
+    #[must_use]
+    pub fn with_nonce_key(mut self, key: [u8; 32], lifetime: Duration) -> Self {
+        self.nonces = Some(dpop::NonceWindow::new(key, lifetime));
         self
     }
 
@@ -166,17 +194,30 @@ impl DpopChecks {
     ///
     /// # Errors
     /// [`ApiError::DpopInvalidToken`] when the proof's key is not the
-    /// token's, [`ApiError::InvalidDpopProof`] for a replay.
-    pub fn accept(&self, verified: &dpop::Verified, jkt: &str) -> Result<(), ApiError> {
+    /// token's, [`ApiError::InvalidDpopProof`] for a replay,
+    /// [`ApiError::StoreUnavailable`] when the shared replay store cannot
+    /// be asked (the proof is then neither taken nor refused as a replay).
+    pub async fn accept(&self, verified: &dpop::Verified, jkt: &str) -> Result<(), ApiError> {
         if verified.jkt != jkt {
             return Err(ApiError::DpopInvalidToken(BindingRefusal::OtherKey));
         }
-        self.replays.remember(&verified.jti, self.clock.unix_seconds()).map_err(|error| {
-            if error == dpop::ReplayError::Full {
-                tracing::warn!("the DPoP replay cache is full: refusing proofs until it empties");
+        match self.replays.remember(&verified.jkt, &verified.jti, self.clock.unix_seconds()).await {
+            Ok(()) => Ok(()),
+            Err(ReplayFailure::Refused(error)) => {
+                if error == dpop::ReplayError::Full {
+                    tracing::warn!("the DPoP replay cache is full: refusing proofs until it empties");
+                }
+                Err(ApiError::InvalidDpopProof(ProofRefusal::Replay(error)))
             }
-            ApiError::InvalidDpopProof(ProofRefusal::Replay(error))
-        })
+            Err(ReplayFailure::Unavailable(error)) if error.is_unavailable() => {
+                tracing::warn!(error = ?error, "the DPoP replay store is unavailable");
+                Err(ApiError::StoreUnavailable)
+            }
+            Err(ReplayFailure::Unavailable(error)) => {
+                tracing::error!(error = ?error, "the DPoP replay store failed");
+                Err(ApiError::Internal)
+            }
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 //! The database URL may hold a password: it never appears in an error or a log.
 
 mod demo;
+mod replay;
 mod sql;
 mod transaction;
 
@@ -37,6 +38,8 @@ use crate::model::{
 };
 use sql::{Dialect, NewRow};
 use transaction::{ItemRow, Transaction};
+
+pub use replay::DatabaseReplays;
 
 /// Migrations for SQLite (`migrations/sqlite`).
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
