@@ -374,12 +374,14 @@ async fn list_items(
     caller: Caller,
     State(state): State<AppState>,
     params: Result<Query<ListParams>, QueryRejection>,
-) -> Result<Json<ItemList>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(&state.scopes().read)?;
     let Query(params) = params.map_err(|r| bad_query(&r))?;
     let query = list_query(params)?;
-    let page = state.inner.store.list(caller.visibility(), &query).await.map_err(|e| storage_failed(&e))?;
-    Ok(Json(ItemList { items: page.items, next_cursor: page.next.map(|c| c.encode()) }))
+    // The store writes the `ItemList` body itself (on SQLite straight from
+    // the rows, no `Item` in between).
+    let body = state.inner.store.list_json(caller.visibility(), &query).await.map_err(|e| storage_failed(&e))?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
 /// `GET /v1/items/{id}`: one of the caller's items.

@@ -1,6 +1,9 @@
 //! Storage of items: SQLite (default) or PostgreSQL through sqlx.
 //!
-//! One [`Store`] holds a pool for either database. The SQL is written once
+//! One [`Store`] holds a pool for either database. On a SQLite file, reads
+//! go through read-only rusqlite connections instead, on the calling thread
+//! (module `reader`: no hop to a connection's worker thread per statement);
+//! writes keep sqlx's pool. The SQL is written once
 //! (module `sql`, with `$n` placeholders, which both accept) and run through a
 //! `Transaction` that dispatches to the concrete driver, so no query needs a
 //! database at compile time and no code is written twice.
@@ -12,6 +15,8 @@
 //! The database URL may hold a password: it never appears in an error or a log.
 
 mod demo;
+mod json;
+mod reader;
 mod replay;
 mod sql;
 mod transaction;
@@ -84,6 +89,12 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// A read on SQLite's read path failed.
+    #[error("database error")]
+    Read(#[source] rusqlite::Error),
+    /// A page could not be written as JSON.
+    #[error("could not write the items as JSON")]
+    Serialize(#[source] serde_json::Error),
     /// The task running the operation failed (it panicked or the runtime is
     /// shutting down).
     #[error("the storage task failed")]
@@ -114,6 +125,9 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         let error = match self {
             Self::Database(error) | Self::Connect(error) => error,
+            Self::Read(rusqlite::Error::SqliteFailure(error, _)) => {
+                return sqlite_unavailable(error.extended_code);
+            }
             _ => return false,
         };
         match error {
@@ -122,10 +136,7 @@ impl StoreError {
             }
             sqlx::Error::Database(db) => {
                 if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                    // The primary result code is the low byte of the extended one.
-                    let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
-                    // BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
-                    return matches!(code, 5 | 6 | 8 | 10 | 13 | 14);
+                    return sqlite_unavailable(db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0));
                 }
                 // PostgreSQL: a read-only transaction, insufficient
                 // resources (disk full, out of memory, too many
@@ -138,6 +149,13 @@ impl StoreError {
             _ => false,
         }
     }
+}
+
+/// Whether a SQLite (extended) result code says the database cannot serve
+/// now: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
+fn sqlite_unavailable(extended_code: i32) -> bool {
+    // The primary result code is the low byte of the extended one.
+    matches!(extended_code & 0xff, 5 | 6 | 8 | 10 | 13 | 14)
 }
 
 /// A create with an idempotency key: the item, and whether an earlier
@@ -230,12 +248,16 @@ enum Pool {
     Postgres(PgPool),
 }
 
-/// The item store: a pool of connections to SQLite or PostgreSQL. Cloning is
-/// cheap and shares the pool.
+/// The item store: a pool of connections to SQLite or PostgreSQL (and, on a
+/// SQLite file, the read-only connections of the read path). Cloning is
+/// cheap and shares them.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
     unclaimed: Arc<Unclaimed>,
+    /// Reads on a SQLite file; `None` on PostgreSQL and in-memory SQLite,
+    /// whose reads go through `pool`.
+    readers: Option<Arc<reader::Readers>>,
 }
 
 impl fmt::Debug for Store {
@@ -264,9 +286,12 @@ impl Store {
     /// [`StoreError::CreateDirectory`], [`StoreError::Connect`] and [`StoreError::Migrate`].
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
-        let pool = match scheme.as_deref() {
-            Some("sqlite") => Pool::Sqlite(connect_sqlite(url).await?),
-            Some("postgres" | "postgresql") => Pool::Postgres(connect_postgres(url).await?),
+        let (pool, file) = match scheme.as_deref() {
+            Some("sqlite") => {
+                let (pool, file) = connect_sqlite(url).await?;
+                (Pool::Sqlite(pool), file)
+            }
+            Some("postgres" | "postgresql") => (Pool::Postgres(connect_postgres(url).await?), None),
             _ => return Err(StoreError::UnsupportedUrl),
         };
         match &pool {
@@ -274,7 +299,9 @@ impl Store {
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .map_err(StoreError::Migrate)?;
-        let store = Self { pool, unclaimed: Arc::default() };
+        // Opened once the file is in WAL mode and migrated.
+        let readers = file.map(|file| reader::Readers::open(&file)).transpose()?.map(Arc::new);
+        let store = Self { pool, unclaimed: Arc::default(), readers };
         let any = !store.read_texts(&sql::unclaimed(None)).await?.is_empty();
         if any {
             tracing::info!("the store holds items from before owner ids: each is re-keyed at its owner's next request");
@@ -302,8 +329,42 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`], [`StoreError::InvalidItem`], [`StoreError::Task`].
     pub async fn list(&self, who: Visibility<'_>, query: &ListQuery) -> Result<Page, StoreError> {
+        if self.readers.is_some() {
+            // Done within this poll: nothing a caller can abandon halfway.
+            return self.list_now(who, query).await;
+        }
         let (store, who, query) = (self.clone(), OwnedVisibility::from(who), query.clone());
         detached(async move { store.list_now(who.as_visibility(), &query).await }).await
+    }
+
+    /// The same page as [`Store::list`], as the JSON body `GET /v1/items`
+    /// answers (`{"items": [...], "next_cursor": ...}`, see
+    /// [`crate::api::ItemList`]). On a SQLite file each row is written
+    /// straight from SQLite's buffers into the body, without an [`Item`] in
+    /// between; elsewhere the page is read as [`Store::list`] reads it.
+    ///
+    /// # Errors
+    /// Those of [`Store::list`], and [`StoreError::Serialize`].
+    pub async fn list_json(&self, who: Visibility<'_>, query: &ListQuery) -> Result<Vec<u8>, StoreError> {
+        let limit = query.limit.clamp(1, MAX_LIMIT);
+        if let Some(readers) = &self.readers {
+            let statement = sql::list(self.dialect(), who, query, i64::from(limit) + 1);
+            return readers.page_json(&statement, limit as usize);
+        }
+        let page = self.list(who, query).await?;
+        let mut body = json::PageWriter::new(64 + page.items.len() * 320);
+        for item in &page.items {
+            body.push(&json::ItemView::of(item))?;
+        }
+        Ok(body.finish(page.next.is_some()))
+    }
+
+    /// This store with SQLite reads through sqlx's pool, as before the read
+    /// path (`reader`): for benchmarks that compare the two.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_sqlx_reads(&self) -> Self {
+        Self { readers: None, ..self.clone() }
     }
 
     /// One item, if `who` may see it. Runs to completion even if the caller
@@ -312,6 +373,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`], [`StoreError::InvalidItem`], [`StoreError::Task`].
     pub async fn get(&self, who: Visibility<'_>, id: &str) -> Result<Option<Item>, StoreError> {
+        if self.readers.is_some() {
+            // Done within this poll: nothing a caller can abandon halfway.
+            return self.get_now(who, id).await;
+        }
         let (store, who, id) = (self.clone(), OwnedVisibility::from(who), id.to_owned());
         detached(async move { store.get_now(who.as_visibility(), &id).await }).await
     }
@@ -557,12 +622,18 @@ impl Store {
     /// single statement sees one snapshot, so reads need no transaction (one
     /// round trip instead of four).
     async fn read_items(&self, statement: &sql::Statement) -> Result<Vec<Item>, StoreError> {
+        if let Some(readers) = &self.readers {
+            return readers.items(statement);
+        }
         let rows: Vec<transaction::TaggedRow> = self.read_rows(statement).await?;
         rows.into_iter().map(transaction::TaggedRow::into_item).collect()
     }
 
     /// Runs one read statement that selects one text column.
     async fn read_texts(&self, statement: &sql::Statement) -> Result<Vec<String>, StoreError> {
+        if let Some(readers) = &self.readers {
+            return readers.texts(statement);
+        }
         let rows: Vec<(String,)> = self.read_rows(statement).await?;
         Ok(rows.into_iter().map(|(text,)| text).collect())
     }
@@ -597,8 +668,9 @@ impl Store {
     }
 }
 
-/// Opens the SQLite database at `url`.
-async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
+/// Opens the SQLite database at `url`; answers its file too, unless it is
+/// in memory.
+async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<PathBuf>), StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(StoreError::InvalidUrl)?
         .foreign_keys(true)
@@ -619,9 +691,9 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
                 Ok(!connection.is_in_transaction())
             })
         });
-    let (options, pool) = if is_sqlite_memory(url) {
+    let (options, pool, file) = if is_sqlite_memory(url) {
         // The database lives as long as one connection to it: keep one open.
-        (options, pool.min_connections(1).idle_timeout(None).max_lifetime(None))
+        (options, pool.min_connections(1).idle_timeout(None).max_lifetime(None), None)
     } else {
         create_parent(options.get_filename())?;
         let options = options
@@ -629,9 +701,10 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
             .journal_mode(SqliteJournalMode::Wal)
             // Safe with WAL: a power cut may lose the last commits, never corrupt.
             .synchronous(SqliteSynchronous::Normal);
-        (options, pool)
+        let file = options.get_filename().to_owned();
+        (options, pool, Some(file))
     };
-    pool.connect_with(options).await.map_err(StoreError::Connect)
+    Ok((pool.connect_with(options).await.map_err(StoreError::Connect)?, file))
 }
 
 /// Whether a SQLite URL names an in-memory database.

@@ -127,3 +127,95 @@ fn store_futures_are_send(store: &super::Store, item: crate::model::NewItem) {
     send(store.delete(Visibility::All, "id"));
     send(store.seed_demo("https://idp.example"));
 }
+
+/// Items whose JSON has something to get wrong: escapes, no tags, one tag,
+/// extreme prices, times with and without fractions.
+fn awkward_items() -> Vec<crate::model::Item> {
+    use crate::model::{Item, from_micros};
+    let item = |id: &str, name: &str, description: &str, cents: i64, tags: &[&str], created: i64, updated: i64| Item {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        description: description.to_owned(),
+        price: Price::from_cents(cents).unwrap(),
+        tags: tags.iter().map(|&t| t.to_owned()).collect(),
+        owner: "00u1alice0000000001".to_owned(),
+        created_at: from_micros(created),
+        updated_at: from_micros(updated),
+    };
+    vec![
+        item(
+            "0190-a",
+            "Tea \"green\" \\ 100 g",
+            "line\nbreak\ttab \u{1} é 日本 🫖",
+            1250,
+            &["drinks", "tea"],
+            1_733_560_000_123_456,
+            1_733_560_001_000_000,
+        ),
+        item("0190-b", "", "", 0, &[], 0, 1),
+        item(
+            "0190-c",
+            "Max",
+            "</script>",
+            crate::model::MAX_PRICE_CENTS,
+            &["x"],
+            1_733_560_000_000_000,
+            1_733_560_000_000_000,
+        ),
+        item("0190-d", "Cents", "a\u{7f}b\u{2028}", 1, &["a", "b", "c"], 999, 1_000_001),
+    ]
+}
+
+/// The body `list_json` writes is byte for byte what axum's `Json` made of
+/// `api::ItemList` before, from rows as SQLite hands them and from items.
+#[test]
+fn pages_are_written_as_the_item_list_serialises() {
+    use super::json::{Columns, ItemView, PageWriter};
+    use crate::api::ItemList;
+    use crate::model::micros;
+    let items = awkward_items();
+    for (count, more) in [(0, false), (1, false), (4, false), (4, true), (2, true)] {
+        let page = &items[..count];
+        let next_cursor = if more { page.last().map(|item| Cursor::after(item).encode()) } else { None };
+        let expected = serde_json::to_vec(&ItemList { items: page.to_vec(), next_cursor }).unwrap();
+
+        let mut from_items = PageWriter::new(0);
+        let mut from_rows = PageWriter::new(0);
+        for item in page {
+            from_items.push(&ItemView::of(item)).unwrap();
+            let joined = item.tags.join("\u{1f}");
+            let columns = Columns {
+                id: &item.id,
+                name: &item.name,
+                description: &item.description,
+                price_cents: item.price.cents(),
+                owner: &item.owner,
+                created_at: micros(item.created_at),
+                updated_at: micros(item.updated_at),
+                tags: (!item.tags.is_empty()).then_some(joined.as_str()),
+            };
+            from_rows.push(&ItemView::from_columns(columns).unwrap()).unwrap();
+        }
+        let (from_items, from_rows) = (from_items.finish(more), from_rows.finish(more));
+        assert_eq!(String::from_utf8(from_items).unwrap(), String::from_utf8(expected.clone()).unwrap());
+        assert_eq!(String::from_utf8(from_rows).unwrap(), String::from_utf8(expected).unwrap());
+    }
+}
+
+/// A stored price out of range is refused as `get` and `list` refuse it.
+#[test]
+fn rows_with_an_invalid_price_are_refused() {
+    use super::json::{Columns, ItemView};
+    let columns = Columns {
+        id: "0190-x",
+        name: "n",
+        description: "",
+        price_cents: -1,
+        owner: "o",
+        created_at: 0,
+        updated_at: 0,
+        tags: None,
+    };
+    let error = ItemView::from_columns(columns).err().unwrap();
+    assert!(matches!(error, super::StoreError::InvalidItem { ref id, .. } if id == "0190-x"), "{error:?}");
+}
