@@ -29,7 +29,13 @@ async fn signed_in(stack: &DemoStack, store: Arc<MemoryStore>, dir: &tempfile::T
     let session = Arc::new(Session::new(config, store, AccountBook::load(dir.path().join("accounts.json")).unwrap()));
     let browser = SignInMethod::Browser {
         browser: Arc::new(HttpBrowser::new("alice", dev_idp::config::DEMO_ALICE_PASSWORD)),
-        on_url: Arc::new(|url| panic!("the test browser always opens; asked to print {url}")),
+        on_link: Arc::new(|link| {
+            assert!(
+                matches!(link.browser, signin::flow::redirect::Opening::Opened),
+                "the test browser always opens; asked to print {}",
+                link.url
+            );
+        }),
     };
     within("session.sign_in", session.sign_in(browser, false)).await.unwrap();
     session

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use items_client::{ItemPatch, ListOptions, NewItem};
 use serde::Serialize;
 use signin::flow::browser::{Browser, BrowserError};
+use signin::flow::redirect::{Link, Opening};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
@@ -23,9 +24,11 @@ pub const SESSION_CHANGED: &str = "session-changed";
 /// The event reporting a browser sign-in's progress.
 pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";
 
-/// The payload of [`SIGN_IN_PROGRESS`]. `url` (with `waiting`, once the
-/// browser was sent there, and `browser-failed`) is the authorization URL,
-/// which carries no token.
+/// The payload of [`SIGN_IN_PROGRESS`]. `url` (with `waiting` once the
+/// browser was sent there, and with `browser-failed`) is the link to sign in
+/// with, the latest one: the core pushes the request again before it expires
+/// (and once the browser spent it), and each new link comes in another event
+/// of the same phase. An authorization URL carries no token.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
@@ -35,6 +38,18 @@ pub struct Progress {
     pub url: Option<String>,
     /// Unix seconds when the sign-in under way stops waiting.
     pub deadline: Option<u64>,
+}
+
+/// The event telling the waiting view about `link` (the first one or a
+/// renewal): `waiting` when the browser opened, `browser-failed` when the
+/// person opens it by hand.
+#[must_use]
+pub fn link_progress(link: &Link<'_>, deadline: u64) -> Progress {
+    let phase = match link.browser {
+        Opening::Opened => "waiting",
+        Opening::Failed(_) => "browser-failed",
+    };
+    Progress { phase, url: Some(link.url.to_string()), deadline: Some(deadline) }
 }
 
 /// The system browser through `tauri-plugin-opener`. `$BROWSER`, when set,
@@ -67,21 +82,6 @@ impl<R: Runtime> Browser for OpenerBrowser<R> {
     }
 }
 
-/// The opener of a sign-in: tells the window the page's address once the
-/// browser was sent there (the waiting view's *Copy link*).
-struct SignInBrowser<R: Runtime> {
-    opener: OpenerBrowser<R>,
-    deadline: u64,
-}
-
-impl<R: Runtime> Browser for SignInBrowser<R> {
-    fn open(&self, url: &Url) -> Result<(), BrowserError> {
-        self.opener.open_url(url)?;
-        progress(&self.opener.app, "waiting", Some(url), Some(self.deadline));
-        Ok(())
-    }
-}
-
 /// Brings the main window to the front (the browser had it).
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
@@ -93,7 +93,10 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
 }
 
 fn progress<R: Runtime>(app: &AppHandle<R>, phase: &'static str, url: Option<&Url>, deadline: Option<u64>) {
-    let payload = Progress { phase, url: url.map(Url::to_string), deadline };
+    emit(app, Progress { phase, url: url.map(Url::to_string), deadline });
+}
+
+fn emit<R: Runtime>(app: &AppHandle<R>, payload: Progress) {
     if let Err(error) = app.emit(SIGN_IN_PROGRESS, payload) {
         tracing::debug!(%error, "could not emit the sign-in progress");
     }
@@ -133,13 +136,13 @@ pub async fn sign_in<R: Runtime>(
     let desktop = state.desktop().await?;
     let timeout = desktop.session().config().timeout;
     let deadline = crate::ipc::unix_seconds(std::time::SystemTime::now() + timeout);
-    let browser: Arc<dyn Browser> = Arc::new(SignInBrowser { opener: OpenerBrowser::new(app.clone()), deadline });
+    let browser: Arc<dyn Browser> = Arc::new(OpenerBrowser::new(app.clone()));
     let emitter = app.clone();
-    // No browser: the link to open by hand, renewed by the core before its
-    // pushed request expires (each new one comes here too).
-    let on_url = Arc::new(move |url: &Url| progress(&emitter, "browser-failed", Some(url), Some(deadline)));
+    // The link to copy (or to open by hand when no browser opened): the
+    // first one, then each the core renews before its pushed request expires.
+    let on_link = Arc::new(move |link: Link<'_>| emit(&emitter, link_progress(&link, deadline)));
     progress(&app, "waiting", None, Some(deadline));
-    let result = desktop.sign_in(add, browser, on_url).await;
+    let result = desktop.sign_in(add, browser, on_link).await;
     progress(&app, if result.is_ok() { "done" } else { "failed" }, None, None);
     show_main_window(&app);
     result
@@ -314,5 +317,22 @@ mod tests {
         }
         let plugins: Vec<&&str> = granted.iter().filter(|p| p.contains(':') && !p.starts_with("core:event:")).collect();
         assert!(plugins.is_empty(), "the webview needs no plugin permission: {plugins:?}");
+    }
+
+    /// Every link the core hands over (the first, each renewal) reaches the
+    /// waiting view with the phase saying whether the browser opened.
+    #[test]
+    fn each_link_is_a_progress_event_whose_phase_says_whether_the_browser_opened() {
+        use signin::flow::browser::BrowserError;
+        use signin::flow::redirect::{Link, Opening};
+        let url = url::Url::parse("https://idp.example/authorize?client_id=app&request_uri=urn%3Ax").unwrap();
+        let renewed = super::link_progress(&Link { url: &url, browser: Opening::Opened, renewed: true }, 42);
+        assert_eq!(
+            (renewed.phase, renewed.url.as_deref(), renewed.deadline),
+            ("waiting", Some(url.as_str()), Some(42))
+        );
+        let error = BrowserError::NotFound;
+        let by_hand = super::link_progress(&Link { url: &url, browser: Opening::Failed(&error), renewed: false }, 42);
+        assert_eq!((by_hand.phase, by_hand.url.as_deref()), ("browser-failed", Some(url.as_str())));
     }
 }

@@ -17,6 +17,7 @@ use items_client::{Item, ItemPage, ItemPatch, ListOptions, NewItem};
 use signin::accounts::AccountBook;
 use signin::flow::browser::Browser;
 use signin::flow::config::LoopbackPorts;
+use signin::flow::redirect::Link;
 use signin::flow::signed_out::SignedOutPage;
 use signin::store::TokenStore;
 use signin::{Session, SignInMethod};
@@ -261,7 +262,8 @@ impl Desktop {
 
     /// Signs someone in through the system browser (`browser`); `add` asks
     /// the provider for credentials even when its session is alive (the
-    /// configured `prompt`). Resolves when the browser came back.
+    /// configured `prompt`); `on_link` is handed the link to sign in with,
+    /// the first one and each renewal. Resolves when the browser came back.
     ///
     /// # Errors
     /// `busy` when a sign-in is already under way; `cancelled`, `timeout`,
@@ -270,10 +272,10 @@ impl Desktop {
         &self,
         add: bool,
         browser: Arc<dyn Browser>,
-        on_url: Arc<dyn Fn(&Url) + Send + Sync>,
+        on_link: Arc<dyn Fn(Link<'_>) + Send + Sync>,
     ) -> Result<SignedInView, IpcError> {
         let session = self.session();
-        let signed_in = session.sign_in(SignInMethod::Browser { browser, on_url }, add).await?;
+        let signed_in = session.sign_in(SignInMethod::Browser { browser, on_link }, add).await?;
         let account = AccountView::new(&signed_in.account, true);
         let notice = signed_in.same_person_again.then(|| {
             format!(

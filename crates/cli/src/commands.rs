@@ -10,6 +10,7 @@ use items_client::{ItemPatch, ItemsClient, ListOptions, NewItem};
 use serde_json::json;
 use signin::accounts::{Account, AccountBook};
 use signin::flow::browser::{Browser, BrowserError, SystemBrowser};
+use signin::flow::redirect::{Link, Opening};
 use signin::flow::signed_out::SignedOutPage;
 use signin::session::DeviceCodeInfo;
 use signin::{Session, SignInMethod};
@@ -100,12 +101,12 @@ async fn login(
     } else if let Some(why) = headless {
         SignInMethod::Browser {
             browser: Arc::new(NoBrowser),
-            on_url: Arc::new(move |url| progress(&no_browser_here(why, url))),
+            on_link: Arc::new(move |link| show_link(link, Some(why))),
         }
     } else {
         SignInMethod::Browser {
             browser: Arc::new(AnnouncedBrowser(browser)),
-            on_url: Arc::new(|url| progress(&format!("No browser could be opened. To sign in, open:\n  {url}"))),
+            on_link: Arc::new(|link| show_link(link, None)),
         }
     };
     let sign_in = session.sign_in(method, switching);
@@ -145,6 +146,19 @@ fn show_code(code: &DeviceCodeInfo, qr: bool) {
         progress("Or scan this with a phone:");
         let _ = output::line(&drawn);
     }
+}
+
+/// Prints the link to sign in with when no browser opened (`headless`: why
+/// none can open here), and each renewal of it; an opened browser has its
+/// page, and [`AnnouncedBrowser`] printed where it went.
+fn show_link(link: Link<'_>, headless: Option<&str>) {
+    let Opening::Failed(_) = link.browser else { return };
+    let url = link.url;
+    progress(&match (link.renewed, headless) {
+        (true, _) => format!("The last link expires soon. To sign in, open this one instead:\n  {url}"),
+        (false, Some(why)) => no_browser_here(why, url),
+        (false, None) => format!("No browser could be opened. To sign in, open:\n  {url}"),
+    });
 }
 
 /// What to do when no browser can open here and the provider offers no

@@ -19,7 +19,7 @@ use signin::store::MemoryStore;
 use signin::{Session, SignInMethod};
 
 fn method(browser: &HttpBrowser) -> SignInMethod {
-    SignInMethod::Browser { browser: Arc::new(browser.clone()), on_url: Arc::new(|_| {}) }
+    SignInMethod::Browser { browser: Arc::new(browser.clone()), on_link: Arc::new(|_| {}) }
 }
 
 fn sign_in(c: &mut Criterion) {

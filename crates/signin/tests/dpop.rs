@@ -109,7 +109,13 @@ impl Env {
 fn browser() -> SignInMethod {
     SignInMethod::Browser {
         browser: Arc::new(HttpBrowser::new("alice", DEMO_ALICE_PASSWORD)),
-        on_url: Arc::new(|url| panic!("the test browser always opens; asked to print {url}")),
+        on_link: Arc::new(|link| {
+            assert!(
+                matches!(link.browser, signin::flow::redirect::Opening::Opened),
+                "the test browser always opens; asked to print {}",
+                link.url
+            );
+        }),
     }
 }
 

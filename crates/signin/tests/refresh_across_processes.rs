@@ -127,7 +127,13 @@ impl Env {
 fn browser(user: (&str, &str)) -> SignInMethod {
     SignInMethod::Browser {
         browser: Arc::new(HttpBrowser::new(user.0, user.1)),
-        on_url: Arc::new(|url| panic!("the test browser always opens; asked to print {url}")),
+        on_link: Arc::new(|link| {
+            assert!(
+                matches!(link.browser, signin::flow::redirect::Opening::Opened),
+                "the test browser always opens; asked to print {}",
+                link.url
+            );
+        }),
     }
 }
 

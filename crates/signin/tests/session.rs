@@ -143,7 +143,13 @@ impl Env {
 fn browser(browser: &HttpBrowser) -> SignInMethod {
     SignInMethod::Browser {
         browser: Arc::new(browser.clone()),
-        on_url: Arc::new(|url| panic!("the test browser always opens; asked to print {url}")),
+        on_link: Arc::new(|link| {
+            assert!(
+                matches!(link.browser, signin::flow::redirect::Opening::Opened),
+                "the test browser always opens; asked to print {}",
+                link.url
+            );
+        }),
     }
 }
 
@@ -971,9 +977,9 @@ async fn without_a_browser_the_url_is_shown_and_the_sign_in_can_be_cancelled() {
     let shown: Arc<Mutex<Option<Url>>> = Arc::default();
     let method = SignInMethod::Browser {
         browser: Arc::new(NoBrowser),
-        on_url: Arc::new({
+        on_link: Arc::new({
             let shown = shown.clone();
-            move |url: &Url| *shown.lock().unwrap() = Some(url.clone())
+            move |link: signin::flow::redirect::Link<'_>| *shown.lock().unwrap() = Some(link.url.clone())
         }),
     };
     let (signing_in, url) = sign_in_until_shown(&session, method, &shown).await;
@@ -1003,9 +1009,9 @@ async fn one_sign_in_at_a_time_and_try_again_right_after_cancel() {
     let shown: Arc<Mutex<Option<Url>>> = Arc::default();
     let no_browser = || SignInMethod::Browser {
         browser: Arc::new(NoBrowser),
-        on_url: Arc::new({
+        on_link: Arc::new({
             let shown = shown.clone();
-            move |url: &Url| *shown.lock().unwrap() = Some(url.clone())
+            move |link: signin::flow::redirect::Link<'_>| *shown.lock().unwrap() = Some(link.url.clone())
         }),
     };
     let (first, _) = sign_in_until_shown(&session, no_browser(), &shown).await;

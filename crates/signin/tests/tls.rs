@@ -58,7 +58,13 @@ fn config(idp: &dev_idp::DevIdp, net: NetSettings) -> SigninConfig {
 fn browser(browser: HttpBrowser) -> SignInMethod {
     SignInMethod::Browser {
         browser: Arc::new(browser),
-        on_url: Arc::new(|url| panic!("the test browser always opens; asked to print {url}")),
+        on_link: Arc::new(|link| {
+            assert!(
+                matches!(link.browser, signin::flow::redirect::Opening::Opened),
+                "the test browser always opens; asked to print {}",
+                link.url
+            );
+        }),
     }
 }
 

@@ -66,8 +66,13 @@ async fn sign_out_in_the_browser(desktop: &Desktop, id: &str) -> (SignOutView, U
     (signed_out, opened.into_inner().unwrap().expect("the logout URL was opened"))
 }
 
-fn no_url() -> Arc<dyn Fn(&Url) + Send + Sync> {
-    Arc::new(|url: &Url| panic!("the browser failed to open {url}"))
+/// The links shown while the browser signs in: the test browser always opens.
+fn no_url() -> Arc<dyn Fn(Link<'_>) + Send + Sync> {
+    Arc::new(|link: Link<'_>| {
+        if let signin::flow::redirect::Opening::Failed(error) = link.browser {
+            panic!("the browser failed to open {}: {error}", link.url);
+        }
+    })
 }
 
 async fn sign_in_with(desktop: &Desktop, browser: &HttpBrowser, add: bool) -> AccountView {

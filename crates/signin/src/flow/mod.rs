@@ -20,7 +20,12 @@
 //! };
 //! let signed_in = redirect::sign_in(
 //!     &provider, request, listener, &SystemBrowser::from_env(),
-//!     &|url, _| eprintln!("Open {url} in a browser"), &Default::default(),
+//!     &|link: redirect::Link<'_>| {
+//!         if let redirect::Opening::Failed(_) = link.browser {
+//!             eprintln!("Open {} in a browser", link.url);
+//!         }
+//!     },
+//!     &Default::default(),
 //! ).await?;
 //! # let _ = signed_in; Ok(()) }
 //! ```

@@ -64,9 +64,35 @@ impl Reply for () {
     async fn send(self, _: Result<&SignedIn, &SigninError>) {}
 }
 
-/// What to do when no browser can be opened: usually print the URL so the
-/// person can open it by hand; the sign-in keeps waiting.
-pub type NoBrowser<'a> = &'a (dyn Fn(&Url, &BrowserError) + Send + Sync);
+/// Whether the system browser was sent to a [`Link`].
+#[derive(Debug, Clone, Copy)]
+pub enum Opening<'a> {
+    /// The browser was sent to the first link (each renewal keeps saying
+    /// so): the person signs in there, the links are for another browser or
+    /// a closed page.
+    Opened,
+    /// No browser could be opened: the person opens the link by hand.
+    Failed(&'a BrowserError),
+}
+
+/// The link to sign in with, as it stands: the first one and each renewal.
+/// An authorization URL carries no secret (PKCE keeps the verifier here; a
+/// pushed request's link only names the request).
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'a> {
+    /// The authorization URL to open.
+    pub url: &'a Url,
+    /// Whether the browser was opened.
+    pub browser: Opening<'a>,
+    /// A new link replacing the one shown before (its pushed request was
+    /// about to expire, or the browser spent it).
+    pub renewed: bool,
+}
+
+/// Shows the sign-in link, the first one and each renewal: the CLI prints
+/// it when no browser opened, the desktop's waiting view keeps the latest
+/// for *Copy link*. The sign-in keeps waiting meanwhile.
+pub type ShowLink<'a> = &'a (dyn Fn(Link<'_>) + Send + Sync);
 
 /// What one browser sign-in asks for.
 #[derive(Debug, Clone, Copy)]
@@ -86,11 +112,16 @@ pub struct Request<'a> {
 /// the system browser opened only once the redirect expects the answer
 /// (practice 10), the answer checked and exchanged, the browser told.
 ///
-/// When no browser could be opened, the URL handed to `no_browser` is for
-/// the person to open by hand, maybe minutes later; a pushed request's link
-/// dies with the request (a minute at Okta), so it is pushed again before
-/// then and the new link handed to `no_browser`, for as long as the
-/// sign-in waits. (An opened browser has loaded its link already.)
+/// Every link the person may use is handed to `show`: first the one the
+/// browser was sent to (or could not be: [`Opening::Failed`]), then, when
+/// the provider gave the pushed request a lifetime, a new one before the
+/// last dies (pushed again at three quarters of its lifetime; a minute at
+/// Okta), for as long as the sign-in waits. When the browser opened, a new
+/// one is pushed at once: the browser spent its link, and a `request_uri`
+/// is for one use (RFC 9126 §4), so the link to copy is a fresh one. Every
+/// link carries the same `state` and PKCE challenge: whichever the person
+/// uses, the same sign-in completes. A plain request (no push, no
+/// lifetime) is never renewed.
 ///
 /// # Errors
 /// Any [`SigninError`] of the redirect's wait or of [`login::complete`].
@@ -99,35 +130,41 @@ pub async fn sign_in<R: Redirect>(
     request: Request<'_>,
     mut redirect: R,
     browser: &dyn Browser,
-    no_browser: NoBrowser<'_>,
+    show: ShowLink<'_>,
     cancel: &CancellationToken,
 ) -> Result<SignedIn, SigninError> {
     let Request { client_id, scopes, options, timeout } = request;
     let (url, pending) = login::begin(provider, client_id, redirect.redirect_uri().clone(), scopes, options)?;
     let opened = login::push(provider, url.clone(), options.par).await?;
     redirect.expect(&pending)?;
-    let shown = match browser.open(&opened.url) {
-        Ok(()) => None,
-        Err(error) => {
+    let failed = browser.open(&opened.url).err();
+    let opening = match &failed {
+        None => Opening::Opened,
+        Some(error) => {
             tracing::warn!(%error, "could not open a browser");
-            no_browser(&opened.url, &error);
-            Some(error)
+            Opening::Failed(error)
         }
     };
+    show(Link { url: &opened.url, browser: opening, renewed: false });
     let renewing = async {
-        let (Some(error), Some(mut lifetime)) = (shown, opened.expires_in) else {
+        let Some(mut lifetime) = opened.expires_in else {
             return std::future::pending().await;
         };
+        let mut wait = match opening {
+            Opening::Opened => Duration::ZERO,
+            Opening::Failed(_) => renew_after(lifetime),
+        };
         loop {
-            tokio::time::sleep(renew_after(lifetime)).await;
+            tokio::time::sleep(wait).await;
             match login::push(provider, url.clone(), options.par).await {
                 Ok(renewed) => {
-                    tracing::info!("the sign-in link was about to expire: a new one");
-                    no_browser(&renewed.url, &error);
+                    tracing::info!("a new sign-in link (the last one was spent or about to expire)");
+                    show(Link { url: &renewed.url, browser: opening, renewed: true });
                     lifetime = renewed.expires_in.unwrap_or(lifetime);
                 }
                 Err(error) => tracing::warn!(%error, "could not renew the sign-in link; the last one stays"),
             }
+            wait = renew_after(lifetime);
         }
     };
     let (callback, reply) = tokio::select! {

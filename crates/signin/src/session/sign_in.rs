@@ -13,13 +13,13 @@ use super::{Session, SessionError, lock};
 use crate::account::SignedIn;
 use crate::accounts::Account;
 use crate::flow::SigninError;
-use crate::flow::browser::{Browser, BrowserError};
+use crate::flow::browser::Browser;
 use crate::flow::config::RedirectKind;
 use crate::flow::device::{self, DeviceAuthorization};
 use crate::flow::login::AuthOptions;
 use crate::flow::loopback::LoopbackRedirect;
 use crate::flow::provider::Provider;
-use crate::flow::redirect::{self, Request};
+use crate::flow::redirect::{self, Link, Request};
 use crate::store::StoredGrant;
 
 /// How long a new sign-in waits for a cancelled one to wind down ("Try
@@ -35,14 +35,15 @@ pub type DeviceCodeInfo = DeviceAuthorization;
 pub enum SignInMethod {
     /// The system browser, coming back by the configured redirect: a
     /// loopback listener (RFC 8252 §7.3), or a private-use URI scheme (§7.1)
-    /// whose link the app hands to [`Session::deliver_deep_link`]. `on_url`
-    /// is called with the authorization URL when no browser could be opened
-    /// (print it; the sign-in keeps waiting).
+    /// whose link the app hands to [`Session::deliver_deep_link`]. `on_link`
+    /// is handed the link to sign in with, the first one and each renewal
+    /// ([`redirect::sign_in`]), saying whether the browser opened (print it
+    /// when not; keep the latest to copy; the sign-in keeps waiting).
     Browser {
         /// Opens the authorization URL.
         browser: Arc<dyn Browser>,
-        /// Shows the URL when `browser` failed.
-        on_url: Arc<dyn Fn(&Url) + Send + Sync>,
+        /// Shows the link: the first one and each renewal.
+        on_link: Arc<dyn Fn(Link<'_>) + Send + Sync>,
     },
     /// The device authorization grant (RFC 8628), for machines without a
     /// browser. `on_code` shows the user code and the verification URI;
@@ -144,8 +145,8 @@ impl Session {
         let provider = self.providers.configured().await?;
         let options = self.auth_options(switching);
         let signed_in = match method {
-            SignInMethod::Browser { browser, on_url } => {
-                self.browser_sign_in(&provider, &options, browser.as_ref(), &*on_url, &cancel).await?
+            SignInMethod::Browser { browser, on_link } => {
+                self.browser_sign_in(&provider, &options, browser.as_ref(), &*on_link, &cancel).await?
             }
             SignInMethod::Device { on_code, on_wait } => {
                 let authorization = device::start(&provider, &self.config.client_id, &self.config.scopes)
@@ -235,7 +236,7 @@ impl Session {
         provider: &Provider,
         options: &AuthOptions,
         browser: &dyn Browser,
-        on_url: &(dyn Fn(&Url) + Send + Sync),
+        on_link: redirect::ShowLink<'_>,
         cancel: &CancellationToken,
     ) -> Result<SignedIn, SessionError> {
         let request = Request {
@@ -244,14 +245,13 @@ impl Session {
             options,
             timeout: self.config.timeout,
         };
-        let no_browser = move |url: &Url, _: &BrowserError| on_url(url);
         let signed_in = match (&self.config.redirect, &self.deep_links) {
             (RedirectKind::Custom(_), Some(links)) => {
-                redirect::sign_in(provider, request, links.redirect(), browser, &no_browser, cancel).await?
+                redirect::sign_in(provider, request, links.redirect(), browser, on_link, cancel).await?
             }
             (redirect_kind, _) => {
                 let listener = LoopbackRedirect::for_redirect(redirect_kind).await?;
-                redirect::sign_in(provider, request, listener, browser, &no_browser, cancel).await?
+                redirect::sign_in(provider, request, listener, browser, on_link, cancel).await?
             }
         };
         Ok(signed_in)

@@ -95,9 +95,12 @@ pub fn with_param(url: &Url, name: &str, value: Option<&str>) -> Url {
     out
 }
 
-/// Prints nothing: the test browser never fails to open.
-pub fn no_browser(url: &Url, error: &signin::flow::browser::BrowserError) {
-    panic!("the test browser failed to open {url}: {error}");
+/// Prints nothing: the test browser never fails to open (the links it is
+/// handed, the first and the renewals, are for another browser).
+pub fn no_browser(link: signin::flow::redirect::Link<'_>) {
+    if let signin::flow::redirect::Opening::Failed(error) = link.browser {
+        panic!("the test browser failed to open {}: {error}", link.url);
+    }
 }
 
 /// A whole loopback sign-in with the test browser.
