@@ -8,6 +8,8 @@
 //!   there is none — never a plain file).
 //! - [`accounts`]: the non-secret account book (who, which issuer, which one
 //!   is active).
+//! - [`platform`]: what differs per operating system (the keyrings, the URL
+//!   opener), one module per platform.
 //!
 //! The desktop shell and the CLI only adapt this crate.
 
@@ -16,6 +18,7 @@ pub mod accounts;
 pub mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod platform;
 pub mod redact;
 pub mod session;
 pub mod store;

@@ -41,8 +41,9 @@ pub trait Browser: Send + Sync {
 }
 
 /// The system browser: `$BROWSER` when set (a `:`-separated list, as
-/// `xdg-open` reads it; `%s` is replaced by the URL), else `xdg-open` on
-/// Linux and the BSDs, `open` on macOS, `explorer` on Windows. The program is
+/// `xdg-open` reads it, `;`-separated on Windows; `%s` is replaced by the
+/// URL), else the platform's opener ([`crate::platform::URL_OPENER`]:
+/// `xdg-open` on Linux and the BSDs, `open` on macOS, `explorer` on Windows). The program is
 /// started detached (no stdio, not waited for).
 #[derive(Debug, Clone, Default)]
 pub struct SystemBrowser {
@@ -62,9 +63,8 @@ impl SystemBrowser {
     #[must_use]
     pub fn from_vars(env: impl Fn(&str) -> Option<String>) -> Self {
         let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let no_display = cfg!(all(unix, not(target_os = "macos"), not(target_os = "ios"), not(target_os = "android")))
-            && set("DISPLAY").is_none()
-            && set("WAYLAND_DISPLAY").is_none();
+        let no_display =
+            crate::platform::OPENER_NEEDS_DISPLAY && set("DISPLAY").is_none() && set("WAYLAND_DISPLAY").is_none();
         Self { browser_var: set("BROWSER"), no_display }
     }
 
@@ -89,7 +89,7 @@ impl SystemBrowser {
     pub fn commands(&self, url: &Url) -> Vec<(String, Vec<String>)> {
         let mut commands = Vec::new();
         if let Some(value) = &self.browser_var {
-            for entry in value.split(':').filter(|e| !e.trim().is_empty()) {
+            for entry in value.split(crate::platform::BROWSER_LIST_SEPARATOR).filter(|e| !e.trim().is_empty()) {
                 let mut words = entry.split_whitespace().map(str::to_owned);
                 let Some(program) = words.next() else { continue };
                 let mut args: Vec<String> = words.collect();
@@ -103,14 +103,7 @@ impl SystemBrowser {
                 commands.push((program, args));
             }
         }
-        let opener = if cfg!(target_os = "macos") {
-            "open"
-        } else if cfg!(windows) {
-            "explorer"
-        } else {
-            "xdg-open"
-        };
-        commands.push((opener.to_owned(), vec![url.to_string()]));
+        commands.push((crate::platform::URL_OPENER.to_owned(), vec![url.to_string()]));
         commands
     }
 }

@@ -48,6 +48,33 @@ pub enum StoreError {
         #[source]
         source: keyring_core::Error,
     },
+    /// The Windows Credential Manager has no credential set for this logon
+    /// session (a service account, a network logon without a profile).
+    #[error("the Windows Credential Manager is not available in this logon session (sign in to Windows interactively)")]
+    NoLogonSession {
+        /// The Credential Manager's error.
+        #[source]
+        source: keyring_core::Error,
+    },
+    /// The keyring asked for does not exist on this platform (the kernel
+    /// keyring or the Secret Service anywhere but Linux; see
+    /// [`crate::platform::KEYRINGS`]).
+    #[error("{} does not exist on {platform}", backend.description())]
+    NotOnThisPlatform {
+        /// The keyring asked for.
+        backend: KeyringBackend,
+        /// This platform's name.
+        platform: &'static str,
+    },
+    /// The entry is larger than the keyring holds (the Windows Credential
+    /// Manager keeps at most 2560 bytes, 1280 characters as UTF-16).
+    #[error("the sign-in is too large for {} (its limit is {limit})", backend.description())]
+    TooLarge {
+        /// Which keyring.
+        backend: KeyringBackend,
+        /// The keyring's limit, in its unit (characters or bytes).
+        limit: u32,
+    },
     /// Several keyring entries match one account (written by another
     /// program); Tessera will not guess which one is right.
     #[error("the keyring holds {count} entries for this account; remove the extra ones")]
@@ -72,7 +99,8 @@ pub enum StoreError {
 
 impl StoreError {
     /// Whether the keyring as a whole cannot be used (no bus, no Secret
-    /// Service, locked, no session keyring): the moment to ask the person
+    /// Service, locked, no session keyring, no logon session, not on this
+    /// platform): the moment to ask the person
     /// whether to continue with a memory-only session.
     #[must_use]
     pub fn keyring_unavailable(&self) -> bool {
@@ -82,6 +110,8 @@ impl StoreError {
                 | Self::NoSecretService { .. }
                 | Self::Locked { .. }
                 | Self::NoSessionKeyring { .. }
+                | Self::NoLogonSession { .. }
+                | Self::NotOnThisPlatform { .. }
         )
     }
 
@@ -91,10 +121,12 @@ impl StoreError {
         use keyring_core::Error as E;
         match source {
             E::BadEncoding(_) | E::BadDataFormat(..) => Self::Unreadable,
+            E::TooLong(_, limit) => Self::TooLarge { backend, limit },
             E::Ambiguous(entries) => Self::Ambiguous { count: entries.len() },
             E::NoStorageAccess(_) => match backend {
-                KeyringBackend::SecretService => Self::Locked { source },
+                KeyringBackend::SecretService | KeyringBackend::Keychain => Self::Locked { source },
                 KeyringBackend::KernelKeyring => Self::NoSessionKeyring { source },
+                KeyringBackend::CredentialManager => Self::NoLogonSession { source },
             },
             E::PlatformFailure(_) if backend == KeyringBackend::SecretService => match dbus_failure(&source) {
                 Some(DbusFailure::NoService) => Self::NoSecretService { source },

@@ -165,6 +165,22 @@ impl StoredGrant {
         Self { refresh_token, id_token: None, dpop: None, access: None }
     }
 
+    /// The grant with one optional part fewer, for a keyring that cannot
+    /// hold it all: first without the shared access token (each process
+    /// then refreshes on its own), then without the ID token (sign-out then
+    /// sends no `id_token_hint`). `None` when only the refresh token and
+    /// its DPoP key are left.
+    #[must_use]
+    pub fn without_extras(&self) -> Option<Self> {
+        if self.access.is_some() {
+            Some(Self { access: None, ..self.clone() })
+        } else if self.id_token.is_some() {
+            Some(Self { id_token: None, ..self.clone() })
+        } else {
+            None
+        }
+    }
+
     /// The entry's text. The same grant always gives the same text, so a
     /// store can skip a write that would change nothing.
     #[must_use]

@@ -8,27 +8,55 @@ use keyring_core::{CredentialStore, Entry};
 use super::{StoreError, StoredGrant, StoredMachine, TokenStore};
 use crate::AccountKey;
 
-/// Which OS keyring holds the tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// Which OS keyring holds the tokens. Which ones exist depends on the
+/// platform ([`crate::platform::KEYRINGS`]); asking for another fails with
+/// [`StoreError::NotOnThisPlatform`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyringBackend {
     /// The freedesktop Secret Service on the D-Bus session bus (GNOME
-    /// Keyring, KWallet, KeePassXC): persistent, the desktop default.
-    #[default]
+    /// Keyring, KWallet, KeePassXC): persistent, the Linux desktop default.
     SecretService,
     /// The Linux kernel keyring (keyutils), in the session keyring: needs no
     /// D-Bus, lives until the session ends or the machine reboots. For SSH
-    /// sessions and servers.
+    /// sessions and servers (Linux only).
     KernelKeyring,
+    /// The Windows Credential Manager (the signed-in user's generic
+    /// credentials): persistent, the Windows default.
+    CredentialManager,
+    /// The macOS login Keychain: persistent, the macOS default.
+    Keychain,
+}
+
+impl Default for KeyringBackend {
+    /// The platform's own keyring ([`crate::platform::NATIVE_KEYRING`]).
+    fn default() -> Self {
+        crate::platform::NATIVE_KEYRING
+    }
 }
 
 impl KeyringBackend {
-    /// The back end's stable name: `secret-service` or `kernel-keyring`.
+    /// The back end's stable name: `secret-service`, `kernel-keyring`,
+    /// `credential-manager` or `keychain`.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Self::SecretService => "secret-service",
             Self::KernelKeyring => "kernel-keyring",
+            Self::CredentialManager => "credential-manager",
+            Self::Keychain => "keychain",
+        }
+    }
+
+    /// What people call it: "the Secret Service", "the Windows Credential
+    /// Manager", …
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::SecretService => "the Secret Service (GNOME Keyring, KWallet)",
+            Self::KernelKeyring => "the kernel keyring",
+            Self::CredentialManager => "the Windows Credential Manager",
+            Self::Keychain => "the macOS Keychain",
         }
     }
 
@@ -38,6 +66,8 @@ impl KeyringBackend {
         match name {
             "secret-service" => Some(Self::SecretService),
             "kernel-keyring" | "keyutils" => Some(Self::KernelKeyring),
+            "credential-manager" => Some(Self::CredentialManager),
+            "keychain" => Some(Self::Keychain),
             _ => None,
         }
     }
@@ -58,6 +88,9 @@ impl std::fmt::Display for KeyringBackend {
 /// `issuer` and `client_id` for people browsing their keyring, and a label
 /// `Tessera: <subject> at <issuer>`. In the kernel keyring the key's
 /// description is `keyring:<account id>@<service>` in the session keyring.
+/// In the Windows Credential Manager (a generic credential) and the macOS
+/// Keychain (a generic password) the entry is named from the same service
+/// and user by the store's default scheme.
 ///
 /// A save overwrites the one existing entry in place (a single `SetSecret`
 /// call on the Secret Service item, or a key update in the kernel keyring),
@@ -110,7 +143,8 @@ impl KeyringStore {
     ///
     /// A [`StoreError`] whose [`keyring_unavailable`](StoreError::keyring_unavailable)
     /// is true when there is no keyring to use: no session bus, no Secret
-    /// Service, no session keyring. A locked keyring is only found by
+    /// Service, no session keyring, a keyring this platform does not have
+    /// ([`StoreError::NotOnThisPlatform`]). A locked keyring is only found by
     /// [`probe`](Self::probe) or the first write.
     pub fn open(backend: KeyringBackend) -> Result<Self, StoreError> {
         Self::open_with_service(backend, Self::DEFAULT_SERVICE)
@@ -123,14 +157,7 @@ impl KeyringStore {
     ///
     /// As [`open`](Self::open).
     pub fn open_with_service(backend: KeyringBackend, service: &str) -> Result<Self, StoreError> {
-        let store: Arc<CredentialStore> = match backend {
-            KeyringBackend::SecretService => {
-                zbus_secret_service_keyring_store::Store::new().map_err(|e| StoreError::from_keyring(backend, e))?
-            }
-            KeyringBackend::KernelKeyring => {
-                linux_keyutils_keyring_store::Store::new().map_err(|e| StoreError::from_keyring(backend, e))?
-            }
-        };
+        let store = crate::platform::open_keyring(backend)?;
         let this = Self { backend, service: service.to_owned(), store: Some(store) };
         // The kernel keyring store only looks for the session keyring when an
         // entry is built: build one now so a missing one is reported here.
@@ -202,7 +229,19 @@ impl TokenStore for KeyringStore {
     }
 
     fn save(&self, key: &AccountKey, grant: &StoredGrant) -> Result<(), StoreError> {
-        self.write(key, &grant.encode())
+        let mut grant = std::borrow::Cow::Borrowed(grant);
+        loop {
+            match self.write(key, &grant.encode()) {
+                // A keyring with a small limit (the Windows Credential
+                // Manager's 2560 bytes): keep what cannot be had again (the
+                // refresh token and its DPoP key), drop what can.
+                Err(StoreError::TooLarge { .. }) if let Some(smaller) = grant.without_extras() => {
+                    tracing::debug!(account = %key.id(), backend = %self.backend, "sign-in too large for the keyring; saved with less");
+                    grant = std::borrow::Cow::Owned(smaller);
+                }
+                result => return result,
+            }
+        }
     }
 
     fn load_machine(&self, key: &AccountKey) -> Result<Option<StoredMachine>, StoreError> {

@@ -55,10 +55,82 @@ fn error_kinds_are_sorted_and_never_show_bytes() {
 
 #[test]
 fn backend_names_round_trip() {
-    for backend in [KeyringBackend::SecretService, KeyringBackend::KernelKeyring] {
+    for backend in [
+        KeyringBackend::SecretService,
+        KeyringBackend::KernelKeyring,
+        KeyringBackend::CredentialManager,
+        KeyringBackend::Keychain,
+    ] {
         assert_eq!(KeyringBackend::from_name(backend.name()), Some(backend));
     }
     assert_eq!(KeyringBackend::from_name("file"), None);
+}
+
+#[test]
+fn the_default_keyring_is_the_platforms_and_others_are_refused() {
+    assert_eq!(KeyringBackend::default(), crate::platform::NATIVE_KEYRING);
+    for backend in [
+        KeyringBackend::SecretService,
+        KeyringBackend::KernelKeyring,
+        KeyringBackend::CredentialManager,
+        KeyringBackend::Keychain,
+    ] {
+        if crate::platform::has_keyring(backend) {
+            continue;
+        }
+        let Err(error) = KeyringStore::open_with_service(backend, "tessera-test-elsewhere") else {
+            panic!("{backend} opened on {}", crate::platform::NAME)
+        };
+        assert!(matches!(error, StoreError::NotOnThisPlatform { backend: b, .. } if b == backend), "{error:?}");
+        assert!(error.keyring_unavailable(), "the app offers memory instead");
+        assert!(error.to_string().contains(crate::platform::NAME), "{error}");
+    }
+}
+
+#[test]
+fn windows_and_macos_failures_are_sorted_into_the_same_kinds() {
+    let no_logon = StoreError::from_keyring(
+        KeyringBackend::CredentialManager,
+        keyring_core::Error::NoStorageAccess("ERROR_NO_SUCH_LOGON_SESSION".into()),
+    );
+    assert!(matches!(no_logon, StoreError::NoLogonSession { .. }), "{no_logon:?}");
+    assert!(no_logon.keyring_unavailable());
+    let locked = StoreError::from_keyring(
+        KeyringBackend::Keychain,
+        keyring_core::Error::NoStorageAccess("errSecInteractionNotAllowed".into()),
+    );
+    assert!(matches!(locked, StoreError::Locked { .. }), "{locked:?}");
+    let too_long = StoreError::from_keyring(
+        KeyringBackend::CredentialManager,
+        keyring_core::Error::TooLong("password encoded as UTF-16".into(), 2560),
+    );
+    assert!(matches!(too_long, StoreError::TooLarge { limit: 2560, .. }), "{too_long:?}");
+    assert!(!too_long.keyring_unavailable());
+    assert_eq!(too_long.to_string(), "the sign-in is too large for the Windows Credential Manager (its limit is 2560)");
+}
+
+#[test]
+fn a_grant_too_large_for_the_keyring_drops_the_access_token_then_the_id_token() {
+    let key = std::sync::Arc::new(dpop::DpopKey::generate().unwrap());
+    let received_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    let grant = StoredGrant {
+        refresh_token: oauth2::RefreshToken::new("rt".into()),
+        id_token: Some(crate::account::IdTokenText::new("header.claims.signature".into())),
+        dpop: Some(key.clone()),
+        access: Some(StoredAccess {
+            access_token: oauth2::AccessToken::new("at".into()),
+            received_at,
+            expires_at: received_at + std::time::Duration::from_secs(3600),
+            scopes: vec!["openid".into()],
+        }),
+    };
+    let first = grant.without_extras().unwrap();
+    assert!(first.access.is_none() && first.id_token.is_some() && first.dpop.is_some());
+    let second = first.without_extras().unwrap();
+    assert!(second.access.is_none() && second.id_token.is_none());
+    assert_eq!(second.refresh_token.secret(), "rt");
+    assert!(second.dpop.as_ref().is_some_and(|kept| std::sync::Arc::ptr_eq(kept, &key)), "the bound token's key is kept");
+    assert!(second.without_extras().is_none(), "the refresh token and its key are never dropped");
 }
 
 fn bearer(token: &str) -> StoredGrant {
