@@ -32,7 +32,7 @@
 //! | `TESSERA_CA_FILE`, else `SSL_CERT_FILE` | `ca_file` | a PEM file of CA certificates trusted besides the system's store (a company's TLS-inspecting proxy or internal CA) by every request to the provider and the items API; `SSL_CERT_FILE` counts only when neither of the others is set |
 //! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (or lower case) | | the proxy for `https` / `http` requests to the provider and the items API (`ALL_PROXY` for both), and the hosts not proxied; loopback (127.0.0.0/8, `::1`, `localhost`) is never proxied |
 //! | `SIGNIN_PAR` | `par` | push authorization requests first (RFC 9126): `auto` (when offered; a push refused as not allowed for this client falls back to a plain request), `always`, `never` (default `auto`) |
-//! | `TESSERA_TOKEN_STORE` | `token_store` | where sign-ins are kept: `secret-service` (GNOME Keyring, KWallet), `kernel` (the kernel keyring: for this login session, no D-Bus needed, e.g. over SSH), `memory` (forgotten when the program ends), or `auto` (the default: the Secret Service, and a message naming the others when there is none) |
+//! | `TESSERA_TOKEN_STORE` | `token_store` | where sign-ins are kept: `secret-service` (Linux: GNOME Keyring, KWallet), `kernel` (Linux: the kernel keyring, for this login session, no D-Bus needed, e.g. over SSH), `memory` (forgotten when the program ends), or `auto` (the default: the system keyring — the Secret Service on Linux, the Credential Manager on Windows, the Keychain on macOS — and a message naming the others when there is none) |
 //! | `TESSERA_CURRENCY` | `currency` | the desktop app's currency of prices, an ISO 4217 code (default `EUR`; top level only; read by the desktop app, not layered here) |
 //!
 //! | `TESSERA_PROFILE` | `profile` | the profile used when none is chosen on the command line (`--profile`): a name under `[profiles]`; unset, the settings at the top of the file |
@@ -82,6 +82,7 @@ use signin::flow::config::{
     LoopbackPorts, ParMode, RedirectKind, SigninConfig, issuer_from_domain, parse_issuer, parse_post_logout_redirect,
     prompt_value, split_scopes,
 };
+use signin::store::KeyringBackend;
 use url::Url;
 
 /// The items API of the demo stack.
@@ -207,17 +208,19 @@ pub struct Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TokenStoreChoice {
-    /// The Secret Service when the session bus offers one; otherwise the
+    /// The platform's keyring ([`signin::platform::NATIVE_KEYRING`]): the
+    /// Secret Service on Linux when the session bus offers one, the
+    /// Credential Manager on Windows, the Keychain on macOS; otherwise the
     /// program says so and names the other choices (it never falls back
     /// to memory without being asked).
     #[default]
     Auto,
     /// The freedesktop Secret Service (GNOME Keyring, KWallet, KeePassXC):
-    /// kept across reboots.
+    /// kept across reboots. Linux only.
     SecretService,
     /// The Linux kernel keyring (keyutils), in the session keyring: needs no
     /// D-Bus; kept for the login session (an SSH session included) until
-    /// it ends or the machine restarts.
+    /// it ends or the machine restarts. Linux only.
     Kernel,
     /// Process memory: forgotten when the program ends.
     Memory,
@@ -238,21 +241,61 @@ impl TokenStoreChoice {
         }
     }
 
+    /// The keyring this choice opens (`None`: memory).
+    #[must_use]
+    pub fn keyring(self) -> Option<KeyringBackend> {
+        match self {
+            Self::Auto => Some(signin::platform::NATIVE_KEYRING),
+            Self::SecretService => Some(KeyringBackend::SecretService),
+            Self::Kernel => Some(KeyringBackend::KernelKeyring),
+            Self::Memory => None,
+        }
+    }
+
+    /// The choices this platform has (`secret-service` and `kernel` on
+    /// Linux only).
+    #[must_use]
+    pub fn available() -> Vec<&'static str> {
+        [Self::Auto, Self::SecretService, Self::Kernel, Self::Memory]
+            .into_iter()
+            .filter(|choice| *choice == Self::Auto || choice.keyring().is_none_or(signin::platform::has_keyring))
+            .map(Self::name)
+            .collect()
+    }
+
     /// Parses `value`, given as `setting`; `kernel-keyring` and `keyutils`
-    /// are taken for `kernel`.
+    /// are taken for `kernel`. A keyring this platform does not have (the
+    /// Secret Service or the kernel keyring anywhere but Linux) is refused,
+    /// saying so.
     ///
     /// # Errors
     /// [`SettingsError::Invalid`] naming `setting` and the choices.
     pub fn parse(setting: &str, value: &str) -> Result<Self, SettingsError> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "auto" => Ok(Self::Auto),
-            "secret-service" => Ok(Self::SecretService),
-            "kernel" | "kernel-keyring" | "keyutils" => Ok(Self::Kernel),
-            "memory" => Ok(Self::Memory),
-            _ => Err(SettingsError::invalid(
-                setting,
-                format!("{value:?} is not a token store: choose {}", Self::NAMES.join(", ")),
-            )),
+        let choice = match value.trim().to_ascii_lowercase().as_str() {
+            "auto" => Self::Auto,
+            "secret-service" => Self::SecretService,
+            "kernel" | "kernel-keyring" | "keyutils" => Self::Kernel,
+            "memory" => Self::Memory,
+            _ => {
+                return Err(SettingsError::invalid(
+                    setting,
+                    format!("{value:?} is not a token store: choose {}", Self::available().join(", ")),
+                ));
+            }
+        };
+        match choice.keyring() {
+            Some(backend) if choice != Self::Auto && !signin::platform::has_keyring(backend) => {
+                Err(SettingsError::invalid(
+                    setting,
+                    format!(
+                        "{value:?} ({}) is not on {}: choose {}",
+                        backend.description(),
+                        signin::platform::NAME,
+                        Self::available().join(", ")
+                    ),
+                ))
+            }
+            _ => Ok(choice),
         }
     }
 }

@@ -34,10 +34,14 @@ pub enum WhenUnavailable {
 /// Where the sign-ins are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
-    /// The Secret Service.
+    /// The Secret Service (Linux).
     SecretService,
-    /// The kernel keyring.
+    /// The kernel keyring (Linux).
     Kernel,
+    /// The Windows Credential Manager.
+    CredentialManager,
+    /// The macOS Keychain.
+    Keychain,
     /// Memory only.
     Memory,
 }
@@ -84,19 +88,22 @@ impl std::fmt::Debug for OpenedStore {
 
 /// Opens the token store `choice` names: a keyring is opened and probed (a
 /// write, read and delete of an entry of its own) here, and only here;
-/// [`TokenStoreChoice::Auto`] is the Secret Service. Blocks (the Secret
-/// Service client runs a runtime of its own): call it before starting one,
-/// or through `spawn_blocking`.
+/// [`TokenStoreChoice::Auto`] is the platform's keyring
+/// ([`signin::platform::NATIVE_KEYRING`]: the Secret Service on Linux, the
+/// Credential Manager on Windows, the Keychain on macOS). A keyring the
+/// platform does not have fails as [`StoreError::NotOnThisPlatform`].
+/// Blocks (the Secret Service client runs a runtime of its own): call it
+/// before starting one, or through `spawn_blocking`.
 ///
 /// # Errors
 /// With [`WhenUnavailable::Fail`], why the keyring cannot be used.
 pub fn open_store(choice: TokenStoreChoice, when_unavailable: WhenUnavailable) -> Result<OpenedStore, StoreError> {
-    let (backend, kind) = match choice {
-        TokenStoreChoice::Memory => return Ok(OpenedStore::memory()),
-        TokenStoreChoice::Auto | TokenStoreChoice::SecretService => {
-            (KeyringBackend::SecretService, StoreKind::SecretService)
-        }
-        TokenStoreChoice::Kernel => (KeyringBackend::KernelKeyring, StoreKind::Kernel),
+    let Some(backend) = choice.keyring() else { return Ok(OpenedStore::memory()) };
+    let kind = match backend {
+        KeyringBackend::KernelKeyring => StoreKind::Kernel,
+        KeyringBackend::CredentialManager => StoreKind::CredentialManager,
+        KeyringBackend::Keychain => StoreKind::Keychain,
+        _ => StoreKind::SecretService,
     };
     match KeyringStore::open(backend).and_then(|store| store.probe().map(|()| store)) {
         Ok(store) => Ok(OpenedStore { store: Arc::new(store), kind, keyring_error: None }),

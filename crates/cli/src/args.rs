@@ -40,14 +40,17 @@ items uses another one for that command only.
 
 Where sign-ins are kept (--token-store, TESSERA_TOKEN_STORE, token_store in
 tessera.toml), never in a plain file:
-  secret-service  the desktop keyring (GNOME Keyring, KWallet): kept across reboots
-  kernel          the kernel keyring: no D-Bus needed, kept for this login
-                  session (an SSH session included) until it ends or the
-                  machine restarts
+  auto            the default: the system keyring (the Secret Service on
+                  Linux, the Credential Manager on Windows, the Keychain on
+                  macOS); when there is none, tessera says so and names the
+                  others (it never falls back silently)
+  secret-service  Linux: the desktop keyring (GNOME Keyring, KWallet), kept
+                  across reboots
+  kernel          Linux: the kernel keyring, no D-Bus needed, kept for this
+                  login session (an SSH session included) until it ends or
+                  the machine restarts
   memory          forgotten when the command ends (also --memory-only,
                   TESSERA_MEMORY_ONLY=1)
-  auto            the default: the Secret Service; when there is none, tessera
-                  says so and names the others (it never falls back silently)
 On a machine without a browser, `tessera login --device` signs in with a code
 entered on another device.
 

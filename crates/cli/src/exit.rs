@@ -120,6 +120,18 @@ pub const SIGN_IN_HINT: &str =
 
 /// The ways forward when the token store `chosen` cannot be used.
 pub fn store_hint(chosen: TokenStoreChoice) -> String {
+    if !signin::platform::has_keyring(signin::store::KeyringBackend::KernelKeyring) {
+        // Windows and macOS: one keyring, the platform's own, or memory.
+        let others = match chosen {
+            TokenStoreChoice::Memory => "choose --token-store auto (the system keyring)".to_owned(),
+            _ => format!(
+                "sign in to the desktop session so that {} can be used, or choose --token-store memory \
+                 (forgotten when this command ends)",
+                signin::platform::NATIVE_KEYRING.description()
+            ),
+        };
+        return format!("{others}; to keep the choice, set TESSERA_TOKEN_STORE or token_store in tessera.toml");
+    }
     let others = match chosen {
         TokenStoreChoice::Kernel => {
             "the kernel keyring needs a session keyring of this login (an SSH or console login has one; \

@@ -357,6 +357,33 @@ fn the_post_logout_redirect_is_a_loopback_url_with_its_port_or_the_custom_scheme
     assert_eq!(unset.signin.post_logout_redirect, None, "none sent unless configured");
 }
 
+/// Issue 21: the Linux keyrings are choices on Linux only; elsewhere they are
+/// refused, naming the platform and the choices it has; `auto` is the
+/// platform's own keyring.
+#[test]
+fn the_token_store_choices_are_the_platforms() {
+    use signin::platform;
+    use signin::store::KeyringBackend;
+    assert_eq!(TokenStoreChoice::Auto.keyring(), Some(platform::NATIVE_KEYRING));
+    assert_eq!(TokenStoreChoice::Memory.keyring(), None);
+    for (name, backend) in
+        [("secret-service", KeyringBackend::SecretService), ("kernel", KeyringBackend::KernelKeyring)]
+    {
+        let parsed = TokenStoreChoice::parse("TESSERA_TOKEN_STORE", name);
+        if platform::has_keyring(backend) {
+            assert_eq!(parsed.unwrap().keyring(), Some(backend));
+            assert!(TokenStoreChoice::available().contains(&name));
+        } else {
+            let error = parsed.unwrap_err().to_string();
+            assert!(error.contains(platform::NAME) && error.contains("choose auto"), "{error}");
+            assert!(!TokenStoreChoice::available().contains(&name));
+        }
+    }
+    if platform::NAME == "Linux" {
+        assert_eq!(TokenStoreChoice::available(), TokenStoreChoice::NAMES, "every choice on Linux");
+    }
+}
+
 /// Issue 17, item 3: where sign-ins are kept, from the file or the
 /// environment (which wins); a name that is not a store is refused, naming
 /// the setting and the choices.
