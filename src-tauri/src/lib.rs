@@ -15,6 +15,7 @@ pub mod desktop;
 pub mod ipc;
 pub mod logs;
 pub mod menu;
+mod platform;
 pub mod webview;
 
 /// The app's version (the package's; `tauri.conf.json` takes it from there).

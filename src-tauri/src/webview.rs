@@ -1,4 +1,6 @@
-//! WebKitGTK settings for an app that shows one local page.
+//! WebKitGTK settings for an app that shows one local page (Linux; the
+//! platform module applies them: WebView2 on Windows and WKWebView on macOS
+//! keep their defaults).
 //!
 //! - **Cache model "document viewer"**: WebKit keeps no memory cache of
 //!   pages and resources; the app's page and scripts come from the binary
@@ -17,22 +19,7 @@ pub const HARDWARE_ACCELERATION_VAR: &str = "TESSERA_HARDWARE_ACCELERATION";
 /// Applies the settings above to `window`'s webview.
 pub fn tune(window: &tauri::WebviewWindow) {
     let accelerate = std::env::var(HARDWARE_ACCELERATION_VAR).is_ok_and(|v| v == "1");
-    #[cfg(target_os = "linux")]
-    let applied = window.with_webview(move |webview| {
-        use webkit2gtk::{SettingsExt, WebContextExt, WebViewExt};
-        let view = webview.inner();
-        if let Some(context) = view.context() {
-            context.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
-        }
-        if !accelerate && let Some(settings) = WebViewExt::settings(&view) {
-            settings.set_hardware_acceleration_policy(webkit2gtk::HardwareAccelerationPolicy::Never);
-        }
-    });
-    #[cfg(not(target_os = "linux"))]
-    let applied: tauri::Result<()> = {
-        let _ = (window, accelerate);
-        Ok(())
-    };
+    let applied = crate::platform::tune_webview(window, accelerate);
     if let Err(error) = applied {
         tracing::warn!(%error, "the webview's settings were not applied");
     }
