@@ -96,7 +96,9 @@ fn detail(problem: Option<&str>) -> String {
 /// setting that named it (for messages).
 #[derive(Clone)]
 pub struct CaFile {
-    path: PathBuf,
+    // Boxed, not a PathBuf: errors carry a CaFile, and a Windows PathBuf is
+    // 8 bytes larger (clippy's result_large_err, checked for Windows too).
+    path: Box<Path>,
     setting: String,
     certificates: Vec<reqwest::Certificate>,
 }
@@ -133,7 +135,7 @@ impl CaFile {
         if certificates.is_empty() {
             return Err(none(None));
         }
-        Ok(Self { path: path.to_owned(), setting: setting.to_owned(), certificates })
+        Ok(Self { path: path.into(), setting: setting.to_owned(), certificates })
     }
 
     /// The file.
