@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "session_state",
     "session_details",
     "sign_in",
+    "open_sign_in_link",
     "cancel_sign_in",
     "switch_account",
     "sign_out",

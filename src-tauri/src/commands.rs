@@ -148,6 +148,16 @@ pub async fn sign_in<R: Runtime>(
     result
 }
 
+/// Opens the latest link of the sign-in under way in the browser again
+/// (*Open again*); `false` when no sign-in has shown one (the webview starts
+/// one over). The webview names no URL: the shell opens its own.
+#[tauri::command]
+pub async fn open_sign_in_link<R: Runtime>(app: AppHandle<R>, state: State<'_, Starting>) -> Result<bool, IpcError> {
+    let desktop = state.desktop().await?;
+    let browser = OpenerBrowser::new(app);
+    desktop.open_sign_in_link(|url| browser.open_url(url).map_err(|e| e.to_string()))
+}
+
 /// Cancels the sign-in under way.
 #[tauri::command]
 pub async fn cancel_sign_in(state: State<'_, Starting>) -> Result<(), IpcError> {
@@ -306,7 +316,7 @@ mod tests {
             .map(|(list, _)| list.split(',').map(|s| s.trim().trim_matches('"')).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
         let commands = commands();
-        assert_eq!(commands.len(), 19, "{commands:?}");
+        assert_eq!(commands.len(), 20, "{commands:?}");
         assert_eq!(declared, commands);
         let capability: serde_json::Value = serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
         let granted: Vec<&str> =

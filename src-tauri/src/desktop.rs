@@ -5,7 +5,8 @@
 //! them directly.
 
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use app::form::{Field, Form, RedirectChoice};
@@ -118,6 +119,12 @@ pub struct Desktop {
     current: RwLock<Arc<Current>>,
     /// Bumped when the configuration is replaced (settings saved).
     reconfigured: watch::Sender<u64>,
+    /// The latest link of the sign-in under way (the waiting view's *Open
+    /// again*), by the sign-in's number: the core renews it before its
+    /// pushed request expires.
+    sign_in_link: Arc<Mutex<Option<(u64, Url)>>>,
+    /// Numbers the sign-ins, so that one ending forgets only its own link.
+    sign_ins: AtomicU64,
 }
 
 impl std::fmt::Debug for Desktop {
@@ -134,7 +141,13 @@ impl Desktop {
     /// When the configuration is invalid or the demo stack does not start.
     pub async fn start(options: Options) -> Result<Self, IpcError> {
         let current = configure(&options, Pick::OfActiveAccount).await?;
-        Ok(Self { options, current: RwLock::new(Arc::new(current)), reconfigured: watch::Sender::new(0) })
+        Ok(Self {
+            options,
+            current: RwLock::new(Arc::new(current)),
+            reconfigured: watch::Sender::new(0),
+            sign_in_link: Arc::default(),
+            sign_ins: AtomicU64::new(0),
+        })
     }
 
     fn current(&self) -> Arc<Current> {
@@ -275,7 +288,19 @@ impl Desktop {
         on_link: Arc<dyn Fn(Link<'_>) + Send + Sync>,
     ) -> Result<SignedInView, IpcError> {
         let session = self.session();
-        let signed_in = session.sign_in(SignInMethod::Browser { browser, on_link }, add).await?;
+        let (latest, number) = (self.sign_in_link.clone(), self.sign_ins.fetch_add(1, Ordering::Relaxed));
+        let on_link = Arc::new(move |link: Link<'_>| {
+            *latest.lock().unwrap_or_else(PoisonError::into_inner) = Some((number, link.url.clone()));
+            on_link(link);
+        });
+        let result = session.sign_in(SignInMethod::Browser { browser, on_link }, add).await;
+        // This sign-in's links die with it.
+        let mut latest = self.sign_in_link.lock().unwrap_or_else(PoisonError::into_inner);
+        if latest.as_ref().is_some_and(|(shown_by, _)| *shown_by == number) {
+            latest.take();
+        }
+        drop(latest);
+        let signed_in = result?;
         let account = AccountView::new(&signed_in.account, true);
         let notice = signed_in.same_person_again.then(|| {
             format!(
@@ -286,6 +311,22 @@ impl Desktop {
             )
         });
         Ok(SignedInView { account, notice })
+    }
+
+    /// Opens the latest link of the sign-in under way again with `open` (the
+    /// waiting view's *Open again*: the page was closed, or is wanted in
+    /// front again). The sign-in goes on waiting for the same answer.
+    /// Answers `false` when no sign-in has shown a link (the caller starts
+    /// one over).
+    ///
+    /// # Errors
+    /// `browser_failed` when `open` fails.
+    pub fn open_sign_in_link(&self, open: impl FnOnce(&Url) -> Result<(), String>) -> Result<bool, IpcError> {
+        let link = self.sign_in_link.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let Some((_, link)) = link else { return Ok(false) };
+        open(&link)
+            .map_err(|error| IpcError::new("browser_failed", format!("Tessera couldn’t open your browser: {error}")))?;
+        Ok(true)
     }
 
     /// Cancels the sign-in under way, if any.

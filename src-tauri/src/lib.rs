@@ -54,6 +54,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         commands::session_state,
         commands::session_details,
         commands::sign_in,
+        commands::open_sign_in_link,
         commands::cancel_sign_in,
         commands::switch_account,
         commands::sign_out,

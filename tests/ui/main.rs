@@ -89,10 +89,15 @@ async fn demo_mode_sign_in_create_and_edit_items_and_cancel_a_sign_in() {
     app.click("cancel-sign-in").await;
     app.wait_for_view("welcome").await;
     assert_eq!(app.eval("document.getElementById('account-button').hidden").await, Value::Bool(true));
+    // Cancelled is the person's choice: said calmly (not the red error box), one Try again.
+    assert_eq!(app.text("signin-error").await, "Sign-in was cancelled. Try again when you’re ready.");
+    assert_eq!(app.eval("document.getElementById('signin-failure').dataset.tone").await, Value::from("neutral"));
+    let buttons = "[document.getElementById('sign-in').hidden, document.getElementById('retry-sign-in').hidden]";
+    assert_eq!(app.eval(buttons).await, serde_json::json!([true, false]), "one button: Try again");
 
     // alice signs in through the browser.
     driver.browser_signs_in("alice");
-    app.click("sign-in").await;
+    app.click("retry-sign-in").await;
     app.wait_for_items().await;
     let names = app.item_names().await;
     assert!(names.contains(&"Espresso machine".to_owned()), "alice's demo items: {names:?}");

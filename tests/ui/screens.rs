@@ -55,20 +55,28 @@ async fn every_screen_in(theme: &str) {
     screen(&app, "waiting", theme).await;
     app.click("copy-link").await;
     app.wait_until("document.getElementById('copy-link-status').textContent !== ''", "Copy's answer").await;
-    // Open again: a new sign-in page (a new pushed request) in the browser.
+    // Open again: the sign-in page again in the browser, from the latest
+    // link of the same sign-in (a fresh pushed request: the first is spent).
     app.click("open-again").await;
     driver_waits_for_opened(&driver, 2).await;
+    let opened = driver.opened();
+    assert_ne!(opened[0], opened[1], "a fresh link, not the spent one: {opened:?}");
     assert_eq!(app.eval("document.body.dataset.view").await, Value::from("waiting"));
     app.click("cancel-sign-in").await;
     app.wait_for_view("welcome").await;
+    assert_eq!(app.eval("document.getElementById('signin-failure').dataset.tone").await, Value::from("neutral"));
 
-    // Cancel on the provider's page: cancelled, with one Try again.
+    // Cancel on the provider's page: cancelled (neutral, not the red error box), with one Try again.
     driver.browser_signs_in("cancel");
-    app.click("sign-in").await;
+    app.click("retry-sign-in").await;
     app.wait_until("!document.getElementById('signin-failure').hidden", "the cancelled sign-in").await;
     assert_eq!(app.text("signin-error").await, "Sign-in was cancelled in the browser. Try again when you’re ready.");
     let buttons = "[document.getElementById('sign-in').hidden, document.getElementById('retry-sign-in').hidden]";
     assert_eq!(app.eval(buttons).await, serde_json::json!([true, false]), "one button: Try again");
+    assert_eq!(app.eval("document.getElementById('signin-failure').dataset.tone").await, Value::from("neutral"));
+    let border = "getComputedStyle(document.getElementById('signin-failure')).borderTopColor";
+    let danger = "getComputedStyle(document.querySelector('.menu-item-danger') ?? document.body).color";
+    assert_ne!(app.eval(border).await, app.eval(danger).await, "not the error colour");
     app.eval("document.querySelector('#signin-failure details').open = true").await;
     let details = app.eval("document.querySelector('#signin-failure .error-chain').textContent").await;
     assert!(details.as_str().unwrap().contains("access_denied"), "{details}");

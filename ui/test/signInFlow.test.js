@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { flowReducer, initialFlow } from "../app/src/signInFlow.js";
+import { flowReducer, initialFlow, linkActions } from "../app/src/signInFlow.js";
 
 /**
  * Applies actions in turn.
@@ -26,6 +26,7 @@ test("welcome → waiting → items", () => {
     signedIn: true,
     signInError: null,
     signInDetails: null,
+    signInCancelled: false,
     manualUrl: null,
     link: null,
     deadline: null,
@@ -43,11 +44,32 @@ test("a failure goes back to the welcome with the sentence; a retry clears it", 
   assert.equal(flowReducer(failed, { type: "sign-in-started" }).signInError, null);
 });
 
-test("cancel returns to where the sign-in started", () => {
-  const cancel = /** @type {const} */ ({ type: "sign-in-cancelled" });
+test("cancel returns to where the sign-in started; signed out, it says so calmly", () => {
+  const cancel = /** @type {const} */ ({ type: "sign-in-cancelled", message: "Sign-in was cancelled." });
   const started = /** @type {const} */ ({ type: "sign-in-started" });
-  assert.equal(run({ type: "started", signedIn: false, signingIn: false }, started, cancel).view, "welcome");
-  assert.equal(run({ type: "started", signedIn: true, signingIn: false }, started, cancel).view, "items");
+  const welcome = run({ type: "started", signedIn: false, signingIn: false }, started, cancel);
+  assert.equal(welcome.view, "welcome");
+  assert.deepEqual([welcome.signInError, welcome.signInCancelled], ["Sign-in was cancelled.", true]);
+  const items = run({ type: "started", signedIn: true, signingIn: false }, started, cancel);
+  assert.equal(items.view, "items");
+  assert.deepEqual([items.signInError, items.signInCancelled], [null, false]);
+  // Try again clears it.
+  assert.deepEqual([flowReducer(welcome, started).signInError, flowReducer(welcome, started).signInCancelled], [null, false]);
+});
+
+test("cancelled at the provider reads as cancelled (neutral); any other failure as an error", () => {
+  const waiting = run({ type: "started", signedIn: false, signingIn: false }, { type: "sign-in-started" });
+  const cancelled = flowReducer(waiting, {
+    type: "sign-in-failed",
+    message: "Sign-in was cancelled in the browser.",
+    details: "access_denied",
+    cancelled: true,
+  });
+  assert.deepEqual([cancelled.view, cancelled.signInCancelled], ["welcome", true]);
+  const failed = flowReducer(waiting, { type: "sign-in-failed", message: "Sign-in took too long." });
+  assert.equal(failed.signInCancelled, false);
+  // After a cancel, a real failure is an error again.
+  assert.equal(flowReducer(flowReducer(cancelled, { type: "sign-in-started" }), { type: "sign-in-failed", message: "No." }).signInCancelled, false);
 });
 
 test("a failed 'add account' keeps the items and leaves the welcome message empty", () => {
@@ -70,6 +92,7 @@ test("a lost session goes to the welcome with a message", () => {
     signedIn: false,
     signInError: "Please sign in again.",
     signInDetails: null,
+    signInCancelled: false,
     manualUrl: null,
     link: null,
     deadline: null,
@@ -113,4 +136,36 @@ test("the waiting view keeps the sign-in page's link and deadline; a renewed lin
   assert.deepEqual([failed.link, failed.deadline, failed.manualUrl], [null, null, null]);
   assert.equal(failed.signInDetails, "chain (code: x)");
   assert.equal(flowReducer(failed, { type: "link", url: "https://x", deadline: 5 }).link, null);
+});
+
+test("the waiting view switches to each renewed link; Copy copies the latest", () => {
+  const deadline = 2000;
+  const events = /** @type {import("../app/src/types.js").SignInProgress[]} */ ([
+    { phase: "waiting", url: null, deadline },
+    { phase: "waiting", url: "https://idp/authorize?client_id=app&request_uri=urn%3A1", deadline },
+    { phase: "waiting", url: "https://idp/authorize?client_id=app&request_uri=urn%3A2", deadline },
+  ]);
+  let state = flowReducer({ ...initialFlow, view: "welcome" }, { type: "sign-in-started" });
+  const seen = [];
+  for (const event of events) {
+    for (const action of linkActions(event)) state = flowReducer(state, action);
+    seen.push(state.link);
+  }
+  assert.deepEqual(seen, [null, events[1].url, events[2].url], "each new link replaces the one held");
+  assert.equal(state.deadline, deadline);
+  assert.equal(state.manualUrl, null, "the browser opened: nothing to open by hand");
+
+  // No browser: the link to open by hand is renewed the same way.
+  const renewed = "https://idp/authorize?client_id=app&request_uri=urn%3A4";
+  state = flowReducer(state, { type: "link", url: "https://idp/authorize?client_id=app&request_uri=urn%3A3", deadline });
+  for (const action of linkActions({ phase: "browser-failed", url: renewed, deadline })) state = flowReducer(state, action);
+  assert.deepEqual([state.link, state.manualUrl], [renewed, renewed]);
+
+  // Events without a link, or after the sign-in, change nothing.
+  assert.deepEqual(linkActions({ phase: "done", url: null, deadline: null }), []);
+  assert.deepEqual(linkActions({ phase: "browser-failed", url: null, deadline: null }), []);
+  const done = flowReducer(state, { type: "signed-in" });
+  for (const action of linkActions({ phase: "waiting", url: renewed, deadline })) {
+    assert.equal(flowReducer(done, action).link, null);
+  }
 });

@@ -308,6 +308,54 @@ async fn one_sign_in_at_a_time_and_cancel_ends_it() {
     assert_eq!(browser.opened.load(Ordering::SeqCst), 2);
 }
 
+/// *Open again* opens the latest link of the same sign-in: not the one the
+/// browser spent, but the fresh one the core pushed since; the person
+/// finishes there and the sign-in under way completes. Before and after a
+/// sign-in there is none to open.
+#[tokio::test]
+async fn open_again_opens_the_latest_link_of_the_sign_in_under_way() {
+    let world = World::new().await;
+    let desktop = Arc::new(Desktop::start(world.options(&world.configured())).await.unwrap());
+    assert!(!desktop.open_sign_in_link(|url| panic!("no sign-in, no link: {url}")).unwrap());
+    let shown: Arc<Mutex<Vec<Url>>> = Arc::default();
+    let browser = Arc::new(IdleBrowser::default());
+    let signing_in = {
+        let (desktop, browser, shown) = (desktop.clone(), browser.clone(), shown.clone());
+        let on_link = Arc::new(move |link: Link<'_>| shown.lock().unwrap().push(link.url.clone()));
+        tokio::spawn(async move { desktop.sign_in(false, browser, on_link).await })
+    };
+    let links = testkit::within("a fresh link after the browser's", async {
+        loop {
+            let links = shown.lock().unwrap().clone();
+            if links.len() >= 2 {
+                break links;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert_ne!(links[0], links[1]);
+    let failed = desktop.open_sign_in_link(|_| Err("no display".to_owned())).unwrap_err();
+    assert_eq!(failed.code, "browser_failed", "{failed:?}");
+    let opened = Mutex::new(None);
+    let open = |url: &Url| {
+        *opened.lock().unwrap() = Some(url.clone());
+        Ok(())
+    };
+    assert!(desktop.open_sign_in_link(open).unwrap());
+    let again = opened.into_inner().unwrap().expect("a link opened");
+    assert_eq!(Some(&again), shown.lock().unwrap().last(), "the latest link");
+    assert_ne!(again, links[0], "not the one the browser spent");
+
+    let person = HttpBrowser::new("alice", "alice-demo-pw");
+    person.open(&again).unwrap();
+    let alice = signing_in.await.unwrap().unwrap().account;
+    assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(person.delivered().await.unwrap().status, 200);
+    assert_eq!(browser.opened.load(Ordering::SeqCst), 1, "the system browser was opened once");
+    assert!(!desktop.open_sign_in_link(|url| panic!("the sign-in is over: {url}")).unwrap());
+}
+
 fn input(issuer: &str, client_id: &str) -> SettingsInput {
     SettingsInput {
         issuer: issuer.to_owned(),

@@ -57,6 +57,11 @@ export function createIpc(tauri) {
     removeAccount: (id) => call("remove_account", { id }),
     /** @param {ListItemsArgs} args @returns {Promise<ItemPage>} */
     listItems: (args) => call("list_items", { ...args }),
+    /**
+     * Opens the latest link of the sign-in under way in the browser again (Open again).
+     * @returns {Promise<boolean>} false when no sign-in has shown a link yet
+     */
+    openSignInLink: () => call("open_sign_in_link"),
     /** @param {NewItem} item @returns {Promise<Item>} */
     createItem: (item) => call("create_item", { item }),
     /** @param {string} id @param {ItemPatch} patch @returns {Promise<Item>} */

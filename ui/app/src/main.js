@@ -3,7 +3,7 @@
 
 import { createAccountMenu } from "./accountMenu.js";
 import { byId } from "./dom.js";
-import { explainError, needsSignIn, normaliseError } from "./errors.js";
+import { explainError, needsSignIn, normaliseError, signInFailureText } from "./errors.js";
 import { createAbout } from "./about.js";
 import { createHeader } from "./header.js";
 import { ipcFromWindow } from "./ipc.js";
@@ -11,7 +11,7 @@ import { setCurrency } from "./format.js";
 import { createItemsView } from "./itemsView.js";
 import { createSessionPanel } from "./sessionPanel.js";
 import { createSettingsView } from "./settingsView.js";
-import { flowReducer, initialFlow } from "./signInFlow.js";
+import { flowReducer, initialFlow, linkActions } from "./signInFlow.js";
 import { shortcutOf } from "./shortcuts.js";
 import { createSignInView } from "./signInView.js";
 import { createToaster } from "./toast.js";
@@ -125,7 +125,12 @@ async function run(ipc) {
     } catch (error) {
       if (attempt !== signInAttempt) return;
       const explained = explainError(error);
-      dispatch({ type: "sign-in-failed", message: explained.summary, details: explained.details });
+      dispatch({
+        type: "sign-in-failed",
+        message: explained.summary,
+        details: explained.details,
+        cancelled: explained.cancelled,
+      });
       if (flow.signedIn) header.showError(error);
     } finally {
       if (attempt === signInAttempt) signInPending = false;
@@ -133,11 +138,18 @@ async function run(ipc) {
   }
 
   /**
-   * Open again: a new sign-in page in the browser. The one opened before may
-   * be closed, or its pushed request expired (a minute at Okta), so the
-   * sign-in starts over with a new link; the view stays on waiting.
+   * Open again: the sign-in page in the browser again, from the latest link
+   * of the same sign-in (the shell renews it before its pushed request
+   * expires). When no link is known yet, the sign-in starts over; the view
+   * stays on waiting either way.
    */
   async function openAgain() {
+    try {
+      if (await ipc.openSignInLink()) return;
+    } catch (error) {
+      reportError(error);
+      return;
+    }
     signInAttempt++;
     signInPending = false;
     try {
@@ -152,7 +164,7 @@ async function run(ipc) {
   async function cancelSignIn() {
     signInAttempt++;
     signInPending = false;
-    dispatch({ type: "sign-in-cancelled" });
+    dispatch({ type: "sign-in-cancelled", message: signInFailureText({ code: "cancelled" }) });
     try {
       await ipc.cancelSignIn();
     } catch (error) {
@@ -167,11 +179,9 @@ async function run(ipc) {
   async function onProgress(progress) {
     if (progress.phase === "signed-out") {
       header.showError("You are signed out at your identity provider in the browser too.");
-    } else if (progress.phase === "browser-failed" && progress.url) {
-      dispatch({ type: "browser-failed", url: progress.url });
-      dispatch({ type: "link", url: progress.url, deadline: progress.deadline ?? null });
-    } else if (progress.phase === "waiting" && flow.view === "waiting") {
-      dispatch({ type: "link", url: progress.url, deadline: progress.deadline ?? null });
+    } else if (progress.phase === "browser-failed" || progress.phase === "waiting") {
+      // The first link and each renewal: Copy link and the manual URL show the latest.
+      for (const action of linkActions(progress)) dispatch(action);
     } else if (!signInPending && flow.view === "waiting") {
       if (progress.phase === "done") {
         await syncSession();

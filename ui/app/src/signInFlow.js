@@ -9,10 +9,14 @@
  * @property {string | null} signInError the sentence under the sign-in button (signed-out only;
  *   a failed "add account" is reported by the caller instead)
  * @property {string | null} signInDetails the technical chain of `signInError`, under "Details"
+ * @property {boolean} signInCancelled `signInError` says the person cancelled (shown neutral, not as an error)
  * @property {string | null} manualUrl the authorization URL to open by hand, after `browser-failed`
- * @property {string | null} link the sign-in page's address the browser was sent to (Copy, the waiting view)
+ * @property {string | null} link the latest link to sign in with (Copy, the waiting view): the first
+ *   one, then each the shell renews before its pushed request expires
  * @property {number | null} deadline unix seconds when the sign-in under way gives up
  */
+
+/** @typedef {import("./types.js").SignInProgress} SignInProgress */
 
 /**
  * @typedef {{ type: "started", signedIn: boolean, signingIn: boolean }
@@ -20,8 +24,8 @@
  *   | { type: "browser-failed", url: string }
  *   | { type: "link", url: string | null, deadline: number | null }
  *   | { type: "signed-in" }
- *   | { type: "sign-in-failed", message: string, details?: string | null }
- *   | { type: "sign-in-cancelled" }
+ *   | { type: "sign-in-failed", message: string, details?: string | null, cancelled?: boolean }
+ *   | { type: "sign-in-cancelled", message: string }
  *   | { type: "sign-in-required", message: string }
  *   | { type: "session-changed", signedIn: boolean }
  *   | { type: "open-settings" }
@@ -34,13 +38,21 @@ export const initialFlow = {
   signedIn: false,
   signInError: null,
   signInDetails: null,
+  signInCancelled: false,
   manualUrl: null,
   link: null,
   deadline: null,
 };
 
 /** What a finished or abandoned sign-in leaves: no link, no error. */
-const NO_SIGN_IN = { signInError: null, signInDetails: null, manualUrl: null, link: null, deadline: null };
+const NO_SIGN_IN = {
+  signInError: null,
+  signInDetails: null,
+  signInCancelled: false,
+  manualUrl: null,
+  link: null,
+  deadline: null,
+};
 
 /**
  * The view to return to when leaving the waiting or settings view.
@@ -82,9 +94,17 @@ export function flowReducer(state, action) {
         view: restingView(state.signedIn),
         signInError: state.signedIn ? null : action.message,
         signInDetails: state.signedIn ? null : (action.details ?? null),
+        signInCancelled: !state.signedIn && Boolean(action.cancelled),
       };
     case "sign-in-cancelled":
-      return { ...state, ...NO_SIGN_IN, view: restingView(state.signedIn) };
+      // The app's Cancel: signed out, the welcome says so calmly, with Try again.
+      return {
+        ...state,
+        ...NO_SIGN_IN,
+        view: restingView(state.signedIn),
+        signInError: state.signedIn ? null : action.message,
+        signInCancelled: !state.signedIn,
+      };
     case "sign-in-required":
       return { ...state, ...NO_SIGN_IN, view: "welcome", signedIn: false, signInError: action.message };
     case "session-changed": {
@@ -96,4 +116,20 @@ export function flowReducer(state, action) {
     case "close-settings":
       return state.view === "settings" ? { ...state, view: restingView(state.signedIn) } : state;
   }
+}
+
+/**
+ * What a `sign-in-progress` event carrying a link does to the waiting view:
+ * the first link and each renewal (`waiting` when the browser opened,
+ * `browser-failed` when the person opens it by hand) replace the one held,
+ * so Copy link always copies the live one.
+ * @param {SignInProgress} progress
+ * @returns {FlowAction[]}
+ */
+export function linkActions(progress) {
+  /** @type {FlowAction} */
+  const link = { type: "link", url: progress.url, deadline: progress.deadline ?? null };
+  if (progress.phase === "browser-failed" && progress.url) return [{ type: "browser-failed", url: progress.url }, link];
+  if (progress.phase === "waiting") return [link];
+  return [];
 }

@@ -14,6 +14,7 @@ import { formatTimeLeft } from "./format.js";
  */
 export function createSignInView(actions) {
   const failure = createErrorBox("signin-failure");
+  const failureBox = byId("signin-failure", HTMLDivElement);
   const signInButton = byId("sign-in", HTMLButtonElement);
   const welcomeText = byId("welcome-text", HTMLParagraphElement);
   const demoText = byId("demo-text", HTMLParagraphElement);
@@ -56,6 +57,9 @@ export function createSignInView(actions) {
     shown = flow;
     if (flow.signInError) failure.showText(flow.signInError, flow.signInDetails);
     else failure.clear();
+    // Cancelled (here or at the provider) is the person's choice, not a failure: neutral, and not an alert.
+    failureBox.dataset.tone = flow.signInCancelled ? "neutral" : "error";
+    failureBox.setAttribute("role", flow.signInCancelled ? "status" : "alert");
     // One button: "Try again" in the failure box replaces "Sign in".
     signInButton.hidden = Boolean(flow.signInError);
 

@@ -180,7 +180,10 @@ export interface SettingsInput {
 
 export interface SignInProgress {
   phase: "waiting" | "browser-failed" | "done" | "failed" | "signed-out";
-  /** With "waiting" (once the browser was sent there) and "browser-failed": the sign-in page's address. */
+  /**
+   * With "waiting" (once the browser was sent there) and "browser-failed": the latest link to sign in
+   * with. Each renewal (before its pushed request expires) comes as another event of the same phase.
+   */
   url: string | null;
   /** Unix seconds when the sign-in under way stops waiting (with "waiting" and "browser-failed"). */
   deadline?: number | null;
