@@ -248,7 +248,7 @@ def busy(name):
         return f.read().strip() or "?"
 
 
-UNITS = {"ps": 1e-6, "ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
+UNITS = {"ps": 1e-6, "ns": 1e-3, "\u00b5s": 1.0, "\u03bcs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
 criterion = {}
 text = open(os.path.join(work, "replay.out")).read()
 for match in re.finditer(r"^(replay/\w+)\s+time:\s+\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", text, re.M):

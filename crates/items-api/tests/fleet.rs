@@ -475,6 +475,72 @@ async fn the_replay_table_stays_bounded_under_a_burst_of_proofs() {
     }
 }
 
+/// The database name in `url`.
+fn database_name(url: &str) -> String {
+    Url::parse(url).unwrap().path().trim_start_matches('/').to_owned()
+}
+
+/// Sets whether new sessions on `database` are read-only (as a standby is)
+/// and ends the sessions open now, so that the API's pool reconnects.
+async fn read_only(database: &str, on: bool) {
+    let name = database_name(database);
+    let mut connection = sqlx::PgConnection::connect(database).await.unwrap();
+    let setting = if on {
+        format!("ALTER DATABASE {name} SET default_transaction_read_only = on")
+    } else {
+        format!("ALTER DATABASE {name} RESET default_transaction_read_only")
+    };
+    // This session may be read-only itself (when turning it off).
+    connection.execute("SET default_transaction_read_only = off").await.unwrap();
+    connection.execute(setting.as_str()).await.unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    connection.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_the_database_cannot_record_is_refused_for_now_never_taken_unchecked() {
+    let Some(database) =
+        fresh_database("a_proof_the_database_cannot_record_is_refused_for_now_never_taken_unchecked").await
+    else {
+        return;
+    };
+    let idp = start_idp().await;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_addr();
+    let a = Instance::start(dir.path(), idp.issuer(), &database, addr, &[addr], &[]).await;
+    let client = Client::new(&idp).await;
+    taken(&client.get(&a, None).await, "a proof while the database writes");
+
+    // The database turns read-only (a failover, a full disk): the replay
+    // check cannot write, so the request is answered 503, not served.
+    read_only(&database, true).await;
+    let proof = client.proof(&a.items_url(), None);
+    let refused = client.send(&a, &proof).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{refused:?}");
+    assert_eq!(refused.error, "temporarily_unavailable", "{refused:?}");
+    assert!(a.log().contains("the DPoP replay store is unavailable"), "{}", a.log());
+
+    // Back to writing: the same proof was not taken then, so it is now, once.
+    read_only(&database, false).await;
+    let mut answer = client.send(&a, &proof).await;
+    for _ in 0..5 {
+        if answer.status != StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        // A connection from before the switch, found closed: the pool reconnects.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        answer = client.send(&a, &proof).await;
+    }
+    taken(&answer, "the proof refused for now, once the database writes again");
+    replayed(&client.send(&a, &proof).await, "the same proof again");
+}
+
 /// The settings of a PostgreSQL deployment, `pairs` over them.
 fn load(pairs: &[(&str, &str)]) -> Result<items_api::Config, items_api::config::ConfigError> {
     let mut env: Vec<(String, String)> = vec![
