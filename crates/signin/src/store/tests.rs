@@ -129,7 +129,10 @@ fn a_grant_too_large_for_the_keyring_drops_the_access_token_then_the_id_token() 
     let second = first.without_extras().unwrap();
     assert!(second.access.is_none() && second.id_token.is_none());
     assert_eq!(second.refresh_token.secret(), "rt");
-    assert!(second.dpop.as_ref().is_some_and(|kept| std::sync::Arc::ptr_eq(kept, &key)), "the bound token's key is kept");
+    assert!(
+        second.dpop.as_ref().is_some_and(|kept| std::sync::Arc::ptr_eq(kept, &key)),
+        "the bound token's key is kept"
+    );
     assert!(second.without_extras().is_none(), "the refresh token and its key are never dropped");
 }
 
