@@ -69,6 +69,10 @@ pub struct Config {
     pub introspection_burst: u32,
     /// ... and how many more per minute (`INTROSPECTIONS_PER_MINUTE`, 60).
     pub introspections_per_minute: u32,
+    /// Local mode: most validated tokens kept so that a token seen again is
+    /// not verified again (`TOKEN_CACHE_SIZE`, 10 000; 0: verify every
+    /// time). See `auth`'s validated-token cache.
+    pub token_cache_size: usize,
     /// Clock leeway for token times (`TOKEN_LEEWAY_SECS`).
     pub leeway: Duration,
     /// Timeout of requests to the issuer or OPA (`UPSTREAM_TIMEOUT_MS`).
@@ -201,6 +205,7 @@ struct FileConfig {
     introspection_cache_secs: Option<u64>,
     introspection_burst: Option<u64>,
     introspections_per_minute: Option<u64>,
+    token_cache_size: Option<u64>,
     leeway_secs: Option<u64>,
     upstream_timeout_ms: Option<u64>,
     database_url: Option<String>,
@@ -553,6 +558,8 @@ impl Config {
                 60,
             )?)
             .map_err(|_| invalid("INTROSPECTIONS_PER_MINUTE", "is too large"))?,
+            token_cache_size: usize::try_from(number("TOKEN_CACHE_SIZE", file.token_cache_size, 10_000)?)
+                .map_err(|_| invalid("TOKEN_CACHE_SIZE", "is too large"))?,
             leeway: Duration::from_secs(number("TOKEN_LEEWAY_SECS", file.leeway_secs, 30)?),
             upstream_timeout: Duration::from_millis(number("UPSTREAM_TIMEOUT_MS", file.upstream_timeout_ms, 3000)?),
             database_url,

@@ -109,6 +109,7 @@ pub async fn build(config: &Config) -> Result<AppState, StartError> {
     let options = auth::ValidatorOptions {
         introspection_burst: config.introspection_burst,
         introspections_per_minute: config.introspections_per_minute,
+        max_cached_tokens: config.token_cache_size,
         net: config.net.clone(),
         clients: config.client_ids.clone(),
         ..auth::ValidatorOptions::default()

@@ -278,12 +278,15 @@ async fn the_cache_stays_bounded_under_many_distinct_tokens() {
         validator.validate(token).await.unwrap();
         assert!(counts(&validator).2 <= 32, "{i}: {:?}", counts(&validator));
     }
-    assert_eq!(counts(&validator), (200, 0, 32));
+    let (verified, hits, held) = counts(&validator);
+    assert_eq!((verified, hits), (200, 0));
+    assert!((28..=32).contains(&held), "{held}: full, less the last eighth evicted");
     // The newest (latest exp) stayed; evicted ones are verified again, and pass.
     validator.validate(&tokens[199]).await.unwrap();
-    assert_eq!(counts(&validator), (200, 1, 32));
+    assert_eq!(counts(&validator), (200, 1, held));
     validator.validate(&tokens[0]).await.unwrap();
-    assert_eq!(counts(&validator), (201, 1, 32));
+    assert_eq!(counts(&validator).0, 201);
+    assert!(counts(&validator).2 <= 32);
 }
 
 #[tokio::test]

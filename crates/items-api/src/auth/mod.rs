@@ -49,6 +49,29 @@
 //! configured leeway, a `sub`. Okta's `scp` (array) and `cid` and RFC 9068's
 //! `scope` (space-separated) and `client_id` are both understood.
 //!
+//! # Validated-token cache
+//!
+//! In local mode, a token that passed every check above is kept in a
+//! bounded cache ([`ValidatorOptions::max_cached_tokens`], a `cache::TokenCache`)
+//! under the SHA-256 of the whole token, with its claims and
+//! the `kid` and fingerprint of the key that verified it, so that the same
+//! token again skips the signature (~21 µs for RS256) and the claim checks.
+//! An entry is served only
+//! - before the token's `exp` (never within the leeway: from `exp` on the
+//!   token is checked in full again, and not cached again);
+//! - while the key snapshot is fresh (within the JWKS's `max-age`) and holds
+//!   that very key: a refresh that finds the key gone or changed drops its
+//!   tokens at once (and lookups check the key too, so an entry stored
+//!   during the refresh is never served).
+//!
+//! Nothing else is cached: refused tokens are checked in full every time.
+//! The cache belongs to one validator (one issuer, audience, client list and
+//! algorithm list). The caller still checks the DPoP proof against the
+//! claims' `cnf.jkt`, the scopes and the policy on every request. In
+//! introspection mode the local check made before asking caches nothing:
+//! only the issuer's answers are cached (the answer cache below, the same
+//! type).
+//!
 //! # Introspection mode
 //!
 //! The token is posted to the discovered `introspection_endpoint` with the
@@ -570,6 +593,9 @@ impl TokenValidator {
     /// that verified it is still in the (fresh) JWKS; any other is verified
     /// in full and, if it passes, cached.
     async fn validate_local_cached(&self, token: &str) -> Result<Claims, AuthError> {
+        if self.inner.verified.is_off() {
+            return self.validate_local(token).await.map(|(claims, _)| claims);
+        }
         let hash = TokenHash::of(token);
         let now = self.now();
         let snapshot = self.snapshot();

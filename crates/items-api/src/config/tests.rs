@@ -193,6 +193,16 @@ fn the_introspection_bucket_has_named_settings() {
     assert_eq!(setting(load(&[("INTROSPECTIONS_PER_MINUTE", "99999999999")])), "INTROSPECTIONS_PER_MINUTE");
 }
 
+/// Issue 20, item 1: the validated-token cache's size (0 turns it off).
+#[test]
+fn the_token_cache_size_is_a_setting() {
+    assert_eq!(load(&[]).unwrap().token_cache_size, 10_000);
+    assert_eq!(load(&[("TOKEN_CACHE_SIZE", "0")]).unwrap().token_cache_size, 0);
+    assert_eq!(load(&[("TOKEN_CACHE_SIZE", "500")]).unwrap().token_cache_size, 500);
+    assert_eq!(setting(load(&[("TOKEN_CACHE_SIZE", "lots")])), "TOKEN_CACHE_SIZE");
+    assert_eq!(setting(load(&[("TOKEN_CACHE_SIZE", "-1")])), "TOKEN_CACHE_SIZE");
+}
+
 /// Issue 17: CA_FILE over the file's ca_file, SSL_CERT_FILE only when
 /// neither is set; an unusable file or proxy variable is named.
 #[test]
