@@ -35,6 +35,7 @@ async fn signed_in(stack: &DemoStack, store: Arc<MemoryStore>, dir: &tempfile::T
                 "the test browser always opens; asked to print {}",
                 link.url
             );
+            signin::flow::redirect::Shown::No
         }),
     };
     within("session.sign_in", session.sign_in(browser, false)).await.unwrap();

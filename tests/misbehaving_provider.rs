@@ -164,7 +164,7 @@ async fn check(case: &Case) {
     let book_path = folder.path().join("accounts.json");
     let session = Session::new(config, store.clone(), AccountBook::load(book_path.clone()).unwrap());
     let browser = Arc::new(HttpBrowser::new("alice", "alice-demo-pw"));
-    let method = signin::SignInMethod::Browser { browser, on_link: Arc::new(|_| {}) };
+    let method = signin::SignInMethod::Browser { browser, on_link: Arc::new(|_| signin::flow::redirect::Shown::No) };
     if case.at_refresh {
         let refreshing = check_refresh(case, &idp, &session, method, &store, &book_path);
         return within(&format!("{:?}: a sign-in then a refresh", case.fault), refreshing).await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use items_client::{ItemPatch, ListOptions, NewItem};
 use serde::Serialize;
 use signin::flow::browser::{Browser, BrowserError};
-use signin::flow::redirect::{Link, Opening};
+use signin::flow::redirect::{Link, Opening, Shown};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
@@ -140,7 +140,11 @@ pub async fn sign_in<R: Runtime>(
     let emitter = app.clone();
     // The link to copy (or to open by hand when no browser opened): the
     // first one, then each the core renews before its pushed request expires.
-    let on_link = Arc::new(move |link: Link<'_>| emit(&emitter, link_progress(&link, deadline)));
+    // Always shown (Copy link, Open again), so always kept fresh.
+    let on_link = Arc::new(move |link: Link<'_>| {
+        emit(&emitter, link_progress(&link, deadline));
+        Shown::Yes
+    });
     progress(&app, "waiting", None, Some(deadline));
     let result = desktop.sign_in(add, browser, on_link).await;
     progress(&app, if result.is_ok() { "done" } else { "failed" }, None, None);

@@ -18,7 +18,7 @@ use items_client::{Item, ItemPage, ItemPatch, ListOptions, NewItem};
 use signin::accounts::AccountBook;
 use signin::flow::browser::Browser;
 use signin::flow::config::LoopbackPorts;
-use signin::flow::redirect::Link;
+use signin::flow::redirect::{Link, Shown};
 use signin::flow::signed_out::SignedOutPage;
 use signin::store::TokenStore;
 use signin::{Session, SignInMethod};
@@ -285,13 +285,13 @@ impl Desktop {
         &self,
         add: bool,
         browser: Arc<dyn Browser>,
-        on_link: Arc<dyn Fn(Link<'_>) + Send + Sync>,
+        on_link: Arc<dyn Fn(Link<'_>) -> Shown + Send + Sync>,
     ) -> Result<SignedInView, IpcError> {
         let session = self.session();
         let (latest, number) = (self.sign_in_link.clone(), self.sign_ins.fetch_add(1, Ordering::Relaxed));
         let on_link = Arc::new(move |link: Link<'_>| {
             *latest.lock().unwrap_or_else(PoisonError::into_inner) = Some((number, link.url.clone()));
-            on_link(link);
+            on_link(link)
         });
         let result = session.sign_in(SignInMethod::Browser { browser, on_link }, add).await;
         // This sign-in's links die with it.

@@ -477,7 +477,7 @@ pub async fn seed_items(stack: &demo::DemoStack, count: usize) {
     let book = signin::accounts::AccountBook::empty(folder.path().join("accounts.json"));
     let session = Arc::new(signin::Session::new(config, Arc::new(signin::store::MemoryStore::new()), book));
     let browser = Arc::new(signin::flow::browser::HttpBrowser::new("alice", "alice-demo-pw"));
-    let method = signin::SignInMethod::Browser { browser, on_link: Arc::new(|_| {}) };
+    let method = signin::SignInMethod::Browser { browser, on_link: Arc::new(|_| signin::flow::redirect::Shown::No) };
     within("alice signing in to seed items", session.sign_in(method, false)).await.unwrap();
     let client = items_client::ItemsClient::new(stack.items_api().clone(), app::SessionTokens(session)).unwrap();
     for n in 0..count {

@@ -10,7 +10,7 @@ use items_client::{ItemPatch, ItemsClient, ListOptions, NewItem};
 use serde_json::json;
 use signin::accounts::{Account, AccountBook};
 use signin::flow::browser::{Browser, BrowserError, SystemBrowser};
-use signin::flow::redirect::{Link, Opening};
+use signin::flow::redirect::{Link, Opening, Shown};
 use signin::flow::signed_out::SignedOutPage;
 use signin::session::DeviceCodeInfo;
 use signin::{Session, SignInMethod};
@@ -150,15 +150,17 @@ fn show_code(code: &DeviceCodeInfo, qr: bool) {
 
 /// Prints the link to sign in with when no browser opened (`headless`: why
 /// none can open here), and each renewal of it; an opened browser has its
-/// page, and [`AnnouncedBrowser`] printed where it went.
-fn show_link(link: Link<'_>, headless: Option<&str>) {
-    let Opening::Failed(_) = link.browser else { return };
+/// page, and [`AnnouncedBrowser`] printed where it went (so the link is not
+/// shown, and not renewed).
+fn show_link(link: Link<'_>, headless: Option<&str>) -> Shown {
+    let Opening::Failed(_) = link.browser else { return Shown::No };
     let url = link.url;
     progress(&match (link.renewed, headless) {
         (true, _) => format!("The last link expires soon. To sign in, open this one instead:\n  {url}"),
         (false, Some(why)) => no_browser_here(why, url),
         (false, None) => format!("No browser could be opened. To sign in, open:\n  {url}"),
     });
+    Shown::Yes
 }
 
 /// What to do when no browser can open here and the provider offers no

@@ -19,7 +19,10 @@ use signin::store::MemoryStore;
 use signin::{Session, SignInMethod};
 
 fn method(browser: &HttpBrowser) -> SignInMethod {
-    SignInMethod::Browser { browser: Arc::new(browser.clone()), on_link: Arc::new(|_| {}) }
+    SignInMethod::Browser {
+        browser: Arc::new(browser.clone()),
+        on_link: Arc::new(|_| signin::flow::redirect::Shown::No),
+    }
 }
 
 fn sign_in(c: &mut Criterion) {

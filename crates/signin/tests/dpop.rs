@@ -115,6 +115,7 @@ fn browser() -> SignInMethod {
                 "the test browser always opens; asked to print {}",
                 link.url
             );
+            signin::flow::redirect::Shown::No
         }),
     }
 }

@@ -133,6 +133,7 @@ fn browser(user: (&str, &str)) -> SignInMethod {
                 "the test browser always opens; asked to print {}",
                 link.url
             );
+            signin::flow::redirect::Shown::No
         }),
     }
 }

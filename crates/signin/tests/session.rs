@@ -149,6 +149,7 @@ fn browser(browser: &HttpBrowser) -> SignInMethod {
                 "the test browser always opens; asked to print {}",
                 link.url
             );
+            signin::flow::redirect::Shown::No
         }),
     }
 }
@@ -979,7 +980,10 @@ async fn without_a_browser_the_url_is_shown_and_the_sign_in_can_be_cancelled() {
         browser: Arc::new(NoBrowser),
         on_link: Arc::new({
             let shown = shown.clone();
-            move |link: signin::flow::redirect::Link<'_>| *shown.lock().unwrap() = Some(link.url.clone())
+            move |link: signin::flow::redirect::Link<'_>| {
+                *shown.lock().unwrap() = Some(link.url.clone());
+                signin::flow::redirect::Shown::Yes
+            }
         }),
     };
     let (signing_in, url) = sign_in_until_shown(&session, method, &shown).await;
@@ -1011,7 +1015,10 @@ async fn one_sign_in_at_a_time_and_try_again_right_after_cancel() {
         browser: Arc::new(NoBrowser),
         on_link: Arc::new({
             let shown = shown.clone();
-            move |link: signin::flow::redirect::Link<'_>| *shown.lock().unwrap() = Some(link.url.clone())
+            move |link: signin::flow::redirect::Link<'_>| {
+                *shown.lock().unwrap() = Some(link.url.clone());
+                signin::flow::redirect::Shown::Yes
+            }
         }),
     };
     let (first, _) = sign_in_until_shown(&session, no_browser(), &shown).await;

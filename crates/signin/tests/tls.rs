@@ -64,6 +64,7 @@ fn browser(browser: HttpBrowser) -> SignInMethod {
                 "the test browser always opens; asked to print {}",
                 link.url
             );
+            signin::flow::redirect::Shown::No
         }),
     }
 }

@@ -67,11 +67,13 @@ async fn sign_out_in_the_browser(desktop: &Desktop, id: &str) -> (SignOutView, U
 }
 
 /// The links shown while the browser signs in: the test browser always opens.
-fn no_url() -> Arc<dyn Fn(Link<'_>) + Send + Sync> {
+fn no_url() -> Arc<dyn Fn(Link<'_>) -> signin::flow::redirect::Shown + Send + Sync> {
+    // As the shell answers: the waiting view shows every link.
     Arc::new(|link: Link<'_>| {
         if let signin::flow::redirect::Opening::Failed(error) = link.browser {
             panic!("the browser failed to open {}: {error}", link.url);
         }
+        signin::flow::redirect::Shown::Yes
     })
 }
 
@@ -321,7 +323,10 @@ async fn open_again_opens_the_latest_link_of_the_sign_in_under_way() {
     let browser = Arc::new(IdleBrowser::default());
     let signing_in = {
         let (desktop, browser, shown) = (desktop.clone(), browser.clone(), shown.clone());
-        let on_link = Arc::new(move |link: Link<'_>| shown.lock().unwrap().push(link.url.clone()));
+        let on_link = Arc::new(move |link: Link<'_>| {
+            shown.lock().unwrap().push(link.url.clone());
+            signin::flow::redirect::Shown::Yes
+        });
         tokio::spawn(async move { desktop.sign_in(false, browser, on_link).await })
     };
     let links = testkit::within("a fresh link after the browser's", async {

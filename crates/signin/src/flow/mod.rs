@@ -23,7 +23,9 @@
 //!     &|link: redirect::Link<'_>| {
 //!         if let redirect::Opening::Failed(_) = link.browser {
 //!             eprintln!("Open {} in a browser", link.url);
+//!             return redirect::Shown::Yes;
 //!         }
+//!         redirect::Shown::No
 //!     },
 //!     &Default::default(),
 //! ).await?;

@@ -89,10 +89,23 @@ pub struct Link<'a> {
     pub renewed: bool,
 }
 
+/// What a shell did with the first [`Link`]: only a link someone can see is
+/// kept alive. Renewing a link nobody sees (the CLI's, once the browser has
+/// the page) would push requests to the provider for nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Shown to the person (printed, or kept for *Copy link* and *Open
+    /// again*): renewed while the sign-in waits.
+    Yes,
+    /// Not shown: never renewed.
+    No,
+}
+
 /// Shows the sign-in link, the first one and each renewal: the CLI prints
 /// it when no browser opened, the desktop's waiting view keeps the latest
-/// for *Copy link*. The sign-in keeps waiting meanwhile.
-pub type ShowLink<'a> = &'a (dyn Fn(Link<'_>) + Send + Sync);
+/// for *Copy link*. The sign-in keeps waiting meanwhile. What it answers
+/// for the first link decides whether links are renewed.
+pub type ShowLink<'a> = &'a (dyn Fn(Link<'_>) -> Shown + Send + Sync);
 
 /// What one browser sign-in asks for.
 #[derive(Debug, Clone, Copy)]
@@ -114,6 +127,7 @@ pub struct Request<'a> {
 ///
 /// Every link the person may use is handed to `show`: first the one the
 /// browser was sent to (or could not be: [`Opening::Failed`]), then, when
+/// `show` answered [`Shown::Yes`] for it and
 /// the provider gave the pushed request a lifetime, a new one before the
 /// last dies (pushed again at three quarters of its lifetime; a minute at
 /// Okta), for as long as the sign-in waits. When the browser opened, a new
@@ -145,9 +159,9 @@ pub async fn sign_in<R: Redirect>(
             Opening::Failed(error)
         }
     };
-    show(Link { url: &opened.url, browser: opening, renewed: false });
+    let shown = show(Link { url: &opened.url, browser: opening, renewed: false });
     let renewing = async {
-        let Some(mut lifetime) = opened.expires_in else {
+        let (Some(mut lifetime), Shown::Yes) = (opened.expires_in, shown) else {
             return std::future::pending().await;
         };
         let mut wait = match opening {

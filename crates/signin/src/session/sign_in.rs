@@ -38,12 +38,14 @@ pub enum SignInMethod {
     /// whose link the app hands to [`Session::deliver_deep_link`]. `on_link`
     /// is handed the link to sign in with, the first one and each renewal
     /// ([`redirect::sign_in`]), saying whether the browser opened (print it
-    /// when not; keep the latest to copy; the sign-in keeps waiting).
+    /// when not; keep the latest to copy; the sign-in keeps waiting); it
+    /// answers whether it showed the first link ([`redirect::Shown`]): only
+    /// then are links renewed.
     Browser {
         /// Opens the authorization URL.
         browser: Arc<dyn Browser>,
         /// Shows the link: the first one and each renewal.
-        on_link: Arc<dyn Fn(Link<'_>) + Send + Sync>,
+        on_link: Arc<dyn Fn(Link<'_>) -> redirect::Shown + Send + Sync>,
     },
     /// The device authorization grant (RFC 8628), for machines without a
     /// browser. `on_code` shows the user code and the verification URI;

@@ -340,7 +340,10 @@ async fn without_a_browser_the_url_is_handed_out_and_the_wait_goes_on() {
         let env = env.clone();
         let shown = shown.clone();
         async move {
-            let show = move |link: redirect::Link<'_>| *shown.lock().unwrap() = Some(link.url.clone());
+            let show = move |link: redirect::Link<'_>| {
+                *shown.lock().unwrap() = Some(link.url.clone());
+                redirect::Shown::Yes
+            };
             let (client_id, scopes, options) = (client_id(), scopes(), AuthOptions::default());
             let request =
                 Request { client_id: &client_id, scopes: &scopes, options: &options, timeout: Duration::from_secs(20) };

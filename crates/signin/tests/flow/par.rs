@@ -2,7 +2,7 @@
 //! item 7): `never` sends a plain request, `always` insists, `auto` falls
 //! back when the push is refused, and the link shown to the person is pushed
 //! again before its request expires (at once when the browser spent it;
-//! issue 19, item 2), a plain request never.
+//! issue 19, item 2), a plain request or a link nobody is shown never.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,11 +37,12 @@ struct Shown {
 struct Links(Arc<Mutex<Vec<Shown>>>);
 
 impl Links {
-    fn show(&self) -> impl Fn(Link<'_>) + Send + Sync + 'static {
+    fn show(&self) -> impl Fn(Link<'_>) -> signin::flow::redirect::Shown + Send + Sync + 'static {
         let links = self.0.clone();
         move |link: Link<'_>| {
             let opened = matches!(link.browser, Opening::Opened);
             links.lock().unwrap().push(Shown { url: link.url.clone(), opened, renewed: link.renewed });
+            signin::flow::redirect::Shown::Yes
         }
     }
 
@@ -85,7 +86,7 @@ impl Browser for NoSuchBrowser {
 async fn sign_in_with(
     provider: &Provider,
     browser: &dyn Browser,
-    show: &(dyn Fn(Link<'_>) + Send + Sync),
+    show: &(dyn Fn(Link<'_>) -> signin::flow::redirect::Shown + Send + Sync),
     par: ParMode,
 ) -> Result<SignedIn, SigninError> {
     let listener = registered_listener(LOCALHOST_V4).await;
@@ -245,5 +246,46 @@ async fn a_plain_request_is_never_renewed() {
         assert!(!signing_in.is_finished(), "case {n}: still waiting");
         signing_in.abort();
         let _ = signing_in.await;
+    }
+}
+
+/// A shell that does not show the link (the CLI once the browser has the
+/// page) answers `Shown::No`: nothing is pushed again for it, browser open
+/// or not, and the sign-in still completes in the browser.
+#[tokio::test]
+async fn a_link_nobody_is_shown_is_never_renewed() {
+    let env = Arc::new(start_with(|config| config.lifetimes.pushed_request_secs = 1).await);
+    for (n, browser) in
+        [Arc::new(IdleBrowser::default()) as Arc<dyn Browser>, Arc::new(NoSuchBrowser)].into_iter().enumerate()
+    {
+        let before = env.idp.provider().authorization_requests().len();
+        let links = Links::default();
+        let hidden = {
+            let show = links.show();
+            move |link: Link<'_>| {
+                show(link);
+                redirect::Shown::No
+            }
+        };
+        let signing_in = tokio::spawn({
+            let env = env.clone();
+            async move { sign_in_with(&env.provider, &*browser, &hidden, ParMode::Auto).await }
+        });
+        let first = links.nth(0).await;
+        assert!(first.url.query_pairs().any(|(name, _)| name == "request_uri"), "case {n}: {}", first.url);
+        // Longer than a renewal at once, or at 3/4 of a one-second push, would take.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_eq!(links.count(), 1, "case {n}: one link");
+        assert_eq!(env.idp.provider().authorization_requests().len(), before + 1, "case {n}: pushed once");
+        if n == 0 {
+            // The browser has the (unexpired) page: the person signs in there.
+            let person = HttpBrowser::new(ALICE.0, ALICE.1);
+            person.open(&first.url).unwrap();
+            let signed_in = within("the sign-in in the browser", signing_in).await.unwrap().unwrap();
+            assert_eq!(signed_in.key.subject, ALICE_SUB);
+        } else {
+            signing_in.abort();
+            let _ = signing_in.await;
+        }
     }
 }

@@ -97,10 +97,11 @@ pub fn with_param(url: &Url, name: &str, value: Option<&str>) -> Url {
 
 /// Prints nothing: the test browser never fails to open (the links it is
 /// handed, the first and the renewals, are for another browser).
-pub fn no_browser(link: signin::flow::redirect::Link<'_>) {
+pub fn no_browser(link: signin::flow::redirect::Link<'_>) -> signin::flow::redirect::Shown {
     if let signin::flow::redirect::Opening::Failed(error) = link.browser {
         panic!("the test browser failed to open {}: {error}", link.url);
     }
+    signin::flow::redirect::Shown::No
 }
 
 /// A whole loopback sign-in with the test browser.
