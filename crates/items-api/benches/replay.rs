@@ -2,7 +2,8 @@
 //! §11.1), in the process and shared through PostgreSQL (issue 22):
 //!
 //! - `replay/memory`: the process's cache (`dpop::ReplayCache`, SQLite's
-//!   and `DPOP_REPLAY=memory`'s), a new `jti` each time;
+//!   and `DPOP_REPLAY=memory`'s), a new `jti` each time (a new cache every
+//!   100 000: one holds at most 200 000 and then refuses, failing closed);
 //! - `replay/postgres`: one `INSERT … ON CONFLICT DO NOTHING` into the
 //!   `dpop_replays` table of a fresh database on the server at
 //!   `BENCH_DATABASE_URL` (else `TEST_DATABASE_URL`), over loopback, through
@@ -18,7 +19,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use items_api::dpop::ReplayStore;
@@ -53,10 +54,38 @@ fn bench(c: &mut Criterion, runtime: &tokio::runtime::Runtime, name: &str, repla
     });
 }
 
+/// Proofs remembered by one in-process cache before the bench starts a new
+/// one: the cache holds at most 200 000 and refuses more (fails closed)
+/// until they expire, and criterion's millions of iterations would fill it.
+const PER_CACHE: u64 = 100_000;
+
+/// `replay/memory`: a fresh cache every [`PER_CACHE`] proofs (made outside
+/// the timed part), so every proof is a new one the cache takes, in a cache
+/// holding up to that many.
+fn bench_memory(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    c.bench_function("replay/memory", |b| {
+        b.iter_custom(|iters| {
+            let (mut timed, mut done) = (Duration::ZERO, 0);
+            while done < iters {
+                let memory = dpop::ReplayCache::new(Duration::from_secs(60), Duration::from_secs(5));
+                let replays: &dyn ReplayStore = &memory;
+                let chunk = (iters - done).min(PER_CACHE);
+                let started = Instant::now();
+                for n in 0..chunk {
+                    let jti = format!("bench-{n}");
+                    runtime.block_on(replays.remember(JKT, &jti, now())).expect("a new proof is taken");
+                }
+                timed += started.elapsed();
+                done += chunk;
+            }
+            timed
+        });
+    });
+}
+
 fn benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-    let memory = dpop::ReplayCache::new(Duration::from_secs(60), Duration::from_secs(5));
-    bench(c, &runtime, "replay/memory", &memory);
+    bench_memory(c, &runtime);
 
     let server = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL"));
     let Ok(server) = server else {
