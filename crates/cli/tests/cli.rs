@@ -1452,18 +1452,24 @@ async fn headless_login_without_the_device_grant_says_how_and_the_url_works() {
     let url = login.line("the URL", |l| l.trim_start().starts_with("http")).trim().to_owned();
     assert!(url.contains("/authorize?"), "{url}");
     // A browser that reaches this machine's loopback (the test browser, as a person would).
-    let browser = std::process::Command::new(test_browser())
-        .arg(&url)
-        .env("TEST_BROWSER_USER", "alice")
-        .env("TEST_BROWSER_PASSWORD", "alice-demo-pw")
-        .output()
-        .unwrap();
-    assert!(browser.status.success(), "{browser:?}");
+    open_as_alice(&url);
     let (status, stdout, stderr) = login.finish();
     assert!(status.success(), "{status:?}: {stderr:#?}");
     let account: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(account["email"], "alice@example.com");
     assert!(!stderr.iter().any(|l| l.contains("Opening your browser")), "no browser was tried: {stderr:#?}");
+}
+
+/// Opens `url` in the test browser, which signs alice in as a person would
+/// (from a browser that reaches this machine's loopback).
+fn open_as_alice(url: &str) {
+    let browser = std::process::Command::new(test_browser())
+        .arg(url)
+        .env("TEST_BROWSER_USER", "alice")
+        .env("TEST_BROWSER_PASSWORD", "alice-demo-pw")
+        .output()
+        .unwrap();
+    assert!(browser.status.success(), "{browser:?}");
 }
 
 /// The printed link's pushed request dies (a minute at Okta, four seconds
@@ -1492,13 +1498,7 @@ async fn headless_login_prints_a_new_link_before_the_pushed_request_expires() {
     tokio::time::sleep(std::time::Duration::from_secs(4).saturating_sub(printed.elapsed())).await;
     login.line("another new link", |l| l.contains("expires soon"));
     let latest = login.line("the newest URL", |l| l.trim_start().starts_with("http")).trim().to_owned();
-    let browser = std::process::Command::new(test_browser())
-        .arg(&latest)
-        .env("TEST_BROWSER_USER", "alice")
-        .env("TEST_BROWSER_PASSWORD", "alice-demo-pw")
-        .output()
-        .unwrap();
-    assert!(browser.status.success(), "{browser:?}");
+    open_as_alice(&latest);
     let (status, stdout, stderr) = login.finish();
     assert!(status.success(), "{status:?}: {stderr:#?}");
     let account: Value = serde_json::from_str(&stdout).unwrap();
