@@ -93,56 +93,11 @@ cargo build --locked --release -p tessera-items-api --example fleet_load
 
 # --- Processes we start, and their end ---------------------------------------
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/tessera-fleet.XXXXXX")"
-PIDS=()
-
-stop_pid() {
-  local pid="$1"
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$? pid
-  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
-    stop_pid "$pid"
-  done
-  if [ "$status" -ne 0 ] && [ -d "$WORK" ]; then
-    for log in "$WORK"/*.log; do
-      [ -f "$log" ] || continue
-      printf '\n--- last lines of %s ---\n' "$(basename "$log")" >&2
-      tail -n 20 "$log" >&2
-    done
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# Waits until `url` answers 200 (up to 30 s), or fails naming `what`.
-wait_for() {
-  local what="$1" url="$2" pid="$3"
-  for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || die "$what exited during start-up"
-    sleep 0.1
-  done
-  die "$what did not answer at $url within 30 s"
-}
+# The work folder, PIDS and their end (trap on EXIT), free_port and wait_for,
+# shared with bench/load.sh and bench/profile.sh (its core choice and
+# PostgreSQL cluster are not used here).
+# shellcheck source=bench/stack.sh
+. "$ROOT/bench/stack.sh"
 
 # --- 2. PostgreSQL, a fresh database, dev-idp --------------------------------
 
