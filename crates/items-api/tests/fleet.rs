@@ -18,7 +18,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write as _;
+#[path = "shared/postgres.rs"]
+mod postgres_db;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -40,25 +42,7 @@ const START_LIMIT: Duration = Duration::from_secs(30);
 /// A fresh database on the test server, or `None` when there is none (and
 /// none is required).
 async fn fresh_database(test: &str) -> Option<String> {
-    let Ok(server_url) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("TESSERA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "TESSERA_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set \
-             (export TEST_DATABASE_URL=$(scripts/postgres.sh | tail -1))"
-        );
-        let _ = writeln!(std::io::stderr(), "skipped: TEST_DATABASE_URL not set (fleet::{test})");
-        return None;
-    };
-    let name = format!("tessera_fleet_{}", uuid::Uuid::now_v7().simple());
-    within("making a database on the server at TEST_DATABASE_URL", async {
-        let mut server = sqlx::PgConnection::connect(&server_url).await.unwrap();
-        server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-        server.close().await.unwrap();
-    })
-    .await;
-    let mut url = Url::parse(&server_url).unwrap();
-    url.set_path(&name);
-    Some(url.into())
+    postgres_db::fresh_database("fleet", &format!("fleet::{test}")).await
 }
 
 /// A loopback address nothing listens on (free when asked).

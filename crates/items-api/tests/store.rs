@@ -8,8 +8,10 @@
 //! `TESSERA_REQUIRE_POSTGRES=1`, which makes them fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "shared/postgres.rs"]
+mod postgres_db;
+
 use std::collections::{BTreeSet, HashSet};
-use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -62,26 +64,10 @@ struct PostgresDb {
 impl PostgresDb {
     /// `None` (after saying so) when no server is configured and none is required.
     async fn new(test: &str) -> Option<Self> {
-        let Ok(server_url) = std::env::var("TEST_DATABASE_URL") else {
-            assert!(
-                std::env::var("TESSERA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "TESSERA_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set \
-                 (export TEST_DATABASE_URL=$(scripts/postgres.sh))"
-            );
-            // Straight to stderr, past the test harness's capture, so it shows.
-            let _ = writeln!(std::io::stderr(), "skipped: TEST_DATABASE_URL not set (postgres::{test})");
-            return None;
-        };
-        let name = format!("tessera_test_{}", uuid::Uuid::now_v7().simple());
-        within("making a database on the server at TEST_DATABASE_URL", async {
-            let mut server = sqlx::PgConnection::connect(&server_url).await.expect("connect to TEST_DATABASE_URL");
-            server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-            server.close().await.unwrap();
-        })
-        .await;
-        let mut url = url::Url::parse(&server_url).expect("TEST_DATABASE_URL is a URL");
-        url.set_path(&name);
-        let store = within("opening a PostgreSQL store", Store::connect(url.as_str())).await.unwrap();
+        let url = postgres_db::fresh_database("test", &format!("postgres::{test}")).await?;
+        let store = within("opening a PostgreSQL store", Store::connect(&url)).await.unwrap();
+        let server_url = std::env::var("TEST_DATABASE_URL").expect("set: the database was made there");
+        let name = url.rsplit('/').next().expect("a path").to_owned();
         Some(Self { store, server_url, name })
     }
 

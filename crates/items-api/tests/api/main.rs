@@ -2,6 +2,8 @@
 //! runs on port 0 over a real SQLite file, and requests go over real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../shared/postgres.rs"]
+mod postgres_db;
 mod support;
 use testkit as wait;
 

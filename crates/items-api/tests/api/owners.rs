@@ -9,15 +9,13 @@
 //! each case needs; alice and bob also sign in for real.
 
 use std::future::Future;
-use std::io::Write as _;
 use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use sqlx::{Connection as _, Executor as _};
-use url::Url;
+use sqlx::Executor as _;
 
 use crate::support::{ALICE, ALICE_ID, BOB, BOB_ID, Harness, Options, start_with};
 
@@ -45,23 +43,7 @@ enum Db {
 async fn fresh_database(db: Db, dir: &Path, test: &str) -> Option<String> {
     match db {
         Db::Sqlite => Some(format!("sqlite://{}", dir.join("items.db").display())),
-        Db::Postgres => {
-            let Ok(server_url) = std::env::var("TEST_DATABASE_URL") else {
-                assert!(
-                    std::env::var("TESSERA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                    "TESSERA_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"
-                );
-                let _ = writeln!(std::io::stderr(), "skipped: TEST_DATABASE_URL not set (api::owners::{test})");
-                return None;
-            };
-            let name = format!("tessera_owners_{}", uuid::Uuid::now_v7().simple());
-            let mut server = sqlx::PgConnection::connect(&server_url).await.unwrap();
-            server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-            server.close().await.unwrap();
-            let mut url = Url::parse(&server_url).unwrap();
-            url.set_path(&name);
-            Some(url.into())
-        }
+        Db::Postgres => crate::postgres_db::fresh_database("owners", &format!("api::owners::{test}")).await,
     }
 }
 

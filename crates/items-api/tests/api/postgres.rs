@@ -1,39 +1,18 @@
 //! Two stateless API instances behind one PostgreSQL database, as a
 //! deployment that outgrows one machine runs them.
 
-use std::io::Write as _;
-
 use items_api::auth::Mode;
 use items_api::policy::Policy;
 use items_api::store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use sqlx::{Connection as _, Executor as _};
-use url::Url;
 
 use crate::support::{ALICE, BOB, start, validator};
 use crate::wait::within;
 
 /// A fresh database on the test server, or `None` when there is none (and none is required).
 async fn fresh_database() -> Option<String> {
-    let Ok(server_url) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("TESSERA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "TESSERA_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"
-        );
-        let _ = writeln!(std::io::stderr(), "skipped: TEST_DATABASE_URL not set (api::postgres)");
-        return None;
-    };
-    let name = format!("tessera_api_{}", uuid::Uuid::now_v7().simple());
-    within("making a database on the server at TEST_DATABASE_URL", async {
-        let mut server = sqlx::PgConnection::connect(&server_url).await.unwrap();
-        server.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-        server.close().await.unwrap();
-    })
-    .await;
-    let mut url = Url::parse(&server_url).unwrap();
-    url.set_path(&name);
-    Some(url.into())
+    crate::postgres_db::fresh_database("api", "api::postgres").await
 }
 
 async fn instance(issuer: &str, database: &str) -> String {
